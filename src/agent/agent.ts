@@ -1,0 +1,166 @@
+import type { Logger } from 'pino';
+import { loadConfig, type AgentConfig } from './config/load.js';
+import { reloadableKeys } from './config/schema.js';
+import { AgentError } from './errors.js';
+import { createSdNotifier, type SdNotifier } from './sd-notify.js';
+import { type Clock, systemClock } from './schedule/clock.js';
+import { ScheduleService } from './schedule/schedule-service.js';
+import { Scheduler, type ScheduledJob } from './schedule/scheduler.js';
+import { openStore, type OpenedStore } from './store/database.js';
+import { MetaRepository } from './store/meta-repository.js';
+import { RunsRepository } from './store/runs-repository.js';
+import { SchedulesRepository } from './store/schedules-repository.js';
+
+export interface AgentDeps {
+  config: AgentConfig;
+  logger: Logger;
+  clock?: Clock;
+  env?: NodeJS.ProcessEnv;
+  /** What a fired schedule runs; the scan pipeline plugs in here. */
+  job?: ScheduledJob;
+  notifier?: SdNotifier;
+  /** Overrides the scheduler's tick, e.g. 1 s in tests. */
+  tickSeconds?: number;
+  /** The CLI's --data-dir, which a reload must keep applying. */
+  dataDir?: string;
+}
+
+export interface ReloadResult {
+  applied: boolean;
+  restartRequired: string[];
+  errors: string[];
+}
+
+/** Until the scan pipeline lands, a fired schedule records its run row and says so in the log. */
+const recordOnlyJob: ScheduledJob = async ({ schedule, run, logger }) => {
+  logger.info({ schedule_id: schedule.id, run_id: run.id, sites: schedule.sites.length }, 'scan job started');
+};
+
+export interface Agent extends AsyncDisposable {
+  readonly config: AgentConfig;
+  readonly siteId: string | undefined;
+  readonly scheduler: Scheduler | undefined;
+  start(signal?: AbortSignal): Promise<void>;
+  /** Stops every part in reverse order, each even if another failed; resolves to the exit code. */
+  stop(): Promise<number>;
+  /** SIGHUP: re-reads the config file; an invalid file is refused and the running config stays. */
+  reload(): ReloadResult;
+}
+
+export function createAgent(deps: AgentDeps): Agent {
+  const clock = deps.clock ?? systemClock;
+  const log = deps.logger.child({ component: 'agent' });
+  const notifier = deps.notifier ?? createSdNotifier({ env: deps.env ?? process.env, logger: deps.logger });
+  let config = deps.config;
+  let store: OpenedStore | undefined;
+  let scheduler: Scheduler | undefined;
+  let scheduleService: ScheduleService | undefined;
+  let siteId: string | undefined;
+  let stopping: Promise<number> | undefined;
+
+  const tickSeconds = deps.tickSeconds ?? 5;
+
+  async function start(signal?: AbortSignal): Promise<void> {
+    const started = performance.now();
+    signal?.throwIfAborted();
+    store = openStore({ stateDir: config.state_dir, logger: deps.logger, exclusive: true });
+    siteId = new MetaRepository(store.db).siteId(config.site_id);
+    const schedules = new SchedulesRepository(store.db);
+    scheduleService = new ScheduleService({ schedules, clock, logger: deps.logger });
+    const synced = scheduleService.syncFromConfig(config.schedules);
+    signal?.throwIfAborted();
+
+    scheduler = new Scheduler({
+      db: store.db,
+      schedules,
+      runs: new RunsRepository(store.db),
+      clock,
+      logger: deps.logger,
+      job: deps.job ?? recordOnlyJob,
+      missedRunGraceMs: () => config.scheduler.missed_run_grace,
+      tickSeconds,
+    });
+    scheduler.start();
+    const armed = schedules.list().length;
+    // The watchdog is fed only while the scheduler keeps ticking: a wedged event loop or a dead cron stops the pings.
+    const current = scheduler;
+    notifier.startWatchdog(() => {
+      const last = current.lastTickAt;
+      return last !== undefined && Date.now() - last.getTime() < (tickSeconds * 3 + 5) * 1000;
+    });
+    notifier.ready(`${armed} schedule(s) armed`);
+    log.info(
+      { site_id: siteId, state_dir: config.state_dir, schedules: armed, config_schedules: synced, startup_ms: Math.round(performance.now() - started) },
+      'agent ready',
+    );
+  }
+
+  async function doStop(): Promise<number> {
+    let exitCode = 0;
+    notifier.stopping();
+    log.info('agent stopping');
+    const parts: [string, () => unknown][] = [
+      ['scheduler', () => scheduler?.stop()],
+      ['store', () => store?.close()],
+      ['sd-notify', () => notifier.close()],
+    ];
+    for (const [name, stopPart] of parts) {
+      try {
+        await stopPart();
+      } catch (error) {
+        exitCode = 1;
+        log.error({ err: error, part: name }, 'part failed to stop');
+      }
+    }
+    log.info({ exit_code: exitCode }, 'agent stopped');
+    return exitCode;
+  }
+
+  function reload(): ReloadResult {
+    if (config.source === undefined) return { applied: false, restartRequired: [], errors: ['no config file to reload (embedded defaults)'] };
+    let next: AgentConfig;
+    try {
+      const loaded = loadConfig(config.source, { dataDir: deps.dataDir, env: deps.env });
+      for (const warning of loaded.warnings) log.warn({ file: config.source }, warning);
+      next = loaded.config;
+    } catch (error) {
+      const lines = error instanceof AgentError ? [...error.details] : [String(error)];
+      log.error({ file: config.source, errors: lines }, `config reload refused, the running config stays: ${(error as Error).message}`);
+      return { applied: false, restartRequired: [], errors: lines };
+    }
+    const restartRequired = (Object.keys(next) as (keyof AgentConfig)[]).filter(
+      (key) => key !== 'source' && !reloadableKeys.has(key as never) && JSON.stringify(next[key]) !== JSON.stringify(config[key]),
+    );
+    // Keys that need a restart keep their running values, so the agent stays consistent.
+    const merged = { ...next };
+    for (const key of restartRequired) (merged as Record<string, unknown>)[key] = config[key];
+    config = Object.freeze(merged) as AgentConfig;
+    const synced = scheduleService?.syncFromConfig(config.schedules);
+    if (restartRequired.length > 0) log.warn({ keys: restartRequired }, 'config changes that need a restart were not applied');
+    log.info({ schedules: synced }, 'config reloaded');
+    notifier.status(`config reloaded; ${scheduler ? 'scheduler armed' : ''}`.trim());
+    return { applied: true, restartRequired, errors: [] };
+  }
+
+  const agent: Agent = {
+    get config() {
+      return config;
+    },
+    get siteId() {
+      return siteId;
+    },
+    get scheduler() {
+      return scheduler;
+    },
+    start,
+    stop() {
+      stopping ??= doStop();
+      return stopping;
+    },
+    reload,
+    async [Symbol.asyncDispose]() {
+      await agent.stop();
+    },
+  };
+  return agent;
+}

@@ -1,0 +1,152 @@
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { AgentError } from '../errors.js';
+import { configSchema, type ParsedConfig } from './schema.js';
+import { formatIssues } from './format-issues.js';
+import { parseLocalSchedules, type LocalSchedule } from './local-schedules.js';
+
+export interface RouterSettings extends Omit<NonNullable<ParsedConfig['router']>, 'password' | 'password_file' | 'password_env'> {
+  /** Resolved from the file, the environment or the config; '' when none is given (sent as such, never as "undefined"). */
+  password: string;
+}
+
+export interface ControlPlaneSettings {
+  url: string;
+  token: string;
+}
+
+/** The validated, resolved and frozen configuration the agent runs on. */
+export interface AgentConfig {
+  config_version: 1;
+  /** Absent when the site id is kept in the database (embedded defaults). */
+  site_id: string | undefined;
+  state_dir: string;
+  log_level: ParsedConfig['log_level'];
+  router: RouterSettings | undefined;
+  subnets: readonly string[];
+  control_plane: ControlPlaneSettings | undefined;
+  scheduler: ParsedConfig['scheduler'];
+  schedules: readonly LocalSchedule[];
+  /** The file it came from, or undefined for embedded defaults. */
+  source: string | undefined;
+}
+
+export interface LoadedConfig {
+  config: AgentConfig;
+  /** Problems that do not stop the agent (e.g. a secret readable by others). */
+  warnings: string[];
+}
+
+export interface LoadOptions {
+  /** Overrides state_dir (the CLI's --data-dir), so a developer's agent never touches a production database. */
+  dataDir?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+const defaultStateDir = (env: NodeJS.ProcessEnv) => env.STATE_DIRECTORY?.split(':')[0] ?? '/var/lib/cve-agent';
+
+function readableByOthers(file: string): boolean {
+  return (statSync(file).mode & 0o004) !== 0;
+}
+
+function invalid(source: string, lines: string[]): AgentError {
+  return new AgentError('AGENT_ERR_CONFIG_INVALID', `invalid config ${source}:\n  ${lines.join('\n  ')}`, { details: lines });
+}
+
+interface SecretSource {
+  inline: string | undefined;
+  file: string | undefined;
+  env: string | undefined;
+}
+
+function resolveSecret(key: string, source: SecretSource, ctx: { dir: string; file: string | undefined; env: NodeJS.ProcessEnv; errors: string[]; warnings: string[] }): string {
+  if (source.file !== undefined) {
+    const file = path.resolve(ctx.dir, source.file);
+    try {
+      const value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+      if (readableByOthers(file)) ctx.warnings.push(`${key}_file: ${file} is readable by others; chmod 600 it`);
+      return value;
+    } catch (error) {
+      ctx.errors.push(`${key}_file: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+      return '';
+    }
+  }
+  if (source.env !== undefined) {
+    const value = ctx.env[source.env];
+    if (value === undefined) ctx.errors.push(`${key}_env: environment variable ${source.env} is not set`);
+    return value ?? '';
+  }
+  if (source.inline !== undefined && source.inline !== '' && ctx.file !== undefined && readableByOthers(ctx.file)) {
+    ctx.warnings.push(`${key}: ${ctx.file} holds a secret and is readable by others; chmod 640 it or use ${key}_file`);
+  }
+  return source.inline ?? '';
+}
+
+/** Validates a parsed YAML value; `file` names it in messages and anchors relative paths. */
+export function buildConfig(raw: unknown, file: string | undefined, options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env;
+  const source = file ?? '(embedded defaults)';
+  const parsed = configSchema.safeParse(raw ?? {});
+  if (!parsed.success) throw invalid(source, formatIssues(parsed.error.issues, raw));
+  const value = parsed.data;
+
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const ctx = { dir: file ? path.dirname(path.resolve(file)) : process.cwd(), file, env, errors, warnings };
+
+  let router: RouterSettings | undefined;
+  if (value.router) {
+    const { password, password_file, password_env, ...rest } = value.router;
+    router = { ...rest, password: resolveSecret('router.password', { inline: password, file: password_file, env: password_env }, ctx) };
+  }
+  let controlPlane: ControlPlaneSettings | undefined;
+  if (value.control_plane) {
+    const { url, token, token_file, token_env } = value.control_plane;
+    controlPlane = { url, token: resolveSecret('control_plane.token', { inline: token, file: token_file, env: token_env }, ctx) };
+    if (controlPlane.token === '') errors.push('control_plane.token: expected a token (token, token_file or token_env)');
+  }
+
+  const schedules = parseLocalSchedules(value.schedules, { subnets: value.subnets, siteId: value.site_id, defaultTimezone: value.scheduler.timezone });
+  errors.push(...schedules.errors);
+  if (errors.length > 0) throw invalid(source, errors);
+
+  const stateDir = options.dataDir ?? value.state_dir ?? defaultStateDir(env);
+  const config: AgentConfig = {
+    config_version: value.config_version,
+    site_id: value.site_id,
+    state_dir: path.resolve(ctx.dir, stateDir),
+    log_level: value.log_level,
+    router,
+    subnets: value.subnets,
+    control_plane: controlPlane,
+    scheduler: value.scheduler,
+    schedules: schedules.schedules,
+    source: file,
+  };
+  return { config: deepFreeze(config), warnings };
+}
+
+/** Reads, parses and validates config.yaml; without a file, the embedded defaults. */
+export function loadConfig(file: string | undefined, options: LoadOptions = {}): LoadedConfig {
+  if (file === undefined) return buildConfig({}, undefined, options);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new AgentError('AGENT_ERR_CONFIG_UNREADABLE', `cannot read config ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw invalid(file, doc.errors.map((error) => `YAML syntax: ${error.message.split('\n')[0]}`));
+  }
+  return buildConfig(doc.toJS(), file, options);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,118 @@
+import { IANAZone } from 'luxon';
+import { Netmask } from 'netmask';
+import { z } from 'zod';
+
+/**
+ * The one schema of config.yaml: validation, defaults and the TypeScript type come from it.
+ * Each message says what was expected; the formatter adds the path and what was found.
+ * `reloadable` lists the top-level keys a SIGHUP may change without a restart.
+ */
+
+const intRange = (lo: number, hi: number) => {
+  const error = `expected integer ${lo}..${hi}`;
+  return z.int({ error }).min(lo, { error }).max(hi, { error });
+};
+
+const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).trim().min(1, { error: `expected ${what}` });
+
+export const cidrSchema = z.string({ error: 'expected IPv4 CIDR like 192.168.88.0/24' }).superRefine((value, ctx) => {
+  const match = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(value);
+  if (!match) {
+    ctx.addIssue({ code: 'custom', message: 'expected IPv4 CIDR like 192.168.88.0/24' });
+    return;
+  }
+  const prefix = Number(match[2]);
+  if (prefix < 22 || prefix > 32) {
+    ctx.addIssue({ code: 'custom', message: 'expected a prefix between /22 and /32' });
+    return;
+  }
+  try {
+    const block = new Netmask(value);
+    if (block.base !== match[1]) {
+      ctx.addIssue({ code: 'custom', message: `host bits set, did you mean ${block.base}/${prefix}?` });
+    }
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'expected IPv4 CIDR like 192.168.88.0/24' });
+  }
+});
+
+/** A secret is given inline, in a file (e.g. a systemd credential) or in an environment variable: one of the three. */
+const secretInline = z.string({ error: 'expected a string' }).optional();
+const secretFile = nonEmpty('a file path').optional();
+const secretEnv = z.string({ error: 'expected an environment variable name' }).regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name' }).optional();
+
+const oneSecretSource = (name: string) => (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
+  const given = [name, `${name}_file`, `${name}_env`].filter((key) => value[key] !== undefined);
+  if (given.length > 1) {
+    ctx.addIssue({ code: 'custom', path: [given[1] ?? name], message: `give only one of ${given.join(', ')}` });
+  }
+};
+
+const transportDefaults = { api: 8728, 'api-ssl': 8729, ssh: 22 } as const;
+
+export const routerSchema = z
+  .strictObject({
+    host: nonEmpty('a host name or IP address'),
+    transport: z.enum(['api', 'api-ssl', 'ssh'], { error: 'expected one of api, api-ssl, ssh' }).default('api'),
+    port: intRange(1, 65535).optional(),
+    user: nonEmpty('a user name'),
+    password: secretInline,
+    password_file: secretFile,
+    password_env: secretEnv,
+    tls: z
+      .strictObject({
+        ca_file: nonEmpty('a file path').optional(),
+        reject_unauthorized: z.boolean({ error: 'expected true or false' }).default(true),
+      })
+      .optional(),
+    ssh_fallback: z.boolean({ error: 'expected true or false' }).default(true),
+    timeout_seconds: intRange(1, 300).default(10),
+  })
+  .superRefine(oneSecretSource('password'))
+  // node-routeros keeps 8728 under TLS unless told otherwise: the default follows the transport.
+  .transform((router) => ({ ...router, port: router.port ?? transportDefaults[router.transport] }));
+
+export const controlPlaneSchema = z
+  .strictObject({
+    url: z.url({ protocol: /^wss?$/, error: 'expected a ws:// or wss:// URL' }),
+    token: secretInline,
+    token_file: secretFile,
+    token_env: secretEnv,
+  })
+  .superRefine(oneSecretSource('token'));
+
+const durationSchema = z
+  .string({ error: 'expected a duration like 90m or 6h' })
+  .regex(/^\d+(s|m|h|d)$/, { error: 'expected a duration like 90m or 6h' })
+  .transform((text) => {
+    const unit = { s: 1, m: 60, h: 3600, d: 86400 }[text.slice(-1) as 's' | 'm' | 'h' | 'd'];
+    return Number(text.slice(0, -1)) * unit * 1000;
+  });
+
+export const timezoneSchema = z
+  .string({ error: 'expected an IANA time zone like Europe/London' })
+  .refine((zone) => IANAZone.isValidZone(zone), { error: 'expected an IANA time zone like Europe/London' });
+
+export const configSchema = z.strictObject({
+  config_version: z.literal(1, { error: 'expected 1 (the only config version this agent knows)' }).default(1),
+  site_id: z.uuid({ error: 'expected a UUID' }).optional(),
+  state_dir: nonEmpty('a directory path').optional(),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { error: 'expected one of fatal, error, warn, info, debug, trace' }).default('info'),
+  router: routerSchema.optional(),
+  subnets: z.array(cidrSchema, { error: 'expected a list of IPv4 CIDRs' }).default([]),
+  control_plane: controlPlaneSchema.optional(),
+  scheduler: z
+    .strictObject({
+      missed_run_grace: durationSchema.default(6 * 3600 * 1000),
+      timezone: timezoneSchema.default('UTC'),
+    })
+    .prefault({}),
+  // Local schedules for a site without a control plane; validated by the API's schedule rules (see load.ts).
+  schedules: z.array(z.record(z.string(), z.unknown()), { error: 'expected a list of schedules' }).default([]),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+
+/** Keys a SIGHUP applies at once; a change to any other key is logged as needing a restart. */
+export const reloadableKeys = new Set<keyof ParsedConfig>(['router', 'subnets', 'control_plane', 'scheduler', 'schedules']);

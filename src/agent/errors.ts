@@ -1,0 +1,31 @@
+/**
+ * The agent's catalog of typed errors. Every error the agent raises on purpose carries a
+ * stable `code` that is documented in docs/errors.md (a test keeps the two in step) and an
+ * exit code for the CLI.
+ */
+export const agentErrors = {
+  AGENT_ERR_CONFIG_INVALID: { exitCode: 78, message: 'the configuration is invalid' },
+  AGENT_ERR_CONFIG_UNREADABLE: { exitCode: 78, message: 'the configuration file cannot be read' },
+  AGENT_ERR_DB_CORRUPT: { exitCode: 76, message: 'the database file is corrupt' },
+  AGENT_ERR_DB_LOCKED: { exitCode: 75, message: 'the database is in use by another agent' },
+  AGENT_ERR_DB_TOO_NEW: { exitCode: 76, message: 'the database was written by a newer agent' },
+  AGENT_ERR_SCHEDULE_INVALID: { exitCode: 65, message: 'the schedule breaks a rule' },
+  AGENT_ERR_SCHEDULE_NOT_FOUND: { exitCode: 66, message: 'no schedule has that id' },
+  AGENT_ERR_SCHEDULE_READ_ONLY: { exitCode: 65, message: 'the schedule comes from the config file' },
+} as const;
+
+export type AgentErrorCode = keyof typeof agentErrors;
+
+export class AgentError extends Error {
+  readonly code: AgentErrorCode;
+  readonly exitCode: number;
+  readonly details: readonly string[];
+
+  constructor(code: AgentErrorCode, message?: string, options?: { cause?: unknown; details?: readonly string[] }) {
+    super(message ?? agentErrors[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AgentError';
+    this.code = code;
+    this.exitCode = agentErrors[code].exitCode;
+    this.details = options?.details ?? [];
+  }
+}

@@ -1,0 +1,138 @@
+import { mkdirSync, openSync, readSync, closeSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { AgentError } from '../errors.js';
+import { latestSchemaVersion, migrations } from './migrations/index.js';
+
+export type Db = Database.Database;
+
+export interface OpenedStore {
+  db: Db;
+  file: string;
+  close(): void;
+}
+
+export interface OpenStoreOptions {
+  stateDir: string;
+  logger: Logger;
+  /**
+   * The daemon holds an exclusive lock for its lifetime so that a second agent on the same
+   * state directory refuses to start. CLI commands that read or edit next to a running
+   * daemon pass false (WAL lets them share the file safely).
+   */
+  exclusive: boolean;
+}
+
+const sqliteHeader = Buffer.from('SQLite format 3\0', 'latin1');
+
+function hasForeignHeader(file: string): boolean {
+  if (!existsSync(file)) return false;
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(sqliteHeader.length);
+    const read = readSync(fd, head, 0, head.length, 0);
+    return read > 0 && !head.subarray(0, read).equals(sqliteHeader.subarray(0, read));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function isCorruption(error: unknown): boolean {
+  const code = (error as { code?: string }).code ?? '';
+  return code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
+}
+
+function corrupt(file: string, reason: string, cause?: unknown): AgentError {
+  return new AgentError(
+    'AGENT_ERR_DB_CORRUPT',
+    `database ${file} is corrupt (${reason}); the agent will not overwrite it: move it aside or restore a backup, then start again`,
+    { cause },
+  );
+}
+
+/**
+ * The lock is a second SQLite file held in an EXCLUSIVE transaction: the kernel drops the
+ * fcntl lock when the process dies, so a crash never leaves a stale lock behind.
+ */
+function acquireLock(stateDir: string): Db {
+  const lock = new Database(path.join(stateDir, 'agent.lock'), { timeout: 0 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('BEGIN EXCLUSIVE');
+    return lock;
+  } catch (error) {
+    lock.close();
+    if ((error as { code?: string }).code === 'SQLITE_BUSY') {
+      throw new AgentError('AGENT_ERR_DB_LOCKED', `another cve-agent is running on ${stateDir}; stop it or give this one its own --data-dir`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+function migrate(db: Db, file: string, logger: Logger): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > latestSchemaVersion) {
+    throw new AgentError(
+      'AGENT_ERR_DB_TOO_NEW',
+      `database ${file} has schema version ${current}, newer than this agent's ${latestSchemaVersion}; upgrade cve-agent (the file was left untouched)`,
+    );
+  }
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+    logger.info({ version: migration.version, migration: migration.name }, 'applied database migration');
+  }
+}
+
+/** Opens (creating if needed) the agent's SQLite file in the state directory and brings its schema up to date. */
+export function openStore(options: OpenStoreOptions): OpenedStore {
+  const { stateDir, logger } = options;
+  mkdirSync(stateDir, { recursive: true, mode: 0o750 });
+  const file = path.join(stateDir, 'agent.db');
+  const lock = options.exclusive ? acquireLock(stateDir) : undefined;
+  let db: Db | undefined;
+  try {
+    if (hasForeignHeader(file)) throw corrupt(file, 'not an SQLite file');
+    db = new Database(file, { timeout: 5000 });
+    try {
+      const mode = db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, expected wal`);
+      db.pragma('foreign_keys = ON');
+      // FULL, not NORMAL: site routers and their closets lose power. In WAL mode NORMAL survives
+      // a crash of the process but may drop the last commits on a power cut, and those commits
+      // are scan results not yet delivered. Commits are per host, so the fsync costs little.
+      db.pragma('synchronous = FULL');
+      const check = db.pragma('quick_check(1)', { simple: true });
+      if (check !== 'ok') throw corrupt(file, String(check));
+    } catch (error) {
+      if (isCorruption(error)) throw corrupt(file, (error as Error).message, error);
+      throw error;
+    }
+    migrate(db, file, logger);
+  } catch (error) {
+    db?.close();
+    lock?.close();
+    throw error;
+  }
+  const opened = db;
+  return {
+    db: opened,
+    file,
+    close() {
+      if (opened.open) {
+        // Fold the WAL back so the file is whole for backups; harmless if another reader holds it.
+        try {
+          opened.pragma('wal_checkpoint(TRUNCATE)');
+        } catch (error) {
+          logger.warn({ err: error }, 'WAL checkpoint at close failed');
+        }
+        opened.close();
+      }
+      lock?.close();
+    },
+  };
+}

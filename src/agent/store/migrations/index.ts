@@ -1,0 +1,13 @@
+import { schedulesMigration } from './001-schedules.js';
+
+/** A numbered step of the schema; each is applied in its own transaction and sets user_version. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** In order. Later features append theirs; a released migration is never edited. */
+export const migrations: readonly Migration[] = [schedulesMigration];
+
+export const latestSchemaVersion = migrations.at(-1)?.version ?? 0;
