@@ -26,7 +26,7 @@ export function parseLocalSchedules(
     else if (seen.has(id as string)) errors.push(`${where}.id: the id ${String(id)} is used twice`);
     else seen.add(id as string);
 
-    const write: Record<string, unknown> = { notification_group: 'default', timezone: site.defaultTimezone, ...rest };
+    const write: Record<string, unknown> = { description: '', notification_group: 'default', timezone: site.defaultTimezone, ...rest };
     if (write.sites === undefined) {
       if (site.siteId === undefined || site.subnets.length === 0) {
         errors.push(`${where}.sites: expected a list of {id, subnet}, or site_id and subnets at the top level to default to`);
@@ -36,7 +36,8 @@ export function parseLocalSchedules(
     }
     const result = validateScheduleWrite(write);
     if (!result.ok) {
-      for (const error of result.errors) errors.push(`${where}.${error.field}: ${error.message}`);
+      // The rule's message starts with its own path; ours names the config path instead.
+      for (const error of result.errors) errors.push(`${where}.${error.field}: ${error.message.slice(error.message.indexOf(': ') + 2)}`);
       return;
     }
     if (typeof id === 'string') schedules.push({ ...result.value, id });
