@@ -1,0 +1,154 @@
+/**
+ * The rules of `ScanScheduleWrite` (seed-openapi.yaml and the API README), as one zod schema shared
+ * by the agent and, later, the control plane's REST bodies.
+ */
+import { IANAZone } from 'luxon';
+import { Netmask } from 'netmask';
+import { z } from 'zod';
+
+export const TIME_OF_DAY_PATTERN = /^([0-1]?[0-9]|2[0-3]):[0-5][0-9]$/;
+
+/** '7:05' -> '07:05'. Throws on anything the API pattern rejects. */
+export function normalizeTimeOfDay(time: string): string {
+  if (!TIME_OF_DAY_PATTERN.test(time)) throw new RangeError(`not a time of day (HH:mm): ${JSON.stringify(time)}`);
+  return time.padStart(5, '0');
+}
+
+// Strict dotted quads only: netmask also takes '10.1/24', octal '010.0.0.0' and IPv6, none of
+// which a user means when writing a subnet.
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const CIDR_PATTERN = new RegExp(`^${OCTET}(\\.${OCTET}){3}/(0|[1-9][0-9]?)$`);
+const MIN_PREFIX = 22;
+
+function checkSubnet(subnet: string, ctx: z.RefinementCtx<string>): void {
+  if (!CIDR_PATTERN.test(subnet)) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(subnet)} is not an IPv4 CIDR such as 192.168.1.0/24` });
+    return;
+  }
+  const [address, prefixText] = subnet.split('/') as [string, string];
+  const prefix = Number(prefixText);
+  if (prefix > 32) {
+    ctx.addIssue({ code: 'custom', message: `/${prefix} is not an IPv4 prefix length (0..32)` });
+  } else if (prefix < MIN_PREFIX) {
+    ctx.addIssue({ code: 'custom', message: `${subnet} is too large: the prefix must be /${MIN_PREFIX} to /32` });
+  } else {
+    const block = new Netmask(subnet);
+    if (block.base !== address) {
+      ctx.addIssue({ code: 'custom', message: `host bits set in ${subnet}, did you mean ${block.base}/${block.bitmask}?` });
+    }
+  }
+}
+
+const site = z.strictObject({
+  id: z.uuid({ error: 'must be a UUID' }),
+  subnet: z.string().superRefine(checkSubnet),
+});
+
+const cvss = z.number().min(0, 'must be from 0 to 10').max(10, 'must be from 0 to 10');
+
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const inCvssRange = (v: unknown): v is number => isNumber(v) && v >= 0 && v <= 10;
+
+export const scanScheduleWriteSchema = z
+  .strictObject({
+    description: z.string(),
+    day_of_week: z.int().min(0, 'must be 0 (Sunday) to 6 (Saturday)').max(6, 'must be 0 (Sunday) to 6 (Saturday)'),
+    time_of_day: z
+      .string()
+      .regex(TIME_OF_DAY_PATTERN, 'must be a 24-hour time HH:mm, such as 02:00')
+      .overwrite((t) => (TIME_OF_DAY_PATTERN.test(t) ? normalizeTimeOfDay(t) : t)),
+    every_n_weeks: z.int().min(2, 'must be from 2 to 52').max(52, 'must be from 2 to 52'),
+    timezone: z.string().refine((tz) => IANAZone.isValidZone(tz), {
+      error: (iss) => `${JSON.stringify(iss.input)} is not an IANA time zone such as America/New_York or UTC`,
+    }),
+    min_cvss: cvss,
+    warning_threshold: cvss,
+    ignore_offline_sites: z.boolean().default(false),
+    sites: z
+      .array(site)
+      .min(1, 'must list at least one site')
+      .superRefine((sites, ctx) => {
+        const seen = new Map<string, number>();
+        sites.forEach((s, i) => {
+          const key = `${s.id.toLowerCase()} ${s.subnet}`;
+          const first = seen.get(key);
+          if (first === undefined) seen.set(key, i);
+          else ctx.addIssue({ code: 'custom', path: [i, 'subnet'], message: `repeats sites[${first}]: a site may appear again only with a different subnet` });
+        });
+      }),
+    notification_group: z.string().refine((g) => g.trim() !== '', 'must not be empty'),
+  })
+  .superRefine(
+    (body, ctx) => {
+      if (body.min_cvss >= body.warning_threshold) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['warning_threshold'],
+          message: `must be greater than min_cvss (${body.min_cvss}), got ${body.warning_threshold}`,
+        });
+      }
+    },
+    // Compare whenever both numbers are sound, even if other fields failed: the caller should see
+    // every broken rule at once.
+    {
+      when: ({ value }) => {
+        const v = value as Record<string, unknown> | null;
+        return typeof v === 'object' && v !== null && inCvssRange(v.min_cvss) && inCvssRange(v.warning_threshold);
+      },
+    },
+  );
+
+export type ScanScheduleWrite = z.infer<typeof scanScheduleWriteSchema>;
+
+/**
+ * `kind` lets a REST caller choose the status: 'type' (missing, wrong JSON type, unknown field) is
+ * a malformed body (400), 'rule' is a well-formed body that breaks a rule (422).
+ */
+export interface FieldError {
+  field: string;
+  code: 'parameter_missing' | 'parameter_invalid';
+  kind: 'type' | 'rule';
+  message: string;
+}
+
+export type ValidationResult = { ok: true; value: ScanScheduleWrite } | { ok: false; errors: FieldError[] };
+
+type Path = readonly PropertyKey[];
+const fieldOf = (path: Path): string => path.map(String).join('.');
+const humanOf = (path: Path): string =>
+  path.length === 0 ? 'body' : path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+
+const EXPECTED: Record<string, string> = { int: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', array: 'an array', object: 'an object' };
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'number') return Number.isInteger(v) ? `integer ${v}` : `number ${v}`;
+  if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
+  return typeof v;
+}
+
+function toFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
+  const at = (path: Path, code: FieldError['code'], kind: FieldError['kind'], text: string): FieldError => ({
+    field: fieldOf(path),
+    code,
+    kind,
+    message: `${humanOf(path)}: ${text}`,
+  });
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => at([...issue.path, key], 'parameter_invalid', 'type', 'is not a known field'));
+  }
+  if (issue.code === 'invalid_type') {
+    if (issue.input === undefined) return [at(issue.path, 'parameter_missing', 'type', 'is required')];
+    const expected = EXPECTED[issue.expected] ?? issue.expected;
+    return [at(issue.path, 'parameter_invalid', 'type', `must be ${expected}, got ${describeValue(issue.input)}`)];
+  }
+  const got = issue.input === undefined || issue.code === 'custom' ? '' : `, got ${describeValue(issue.input)}`;
+  return [at(issue.path, 'parameter_invalid', 'rule', `${issue.message}${got}`)];
+}
+
+export function validateScheduleWrite(input: unknown): ValidationResult {
+  const result = scanScheduleWriteSchema.safeParse(input, { reportInput: true });
+  if (result.success) return { ok: true, value: result.data };
+  return { ok: false, errors: result.error.issues.flatMap(toFieldErrors) };
+}
