@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors.js';
-import { latestSchemaVersion, migrations } from './migrations/index.js';
+import { migrations as agentMigrations, type Migration } from './migrations/index.js';
 
 export type Db = Database.Database;
 
@@ -70,7 +70,8 @@ function acquireLock(stateDir: string): Db {
   }
 }
 
-function migrate(db: Db, file: string, logger: Logger): void {
+function migrate(db: Db, file: string, logger: Logger, migrations: readonly Migration[]): void {
+  const latestSchemaVersion = migrations.at(-1)?.version ?? 0;
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > latestSchemaVersion) {
     throw new AgentError(
@@ -88,16 +89,21 @@ function migrate(db: Db, file: string, logger: Logger): void {
   }
 }
 
-/** Opens (creating if needed) the agent's SQLite file in the state directory and brings its schema up to date. */
-export function openStore(options: OpenStoreOptions): OpenedStore {
-  const { stateDir, logger } = options;
-  mkdirSync(stateDir, { recursive: true, mode: 0o750 });
-  const file = path.join(stateDir, 'agent.db');
-  const lock = options.exclusive ? acquireLock(stateDir) : undefined;
-  let db: Db | undefined;
+export interface OpenSqliteOptions {
+  file: string;
+  logger: Logger;
+  migrations: readonly Migration[];
+}
+
+/**
+ * Opens (creating if needed) one SQLite file the way every store of the agent wants it: WAL,
+ * foreign keys, FULL sync, a quick integrity check, and its numbered migrations applied.
+ * A corrupt file or one from a newer agent is refused and never written to.
+ */
+export function openSqlite({ file, logger, migrations }: OpenSqliteOptions): Db {
+  if (hasForeignHeader(file)) throw corrupt(file, 'not an SQLite file');
+  const db = new Database(file, { timeout: 5000 });
   try {
-    if (hasForeignHeader(file)) throw corrupt(file, 'not an SQLite file');
-    db = new Database(file, { timeout: 5000 });
     try {
       const mode = db.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, expected wal`);
@@ -112,27 +118,44 @@ export function openStore(options: OpenStoreOptions): OpenedStore {
       if (isCorruption(error)) throw corrupt(file, (error as Error).message, error);
       throw error;
     }
-    migrate(db, file, logger);
+    migrate(db, file, logger, migrations);
+    return db;
   } catch (error) {
-    db?.close();
+    db.close();
+    throw error;
+  }
+}
+
+/** Opens the agent's own database, agent.db in the state directory, with the daemon's lock if asked. */
+export function openStore(options: OpenStoreOptions): OpenedStore {
+  const { stateDir, logger } = options;
+  mkdirSync(stateDir, { recursive: true, mode: 0o750 });
+  const file = path.join(stateDir, 'agent.db');
+  const lock = options.exclusive ? acquireLock(stateDir) : undefined;
+  let opened: Db;
+  try {
+    opened = openSqlite({ file, logger, migrations: agentMigrations });
+  } catch (error) {
     lock?.close();
     throw error;
   }
-  const opened = db;
   return {
     db: opened,
     file,
     close() {
-      if (opened.open) {
-        // Fold the WAL back so the file is whole for backups; harmless if another reader holds it.
-        try {
-          opened.pragma('wal_checkpoint(TRUNCATE)');
-        } catch (error) {
-          logger.warn({ err: error }, 'WAL checkpoint at close failed');
-        }
-        opened.close();
-      }
+      closeSqlite(opened, logger);
       lock?.close();
     },
   };
+}
+
+/** Folds the WAL back so the file is whole for backups (harmless if another reader holds it), then closes. */
+export function closeSqlite(db: Db, logger: Logger): void {
+  if (!db.open) return;
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch (error) {
+    logger.warn({ err: error }, 'WAL checkpoint at close failed');
+  }
+  db.close();
 }
