@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { AgentError } from '../errors.js';
-import { configSchema, type ParsedConfig } from './schema.js';
+import { cidrSchema, configSchema, type ParsedConfig } from './schema.js';
 import { formatIssues } from './format-issues.js';
 import { parseLocalSchedules, type LocalSchedule } from './local-schedules.js';
 
@@ -88,7 +88,10 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
   const env = options.env ?? process.env;
   const source = file ?? '(embedded defaults)';
   const parsed = configSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw invalid(source, formatIssues(parsed.error.issues, raw));
+  if (!parsed.success) {
+    // Report the schedules' problems in the same run, so one edit can fix everything.
+    throw invalid(source, [...formatIssues(parsed.error.issues, raw), ...scheduleErrorsOfRaw(raw)]);
+  }
   const value = parsed.data;
 
   const errors: string[] = [];
@@ -141,6 +144,17 @@ export function loadConfig(file: string | undefined, options: LoadOptions = {}):
     throw invalid(file, doc.errors.map((error) => `YAML syntax: ${error.message.split('\n')[0]}`));
   }
   return buildConfig(doc.toJS(), file, options);
+}
+
+function scheduleErrorsOfRaw(raw: unknown): string[] {
+  const top = (raw ?? {}) as Record<string, unknown>;
+  const entries = top.schedules;
+  if (!Array.isArray(entries) || !entries.every((entry) => entry !== null && typeof entry === 'object')) return [];
+  // Only the valid subnets: a bad one is already reported once under subnets.
+  const subnets = Array.isArray(top.subnets) ? top.subnets.filter((subnet): subnet is string => cidrSchema.safeParse(subnet).success) : [];
+  const siteId = typeof top.site_id === 'string' ? top.site_id : undefined;
+  const timezone = typeof (top.scheduler as Record<string, unknown> | undefined)?.timezone === 'string' ? String((top.scheduler as Record<string, unknown>).timezone) : 'UTC';
+  return parseLocalSchedules(entries as Record<string, unknown>[], { subnets, siteId, defaultTimezone: timezone }).errors;
 }
 
 function deepFreeze<T>(value: T): T {
