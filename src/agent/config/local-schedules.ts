@@ -27,17 +27,22 @@ export function parseLocalSchedules(
     else seen.add(id as string);
 
     const write: Record<string, unknown> = { description: '', notification_group: 'default', timezone: site.defaultTimezone, ...rest };
+    let sitesMissing = false;
     if (write.sites === undefined) {
       if (site.siteId === undefined || site.subnets.length === 0) {
         errors.push(`${where}.sites: expected a list of {id, subnet}, or site_id and subnets at the top level to default to`);
-        return;
+        sitesMissing = true;
+      } else {
+        write.sites = site.subnets.map((subnet) => ({ id: site.siteId, subnet }));
       }
-      write.sites = site.subnets.map((subnet) => ({ id: site.siteId, subnet }));
     }
     const result = validateScheduleWrite(write);
     if (!result.ok) {
       // The rule's message starts with its own path; ours names the config path instead.
-      for (const error of result.errors) errors.push(`${where}.${error.field}: ${error.message.slice(error.message.indexOf(': ') + 2)}`);
+      for (const error of result.errors) {
+        if (sitesMissing && error.field.startsWith('sites')) continue;
+        errors.push(`${where}.${error.field}: ${error.message.slice(error.message.indexOf(': ') + 2)}`);
+      }
       return;
     }
     if (typeof id === 'string') schedules.push({ ...result.value, id });
