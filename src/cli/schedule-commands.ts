@@ -21,7 +21,10 @@ function withStore<T>(config: AgentConfig, use: (store: { schedules: SchedulesRe
   try {
     const schedules = new SchedulesRepository(opened.db);
     const siteId = new MetaRepository(opened.db).siteId(config.site_id);
-    return use({ schedules, service: new ScheduleService({ schedules, clock: systemClock, logger }), siteId });
+    const service = new ScheduleService({ schedules, clock: systemClock, logger });
+    // The file is the truth for its schedules, daemon running or not; unchanged ones keep their slot.
+    service.syncFromConfig(config.schedules);
+    return use({ schedules, service, siteId });
   } finally {
     opened.close();
   }
