@@ -64,7 +64,7 @@ export async function startNotifyListener(address?: string): Promise<NotifyListe
           if (!predicate(received)) return;
           waiters.delete(check);
           clearTimeout(timer);
-          resolve(received);
+          resolve([...received]);
         };
         const timer = setTimeout(() => {
           waiters.delete(check);

@@ -1,31 +1,11 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/agent/logger.js';
 import { createSdNotifier } from '../../src/agent/sd-notify.js';
-
-// Plays systemd's side: binds the datagram socket (abstract when the name starts with "@"),
-// turns on SO_PASSCRED like PID 1 does, and prints each datagram with its sender's pid.
-const LISTENER_PY = String.raw`
-import json, socket, struct, sys, time
-addr = sys.argv[1]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-s.bind('\0' + addr[1:] if addr.startswith('@') else addr)
-print(json.dumps({'listening': True}), flush=True)
-cred = struct.calcsize('3i')
-while True:
-    data, anc, _flags, _addr = s.recvmsg(65536, socket.CMSG_SPACE(cred))
-    pid = None
-    for level, kind, payload in anc:
-        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
-            pid = struct.unpack('3i', payload[:cred])[0]
-    print(json.dumps({'data': data.decode(), 'pid': pid, 't': time.monotonic() * 1000}), flush=True)
-`;
+import { startNotifyListener, type Datagram, type NotifyListener as Listener } from '../helpers/notify-listener.js';
+import { tempDir } from '../helpers/temp.js';
 
 const SEND_PY = String.raw`
 import socket, sys
@@ -33,18 +13,6 @@ addr = sys.argv[1]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.sendto(sys.argv[2].encode(), '\0' + addr[1:] if addr.startswith('@') else addr)
 `;
-
-interface Datagram {
-  data: string;
-  pid: number | null;
-  t: number;
-}
-
-interface Listener {
-  address: string;
-  received: Datagram[];
-  waitFor(predicate: (all: Datagram[]) => boolean, timeoutMs?: number): Promise<Datagram[]>;
-}
 
 interface LogLine {
   level: number;
@@ -54,64 +22,6 @@ interface LogLine {
 }
 
 const WARN = 40;
-const children: ChildProcessWithoutNullStreams[] = [];
-const cleanups: (() => void)[] = [];
-
-afterEach(() => {
-  for (const child of children.splice(0)) child.kill('SIGKILL');
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'sd-notify-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function startListener(address: string): Promise<Listener> {
-  const child = spawn('python3', ['-c', LISTENER_PY, address], { stdio: 'pipe' });
-  children.push(child);
-  const received: Datagram[] = [];
-  const waiters = new Set<() => void>();
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const listening = new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`listener exited ${code}: ${stderr}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const parsed = JSON.parse(line) as Datagram | { listening: true };
-      if ('listening' in parsed) {
-        resolve();
-        return;
-      }
-      received.push(parsed);
-      for (const wake of waiters) wake();
-    });
-  });
-  await listening;
-  return {
-    address,
-    received,
-    waitFor(predicate, timeoutMs = 5_000) {
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (!predicate(received)) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve([...received]);
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`timed out; received ${JSON.stringify(received.map((d) => d.data))}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
-  };
-}
-
 async function sendFromPython(address: string, text: string): Promise<void> {
   const child = spawn('python3', ['-c', SEND_PY, address, text], { stdio: 'inherit' });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -134,7 +44,7 @@ const datas = (all: Datagram[]): string[] => all.map((d) => d.data);
 const hasMarker = (all: Datagram[]): boolean => all.some((d) => d.data === 'STATUS=marker');
 
 async function socketListener(): Promise<Listener> {
-  return startListener(join(tempDir(), 'notify'));
+  return startNotifyListener(join(tempDir(), 'notify'));
 }
 
 describe('createSdNotifier against a real datagram socket', () => {
@@ -325,7 +235,7 @@ describe('createSdNotifier when there is nothing to notify', () => {
 
   it('disables itself, warning once, for an abstract socket that unix-dgram cannot address', async () => {
     const name = `@edge-cve-test-${process.pid}-${randomBytes(4).toString('hex')}`;
-    const listener = await startListener(name);
+    const listener = await startNotifyListener(name);
     const { logger, lines } = captureLogger();
     const notifier = createSdNotifier({ env: { NOTIFY_SOCKET: name, WATCHDOG_USEC: '200000' }, logger });
 
