@@ -66,6 +66,8 @@ export const routerSchema = z
       })
       .optional(),
     ssh_fallback: z.boolean({ error: 'expected true or false' }).default(true),
+    // The SSH port the fallback uses when transport is api or api-ssl (with transport ssh, `port` is the SSH port).
+    ssh_port: intRange(1, 65535).default(22),
     timeout_seconds: intRange(1, 300).default(10),
   })
   .superRefine(oneSecretSource('password'))

@@ -1,0 +1,194 @@
+import type { EventEmitter } from 'node:events';
+import type { ConnectionOptions } from 'node:tls';
+import nodeRouteros from 'node-routeros';
+import type { Logger } from 'pino';
+import { AgentError } from '../../errors.js';
+import { abortReason, fromSocketError, routerError, timeoutError, type RouterTarget } from '../router-errors.js';
+import type { Row } from '../tables.js';
+import { legacyLoginResponse } from './legacy-login.js';
+
+/** The parts of node-routeros the client uses; tests hand in an unpatched copy to prove the guard. */
+export interface RouterOsLibrary {
+  Connector: new (options: { host: string; port: number; timeout: number; tls?: ConnectionOptions }) => EventEmitter & { connect(): unknown; destroy(): void };
+  Channel: new (connector: never) => EventEmitter & { write(params: string[]): Promise<Record<string, unknown>[]> };
+  Receiver: { edgeCvePatch?: string };
+}
+
+export const defaultLibrary = nodeRouteros as unknown as RouterOsLibrary;
+
+/** The value patches/node-routeros+1.6.9.patch sets; without it the library crashes on RouterOS 7.18+. */
+export const requiredPatch = 'framing-1';
+
+export function assertPatched(library: RouterOsLibrary): void {
+  if (library.Receiver.edgeCvePatch !== requiredPatch) {
+    throw new AgentError(
+      'AGENT_ERR_ROUTER_CLIENT_UNPATCHED',
+      'node-routeros is installed without patches/node-routeros+1.6.9.patch (run npm ci with scripts enabled); refusing to use it',
+    );
+  }
+}
+
+export interface ApiClientOptions {
+  target: RouterTarget;
+  user: string;
+  /** Always a string: '' is sent as an empty password, never as "undefined". */
+  password: string;
+  /** TLS options for api-ssl; undefined for plain api. */
+  tls?: ConnectionOptions;
+  /** Applies to connect, login and each command. */
+  timeoutMs: number;
+  logger: Logger;
+  library?: RouterOsLibrary;
+}
+
+interface Pending {
+  reject(error: unknown): void;
+}
+
+/**
+ * One API session over node-routeros's Connector and Channel. The library gives framing,
+ * tags and replies; this adds what it lacks: a deadline on every step, rejection of every
+ * pending command when the session fails, and typed errors. A failed session is never reused.
+ */
+export class RouterOsApiClient {
+  readonly #options: ApiClientOptions;
+  readonly #library: RouterOsLibrary;
+  #connector: (EventEmitter & { connect(): unknown; destroy(): void }) | undefined;
+  #failure: unknown;
+  #closed = false;
+  readonly #pending = new Set<Pending>();
+
+  constructor(options: ApiClientOptions) {
+    this.#options = options;
+    this.#library = options.library ?? defaultLibrary;
+  }
+
+  /** Opens the TCP (or TLS) session and logs in; rejects with a typed error or the abort reason. */
+  async connect(signal: AbortSignal): Promise<void> {
+    assertPatched(this.#library);
+    signal.throwIfAborted();
+    const { target, timeoutMs } = this.#options;
+    const connector = new this.#library.Connector({ host: target.host, port: target.port, timeout: Math.ceil(timeoutMs / 1000), tls: this.#options.tls });
+    this.#connector = connector;
+    connector.on('error', (error: unknown) => this.#fail(fromSocketError(error, target, timeoutMs)));
+    connector.on('timeout', () => this.#fail(timeoutError(target, timeoutMs, 'no data from the router')));
+    connector.on('fatal', (error: Error) => this.#fail(routerError('AGENT_ERR_ROUTER_CLOSED', target, error.message.replace(/^The router ended the session: /, 'the router ended the session: '), error)));
+    connector.on('close', () => this.#fail(routerError('AGENT_ERR_ROUTER_CLOSED', target, 'connection closed by the router')));
+    await this.#track('connect', signal, (resolve) => {
+      connector.once('connected', () => resolve(undefined));
+      connector.connect();
+    });
+    await this.#login(signal);
+    this.#options.logger.debug({ host: target.host, port: target.port, transport: target.transport }, 'router API session open');
+  }
+
+  /** `<menu>/print`, optionally limited to some properties; `!empty` and no rows both give []. */
+  async print(menu: string, signal: AbortSignal, proplist?: readonly string[]): Promise<Row[]> {
+    const words = [`${menu}/print`];
+    if (proplist !== undefined) words.push(`=.proplist=${proplist.join(',')}`);
+    const rows = await this.#command(words, signal, menu);
+    return rows.map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, String(value)])));
+  }
+
+  /** Ends the session; pending commands reject with AGENT_ERR_ROUTER_CLOSED. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rejectAll(this.#failure ?? routerError('AGENT_ERR_ROUTER_CLOSED', this.#options.target, 'session closed by the agent'));
+    this.#connector?.destroy();
+  }
+
+  async #login(signal: AbortSignal): Promise<void> {
+    const { user, password, target } = this.#options;
+    const loginFailed = (error: unknown) => {
+      if (error instanceof AgentError && error.code === 'AGENT_ERR_ROUTER_TRAP') {
+        return routerError('AGENT_ERR_ROUTER_AUTH', target, `login failed (${error.details[0]?.replace(/^!trap: /, '') ?? 'refused'})`, error);
+      }
+      return error;
+    };
+    let reply: Record<string, unknown>[];
+    try {
+      reply = await this.#command(['/login', `=name=${user}`, `=password=${password}`], signal, 'login');
+    } catch (error) {
+      throw loginFailed(error);
+    }
+    const challenge = reply[0]?.ret;
+    if (challenge === undefined) return;
+    // RouterOS before 6.43 ignores =password= and answers with an MD5 challenge.
+    if (typeof challenge !== 'string' || !/^[0-9a-f]{32}$/i.test(challenge)) {
+      throw this.#fail(routerError('AGENT_ERR_ROUTER_PROTOCOL', target, `login challenge is not 32 hex digits: ${String(challenge).slice(0, 40)}`));
+    }
+    try {
+      await this.#command(['/login', `=name=${user}`, `=response=${legacyLoginResponse(password, challenge)}`], signal, 'login');
+    } catch (error) {
+      throw loginFailed(error);
+    }
+  }
+
+  async #command(words: string[], signal: AbortSignal, what: string): Promise<Record<string, unknown>[]> {
+    const connector = this.#connector;
+    if (connector === undefined) throw new Error('connect() first');
+    return this.#track(what, signal, (resolve, reject) => {
+      const channel = new this.#library.Channel(connector as never);
+      let trap: Record<string, unknown> | undefined;
+      channel.once('trap', (data: Record<string, unknown>) => {
+        trap = data;
+      });
+      channel.write([...words]).then(resolve, (error: unknown) => {
+        const { target } = this.#options;
+        if (trap !== undefined) {
+          const category = trap.category === undefined ? '' : ` (category ${String(trap.category)})`;
+          reject(routerError('AGENT_ERR_ROUTER_TRAP', target, `!trap: ${String(trap.message ?? '')}${category}`, error));
+        } else {
+          // The patched library rejects an unknown reply word instead of throwing.
+          reject(this.#fail(routerError('AGENT_ERR_ROUTER_PROTOCOL', target, (error as Error).message, error)));
+        }
+      });
+    });
+  }
+
+  /** Runs one step under the session's deadline and the caller's signal; a timeout or abort ends the session. */
+  #track<T>(what: string, signal: AbortSignal, start: (resolve: (value: T) => void, reject: (error: unknown) => void) => void): Promise<T> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#closed) return Promise.reject(routerError('AGENT_ERR_ROUTER_CLOSED', this.#options.target, 'session closed by the agent'));
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const entry: Pending = { reject: (error) => finish(() => reject(error)) };
+      const onAbort = () => this.#fail(abortReason(signal));
+      const timer = setTimeout(() => this.#fail(timeoutError(this.#options.target, this.#options.timeoutMs, what)), this.#options.timeoutMs);
+      const finish = (settle: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.#pending.delete(entry);
+        settle();
+      };
+      this.#pending.add(entry);
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      start(
+        (value) => finish(() => resolve(value)),
+        (error) => finish(() => reject(error)),
+      );
+    });
+  }
+
+  /** The session is dead: remember why, reject everything pending, release the socket. */
+  #fail(error: unknown): unknown {
+    if (this.#failure === undefined && !this.#closed) {
+      this.#failure = error;
+      this.#options.logger.debug({ err: error }, 'router API session failed');
+    }
+    this.#rejectAll(this.#failure ?? error);
+    this.#connector?.destroy();
+    return this.#failure ?? error;
+  }
+
+  #rejectAll(error: unknown): void {
+    for (const pending of [...this.#pending]) pending.reject(error);
+  }
+}

@@ -1,0 +1,58 @@
+import type { Logger } from 'pino';
+import { AgentError } from '../../errors.js';
+import { menus, optionalMenus, type MenuName, type Row, type RouterTables } from '../tables.js';
+import type { ReadResult, TableReader } from '../table-reader.js';
+import { RouterOsApiClient, type ApiClientOptions } from './api-client.js';
+
+/** Only what the inventory uses travels: on a site with 5,000 leases this halves the bytes. */
+const proplists: Record<MenuName, readonly string[]> = {
+  resource: ['version', 'uptime', 'board-name', 'architecture-name', 'platform', 'cpu', 'build-time'],
+  identity: ['name'],
+  routerboard: ['routerboard', 'model', 'board-name', 'serial-number', 'current-firmware', 'firmware-type'],
+  addresses: ['address', 'network', 'interface', 'actual-interface', 'disabled', 'invalid', 'dynamic'],
+  arp: ['address', 'mac-address', 'interface', 'dynamic', 'complete', 'invalid', 'disabled', 'status', 'published'],
+  leases: ['address', 'active-address', 'mac-address', 'active-mac-address', 'host-name', 'status', 'last-seen', 'server', 'dynamic', 'disabled', 'blocked'],
+  bridgeHosts: ['mac-address', 'interface', 'on-interface', 'bridge', 'local', 'age', 'invalid', 'disabled', 'vid', 'external'],
+  neighbors: ['interface', 'address', 'address4', 'address6', 'mac-address', 'identity', 'platform', 'version', 'board', 'age', 'system-description'],
+  ipv6Neighbors: ['address', 'interface', 'mac-address', 'status', 'router'],
+};
+
+export interface ApiReaderDeps {
+  client: Omit<ApiClientOptions, 'logger'>;
+  logger: Logger;
+  /** Tests swap the session (an unpatched library, say); the default is RouterOsApiClient. */
+  openSession?: (options: ApiClientOptions) => RouterOsApiClient;
+}
+
+/** Reads every menu over one API session; the prints run concurrently, told apart by tag. */
+export function createApiReader(deps: ApiReaderDeps): TableReader {
+  const open = deps.openSession ?? ((options) => new RouterOsApiClient(options));
+  return {
+    transport: deps.client.target.transport,
+    async read(signal: AbortSignal): Promise<ReadResult> {
+      const client = open({ ...deps.client, logger: deps.logger });
+      const warnings: string[] = [];
+      try {
+        await client.connect(signal);
+        const names = Object.keys(menus) as MenuName[];
+        const results = await Promise.all(
+          names.map(async (name): Promise<Row[]> => {
+            try {
+              return await client.print(menus[name], signal, proplists[name]);
+            } catch (error) {
+              if (optionalMenus.has(name) && error instanceof AgentError && error.code === 'AGENT_ERR_ROUTER_TRAP') {
+                warnings.push(`${menus[name]}: ${error.details[0] ?? error.message}; table left empty`);
+                return [];
+              }
+              throw error;
+            }
+          }),
+        );
+        const tables = Object.fromEntries(names.map((name, i) => [name, results[i] ?? []])) as RouterTables;
+        return { tables, warnings, readAt: new Date().toISOString() };
+      } finally {
+        client.close();
+      }
+    },
+  };
+}

@@ -1,0 +1,148 @@
+import { z } from 'zod';
+import { normaliseMac } from './mac.js';
+import type { MenuName, Row, RouterTables } from './tables.js';
+
+/**
+ * One schema per RouterOS menu: rows from the API and from the SSH parsers (same keys, values
+ * always strings) become typed records here. Unknown keys pass unseen; a row that breaks a
+ * schema is dropped and named in a warning, never thrown.
+ */
+
+const flag = z
+  .string()
+  .optional()
+  .transform((value) => value === 'true' || value === 'yes');
+const text = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, { error: 'expected an IPv4 address' });
+const optionalIpv4 = z.union([ipv4, z.literal('')]).optional().transform((value) => (value === '' ? undefined : value));
+const mac = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined || value === '') return undefined;
+    const normalised = normaliseMac(value);
+    if (normalised === undefined) ctx.addIssue({ code: 'custom', message: `not a MAC address: ${value.slice(0, 40)}` });
+    return normalised;
+  });
+
+export const resourceSchema = z.looseObject({
+  version: z.string({ error: 'expected the RouterOS version' }).min(1, { error: 'expected the RouterOS version' }),
+  uptime: text,
+  'board-name': text,
+  'architecture-name': text,
+  platform: text,
+});
+
+export const identitySchema = z.looseObject({ name: text });
+
+export const routerboardSchema = z.looseObject({
+  routerboard: flag,
+  model: text,
+  'board-name': text,
+  'serial-number': text,
+  'current-firmware': text,
+});
+
+export const addressSchema = z.looseObject({
+  address: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, { error: 'expected an address with prefix' }),
+  network: optionalIpv4,
+  interface: text,
+  disabled: flag,
+  invalid: flag,
+});
+
+export const arpSchema = z.looseObject({
+  address: ipv4,
+  'mac-address': mac,
+  interface: text,
+  complete: flag,
+  disabled: flag,
+  invalid: flag,
+  status: text,
+});
+
+export const leaseSchema = z.looseObject({
+  address: optionalIpv4,
+  'active-address': optionalIpv4,
+  'mac-address': mac,
+  'active-mac-address': mac,
+  'host-name': text,
+  status: text,
+  'last-seen': text,
+  server: text,
+  disabled: flag,
+});
+
+export const bridgeHostSchema = z.looseObject({
+  'mac-address': mac.refine((value) => value !== undefined, { error: 'expected a MAC address' }),
+  interface: text,
+  'on-interface': text,
+  bridge: text,
+  local: flag,
+  invalid: flag,
+  disabled: flag,
+  age: text,
+});
+
+export const neighborSchema = z.looseObject({
+  identity: text,
+  platform: text,
+  version: text,
+  board: text,
+  'mac-address': mac,
+  address: text,
+  address4: optionalIpv4,
+  interface: text,
+  age: text,
+  'system-description': text,
+});
+
+export const ipv6NeighborSchema = z.looseObject({
+  address: z.string().min(2),
+  'mac-address': mac,
+  interface: text,
+  status: text,
+  router: flag,
+});
+
+const schemas = {
+  resource: resourceSchema,
+  identity: identitySchema,
+  routerboard: routerboardSchema,
+  addresses: addressSchema,
+  arp: arpSchema,
+  leases: leaseSchema,
+  bridgeHosts: bridgeHostSchema,
+  neighbors: neighborSchema,
+  ipv6Neighbors: ipv6NeighborSchema,
+} as const;
+
+export type RouterRecords = { [K in MenuName]: z.output<(typeof schemas)[K]>[] };
+
+export interface ParsedRecords {
+  records: RouterRecords;
+  /** One line per dropped row: menu, row number and the first problem. */
+  rejected: string[];
+}
+
+function parseMenu<K extends MenuName>(name: K, rows: readonly Row[], rejected: string[]): RouterRecords[K] {
+  const out: RouterRecords[K] = [];
+  rows.forEach((row, index) => {
+    const parsed = schemas[name].safeParse(row);
+    if (parsed.success) out.push(parsed.data as RouterRecords[K][number]);
+    else {
+      const issue = parsed.error.issues[0];
+      rejected.push(`${name} row ${index}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`.replace(/ {2,}/g, ' '));
+    }
+  });
+  return out;
+}
+
+export function parseRecords(tables: RouterTables): ParsedRecords {
+  const rejected: string[] = [];
+  const records = Object.fromEntries((Object.keys(schemas) as MenuName[]).map((name) => [name, parseMenu(name, tables[name], rejected)])) as RouterRecords;
+  return { records, rejected };
+}

@@ -1,0 +1,164 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { RouterSettings } from '../config/load.js';
+import { AgentError } from '../errors.js';
+import { createApiReader } from './api/api-reader.js';
+import { buildInventory, type Sighting } from './inventory.js';
+import type { Inventory } from './inventory-schema.js';
+import type { VendorLookup } from './mac.js';
+import { parseRecords } from './records.js';
+import { isRouterError, routerError, type RouterTarget } from './router-errors.js';
+import { parseRouterOsVersion } from './routeros-version.js';
+import { createSshReader } from './ssh/ssh-reader.js';
+import type { ReadResult, TableReader } from './table-reader.js';
+
+export interface RetryPolicy {
+  /** Tries in all, the first included. */
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** Where first/last seen per MAC is kept between reads (agent.db); optional. */
+export interface InventoryHistory {
+  sighting(mac: string): Sighting | undefined;
+  record(inventory: Inventory): void;
+}
+
+export interface RouterSourceDeps {
+  settings: RouterSettings;
+  logger: Logger;
+  vendors: VendorLookup;
+  history?: InventoryHistory;
+  retry?: RetryPolicy;
+  /** Waits between retries; tests record the delays instead of sleeping. */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** 0..1, spreads retries of many agents; tests pass a constant. */
+  random?: () => number;
+}
+
+export interface RouterCheck {
+  transport: 'api' | 'api-ssl' | 'ssh';
+  target: string;
+  version: string;
+  channel: string | null;
+  identity: string | null;
+  board: string | null;
+  counts: { arp: number; leases: number; bridgeHosts: number; neighbors: number; ipv6Neighbors: number; addresses: number };
+  warnings: string[];
+}
+
+export const defaultRetry: RetryPolicy = { attempts: 4, baseDelayMs: 2000, maxDelayMs: 30_000 };
+
+/** Worth another try: the router may be rebooting or the link flapping. Auth, TLS and protocol errors are not. */
+const retryable = new Set(['AGENT_ERR_ROUTER_UNREACHABLE', 'AGENT_ERR_ROUTER_TIMEOUT', 'AGENT_ERR_ROUTER_CLOSED']);
+
+export function tlsOptions(settings: RouterSettings): ConnectionOptions {
+  const rejectUnauthorized = settings.tls?.reject_unauthorized ?? true;
+  const options: ConnectionOptions = { rejectUnauthorized };
+  if (settings.tls?.ca_file !== undefined) options.ca = readFileSync(settings.tls.ca_file);
+  // A router without a certificate on api-ssl speaks anonymous DH only; OpenSSL 3 allows it at level 0.
+  if (!rejectUnauthorized) options.ciphers = 'DEFAULT:ADH-AES256-GCM-SHA384:@SECLEVEL=0';
+  return options;
+}
+
+/** The configured reader, and the SSH reader the fallback uses when the API port is closed. */
+function readers(deps: RouterSourceDeps): { primary: TableReader; fallback: TableReader | undefined } {
+  const { settings, logger } = deps;
+  const timeoutMs = settings.timeout_seconds * 1000;
+  const credentials = { user: settings.user, password: settings.password, timeoutMs };
+  const ssh = (port: number) => createSshReader({ client: { ...credentials, target: { host: settings.host, port, transport: 'ssh' } }, logger });
+  if (settings.transport === 'ssh') return { primary: ssh(settings.port), fallback: undefined };
+  const target: RouterTarget = { host: settings.host, port: settings.port, transport: settings.transport };
+  const primary = createApiReader({ client: { ...credentials, target, tls: settings.transport === 'api-ssl' ? tlsOptions(settings) : undefined }, logger });
+  return { primary, fallback: settings.ssh_fallback ? ssh(settings.ssh_port) : undefined };
+}
+
+const portClosed = (error: unknown) => error instanceof AgentError && error.code === 'AGENT_ERR_ROUTER_UNREACHABLE' && /connection refused/.test(error.message);
+
+/**
+ * Reads the router with the configured transport, falls back to SSH when the API port is
+ * closed, and retries what may pass (unreachable, timeout, closed) with capped exponential
+ * backoff; after the last try the router is reported offline with the last reason.
+ */
+export function createRouterSource(deps: RouterSourceDeps) {
+  const retry = deps.retry ?? defaultRetry;
+  const sleep = deps.sleep ?? ((ms, signal) => sleepFor(ms, undefined, { signal }));
+  const random = deps.random ?? Math.random;
+  const { settings, logger } = deps;
+  const target: RouterTarget = { host: settings.host, port: settings.port, transport: settings.transport };
+
+  async function readOnce(signal: AbortSignal): Promise<{ read: ReadResult; transport: TableReader['transport'] }> {
+    const { primary, fallback } = readers(deps);
+    try {
+      return { read: await primary.read(signal), transport: primary.transport };
+    } catch (error) {
+      if (fallback === undefined || !portClosed(error)) throw error;
+      logger.warn({ host: settings.host, port: settings.port, ssh_port: settings.ssh_port }, 'router API port closed; reading over SSH');
+      const read = await fallback.read(signal);
+      read.warnings.unshift(`API port ${settings.port} closed; read over SSH`);
+      return { read, transport: 'ssh' };
+    }
+  }
+
+  async function readTables(signal: AbortSignal, policy: RetryPolicy = retry) {
+    let last: unknown;
+    for (let attempt = 1; attempt <= policy.attempts; attempt++) {
+      signal.throwIfAborted();
+      try {
+        return await readOnce(signal);
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        if (!(isRouterError(error) && retryable.has(error.code))) throw error;
+        last = error;
+        if (attempt === policy.attempts) break;
+        const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)) * (0.75 + random() * 0.5);
+        logger.warn({ code: error.code, attempt, retry_in_ms: Math.round(delay) }, `router read failed: ${error.message}`);
+        await sleep(Math.round(delay), signal);
+      }
+    }
+    if (policy.attempts === 1) throw last;
+    const reason = last instanceof Error ? last.message.replace(/^router \S+ \(\S+\): /, '') : String(last);
+    throw routerError('AGENT_ERR_ROUTER_OFFLINE', target, `offline after ${policy.attempts} tries: ${reason}`, last);
+  }
+
+  return {
+    /** The full inventory, merged and (with a history) remembered; throws a typed error or the abort reason. */
+    async readInventory(signal: AbortSignal): Promise<Inventory> {
+      const { read, transport } = await readTables(signal);
+      const inventory = buildInventory({ read, target: { ...target, transport }, vendors: deps.vendors, history: deps.history ? (mac) => deps.history?.sighting(mac) : undefined });
+      deps.history?.record(inventory);
+      logger.info({ transport, hosts: inventory.hosts.length, neighbors: inventory.neighbors.length, warnings: inventory.warnings.length }, 'router inventory read');
+      return inventory;
+    },
+
+    /** One try, no retries: what `cve-agent router check` prints, or the exact reason it could not. */
+    async check(signal: AbortSignal): Promise<RouterCheck> {
+      const { read, transport } = await readTables(signal, { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 });
+      const { records, rejected } = parseRecords(read.tables);
+      const version = parseRouterOsVersion(records.resource[0]?.version);
+      if (version === undefined) throw routerError('AGENT_ERR_ROUTER_PROTOCOL', target, '/system/resource gave no readable version');
+      return {
+        transport,
+        target: `${settings.host}:${transport === 'ssh' && settings.transport !== 'ssh' ? settings.ssh_port : settings.port}`,
+        version: version.version + (version.prerelease ?? ''),
+        channel: version.channel ?? null,
+        identity: records.identity[0]?.name ?? null,
+        board: records.resource[0]?.['board-name'] ?? records.routerboard[0]?.model ?? null,
+        counts: {
+          arp: records.arp.length,
+          leases: records.leases.length,
+          bridgeHosts: records.bridgeHosts.length,
+          neighbors: records.neighbors.length,
+          ipv6Neighbors: records.ipv6Neighbors.length,
+          addresses: records.addresses.length,
+        },
+        warnings: [...read.warnings, ...rejected],
+      };
+    },
+  };
+}
+
+export type RouterSource = ReturnType<typeof createRouterSource>;

@@ -1,0 +1,142 @@
+import ssh2 from 'ssh2';
+import type { Logger } from 'pino';
+import { abortReason, fromSocketError, routerError, timeoutError, type RouterTarget } from '../router-errors.js';
+
+export interface SshClientOptions {
+  target: RouterTarget;
+  user: string;
+  password: string;
+  timeoutMs: number;
+  logger: Logger;
+  /** Largest output one command may produce; more is a protocol error, not a memory problem. */
+  maxOutputBytes?: number;
+}
+
+/**
+ * RouterOS 6.x offers only diffie-hellman-group14-sha1 and ssh-dss, which ssh2 no longer
+ * proposes by default. Appended, they are tried last, so a modern router still gets modern
+ * algorithms.
+ */
+export const routerOsAlgorithms = {
+  kex: { append: ['diffie-hellman-group14-sha1'], prepend: [], remove: [] },
+  serverHostKey: { append: ['ssh-dss'], prepend: [], remove: [] },
+} as unknown as ssh2.Algorithms;
+
+/** `+ct`: no colours, no terminal detection; RouterOS reads options after a `+` in the user name. */
+export const consoleUser = (user: string): string => `${user}+ct`;
+
+/** One SSH session to the router; each `exec` is one CLI command on its own channel. */
+export class RouterOsSshClient {
+  readonly #options: SshClientOptions;
+  readonly #client = new ssh2.Client();
+  #failure: unknown;
+  #closed = false;
+  readonly #pending = new Set<(error: unknown) => void>();
+
+  constructor(options: SshClientOptions) {
+    this.#options = options;
+  }
+
+  async connect(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const { target, timeoutMs } = this.#options;
+    this.#client.on('error', (error: Error & { level?: string }) => this.#fail(this.#mapError(error)));
+    this.#client.on('close', () => this.#fail(routerError('AGENT_ERR_ROUTER_CLOSED', target, 'connection closed by the router')));
+    await this.#track('connect', signal, (resolve) => {
+      this.#client.once('ready', () => resolve(undefined));
+      this.#client.connect({
+        host: target.host,
+        port: target.port,
+        username: consoleUser(this.#options.user),
+        password: this.#options.password,
+        tryKeyboard: false,
+        readyTimeout: timeoutMs,
+        algorithms: routerOsAlgorithms,
+      });
+    });
+  }
+
+  /** Runs one command; resolves with everything it printed (stdout then stderr). */
+  exec(command: string, signal: AbortSignal): Promise<string> {
+    const limit = this.#options.maxOutputBytes ?? 64 * 1024 * 1024;
+    return this.#track(command, signal, (resolve, reject) => {
+      this.#client.exec(command, (error, stream) => {
+        if (error) {
+          reject(this.#fail(this.#mapError(error)));
+          return;
+        }
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        let size = 0;
+        const take = (into: Buffer[]) => (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > limit) {
+            reject(this.#fail(routerError('AGENT_ERR_ROUTER_PROTOCOL', this.#options.target, `${command}: output over ${limit} bytes`)));
+            return;
+          }
+          into.push(chunk);
+        };
+        stream.on('data', take(out));
+        stream.stderr.on('data', take(err));
+        stream.on('close', () => resolve(Buffer.concat([...out, ...err]).toString('utf8')));
+      });
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    const reason = this.#failure ?? routerError('AGENT_ERR_ROUTER_CLOSED', this.#options.target, 'session closed by the agent');
+    for (const reject of [...this.#pending]) reject(reason);
+    this.#client.end();
+    this.#client.destroy();
+  }
+
+  #mapError(error: Error & { level?: string }): unknown {
+    const { target, timeoutMs } = this.#options;
+    if (error.level === 'client-authentication') return routerError('AGENT_ERR_ROUTER_AUTH', target, 'login failed (password refused)', error);
+    if (error.level === 'client-timeout') return timeoutError(target, timeoutMs, 'SSH handshake');
+    if (error.level === 'handshake' || error.level === 'protocol') return routerError('AGENT_ERR_ROUTER_PROTOCOL', target, `SSH ${error.message}`, error);
+    return fromSocketError(error, target, timeoutMs);
+  }
+
+  #track<T>(what: string, signal: AbortSignal, start: (resolve: (value: T) => void, reject: (error: unknown) => void) => void): Promise<T> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#closed) return Promise.reject(routerError('AGENT_ERR_ROUTER_CLOSED', this.#options.target, 'session closed by the agent'));
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const onAbort = () => this.#fail(abortReason(signal));
+      const timer = setTimeout(() => this.#fail(timeoutError(this.#options.target, this.#options.timeoutMs, what)), this.#options.timeoutMs);
+      const finish = (settle: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.#pending.delete(rejectEntry);
+        settle();
+      };
+      const rejectEntry = (error: unknown) => finish(() => reject(error));
+      this.#pending.add(rejectEntry);
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
+      start(
+        (value) => finish(() => resolve(value)),
+        (error) => finish(() => reject(error)),
+      );
+    });
+  }
+
+  #fail(error: unknown): unknown {
+    if (this.#failure === undefined && !this.#closed) {
+      this.#failure = error;
+      this.#options.logger.debug({ err: error }, 'router SSH session failed');
+    }
+    const reason = this.#failure ?? error;
+    for (const reject of [...this.#pending]) reject(reason);
+    this.#client.destroy();
+    return reason;
+  }
+}

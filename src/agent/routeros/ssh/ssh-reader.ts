@@ -1,0 +1,42 @@
+import type { Logger } from 'pino';
+import { routerError } from '../router-errors.js';
+import { menus, optionalMenus, type MenuName, type RouterTables } from '../tables.js';
+import type { ReadResult, TableReader } from '../table-reader.js';
+import { consoleError, consoleLines } from './console-text.js';
+import { consoleCommands, rowsFromConsole } from './console-menus.js';
+import { RouterOsSshClient, type SshClientOptions } from './ssh-client.js';
+
+export interface SshReaderDeps {
+  client: Omit<SshClientOptions, 'logger'>;
+  logger: Logger;
+}
+
+/** Reads every menu over one SSH session, one CLI command after another. */
+export function createSshReader(deps: SshReaderDeps): TableReader {
+  return {
+    transport: 'ssh',
+    async read(signal: AbortSignal): Promise<ReadResult> {
+      const client = new RouterOsSshClient({ ...deps.client, logger: deps.logger });
+      const warnings: string[] = [];
+      const tables = {} as RouterTables;
+      try {
+        await client.connect(signal);
+        for (const name of Object.keys(menus) as MenuName[]) {
+          const command = consoleCommands[name];
+          const text = await client.exec(command, signal);
+          const failure = consoleError(consoleLines(text));
+          if (failure !== undefined) {
+            if (!optionalMenus.has(name)) throw routerError('AGENT_ERR_ROUTER_TRAP', deps.client.target, `${command}: ${failure}`);
+            warnings.push(`${command}: ${failure}; table left empty`);
+            tables[name] = [];
+            continue;
+          }
+          tables[name] = rowsFromConsole(name, text);
+        }
+        return { tables, warnings, readAt: new Date().toISOString() };
+      } finally {
+        client.close();
+      }
+    },
+  };
+}

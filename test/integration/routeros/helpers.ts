@@ -1,0 +1,40 @@
+import pino from 'pino';
+import type { RouterSettings } from '../../../src/agent/config/load.js';
+import { loadOuiRegistry } from '../../../src/agent/routeros/oui-registry.js';
+import type { VendorLookup } from '../../../src/agent/routeros/mac.js';
+import { createRouterSource, type RouterSourceDeps } from '../../../src/agent/routeros/router-source.js';
+
+export const silentLogger = pino({ level: 'silent' });
+
+let registry: VendorLookup | undefined;
+/** The real IEEE registry, loaded once per test file. */
+export const vendors = (): VendorLookup => (registry ??= loadOuiRegistry());
+
+export function routerSettings(overrides: Partial<RouterSettings> & { port: number }): RouterSettings {
+  return {
+    host: '127.0.0.1',
+    transport: 'api',
+    user: 'admin',
+    password: 'secret',
+    tls: undefined,
+    ssh_fallback: false,
+    ssh_port: 22,
+    timeout_seconds: 2,
+    ...overrides,
+  };
+}
+
+/** A source that tries once: fault tests want the fault's own error, not the offline summary. */
+export function oneTrySource(settings: RouterSettings, deps: Partial<RouterSourceDeps> = {}) {
+  return createRouterSource({ settings, logger: silentLogger, vendors: vendors(), retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 }, ...deps });
+}
+
+/** Resolves once `check` returns true, polling; for counts that settle a moment after a close. */
+export async function eventually(check: () => boolean, timeoutMs = 2000): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return check();
+}

@@ -1,0 +1,190 @@
+import { createHash, randomBytes } from 'node:crypto';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { RouterData } from '../router-data.js';
+import { answerCommand, type ApiFaults } from './commands.js';
+import { encodeSentence, SentenceReader, type LengthWidth } from './wire.js';
+
+export type { ApiFaults } from './commands.js';
+
+export interface ApiSimulatorOptions {
+  /** 0 (the default) picks a free port. The simulator only ever binds loopback. */
+  port?: number;
+  host?: '127.0.0.1' | '::1' | 'localhost';
+  data: RouterData;
+  faults?: ApiFaults;
+  /** `modern`: /login with =password= (6.43+); `legacy`: the MD5 challenge of older RouterOS. */
+  login?: 'modern' | 'legacy';
+  /** API-SSL: `anonymous` is RouterOS's certificate-less ADH mode; or a PEM key and certificate. */
+  tls?: 'anonymous' | { key: string; cert: string };
+}
+
+export interface RunningApiSimulator {
+  port: number;
+  host: string;
+  /** Sockets open right now: a client that leaks one shows here. */
+  connections(): number;
+  /** Every sentence received, in order, per connection (passwords included: tests only). */
+  received: string[][];
+  logins: string[];
+  setFaults(faults: ApiFaults): void;
+  stop(): Promise<void>;
+}
+
+/** "00" + md5(0x00 + password + challenge), hex: RouterOS before 6.43. */
+export function legacyResponse(password: string, challengeHex: string): string {
+  return `00${createHash('md5').update(Buffer.concat([Buffer.from([0]), Buffer.from(password, 'latin1'), Buffer.from(challengeHex, 'hex')])).digest('hex')}`;
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A RouterOS API server speaking the real wire protocol on loopback, serving a RouterData and
+ * misbehaving on request. One instance serves any number of sessions.
+ */
+export async function startApiSimulator(options: ApiSimulatorOptions): Promise<RunningApiSimulator> {
+  let faults: ApiFaults = options.faults ?? {};
+  const sockets = new Set<net.Socket>();
+  const received: string[][] = [];
+  const logins: string[] = [];
+
+  const serve = (socket: net.Socket) => {
+    socket.setNoDelay(true);
+    socket.on('error', () => socket.destroy());
+    const reader = new SentenceReader();
+    let loggedIn = false;
+    let challenge: string | undefined;
+    // Writes go through one queue so that slow fault modes keep sentence order.
+    let queue: Promise<void> = Promise.resolve();
+    const width = (): LengthWidth => (faults.wideLengths ? 5 : 0);
+
+    const writeBytes = async (bytes: Buffer) => {
+      if (socket.destroyed) return;
+      if (faults.splitEveryByte) {
+        for (const byte of bytes) {
+          if (socket.destroyed) return;
+          socket.write(Buffer.from([byte]));
+          await delay(0);
+        }
+      } else if (faults.nulAlone && bytes.at(-1) === 0) {
+        socket.write(bytes.subarray(0, -1));
+        await delay(5);
+        if (!socket.destroyed) socket.write(bytes.subarray(-1));
+      } else {
+        socket.write(bytes);
+      }
+    };
+    const send = (sentences: string[][]) => {
+      queue = queue.then(async () => {
+        for (const words of sentences) await writeBytes(encodeSentence(words, width()));
+      });
+      return queue;
+    };
+    const sendRaw = (bytes: Buffer, then?: 'reset' | 'end') => {
+      queue = queue.then(async () => {
+        await writeBytes(bytes);
+        if (then === 'reset') socket.resetAndDestroy();
+        if (then === 'end') socket.end();
+      });
+    };
+
+    const login = (words: string[], tag: string[]) => {
+      const attrs = attributes(words);
+      if (faults.silentLogin) return;
+      if (options.login === 'legacy' && attrs.response === undefined) {
+        challenge = randomBytes(16).toString('hex');
+        void send([['!done', ...tag, `=ret=${challenge}`]]);
+        return;
+      }
+      const ok =
+        !faults.rejectLogin &&
+        attrs.name === options.data.user &&
+        (options.login === 'legacy' ? challenge !== undefined && attrs.response === legacyResponse(options.data.password, challenge) : attrs.password === options.data.password);
+      logins.push(`${attrs.name ?? ''}:${ok ? 'ok' : 'failed'}`);
+      if (ok) {
+        loggedIn = true;
+        void send([['!done', ...tag]]);
+      } else {
+        const message = options.login === 'legacy' ? 'cannot log in' : 'invalid user name or password (6)';
+        void send([['!trap', ...tag, `=message=${message}`], ['!done', ...tag]]);
+      }
+    };
+
+    socket.on('data', (chunk: Buffer) => {
+      let sentences: string[][];
+      try {
+        sentences = reader.push(chunk);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      for (const words of sentences) {
+        received.push(words);
+        const tagWord = words.find((word) => word.startsWith('.tag='));
+        const tag = tagWord === undefined ? [] : [tagWord];
+        const command = words[0] ?? '';
+        if (command === '/login') {
+          login(words, tag);
+        } else if (command === '/quit') {
+          sendRaw(encodeSentence(['!fatal', 'session terminated on request']), 'end');
+        } else if (!loggedIn) {
+          void send([['!trap', ...tag, '=message=not logged in'], ['!done', ...tag]]);
+        } else {
+          const answer = answerCommand(command, attributes(words), tag, options.data, faults);
+          if (answer.kind === 'silent') continue;
+          if (answer.kind === 'sentences') void send(answer.sentences);
+          else {
+            void send(answer.before);
+            sendRaw(answer.bytes, answer.then);
+          }
+        }
+      }
+    });
+  };
+
+  const server =
+    options.tls === undefined
+      ? net.createServer(serve)
+      : options.tls === 'anonymous'
+        ? tls.createServer({ ciphers: 'ADH-AES256-GCM-SHA384:@SECLEVEL=0', maxVersion: 'TLSv1.2', dhparam: 'auto' }, serve)
+        : tls.createServer({ key: options.tls.key, cert: options.tls.cert }, serve);
+  // A failed TLS handshake is the client's business; the simulator keeps serving.
+  server.on('tlsClientError', () => undefined);
+  // Counted at the TCP level, so a TLS handshake that never finishes still shows.
+  server.on('connection', (raw: net.Socket) => {
+    sockets.add(raw);
+    raw.on('close', () => sockets.delete(raw));
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    host,
+    connections: () => [...sockets].filter((socket) => !socket.destroyed).length,
+    received,
+    logins,
+    setFaults(next) {
+      faults = next;
+    },
+    async stop() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** `=key=value` words as a map; the first `=` after the leading one splits key from value. */
+export function attributes(words: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const word of words) {
+    if (!word.startsWith('=')) continue;
+    const at = word.indexOf('=', 1);
+    if (at < 0) out[word.slice(1)] = '';
+    else out[word.slice(1, at)] = word.slice(at + 1);
+  }
+  return out;
+}
