@@ -1,0 +1,87 @@
+/**
+ * The one schema of the control plane's config.yaml: validation, defaults and the TypeScript type
+ * come from it. Strict everywhere, so a misspelt key is an error, never silently ignored.
+ */
+import { z } from 'zod';
+
+const intRange = (lo: number, hi: number) => {
+  const error = `expected integer ${lo}..${hi}`;
+  return z.int({ error }).min(lo, { error }).max(hi, { error });
+};
+const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).trim().min(1, { error: `expected ${what}` });
+const envName = z.string({ error: 'expected an environment variable name' }).regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name' });
+
+/** A secret is written inline, read from a file (a systemd credential) or from the environment: exactly one of them. */
+const secretSource = (name: string) => ({
+  [name]: z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty secret' }).optional(),
+  [`${name}_file`]: nonEmpty('a file path').optional(),
+  [`${name}_env`]: envName.optional(),
+});
+
+const exactlyOneOf = (keys: string[], required: boolean) => (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
+  const given = keys.filter((key) => value[key] !== undefined);
+  if (given.length > 1) ctx.addIssue({ code: 'custom', path: [given[1] as string], message: `give only one of ${given.join(', ')}` });
+  if (required && given.length === 0) ctx.addIssue({ code: 'custom', path: [], message: `expected one of ${keys.join(', ')}` });
+};
+
+const httpUrl = (what: string) => z.url({ protocol: /^https?$/, error: `expected an http:// or https:// URL (${what})` });
+
+export const authSchema = z
+  .strictObject({
+    ...secretSource('hs256_secret'),
+    jwks_url: httpUrl('the JWKS of your identity provider').optional(),
+    issuer: nonEmpty('the expected iss claim').optional(),
+    audience: nonEmpty('the expected aud claim').optional(),
+    clock_tolerance_seconds: intRange(0, 300).default(30),
+  })
+  .superRefine(exactlyOneOf(['hs256_secret', 'hs256_secret_file', 'hs256_secret_env', 'jwks_url'], true));
+
+export const notificationGroupSchema = z
+  .strictObject({
+    /** The HMAC key of the X-Signature header; each receiver checks it with the same key. */
+    ...secretSource('secret'),
+    webhooks: z.array(httpUrl('a webhook receiver'), { error: 'expected a list of URLs' }).min(1, { error: 'expected at least one webhook URL' }),
+  })
+  .superRefine(exactlyOneOf(['secret', 'secret_file', 'secret_env'], true));
+
+export const configSchema = z.strictObject({
+  config_version: z.literal(1, { error: 'expected 1 (the only config version this control plane knows)' }).default(1),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { error: 'expected one of fatal, error, warn, info, debug, trace' }).default('info'),
+  state_dir: nonEmpty('a directory path').optional(),
+  listen: z
+    .strictObject({
+      // Loopback unless told otherwise: put a TLS-terminating proxy in front for agents and operators.
+      host: nonEmpty('an address to bind').default('127.0.0.1'),
+      port: intRange(0, 65535).default(8780),
+    })
+    .prefault({}),
+  /** How operators and webhook receivers reach this server; doc_url and report_url are built from it. */
+  public_url: httpUrl('the address operators use').optional(),
+  auth: authSchema,
+  hub: z
+    .strictObject({
+      max_frame_bytes: intRange(16 * 1024, 16 * 1024 * 1024).default(512 * 1024),
+      hello_timeout_seconds: intRange(1, 120).default(10),
+      heartbeat_interval_seconds: intRange(1, 60).default(10),
+    })
+    .prefault({}),
+  scans: z
+    .strictObject({
+      /** A site that has not finished this long after its scan started is failed, so a scan never hangs on a lost agent. */
+      timeout_minutes: intRange(1, 7 * 24 * 60).default(360),
+      /** A scan command still undelivered this long after it was issued is dropped (the site is failed). */
+      command_ttl_minutes: intRange(1, 24 * 60).default(60),
+    })
+    .prefault({}),
+  notification_groups: z.record(nonEmpty('a group name'), notificationGroupSchema, { error: 'expected a map of group names' }).default({}),
+  notifications: z
+    .strictObject({
+      max_attempts: intRange(1, 50).default(8),
+      backoff_initial_seconds: z.number({ error: 'expected seconds' }).min(0.01).max(3600).default(2),
+      backoff_max_seconds: z.number({ error: 'expected seconds' }).min(0.01).max(86_400).default(600),
+      timeout_seconds: intRange(1, 120).default(10),
+    })
+    .prefault({}),
+});
+
+export type ParsedConfig = z.output<typeof configSchema>;

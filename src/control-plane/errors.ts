@@ -1,0 +1,147 @@
+/**
+ * The control plane's two catalogs of typed errors, both documented in docs/api-errors.md (a test
+ * keeps code and page in step):
+ * - `apiErrors`: what the REST API answers, as the seed's `{type, code, message, doc_url}`.
+ * - `controlPlaneErrors`: what stops the process or a CLI command, with an exit code.
+ */
+
+export type ApiErrorType = 'invalid_request_error' | 'authentication_error' | 'permission_error' | 'not_found_error' | 'conflict_error' | 'api_error';
+
+interface ApiErrorEntry {
+  /** The statuses this code may carry (parameter_invalid is 400 for a wrong type, 422 for a broken rule). */
+  statuses: readonly number[];
+  message: string;
+  howToSolve: string;
+}
+
+export const apiErrors = {
+  invalid_json: { statuses: [400], message: 'The request body is not valid JSON.', howToSolve: 'Send a JSON body with `Content-Type: application/json`; check quoting and trailing commas.' },
+  parameter_missing: { statuses: [400], message: 'A required parameter is missing.', howToSolve: 'Add the parameter named in the message; the OpenAPI document at `/openapi.json` lists the required fields.' },
+  parameter_invalid: {
+    statuses: [400, 422],
+    message: 'A parameter is invalid.',
+    howToSolve: 'Fix the parameter named in the message. 400 means the value has the wrong type or the field is unknown; 422 means it is well-formed but breaks a rule (a range, a pattern, `min_cvss < warning_threshold`).',
+  },
+  content_type_unsupported: { statuses: [415], message: 'The request body must be JSON.', howToSolve: 'Send the body with `Content-Type: application/json`.' },
+  request_too_large: { statuses: [413], message: 'The request body is too large.', howToSolve: 'Keep request bodies under 1 MiB; split long lists of MAC addresses or IPs into several requests.' },
+  authentication_required: { statuses: [401], message: 'No bearer token was given.', howToSolve: 'Send `Authorization: Bearer <JWT>` with a token issued for your organization.' },
+  token_invalid: {
+    statuses: [401],
+    message: 'The bearer token is not valid.',
+    howToSolve: 'Check that the token is a JWT signed with the key the control plane trusts (HS256 secret or JWKS), with the configured issuer and audience, and that it carries `sub`, `org` and `scope` claims.',
+  },
+  token_expired: { statuses: [401], message: 'The bearer token has expired.', howToSolve: 'Get a new token from your identity provider; the `exp` claim has passed.' },
+  scope_missing: {
+    statuses: [403],
+    message: 'The token does not carry the scope this request needs.',
+    howToSolve: 'Ask for a token with the scope named in the message (`cve:view`, `cve:create`, `cve:update` or `cve:delete`).',
+  },
+  route_not_found: { statuses: [404], message: 'No such endpoint.', howToSolve: 'Check the method and path against `/openapi.json`.' },
+  schedule_not_found: {
+    statuses: [404],
+    message: 'No scan schedule has that id in your organization.',
+    howToSolve: 'List your schedules with `GET /scans/cve/scheduled`; ids are UUIDs, and schedules of other organizations are not visible.',
+  },
+  scan_not_found: { statuses: [404], message: 'No scan has that id in your organization.', howToSolve: 'List scans with `GET /scans/cve`; ids are UUIDs.' },
+  site_not_found: {
+    statuses: [404],
+    message: 'No site has that id in your organization.',
+    howToSolve: 'Use the id of a site registered with `cve-control-plane sites add` for your organization (`cve-control-plane sites list`).',
+  },
+  cve_not_found: {
+    statuses: [404],
+    message: 'No scan of this control plane has reported that CVE.',
+    howToSolve: 'Mitigation advice is built from the CVE records the agents report with their findings; check the id, or wait for a scan that finds it.',
+  },
+  site_unknown: {
+    statuses: [422],
+    message: 'The schedule names a site that is not registered in your organization.',
+    howToSolve: 'Register the site first (`cve-control-plane sites add --org <org> --name <name>`) and use the id it prints.',
+  },
+  notification_group_unknown: {
+    statuses: [422],
+    message: 'The notification group is not configured on the control plane.',
+    howToSolve: 'Use a group listed under `notification_groups` in the control plane config, or add it there and restart.',
+  },
+  site_not_in_schedule: {
+    statuses: [422],
+    message: 'The site is not one of the schedule\'s sites.',
+    howToSolve: 'Pick a site listed in the schedule\'s `sites`, or add the site to the schedule with `PUT /scans/cve/scheduled/{id}`.',
+  },
+  ip_outside_site_subnet: {
+    statuses: [422],
+    message: 'The IP address lies outside the site\'s subnets in this schedule.',
+    howToSolve: 'Give an address inside one of the subnets the schedule lists for that site; the scanner never touches addresses outside them.',
+  },
+  scan_already_running: {
+    statuses: [409],
+    message: 'A scan of this schedule is already running.',
+    howToSolve: 'Wait for it to finish (`GET /scans/cve/{id}/status`) or stop it with `DELETE /scans/cve/scheduled/{id}/invoke`.',
+  },
+  scan_not_complete: {
+    statuses: [409],
+    message: 'The scan has not finished; its report is not ready.',
+    howToSolve: 'Poll `GET /scans/cve/{scan_id}` every few seconds until `status` is `completed`, `partial` or `failed`, then fetch the report.',
+  },
+  auth_unavailable: {
+    statuses: [503],
+    message: 'The key set that verifies tokens cannot be fetched.',
+    howToSolve: 'Check that `auth.jwks_url` in the control plane config is reachable from the control plane; retry the request.',
+  },
+  internal_error: { statuses: [500], message: 'The control plane failed to handle the request.', howToSolve: 'Retry; if it persists, send the control plane\'s log lines with this request\'s `reqId` to its operators.' },
+} as const satisfies Record<string, ApiErrorEntry>;
+
+export type ApiErrorCode = keyof typeof apiErrors;
+
+export function typeOfStatus(status: number): ApiErrorType {
+  if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 409) return 'conflict_error';
+  if (status >= 500) return 'api_error';
+  return 'invalid_request_error';
+}
+
+/** An error the REST layer turns into the seed's error object with this status. */
+export class ApiError extends Error {
+  readonly code: ApiErrorCode;
+  readonly status: number;
+
+  constructor(code: ApiErrorCode, message?: string, status?: number) {
+    const entry: ApiErrorEntry = apiErrors[code];
+    const chosen = status ?? entry.statuses[0] ?? 500;
+    if (!entry.statuses.includes(chosen)) throw new RangeError(`${code} is never ${chosen}`);
+    super(message ?? entry.message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.status = chosen;
+  }
+
+  get type(): ApiErrorType {
+    return typeOfStatus(this.status);
+  }
+}
+
+export const controlPlaneErrors = {
+  CP_ERR_CONFIG_INVALID: { exitCode: 78, message: 'the configuration is invalid' },
+  CP_ERR_CONFIG_UNREADABLE: { exitCode: 78, message: 'the configuration file cannot be read' },
+  CP_ERR_DB_CORRUPT: { exitCode: 76, message: 'the database file is corrupt' },
+  CP_ERR_DB_TOO_NEW: { exitCode: 76, message: 'the database was written by a newer control plane' },
+  CP_ERR_LISTEN_FAILED: { exitCode: 69, message: 'the control plane cannot listen on its address' },
+  CP_ERR_SITE_INVALID: { exitCode: 65, message: 'the site arguments are invalid' },
+  CP_ERR_SITE_NOT_FOUND: { exitCode: 66, message: 'no site has that id' },
+} as const;
+
+export type ControlPlaneErrorCode = keyof typeof controlPlaneErrors;
+
+export class ControlPlaneError extends Error {
+  readonly code: ControlPlaneErrorCode;
+  readonly exitCode: number;
+
+  constructor(code: ControlPlaneErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? controlPlaneErrors[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ControlPlaneError';
+    this.code = code;
+    this.exitCode = controlPlaneErrors[code].exitCode;
+  }
+}

@@ -1,0 +1,41 @@
+import type { Db } from '../../../agent/store/database.js';
+import type { CommandStore, PendingCommand } from '../types.js';
+import { fromJson, toJson } from './json.js';
+
+export function sqliteCommands(db: Db): CommandStore {
+  const nextSeq = db.prepare<[string], number>('UPDATE sites SET last_command_seq = last_command_seq + 1 WHERE id = ? RETURNING last_command_seq').pluck();
+  const insert = db.prepare('INSERT INTO commands (site_id, seq, type, body, expires_at) VALUES (?, ?, ?, ?, ?)');
+  const drop = db.prepare('DELETE FROM commands WHERE site_id = ? AND seq <= ?');
+  const acked = db.prepare('UPDATE sites SET acked_command_seq = MAX(acked_command_seq, ?) WHERE id = ?');
+  const dropExpired = db.prepare('DELETE FROM commands WHERE site_id = ? AND expires_at IS NOT NULL AND expires_at <= ?');
+  const pending = db.prepare<[string], { seq: number; type: string; body: string; expires_at: string | null }>('SELECT seq, type, body, expires_at FROM commands WHERE site_id = ? ORDER BY seq');
+
+  const enqueue = db.transaction((siteId: string, build: Parameters<CommandStore['enqueue']>[1]): PendingCommand => {
+    const seq = nextSeq.get(siteId);
+    if (seq === undefined) throw new Error(`no site ${siteId}`);
+    const command = build(seq);
+    insert.run(siteId, seq, command.type, toJson(command.body), command.expires_at);
+    return { seq, ...command };
+  });
+  const ack = db.transaction((siteId: string, seq: number) => {
+    drop.run(siteId, seq);
+    acked.run(seq, siteId);
+  });
+  const replay = db.transaction((siteId: string, appliedSeq: number, nowIso: string) => {
+    ack(siteId, appliedSeq);
+    dropExpired.run(siteId, nowIso);
+    return pending.all(siteId).map((row) => ({ ...row, body: fromJson<Record<string, unknown>>(row.body) }));
+  });
+
+  return {
+    async enqueue(siteId, build) {
+      return enqueue(siteId, build);
+    },
+    async pending(siteId, appliedSeq, nowIso) {
+      return replay(siteId, appliedSeq, nowIso);
+    },
+    async ack(siteId, seq) {
+      ack(siteId, seq);
+    },
+  };
+}

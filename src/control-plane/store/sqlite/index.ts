@@ -1,0 +1,54 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { AgentError } from '../../../agent/errors.js';
+import { closeSqlite, openSqlite } from '../../../agent/store/database.js';
+import { ControlPlaneError } from '../../errors.js';
+import type { ControlPlaneStore } from '../types.js';
+import { sqliteCommands } from './commands.js';
+import { sqliteIngest } from './ingest.js';
+import { controlPlaneMigrations } from './migrations/index.js';
+import { sqliteNotifications } from './notifications.js';
+import { sqliteScanState } from './scan-state.js';
+import { sqliteScans } from './scans.js';
+import { sqliteSchedules } from './schedules.js';
+import { sqliteSites } from './sites.js';
+import { sqliteVulns } from './vulns.js';
+
+export const DATABASE_FILE = 'control-plane.db';
+
+/**
+ * The embedded store: one SQLite file in the state directory, opened with the same pragmas,
+ * integrity check and migration discipline as the agent's database.
+ */
+export function openSqliteStore(options: { stateDir: string; logger: Logger }): ControlPlaneStore & { file: string } {
+  mkdirSync(options.stateDir, { recursive: true, mode: 0o750 });
+  const file = path.join(options.stateDir, DATABASE_FILE);
+  let db;
+  try {
+    db = openSqlite({ file, logger: options.logger, migrations: controlPlaneMigrations });
+  } catch (error) {
+    if (error instanceof AgentError && error.code === 'AGENT_ERR_DB_CORRUPT') {
+      throw new ControlPlaneError('CP_ERR_DB_CORRUPT', `database ${file} is corrupt; the control plane will not overwrite it: move it aside or restore a backup`, { cause: error });
+    }
+    if (error instanceof AgentError && error.code === 'AGENT_ERR_DB_TOO_NEW') {
+      throw new ControlPlaneError('CP_ERR_DB_TOO_NEW', `database ${file} was migrated by a newer cve-control-plane; upgrade (the file was left untouched)`, { cause: error });
+    }
+    throw error;
+  }
+  const state = sqliteScanState(db);
+  const opened = db;
+  return {
+    file,
+    sites: sqliteSites(db),
+    schedules: sqliteSchedules(db),
+    scans: sqliteScans(db, state),
+    ingest: sqliteIngest(db, state),
+    commands: sqliteCommands(db),
+    vulns: sqliteVulns(db),
+    notifications: sqliteNotifications(db),
+    async close() {
+      closeSqlite(opened, options.logger);
+    },
+  };
+}

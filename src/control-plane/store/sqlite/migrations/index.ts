@@ -1,0 +1,5 @@
+import type { Migration } from '../../../../agent/store/migrations/index.js';
+import { initialMigration } from './001-initial.js';
+
+/** In order; a released migration is never edited, later features append theirs. */
+export const controlPlaneMigrations: readonly Migration[] = [initialMigration];

@@ -1,0 +1,43 @@
+import type { Db } from '../../../agent/store/database.js';
+import type { DeliveryRow, NotificationStore } from '../types.js';
+import { hydrateScan } from './scans.js';
+
+export function sqliteNotifications(db: Db): NotificationStore {
+  const awaiting = db.prepare(`SELECT * FROM scans WHERE notify_state = 'pending' ORDER BY finished_at`);
+  const queued = db.prepare(`UPDATE scans SET notify_state = 'queued' WHERE id = ?`);
+  const insert = db.prepare(
+    `INSERT INTO deliveries (id, scan_id, group_name, url, event, body, status, attempts, next_attempt_at, last_status, last_error, created_at, delivered_at)
+     VALUES (@id, @scan_id, @group_name, @url, @event, @body, @status, @attempts, @next_attempt_at, @last_status, @last_error, @created_at, @delivered_at)`,
+  );
+  const due = db.prepare<[string, number], DeliveryRow>(`SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`);
+  const nextDue = db.prepare<[], string>(`SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'`).pluck();
+  const attempt = db.prepare(
+    `UPDATE deliveries SET status = @status, attempts = @attempts, next_attempt_at = @next_attempt_at, last_status = @last_status, last_error = @last_error, delivered_at = @delivered_at WHERE id = @id`,
+  );
+  const all = db.prepare<[], DeliveryRow>('SELECT * FROM deliveries ORDER BY created_at, id');
+  const ofScan = db.prepare<[string], DeliveryRow>('SELECT * FROM deliveries WHERE scan_id = ? ORDER BY created_at, id');
+  const queue = db.transaction((scanId: string, deliveries: DeliveryRow[]) => {
+    for (const delivery of deliveries) insert.run(delivery);
+    queued.run(scanId);
+  });
+  return {
+    async awaiting() {
+      return (awaiting.all() as Parameters<typeof hydrateScan>[0][]).map(hydrateScan);
+    },
+    async queue(scanId, deliveries) {
+      queue(scanId, deliveries);
+    },
+    async due(nowIso, limit) {
+      return due.all(nowIso, limit);
+    },
+    async nextDueAt() {
+      return nextDue.get() ?? undefined;
+    },
+    async recordAttempt(id, update) {
+      attempt.run({ ...update, id });
+    },
+    async list(scanId) {
+      return scanId === undefined ? all.all() : ofScan.all(scanId);
+    },
+  };
+}

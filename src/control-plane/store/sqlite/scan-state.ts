@@ -1,0 +1,42 @@
+/** Keeps a scan's status in step with its sub-scans; runs inside the caller's transaction. */
+import type { Db } from '../../../agent/store/database.js';
+import { deriveScanStatus, isTerminalScan } from '../../scans/status.js';
+import type { ScanStatus, SubScanStatus } from '../types.js';
+
+export interface ScanState {
+  /** Recomputes the scan's status; true when it became terminal for the first time (its notification is then due). */
+  recompute(scanId: string, at: string): boolean;
+}
+
+export function sqliteScanState(db: Db): ScanState {
+  const subs = db.prepare<[string], { status: SubScanStatus; error: string | null; site_id: string }>('SELECT status, error, site_id FROM sub_scans WHERE scan_id = ?');
+  const scan = db.prepare<[string], { status: ScanStatus; finished_at: string | null; cve_count: number }>('SELECT status, finished_at, cve_count FROM scans WHERE id = ?');
+  const anyHost = db.prepare<[string], number>('SELECT EXISTS (SELECT 1 FROM hosts WHERE scan_id = ?)').pluck();
+  const update = db.prepare(
+    `UPDATE scans SET status = @status, started_at = COALESCE(started_at, @started), finished_at = COALESCE(finished_at, @finished),
+       notify_state = CASE WHEN @notify = 1 THEN 'pending' ELSE notify_state END, error = @error WHERE id = @id`,
+  );
+  return {
+    recompute(scanId, at) {
+      const current = scan.get(scanId);
+      if (!current) return false;
+      const rows = subs.all(scanId);
+      const statuses = rows.map((row) => row.status);
+      const hasResults = current.cve_count > 0 || statuses.includes('completed') || anyHost.get(scanId) === 1;
+      const status = deriveScanStatus(statuses, hasResults, current.status);
+      const terminal = isTerminalScan(status);
+      const firstFinish = terminal && current.finished_at === null;
+      const failures = rows.filter((row) => row.status === 'failed').map((row) => `site ${row.site_id}: ${row.error ?? 'failed'}`);
+      const error = status === 'failed' ? (rows.length === 0 || statuses.every((s) => s === 'skipped') ? 'no site of the scan was online' : failures.join('; ').slice(0, 1000) || 'the scan was stopped before any result') : null;
+      update.run({
+        id: scanId,
+        status,
+        started: status === 'scanning' || terminal ? at : null,
+        finished: terminal ? at : null,
+        notify: firstFinish ? 1 : 0,
+        error,
+      });
+      return firstFinish;
+    },
+  };
+}

@@ -1,0 +1,196 @@
+import type { Db } from '../../../agent/store/database.js';
+import type { CveRecord, OpenPort } from '../../../protocol/index.js';
+import type { FindingView, HostRow, NewSubScan, ScanEventRow, ScanRow, ScanStore, SubScanRow } from '../types.js';
+import { fromJson, toJson } from './json.js';
+import type { ScanState } from './scan-state.js';
+
+interface RawScan extends Omit<ScanRow, 'ignore_offline_sites' | 'stop_requested'> {
+  ignore_offline_sites: number;
+  stop_requested: number;
+}
+interface RawSubScan extends Omit<SubScanRow, 'subnets' | 'target_ips'> {
+  subnets: string;
+  target_ips: string | null;
+}
+interface RawHost extends Omit<HostRow, 'sources' | 'open_ports'> {
+  sources: string;
+  open_ports: string;
+}
+
+export const hydrateScan = (row: RawScan): ScanRow => ({ ...row, ignore_offline_sites: row.ignore_offline_sites === 1, stop_requested: row.stop_requested === 1 });
+export const hydrateSubScan = (row: RawSubScan): SubScanRow => ({ ...row, subnets: fromJson(row.subnets), target_ips: fromJson(row.target_ips) });
+
+const scanFields =
+  'id, org_id, schedule_id, slot_at, kind, label, min_cvss, warning_threshold, ignore_offline_sites, notification_group, status, stop_requested, error, created_at, started_at, finished_at, cve_count, score_sum, highest_score, warning_count';
+
+/** The select every finding view is read with: the finding, its host and its CVE record. */
+export const findingViewSelect = `
+  SELECT f.id, f.scan_id, f.site_id, f.port, f.protocol, f.service, f.cpe, f.product, f.version, f.confidence, f.evidence, f.created_at,
+         h.id AS host_id, h.ip AS host_ip, h.mac AS host_mac, h.hostname AS host_hostname, h.manufacturer AS host_manufacturer,
+         c.id AS cve_id, c.description, c.published_at, c.vector, c.score, c.severity, c.compliance_tags, c.refs, c.fixed_versions, c.advice
+  FROM findings f JOIN hosts h ON h.id = f.host_id JOIN cves c ON c.id = f.cve_id`;
+
+export interface RawFindingView {
+  id: string;
+  scan_id: string;
+  site_id: string;
+  port: number | null;
+  protocol: string | null;
+  service: string | null;
+  cpe: string;
+  product: string | null;
+  version: string | null;
+  confidence: string;
+  evidence: string;
+  created_at: string;
+  host_id: string;
+  host_ip: string;
+  host_mac: string | null;
+  host_hostname: string | null;
+  host_manufacturer: string | null;
+  cve_id: string;
+  description: string;
+  published_at: string | null;
+  vector: string | null;
+  score: number;
+  severity: CveRecord['severity'];
+  compliance_tags: string;
+  refs: string;
+  fixed_versions: string;
+  advice: string | null;
+}
+
+export const hydrateFinding = (row: RawFindingView): FindingView => ({
+  id: row.id,
+  scan_id: row.scan_id,
+  site_id: row.site_id,
+  host: { id: row.host_id, ip: row.host_ip, mac: row.host_mac, hostname: row.host_hostname, manufacturer: row.host_manufacturer },
+  port: row.port,
+  protocol: row.protocol,
+  service: row.service,
+  cpe: row.cpe,
+  product: row.product,
+  version: row.version,
+  confidence: row.confidence,
+  evidence: row.evidence,
+  created_at: row.created_at,
+  cve: {
+    id: row.cve_id,
+    description: row.description,
+    published_at: row.published_at,
+    vector: row.vector,
+    score: row.score,
+    severity: row.severity,
+    compliance_tags: fromJson(row.compliance_tags),
+    references: fromJson(row.refs),
+    fixed_versions: fromJson(row.fixed_versions),
+    advice: row.advice,
+  },
+});
+
+export function sqliteScans(db: Db, state: ScanState): ScanStore {
+  const insertScan = db.prepare(
+    `INSERT INTO scans (id, org_id, schedule_id, slot_at, kind, label, min_cvss, warning_threshold, ignore_offline_sites, notification_group, status, created_at)
+     VALUES (@id, @org_id, @schedule_id, @slot_at, @kind, @label, @min_cvss, @warning_threshold, @ignore_offline_sites, @notification_group, 'queued', @created_at)
+     ON CONFLICT (schedule_id, slot_at) DO NOTHING`,
+  );
+  const bySlot = db.prepare<[string, string], RawScan>(`SELECT ${scanFields} FROM scans WHERE schedule_id = ? AND slot_at = ?`);
+  const byId = db.prepare<[string], RawScan>(`SELECT ${scanFields} FROM scans WHERE id = ?`);
+  const byOrg = db.prepare<[string, string], RawScan>(`SELECT ${scanFields} FROM scans WHERE org_id = ? AND id = ?`);
+  const listOrg = db.prepare<[string], RawScan>(`SELECT ${scanFields} FROM scans WHERE org_id = ? ORDER BY created_at DESC, id`);
+  const listSchedule = db.prepare<[string, string], RawScan>(`SELECT ${scanFields} FROM scans WHERE org_id = ? AND schedule_id = ? ORDER BY created_at DESC, id`);
+  const active = db.prepare<[string], RawScan>(`SELECT ${scanFields} FROM scans WHERE schedule_id = ? AND status IN ('queued', 'scanning') ORDER BY created_at DESC LIMIT 1`);
+  const insertSub = db.prepare(
+    `INSERT INTO sub_scans (id, scan_id, site_id, subnets, target_ips, status, error, created_at, finished_at)
+     VALUES (@id, @scan_id, @site_id, @subnets, @target_ips, @status, @error, @created_at, @finished_at) ON CONFLICT (scan_id, site_id) DO NOTHING`,
+  );
+  const subs = db.prepare<[string], RawSubScan>('SELECT * FROM sub_scans WHERE scan_id = ? ORDER BY created_at, site_id');
+  const insertEvent = db.prepare('INSERT INTO scan_events (scan_id, site_id, at, level, message) VALUES (?, ?, ?, ?, ?)');
+  const events = db.prepare<[string, number], ScanEventRow>('SELECT at, level, site_id, message FROM (SELECT * FROM scan_events WHERE scan_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id');
+  const aggregates = db.prepare<[string, string, string, string, string, string], { unique_cves: number; open_ports: number; unique_ports: number; hosts_scanned: number; hosts_with_cves: number; sites_with_cves: number }>(
+    `SELECT (SELECT COUNT(*) FROM scan_cves WHERE scan_id = ?) AS unique_cves,
+            (SELECT COALESCE(SUM(port_count), 0) FROM hosts WHERE scan_id = ?) AS open_ports,
+            (SELECT COUNT(*) FROM scan_ports WHERE scan_id = ?) AS unique_ports,
+            (SELECT COUNT(*) FROM hosts WHERE scan_id = ?) AS hosts_scanned,
+            (SELECT COUNT(*) FROM hosts WHERE scan_id = ? AND cve_count > 0) AS hosts_with_cves,
+            (SELECT COUNT(*) FROM sub_scans WHERE scan_id = ? AND findings_received > 0) AS sites_with_cves`,
+  );
+  const hosts = db.prepare<[string], RawHost>('SELECT id, scan_id, site_id, ip, mac, hostname, manufacturer, os, sources, open_ports, cve_count, created_at FROM hosts WHERE scan_id = ? ORDER BY site_id, ip');
+  const findings = db.prepare<[string], RawFindingView>(`${findingViewSelect} WHERE f.scan_id = ? ORDER BY c.score DESC, f.id`);
+  const changeSub = db.prepare(
+    `UPDATE sub_scans SET status = @status, error = COALESCE(@error, error),
+       finished_at = CASE WHEN @status IN ('completed', 'failed', 'stopped', 'skipped') THEN COALESCE(finished_at, @at) ELSE finished_at END
+     WHERE id = @id AND scan_id = @scan_id`,
+  );
+  const stop = db.prepare('UPDATE scans SET stop_requested = 1 WHERE id = ?');
+  const overdue = db.prepare<[string], RawSubScan>(`SELECT * FROM sub_scans WHERE status IN ('pending', 'queued', 'scanning', 'stopping') AND created_at <= ?`);
+
+  const addSubScans = (scanId: string, list: NewSubScan[], at: string) => {
+    for (const sub of list) {
+      const terminal = sub.status === 'failed' || sub.status === 'skipped' || sub.status === 'stopped' || sub.status === 'completed';
+      insertSub.run({ ...sub, scan_id: scanId, subnets: toJson(sub.subnets), target_ips: sub.target_ips && toJson(sub.target_ips), created_at: at, finished_at: terminal ? at : null });
+    }
+  };
+
+  const create = db.transaction((input: Parameters<ScanStore['create']>[0], at: string) => {
+    const { scan } = input;
+    const inserted = insertScan.run({ ...scan, ignore_offline_sites: scan.ignore_offline_sites ? 1 : 0 }).changes === 1;
+    const row = inserted || scan.schedule_id === null || scan.slot_at === null ? byId.get(scan.id) : bySlot.get(scan.schedule_id, scan.slot_at);
+    if (!row) throw new Error(`scan ${scan.id} vanished while being created`);
+    addSubScans(row.id, input.subScans, at);
+    for (const event of input.events) insertEvent.run(row.id, event.site_id, at, event.level, event.message);
+    const finished = state.recompute(row.id, at);
+    return { scan: hydrateScan(byId.get(row.id) as RawScan), created: inserted, finished };
+  });
+
+  const change = db.transaction((scanId: string, changes: Parameters<ScanStore['changeSubScans']>[1], event: { level: string; message: string } | null, at: string) => {
+    for (const c of changes) changeSub.run({ ...c, scan_id: scanId, at });
+    if (event) insertEvent.run(scanId, null, at, event.level, event.message);
+    return state.recompute(scanId, at);
+  });
+
+  return {
+    async create(input, at) {
+      return create(input, at);
+    },
+    async get(orgId, id) {
+      const row = byOrg.get(orgId, id);
+      return row && hydrateScan(row);
+    },
+    async list(orgId, scheduleId) {
+      return (scheduleId === undefined ? listOrg.all(orgId) : listSchedule.all(orgId, scheduleId)).map(hydrateScan);
+    },
+    async latestOfSchedule(orgId, scheduleId) {
+      const row = listSchedule.get(orgId, scheduleId);
+      return row && hydrateScan(row);
+    },
+    async activeOfSchedule(scheduleId) {
+      const row = active.get(scheduleId);
+      return row && hydrateScan(row);
+    },
+    async subScans(scanId) {
+      return subs.all(scanId).map(hydrateSubScan);
+    },
+    async events(scanId, limit = 1_000_000) {
+      return events.all(scanId, limit);
+    },
+    async aggregates(scanId) {
+      return aggregates.get(scanId, scanId, scanId, scanId, scanId, scanId) as Awaited<ReturnType<ScanStore['aggregates']>>;
+    },
+    async hosts(scanId) {
+      return hosts.all(scanId).map((row) => ({ ...row, sources: fromJson(row.sources), open_ports: fromJson<OpenPort[]>(row.open_ports) }));
+    },
+    async findings(scanId) {
+      return findings.all(scanId).map(hydrateFinding);
+    },
+    async changeSubScans(scanId, changes, event, at) {
+      return change(scanId, changes, event, at);
+    },
+    async requestStop(scanId) {
+      stop.run(scanId);
+    },
+    async overdueSubScans(beforeIso) {
+      return overdue.all(beforeIso).map(hydrateSubScan);
+    },
+  };
+}

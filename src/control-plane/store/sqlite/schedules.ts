@@ -1,0 +1,52 @@
+import type { Db } from '../../../agent/store/database.js';
+import type { ScheduleStore, StoredSchedule } from '../types.js';
+import { fromJson, toJson } from './json.js';
+
+interface ScheduleRow extends Omit<StoredSchedule, 'sites' | 'ignore_offline_sites'> {
+  sites: string;
+  ignore_offline_sites: number;
+}
+
+const hydrate = (row: ScheduleRow): StoredSchedule => ({ ...row, ignore_offline_sites: row.ignore_offline_sites === 1, sites: fromJson(row.sites) });
+const dehydrate = (schedule: StoredSchedule) => ({ ...schedule, ignore_offline_sites: schedule.ignore_offline_sites ? 1 : 0, sites: toJson(schedule.sites) });
+
+const fields = 'id, org_id, description, day_of_week, time_of_day, every_n_weeks, timezone, min_cvss, warning_threshold, ignore_offline_sites, notification_group, sites, anchor_at, next_scan_at, last_run_at, created_at, updated_at';
+
+export function sqliteSchedules(db: Db): ScheduleStore {
+  const list = db.prepare<[string], ScheduleRow>(`SELECT ${fields} FROM schedules WHERE org_id = ? ORDER BY created_at DESC, id`);
+  const one = db.prepare<[string, string], ScheduleRow>(`SELECT ${fields} FROM schedules WHERE org_id = ? AND id = ?`);
+  const insert = db.prepare(`INSERT INTO schedules (${fields}) VALUES (${fields.split(', ').map((f) => `@${f}`).join(', ')})`);
+  const replace = db.prepare(
+    `UPDATE schedules SET description = @description, day_of_week = @day_of_week, time_of_day = @time_of_day, every_n_weeks = @every_n_weeks,
+       timezone = @timezone, min_cvss = @min_cvss, warning_threshold = @warning_threshold, ignore_offline_sites = @ignore_offline_sites,
+       notification_group = @notification_group, sites = @sites, anchor_at = @anchor_at, next_scan_at = @next_scan_at, updated_at = @updated_at
+     WHERE id = @id AND org_id = @org_id`,
+  );
+  const remove = db.prepare('DELETE FROM schedules WHERE org_id = ? AND id = ?');
+  const due = db.prepare<[string], ScheduleRow>(`SELECT ${fields} FROM schedules WHERE next_scan_at <= ? ORDER BY next_scan_at`);
+  const timing = db.prepare('UPDATE schedules SET next_scan_at = ?, last_run_at = COALESCE(?, last_run_at) WHERE id = ?');
+  return {
+    async list(orgId) {
+      return list.all(orgId).map(hydrate);
+    },
+    async get(orgId, id) {
+      const row = one.get(orgId, id);
+      return row && hydrate(row);
+    },
+    async insert(schedule) {
+      insert.run(dehydrate(schedule));
+    },
+    async replace(schedule) {
+      replace.run(dehydrate(schedule));
+    },
+    async delete(orgId, id) {
+      return remove.run(orgId, id).changes === 1;
+    },
+    async due(nowIso) {
+      return due.all(nowIso).map(hydrate);
+    },
+    async setTiming(id, nextScanAt, lastRunAt) {
+      timing.run(nextScanAt, lastRunAt, id);
+    },
+  };
+}

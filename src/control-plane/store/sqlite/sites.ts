@@ -1,0 +1,34 @@
+import type { Db } from '../../../agent/store/database.js';
+import type { Site, SiteStore } from '../types.js';
+
+const columns = 'id, org_id, name, created_at, token_rotated_at, last_seen_at, agent_version';
+
+export function sqliteSites(db: Db): SiteStore {
+  const insert = db.prepare('INSERT INTO sites (id, org_id, name, token_hash, token_rotated_at, created_at) VALUES (@id, @org_id, @name, @token_hash, @token_rotated_at, @created_at)');
+  const all = db.prepare<[], Site>(`SELECT ${columns} FROM sites ORDER BY org_id, created_at, id`);
+  const ofOrg = db.prepare<[string], Site>(`SELECT ${columns} FROM sites WHERE org_id = ? ORDER BY created_at, id`);
+  const one = db.prepare<[string], Site>(`SELECT ${columns} FROM sites WHERE id = ?`);
+  const byHash = db.prepare<[string], Site>(`SELECT ${columns} FROM sites WHERE token_hash = ?`);
+  const rotate = db.prepare('UPDATE sites SET token_hash = ?, token_rotated_at = ? WHERE id = ?');
+  const seen = db.prepare('UPDATE sites SET last_seen_at = ?, agent_version = ? WHERE id = ?');
+  return {
+    async create(site) {
+      insert.run(site);
+    },
+    async list(orgId) {
+      return orgId === undefined ? all.all() : ofOrg.all(orgId);
+    },
+    async get(id) {
+      return one.get(id);
+    },
+    async byTokenHash(hash) {
+      return byHash.get(hash);
+    },
+    async rotateToken(id, hash, at) {
+      return rotate.run(hash, at, id).changes === 1;
+    },
+    async recordSeen(id, at, agentVersion) {
+      seen.run(at, agentVersion, id);
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import type { Db } from '../../../agent/store/database.js';
+import type { CveRecord } from '../../../protocol/index.js';
+import type { CveMarkRow, Occurrence, VulnStore } from '../types.js';
+import { fromJson } from './json.js';
+import { findingViewSelect, hydrateFinding, type RawFindingView } from './scans.js';
+
+// MAC lists are bound as one JSON array, so a statement serves any number of them.
+const inMacs = `IN (SELECT value FROM json_each(?))`;
+
+export function sqliteVulns(db: Db): VulnStore {
+  const byMacs = db.prepare<[string, string], RawFindingView>(`${findingViewSelect} WHERE f.org_id = ? AND f.mac ${inMacs} ORDER BY f.created_at DESC, f.id`);
+  const occurrences = db.prepare<[string, string], Occurrence>(`SELECT id, scan_id, host_id, mac, cve_id, created_at FROM findings WHERE org_id = ? AND mac ${inMacs} ORDER BY created_at DESC, id`);
+  const cve = db.prepare<[string], { id: string; description: string; published_at: string | null; vector: string | null; score: number; severity: CveRecord['severity']; compliance_tags: string; refs: string; fixed_versions: string; advice: string | null }>(
+    'SELECT * FROM cves WHERE id = ?',
+  );
+  const latest = db.prepare<[string, string, string], RawFindingView>(`${findingViewSelect} WHERE f.org_id = ? AND f.mac = ? AND f.cve_id = ? ORDER BY f.created_at DESC, f.rowid DESC LIMIT 1`);
+  const insertMark = db.prepare(
+    `INSERT INTO cve_marks (id, org_id, mac, cve_id, status, justification, scan_id, product, version, expiration_date, created_by, updated_by, created_at, updated_at)
+     VALUES (@id, @org_id, @mac_address, @cve_id, @status, @justification, @scan_id, @product, @version, @expiration_date, @created_by, @updated_by, @created_at, @updated_at)`,
+  );
+  const markFields = 'id, org_id, mac AS mac_address, cve_id, status, justification, scan_id, product, version, expiration_date, created_by, updated_by, created_at, updated_at';
+  const listMarks = db.prepare<{ org: string; mac: string | null; cve: string | null; status: string | null }, CveMarkRow>(
+    `SELECT ${markFields} FROM cve_marks WHERE org_id = @org AND (@mac IS NULL OR mac = @mac) AND (@cve IS NULL OR cve_id = @cve) AND (@status IS NULL OR status = @status)
+     ORDER BY created_at DESC, rowid DESC`,
+  );
+  const marksOf = db.prepare<[string, string], CveMarkRow>(`SELECT ${markFields} FROM cve_marks WHERE org_id = ? AND mac ${inMacs} ORDER BY created_at DESC, rowid DESC`);
+
+  return {
+    async findingsByMacs(orgId, macs) {
+      return byMacs.all(orgId, JSON.stringify(macs)).map(hydrateFinding);
+    },
+    async occurrences(orgId, macs) {
+      return occurrences.all(orgId, JSON.stringify(macs));
+    },
+    async cve(id) {
+      const row = cve.get(id);
+      if (!row) return undefined;
+      const { refs, compliance_tags, fixed_versions, ...rest } = row;
+      return { ...rest, references: fromJson(refs), compliance_tags: fromJson(compliance_tags), fixed_versions: fromJson(fixed_versions) };
+    },
+    async latestFinding(orgId, mac, cveId) {
+      const row = latest.get(orgId, mac, cveId);
+      return row && hydrateFinding(row);
+    },
+    async insertMark(mark) {
+      insertMark.run(mark);
+    },
+    async listMarks(orgId, filter) {
+      return listMarks.all({ org: orgId, mac: filter.mac_address ?? null, cve: filter.cve_id ?? null, status: filter.status ?? null });
+    },
+    async marksOf(orgId, macs) {
+      return marksOf.all(orgId, JSON.stringify(macs));
+    },
+  };
+}

@@ -1,0 +1,295 @@
+/**
+ * The control plane's persistence, as the rest of it sees it. Every method is async and coarse
+ * (one call, one transaction), so an implementation over a network database (PostgreSQL, for
+ * installations that outgrow one machine) fits behind the same interface as the embedded SQLite.
+ */
+import type { ScanScheduleWrite } from '../../agent/schedule/rules.js';
+import type { CveRecord, OpenPort, Report } from '../../protocol/index.js';
+
+export interface Site {
+  id: string;
+  org_id: string;
+  name: string;
+  created_at: string;
+  token_rotated_at: string;
+  last_seen_at: string | null;
+  agent_version: string | null;
+}
+
+export interface StoredSchedule extends ScanScheduleWrite {
+  id: string;
+  org_id: string;
+  anchor_at: string;
+  /** UTC ISO; rendered in the schedule's zone by the API. */
+  next_scan_at: string;
+  last_run_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type ScanKind = 'scheduled' | 'invoke' | 'single_ip' | 'multiple_ips' | 'local';
+export type ScanStatus = 'queued' | 'scanning' | 'completed' | 'partial' | 'failed';
+export type SubScanStatus = 'pending' | 'queued' | 'scanning' | 'stopping' | 'completed' | 'failed' | 'stopped' | 'skipped';
+
+export interface ScanRow {
+  id: string;
+  org_id: string;
+  schedule_id: string | null;
+  slot_at: string | null;
+  kind: ScanKind;
+  label: string;
+  min_cvss: number;
+  warning_threshold: number;
+  ignore_offline_sites: boolean;
+  notification_group: string | null;
+  status: ScanStatus;
+  stop_requested: boolean;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  cve_count: number;
+  score_sum: number;
+  highest_score: number | null;
+  warning_count: number;
+}
+
+export interface SubScanRow {
+  id: string;
+  scan_id: string;
+  site_id: string;
+  run_id: string | null;
+  subnets: string[];
+  target_ips: string[] | null;
+  status: SubScanStatus;
+  progress: number;
+  hosts_done: number;
+  hosts_total: number;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  findings_expected: number | null;
+  findings_received: number;
+}
+
+export interface ScanEventRow {
+  at: string;
+  level: string;
+  site_id: string | null;
+  message: string;
+}
+
+/** Counts over a scan's hosts and findings, kept up to date at ingest so a summary costs a few index look-ups. */
+export interface ScanAggregates {
+  unique_cves: number;
+  open_ports: number;
+  unique_ports: number;
+  hosts_scanned: number;
+  hosts_with_cves: number;
+  sites_with_cves: number;
+}
+
+export interface NewSubScan {
+  id: string;
+  site_id: string;
+  subnets: string[];
+  target_ips: string[] | null;
+  status: SubScanStatus;
+  error: string | null;
+}
+
+export interface NewScan {
+  scan: Omit<ScanRow, 'status' | 'stop_requested' | 'error' | 'started_at' | 'finished_at' | 'cve_count' | 'score_sum' | 'highest_score' | 'warning_count'>;
+  subScans: NewSubScan[];
+  events: { site_id: string | null; level: string; message: string }[];
+}
+
+export interface HostRow {
+  id: string;
+  scan_id: string;
+  site_id: string;
+  ip: string;
+  mac: string | null;
+  hostname: string | null;
+  manufacturer: string | null;
+  os: string | null;
+  sources: string[];
+  open_ports: OpenPort[];
+  cve_count: number;
+  created_at: string;
+}
+
+/** A finding with what the API shows beside it: its host and the CVE record. */
+export interface FindingView {
+  id: string;
+  scan_id: string;
+  site_id: string;
+  host: { id: string; ip: string; mac: string | null; hostname: string | null; manufacturer: string | null };
+  port: number | null;
+  protocol: string | null;
+  service: string | null;
+  cpe: string;
+  product: string | null;
+  version: string | null;
+  confidence: string;
+  evidence: string;
+  created_at: string;
+  cve: CveRecord;
+}
+
+export interface Occurrence {
+  id: string;
+  scan_id: string;
+  host_id: string;
+  mac: string;
+  cve_id: string;
+  created_at: string;
+}
+
+export interface CveMarkRow {
+  id: string;
+  org_id: string;
+  mac_address: string;
+  cve_id: string;
+  status: 'accepted' | 'mitigated';
+  justification: string;
+  scan_id: string | null;
+  product: string | null;
+  version: string | null;
+  expiration_date: string | null;
+  created_by: string;
+  updated_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface IngestItem {
+  site: Pick<Site, 'id' | 'org_id'>;
+  stream_id: string;
+  report: Report;
+  received_at: string;
+}
+
+export type IngestResult = { outcome: 'applied' } | { outcome: 'duplicate' } | { outcome: 'rejected'; reason: string };
+
+export interface IngestOutcome {
+  results: IngestResult[];
+  /** Scans that reached a terminal status in this batch for the first time. */
+  finished_scans: string[];
+}
+
+export interface PendingCommand {
+  seq: number;
+  type: string;
+  body: Record<string, unknown>;
+  expires_at: string | null;
+}
+
+export interface DeliveryRow {
+  id: string;
+  scan_id: string;
+  group_name: string;
+  url: string;
+  event: string;
+  body: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: string;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+  delivered_at: string | null;
+}
+
+export interface SubScanChange {
+  id: string;
+  status: SubScanStatus;
+  error: string | null;
+}
+
+export interface SiteStore {
+  create(site: Site & { token_hash: string }): Promise<void>;
+  list(orgId?: string): Promise<Site[]>;
+  get(id: string): Promise<Site | undefined>;
+  byTokenHash(hash: string): Promise<Site | undefined>;
+  rotateToken(id: string, hash: string, at: string): Promise<boolean>;
+  recordSeen(id: string, at: string, agentVersion: string): Promise<void>;
+}
+
+export interface ScheduleStore {
+  list(orgId: string): Promise<StoredSchedule[]>;
+  get(orgId: string, id: string): Promise<StoredSchedule | undefined>;
+  insert(schedule: StoredSchedule): Promise<void>;
+  replace(schedule: StoredSchedule): Promise<void>;
+  delete(orgId: string, id: string): Promise<boolean>;
+  due(nowIso: string): Promise<StoredSchedule[]>;
+  setTiming(id: string, nextScanAt: string, lastRunAt: string | null): Promise<void>;
+}
+
+export interface ScanStore {
+  /** Creates a scan and its sub-scans; a scheduled scan whose slot exists already gets only the sub-scans it lacks. */
+  create(input: NewScan, at: string): Promise<{ scan: ScanRow; created: boolean; finished: boolean }>;
+  get(orgId: string, id: string): Promise<ScanRow | undefined>;
+  list(orgId: string, scheduleId?: string): Promise<ScanRow[]>;
+  latestOfSchedule(orgId: string, scheduleId: string): Promise<ScanRow | undefined>;
+  /** The non-terminal scan of a schedule, if one runs. */
+  activeOfSchedule(scheduleId: string): Promise<ScanRow | undefined>;
+  subScans(scanId: string): Promise<SubScanRow[]>;
+  events(scanId: string, limit?: number): Promise<ScanEventRow[]>;
+  aggregates(scanId: string): Promise<ScanAggregates>;
+  hosts(scanId: string): Promise<HostRow[]>;
+  findings(scanId: string): Promise<FindingView[]>;
+  /** Moves sub-scans (stop, offline, time-out) and recomputes the scan; true if it just finished. */
+  changeSubScans(scanId: string, changes: SubScanChange[], event: { level: string; message: string } | null, at: string): Promise<boolean>;
+  requestStop(scanId: string, at: string): Promise<void>;
+  /** Sub-scans still open that were created before `beforeIso`. */
+  overdueSubScans(beforeIso: string): Promise<SubScanRow[]>;
+}
+
+export interface IngestStore {
+  /** The highest seq stored for an agent's outbox stream, 0 if none. */
+  streamSeq(siteId: string, streamId: string): Promise<number>;
+  /** Applies a batch in one transaction, each report at most once per (site, stream, seq). */
+  ingest(items: IngestItem[]): Promise<IngestOutcome>;
+}
+
+export interface CommandStore {
+  enqueue(siteId: string, build: (seq: number) => { type: string; body: Record<string, unknown>; expires_at: string | null }): Promise<PendingCommand>;
+  /** Drops what the agent applied (at or below `appliedSeq`) and returns the rest in order, without the expired. */
+  pending(siteId: string, appliedSeq: number, nowIso: string): Promise<PendingCommand[]>;
+  ack(siteId: string, seq: number): Promise<void>;
+}
+
+export interface VulnStore {
+  findingsByMacs(orgId: string, macs: string[]): Promise<FindingView[]>;
+  occurrences(orgId: string, macs: string[]): Promise<Occurrence[]>;
+  cve(id: string): Promise<CveRecord | undefined>;
+  latestFinding(orgId: string, mac: string, cveId: string): Promise<FindingView | undefined>;
+  insertMark(mark: CveMarkRow): Promise<void>;
+  listMarks(orgId: string, filter: { mac_address?: string; cve_id?: string; status?: string }): Promise<CveMarkRow[]>;
+  /** Every mark of these devices, newest first, to resolve the one that applies. */
+  marksOf(orgId: string, macs: string[]): Promise<CveMarkRow[]>;
+}
+
+export interface NotificationStore {
+  /** Finished scans whose deliveries have not been queued yet. */
+  awaiting(): Promise<ScanRow[]>;
+  /** Queues the scan's deliveries and marks it queued, in one transaction. */
+  queue(scanId: string, deliveries: DeliveryRow[]): Promise<void>;
+  due(nowIso: string, limit: number): Promise<DeliveryRow[]>;
+  nextDueAt(): Promise<string | undefined>;
+  recordAttempt(id: string, update: Pick<DeliveryRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_status' | 'last_error' | 'delivered_at'>): Promise<void>;
+  list(scanId?: string): Promise<DeliveryRow[]>;
+}
+
+export interface ControlPlaneStore {
+  sites: SiteStore;
+  schedules: ScheduleStore;
+  scans: ScanStore;
+  ingest: IngestStore;
+  commands: CommandStore;
+  vulns: VulnStore;
+  notifications: NotificationStore;
+  close(): Promise<void>;
+}

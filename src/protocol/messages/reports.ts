@@ -1,0 +1,154 @@
+/**
+ * Agent -> control plane. Each report is a row of the agent's outbox: it carries the outbox's
+ * strictly increasing `seq`, is sent in seq order, replayed after a reconnect until acknowledged,
+ * and ingested once per (site, stream, seq) however often it arrives.
+ *
+ * A run is one site's part of a scan. Every report of a run names its `run_id`; the run's
+ * `scan.status` comes first and says which scan it belongs to, which is what lets the control
+ * plane merge the sites' runs into one scan.
+ */
+import { z } from 'zod';
+import { cveId, cvssScore, ipv4, mac, port, seq, severity, subnet, text, utcTime, uuid } from '../fields.js';
+
+const report = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
+  z.strictObject({ type: z.literal(type), seq, at: utcTime, ...shape });
+
+/**
+ * Where a run comes from: a schedule's slot fired by the agent (`schedule_id` + `slot_at`), a
+ * command of the control plane (`scan_id` + `sub_scan_id`), or a local scan (neither).
+ */
+export const scanStatusSchema = report('scan.status', {
+  run_id: uuid,
+  status: z.enum(['queued', 'scanning', 'stopping']),
+  schedule_id: uuid.nullable(),
+  slot_at: utcTime.nullable(),
+  scan_id: uuid.nullable(),
+  sub_scan_id: uuid.nullable(),
+  subnets: z.array(subnet).min(1).max(64),
+  /** Set for single-ip and multiple-ips scans. */
+  target_ips: z.array(ipv4).min(1).max(1024).nullable(),
+  min_cvss: cvssScore,
+  warning_threshold: cvssScore,
+}).refine((m) => (m.scan_id === null) === (m.sub_scan_id === null), { error: 'scan_id and sub_scan_id come together', path: ['sub_scan_id'] })
+  .refine((m) => m.slot_at === null || m.schedule_id !== null, { error: 'slot_at needs schedule_id', path: ['schedule_id'] });
+
+export const scanProgressSchema = report('scan.progress', {
+  run_id: uuid,
+  percent: z.number().min(0).max(100),
+  hosts_done: z.int().min(0),
+  hosts_total: z.int().min(0),
+});
+
+/** A line for the scan's `events` list ("Sweeping 192.168.88.0/24", "router unreachable over API, using SSH"). */
+export const scanEventSchema = report('scan.event', {
+  run_id: uuid,
+  level: z.enum(['info', 'warning', 'error']),
+  message: text(500),
+});
+
+export const openPortSchema = z.strictObject({
+  port,
+  protocol: z.enum(['tcp', 'udp']),
+  service: text(64).nullable(),
+  product: text(200).nullable(),
+  version: text(100).nullable(),
+  cpe: text(300).nullable(),
+});
+
+/** A live host of the run; sent before the findings on it. */
+export const hostSchema = report('host', {
+  run_id: uuid,
+  ip: ipv4,
+  mac: mac.nullable(),
+  hostname: text(255).nullable(),
+  manufacturer: text(200).nullable(),
+  /** Where the agent learned of it: router tables, or its own sweep. */
+  sources: z.array(z.enum(['arp', 'dhcp', 'bridge', 'neighbor', 'sweep'])).max(5),
+  open_ports: z.array(openPortSchema).max(1024),
+  os: text(200).nullable(),
+});
+
+/** The CVE record as the agent's database holds it: the control plane keeps the latest copy for reports and mitigation advice. */
+export const cveRecordSchema = z.strictObject({
+  id: cveId,
+  description: text(4000),
+  published_at: utcTime.nullable(),
+  vector: text(200).nullable(),
+  score: cvssScore,
+  severity,
+  compliance_tags: z.array(text(50)).max(20),
+  references: z.array(z.strictObject({ url: text(1000), tags: z.array(text(50)).max(10) })).max(50),
+  /** Versions of the product in which the CVE is fixed, from the feed's configurations. */
+  fixed_versions: z.array(text(100)).max(20),
+  /** Advice the agent derived for this device (e.g. "upgrade RouterOS to 6.49.8 or later"). */
+  advice: text(4000).nullable(),
+});
+
+/** One CVE on one service of one host: a CveInstance of the API. */
+export const findingSchema = report('finding', {
+  run_id: uuid,
+  ip: ipv4,
+  mac: mac.nullable(),
+  port: port.nullable(),
+  protocol: z.enum(['tcp', 'udp']).nullable(),
+  service: text(64).nullable(),
+  cpe: text(300),
+  product: text(200).nullable(),
+  version: text(100).nullable(),
+  confidence: z.enum(['high', 'medium', 'low']),
+  /** The banner or router table row the version came from. */
+  evidence: text(2000),
+  cve: cveRecordSchema,
+});
+
+export const scanFinishedSchema = report('scan.finished', {
+  run_id: uuid,
+  status: z.enum(['completed', 'failed', 'stopped']),
+  error: text(1000).nullable(),
+  hosts_scanned: z.int().min(0),
+  /** How many findings of this run the agent sent: the control plane checks its count against it. */
+  findings_sent: z.int().min(0),
+});
+
+/** What the router knows: the site's hosts from its tables and the RouterOS version of each MikroTik neighbor. */
+export const inventorySchema = report('inventory', {
+  run_id: uuid.nullable(),
+  router: z.strictObject({
+    identity: text(255),
+    routeros_version: text(64),
+    board: text(100).nullable(),
+    serial: text(100).nullable(),
+  }),
+  hosts: z
+    .array(
+      z.strictObject({
+        mac,
+        ip: ipv4.nullable(),
+        hostname: text(255).nullable(),
+        interface: text(100).nullable(),
+        source: z.enum(['arp', 'dhcp', 'bridge', 'neighbor']),
+      }),
+    )
+    .max(2048),
+  neighbors: z
+    .array(
+      z.strictObject({
+        mac,
+        ip: ipv4.nullable(),
+        identity: text(255).nullable(),
+        platform: text(100).nullable(),
+        version: text(64).nullable(),
+      }),
+    )
+    .max(1024),
+});
+
+export type ScanStatus = z.infer<typeof scanStatusSchema>;
+export type ScanProgress = z.infer<typeof scanProgressSchema>;
+export type ScanEvent = z.infer<typeof scanEventSchema>;
+export type OpenPort = z.infer<typeof openPortSchema>;
+export type HostReport = z.infer<typeof hostSchema>;
+export type CveRecord = z.infer<typeof cveRecordSchema>;
+export type Finding = z.infer<typeof findingSchema>;
+export type ScanFinished = z.infer<typeof scanFinishedSchema>;
+export type Inventory = z.infer<typeof inventorySchema>;
