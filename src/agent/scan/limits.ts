@@ -1,0 +1,87 @@
+/** A counting semaphore whose waiters give up when the scan is aborted. */
+export class Semaphore {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(readonly capacity: number) {
+    this.#free = capacity;
+  }
+
+  async acquire(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    if (this.#free > 0) {
+      this.#free -= 1;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const grant = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        const index = this.#waiting.indexOf(grant);
+        if (index >= 0) this.#waiting.splice(index, 1);
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(grant);
+    });
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#free += 1;
+  }
+
+  async run<T>(signal: AbortSignal, task: () => Promise<T>): Promise<T> {
+    await this.acquire(signal);
+    try {
+      return await task();
+    } finally {
+      this.release();
+    }
+  }
+}
+
+/**
+ * Connection attempts per second, as a token bucket (burst of one second's worth). Zero means
+ * no limit: on a LAN the concurrency caps are what protect the hosts.
+ */
+export class RateLimiter {
+  #tokens: number;
+  #last = performance.now();
+
+  constructor(readonly perSecond: number) {
+    this.#tokens = perSecond;
+  }
+
+  async take(signal: AbortSignal): Promise<void> {
+    if (this.perSecond <= 0) return;
+    for (;;) {
+      signal.throwIfAborted();
+      const now = performance.now();
+      this.#tokens = Math.min(this.perSecond, this.#tokens + ((now - this.#last) / 1000) * this.perSecond);
+      this.#last = now;
+      if (this.#tokens >= 1) {
+        this.#tokens -= 1;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(((1 - this.#tokens) / this.perSecond) * 1000)));
+    }
+  }
+}
+
+/** Runs `work` over `items` with at most `parallel` at once; stops taking items once aborted. */
+export async function forEachLimited<T>(items: readonly T[], parallel: number, signal: AbortSignal, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      signal.throwIfAborted();
+      const item = items[next] as T;
+      next += 1;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, items.length) }, worker));
+}

@@ -1,0 +1,48 @@
+import type { DiscoveryDeps } from './discovery.js';
+import type { RttEstimator } from './rtt.js';
+
+export interface PortScanDeps extends DiscoveryDeps {
+  perHost: number;
+  /** Extra attempts for a port that stayed silent (a lost SYN looks exactly like a filter). */
+  retries: number;
+}
+
+export interface HostPortCallbacks {
+  onOpen(port: number): void;
+  /** Called once per port when its state is final. */
+  onDone(): void;
+}
+
+/** TCP connect scan of one host: open ports in ascending order. */
+export async function scanHostPorts(deps: PortScanDeps, address: string, ports: readonly number[], hostRtt: RttEstimator, signal: AbortSignal, callbacks: HostPortCallbacks): Promise<number[]> {
+  const open: number[] = [];
+  let queue: number[] = [...ports];
+  for (let attempt = 0; attempt <= deps.retries && queue.length > 0; attempt += 1) {
+    const silent: number[] = [];
+    const last = attempt === deps.retries;
+    let next = 0;
+    const worker = async () => {
+      while (next < queue.length) {
+        const port = queue[next] as number;
+        next += 1;
+        await deps.global.acquire(signal);
+        let state: 'open' | 'closed' | 'silent';
+        try {
+          await deps.rate.take(signal);
+          const outcome = await deps.net.connectTcp(address, port, { timeoutMs: hostRtt.timeoutMs(), signal });
+          state = outcome.state;
+          if (outcome.state !== 'silent') hostRtt.observe(outcome.rttMs);
+        } finally {
+          deps.global.release();
+        }
+        if (state === 'open') open.push(port);
+        if (state === 'open') callbacks.onOpen(port);
+        if (state === 'silent' && !last) silent.push(port);
+        else callbacks.onDone();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(deps.perHost, queue.length) }, worker));
+    queue = silent;
+  }
+  return open.sort((a, b) => a - b);
+}
