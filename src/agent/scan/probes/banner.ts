@@ -39,7 +39,7 @@ export function parseGreeting(received: Buffer, port: number): Identification | 
   if (text.startsWith('500 OOPS: vsftpd')) return parseFtpBanner(text);
   if (/^220[ -]/.test(text)) {
     const smtpHint = /\b(E?SMTP|Postfix|Exim|Sendmail|mail)\b/i.test(text.split('\n')[0] ?? '');
-    const ftpHint = /\bFTP/i.test(text);
+    const ftpHint = /FTP/i.test(text);
     if (ftpHint || (!smtpHint && (port === 21 || port === 2121))) return parseFtpBanner(text);
     return parseSmtpGreeting(text);
   }
