@@ -45,6 +45,8 @@ export function fromSocketError(error: unknown, target: RouterTarget, timeoutMs:
   if (error instanceof AgentError) return error;
   const code = socketErrorCode(error);
   const message = error instanceof Error && error.message !== '' ? error.message : (code ?? String(error));
+  // The patched receiver destroys the socket with this when the bytes are not the API.
+  if (code === 'PROTOCOLERROR') return routerError('AGENT_ERR_ROUTER_PROTOCOL', target, message.replace(/^Protocol error: /, 'protocol error: '), error);
   if (code === 'ECONNREFUSED') return routerError('AGENT_ERR_ROUTER_UNREACHABLE', target, `connection refused on ${target.port}`, error);
   if (code === 'ETIMEDOUT') return timeoutError(target, timeoutMs, 'connect');
   if (code !== undefined && unreachableCodes.has(code)) return routerError('AGENT_ERR_ROUTER_UNREACHABLE', target, `${code}: ${message}`, error);

@@ -111,7 +111,10 @@ export function createRouterSource(deps: RouterSourceDeps) {
         return await readOnce(signal);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
-        if (!(isRouterError(error) && retryable.has(error.code))) throw error;
+        if (!(isRouterError(error) && retryable.has(error.code))) {
+          logger.warn({ err: error, code: (error as { code?: unknown }).code }, 'router read failed');
+          throw error;
+        }
         last = error;
         if (attempt === policy.attempts) break;
         const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)) * (0.75 + random() * 0.5);

@@ -64,7 +64,7 @@ export async function startApiSimulator(options: ApiSimulatorOptions): Promise<R
         for (const byte of bytes) {
           if (socket.destroyed) return;
           socket.write(Buffer.from([byte]));
-          await delay(0);
+          await new Promise((resolve) => setImmediate(resolve));
         }
       } else if (faults.nulAlone && bytes.at(-1) === 0) {
         socket.write(bytes.subarray(0, -1));

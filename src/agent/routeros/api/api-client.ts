@@ -128,6 +128,8 @@ export class RouterOsApiClient {
   async #command(words: string[], signal: AbortSignal, what: string): Promise<Record<string, unknown>[]> {
     const connector = this.#connector;
     if (connector === undefined) throw new Error('connect() first');
+    // Only the command word: attributes carry the password on /login.
+    this.#options.logger.trace({ command: words[0] }, 'router API command');
     return this.#track(what, signal, (resolve, reject) => {
       const channel = new this.#library.Channel(connector as never);
       let trap: Record<string, unknown> | undefined;
