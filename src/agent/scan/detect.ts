@@ -67,6 +67,7 @@ export async function identifyTcpService(guardedNet: GuardedNet, address: string
       break;
     }
   }
+  signal.throwIfAborted();
   if (spoke) return spoke;
   const name = portNames[port];
   return located(

@@ -114,6 +114,7 @@ export function createScanEngine(deps: ScanEngineDeps = {}): ScanEngine {
           discovered += 1;
           progress('discovery', discovered, targets.length);
         });
+        signal.throwIfAborted();
         progress('discovery', targets.length, targets.length, true);
 
         phase('ports');
@@ -142,6 +143,7 @@ export function createScanEngine(deps: ScanEngineDeps = {}): ScanEngine {
             emit({ type: 'service-identified', address, finding });
           }
         });
+        signal.throwIfAborted();
         progress('ports', total, total, true);
 
         phase('services');
@@ -155,6 +157,7 @@ export function createScanEngine(deps: ScanEngineDeps = {}): ScanEngine {
           identified += 1;
           progress('services', identified, openTcp.length);
         });
+        signal.throwIfAborted();
         progress('services', openTcp.length, openTcp.length, true);
         phase('done');
       } catch (error) {

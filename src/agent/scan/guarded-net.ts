@@ -46,7 +46,7 @@ export class GuardedNet {
     return this.#connecting.size;
   }
 
-  connectTcp(address: string, port: number, options: ConnectOptions): Promise<TcpOutcome> {
+  async connectTcp(address: string, port: number, options: ConnectOptions): Promise<TcpOutcome> {
     this.guard.check(address);
     this.scanSignal.throwIfAborted();
     const extra = options.signal === this.scanSignal ? undefined : options.signal;
@@ -87,7 +87,7 @@ export class GuardedNet {
   }
 
   /** One request datagram, the first reply from that address and port (or null on silence). */
-  exchangeUdp(address: string, port: number, payload: Uint8Array, options: UdpExchangeOptions): Promise<Buffer | null> {
+  async exchangeUdp(address: string, port: number, payload: Uint8Array, options: UdpExchangeOptions): Promise<Buffer | null> {
     this.guard.check(address);
     options.signal.throwIfAborted();
     return new Promise((resolve, reject) => {

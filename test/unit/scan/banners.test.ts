@@ -123,6 +123,6 @@ describe('evidence', () => {
   it('is bounded and printable whatever the peer sent', () => {
     const flood = parseGreeting(Buffer.concat([Buffer.from('220 '), Buffer.alloc(20_000, 0x41), Buffer.from([0, 1, 2, 0xff]), Buffer.from('\r\n')]), 25);
     expect(flood?.evidence.length).toBeLessThanOrEqual(MAX_EVIDENCE_CHARS);
-    expect(flood?.evidence).not.toMatch(/[\x00-\x1f]/);
+    expect([...(flood?.evidence ?? "")].every((c) => c.charCodeAt(0) >= 0x20)).toBe(true);
   });
 });
