@@ -1,0 +1,110 @@
+import { buildCpe, parseCpe, valueText, type Cpe } from './cpe.js';
+import type { CriterionRow } from './cve-store.js';
+import { distroTrackerUrl } from './distro.js';
+import { matchesExceptVersion, rangeVersion } from './entry-match.js';
+import type { CveReference } from './record.js';
+import { compareVersions } from './version.js';
+
+/** Fixed releases and what to do about a finding. */
+
+const adviceTags = new Set(['Patch', 'Vendor Advisory', 'Mitigation']);
+
+/**
+ * The nearest release NVD records as fixed for the candidate's branch: the smallest
+ * versionEndExcluding above the candidate's version among the entries that name the same
+ * product with compatible attributes (a long-term RouterOS is not fixed by a stable release).
+ */
+export function fixedIn(rows: readonly CriterionRow[], candidate: Cpe): string | null {
+  const version = rangeVersion(candidate);
+  if (version === undefined) return null;
+  // Entries that fit the candidate as observed come first: a "*" RouterOS entry says more
+  // about a device of unknown channel than an "ltr" one that fits only if it runs long-term.
+  let best: { end: string; assumed: boolean } | null = null;
+  for (const row of rows) {
+    const end = row.version_end_excluding;
+    if (end === null || compareVersions(end, version) <= 0) continue;
+    const assumptions = matchesExceptVersion(parseCpe(row.criteria), candidate);
+    if (assumptions === null) continue;
+    const assumed = assumptions.length > 0;
+    if (best === null || (best.assumed && !assumed) || (best.assumed === assumed && compareVersions(end, best.end) < 0)) best = { end, assumed };
+  }
+  return best?.end ?? null;
+}
+
+/** `>= 8.6, < 9.8`, `<= 7.7`, `= 9.8 (update -)`: the entry that matched, for the report. */
+export function describeRange(row: CriterionRow): string {
+  const cpe = parseCpe(row.criteria);
+  const parts: string[] = [];
+  if (row.version_start_including !== null) parts.push(`>= ${row.version_start_including}`);
+  if (row.version_start_excluding !== null) parts.push(`> ${row.version_start_excluding}`);
+  if (row.version_end_including !== null) parts.push(`<= ${row.version_end_including}`);
+  if (row.version_end_excluding !== null) parts.push(`< ${row.version_end_excluding}`);
+  const version = valueText(cpe.version);
+  if (version !== '*') parts.push(`= ${version}`);
+  if (parts.length === 0) parts.push('all versions');
+  const qualifiers = (['update', 'sw_edition', 'target_sw', 'target_hw'] as const)
+    .filter((name) => cpe[name].kind !== 'any')
+    .map((name) => `${name} ${valueText(cpe[name])}`);
+  return qualifiers.length === 0 ? parts.join(', ') : `${parts.join(', ')} (${qualifiers.join(', ')})`;
+}
+
+const channelNames = { ltr: 'long-term', '-': 'stable' } as const;
+
+/**
+ * RouterOS upgrade advice per channel. NVD writes the channel in sw_edition; a `*` entry
+ * applies to every channel, so the fix of each channel is looked for as if the device ran it.
+ */
+function routerOsAdvice(rows: readonly CriterionRow[], candidate: Cpe): string[] {
+  const channel = valueText(candidate.sw_edition);
+  const channels = channel === 'ltr' || channel === '-' ? [channel] : (['ltr', '-'] as const);
+  return channels.map((edition) => {
+    const asIf = buildCpe({ part: 'o', vendor: 'mikrotik', product: 'routeros', version: valueText(candidate.version), update: valueText(candidate.update), sw_edition: edition });
+    const fixed = fixedIn(rows, asIf);
+    const name = channelNames[edition as keyof typeof channelNames];
+    return fixed === null
+      ? `RouterOS ${name}: NVD records no fixed ${name} release; follow the MikroTik advisory`
+      : `RouterOS ${name}: upgrade to ${fixed} or later (/system package update set channel=${name}; /system package update install)`;
+  });
+}
+
+export interface Advice {
+  summary: string;
+  actions: string[];
+  references: CveReference[];
+}
+
+export interface AdviceInput {
+  cveId: string;
+  label: string;
+  candidate: Cpe;
+  matchedRow: CriterionRow;
+  productRows: readonly CriterionRow[];
+  fixed: string | null;
+  references: readonly CveReference[];
+  distro: string | undefined;
+  possiblyBackported: boolean;
+}
+
+export function buildAdvice(input: AdviceInput): Advice {
+  const { candidate, matchedRow, fixed, label } = input;
+  const actions: string[] = [];
+  const isRouterOs = valueText(candidate.vendor) === 'mikrotik' && valueText(candidate.product) === 'routeros';
+  if (isRouterOs) {
+    actions.push(...routerOsAdvice(input.productRows, candidate));
+  } else if (fixed !== null) {
+    actions.push(`Upgrade ${label} to ${fixed} or later.`);
+  } else if (matchedRow.version_end_including !== null) {
+    actions.push(`Upgrade ${label} to a release later than ${matchedRow.version_end_including}.`);
+  } else {
+    actions.push(`NVD records no fixed ${label} release for this version; follow the vendor advisory.`);
+  }
+  const references = input.references.filter((reference) => reference.tags.some((tag) => adviceTags.has(tag)));
+  if (references.some((reference) => reference.tags.includes('Mitigation'))) actions.push('A mitigation is described in the references tagged Mitigation.');
+  if (input.possiblyBackported && input.distro !== undefined) {
+    const tracker = distroTrackerUrl(input.distro, input.cveId);
+    actions.unshift(
+      `The banner shows a distribution package (${input.distro}): the fix may be backported without a version change; check ${tracker ?? "the distribution's security tracker"} and update the package.`,
+    );
+  }
+  return { summary: actions[0] ?? '', actions, references };
+}

@@ -1,0 +1,68 @@
+import type { Migration } from '../store/migrations/index.js';
+
+/**
+ * cve.db, the CVE knowledge base: its own file so agent.db stays small, and because it can
+ * always be rebuilt from a feed. Times are UTC ISO 8601.
+ */
+export const cveKnowledgeBaseMigration: Migration = {
+  version: 1,
+  name: 'cve knowledge base',
+  sql: `
+    -- Small columns first: matching reads id and score, and SQLite only follows a row's
+    -- overflow pages (references, configurations) when a later column is asked for.
+    CREATE TABLE cves (
+      key            INTEGER PRIMARY KEY,
+      id             TEXT NOT NULL UNIQUE,
+      published      TEXT NOT NULL,
+      last_modified  TEXT NOT NULL,
+      vuln_status    TEXT NOT NULL,
+      score          REAL,
+      severity       TEXT,
+      score_version  TEXT,
+      score_source   TEXT,
+      score_type     TEXT,
+      vector         TEXT,
+      cwes           TEXT NOT NULL,
+      description    TEXT NOT NULL,
+      metrics        TEXT NOT NULL,
+      refs           TEXT NOT NULL,
+      -- The record's configurations as NVD gives them (JSON), or NULL when NVD has not
+      -- analysed the record: such a CVE is kept for reports but never matched.
+      configurations TEXT
+    ) STRICT;
+
+    -- One row per vulnerable cpeMatch entry, clustered by what a lookup knows: the vendor
+    -- and product of the detected service. A lookup reads one contiguous range of this
+    -- table. standalone = 1 when the entry's configuration holds by this entry alone (one
+    -- plain OR node), so the raw configuration is read only for AND and negate statements.
+    CREATE TABLE cpe_criteria (
+      vendor                  TEXT NOT NULL,
+      product                 TEXT NOT NULL,
+      part                    TEXT NOT NULL,
+      cve_key                 INTEGER NOT NULL,
+      position                INTEGER NOT NULL,
+      criteria                TEXT NOT NULL,
+      version_start_including TEXT,
+      version_start_excluding TEXT,
+      version_end_including   TEXT,
+      version_end_excluding   TEXT,
+      standalone              INTEGER NOT NULL,
+      PRIMARY KEY (vendor, product, part, cve_key, position)
+    ) STRICT, WITHOUT ROWID;
+
+    -- Rejected ids with the lastModified that rejected them, so an older copy of the record
+    -- (a stale feed file) cannot bring a withdrawn CVE back.
+    CREATE TABLE rejected_cves (
+      id            TEXT PRIMARY KEY,
+      last_modified TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID;
+
+    -- data_as_of, the update cursor, the last import: small key/value facts about the feed.
+    CREATE TABLE feed_meta (
+      key   TEXT PRIMARY KEY,
+      value TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID;
+  `,
+};
+
+export const cveMigrations: readonly Migration[] = [cveKnowledgeBaseMigration];
