@@ -54,7 +54,7 @@ export const greetingProbe: TcpProbe = async (context: ProbeContext) => {
     const waitMs = greetingPorts.has(context.port) ? context.limits.stepTimeoutMs : Math.min(context.limits.stepTimeoutMs, 1500);
     const first = await socket.read((received) => received.length > 0, waitMs);
     if (first.length === 0) return null;
-    if (first[0] === TELNET_IAC) return telnet(socket, context);
+    if (first[0] === TELNET_IAC) return await telnet(socket, context);
     const greeting = await socket.read(greetingComplete, waitMs);
     const identified = parseGreeting(greeting, context.port);
     if (identified) return located(identified, context.port, 'tcp');

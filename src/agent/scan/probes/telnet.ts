@@ -58,14 +58,16 @@ export async function negotiateTelnet(socket: BoundedSocket): Promise<string> {
   let consumed = 0;
   let text = '';
   const quietMs = Math.min(700, socket.limits.stepTimeoutMs);
+  const prompt = /(login|username|password)\s*:\s*$/i;
   for (let round = 0; round < 20; round += 1) {
-    const before = socket.received.length;
-    const received = await socket.read((all) => all.length > before, quietMs);
+    const received = socket.received;
     const split = splitTelnet(received.subarray(consumed));
     consumed = received.length - split.rest;
     text += split.text;
     if (split.replies.length > 0) socket.write(split.replies);
-    if (received.length === before || /(login|username|password)\s*:\s*$/i.test(text) || socket.truncated) break;
+    if (prompt.test(text) || socket.truncated) break;
+    const more = await socket.read((all) => all.length > received.length, quietMs);
+    if (more.length === received.length) break;
   }
   return text;
 }
