@@ -1,0 +1,118 @@
+import { Presets, SingleBar } from 'cli-progress';
+import { Command, Option } from 'commander';
+import { loadConfig } from '../agent/config/load.js';
+import { AgentError } from '../agent/errors.js';
+import { createScanEngine, type ScanResult } from '../agent/scan/engine.js';
+import { progressPercent, type ScanEvent } from '../agent/scan/events.js';
+import type { ScanSettings } from '../agent/scan/settings.js';
+import { renderTable } from './table.js';
+
+interface GlobalOptions {
+  config?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+interface ScanFlags {
+  subnet?: string[];
+  ports?: string;
+  exclude?: string[];
+  knownAlive?: string[];
+  udp: boolean;
+  snmpCommunity?: string;
+  concurrency?: string;
+  perHost?: string;
+  rate?: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((part) => part.trim()).filter(Boolean)];
+
+function positiveInteger(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0) throw new AgentError('AGENT_ERR_SCAN_TARGET_INVALID', `--${name} must be a whole number, got "${value}"`);
+  return number;
+}
+
+/** A bar on a terminal; on a pipe or a log file nothing, so the output stays parseable. */
+function progressBar(enabled: boolean) {
+  if (!enabled) return { update: (_event: ScanEvent) => undefined, stop: () => undefined };
+  const bar = new SingleBar({ format: 'scan [{bar}] {percentage}% {phase}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+  bar.start(100, 0, { phase: 'discovery' });
+  return {
+    update(event: ScanEvent) {
+      if (event.type === 'progress') bar.update(progressPercent(event), { phase: `${event.phase} ${event.done}/${event.total}` });
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+function printTable(result: ScanResult): void {
+  const rows = result.hosts.flatMap((host) =>
+    host.services.length === 0
+      ? [[host.address, '-', '-', '-', '-', '-', host.foundBy, '']]
+      : host.services.map((service) => [
+          host.address,
+          `${service.port}/${service.protocol}`,
+          service.service,
+          service.product ?? '-',
+          [service.version, service.update].filter(Boolean).join('') || '-',
+          service.cpe ?? '-',
+          String(service.confidence),
+          service.evidence.slice(0, 60),
+        ]),
+  );
+  process.stdout.write(renderTable(['HOST', 'PORT', 'SERVICE', 'PRODUCT', 'VERSION', 'CPE', 'CONF', 'EVIDENCE'], rows));
+  const services = result.hosts.reduce((sum, host) => sum + host.services.length, 0);
+  process.stdout.write(`\n${result.hosts.length} of ${result.targets} addresses alive, ${services} services, ${result.ports} TCP ports each, ${(result.durationMs / 1000).toFixed(1)} s${result.aborted ? ' (interrupted: partial results)' : ''}\n`);
+}
+
+/** `cve-agent scan`: the scanner engine alone, no router and no CVE matching. */
+export function registerScanCommands(program: Command): void {
+  program
+    .command('scan')
+    .description('find live hosts, open ports and service versions in subnets (no router, no CVEs)')
+    .option('-s, --subnet <cidr>', 'IPv4 subnet /22../32 or address; repeatable or comma-separated (default: subnets from the config)', collect)
+    .option('-p, --ports <list>', 'TCP ports, e.g. 22,80,8000-8100 (default: ~120 common and MikroTik ports)')
+    .option('--exclude <cidr>', 'addresses or subnets to leave out; repeatable', collect)
+    .option('--known-alive <ip>', 'addresses known to be up (skip their discovery); repeatable', collect)
+    .option('--no-udp', 'do not ask DNS, SNMP and MNDP over UDP')
+    .option('--snmp-community <name>', 'SNMP v2c community', 'public')
+    .addOption(new Option('--concurrency <n>', 'sockets open at once').default(undefined))
+    .option('--per-host <n>', 'connects at once to one host')
+    .option('--rate <n>', 'connect attempts per second (0 = unlimited)')
+    .action(async (flags: ScanFlags) => {
+      const options = program.opts<GlobalOptions>();
+      let subnets: readonly string[] = flags.subnet ?? [];
+      if (subnets.length === 0) {
+        const loaded = loadConfig(options.config, { dataDir: options.dataDir });
+        subnets = loaded.config.subnets;
+      }
+      if (subnets.length === 0) throw new AgentError('AGENT_ERR_SCAN_TARGET_INVALID', 'no subnet to scan: give --subnet or list subnets in the config');
+      const settings: Partial<ScanSettings> = {
+        ...(flags.snmpCommunity ? { snmpCommunity: flags.snmpCommunity } : {}),
+        ...(flags.concurrency === undefined ? {} : { globalConcurrency: positiveInteger('concurrency', flags.concurrency) }),
+        ...(flags.perHost === undefined ? {} : { perHostConcurrency: positiveInteger('per-host', flags.perHost) }),
+        ...(flags.rate === undefined ? {} : { connectsPerSecond: positiveInteger('rate', flags.rate) }),
+      };
+      const controller = new AbortController();
+      const interrupt = () => controller.abort(new Error('interrupted'));
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
+      const bar = progressBar(process.stderr.isTTY === true && !options.json);
+      try {
+        const result = await createScanEngine({ settings }).scan(
+          { subnets, ports: flags.ports, excludes: flags.exclude, knownAlive: flags.knownAlive, udp: flags.udp },
+          { signal: controller.signal, onEvent: (event) => bar.update(event) },
+        );
+        bar.stop();
+        if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        else printTable(result);
+        if (result.aborted) process.exitCode = 130;
+      } finally {
+        bar.stop();
+        process.off('SIGINT', interrupt);
+        process.off('SIGTERM', interrupt);
+      }
+    });
+}
