@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
+import { DEFAULT_CIPHERS as tlsDefaultCiphers, type ConnectionOptions } from 'node:tls';
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { RouterSettings } from '../config/load.js';
@@ -59,8 +59,9 @@ export function tlsOptions(settings: RouterSettings): ConnectionOptions {
   const rejectUnauthorized = settings.tls?.reject_unauthorized ?? true;
   const options: ConnectionOptions = { rejectUnauthorized };
   if (settings.tls?.ca_file !== undefined) options.ca = readFileSync(settings.tls.ca_file);
-  // A router without a certificate on api-ssl speaks anonymous DH only; OpenSSL 3 allows it at level 0.
-  if (!rejectUnauthorized) options.ciphers = 'DEFAULT:ADH-AES256-GCM-SHA384:@SECLEVEL=0';
+  // A router without a certificate on api-ssl speaks anonymous DH only; OpenSSL 3 allows it at
+  // level 0, and only if the list does not also say !aNULL (a "!" removes a cipher for good).
+  if (!rejectUnauthorized) options.ciphers = `${tlsDefaultCiphers.replace(':!aNULL', '')}:ADH-AES256-GCM-SHA384:@SECLEVEL=0`;
   return options;
 }
 

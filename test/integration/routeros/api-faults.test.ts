@@ -97,7 +97,9 @@ const faultCases: FaultCase[] = [
   { name: '!empty replies (RouterOS 7.18+)', faults: { emptyReplies: true } },
   { name: 'every byte in its own segment', faults: { splitEveryByte: true }, timeoutSeconds: 20 },
   { name: 'the final NUL of each sentence alone in a segment', faults: { nulAlone: true } },
-  { name: 'every length in the 5-byte form', faults: { wideLengths: true } },
+  { name: 'every length in the 3-byte form', faults: { minLengthWidth: 3 } },
+  { name: 'every length in the 4-byte form', faults: { minLengthWidth: 4 } },
+  { name: 'every length in the 5-byte form', faults: { minLengthWidth: 5 } },
   { name: 'a login that is never answered', faults: { silentLogin: true }, code: 'AGENT_ERR_ROUTER_TIMEOUT', message: /timeout after 0\.5 s \(login\)/ },
   { name: 'a reply that never comes', faults: { noReplyTo: ['/ip/arp'] }, code: 'AGENT_ERR_ROUTER_TIMEOUT', message: /timeout after 0\.5 s \(\/ip\/arp\)/ },
   { name: 'a TCP reset in the middle of a reply', faults: { resetMidReply: '/ip/neighbor' }, code: 'AGENT_ERR_ROUTER_CLOSED', message: /reset by the router|closed by the router/ },
@@ -124,6 +126,21 @@ describe('every API fault ends in a typed error or a correct result', () => {
       }
     });
   }
+
+  it('a legitimately long word (2.5 MB, the 4-byte length form) arrives whole', async () => {
+    const comment = 'x'.repeat(2_500_000);
+    const arp = [{ ...(data.menus['/ip/arp']?.[0] ?? {}), comment }];
+    const big = await startApiSimulator({ data: { ...data, menus: { ...data.menus, '/ip/arp': arp } } });
+    const client = new RouterOsApiClient({ target: { host: '127.0.0.1', port: big.port, transport: 'api' }, user: 'admin', password: 'secret', timeoutMs: 5000, logger: silentLogger });
+    try {
+      await client.connect(AbortSignal.timeout(5000));
+      const rows = await client.print('/ip/arp', AbortSignal.timeout(10_000));
+      expect(rows[0]?.comment).toHaveLength(2_500_000);
+    } finally {
+      client.close();
+      await big.stop();
+    }
+  });
 
   it('an empty table answers [] with or without !empty', async () => {
     const empty = await startApiSimulator({ data: { ...data, menus: { ...data.menus, '/ip/dhcp-server/lease': [] } }, faults: { emptyReplies: true } });

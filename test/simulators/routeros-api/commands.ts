@@ -13,8 +13,8 @@ export interface ApiFaults {
   splitEveryByte?: boolean;
   /** Each sentence's final zero byte in a segment of its own, a moment later. */
   nulAlone?: boolean;
-  /** Every length prefix in the 5-byte form (legal, never sent by RouterOS for short words). */
-  wideLengths?: boolean;
+  /** Every length prefix at least this wide (legal; RouterOS uses the shortest form). */
+  minLengthWidth?: 2 | 3 | 4 | 5;
   /** Prints of these menus ('*' for all) are never answered. */
   noReplyTo?: readonly string[];
   /** This menu's reply stops halfway with a TCP reset. */

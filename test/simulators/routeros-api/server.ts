@@ -56,7 +56,7 @@ export async function startApiSimulator(options: ApiSimulatorOptions): Promise<R
     let challenge: string | undefined;
     // Writes go through one queue so that slow fault modes keep sentence order.
     let queue: Promise<void> = Promise.resolve();
-    const width = (): LengthWidth => (faults.wideLengths ? 5 : 0);
+    const width = (): LengthWidth => faults.minLengthWidth ?? 0;
 
     const writeBytes = async (bytes: Buffer) => {
       if (socket.destroyed) return;

@@ -14,10 +14,9 @@ export function shortestWidth(length: number): Exclude<LengthWidth, 0> {
   throw new RangeError(`word of ${length} bytes is too long for the API`);
 }
 
-/** The length prefix; a wider form than needed is legal on the wire and tests the decoder's branches. */
+/** The length prefix, at least `width` bytes: a wider form than needed is legal and tests the decoder's branches. */
 export function encodeLength(length: number, width: LengthWidth = 0): Buffer {
-  const use = width === 0 ? shortestWidth(length) : width;
-  if (length >= (widthLimits[use] ?? 0)) throw new RangeError(`${length} does not fit a ${use}-byte length`);
+  const use = Math.max(width, shortestWidth(length)) as Exclude<LengthWidth, 0>;
   switch (use) {
     case 1:
       return Buffer.from([length]);
