@@ -1,5 +1,6 @@
 import { Presets, SingleBar } from 'cli-progress';
-import { Command, Option } from 'commander';
+import type { Command} from 'commander';
+import { Option } from 'commander';
 import { loadConfig } from '../agent/config/load.js';
 import { AgentError } from '../agent/errors.js';
 import { createScanEngine, type ScanResult } from '../agent/scan/engine.js';
