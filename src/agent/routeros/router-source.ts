@@ -98,7 +98,15 @@ export function createRouterSource(deps: RouterSourceDeps) {
     } catch (error) {
       if (fallback === undefined || !portClosed(error)) throw error;
       logger.warn({ host: settings.host, port: settings.port, ssh_port: settings.ssh_port }, 'router API port closed; reading over SSH');
-      const read = await fallback.read(signal);
+      let read: ReadResult;
+      try {
+        read = await fallback.read(signal);
+      } catch (fallbackError) {
+        // Say both: the API port was closed, and why SSH did not do either.
+        if (!isRouterError(fallbackError) || !isRouterError(error)) throw fallbackError;
+        const reason = (failure: AgentError) => failure.message.replace(/^router \S+ \(\S+\): /, '');
+        throw routerError(fallbackError.code, target, `${reason(error)}; SSH fallback on ${settings.ssh_port}: ${reason(fallbackError)}`, fallbackError);
+      }
       read.warnings.unshift(`API port ${settings.port} closed; read over SSH`);
       return { read, transport: 'ssh' };
     }

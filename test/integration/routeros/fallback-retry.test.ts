@@ -47,6 +47,16 @@ describe('transport fallback', () => {
     }
   });
 
+  it('names both reasons when the SSH fallback fails too', async () => {
+    const apiPort = await closedPort();
+    const sshPort = await closedPort();
+    const settings = routerSettings({ port: apiPort, ssh_fallback: true, ssh_port: sshPort });
+    await expect(createRouterSource({ settings, logger: silentLogger, vendors: vendors(), retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 } }).check(AbortSignal.timeout(5000))).rejects.toMatchObject({
+      code: 'AGENT_ERR_ROUTER_UNREACHABLE',
+      message: `router 127.0.0.1:${apiPort} (api): connection refused on ${apiPort}; SSH fallback on ${sshPort}: connection refused on ${sshPort}`,
+    });
+  });
+
   it('without ssh_fallback a closed API port stays an error', async () => {
     const settings = routerSettings({ port: await closedPort(), ssh_fallback: false });
     await expect(createRouterSource({ settings, logger: silentLogger, vendors: vendors() }).check(AbortSignal.timeout(5000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_UNREACHABLE' });
