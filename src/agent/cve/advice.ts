@@ -31,6 +31,20 @@ export function fixedIn(rows: readonly CriterionRow[], candidate: Cpe): string |
   return best?.end ?? null;
 }
 
+/** For ranges NVD closes with versionEndIncluding: the last affected release of the candidate's branch. */
+function lastAffectedIn(rows: readonly CriterionRow[], candidate: Cpe): string | null {
+  const version = rangeVersion(candidate);
+  if (version === undefined) return null;
+  let last: string | null = null;
+  for (const row of rows) {
+    const end = row.version_end_including;
+    if (end === null || compareVersions(end, version) < 0) continue;
+    if (matchesExceptVersion(parseCpe(row.criteria), candidate) === null) continue;
+    if (last === null || compareVersions(end, last) > 0) last = end;
+  }
+  return last;
+}
+
 /** `>= 8.6, < 9.8`, `<= 7.7`, `= 9.8 (update -)`: the entry that matched, for the report. */
 export function describeRange(row: CriterionRow): string {
   const cpe = parseCpe(row.criteria);
@@ -61,9 +75,11 @@ function routerOsAdvice(rows: readonly CriterionRow[], candidate: Cpe): string[]
     const asIf = buildCpe({ part: 'o', vendor: 'mikrotik', product: 'routeros', version: valueText(candidate.version), update: valueText(candidate.update), sw_edition: edition });
     const fixed = fixedIn(rows, asIf);
     const name = channelNames[edition as keyof typeof channelNames];
-    return fixed === null
+    if (fixed !== null) return `RouterOS ${name}: upgrade to ${fixed} or later (/system package update set channel=${name}; /system package update install)`;
+    const lastAffected = lastAffectedIn(rows, asIf);
+    return lastAffected === null
       ? `RouterOS ${name}: NVD records no fixed ${name} release; follow the MikroTik advisory`
-      : `RouterOS ${name}: upgrade to ${fixed} or later (/system package update set channel=${name}; /system package update install)`;
+      : `RouterOS ${name}: upgrade to a release later than ${lastAffected} (/system package update set channel=${name}; /system package update install)`;
   });
 }
 
