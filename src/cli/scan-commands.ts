@@ -20,6 +20,7 @@ interface ScanFlags {
   exclude?: string[];
   knownAlive?: string[];
   udp: boolean;
+  versions: boolean;
   snmpCommunity?: string;
   concurrency?: string;
   perHost?: string;
@@ -78,6 +79,7 @@ export function registerScanCommands(program: Command): void {
     .option('--exclude <cidr>', 'addresses or subnets to leave out; repeatable', collect)
     .option('--known-alive <ip>', 'addresses known to be up (skip their discovery); repeatable', collect)
     .option('--no-udp', 'do not ask DNS, SNMP and MNDP over UDP')
+    .option('--no-versions', 'open ports only: no service and version detection')
     .option('--snmp-community <name>', 'SNMP v2c community', 'public')
     .addOption(new Option('--concurrency <n>', 'sockets open at once').default(undefined))
     .option('--per-host <n>', 'connects at once to one host')
@@ -103,7 +105,7 @@ export function registerScanCommands(program: Command): void {
       const bar = progressBar(process.stderr.isTTY === true && !options.json);
       try {
         const result = await createScanEngine({ settings }).scan(
-          { subnets, ports: flags.ports, excludes: flags.exclude, knownAlive: flags.knownAlive, udp: flags.udp },
+          { subnets, ports: flags.ports, excludes: flags.exclude, knownAlive: flags.knownAlive, udp: flags.udp, detect: flags.versions },
           { signal: controller.signal, onEvent: (event) => bar.update(event) },
         );
         bar.stop();

@@ -25,6 +25,8 @@ export interface ScanRequest {
   excludes?: readonly string[];
   /** Ask DNS, SNMP and MNDP over UDP (default true). */
   udp?: boolean;
+  /** Identify the service and version on each open TCP port (default true); false = ports only. */
+  detect?: boolean;
 }
 
 export interface HostResult {
@@ -147,7 +149,7 @@ export function createScanEngine(deps: ScanEngineDeps = {}): ScanEngine {
         progress('ports', total, total, true);
 
         phase('services');
-        const openTcp = [...hosts.values()].flatMap((host) => host.openPorts.filter((open) => open.protocol === 'tcp').map((open) => ({ host, port: open.port })));
+        const openTcp = request.detect === false ? [] : [...hosts.values()].flatMap((host) => host.openPorts.filter((open) => open.protocol === 'tcp').map((open) => ({ host, port: open.port })));
         let identified = 0;
         const limits = { maxBytes: settings.maxBannerBytes, stepTimeoutMs: settings.probeStepTimeoutMs, connectTimeoutMs: settings.rtt.maxTimeoutMs };
         await forEachLimited(openTcp, settings.serviceConcurrency, signal, async ({ host, port }) => {
