@@ -4,17 +4,35 @@ import { isRandomizedMac, type VendorLookup } from './mac.js';
 
 /**
  * The IEEE registry from the oui-data package: keys are 6 (MA-L), 7 (MA-M) or 9 (MA-S) hex
- * digits, values the registrant's name and address. Only the name is kept, so the parsed
- * file can be collected once the table is built.
+ * digits, values the registrant's name and postal address. Only the name is kept. The file
+ * (5.6 MB) is scanned rather than JSON.parse'd: the parsed object with every address would
+ * cost the daemon some 40 MB of resident memory that V8 does not hand back.
  */
-export function loadOuiRegistry(file = createRequire(import.meta.url).resolve('oui-data')): VendorLookup {
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+const entry = /"([0-9A-Fa-f]{6,9})":\s*"((?:[^"\\]|\\.)*?)(?:\\n|")/g;
+
+export interface OuiRegistry extends VendorLookup {
+  /** Blocks known, for a sanity check of the scan. */
+  readonly size: number;
+}
+
+export function loadOuiRegistry(file = createRequire(import.meta.url).resolve('oui-data')): OuiRegistry {
+  const text = readFileSync(file, 'utf8');
   const names = new Map<string, string>();
-  for (const [prefix, entry] of Object.entries(raw)) {
-    const name = entry.split('\n', 1)[0]?.trim();
-    if (name) names.set(prefix.toUpperCase(), name);
+  // Big companies hold hundreds of blocks: one string per name, not per block.
+  const interned = new Map<string, string>();
+  for (const match of text.matchAll(entry)) {
+    const raw = match[2] ?? '';
+    const name = (raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw).trim();
+    if (name === '') continue;
+    let shared = interned.get(name);
+    if (shared === undefined) {
+      shared = name;
+      interned.set(name, name);
+    }
+    names.set((match[1] ?? '').toUpperCase(), shared);
   }
   return {
+    size: names.size,
     vendorOf(mac) {
       // A locally administered address was never assigned by the IEEE: any match would be a coincidence.
       if (isRandomizedMac(mac)) return undefined;

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { legacyLoginResponse } from '../../../src/agent/routeros/api/legacy-login.js';
 import { isMulticastMac, isRandomizedMac, normaliseMac } from '../../../src/agent/routeros/mac.js';
@@ -30,6 +32,19 @@ describe('MAC addresses', () => {
     expect(registry.vendorOf('00:1B:C5:00:20:01')).toBe('GORAMO - Janusz Gorecki');
     expect(registry.vendorOf('10:06:48:10:00:01')).toBe('KYTRONICS');
     expect(registry.vendorOf('DA:A1:19:00:00:01')).toBeUndefined();
+  });
+
+  it('scans the whole registry file the same way JSON.parse reads it', () => {
+    const registry = loadOuiRegistry();
+    const parsed = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('oui-data'), 'utf8')) as Record<string, string>;
+    expect(registry.size).toBe(Object.keys(parsed).length);
+    // Every MA-L block whose first octet is universally administered, compared one by one.
+    for (const [prefix, text] of Object.entries(parsed)) {
+      if (prefix.length !== 6 || (parseInt(prefix.slice(0, 2), 16) & 0x02) !== 0) continue;
+      const mac = `${prefix.match(/../g)?.join(':')}:00:00:00`;
+      const longer = Object.prototype.hasOwnProperty.call(parsed, `${prefix}000`) || Object.prototype.hasOwnProperty.call(parsed, `${prefix}0`);
+      if (!longer) expect(registry.vendorOf(mac), prefix).toBe(text.split('\n')[0]?.trim());
+    }
   });
 });
 

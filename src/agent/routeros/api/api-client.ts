@@ -86,8 +86,8 @@ export class RouterOsApiClient {
   async print(menu: string, signal: AbortSignal, proplist?: readonly string[]): Promise<Row[]> {
     const words = [`${menu}/print`];
     if (proplist !== undefined) words.push(`=.proplist=${proplist.join(',')}`);
-    const rows = await this.#command(words, signal, menu);
-    return rows.map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, String(value)])));
+    // The library's parser gives every value as the string after the second '='.
+    return (await this.#command(words, signal, menu)) as Row[];
   }
 
   /** Ends the session; pending commands reject with AGENT_ERR_ROUTER_CLOSED. Safe to call twice. */

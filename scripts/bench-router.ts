@@ -1,0 +1,83 @@
+// bench:router — a full inventory read (5,000 ARP entries, 5,000 leases, 500 neighbors, 1,000
+// bridge hosts) from the RouterOS simulators on loopback, over the API and over SSH, with the
+// agent's peak RSS; next to python3-librouteros reading the same nine menus from the same
+// simulator (the reference client) and to the issue's aim of 2 s. Run: npm run bench:router
+import { execFile, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { startApiSimulator } from '../test/simulators/routeros-api/server.js';
+import { startSshSimulator } from '../test/simulators/routeros-ssh/server.js';
+import { generateRouterData, routerMenus } from '../test/simulators/router-data.js';
+
+const runs = 5;
+const aimMs = 2000;
+const size = { arp: 5000, leases: 5000, neighbors: 500, bridgeHosts: 1000 };
+const agentScript = fileURLToPath(new URL('./bench-router-agent.ts', import.meta.url));
+
+interface AgentRun {
+  times: number[];
+  hosts: number;
+  neighbors: number;
+  rssBeforeMb: number;
+  peakRssMb: number;
+}
+
+/** The agent side runs in a child so its RSS is not the simulator's; asynchronous, since the simulator answers from here. */
+function runAgent(transport: 'api' | 'ssh', port: number): Promise<AgentRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', agentScript, transport, String(port), String(runs)]);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as AgentRun) : reject(new Error(`agent exited ${code}: ${err}`))));
+  });
+}
+
+const librouterosScript = String.raw`
+import json, sys, time
+import librouteros
+times = []
+for _ in range(int(sys.argv[2])):
+    start = time.perf_counter()
+    api = librouteros.connect(host='127.0.0.1', port=int(sys.argv[1]), username='admin', password='secret', timeout=60)
+    rows = sum(len(list(api(menu + '/print'))) for menu in sys.argv[3].split(','))
+    api.close()
+    times.append((time.perf_counter() - start) * 1000)
+print(json.dumps({'times': times, 'rows': rows}))
+`;
+
+async function runLibrouteros(port: number): Promise<{ times: number[]; rows: number }> {
+  const { stdout } = await promisify(execFile)('/usr/bin/python3', ['-c', librouterosScript, String(port), String(runs), routerMenus.join(',')], { timeout: 300_000 });
+  return JSON.parse(stdout) as { times: number[]; rows: number };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+const ms = (value: number) => `${value.toFixed(0).padStart(6)} ms`;
+
+const data = generateRouterData(size);
+const api = await startApiSimulator({ data });
+const ssh = await startSshSimulator({ data });
+try {
+  const rows = Object.values(data.menus).reduce((sum, table) => sum + table.length, 0);
+  console.log(`bench:router — ${size.arp} ARP, ${size.leases} leases, ${size.neighbors} neighbors, ${size.bridgeHosts} bridge hosts (${rows} rows), simulators on 127.0.0.1, median of ${runs} reads`);
+  const overApi = await runAgent('api', api.port);
+  const reference = await runLibrouteros(api.port);
+  const overSsh = await runAgent('ssh', ssh.port);
+  const apiMs = median(overApi.times);
+  const sshMs = median(overSsh.times);
+  const refMs = median(reference.times);
+  console.log('');
+  console.log('                                         median     min      max    ratio');
+  console.log(`agent, API (read + merge ${overApi.hosts} hosts) ${ms(apiMs)} ${ms(Math.min(...overApi.times))} ${ms(Math.max(...overApi.times))}`);
+  console.log(`python3-librouteros, API (read only)    ${ms(refMs)} ${ms(Math.min(...reference.times))} ${ms(Math.max(...reference.times))}   agent/librouteros = ${(apiMs / refMs).toFixed(2)}`);
+  console.log(`aim, API                                ${ms(aimMs)}                      agent/aim = ${(apiMs / aimMs).toFixed(2)}`);
+  console.log(`agent, SSH (read + merge ${overSsh.hosts} hosts) ${ms(sshMs)} ${ms(Math.min(...overSsh.times))} ${ms(Math.max(...overSsh.times))}   ssh/api = ${(sshMs / apiMs).toFixed(2)}, ssh/aim = ${(sshMs / aimMs).toFixed(2)}`);
+  console.log('');
+  console.log(`agent peak RSS, API: ${overApi.peakRssMb.toFixed(1)} MB (${overApi.rssBeforeMb.toFixed(1)} MB before the first read, with the OUI registry loaded)`);
+  console.log(`agent peak RSS, SSH: ${overSsh.peakRssMb.toFixed(1)} MB (${overSsh.rssBeforeMb.toFixed(1)} MB before the first read)`);
+  console.log(`rows read by librouteros per run: ${reference.rows}; hosts merged: ${overApi.hosts} (API), ${overSsh.hosts} (SSH); neighbors ${overApi.neighbors}`);
+} finally {
+  await api.stop();
+  await ssh.stop();
+}
