@@ -102,7 +102,7 @@ describe('cve-agent router', () => {
       const second = inventorySchema.parse(JSON.parse(again.stdout));
       const arpHost = second.hosts.find((host) => host.mac === '08:00:27:CE:A3:7E');
       expect(arpHost?.first_seen).toBe(rows.find((row) => row.mac === '08:00:27:CE:A3:7E')?.first_seen);
-      expect(arpHost?.last_seen > (arpHost?.first_seen ?? '')).toBe(true);
+      expect((arpHost?.last_seen ?? '') > (arpHost?.first_seen ?? '')).toBe(true);
     } finally {
       db.close();
     }
