@@ -46,11 +46,16 @@ export class GuardedNet {
     return this.#connecting.size;
   }
 
-  async connectTcp(address: string, port: number, options: ConnectOptions): Promise<TcpOutcome> {
-    this.guard.check(address);
-    this.scanSignal.throwIfAborted();
+  /** Rejects (never throws) when the guard refuses the address or the scan was stopped. */
+  connectTcp(address: string, port: number, options: ConnectOptions): Promise<TcpOutcome> {
     const extra = options.signal === this.scanSignal ? undefined : options.signal;
-    extra?.throwIfAborted();
+    try {
+      this.guard.check(address);
+      this.scanSignal.throwIfAborted();
+      extra?.throwIfAborted();
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     return new Promise((resolve, reject) => {
       const started = performance.now();
       const socket = new net.Socket();

@@ -7,12 +7,16 @@ export class Semaphore {
     this.#free = capacity;
   }
 
+  /** Takes a slot at once if one is free (no promise: the port scan's hot path). */
+  tryAcquire(): boolean {
+    if (this.#free <= 0) return false;
+    this.#free -= 1;
+    return true;
+  }
+
   async acquire(signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    if (this.#free > 0) {
-      this.#free -= 1;
-      return;
-    }
+    if (this.tryAcquire()) return;
     await new Promise<void>((resolve, reject) => {
       const grant = () => {
         signal.removeEventListener('abort', onAbort);
@@ -54,6 +58,10 @@ export class RateLimiter {
 
   constructor(readonly perSecond: number) {
     this.#tokens = perSecond;
+  }
+
+  get unlimited(): boolean {
+    return this.perSecond <= 0;
   }
 
   async take(signal: AbortSignal): Promise<void> {

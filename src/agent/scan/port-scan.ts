@@ -25,10 +25,11 @@ export async function scanHostPorts(deps: PortScanDeps, address: string, ports: 
       while (next < queue.length) {
         const port = queue[next] as number;
         next += 1;
-        await deps.global.acquire(signal);
+        // Fast paths: a free slot and no rate limit cost no promise of their own.
+        if (!deps.global.tryAcquire()) await deps.global.acquire(signal);
         let state: 'open' | 'closed' | 'silent';
         try {
-          await deps.rate.take(signal);
+          if (!deps.rate.unlimited) await deps.rate.take(signal);
           const outcome = await deps.net.connectTcp(address, port, { timeoutMs: hostRtt.timeoutMs(), signal });
           state = outcome.state;
           if (outcome.state !== 'silent') hostRtt.observe(outcome.rttMs);
