@@ -65,6 +65,8 @@ export function createScanEngine(deps: ScanEngineDeps = {}): ScanEngine {
   return {
     async scan(request, { signal: callerSignal, onEvent }) {
       const started = Date.now();
+      const targets = expandTargets(request.subnets, request.excludes);
+      const ports = request.ports === undefined ? [...DEFAULT_TCP_PORTS] : typeof request.ports === 'string' ? parsePortList(request.ports) : parsePortList(request.ports.join(','));
       // The scan's own signal: many sockets and waiters listen to it, which is expected here.
       const controller = new AbortController();
       setMaxListeners(0, controller.signal);
@@ -72,8 +74,6 @@ export function createScanEngine(deps: ScanEngineDeps = {}): ScanEngine {
       if (callerSignal.aborted) forward();
       else callerSignal.addEventListener('abort', forward, { once: true });
       const signal = controller.signal;
-      const targets = expandTargets(request.subnets, request.excludes);
-      const ports = request.ports === undefined ? [...DEFAULT_TCP_PORTS] : typeof request.ports === 'string' ? parsePortList(request.ports) : parsePortList(request.ports.join(','));
       const guard = new ScopeGuard(targets);
       const guardedNet = new GuardedNet(guard, signal);
       const emit = (event: ScanEvent) => {
