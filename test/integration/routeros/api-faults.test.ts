@@ -110,6 +110,37 @@ const faultCases: FaultCase[] = [
   { name: 'a !trap on a menu the inventory needs', faults: { trapOn: { '/ip/arp': 'not enough permissions (9)' } }, code: 'AGENT_ERR_ROUTER_TRAP', message: /!trap: not enough permissions \(9\) \(category 0\)/ },
 ];
 
+describe('every API fault over API-SSL (anonymous TLS) too', () => {
+  let tlsSim: RunningApiSimulator;
+  beforeAll(async () => {
+    tlsSim = await startApiSimulator({ data, tls: 'anonymous' });
+  });
+  afterAll(async () => {
+    await tlsSim.stop();
+  });
+
+  for (const fault of faultCases) {
+    it(fault.name, async () => {
+      tlsSim.setFaults(fault.faults);
+      try {
+        const tlsSettings = routerSettings({ port: tlsSim.port, transport: 'api-ssl', tls: { reject_unauthorized: false }, timeout_seconds: fault.timeoutSeconds ?? 0.5 });
+        const reading = oneTrySource(tlsSettings).readInventory(AbortSignal.timeout(30_000));
+        if (fault.code === undefined) {
+          const inventory = await reading;
+          expect(inventory.transport).toBe('api-ssl');
+          expect(inventory.hosts.map((host) => host.mac)).toContain('08:00:27:CE:A3:7E');
+          expect(inventory.warnings).toEqual([]);
+        } else {
+          await expect(reading).rejects.toMatchObject({ code: fault.code, message: expect.stringMatching(fault.message ?? /./) });
+        }
+        expect(await eventually(() => tlsSim.connections() === 0)).toBe(true);
+      } finally {
+        tlsSim.setFaults({});
+      }
+    });
+  }
+});
+
 describe('every API fault ends in a typed error or a correct result', () => {
   for (const fault of faultCases) {
     it(fault.name, async () => {

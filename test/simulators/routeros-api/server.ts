@@ -48,6 +48,9 @@ export async function startApiSimulator(options: ApiSimulatorOptions): Promise<R
   const received: string[][] = [];
   const logins: string[] = [];
 
+  // A TLS socket cannot send a TCP reset itself: find the TCP socket under it by its peer port.
+  const rawSocket = (socket: net.Socket): net.Socket => [...sockets].find((raw) => raw !== socket && raw.remotePort === socket.remotePort) ?? socket;
+
   const serve = (socket: net.Socket) => {
     socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
@@ -58,18 +61,21 @@ export async function startApiSimulator(options: ApiSimulatorOptions): Promise<R
     let queue: Promise<void> = Promise.resolve();
     const width = (): LengthWidth => faults.minLengthWidth ?? 0;
 
+    // After !fatal the session is over: a later write would error and, under TLS, destroy the
+    // socket before the !fatal itself was flushed.
+    const closed = () => socket.destroyed || socket.writableEnded;
     const writeBytes = async (bytes: Buffer) => {
-      if (socket.destroyed) return;
+      if (closed()) return;
       if (faults.splitEveryByte) {
         for (const byte of bytes) {
-          if (socket.destroyed) return;
+          if (closed()) return;
           socket.write(Buffer.from([byte]));
           await new Promise((resolve) => setImmediate(resolve));
         }
       } else if (faults.nulAlone && bytes.at(-1) === 0) {
         socket.write(bytes.subarray(0, -1));
         await delay(5);
-        if (!socket.destroyed) socket.write(bytes.subarray(-1));
+        if (!closed()) socket.write(bytes.subarray(-1));
       } else {
         socket.write(bytes);
       }
@@ -83,7 +89,7 @@ export async function startApiSimulator(options: ApiSimulatorOptions): Promise<R
     const sendRaw = (bytes: Buffer, then?: 'reset' | 'end') => {
       queue = queue.then(async () => {
         await writeBytes(bytes);
-        if (then === 'reset') socket.resetAndDestroy();
+        if (then === 'reset') rawSocket(socket).resetAndDestroy();
         if (then === 'end') socket.end();
       });
     };
