@@ -20,8 +20,12 @@ export const closeCodes = {
   silent: 4001,
 } as const;
 
-/** Heartbeat: the control plane pings this often and calls a peer dead after `deadAfterMs` of silence. */
-export const heartbeat = { intervalMs: 10_000, deadAfterMs: 25_000 } as const;
+/**
+ * Heartbeat: the control plane pings every `intervalMs` and, at the same checks, drops a peer
+ * silent for more than twice that; a live peer answers each ping, so a dead one is noticed
+ * within three intervals (30 s at the default).
+ */
+export const heartbeat = { intervalMs: 10_000, deadAfterIntervals: 2 } as const;
 
 /** No frame in either direction is larger than this (a feed chunk is 256 KiB of bytes, base64 adds a third). */
 export const MAX_FRAME_BYTES = 512 * 1024;

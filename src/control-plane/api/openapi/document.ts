@@ -1,0 +1,165 @@
+/**
+ * GET /openapi.json: the seed document (its four endpoints exactly as written) plus every other
+ * endpoint of the API README, with schemas generated from the zod shapes the server uses. The
+ * seed is only ever added to, never changed, except that ScanSchedule.last_run_at is nullable
+ * (the README: "null before the first run").
+ */
+import { z } from 'zod';
+import { apiErrors } from '../../errors.js';
+import * as shapes from '../shapes.js';
+import seed from './seed-openapi.json' with { type: 'json' };
+
+type Json = Record<string, unknown>;
+type Responses = Record<string, string | null>;
+
+interface Operation {
+  method: 'get' | 'post' | 'put' | 'delete';
+  path: string;
+  operationId: string;
+  summary: string;
+  tag: string;
+  scope: string;
+  params?: Json[];
+  body?: string;
+  responses: Responses;
+}
+
+const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const uuidParam = (name: string, what: string): Json => ({ name, in: 'path', required: true, description: what, schema: { type: 'string', format: 'uuid' } });
+const scheduleParam = uuidParam('scanScheduleId', 'The unique identifier of the scan schedule.');
+const scanParam = uuidParam('scan_id', 'The unique identifier of the scan.');
+
+/** The generated component schemas, by name. */
+const generated: Record<string, z.ZodType> = {
+  InvokeResponse: shapes.invokeResponse,
+  MultipleIpsRequest: shapes.multipleIpsRequest,
+  MultipleIpsResponse: shapes.multipleIpsResponse,
+  ScheduleStatus: shapes.scheduleStatus,
+  ScanSummary: shapes.scanSummary,
+  ScanDetail: shapes.scanDetail,
+  ScanReport: shapes.scanReport,
+  CveInstance: shapes.cveInstance,
+  MacCvesRequest: shapes.macCvesRequest,
+  MacCvesResponse: shapes.macCvesResponse,
+  Mitigation: shapes.mitigation,
+  CveStatus: shapes.cveStatus,
+  CveStatusList: shapes.cveStatusList,
+  CveStatusRequest: shapes.cveStatusRequest,
+  CveStatusCreated: shapes.cveStatusCreated,
+  Health: shapes.health,
+};
+
+const operations: Operation[] = [
+  { method: 'get', path: '/scans/cve/scheduled', operationId: 'listScanSchedules', summary: 'List Scan Schedules', tag: 'Scan Schedules', scope: 'cve:view', responses: { 200: 'ScanSchedule[]' } },
+  { method: 'get', path: '/scans/cve/scheduled/{scanScheduleId}', operationId: 'getScanSchedule', summary: 'Get a Scan Schedule', tag: 'Scan Schedules', scope: 'cve:view', params: [scheduleParam], responses: { 200: 'ScanSchedule', 404: null } },
+  {
+    method: 'put', path: '/scans/cve/scheduled/{scanScheduleId}', operationId: 'updateScanSchedule', summary: 'Replace a Scan Schedule', tag: 'Scan Schedules', scope: 'cve:update', params: [scheduleParam], body: 'ScanScheduleWrite',
+    responses: { 200: 'ScanSchedule', 400: null, 404: null, 422: null },
+  },
+  { method: 'delete', path: '/scans/cve/scheduled/{scanScheduleId}', operationId: 'deleteScanSchedule', summary: 'Delete a Scan Schedule', tag: 'Scan Schedules', scope: 'cve:delete', params: [scheduleParam], responses: { 204: null, 404: null } },
+  { method: 'post', path: '/scans/cve/scheduled/{scanScheduleId}/invoke', operationId: 'invokeScanSchedule', summary: 'Run a Schedule Now', tag: 'Scan Execution', scope: 'cve:create', params: [scheduleParam], responses: { 202: 'InvokeResponse', 404: null, 409: null } },
+  { method: 'delete', path: '/scans/cve/scheduled/{scanScheduleId}/invoke', operationId: 'stopScan', summary: 'Stop a Scan', tag: 'Scan Execution', scope: 'cve:update', params: [scheduleParam], responses: { 202: null, 404: null } },
+  { method: 'post', path: '/scans/cve/scheduled', operationId: 'createScanSchedule', summary: 'Create Scan Schedule', tag: 'Scan Schedules', scope: 'cve:create', body: 'ScanScheduleWrite', responses: { 201: 'ScanSchedule', 400: null, 422: null } },
+  { method: 'post', path: '/scans/cve/scheduled/single-ip', operationId: 'startSingleIpScan', summary: 'Start On-Demand Single-IP Scan', tag: 'Scan Execution', scope: 'cve:create', responses: { 202: 'OnDemandScanResponse', 400: null, 404: null, 422: null } },
+  {
+    method: 'post', path: '/scans/cve/scan/multiple-ips', operationId: 'startMultipleIpScan', summary: 'Start On-Demand Multiple-IP Scan', tag: 'Scan Execution', scope: 'cve:create', body: 'MultipleIpsRequest',
+    responses: { 202: 'MultipleIpsResponse', 400: null, 404: null, 422: null },
+  },
+  {
+    method: 'get', path: '/scans/cve', operationId: 'listScans', summary: 'List Scan Reports', tag: 'Scan Results', scope: 'cve:view',
+    params: [{ name: 'scan_schedule_id', in: 'query', required: false, description: 'Only the scans of this schedule.', schema: { type: 'string', format: 'uuid' } }],
+    responses: { 200: 'ScanSummary[]', 400: null },
+  },
+  { method: 'get', path: '/scans/cve/{scan_id}', operationId: 'getScan', summary: 'Get a Scan', tag: 'Scan Results', scope: 'cve:view', params: [scanParam], responses: { 200: 'ScanDetail', 404: null } },
+  { method: 'get', path: '/scans/cve/{scanScheduleId}/status', operationId: 'getScanStatus', summary: 'Get Latest Scan Status', tag: 'Scan Results', scope: 'cve:view', params: [scheduleParam], responses: { 200: 'ScheduleStatus', 404: null } },
+  { method: 'get', path: '/scans/cve/{scan_id}/report.json', operationId: 'getScanReport', summary: 'Get a Scan Report', tag: 'Scan Results', scope: 'cve:view', params: [scanParam], responses: { 200: 'ScanReport', 404: null, 409: null } },
+  { method: 'post', path: '/scans/cve/mac-address/cves', operationId: 'getCvesByMac', summary: 'Get CVEs by MAC Address', tag: 'Vulnerability Intelligence', scope: 'cve:view', body: 'MacCvesRequest', responses: { 200: 'MacCvesResponse', 400: null, 422: null } },
+  {
+    method: 'get', path: '/scans/cve/mitigation/{cve_id}', operationId: 'getMitigation', summary: 'Get Mitigation Steps', tag: 'Vulnerability Intelligence', scope: 'cve:view',
+    params: [{ name: 'cve_id', in: 'path', required: true, description: 'A CVE id such as CVE-2018-14847.', schema: { type: 'string' } }],
+    responses: { 200: 'Mitigation', 404: null, 422: null },
+  },
+  {
+    method: 'get', path: '/scans/cve/mac-address/cve/status', operationId: 'listCveStatuses', summary: 'List CVE Status Marks', tag: 'Vulnerability Management', scope: 'cve:view',
+    params: ['mac_address', 'cve_id', 'status'].map((name) => ({ name, in: 'query', required: false, schema: name === 'status' ? { type: 'string', enum: ['accepted', 'mitigated'] } : { type: 'string' } })),
+    responses: { 200: 'CveStatusList', 400: null, 422: null },
+  },
+  { method: 'post', path: '/scans/cve/mac-address/cve/status', operationId: 'markCveStatus', summary: 'Mark a CVE on a Device', tag: 'Vulnerability Management', scope: 'cve:update', body: 'CveStatusRequest', responses: { 201: 'CveStatusCreated', 400: null, 422: null } },
+];
+
+const errorResponses: Record<string, string> = { 400: 'BadRequestError', 401: 'UnauthorizedError', 403: 'ForbiddenError', 404: 'NotFoundError', 409: 'ConflictError', 413: 'PayloadTooLargeError', 415: 'UnsupportedMediaTypeError', 422: 'ValidationError', 500: 'InternalServerError', 503: 'ServiceUnavailableError' };
+const extraResponses: Record<string, string> = { ConflictError: 'Conflict - the request clashes with the current state (a scan already running, a report not ready).', PayloadTooLargeError: 'Payload Too Large - the body exceeds 1 MiB.', UnsupportedMediaTypeError: 'Unsupported Media Type - the body must be JSON.', ServiceUnavailableError: 'Service Unavailable - the key set that verifies tokens cannot be fetched.' };
+
+function responseOf(code: string, content: string | null): Json {
+  const errorName = errorResponses[code];
+  if (content === null && errorName !== undefined) return { $ref: `#/components/responses/${errorName}` };
+  if (content === null) return { description: code === '204' ? 'Done; no body.' : 'Accepted; no body.' };
+  const schema = content.endsWith('[]') ? { type: 'array', items: schemaRef(content.slice(0, -2)) } : schemaRef(content);
+  return { description: 'Success.', content: { 'application/json': { schema } } };
+}
+
+function operationOf(op: Operation): Json {
+  // Every authenticated operation may also answer these.
+  const responses: Json = {};
+  for (const [code, content] of Object.entries({ ...op.responses, 401: null, 403: null, 500: null, 503: null })) responses[code] = responseOf(code, content);
+  if (op.body) for (const code of ['400', '413', '415']) responses[code] ??= responseOf(code, null);
+  return {
+    tags: [op.tag],
+    summary: op.summary,
+    description: `Needs the \`${op.scope}\` scope.`,
+    operationId: op.operationId,
+    'x-required-scope': op.scope,
+    ...(op.params ? { parameters: op.params } : {}),
+    ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaRef(op.body) } } } } : {}),
+    responses,
+  };
+}
+
+/**
+ * Adds our operation to the paths without touching what the seed wrote: a seed operation only
+ * gains the keys and response codes it lacks; its own responses and schemas stay exactly as written.
+ */
+function addOperation(paths: Json, path: string, method: string, operation: Json): void {
+  const item = (paths[path] ??= {}) as Json;
+  const existing = item[method] as Json | undefined;
+  if (existing === undefined) {
+    item[method] = operation;
+    return;
+  }
+  for (const [key, value] of Object.entries(operation)) {
+    if (key === 'responses') {
+      const responses = (existing.responses ??= {}) as Json;
+      for (const [code, response] of Object.entries(value as Json)) responses[code] ??= response;
+    } else {
+      existing[key] ??= value;
+    }
+  }
+}
+
+export function buildOpenApiDocument(serverUrl: string | undefined): Json {
+  const doc = structuredClone(seed) as unknown as Json & { paths: Json; components: { schemas: Json; responses: Json } };
+  if (serverUrl !== undefined) doc.servers = [{ url: serverUrl, description: 'This control plane' }];
+  (((doc.components.schemas.ScanSchedule as Json).properties as Json).last_run_at as Json).nullable = true;
+  for (const [name, schema] of Object.entries(generated)) {
+    const { $schema: _, ...json } = z.toJSONSchema(schema, { target: 'openapi-3.0', io: name.endsWith('Request') ? 'input' : 'output' }) as Json;
+    doc.components.schemas[name] = json;
+  }
+  for (const [name, description] of Object.entries(extraResponses)) {
+    doc.components.responses[name] ??= { description, content: { 'application/json': { schema: schemaRef('ErrorResponse') } } };
+  }
+  (doc.components.schemas.ErrorResponse as Json).required = ['type', 'code', 'message', 'doc_url'];
+  (((doc.components.schemas.ErrorResponse as Json).properties as Json).code as Json).enum = Object.keys(apiErrors);
+  for (const op of operations) addOperation(doc.paths, op.path, op.method, operationOf(op));
+  Object.assign(doc.paths, {
+    '/openapi.json': { get: { summary: 'This document', operationId: 'getOpenApi', security: [], tags: ['Meta'], responses: { 200: { description: 'The OpenAPI document.', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+    '/healthz': { get: { summary: 'Health', operationId: 'getHealth', security: [], tags: ['Meta'], responses: { 200: responseOf('200', 'Health') } } },
+    '/docs/errors/{code}': {
+      get: {
+        summary: 'What an error code means and how to solve it', operationId: 'getErrorDoc', security: [], tags: ['Meta'],
+        parameters: [{ name: 'code', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { 200: { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } }, 404: responseOf('404', null) },
+      },
+    },
+  });
+  return doc;
+}

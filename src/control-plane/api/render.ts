@@ -1,0 +1,156 @@
+/** Store rows -> the API's shapes. Pure functions: the routes fetch, these shape. */
+import { DateTime } from 'luxon';
+import type { z } from 'zod';
+import { formatRuntime, isTerminalScan } from '../scans/status.js';
+import type { CveMarkRow, FindingView, Occurrence, ScanAggregates, ScanEventRow, ScanRow, StoredSchedule, SubScanRow } from '../store/types.js';
+import type { cveInstance, cveStatus, scanDetail, scanSummary } from './shapes.js';
+
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** A stored UTC instant in the schedule's zone, with its offset ("2025-11-10T02:00:00-05:00"). */
+const inZone = (iso: string | null, zone: string): string | null => (iso === null ? null : DateTime.fromISO(iso, { zone: 'utc' }).setZone(zone).toISO({ suppressMilliseconds: true }));
+
+export function renderSchedule(schedule: StoredSchedule, active: ScanRow | undefined) {
+  const status = !active ? 'ready' : active.stop_requested ? 'stopping' : active.status === 'queued' ? 'starting' : 'running';
+  return {
+    id: schedule.id,
+    description: schedule.description,
+    day_of_week: schedule.day_of_week,
+    time_of_day: schedule.time_of_day,
+    every_n_weeks: schedule.every_n_weeks,
+    timezone: schedule.timezone,
+    min_cvss: schedule.min_cvss,
+    warning_threshold: schedule.warning_threshold,
+    ignore_offline_sites: schedule.ignore_offline_sites,
+    next_scan_at: inZone(schedule.next_scan_at, schedule.timezone),
+    running: active !== undefined,
+    sites: schedule.sites,
+    created_at: schedule.created_at,
+    updated_at: schedule.updated_at,
+    status,
+    last_run_at: inZone(schedule.last_run_at, schedule.timezone),
+    notification_group: schedule.notification_group,
+  };
+}
+
+export interface SiteCounts {
+  targets: string[];
+  scanned: string[];
+  failed: string[];
+}
+
+/** Seed #12: targets are the sites the scan covers (skipped offline sites are not), scanned those finished either way. */
+export function siteCounts(subs: readonly SubScanRow[]): SiteCounts {
+  const targeted = subs.filter((sub) => sub.status !== 'skipped');
+  const done = targeted.filter((sub) => ['completed', 'failed', 'stopped'].includes(sub.status));
+  return { targets: targeted.map((s) => s.site_id), scanned: done.map((s) => s.site_id), failed: targeted.filter((s) => s.status === 'failed').map((s) => s.site_id) };
+}
+
+export function renderSummary(scan: ScanRow, subs: readonly SubScanRow[], agg: ScanAggregates, baseUrl: string, now: Date): z.infer<typeof scanSummary> {
+  const counts = siteCounts(subs);
+  const terminal = isTerminalScan(scan.status);
+  const targets = counts.targets.length;
+  const targeted = subs.filter((sub) => sub.status !== 'skipped');
+  const progress = terminal ? 100 : targets === 0 ? 0 : targeted.reduce((sum, sub) => sum + (['completed', 'failed', 'stopped'].includes(sub.status) ? 100 : sub.progress), 0) / targets;
+  const started = scan.started_at === null ? null : Date.parse(scan.started_at);
+  const ended = scan.finished_at === null ? now.getTime() : Date.parse(scan.finished_at);
+  return {
+    id: scan.id,
+    scan_schedule_id: scan.schedule_id,
+    scan_id: scan.label,
+    targets,
+    started_at: scan.started_at,
+    finished_at: scan.finished_at,
+    runtime: started === null ? null : formatRuntime(ended - started),
+    average_score: scan.cve_count === 0 ? null : round(scan.score_sum / scan.cve_count, 2),
+    highest_score: scan.highest_score,
+    cve_count: scan.cve_count,
+    unique_cves: agg.unique_cves,
+    cve_repeat_ratio: agg.unique_cves === 0 ? 0 : round(scan.cve_count / agg.unique_cves, 2),
+    open_ports: agg.open_ports,
+    unique_ports: agg.unique_ports,
+    hosts_scanned: agg.hosts_scanned,
+    hosts_with_cves: agg.hosts_with_cves,
+    sites_with_cves: agg.sites_with_cves,
+    percentage_done: targets === 0 ? (terminal ? 100 : 0) : round((counts.scanned.length / targets) * 100, 1),
+    percentage_failed: targets === 0 ? 0 : round((counts.failed.length / targets) * 100, 1),
+    running: !terminal,
+    json_url: `${baseUrl}/scans/cve/${scan.id}/report.json`,
+    pdf_url: null,
+    status: scan.status,
+    progress: round(progress, 1),
+    error: scan.error,
+  };
+}
+
+export function renderDetail(summary: z.infer<typeof scanSummary>, events: readonly ScanEventRow[], multiSite: boolean): z.infer<typeof scanDetail> {
+  return { ...summary, events: events.map((e) => ({ time: e.at, message: multiSite && e.site_id !== null && !e.message.includes(e.site_id) ? `site ${e.site_id}: ${e.message}` : e.message })) };
+}
+
+/**
+ * The status a finding shows: the latest unexpired mark of its device and CVE, unless the
+ * device's detected version of the product changed since the mark was made.
+ */
+export function markStatus(finding: Pick<FindingView, 'product' | 'version' | 'host' | 'cve'>, marks: readonly CveMarkRow[], now: Date): 'open' | 'accepted' | 'mitigated' {
+  const mac = finding.host.mac;
+  if (mac === null) return 'open';
+  const mark = marks.find((m) => m.mac_address === mac && m.cve_id === finding.cve.id && (m.expiration_date === null || Date.parse(m.expiration_date) > now.getTime()));
+  if (!mark) return 'open';
+  if (mark.version !== null && (mark.version !== finding.version || mark.product !== finding.product)) return 'open';
+  return mark.status;
+}
+
+/** Occurrences keyed by device and CVE, so each finding finds its others without a scan of the list. */
+export function indexOccurrences(occurrences: readonly Occurrence[]): Map<string, Occurrence[]> {
+  const index = new Map<string, Occurrence[]>();
+  for (const o of occurrences) {
+    const key = `${o.mac} ${o.cve_id}`;
+    const list = index.get(key);
+    if (list) list.push(o);
+    else index.set(key, [o]);
+  }
+  return index;
+}
+
+export function renderCveInstance(finding: FindingView, marks: readonly CveMarkRow[], occurrences: ReadonlyMap<string, readonly Occurrence[]>, now: Date): z.infer<typeof cveInstance> {
+  const mac = finding.host.mac;
+  return {
+    id: finding.id,
+    cve_id: finding.cve.id,
+    description: finding.cve.description,
+    published_at: finding.cve.published_at,
+    created_at: finding.created_at,
+    vector: finding.cve.vector,
+    score: finding.cve.score,
+    severity: finding.cve.severity,
+    scan_id: finding.scan_id,
+    compliance_tags: finding.cve.compliance_tags,
+    host: { id: finding.host.id, hostname: finding.host.hostname, mac_address: mac, manufacturer: finding.host.manufacturer, ip_address: finding.host.ip },
+    status: markStatus(finding, marks, now),
+    other_occurrences:
+      mac === null
+        ? []
+        : (occurrences.get(`${mac} ${finding.cve.id}`) ?? []).filter((o) => o.id !== finding.id).map((o) => ({ id: o.id, scan_id: o.scan_id, host_id: o.host_id, created_at: o.created_at })),
+    port: finding.port,
+    service: finding.service,
+    cpe: finding.cpe,
+    confidence: finding.confidence as 'high' | 'medium' | 'low',
+    evidence: finding.evidence,
+  };
+}
+
+export function renderMark(mark: CveMarkRow): z.infer<typeof cveStatus> {
+  return {
+    id: mark.id,
+    mac_address: mark.mac_address,
+    cve_id: mark.cve_id,
+    status: mark.status,
+    justification: mark.justification,
+    scan_id: mark.scan_id,
+    expiration_date: mark.expiration_date,
+    created_by: mark.created_by,
+    updated_by: mark.updated_by,
+    created_at: mark.created_at,
+    updated_at: mark.updated_at,
+  };
+}

@@ -1,0 +1,93 @@
+/** Endpoints 10-12 and the report: scan summaries, one scan with its events, a schedule's latest status. */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError } from '../../errors.js';
+import { isTerminalScan } from '../../scans/status.js';
+import type { ScanRow } from '../../store/types.js';
+import { addRoute, baseUrlOf, type ApiDeps } from '../context.js';
+import { indexOccurrences, renderCveInstance, renderDetail, renderSummary, siteCounts } from '../render.js';
+import { isUuid, pathId } from '../validate.js';
+
+/** The summary's events list holds the latest ones; the report holds them all. */
+const SUMMARY_EVENTS = 100;
+
+export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const { store, clock } = deps;
+
+  async function summary(request: FastifyRequest, scan: ScanRow) {
+    const [subs, agg] = await Promise.all([store.scans.subScans(scan.id), store.scans.aggregates(scan.id)]);
+    return { subs, summary: renderSummary(scan, subs, agg, baseUrlOf(request, deps.publicUrl), clock.now()) };
+  }
+
+  async function scanOf(orgId: string, rawId: string): Promise<ScanRow> {
+    const scan = await store.scans.get(orgId, pathId(rawId, 'scan_not_found'));
+    if (!scan) throw new ApiError('scan_not_found');
+    return scan;
+  }
+
+  addRoute(app, deps, {
+    method: 'GET',
+    url: '/scans/cve',
+    scope: 'cve:view',
+    handler: async (request, principal) => {
+      const { scan_schedule_id: scheduleId } = request.query as { scan_schedule_id?: string | string[] };
+      if (scheduleId !== undefined && (typeof scheduleId !== 'string' || !isUuid(scheduleId))) throw new ApiError('parameter_invalid', 'scan_schedule_id: must be a UUID', 400);
+      const scans = await store.scans.list(principal.org, scheduleId?.toLowerCase());
+      return { status: 200, body: await Promise.all(scans.map(async (scan) => (await summary(request, scan)).summary)) };
+    },
+  });
+
+  addRoute(app, deps, {
+    method: 'GET',
+    url: '/scans/cve/:scan_id',
+    scope: 'cve:view',
+    handler: async (request, principal) => {
+      const scan = await scanOf(principal.org, (request.params as { scan_id: string }).scan_id);
+      const [{ subs, summary: body }, events] = await Promise.all([summary(request, scan), store.scans.events(scan.id, SUMMARY_EVENTS)]);
+      return { status: 200, body: renderDetail(body, events, subs.length > 1) };
+    },
+  });
+
+  addRoute(app, deps, {
+    method: 'GET',
+    url: '/scans/cve/:scan_id/status',
+    scope: 'cve:view',
+    handler: async (request, principal) => {
+      const id = pathId((request.params as { scan_id: string }).scan_id, 'schedule_not_found');
+      const [schedule, latest] = await Promise.all([store.schedules.get(principal.org, id), store.scans.latestOfSchedule(principal.org, id)]);
+      // A deleted schedule's past scans stay, and so does the answer about its latest one.
+      if (!schedule && !latest) throw new ApiError('schedule_not_found');
+      return { status: 200, body: latest ? siteCounts(await store.scans.subScans(latest.id)) : { targets: [], scanned: [], failed: [] } };
+    },
+  });
+
+  addRoute(app, deps, {
+    method: 'GET',
+    url: '/scans/cve/:scan_id/report.json',
+    scope: 'cve:view',
+    handler: async (request, principal) => {
+      const scan = await scanOf(principal.org, (request.params as { scan_id: string }).scan_id);
+      if (!isTerminalScan(scan.status)) throw new ApiError('scan_not_complete', `Scan ${scan.id} is ${scan.status}; poll GET /scans/cve/${scan.id} until it is completed, partial or failed.`);
+      const [{ subs, summary: body }, events, hosts, findings] = await Promise.all([summary(request, scan), store.scans.events(scan.id), store.scans.hosts(scan.id), store.scans.findings(scan.id)]);
+      const macs = [...new Set(findings.map((f) => f.host.mac).filter((mac): mac is string => mac !== null))];
+      const [marks, occurrences] = await Promise.all([store.vulns.marksOf(principal.org, macs), store.vulns.occurrences(principal.org, macs)]);
+      const index = indexOccurrences(occurrences);
+      const now = clock.now();
+      const cves = findings.map((finding) => renderCveInstance(finding, marks, index, now));
+      return {
+        status: 200,
+        body: {
+          scan: renderDetail(body, events, subs.length > 1),
+          sites: subs.map((sub) => ({ site_id: sub.site_id, status: sub.status, subnets: sub.subnets, target_ips: sub.target_ips, error: sub.error, started_at: sub.started_at, finished_at: sub.finished_at })),
+          hosts: hosts.map((host) => ({
+            id: host.id, site_id: host.site_id, ip_address: host.ip, mac_address: host.mac, hostname: host.hostname, manufacturer: host.manufacturer, os: host.os, open_ports: host.open_ports, cve_count: host.cve_count,
+          })),
+          cves,
+          // An accepted or mitigated CVE is no longer a warning.
+          warnings: cves.filter((cve) => cve.score >= scan.warning_threshold && cve.status === 'open'),
+          min_cvss: scan.min_cvss,
+          warning_threshold: scan.warning_threshold,
+        },
+      };
+    },
+  });
+}

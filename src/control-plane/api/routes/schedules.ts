@@ -1,0 +1,121 @@
+/** Endpoints 1-5: list, create, get, replace and delete scan schedules. */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ScanScheduleWrite } from '../../../agent/schedule/rules.js';
+import { nextScanAt } from '../../../agent/schedule/next-run.js';
+import { ApiError } from '../../errors.js';
+import { sitesOf } from '../../scans/scan-service.js';
+import type { StoredSchedule } from '../../store/types.js';
+import { addRoute, type ApiDeps } from '../context.js';
+import { renderSchedule } from '../render.js';
+import { parseScheduleBody, pathId } from '../validate.js';
+
+type IdParams = FastifyRequest<{ Params: { scanScheduleId: string } }>;
+
+export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const { store, clock } = deps;
+
+  async function checkReferences(orgId: string, body: ScanScheduleWrite): Promise<void> {
+    for (const siteId of sitesOf(body).keys()) {
+      const site = await store.sites.get(siteId);
+      if (!site || site.org_id !== orgId) throw new ApiError('site_unknown', `sites: ${siteId} is not a site of your organization.`);
+    }
+    if (!Object.hasOwn(deps.notificationGroups, body.notification_group)) {
+      throw new ApiError('notification_group_unknown', `notification_group: ${JSON.stringify(body.notification_group)} is not configured on the control plane.`);
+    }
+  }
+
+  const normalized = (body: ScanScheduleWrite): ScanScheduleWrite => ({ ...body, sites: body.sites.map((site) => ({ id: site.id.toLowerCase(), subnet: site.subnet })) });
+
+  /** Sends each site its part of the schedule, and a delete to the sites it no longer names. */
+  async function push(schedule: StoredSchedule, removedSites: string[]): Promise<void> {
+    for (const [siteId, subnets] of sitesOf(schedule)) {
+      const { org_id: _org, next_scan_at: _next, last_run_at: _last, created_at: _created, ...rest } = schedule;
+      await deps.hub.command(siteId, 'schedule.upsert', { schedule: { ...rest, sites: subnets.map((subnet) => ({ id: siteId, subnet })) } });
+    }
+    for (const siteId of removedSites) await deps.hub.command(siteId, 'schedule.delete', { schedule_id: schedule.id });
+  }
+
+  async function render(schedule: StoredSchedule) {
+    return renderSchedule(schedule, await store.scans.activeOfSchedule(schedule.id));
+  }
+
+  async function existing(orgId: string, rawId: string): Promise<StoredSchedule> {
+    const schedule = await store.schedules.get(orgId, pathId(rawId, 'schedule_not_found'));
+    if (!schedule) throw new ApiError('schedule_not_found');
+    return schedule;
+  }
+
+  addRoute(app, deps, {
+    method: 'GET',
+    url: '/scans/cve/scheduled',
+    scope: 'cve:view',
+    handler: async (_request, principal) => {
+      const schedules = await store.schedules.list(principal.org);
+      return { status: 200, body: await Promise.all(schedules.map(render)) };
+    },
+  });
+
+  addRoute(app, deps, {
+    method: 'POST',
+    url: '/scans/cve/scheduled',
+    scope: 'cve:create',
+    handler: async (request, principal) => {
+      const body = normalized(parseScheduleBody(request.body));
+      await checkReferences(principal.org, body);
+      const now = clock.now();
+      const at = now.toISOString();
+      const schedule: StoredSchedule = {
+        ...body,
+        id: randomUUID(),
+        org_id: principal.org,
+        anchor_at: at,
+        next_scan_at: nextScanAt(body, now, now).toUTC().toISO() as string,
+        last_run_at: null,
+        created_at: at,
+        updated_at: at,
+      };
+      await store.schedules.insert(schedule);
+      await push(schedule, []);
+      return { status: 201, body: await render(schedule) };
+    },
+  });
+
+  addRoute(app, deps, {
+    method: 'GET',
+    url: '/scans/cve/scheduled/:scanScheduleId',
+    scope: 'cve:view',
+    handler: async (request, principal) => ({ status: 200, body: await render(await existing(principal.org, (request as IdParams).params.scanScheduleId)) }),
+  });
+
+  addRoute(app, deps, {
+    method: 'PUT',
+    url: '/scans/cve/scheduled/:scanScheduleId',
+    scope: 'cve:update',
+    handler: async (request, principal) => {
+      const before = await existing(principal.org, (request as IdParams).params.scanScheduleId);
+      const body = normalized(parseScheduleBody(request.body));
+      await checkReferences(principal.org, body);
+      const now = clock.now();
+      // The anchor stays: the fortnightly rhythm of a schedule survives an edit of its time of day.
+      const schedule: StoredSchedule = { ...before, ...body, next_scan_at: nextScanAt(body, new Date(before.anchor_at), now).toUTC().toISO() as string, updated_at: now.toISOString() };
+      await store.schedules.replace(schedule);
+      const kept = sitesOf(schedule);
+      await push(schedule, [...sitesOf(before).keys()].filter((siteId) => !kept.has(siteId)));
+      return { status: 200, body: await render(schedule) };
+    },
+  });
+
+  addRoute(app, deps, {
+    method: 'DELETE',
+    url: '/scans/cve/scheduled/:scanScheduleId',
+    scope: 'cve:delete',
+    handler: async (request, principal) => {
+      const schedule = await existing(principal.org, (request as IdParams).params.scanScheduleId);
+      await deps.scans.stop(schedule.id);
+      await store.schedules.delete(principal.org, schedule.id);
+      for (const siteId of sitesOf(schedule).keys()) await deps.hub.command(siteId, 'schedule.delete', { schedule_id: schedule.id });
+      return { status: 204 };
+    },
+  });
+}

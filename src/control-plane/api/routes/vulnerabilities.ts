@@ -1,0 +1,118 @@
+/** Endpoints 13-16: CVEs by device, mitigation advice, accepted/mitigated marks. */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError } from '../../errors.js';
+import type { CveMarkRow, FindingView } from '../../store/types.js';
+import { addRoute, type ApiDeps } from '../context.js';
+import { buildMitigation } from '../mitigation.js';
+import { indexOccurrences, renderCveInstance, renderMark } from '../render.js';
+import { cveIdPattern, cveStatusQuery, cveStatusRequest, macCvesRequest } from '../shapes.js';
+import { normalizeMac, parseBody } from '../validate.js';
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+
+function scoreStats(findings: readonly FindingView[]) {
+  const scores = findings.map((f) => f.cve.score);
+  return {
+    unique_cve_count: new Set(findings.map((f) => f.cve.id)).size,
+    highest_score: scores.length === 0 ? null : Math.max(...scores),
+    average_score: scores.length === 0 ? null : round2(scores.reduce((a, b) => a + b, 0) / scores.length),
+  };
+}
+
+export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps): void {
+  const { store, clock } = deps;
+
+  addRoute(app, deps, {
+    method: 'POST',
+    url: '/scans/cve/mac-address/cves',
+    scope: 'cve:view',
+    handler: async (request, principal) => {
+      const body = parseBody(macCvesRequest, request.body);
+      const macs = [...new Set(body.mac_addresses.map((mac) => normalizeMac(mac) as string))];
+      const [findings, marks, occurrences] = await Promise.all([store.vulns.findingsByMacs(principal.org, macs), store.vulns.marksOf(principal.org, macs), store.vulns.occurrences(principal.org, macs)]);
+      const now = clock.now();
+      const index = indexOccurrences(occurrences);
+      const macStats = Object.fromEntries(
+        macs.map((mac) => {
+          const mine = findings.filter((f) => f.host.mac === mac);
+          return [mac, { total_scans: new Set(mine.map((f) => f.scan_id)).size, total_cve_instances: mine.length, ...scoreStats(mine) }];
+        }),
+      );
+      return {
+        status: 200,
+        body: {
+          mac_addresses: macs,
+          total_scans: new Set(findings.map((f) => f.scan_id)).size,
+          total_cve_instances: findings.length,
+          total_host_count: new Set(findings.map((f) => f.host.id)).size,
+          mac_stats: macStats,
+          stats: scoreStats(findings),
+          cves: findings.map((finding) => renderCveInstance(finding, marks, index, now)),
+        },
+      };
+    },
+  });
+
+  addRoute(app, deps, {
+    method: 'GET',
+    url: '/scans/cve/mitigation/:cve_id',
+    scope: 'cve:view',
+    handler: async (request) => {
+      const id = (request as FastifyRequest<{ Params: { cve_id: string } }>).params.cve_id.toUpperCase();
+      if (!cveIdPattern.test(id)) throw new ApiError('parameter_invalid', 'cve_id: must be a CVE id such as CVE-2018-14847', 422);
+      const cve = await store.vulns.cve(id);
+      if (!cve) throw new ApiError('cve_not_found', `No scan of this control plane has reported ${id}.`);
+      return { status: 200, body: { cve_id: id, mitigation: buildMitigation(cve), generated_at: clock.now().toISOString() } };
+    },
+  });
+
+  addRoute(app, deps, {
+    method: 'GET',
+    url: '/scans/cve/mac-address/cve/status',
+    scope: 'cve:view',
+    handler: async (request, principal) => {
+      const query = parseBody(cveStatusQuery, request.query ?? {});
+      const marks = await store.vulns.listMarks(principal.org, { ...query, mac_address: query.mac_address && normalizeMac(query.mac_address) });
+      return { status: 200, body: { data: marks.map(renderMark) } };
+    },
+  });
+
+  addRoute(app, deps, {
+    method: 'POST',
+    url: '/scans/cve/mac-address/cve/status',
+    scope: 'cve:update',
+    handler: async (request, principal) => {
+      const body = parseBody(cveStatusRequest, request.body);
+      const now = clock.now();
+      const expiration = body.expiration_date ?? null;
+      if (expiration !== null && Date.parse(expiration) <= now.getTime()) throw new ApiError('parameter_invalid', 'expiration_date: must be in the future', 422);
+      const mac = normalizeMac(body.mac_address) as string;
+      // The detected version at the time of the mark: the mark lapses once the device reports another.
+      const latest = await store.vulns.latestFinding(principal.org, mac, body.cve_id);
+      const at = now.toISOString();
+      const mark: CveMarkRow = {
+        id: randomUUID(),
+        org_id: principal.org,
+        mac_address: mac,
+        cve_id: body.cve_id,
+        status: body.status,
+        justification: body.justification,
+        scan_id: latest?.scan_id ?? null,
+        product: latest?.product ?? null,
+        version: latest?.version ?? null,
+        expiration_date: expiration === null ? null : new Date(expiration).toISOString(),
+        created_by: principal.sub,
+        updated_by: principal.sub,
+        created_at: at,
+        updated_at: at,
+      };
+      await store.vulns.insertMark(mark);
+      if (latest) {
+        const { org_id: _org, scan_id: _scan, updated_by: _u, created_by: _c, updated_at: _ua, ...relayed } = mark;
+        await deps.hub.command(latest.site_id, 'vuln.mark', { mark: relayed });
+      }
+      return { status: 201, body: { data: renderMark(mark), message: `${body.cve_id} on ${mac} marked ${body.status}.` } };
+    },
+  });
+}

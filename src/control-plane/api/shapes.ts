@@ -1,0 +1,148 @@
+/**
+ * The REST shapes beyond the seed's four endpoints (README "seen" and "ours"), one zod schema
+ * each: request bodies are parsed with them, and /openapi.json is generated from them.
+ */
+import { z } from 'zod';
+
+const uuid = z.uuid();
+const time = z.iso.datetime({ offset: true });
+const ipv4 = z.ipv4({ error: 'must be an IPv4 address such as 192.168.1.55' });
+const macInput = z.string().regex(/^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/, 'must be a MAC address such as 4C:5E:0C:12:34:56 or 4C-5E-0C-12-34-56');
+const mac = z.string().regex(/^[0-9A-F]{2}(:[0-9A-F]{2}){5}$/);
+const cveIdPattern = /^CVE-\d{4}-\d{4,7}$/;
+const cveId = z.string().regex(cveIdPattern, 'must be a CVE id such as CVE-2018-14847');
+const score = z.number().min(0).max(10);
+
+export const singleIpRequest = z.strictObject({ schedule_id: uuid, site_id: uuid, ip_address: ipv4 });
+
+export const multipleIpsRequest = z.strictObject({
+  schedule_id: uuid,
+  site_id: uuid,
+  ips: z.array(ipv4).min(1, 'must list at least one IP').max(1024, 'must list at most 1024 IPs'),
+});
+export const multipleIpsResponse = z.strictObject({ scan_id: uuid, scan_site_id: uuid, target_ips: z.array(ipv4), message: z.string() });
+
+export const invokeResponse = z.strictObject({ scan_id: uuid, status: z.literal('pending'), created_at: time, message: z.string() });
+
+export const scheduleStatus = z.strictObject({ targets: z.array(uuid), scanned: z.array(uuid), failed: z.array(uuid) });
+
+export const scanSummary = z.strictObject({
+  id: uuid,
+  scan_schedule_id: uuid.nullable(),
+  scan_id: z.string().regex(/^[A-Z]{3}-[A-Z]{3}-[A-Z]{3}$/),
+  targets: z.int().min(0),
+  started_at: time.nullable(),
+  finished_at: time.nullable(),
+  runtime: z.string().nullable(),
+  average_score: score.nullable(),
+  highest_score: score.nullable(),
+  cve_count: z.int().min(0),
+  unique_cves: z.int().min(0),
+  cve_repeat_ratio: z.number().min(0),
+  open_ports: z.int().min(0),
+  unique_ports: z.int().min(0),
+  hosts_scanned: z.int().min(0),
+  hosts_with_cves: z.int().min(0),
+  sites_with_cves: z.int().min(0),
+  percentage_done: z.number().min(0).max(100),
+  percentage_failed: z.number().min(0).max(100),
+  running: z.boolean(),
+  json_url: z.string(),
+  pdf_url: z.string().nullable(),
+  status: z.enum(['queued', 'scanning', 'completed', 'partial', 'failed']),
+  progress: z.number().min(0).max(100),
+  error: z.string().nullable(),
+});
+
+export const scanEvent = z.strictObject({ time: time, message: z.string() });
+export const scanDetail = scanSummary.extend({ events: z.array(scanEvent) });
+
+export const cveInstance = z.strictObject({
+  id: uuid,
+  cve_id: cveId,
+  description: z.string(),
+  published_at: time.nullable(),
+  created_at: time,
+  vector: z.string().nullable(),
+  score,
+  severity: z.enum(['NONE', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']),
+  scan_id: uuid,
+  compliance_tags: z.array(z.string()),
+  host: z.strictObject({ id: uuid, hostname: z.string().nullable(), mac_address: mac.nullable(), manufacturer: z.string().nullable(), ip_address: ipv4 }),
+  status: z.enum(['open', 'accepted', 'mitigated']),
+  other_occurrences: z.array(z.strictObject({ id: uuid, scan_id: uuid, host_id: uuid, created_at: time })),
+  port: z.int().nullable(),
+  service: z.string().nullable(),
+  cpe: z.string(),
+  confidence: z.enum(['high', 'medium', 'low']),
+  evidence: z.string(),
+});
+
+export const macCvesRequest = z.strictObject({ mac_addresses: z.array(macInput).min(1, 'must list at least one MAC address').max(1000, 'must list at most 1000 MAC addresses') });
+
+const macStat = z.strictObject({ total_scans: z.int(), total_cve_instances: z.int(), unique_cve_count: z.int(), highest_score: score.nullable(), average_score: score.nullable() });
+export const macCvesResponse = z.strictObject({
+  mac_addresses: z.array(mac),
+  total_scans: z.int(),
+  total_cve_instances: z.int(),
+  total_host_count: z.int(),
+  mac_stats: z.record(z.string(), macStat),
+  stats: z.strictObject({ unique_cve_count: z.int(), highest_score: score.nullable(), average_score: score.nullable() }),
+  cves: z.array(cveInstance),
+});
+
+export const mitigation = z.strictObject({ cve_id: cveId, mitigation: z.string(), generated_at: time });
+
+export const cveStatus = z.strictObject({
+  id: uuid,
+  mac_address: mac,
+  cve_id: cveId,
+  status: z.enum(['accepted', 'mitigated']),
+  justification: z.string(),
+  scan_id: uuid.nullable(),
+  expiration_date: time.nullable(),
+  created_by: z.string(),
+  updated_by: z.string(),
+  created_at: time,
+  updated_at: time,
+});
+export const cveStatusList = z.strictObject({ data: z.array(cveStatus) });
+export const cveStatusRequest = z.strictObject({
+  mac_address: macInput,
+  cve_id: cveId,
+  status: z.enum(['accepted', 'mitigated'], { error: 'must be accepted or mitigated' }),
+  justification: z.string().min(10, 'must be 10 to 1000 characters').max(1000, 'must be 10 to 1000 characters'),
+  expiration_date: time.nullable().optional(),
+});
+export const cveStatusCreated = z.strictObject({ data: cveStatus, message: z.string() });
+export const cveStatusQuery = z.strictObject({
+  mac_address: macInput.optional(),
+  cve_id: cveId.optional(),
+  status: z.enum(['accepted', 'mitigated'], { error: 'must be accepted or mitigated' }).optional(),
+});
+
+const reportHost = z.strictObject({
+  id: uuid,
+  site_id: uuid,
+  ip_address: ipv4,
+  mac_address: mac.nullable(),
+  hostname: z.string().nullable(),
+  manufacturer: z.string().nullable(),
+  os: z.string().nullable(),
+  open_ports: z.array(z.strictObject({ port: z.int(), protocol: z.string(), service: z.string().nullable(), product: z.string().nullable(), version: z.string().nullable(), cpe: z.string().nullable() })),
+  cve_count: z.int(),
+});
+export const scanReport = z.strictObject({
+  scan: scanDetail,
+  sites: z.array(z.strictObject({ site_id: uuid, status: z.string(), subnets: z.array(z.string()), target_ips: z.array(ipv4).nullable(), error: z.string().nullable(), started_at: time.nullable(), finished_at: time.nullable() })),
+  hosts: z.array(reportHost),
+  cves: z.array(cveInstance),
+  /** The CVEs at or above the scan's warning_threshold. */
+  warnings: z.array(cveInstance),
+  min_cvss: score,
+  warning_threshold: score,
+});
+
+export const health = z.strictObject({ status: z.literal('ok'), version: z.string(), agents_connected: z.int() });
+
+export { cveIdPattern };

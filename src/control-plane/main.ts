@@ -1,0 +1,142 @@
+/**
+ * The control plane's composition root: the REST API and the agents' hub on one listener, the
+ * slot timer, the notifier. Constructing does nothing; start() starts the parts in order and
+ * stop() stops them in reverse, each in its own try, every one visited.
+ */
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Clock } from '../agent/schedule/clock.js';
+import { heartbeat, PROTOCOL_VERSION } from '../protocol/index.js';
+import { createAuthenticator } from './api/auth.js';
+import { buildApi } from './api/server.js';
+import type { ControlPlaneConfig } from './config/load.js';
+import { ControlPlaneError } from './errors.js';
+import { Hub } from './hub/hub.js';
+import { WebhookNotifier } from './notify/webhook-notifier.js';
+import { ScanService } from './scans/scan-service.js';
+import { SlotTimer } from './scans/slot-timer.js';
+import type { ControlPlaneStore } from './store/types.js';
+
+export interface ControlPlaneDeps {
+  config: ControlPlaneConfig;
+  store: ControlPlaneStore;
+  clock: Clock;
+  logger: Logger;
+  version?: string;
+  /** Tests shorten the slot timer's tick. */
+  slotTickMs?: number;
+}
+
+export interface ControlPlane {
+  start(signal?: AbortSignal): Promise<void>;
+  /** Resolves to 0, or 1 if a part failed to stop. */
+  stop(): Promise<number>;
+  /** Where it listens (after start): http://host:port, and the agents' ws://host:port/agent/v1 beside it. */
+  url(): string;
+  readonly hub: Hub;
+  readonly api: FastifyInstance;
+  readonly notifier: WebhookNotifier;
+  readonly slots: SlotTimer;
+  readonly scans: ScanService;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
+  const { config, store, clock } = deps;
+  const logger = deps.logger.child({ service: 'cve-control-plane' });
+  const version = deps.version ?? '0.1.0';
+  let listening: AddressInfo | undefined;
+  const url = () => {
+    if (!listening) throw new Error('the control plane is not listening');
+    const host = listening.family === 'IPv6' ? `[${listening.address}]` : listening.address;
+    return `http://${host}:${listening.port}`;
+  };
+  const baseUrl = () => config.public_url ?? url();
+
+  const notifier = new WebhookNotifier({ store: store.notifications, groups: config.notification_groups, settings: config.notifications, clock, logger, baseUrl });
+  const intervalMs = config.hub.heartbeat_interval_seconds * 1000;
+  const hub = new Hub({
+    store,
+    clock,
+    logger,
+    options: {
+      maxFrameBytes: config.hub.max_frame_bytes,
+      helloTimeoutMs: config.hub.hello_timeout_seconds * 1000,
+      heartbeatIntervalMs: intervalMs,
+      deadAfterMs: intervalMs * heartbeat.deadAfterIntervals,
+      serverVersion: `${version} (protocol ${PROTOCOL_VERSION})`,
+    },
+    onFinishedScans: () => notifier.wake(),
+  });
+  const scans = new ScanService({
+    store,
+    hub,
+    clock,
+    logger,
+    commandTtlMinutes: config.scans.command_ttl_minutes,
+    timeoutMinutes: config.scans.timeout_minutes,
+    onFinished: () => notifier.wake(),
+  });
+  const slots = new SlotTimer({ schedules: store.schedules, scans, clock, logger, missedSlotGraceMs: config.scans.timeout_minutes * 60_000, tickMs: deps.slotTickMs });
+  const api = buildApi({
+    store,
+    scans,
+    hub,
+    authenticate: createAuthenticator(config.auth, clock),
+    clock,
+    logger,
+    notificationGroups: config.notification_groups,
+    publicUrl: config.public_url,
+    version,
+  });
+
+  let started = false;
+  const stop = async (): Promise<number> => {
+    let code = 0;
+    const attempt = async (part: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+      } catch (error) {
+        code = 1;
+        logger.error({ err: error, part }, 'part failed to stop');
+      }
+    };
+    await attempt('slot timer', () => slots.stop());
+    await attempt('hub', () => hub.stop());
+    await attempt('api', () => api.close());
+    await attempt('notifier', () => notifier.stop());
+    if (started) logger.info({ code }, 'control plane stopped');
+    started = false;
+    return code;
+  };
+
+  return {
+    hub,
+    api,
+    notifier,
+    slots,
+    scans,
+    url,
+    stop,
+    async start(signal) {
+      signal?.throwIfAborted();
+      hub.start(api.server);
+      try {
+        await api.listen({ host: config.listen.host, port: config.listen.port, signal });
+      } catch (error) {
+        throw new ControlPlaneError('CP_ERR_LISTEN_FAILED', `cannot listen on ${config.listen.host}:${config.listen.port}: ${(error as Error).message}`, { cause: error });
+      }
+      listening = api.server.address() as AddressInfo;
+      started = true;
+      signal?.throwIfAborted();
+      notifier.start();
+      slots.start();
+      await slots.tick();
+      logger.info({ url: url(), agents: `${url().replace(/^http/, 'ws')}/agent/v1` }, 'control plane ready');
+    },
+    async [Symbol.asyncDispose]() {
+      await stop();
+    },
+  };
+}

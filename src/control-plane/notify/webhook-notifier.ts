@@ -1,0 +1,166 @@
+/**
+ * Scan notifications: when a scan finishes, every webhook of its schedule's notification group
+ * gets a signed POST. Deliveries are rows first (queued in one transaction with the scan's
+ * state), so a restart resumes them; failures are retried with capped, jittered exponential
+ * backoff, and every attempt's outcome is recorded.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Clock } from '../../agent/schedule/clock.js';
+import type { NotificationGroup } from '../config/load.js';
+import type { DeliveryRow, NotificationStore, ScanRow } from '../store/types.js';
+import { signBody } from './sign.js';
+
+export interface NotifierSettings {
+  max_attempts: number;
+  backoff_initial_seconds: number;
+  backoff_max_seconds: number;
+  timeout_seconds: number;
+}
+
+export interface NotifierDeps {
+  store: NotificationStore;
+  groups: Readonly<Record<string, NotificationGroup>>;
+  settings: NotifierSettings;
+  clock: Clock;
+  logger: Logger;
+  /** Where report_url points: the public URL of this control plane. */
+  baseUrl: () => string;
+  random?: () => number;
+}
+
+/** The delay before attempt `attempt + 1`: initial * 2^(attempt-1), capped, with the upper half jittered. */
+export function backoffMs(attempt: number, settings: NotifierSettings, random: () => number): number {
+  const ceiling = Math.min(settings.backoff_max_seconds, settings.backoff_initial_seconds * 2 ** (attempt - 1)) * 1000;
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+// Worth another try: the receiver may be back later. Any other 4xx is the request's fault and final.
+const retryable = (status: number) => status >= 500 || status === 408 || status === 429;
+
+export class WebhookNotifier {
+  readonly #deps: NotifierDeps;
+  readonly #log: Logger;
+  readonly #abort = new AbortController();
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+
+  constructor(deps: NotifierDeps) {
+    this.#deps = deps;
+    this.#log = deps.logger.child({ component: 'notify' });
+  }
+
+  start(): void {
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#abort.abort(new Error('control plane stopping'));
+    await this.#running;
+  }
+
+  /** Something may be due now (a scan finished); runs a pass, or another one right after the current. */
+  wake(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    clearTimeout(this.#timer);
+    this.#running = this.#pass()
+      .catch((error: unknown) => this.#log.error({ err: error }, 'notification pass failed'))
+      .finally(() => {
+        this.#running = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.wake();
+        } else {
+          void this.#armTimer();
+        }
+      });
+  }
+
+  /** Resolves when no pass is running (tests and shutdown). */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #armTimer(): Promise<void> {
+    if (this.#stopped) return;
+    const next = await this.#deps.store.nextDueAt();
+    if (next === undefined || this.#stopped) return;
+    const delay = Math.max(0, Math.min(Date.parse(next) - this.#deps.clock.now().getTime(), 2 ** 31 - 1));
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.wake(), delay);
+    this.#timer.unref();
+  }
+
+  async #pass(): Promise<void> {
+    for (const scan of await this.#deps.store.awaiting()) await this.#deps.store.queue(scan.id, this.#deliveriesFor(scan));
+    const due = await this.#deps.store.due(this.#deps.clock.now().toISOString(), 50);
+    await Promise.all(due.map((delivery) => this.#attempt(delivery)));
+  }
+
+  #deliveriesFor(scan: ScanRow): DeliveryRow[] {
+    const group = scan.notification_group === null ? undefined : this.#deps.groups[scan.notification_group];
+    if (!group) {
+      if (scan.notification_group !== null) this.#log.warn({ scan_id: scan.id, group: scan.notification_group }, 'notification group not configured; nobody is notified');
+      return [];
+    }
+    const at = this.#deps.clock.now().toISOString();
+    const body = JSON.stringify({
+      event: `scan.${scan.status}`,
+      timestamp: at,
+      data: {
+        scan_id: scan.id,
+        scan_schedule_id: scan.schedule_id,
+        status: scan.status,
+        cve_count: scan.cve_count,
+        highest_score: scan.highest_score,
+        warnings: scan.warning_count,
+        report_url: `${this.#deps.baseUrl()}/scans/cve/${scan.id}/report.json`,
+      },
+    });
+    return group.webhooks.map((url) => ({
+      id: randomUUID(), scan_id: scan.id, group_name: group.name, url, event: `scan.${scan.status}`, body, status: 'pending', attempts: 0, next_attempt_at: at,
+      last_status: null, last_error: null, created_at: at, delivered_at: null,
+    }));
+  }
+
+  async #attempt(delivery: DeliveryRow): Promise<void> {
+    const group = this.#deps.groups[delivery.group_name];
+    const attempts = delivery.attempts + 1;
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      if (!group) throw new Error(`notification group ${delivery.group_name} is no longer configured`);
+      const response = await fetch(delivery.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'cve-control-plane', 'x-signature': signBody(delivery.body, group.secret), 'x-delivery-id': delivery.id },
+        body: delivery.body,
+        redirect: 'manual',
+        signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#deps.settings.timeout_seconds * 1000)]),
+      });
+      status = response.status;
+      await response.body?.cancel();
+      if (status < 200 || status >= 300) error = `HTTP ${status}`;
+    } catch (caught) {
+      if (this.#abort.signal.aborted) return; // stopping: the row stays pending and is retried after the restart
+      error = caught instanceof Error ? (caught.cause instanceof Error ? `${caught.message}: ${caught.cause.message}` : caught.message) : String(caught);
+    }
+    const now = this.#deps.clock.now();
+    if (error === null) {
+      await this.#deps.store.recordAttempt(delivery.id, { status: 'delivered', attempts, next_attempt_at: delivery.next_attempt_at, last_status: status, last_error: null, delivered_at: now.toISOString() });
+      this.#log.info({ delivery_id: delivery.id, url: delivery.url, attempts }, 'webhook delivered');
+      return;
+    }
+    const final = attempts >= this.#deps.settings.max_attempts || (status !== null && !retryable(status));
+    const next = new Date(now.getTime() + backoffMs(attempts, this.#deps.settings, this.#deps.random ?? Math.random)).toISOString();
+    await this.#deps.store.recordAttempt(delivery.id, { status: final ? 'failed' : 'pending', attempts, next_attempt_at: next, last_status: status, last_error: error, delivered_at: null });
+    this.#log.warn({ delivery_id: delivery.id, url: delivery.url, attempts, error, final }, final ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry');
+  }
+}
