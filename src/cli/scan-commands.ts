@@ -1,10 +1,9 @@
-import { Presets, SingleBar } from 'cli-progress';
-import type { Command} from 'commander';
+import type { Command } from 'commander';
 import { Option } from 'commander';
 import { loadConfig } from '../agent/config/load.js';
 import { AgentError } from '../agent/errors.js';
-import { createScanEngine, type ScanResult } from '../agent/scan/engine.js';
-import { progressPercent, type ScanEvent } from '../agent/scan/events.js';
+import type { ScanResult } from '../agent/scan/engine.js';
+import type { ScanEvent } from '../agent/scan/events.js';
 import type { ScanSettings } from '../agent/scan/settings.js';
 import { renderTable } from './table.js';
 
@@ -37,8 +36,9 @@ function positiveInteger(name: string, value: string | undefined): number | unde
 }
 
 /** A bar on a terminal; on a pipe or a log file nothing, so the output stays parseable. */
-function progressBar(enabled: boolean) {
+async function progressBar(enabled: boolean) {
   if (!enabled) return { update: (_event: ScanEvent) => undefined, stop: () => undefined };
+  const [{ Presets, SingleBar }, { progressPercent }] = await Promise.all([import('cli-progress'), import('../agent/scan/events.js')]);
   const bar = new SingleBar({ format: 'scan [{bar}] {percentage}% {phase}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
   bar.start(100, 0, { phase: 'discovery' });
   return {
@@ -102,7 +102,9 @@ export function registerScanCommands(program: Command): void {
       const interrupt = () => controller.abort(new Error('interrupted'));
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
-      const bar = progressBar(process.stderr.isTTY === true && !options.json);
+      const bar = await progressBar(process.stderr.isTTY === true && !options.json);
+      // Loaded here, not at the top: every other command (the daemon above all) starts without the scanner.
+      const { createScanEngine } = await import('../agent/scan/engine.js');
       try {
         const result = await createScanEngine({ settings }).scan(
           { subnets, ports: flags.ports, excludes: flags.exclude, knownAlive: flags.knownAlive, udp: flags.udp, detect: flags.versions },
