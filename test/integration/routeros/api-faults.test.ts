@@ -22,15 +22,17 @@ afterEach(async () => {
   sim.setFaults({});
 });
 
-const settings = () => routerSettings({ port: sim.port, timeout_seconds: 0.5 });
+const settings = () => routerSettings({ port: sim.port, timeout_seconds: 5 });
+/** Short where the test waits for the timeout itself, generous where a loaded CI machine must not trip it. */
+const stepTimeout = (fault: { code?: string; timeoutSeconds?: number }) => fault.timeoutSeconds ?? (fault.code === 'AGENT_ERR_ROUTER_TIMEOUT' ? 0.5 : 5);
 
 describe('the API client against the simulator', () => {
   it('reads every menu exactly as the captures hold it', async () => {
     const client = new RouterOsApiClient({ target: { host: '127.0.0.1', port: sim.port, transport: 'api' }, user: 'admin', password: 'secret', timeoutMs: 2000, logger: silentLogger });
-    await client.connect(AbortSignal.timeout(5000));
+    await client.connect(AbortSignal.timeout(20_000));
     try {
       for (const menu of Object.values(menus)) {
-        expect(await client.print(menu, AbortSignal.timeout(5000)), menu).toEqual(data.menus[menu] ?? []);
+        expect(await client.print(menu, AbortSignal.timeout(20_000)), menu).toEqual(data.menus[menu] ?? []);
       }
     } finally {
       client.close();
@@ -38,7 +40,7 @@ describe('the API client against the simulator', () => {
   });
 
   it('builds the inventory from the captures', async () => {
-    const inventory = await oneTrySource(settings()).readInventory(AbortSignal.timeout(5000));
+    const inventory = await oneTrySource(settings()).readInventory(AbortSignal.timeout(20_000));
     expect(inventorySchema.parse(inventory)).toEqual(inventory);
     expect(inventory.router).toMatchObject({ identity: 'MikroTik', version: '7.4', channel: 'stable', board: 'CCR2004-16G-2S+', cpe: 'cpe:2.3:o:mikrotik:routeros:7.4:*:*:*:-:*:*:*' });
     expect(inventory.hosts.find((host) => host.mac === 'C0:F5:35:00:BD:08')).toMatchObject({ ips: ['192.168.40.13'], hostnames: ['WiiM Amp-BD08'] });
@@ -51,7 +53,7 @@ describe('the API client against the simulator', () => {
   it('sends an empty password as an empty word, never as "undefined"', async () => {
     const open = await startApiSimulator({ data: { ...data, password: '' } });
     try {
-      await oneTrySource(routerSettings({ port: open.port, password: '' })).check(AbortSignal.timeout(5000));
+      await oneTrySource(routerSettings({ port: open.port, password: '' })).check(AbortSignal.timeout(20_000));
       expect(open.received.find((words) => words[0] === '/login')).toContain('=password=');
       expect(open.received.flat()).not.toContain('=password=undefined');
     } finally {
@@ -62,7 +64,7 @@ describe('the API client against the simulator', () => {
   it('never logs the password, even at trace level on a failed login', async () => {
     const { logger, lines } = captureLogger('trace');
     sim.setFaults({ rejectLogin: true });
-    await expect(oneTrySource({ ...settings(), password: 'hunter2-secret' }, { logger }).check(AbortSignal.timeout(5000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_AUTH' });
+    await expect(oneTrySource({ ...settings(), password: 'hunter2-secret' }, { logger }).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_AUTH' });
     expect(lines().length).toBeGreaterThan(0);
     expect(JSON.stringify(lines())).not.toContain('hunter2-secret');
   });
@@ -70,10 +72,10 @@ describe('the API client against the simulator', () => {
   it('logs in with the legacy MD5 challenge of RouterOS before 6.43', async () => {
     const legacy = await startApiSimulator({ data, login: 'legacy' });
     try {
-      const check = await oneTrySource(routerSettings({ port: legacy.port })).check(AbortSignal.timeout(5000));
+      const check = await oneTrySource(routerSettings({ port: legacy.port })).check(AbortSignal.timeout(20_000));
       expect(check.version).toBe('7.4');
       expect(legacy.logins).toEqual(['admin:ok']);
-      await expect(oneTrySource(routerSettings({ port: legacy.port, password: 'wrong' })).check(AbortSignal.timeout(5000))).rejects.toMatchObject({
+      await expect(oneTrySource(routerSettings({ port: legacy.port, password: 'wrong' })).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({
         code: 'AGENT_ERR_ROUTER_AUTH',
         message: expect.stringContaining('login failed (cannot log in)'),
       });
@@ -123,7 +125,7 @@ describe('every API fault over API-SSL (anonymous TLS) too', () => {
     it(fault.name, async () => {
       tlsSim.setFaults(fault.faults);
       try {
-        const tlsSettings = routerSettings({ port: tlsSim.port, transport: 'api-ssl', tls: { reject_unauthorized: false }, timeout_seconds: fault.timeoutSeconds ?? 0.5 });
+        const tlsSettings = routerSettings({ port: tlsSim.port, transport: 'api-ssl', tls: { reject_unauthorized: false }, timeout_seconds: stepTimeout(fault) });
         const reading = oneTrySource(tlsSettings).readInventory(AbortSignal.timeout(30_000));
         if (fault.code === undefined) {
           const inventory = await reading;
@@ -145,7 +147,7 @@ describe('every API fault ends in a typed error or a correct result', () => {
   for (const fault of faultCases) {
     it(fault.name, async () => {
       sim.setFaults(fault.faults);
-      const reading = oneTrySource({ ...settings(), timeout_seconds: fault.timeoutSeconds ?? 0.5 }).readInventory(AbortSignal.timeout(30_000));
+      const reading = oneTrySource({ ...settings(), timeout_seconds: stepTimeout(fault) }).readInventory(AbortSignal.timeout(30_000));
       if (fault.code === undefined) {
         const inventory = await reading;
         expect(inventory.router.version).toBe('7.4');
@@ -164,8 +166,8 @@ describe('every API fault ends in a typed error or a correct result', () => {
     const big = await startApiSimulator({ data: { ...data, menus: { ...data.menus, '/ip/arp': arp } } });
     const client = new RouterOsApiClient({ target: { host: '127.0.0.1', port: big.port, transport: 'api' }, user: 'admin', password: 'secret', timeoutMs: 5000, logger: silentLogger });
     try {
-      await client.connect(AbortSignal.timeout(5000));
-      const rows = await client.print('/ip/arp', AbortSignal.timeout(10_000));
+      await client.connect(AbortSignal.timeout(20_000));
+      const rows = await client.print('/ip/arp', AbortSignal.timeout(20_000));
       expect(rows[0]?.comment).toHaveLength(2_500_000);
     } finally {
       client.close();
@@ -176,7 +178,7 @@ describe('every API fault ends in a typed error or a correct result', () => {
   it('an empty table answers [] with or without !empty', async () => {
     const empty = await startApiSimulator({ data: { ...data, menus: { ...data.menus, '/ip/dhcp-server/lease': [] } }, faults: { emptyReplies: true } });
     try {
-      const check = await oneTrySource(routerSettings({ port: empty.port })).check(AbortSignal.timeout(5000));
+      const check = await oneTrySource(routerSettings({ port: empty.port })).check(AbortSignal.timeout(20_000));
       expect(check.counts.leases).toBe(0);
       expect(empty.received.length).toBeGreaterThan(9);
     } finally {
@@ -186,7 +188,7 @@ describe('every API fault ends in a typed error or a correct result', () => {
 
   it('a !trap on an optional menu leaves that table empty with a warning', async () => {
     sim.setFaults({ trapOn: { '/ipv6/neighbor': 'no such command prefix' } });
-    const check = await oneTrySource(settings()).check(AbortSignal.timeout(5000));
+    const check = await oneTrySource(settings()).check(AbortSignal.timeout(20_000));
     expect(check.counts.ipv6Neighbors).toBe(0);
     expect(check.counts.arp).toBe(3);
     expect(check.warnings).toEqual(['/ipv6/neighbor: !trap: no such command prefix (category 0); table left empty']);
@@ -196,7 +198,7 @@ describe('every API fault ends in a typed error or a correct result', () => {
     const closed = await startApiSimulator({ data });
     const port = closed.port;
     await closed.stop();
-    await expect(oneTrySource(routerSettings({ port })).check(AbortSignal.timeout(5000))).rejects.toMatchObject({
+    await expect(oneTrySource(routerSettings({ port })).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({
       code: 'AGENT_ERR_ROUTER_UNREACHABLE',
       message: `router 127.0.0.1:${port} (api): connection refused on ${port}`,
     });

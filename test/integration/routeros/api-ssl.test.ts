@@ -23,10 +23,10 @@ describe('API-SSL', () => {
     const sim = await startApiSimulator({ data, tls: 'anonymous' });
     try {
       const settings = routerSettings({ port: sim.port, transport: 'api-ssl', tls: { reject_unauthorized: false } });
-      const check = await oneTrySource(settings).check(AbortSignal.timeout(10_000));
+      const check = await oneTrySource(settings).check(AbortSignal.timeout(20_000));
       expect(check).toMatchObject({ transport: 'api-ssl', version: '7.4' });
       // With verification on, a router that shows no certificate is refused.
-      await expect(oneTrySource({ ...settings, tls: { reject_unauthorized: true } }).check(AbortSignal.timeout(10_000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_TLS' });
+      await expect(oneTrySource({ ...settings, tls: { reject_unauthorized: true } }).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_TLS' });
       expect(await eventually(() => sim.connections() === 0)).toBe(true);
     } finally {
       await sim.stop();
@@ -38,8 +38,8 @@ describe('API-SSL', () => {
     const sim = await startApiSimulator({ data, tls: { key, cert } });
     try {
       const settings = routerSettings({ port: sim.port, transport: 'api-ssl', tls: { ca_file: certFile, reject_unauthorized: true } });
-      expect((await oneTrySource(settings).check(AbortSignal.timeout(10_000))).identity).toBe('MikroTik');
-      await expect(oneTrySource({ ...settings, tls: { reject_unauthorized: true } }).check(AbortSignal.timeout(10_000))).rejects.toMatchObject({
+      expect((await oneTrySource(settings).check(AbortSignal.timeout(20_000))).identity).toBe('MikroTik');
+      await expect(oneTrySource({ ...settings, tls: { reject_unauthorized: true } }).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({
         code: 'AGENT_ERR_ROUTER_TLS',
         message: expect.stringContaining('self-signed certificate'),
       });

@@ -23,11 +23,11 @@ describe('transport fallback', () => {
     try {
       const settings = routerSettings({ port: await closedPort(), ssh_fallback: true, ssh_port: ssh.port });
       const source = createRouterSource({ settings, logger: silentLogger, vendors: vendors(), retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 } });
-      const inventory = await source.readInventory(AbortSignal.timeout(10_000));
+      const inventory = await source.readInventory(AbortSignal.timeout(20_000));
       expect(inventory.transport).toBe('ssh');
       expect(inventory.router.version).toBe('6.42.5');
       expect(inventory.warnings[0]).toBe(`API port ${settings.port} closed; read over SSH`);
-      const check = await source.check(AbortSignal.timeout(10_000));
+      const check = await source.check(AbortSignal.timeout(20_000));
       expect(check).toMatchObject({ transport: 'ssh', target: `127.0.0.1:${ssh.port}` });
     } finally {
       await ssh.stop();
@@ -39,7 +39,7 @@ describe('transport fallback', () => {
     const ssh = await startSshSimulator({ data });
     try {
       const settings = routerSettings({ port: api.port, ssh_fallback: true, ssh_port: ssh.port });
-      await expect(createRouterSource({ settings, logger: silentLogger, vendors: vendors() }).check(AbortSignal.timeout(5000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_AUTH' });
+      await expect(createRouterSource({ settings, logger: silentLogger, vendors: vendors() }).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_AUTH' });
       expect(ssh.logins).toEqual([]);
     } finally {
       await api.stop();
@@ -51,7 +51,7 @@ describe('transport fallback', () => {
     const apiPort = await closedPort();
     const sshPort = await closedPort();
     const settings = routerSettings({ port: apiPort, ssh_fallback: true, ssh_port: sshPort });
-    await expect(createRouterSource({ settings, logger: silentLogger, vendors: vendors(), retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 } }).check(AbortSignal.timeout(5000))).rejects.toMatchObject({
+    await expect(createRouterSource({ settings, logger: silentLogger, vendors: vendors(), retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 } }).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({
       code: 'AGENT_ERR_ROUTER_UNREACHABLE',
       message: `router 127.0.0.1:${apiPort} (api): connection refused on ${apiPort}; SSH fallback on ${sshPort}: connection refused on ${sshPort}`,
     });
@@ -59,7 +59,7 @@ describe('transport fallback', () => {
 
   it('without ssh_fallback a closed API port stays an error', async () => {
     const settings = routerSettings({ port: await closedPort(), ssh_fallback: false });
-    await expect(createRouterSource({ settings, logger: silentLogger, vendors: vendors() }).check(AbortSignal.timeout(5000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_UNREACHABLE' });
+    await expect(createRouterSource({ settings, logger: silentLogger, vendors: vendors() }).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_UNREACHABLE' });
   });
 });
 
@@ -77,7 +77,7 @@ describe('retries of a router that is down', () => {
         delays.push(ms);
       },
     });
-    await expect(source.readInventory(AbortSignal.timeout(10_000))).rejects.toMatchObject({
+    await expect(source.readInventory(AbortSignal.timeout(20_000))).rejects.toMatchObject({
       code: 'AGENT_ERR_ROUTER_OFFLINE',
       message: `router 127.0.0.1:${port} (api): offline after 5 tries: connection refused on ${port}`,
     });
@@ -101,7 +101,7 @@ describe('retries of a router that is down', () => {
       },
     });
     try {
-      const inventory = await source.readInventory(AbortSignal.timeout(10_000));
+      const inventory = await source.readInventory(AbortSignal.timeout(20_000));
       expect(inventory.router.version).toBe('7.4');
       expect(delays).toEqual([10]);
     } finally {
@@ -114,7 +114,7 @@ describe('retries of a router that is down', () => {
     const delays: number[] = [];
     try {
       const source = createRouterSource({ settings: routerSettings({ port: api.port }), logger: silentLogger, vendors: vendors(), sleep: async (ms) => void delays.push(ms) });
-      await expect(source.readInventory(AbortSignal.timeout(5000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_AUTH' });
+      await expect(source.readInventory(AbortSignal.timeout(20_000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_AUTH' });
       expect(delays).toEqual([]);
       expect(api.logins).toEqual(['admin:failed']);
     } finally {

@@ -19,7 +19,7 @@ export function routerSettings(overrides: Partial<RouterSettings> & { port: numb
     tls: undefined,
     ssh_fallback: false,
     ssh_port: 22,
-    timeout_seconds: 2,
+    timeout_seconds: 5,
     ...overrides,
   };
 }

@@ -21,13 +21,13 @@ afterEach(async () => {
   sim.setFaults({});
 });
 
-const settings = (timeout = 2) => routerSettings({ port: sim.port, transport: 'ssh', timeout_seconds: timeout });
+const settings = (timeout = 5) => routerSettings({ port: sim.port, transport: 'ssh', timeout_seconds: timeout });
 
 describe('the SSH reader against the simulator', () => {
   it('logs in as user+ct and reads every menu from the captured console outputs', async () => {
     sim.logins.length = 0;
     sim.commands.length = 0;
-    const inventory = await oneTrySource(settings()).readInventory(AbortSignal.timeout(10_000));
+    const inventory = await oneTrySource(settings()).readInventory(AbortSignal.timeout(20_000));
     expect(inventorySchema.parse(inventory)).toEqual(inventory);
     expect(sim.logins).toEqual(['admin+ct']);
     expect(sim.commands).toEqual(Object.values(consoleCommands));
@@ -86,7 +86,7 @@ describe('every SSH fault ends in a typed error or a correct result', () => {
   for (const fault of faultCases) {
     it(fault.name, async () => {
       sim.setFaults(fault.faults);
-      const reading = oneTrySource(settings(1)).readInventory(AbortSignal.timeout(10_000));
+      const reading = oneTrySource(settings(fault.code === 'AGENT_ERR_ROUTER_TIMEOUT' ? 1 : 5)).readInventory(AbortSignal.timeout(20_000));
       if (fault.code === undefined) {
         const inventory = await reading;
         expect(inventory.router.version).toBe('6.42.5');
@@ -105,9 +105,9 @@ describe('every SSH fault ends in a typed error or a correct result', () => {
     const { '/ip/address': _addresses, ...withoutAddresses } = data.menus;
     const noAddresses = await startSshSimulator({ data: { ...data, menus: withoutAddresses } });
     try {
-      const check = await oneTrySource(routerSettings({ port: noIpv6.port, transport: 'ssh' })).check(AbortSignal.timeout(10_000));
+      const check = await oneTrySource(routerSettings({ port: noIpv6.port, transport: 'ssh' })).check(AbortSignal.timeout(20_000));
       expect(check.warnings).toEqual(['/ipv6 neighbor print terse without-paging: bad command name ipv6 neighbor (line 1 column 2); table left empty']);
-      await expect(oneTrySource(routerSettings({ port: noAddresses.port, transport: 'ssh' })).check(AbortSignal.timeout(10_000))).rejects.toMatchObject({
+      await expect(oneTrySource(routerSettings({ port: noAddresses.port, transport: 'ssh' })).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({
         code: 'AGENT_ERR_ROUTER_TRAP',
         message: expect.stringContaining('/ip address print terse without-paging: bad command name ip address'),
       });
@@ -127,7 +127,7 @@ describe('every SSH fault ends in a typed error or a correct result', () => {
         client.connect({ host: '127.0.0.1', port: legacy.port, username: 'admin', password: 'secret' });
       });
       expect(plain).toMatch(/no matching/i);
-      const check = await oneTrySource(routerSettings({ port: legacy.port, transport: 'ssh' })).check(AbortSignal.timeout(10_000));
+      const check = await oneTrySource(routerSettings({ port: legacy.port, transport: 'ssh' })).check(AbortSignal.timeout(20_000));
       expect(check.version).toBe('6.42.5');
       expect(await eventually(() => legacy.connections() === 0)).toBe(true);
     } finally {
@@ -139,7 +139,7 @@ describe('every SSH fault ends in a typed error or a correct result', () => {
     const closed = await startSshSimulator({ data });
     const port = closed.port;
     await closed.stop();
-    await expect(oneTrySource(routerSettings({ port, transport: 'ssh' })).check(AbortSignal.timeout(5000))).rejects.toMatchObject({
+    await expect(oneTrySource(routerSettings({ port, transport: 'ssh' })).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({
       code: 'AGENT_ERR_ROUTER_UNREACHABLE',
       message: `router 127.0.0.1:${port} (ssh): connection refused on ${port}`,
     });
