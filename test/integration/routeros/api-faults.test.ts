@@ -24,7 +24,7 @@ afterEach(async () => {
 
 const settings = () => routerSettings({ port: sim.port, timeout_seconds: 5 });
 /** Short where the test waits for the timeout itself, generous where a loaded CI machine must not trip it. */
-const stepTimeout = (fault: { code?: string; timeoutSeconds?: number }) => fault.timeoutSeconds ?? (fault.code === 'AGENT_ERR_ROUTER_TIMEOUT' ? 0.5 : 5);
+const stepTimeout = (fault: { code?: string; timeoutSeconds?: number }) => fault.timeoutSeconds ?? (fault.code === 'AGENT_ERR_ROUTER_TIMEOUT' ? 1.5 : 5);
 
 describe('the API client against the simulator', () => {
   it('reads every menu exactly as the captures hold it', async () => {
@@ -102,8 +102,8 @@ const faultCases: FaultCase[] = [
   { name: 'every length in the 3-byte form', faults: { minLengthWidth: 3 } },
   { name: 'every length in the 4-byte form', faults: { minLengthWidth: 4 } },
   { name: 'every length in the 5-byte form', faults: { minLengthWidth: 5 } },
-  { name: 'a login that is never answered', faults: { silentLogin: true }, code: 'AGENT_ERR_ROUTER_TIMEOUT', message: /timeout after 0\.5 s \(login\)/ },
-  { name: 'a reply that never comes', faults: { noReplyTo: ['/ip/arp'] }, code: 'AGENT_ERR_ROUTER_TIMEOUT', message: /timeout after 0\.5 s \(\/ip\/arp\)/ },
+  { name: 'a login that is never answered', faults: { silentLogin: true }, code: 'AGENT_ERR_ROUTER_TIMEOUT', message: /timeout after 1\.5 s \(login\)/ },
+  { name: 'a reply that never comes', faults: { noReplyTo: ['/ip/arp'] }, code: 'AGENT_ERR_ROUTER_TIMEOUT', message: /timeout after 1\.5 s \(\/ip\/arp\)/ },
   { name: 'a TCP reset in the middle of a reply', faults: { resetMidReply: '/ip/neighbor' }, code: 'AGENT_ERR_ROUTER_CLOSED', message: /reset by the router|closed by the router/ },
   { name: '!fatal', faults: { fatalOn: '/ip/arp' }, code: 'AGENT_ERR_ROUTER_CLOSED', message: /the router ended the session: out of memory/ },
   { name: 'malformed length bytes', faults: { malformedLengthOn: '/ip/arp' }, code: 'AGENT_ERR_ROUTER_PROTOCOL', message: /protocol error: reserved length byte 0xf8/ },
