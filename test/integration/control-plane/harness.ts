@@ -56,8 +56,10 @@ export async function startHarness(options: { config?: Record<string, unknown>; 
     url,
     dir,
     async jwt(claims = {}, secret = JWT_SECRET) {
-      const { org = 'org-a', scope = ALL_SCOPES, sub = 'user-1', exp = '10m' } = claims;
-      return new SignJWT({ org, scope }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt(Math.floor(clock.now().getTime() / 1000)).setExpirationTime(exp).sign(new TextEncoder().encode(secret));
+      // Times come from the control plane's clock, which a test may have moved.
+      const nowSeconds = Math.floor(clock.now().getTime() / 1000);
+      const { org = 'org-a', scope = ALL_SCOPES, sub = 'user-1', exp = nowSeconds + 600 } = claims;
+      return new SignJWT({ org, scope }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt(nowSeconds).setExpirationTime(exp).sign(new TextEncoder().encode(secret));
     },
     async request(method, path, { body, token, raw: rawBody, contentType } = {}) {
       const bearer = token === null ? undefined : (token ?? (await harness.jwt()));

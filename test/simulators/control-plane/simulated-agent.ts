@@ -23,6 +23,8 @@ export interface SimulatedAgentOptions {
   window?: number;
   /** Apply and acknowledge commands as they come (default true). */
   ackCommands?: boolean;
+  /** The last command seq the agent's database says it applied (an agent restarting). */
+  lastCommandSeq?: number;
 }
 
 export interface Closed {
@@ -33,6 +35,7 @@ export interface Closed {
 export class SimulatedAgent {
   readonly siteId: string;
   readonly streamId: string;
+  readonly token: string;
   readonly #options: SimulatedAgentOptions;
   /** The outbox: seq -> report, oldest first. */
   readonly outbox = new Map<number, Report>();
@@ -52,6 +55,8 @@ export class SimulatedAgent {
   constructor(options: SimulatedAgentOptions) {
     this.#options = options;
     this.siteId = options.siteId;
+    this.token = options.token;
+    this.#lastCommand = options.lastCommandSeq ?? 0;
     this.streamId = options.streamId ?? randomUUID();
   }
 

@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import WebSocket from 'ws';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqlite } from '../../../src/agent/store/database.js';
+import { controlPlaneMigrations } from '../../../src/control-plane/store/sqlite/migrations/index.js';
+import { AGENT_PATH, closeCodes } from '../../../src/protocol/index.js';
+import { finding, finished, host, newRunId, scanStatus } from '../../simulators/control-plane/reports.js';
+import { SimulatedAgent } from '../../simulators/control-plane/simulated-agent.js';
+import { startHarness, type Harness } from './harness.js';
+import pino from 'pino';
+
+let h: Harness | undefined;
+const agents: SimulatedAgent[] = [];
+afterEach(async () => {
+  for (const agent of agents.splice(0)) agent.drop();
+  await h?.stop();
+  h = undefined;
+});
+
+async function setup(config: Record<string, unknown> = {}) {
+  h = await startHarness({ config });
+  return h;
+}
+
+async function agentFor(harness: Harness, options: Partial<ConstructorParameters<typeof SimulatedAgent>[0]> = {}) {
+  const site = await harness.addSite();
+  const agent = new SimulatedAgent({ url: harness.url, token: site.token, siteId: site.id, ...options });
+  agents.push(agent);
+  return agent;
+}
+
+/** Reads the control plane's database from beside it, as an operator's sqlite3 would. */
+function count(harness: Harness, sql: string, ...params: unknown[]): number {
+  const db = openSqlite({ file: `${harness.dir}/control-plane.db`, logger: pino({ level: 'silent' }), migrations: controlPlaneMigrations });
+  try {
+    return db.prepare(sql).pluck().get(...params) as number;
+  } finally {
+    db.close();
+  }
+}
+
+/** A run of one host and `n` findings, reported by a local scan. */
+function reportRun(agent: SimulatedAgent, n: number, runId = newRunId()) {
+  agent.report(scanStatus({ runId, scheduleId: randomUUID(), slotAt: '2030-01-07T07:00:00.000Z' }));
+  agent.report(host(runId, '192.168.88.10', '4C:5E:0C:00:00:10'));
+  for (let i = 0; i < n; i += 1) agent.report(finding(runId, '192.168.88.10', '4C:5E:0C:00:00:10', `CVE-2018-${String(10000 + i)}`, 5 + (i % 5)));
+  agent.report(finished(runId, n));
+  return runId;
+}
+
+function rawSocket(harness: Harness, token: string): Promise<{ ws: WebSocket; frames: Record<string, unknown>[]; closed: Promise<{ code: number }> }> {
+  const ws = new WebSocket(`${harness.url.replace('http', 'ws')}${AGENT_PATH}`, { headers: { authorization: `Bearer ${token}` } });
+  const frames: Record<string, unknown>[] = [];
+  ws.on('message', (data) => frames.push(JSON.parse(data.toString()) as Record<string, unknown>));
+  const closed = new Promise<{ code: number }>((resolve) => ws.on('close', (code) => resolve({ code })));
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve({ ws, frames, closed }));
+    ws.once('error', reject);
+  });
+}
+
+describe('the hub: authentication and hello', () => {
+  it('refuses an upgrade without a token or with an unknown one (401), and welcomes a registered site', async () => {
+    const harness = await setup();
+    const agent = await agentFor(harness);
+    const stranger = new SimulatedAgent({ url: harness.url, token: 'ecp_not-a-real-token', siteId: agent.siteId });
+    await expect(stranger.connect()).rejects.toThrow('HTTP 401');
+    const anonymous = new WebSocket(`${harness.url.replace('http', 'ws')}${AGENT_PATH}`);
+    const status = await new Promise<number | undefined>((resolve) => anonymous.once('unexpected-response', (_req, res) => resolve(res.statusCode)));
+    expect(status).toBe(401);
+    const welcome = await agent.connect();
+    expect(welcome).toMatchObject({ type: 'welcome', protocol: 1, site_id: agent.siteId, resume_after_seq: 0 });
+    expect(harness.cp.hub.isOnline(agent.siteId)).toBe(true);
+  });
+
+  it('closes 1008 on a hello naming another site, another protocol version, or a report before hello', async () => {
+    const harness = await setup();
+    const a = await harness.addSite();
+    const b = await harness.addSite();
+    const hello = (siteId: string, protocol = 1) => JSON.stringify({ type: 'hello', protocol, agent_version: 'x', site_id: siteId, stream_id: randomUUID(), last_acked_seq: 0, last_command_seq: 0 });
+    for (const [frame, code] of [[hello(b.id), 'site_mismatch'], [hello(a.id, 2), 'protocol_version_unsupported'], [JSON.stringify(finished(randomUUID(), 0)).replace('"type"', '"seq":1,"type"'), 'hello_required']] as const) {
+      const socket = await rawSocket(harness, a.token);
+      socket.ws.send(frame);
+      expect(await socket.closed).toEqual({ code: closeCodes.policy });
+      expect(socket.frames.at(-1)).toMatchObject({ type: 'error', code, fatal: true });
+    }
+  });
+});
+
+describe('the hub: ingest, acks and replays', () => {
+  it('acknowledges every report after it is stored, and the scan is queryable by then', async () => {
+    const harness = await setup();
+    const agent = await agentFor(harness);
+    await agent.connect();
+    reportRun(agent, 5);
+    await agent.drained();
+    expect(agent.outbox.size).toBe(0);
+    expect(count(harness, 'SELECT COUNT(*) FROM findings')).toBe(5);
+    const scans = await harness.request('GET', '/scans/cve');
+    expect(scans.body).toMatchObject([{ status: 'completed', cve_count: 5, unique_cves: 5, hosts_scanned: 1, targets: 1 }]);
+  });
+
+  it('holds every finding exactly once when the TCP connection drops before the acks and the agent replays', async () => {
+    const harness = await setup();
+    const agent = await agentFor(harness, { window: 10_000 });
+    await agent.connect();
+    reportRun(agent, 200);
+    agent.drop();
+    await agent.waitFor(() => agent.closes.length === 1);
+    expect(agent.outbox.size).toBeGreaterThan(0);
+    const welcome = await agent.connect();
+    // Whatever was committed before the drop is known to the control plane and not sent again.
+    expect(welcome.resume_after_seq).toBeGreaterThanOrEqual(0);
+    await agent.drained();
+    expect(count(harness, 'SELECT COUNT(*) FROM findings')).toBe(200);
+    expect(count(harness, 'SELECT COUNT(*) FROM hosts')).toBe(1);
+    expect(count(harness, 'SELECT cve_count FROM scans')).toBe(200);
+  });
+
+  it('acknowledges a replayed old frame again without applying it twice', async () => {
+    const harness = await setup();
+    const agent = await agentFor(harness);
+    await agent.connect();
+    const runId = newRunId();
+    agent.report(scanStatus({ runId }));
+    agent.report(host(runId, '192.168.88.7', '4C:5E:0C:00:00:07'));
+    const seq = agent.report(finding(runId, '192.168.88.7', '4C:5E:0C:00:00:07'));
+    await agent.drained();
+    const acksBefore = agent.frames.filter((f) => f.type === 'ack').length;
+    agent.sendRaw(JSON.stringify({ ...finding(runId, '192.168.88.7', '4C:5E:0C:00:00:07'), seq }));
+    await agent.waitFor(() => agent.frames.filter((f) => f.type === 'ack').length > acksBefore);
+    expect(agent.frames.at(-1)).toEqual({ type: 'ack', seq });
+    expect(count(harness, 'SELECT COUNT(*) FROM findings')).toBe(1);
+  });
+
+  it('starts a new sequence for a new stream (a wiped agent database) instead of taking it for replays', async () => {
+    const harness = await setup();
+    const site = await harness.addSite();
+    const first = new SimulatedAgent({ url: harness.url, token: site.token, siteId: site.id });
+    agents.push(first);
+    await first.connect();
+    reportRun(first, 3);
+    await first.drained();
+    await first.close();
+    const second = new SimulatedAgent({ url: harness.url, token: site.token, siteId: site.id });
+    agents.push(second);
+    expect((await second.connect()).resume_after_seq).toBe(0);
+    reportRun(second, 3);
+    await second.drained();
+    expect(count(harness, 'SELECT COUNT(*) FROM findings')).toBe(6);
+  });
+
+  it('quarantines a report it cannot apply, acknowledges it and says why, without closing', async () => {
+    const harness = await setup();
+    const agent = await agentFor(harness);
+    await agent.connect();
+    const seq = agent.report(finding(newRunId(), '192.168.88.9', '4C:5E:0C:00:00:09'));
+    await agent.drained();
+    expect(agent.rejections).toEqual([{ seq, message: expect.stringContaining('unknown run') }]);
+    expect(agent.connected).toBe(true);
+    expect(count(harness, 'SELECT COUNT(*) FROM ingest_rejects WHERE seq = ?', seq)).toBe(1);
+    expect(count(harness, 'SELECT COUNT(*) FROM findings')).toBe(0);
+  });
+});
+
+describe('the hub: bad frames never crash it', () => {
+  it('answers garbage with an error frame and close 1007, an unknown type with 1008, and keeps serving others', async () => {
+    const harness = await setup();
+    const site = await harness.addSite();
+    const cases: [string | Buffer, number, string][] = [
+      ['{not json', closeCodes.malformed, 'malformed_frame'],
+      ['[1,2,3]', closeCodes.malformed, 'malformed_frame'],
+      [JSON.stringify({ type: 'hello', protocol: 'one' }), closeCodes.malformed, 'malformed_frame'],
+      [JSON.stringify({ type: 'rm -rf', seq: 1 }), closeCodes.policy, 'unknown_type'],
+      [Buffer.from([0xde, 0xad, 0xbe, 0xef]), closeCodes.malformed, 'malformed_frame'],
+    ];
+    for (const [frame, closeCode, code] of cases) {
+      const socket = await rawSocket(harness, site.token);
+      socket.ws.send(frame);
+      expect(await socket.closed, String(frame)).toEqual({ code: closeCode });
+      expect(socket.frames).toEqual([expect.objectContaining({ type: 'error', code, fatal: true })]);
+    }
+    const agent = await agentFor(harness);
+    await agent.connect();
+    reportRun(agent, 2);
+    await agent.drained();
+    expect(count(harness, 'SELECT COUNT(*) FROM findings')).toBe(2);
+  });
+
+  it('closes 1009 on a frame larger than max_frame_bytes', async () => {
+    const harness = await setup({ hub: { max_frame_bytes: 16 * 1024 } });
+    const agent = await agentFor(harness);
+    await agent.connect();
+    agent.sendRaw(JSON.stringify({ type: 'heartbeat', at: new Date().toISOString(), pad: 'x'.repeat(20_000) }));
+    await agent.waitFor(() => agent.closes.length > 0);
+    expect(agent.closes[0]?.code).toBe(closeCodes.tooLarge);
+    expect(harness.cp.hub.isOnline(agent.siteId)).toBe(false);
+  });
+
+  it('lets a newer connection of the same site replace the older one (close 4000)', async () => {
+    const harness = await setup();
+    const first = await agentFor(harness);
+    await first.connect();
+    const second = new SimulatedAgent({ url: harness.url, token: first.token, siteId: first.siteId, streamId: first.streamId });
+    agents.push(second);
+    await second.connect();
+    await first.waitFor(() => first.closes.length > 0);
+    expect(first.closes[0]?.code).toBe(closeCodes.replaced);
+    expect(harness.cp.hub.isOnline(first.siteId)).toBe(true);
+    reportRun(second, 1);
+    await second.drained();
+  });
+});
+
+describe('the hub: heartbeats', () => {
+  it('answers a heartbeat, and drops a peer that stops answering pings within three intervals', async () => {
+    const harness = await setup({ hub: { heartbeat_interval_seconds: 1 } });
+    const agent = await agentFor(harness);
+    const lively = await agentFor(harness);
+    await agent.connect();
+    await lively.connect();
+    agent.sendRaw(JSON.stringify({ type: 'heartbeat', at: new Date().toISOString() }));
+    await agent.waitFor(() => agent.frames.some((f) => f.type === 'heartbeat'));
+    const silentSince = Date.now();
+    agent.goSilent();
+    await expect.poll(() => harness.cp.hub.isOnline(agent.siteId), { timeout: 6000, interval: 100 }).toBe(false);
+    // Not at the first missed ping: a live peer gets a full interval to answer.
+    expect(Date.now() - silentSince).toBeGreaterThan(1000);
+    // The agent that answers its pings stays, through the same intervals.
+    expect(harness.cp.hub.isOnline(lively.siteId)).toBe(true);
+  });
+});
