@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { loadConfig, type AgentConfig, type RouterSettings } from '../agent/config/load.js';
 import { AgentError } from '../agent/errors.js';
-import { InventoryRepository } from '../agent/routeros/inventory-repository.js';
-import type { Inventory } from '../agent/routeros/inventory-schema.js';
-import { loadOuiRegistry } from '../agent/routeros/oui-registry.js';
-import { createRouterSource, type RouterCheck } from '../agent/routeros/router-source.js';
+import type { Inventory, RouterCheck } from '../agent/routeros/index.js';
 import { openStore } from '../agent/store/database.js';
 import { renderTable } from './table.js';
+
+// The router module (ssh2, node-routeros, the OUI registry) loads when a router command runs,
+// so `cve-agent run` and the other commands start without it.
+const routeros = () => import('../agent/routeros/index.js');
 
 interface GlobalOptions {
   config?: string;
@@ -97,6 +98,7 @@ export function registerRouterCommands(program: Command): void {
     .action(async () => {
       const { router: settings, options } = routerConfig(program);
       const logger = pino({ level: 'silent' });
+      const { createRouterSource } = await routeros();
       const source = createRouterSource({ settings, logger, vendors: { vendorOf: () => undefined } });
       const run = interruptible();
       try {
@@ -116,6 +118,7 @@ export function registerRouterCommands(program: Command): void {
       const store = openStore({ stateDir: config.state_dir, logger, exclusive: false });
       const run = interruptible();
       try {
+        const { createRouterSource, InventoryRepository, loadOuiRegistry } = await routeros();
         const source = createRouterSource({
           settings,
           logger,
