@@ -1,40 +1,11 @@
-import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors.js';
-import { identifyTcpService } from './detect.js';
-import { pingHost } from './discovery.js';
-import type { AliveEvidence, ScanEvent, ScanEventListener, ScanPhase } from './events.js';
-import { GuardedNet } from './guarded-net.js';
-import { forEachLimited, RateLimiter, Semaphore } from './limits.js';
-import { scanHostPorts } from './port-scan.js';
-import { DEFAULT_TCP_PORTS, DISCOVERY_TCP_PORTS, parsePortList } from './ports.js';
-import { RttEstimator } from './rtt.js';
-import { ScopeGuard } from './scope-guard.js';
-import type { ServiceFinding } from './service.js';
-import { expandTargets } from './targets.js';
-import { scanUdpServices } from './udp-services.js';
+import type { ScanEvent, ScanEventListener, ScanPhase } from './events.js';
+import { forEachLimited } from './limits.js';
+import { createScanSession, linkedSignal, sortHost, type HostResult, type ScanRequest } from './session.js';
 import { defaultScanSettings, type ScanSettings } from './settings.js';
 
-/** What the pipeline (or the CLI) asks for. */
-export interface ScanRequest {
-  subnets: readonly string[];
-  /** Addresses the router already knows are up (ARP, DHCP): no discovery probe needed. */
-  knownAlive?: readonly string[];
-  /** A list or a spec such as "22,80,8000-8100"; default DEFAULT_TCP_PORTS. */
-  ports?: readonly number[] | string;
-  excludes?: readonly string[];
-  /** Ask DNS, SNMP and MNDP over UDP (default true). */
-  udp?: boolean;
-  /** Identify the service and version on each open TCP port (default true); false = ports only. */
-  detect?: boolean;
-}
-
-export interface HostResult {
-  address: string;
-  foundBy: AliveEvidence;
-  openPorts: { port: number; protocol: 'tcp' | 'udp' }[];
-  services: ServiceFinding[];
-}
+export type { HostResult, ScanRequest } from './session.js';
 
 export interface ScanResult {
   targets: number;
@@ -65,17 +36,7 @@ export function createScanEngine(deps: ScanEngineDeps = {}): ScanEngine {
   return {
     async scan(request, { signal: callerSignal, onEvent }) {
       const started = Date.now();
-      const targets = expandTargets(request.subnets, request.excludes);
-      const ports = request.ports === undefined ? [...DEFAULT_TCP_PORTS] : typeof request.ports === 'string' ? parsePortList(request.ports) : parsePortList(request.ports.join(','));
-      // The scan's own signal: many sockets and waiters listen to it, which is expected here.
-      const controller = new AbortController();
-      setMaxListeners(0, controller.signal);
-      const forward = () => controller.abort(callerSignal.reason);
-      if (callerSignal.aborted) forward();
-      else callerSignal.addEventListener('abort', forward, { once: true });
-      const signal = controller.signal;
-      const guard = new ScopeGuard(targets);
-      const guardedNet = new GuardedNet(guard, signal);
+      const { signal, unlink } = linkedSignal(callerSignal);
       const emit = (event: ScanEvent) => {
         try {
           onEvent?.(event);
@@ -84,78 +45,43 @@ export function createScanEngine(deps: ScanEngineDeps = {}): ScanEngine {
           logger?.warn({ err: error, event: event.type }, 'scan event listener threw');
         }
       };
+      const session = createScanSession(request, { settings, signal, emit, logger });
+      const { targets, ports } = session;
       const progress = progressEmitter(emit);
       const hosts = new Map<string, HostResult>();
-      const global = new Semaphore(settings.globalConcurrency);
-      const rate = new RateLimiter(settings.connectsPerSecond);
-      const rtt = new RttEstimator(settings.rtt);
-      const pingDeps = { net: guardedNet, global, rate, rtt };
-
-      const found = (address: string, foundBy: AliveEvidence, port?: number) => {
-        hosts.set(address, { address, foundBy, openPorts: [], services: [] });
-        emit({ type: 'host-found', address, foundBy, ...(port === undefined ? {} : { port }) });
-      };
       const phase = (name: ScanPhase) => emit({ type: 'phase', phase: name, hosts: name === 'discovery' ? targets.length : hosts.size });
 
       let aborted = false;
       try {
         phase('discovery');
-        const known = new Set<string>();
-        for (const address of request.knownAlive ?? []) {
-          if (guard.allows(address)) known.add(address);
-          else emit({ type: 'warning', address, message: `known-alive address ${address} is outside the scan scope; not scanned` });
-        }
-        let discovered = 0;
-        const discoveryParallel = Math.max(1, Math.floor(settings.globalConcurrency / Math.min(DISCOVERY_TCP_PORTS.length, settings.globalConcurrency)));
-        await forEachLimited(targets, discoveryParallel * 2, signal, async (address) => {
-          if (known.has(address)) found(address, 'known-alive');
-          else {
-            const alive = await pingHost(pingDeps, address, DISCOVERY_TCP_PORTS, signal);
-            if (alive) found(alive.address, alive.foundBy, alive.port);
-          }
-          discovered += 1;
-          progress('discovery', discovered, targets.length);
-        });
-        signal.throwIfAborted();
+        await session.discover(
+          (host, port) => {
+            hosts.set(host.address, host);
+            emit({ type: 'host-found', address: host.address, foundBy: host.foundBy, ...(port === undefined ? {} : { port }) });
+          },
+          (done) => progress('discovery', done, targets.length),
+        );
         progress('discovery', targets.length, targets.length, true);
 
         phase('ports');
-        const alive = [...hosts.keys()];
-        const total = alive.length * ports.length;
+        const total = hosts.size * ports.length;
         let scanned = 0;
-        const portDeps = { ...pingDeps, perHost: settings.perHostConcurrency, retries: settings.retries };
-        await forEachLimited(alive, settings.hostGroup, signal, async (address) => {
-          const host = hosts.get(address) as HostResult;
-          const hostRtt = new RttEstimator(settings.rtt, rtt);
-          const udp = request.udp === false ? Promise.resolve([]) : scanUdpServices(guardedNet, address, { timeoutMs: settings.udpTimeoutMs, snmpCommunity: settings.snmpCommunity, maxBytes: settings.maxBannerBytes }, signal);
-          await scanHostPorts(portDeps, address, ports, hostRtt, signal, {
-            onOpen: (port) => {
-              host.openPorts.push({ port, protocol: 'tcp' });
-              emit({ type: 'port-open', address, port, protocol: 'tcp' });
-            },
-            onDone: () => {
-              scanned += 1;
-              progress('ports', scanned, total);
-            },
-          });
-          for (const finding of await udp) {
-            host.openPorts.push({ port: finding.port, protocol: 'udp' });
-            host.services.push(finding);
-            emit({ type: 'port-open', address, port: finding.port, protocol: 'udp' });
-            emit({ type: 'service-identified', address, finding });
-          }
-        });
+        await forEachLimited([...hosts.values()], settings.hostGroup, signal, (host) =>
+          session.scanPorts(host, () => {
+            scanned += 1;
+            progress('ports', scanned, total);
+          }),
+        );
         signal.throwIfAborted();
         progress('ports', total, total, true);
 
+        // Phase by phase over the whole subnet: every host's ports first, then every service, which
+        // keeps the global socket budget full (the pipeline goes host by host with session.scanHost).
         phase('services');
         const openTcp = request.detect === false ? [] : [...hosts.values()].flatMap((host) => host.openPorts.filter((open) => open.protocol === 'tcp').map((open) => ({ host, port: open.port })));
         let identified = 0;
-        const limits = { maxBytes: settings.maxBannerBytes, stepTimeoutMs: settings.probeStepTimeoutMs, connectTimeoutMs: settings.rtt.maxTimeoutMs };
         await forEachLimited(openTcp, settings.serviceConcurrency, signal, async ({ host, port }) => {
-          const finding = await global.run(signal, () => identifyTcpService(guardedNet, host.address, port, { limits, portTimeoutMs: settings.portTimeoutMs }, signal));
-          host.services.push(finding);
-          emit({ type: 'service-identified', address: host.address, finding });
+          await session.identify(host, port);
           identified += 1;
           progress('services', identified, openTcp.length);
         });
@@ -168,12 +94,9 @@ export function createScanEngine(deps: ScanEngineDeps = {}): ScanEngine {
         logger?.info({ hosts: hosts.size }, 'scan aborted');
       }
 
-      callerSignal.removeEventListener('abort', forward);
+      unlink();
       const sorted = [...hosts.values()].sort((a, b) => ipOrder(a.address) - ipOrder(b.address));
-      for (const host of sorted) {
-        host.openPorts.sort((a, b) => a.protocol.localeCompare(b.protocol) || a.port - b.port);
-        host.services.sort((a, b) => a.protocol.localeCompare(b.protocol) || a.port - b.port);
-      }
+      for (const host of sorted) sortHost(host);
       return { targets: targets.length, ports: ports.length, hosts: sorted, aborted, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started };
     },
   };
