@@ -1,0 +1,65 @@
+import { chmodSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildConfig, loadConfig } from '../../../src/control-plane/config/load.js';
+import { ControlPlaneError } from '../../../src/control-plane/errors.js';
+import { tempDir } from '../../helpers/temp.js';
+
+const secret = 'a-secret-of-at-least-thirty-two-bytes-0000000';
+const problems = (raw: unknown): string => {
+  try {
+    buildConfig(raw, 'cp.yaml', { env: {} });
+  } catch (error) {
+    expect(error).toBeInstanceOf(ControlPlaneError);
+    expect((error as ControlPlaneError).exitCode).toBe(78);
+    return (error as Error).message;
+  }
+  throw new Error('expected the config to be refused');
+};
+
+describe('control plane config', () => {
+  it('fills defaults, binds loopback, and freezes the result', () => {
+    const { config } = buildConfig({ auth: { hs256_secret: secret }, state_dir: '/tmp/cp' }, undefined, { env: {} });
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: 8780 });
+    expect(config.hub).toEqual({ max_frame_bytes: 524288, hello_timeout_seconds: 10, heartbeat_interval_seconds: 10 });
+    expect(config.auth).toMatchObject({ kind: 'hs256', clockToleranceSeconds: 30 });
+    expect(Object.isFrozen(config.listen)).toBe(true);
+  });
+
+  it('names every problem by its path, in one run', () => {
+    const message = problems({ auth: { hs256_secret: secret, jwks_url: 'https://id.example/jwks' }, listen: { port: 70000 }, lsiten: {}, notification_groups: { ops: { webhooks: ['ftp://x'] } } });
+    expect(message).toContain('auth.jwks_url: give only one of hs256_secret, jwks_url');
+    expect(message).toContain('listen.port: expected integer 0..65535');
+    expect(message).toContain('lsiten: unknown key');
+    expect(message).toContain('notification_groups.ops.webhooks.0');
+    expect(message).toContain('notification_groups.ops: expected one of secret, secret_file, secret_env');
+  });
+
+  it('requires an auth method and an HS256 secret of at least 32 bytes', () => {
+    expect(problems({})).toContain('auth:');
+    expect(problems({ auth: { hs256_secret: 'short' } })).toContain('auth.hs256_secret: expected at least 32 bytes');
+    expect(problems({ auth: { hs256_secret_env: 'CP_SECRET' } })).toContain('auth.hs256_secret_env: environment variable CP_SECRET is not set');
+  });
+
+  it('reads secrets from files next to the config, and warns when others can read them', () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'jwt'), `${secret}\n`);
+    chmodSync(path.join(dir, 'jwt'), 0o644);
+    writeFileSync(path.join(dir, 'hook'), 'hook-key\n', { mode: 0o600 });
+    const file = path.join(dir, 'cp.yaml');
+    writeFileSync(file, 'auth:\n  hs256_secret_file: jwt\nnotification_groups:\n  ops:\n    secret_file: hook\n    webhooks: [http://127.0.0.1:1/x]\n');
+    const { config, warnings } = loadConfig(file, { env: {} });
+    expect(config.auth.kind === 'hs256' && new TextDecoder().decode(config.auth.secret)).toBe(secret);
+    expect(config.notification_groups.ops?.secret).toBe('hook-key');
+    expect(warnings).toEqual([expect.stringContaining('readable by others')]);
+    expect(config.state_dir).toBe('/var/lib/cve-control-plane');
+  });
+
+  it('refuses YAML with syntax errors or duplicate keys, and a missing file', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'cp.yaml');
+    writeFileSync(file, 'auth:\n  hs256_secret: a\n  hs256_secret: b\n');
+    expect(() => loadConfig(file)).toThrow(/YAML syntax/);
+    expect(() => loadConfig(path.join(dir, 'missing.yaml'))).toThrow(expect.objectContaining({ code: 'CP_ERR_CONFIG_UNREADABLE' }));
+  });
+});
