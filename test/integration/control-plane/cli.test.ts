@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { SimulatedAgent } from '../../simulators/control-plane/simulated-agent.js';
+import { tempDir } from '../../helpers/temp.js';
+import { JWT_SECRET } from './harness.js';
+
+const cli = fileURLToPath(new URL('../../../src/cli/cve-control-plane.ts', import.meta.url));
+
+function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function writeConfig(dir: string, extra = ''): string {
+  const file = path.join(dir, 'control-plane.yaml');
+  writeFileSync(file, `state_dir: ${dir}/state\nlog_level: info\nlisten:\n  host: 127.0.0.1\n  port: 0\nauth:\n  hs256_secret: ${JWT_SECRET}\n${extra}`);
+  return file;
+}
+
+describe('cve-control-plane CLI', () => {
+  it('adds, lists and re-keys sites; the token is shown once and stored only as a hash', async () => {
+    const dir = tempDir();
+    const config = writeConfig(dir);
+    const added = await run(['--config', config, '--json', 'sites', 'add', '--org', 'org-a', '--name', 'Main office']);
+    expect(added.code, added.stderr).toBe(0);
+    const site = JSON.parse(added.stdout) as { id: string; token: string; org_id: string };
+    expect(site).toMatchObject({ org_id: 'org-a', token: expect.stringMatching(/^ecp_[A-Za-z0-9_-]{43}$/) });
+    const listed = await run(['--data-dir', `${dir}/state`, 'sites', 'list']);
+    expect(listed.stdout).toMatch(new RegExp(`${site.id}\\s+org-a\\s+Main office\\s+never`));
+    expect(listed.stdout).not.toContain(site.token);
+    const rotated = await run(['--config', config, '--json', 'sites', 'rotate-token', site.id]);
+    expect(JSON.parse(rotated.stdout)).toMatchObject({ id: site.id, token: expect.not.stringMatching(site.token) });
+    const missing = await run(['--config', config, 'sites', 'rotate-token', '00000000-0000-4000-8000-000000000000']);
+    expect(missing.code).toBe(66);
+    expect(missing.stderr).toContain('no site');
+    const bad = await run(['--config', config, 'sites', 'add', '--org', 'org-a', '--name', 'x', '--id', 'nope']);
+    expect(bad.code).toBe(65);
+    expect((await run(['--config', path.join(dir, 'absent.yaml'), 'sites', 'list'])).code).toBe(78);
+    expect((await run(['sites', 'list'])).code).toBe(78);
+  });
+
+  it('serves until SIGTERM: the API answers, an agent with its token connects, and it stops cleanly', async () => {
+    const dir = tempDir();
+    const config = writeConfig(dir);
+    const site = JSON.parse((await run(['--config', config, '--json', 'sites', 'add', '--org', 'org-a', '--name', 'a'])).stdout) as { id: string; token: string };
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--config', config, 'serve']);
+    onTestFinished(() => void (child.exitCode === null && child.kill('SIGKILL')));
+    const logs: Record<string, unknown>[] = [];
+    createInterface({ input: child.stdout }).on('line', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+    await expect.poll(() => logs.find((l) => l.msg === 'control plane ready'), { timeout: 15_000 }).toBeDefined();
+    const url = String(logs.find((l) => l.msg === 'control plane ready')?.url);
+    expect((await (await fetch(`${url}/healthz`)).json()) as unknown).toMatchObject({ status: 'ok' });
+    const agent = new SimulatedAgent({ url, token: site.token, siteId: site.id });
+    await agent.connect();
+    expect((await (await fetch(`${url}/healthz`)).json()) as unknown).toMatchObject({ agents_connected: 1 });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    await agent.waitFor(() => agent.closes.length > 0);
+    expect(agent.closes[0]?.code).toBe(1001);
+    expect(logs.map((l) => l.msg)).toContain('control plane stopped');
+    expect(JSON.stringify(logs)).not.toContain(JWT_SECRET);
+    expect(JSON.stringify(logs)).not.toContain(site.token);
+  });
+
+  it('refuses to start on an invalid config (78) or a port in use (69)', async () => {
+    const dir = tempDir();
+    const invalid = path.join(dir, 'bad.yaml');
+    writeFileSync(invalid, 'auth:\n  hs256_secret: short\nlisten:\n  prot: 1\n');
+    const refused = await run(['--config', invalid, 'serve']);
+    expect(refused.code).toBe(78);
+    expect(refused.stderr).toContain('listen.prot: unknown key');
+    const blocker = (await import('node:net')).createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const file = path.join(dir, 'busy.yaml');
+    writeFileSync(file, `state_dir: ${dir}/state2\nlisten:\n  host: 127.0.0.1\n  port: ${port}\nauth:\n  hs256_secret: ${JWT_SECRET}\n`);
+    const inUse = await run(['--config', file, 'serve']);
+    blocker.close();
+    expect(inUse.code).toBe(69);
+    expect(inUse.stderr).toContain('cannot listen');
+  });
+});
