@@ -1,0 +1,216 @@
+import type { Db } from '../store/database.js';
+import type { AppliedMark, MarksRepository } from './marks.js';
+import type { ScanRepository } from './scan-repository.js';
+import type { ScanRow } from './scan-types.js';
+
+export interface ReportFinding {
+  cve_id: string;
+  score: number;
+  severity: string;
+  vector: string | null;
+  cvss_version: string | null;
+  port: number | null;
+  protocol: string | null;
+  cpe: string;
+  product: string | null;
+  version_used: string;
+  confidence: number;
+  confidence_level: string;
+  evidence: string;
+  fixed_in: string | null;
+  possibly_backported: boolean;
+  assumptions: string[];
+  warning: boolean;
+  advice: string | null;
+  description: string;
+  published_at: string | null;
+  status: 'open' | 'accepted' | 'mitigated';
+  mark: Pick<AppliedMark, 'id' | 'status' | 'justification' | 'author' | 'expires_at' | 'created_at' | 'weak'> | null;
+}
+
+export interface ReportHost {
+  ip: string;
+  mac: string | null;
+  hostname: string | null;
+  manufacturer: string | null;
+  role: string;
+  randomized_mac: boolean;
+  sources: string[];
+  services: { port: number | null; protocol: string | null; service: string; product: string | null; version: string | null; cpe: string | null; confidence: number; evidence: string }[];
+  findings: ReportFinding[];
+}
+
+export interface DeltaEntry {
+  device: string;
+  ip: string;
+  cve_id: string;
+  score: number;
+}
+
+/** The report of one scan: the JSON the CLI prints and the control plane serves. */
+export interface ScanReport {
+  id: string;
+  label: string;
+  scan_schedule_id: string | null;
+  site_id: string;
+  kind: string;
+  status: string;
+  progress: number;
+  error: string | null;
+  subnets: string[];
+  target_ips: string[] | null;
+  min_cvss: number;
+  warning_threshold: number;
+  started_at: string | null;
+  finished_at: string | null;
+  runtime_seconds: number | null;
+  summary: {
+    hosts_scanned: number;
+    hosts_with_cves: number;
+    cve_count: number;
+    unique_cves: number;
+    cve_repeat_ratio: number;
+    highest_score: number;
+    average_score: number;
+    open_ports: number;
+    unique_ports: number;
+    warnings: number;
+    accepted: number;
+    mitigated: number;
+  };
+  hosts: ReportHost[];
+  delta: { previous_scan_id: string | null; new: DeltaEntry[]; fixed: DeltaEntry[]; still_open: DeltaEntry[] };
+  events: { time: string; message: string }[];
+}
+
+interface FindingRow extends Omit<ReportFinding, 'status' | 'mark' | 'possibly_backported' | 'warning' | 'assumptions'> {
+  host_id: string;
+  possibly_backported: number;
+  warning: number;
+  assumptions: string;
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;
+
+export class ReportBuilder {
+  readonly #db: Db;
+  readonly #scans: ScanRepository;
+  readonly #marks: MarksRepository;
+
+  constructor(deps: { db: Db; scans: ScanRepository; marks: MarksRepository }) {
+    this.#db = deps.db;
+    this.#scans = deps.scans;
+    this.#marks = deps.marks;
+  }
+
+  #hosts(scan: ScanRow, now: string): ReportHost[] {
+    const hosts = this.#db
+      .prepare<[string], { id: string; ip: string; mac: string | null; hostname: string | null; manufacturer: string | null; role: string; randomized_mac: number; sources: string }>(
+        "SELECT id, ip, mac, hostname, manufacturer, role, randomized_mac, sources FROM scan_hosts WHERE scan_id = ? AND state = 'done'",
+      )
+      .all(scan.id);
+    const services = this.#db.prepare<[string], ReportHost['services'][number]>('SELECT port, protocol, service, product, version, cpe, confidence, evidence FROM scan_services WHERE host_id = ? ORDER BY protocol, port');
+    const findings = this.#db.prepare<[string], FindingRow>('SELECT * FROM findings WHERE host_id = ? ORDER BY score DESC, cve_id');
+    return hosts
+      .map((host) => ({
+        ip: host.ip,
+        mac: host.mac,
+        hostname: host.hostname,
+        manufacturer: host.manufacturer,
+        role: host.role,
+        randomized_mac: host.randomized_mac === 1,
+        sources: JSON.parse(host.sources) as string[],
+        services: services.all(host.id),
+        findings: findings.all(host.id).map((row): ReportFinding => {
+          const mark = this.#marks.applicable({ mac: host.mac, ip: host.ip, cve_id: row.cve_id, cpe: row.cpe }, now);
+          const { host_id: _hostId, ...rest } = row;
+          return {
+            ...rest,
+            possibly_backported: row.possibly_backported === 1,
+            warning: row.warning === 1,
+            assumptions: JSON.parse(row.assumptions) as string[],
+            status: mark ? (mark.status as 'accepted' | 'mitigated') : 'open',
+            mark: mark ? { id: mark.id, status: mark.status, justification: mark.justification, author: mark.author, expires_at: mark.expires_at, created_at: mark.created_at, weak: mark.weak } : null,
+          };
+        }),
+      }))
+      .sort((a, b) => ipOrder(a.ip) - ipOrder(b.ip));
+  }
+
+  build(scanId: string, now: string): ScanReport | undefined {
+    const scan = this.#scans.get(scanId);
+    if (!scan) return undefined;
+    const hosts = this.#hosts(scan, now);
+    const all = hosts.flatMap((host) => host.findings);
+    const scores = all.map((finding) => finding.score);
+    const ports = hosts.flatMap((host) => host.services.filter((service) => service.port !== null).map((service) => `${service.protocol}/${service.port}`));
+    const unique = new Set(all.map((finding) => finding.cve_id));
+    const previous = this.#scans.previous(scan);
+    return {
+      id: scan.id,
+      label: scan.label,
+      scan_schedule_id: scan.schedule_id,
+      site_id: scan.site_id,
+      kind: scan.kind,
+      status: scan.status,
+      progress: scan.progress,
+      error: scan.error,
+      subnets: scan.subnets,
+      target_ips: scan.target_ips,
+      min_cvss: scan.min_cvss,
+      warning_threshold: scan.warning_threshold,
+      started_at: scan.started_at,
+      finished_at: scan.finished_at,
+      runtime_seconds: scan.started_at && scan.finished_at ? Math.round((Date.parse(scan.finished_at) - Date.parse(scan.started_at)) / 1000) : null,
+      summary: {
+        hosts_scanned: hosts.length,
+        hosts_with_cves: hosts.filter((host) => host.findings.length > 0).length,
+        cve_count: all.length,
+        unique_cves: unique.size,
+        cve_repeat_ratio: unique.size === 0 ? 0 : round(all.length / unique.size),
+        highest_score: scores.length === 0 ? 0 : Math.max(...scores),
+        average_score: scores.length === 0 ? 0 : round(scores.reduce((sum, score) => sum + score, 0) / scores.length),
+        open_ports: ports.length,
+        unique_ports: new Set(ports.map((port) => port.split('/')[1])).size,
+        warnings: all.filter((finding) => finding.warning).length,
+        accepted: all.filter((finding) => finding.status === 'accepted').length,
+        mitigated: all.filter((finding) => finding.status === 'mitigated').length,
+      },
+      hosts,
+      delta: delta(hosts, previous ? this.#hosts(previous, now) : undefined, previous?.id ?? null),
+      events: this.#scans.events(scan.id).map(({ time, message }) => ({ time, message })),
+    };
+  }
+}
+
+/** Devices are compared by MAC where known, else by IP. */
+function delta(current: ReportHost[], previous: ReportHost[] | undefined, previousId: string | null): ScanReport['delta'] {
+  if (previous === undefined) return { previous_scan_id: null, new: [], fixed: [], still_open: [] };
+  const entries = (hosts: ReportHost[]) =>
+    new Map(hosts.flatMap((host) => host.findings.map((finding): [string, DeltaEntry] => [`${host.mac ?? host.ip} ${finding.cve_id}`, { device: host.mac ?? host.ip, ip: host.ip, cve_id: finding.cve_id, score: finding.score }])));
+  const now = entries(current);
+  const before = entries(previous);
+  return {
+    previous_scan_id: previousId,
+    new: [...now].filter(([key]) => !before.has(key)).map(([, entry]) => entry),
+    fixed: [...before].filter(([key]) => !now.has(key)).map(([, entry]) => entry),
+    still_open: [...now].filter(([key]) => before.has(key)).map(([, entry]) => entry),
+  };
+}
+
+function ipOrder(address: string): number {
+  return address.split('.').reduce((sum, part) => sum * 256 + Number(part), 0);
+}
+
+/** One line per finding, for spreadsheets. */
+export function reportCsv(report: ScanReport): string {
+  const header = ['scan', 'ip', 'mac', 'hostname', 'port', 'cpe', 'version', 'cve', 'score', 'severity', 'warning', 'status', 'fixed_in', 'confidence'];
+  const cell = (value: unknown) => {
+    const text = value === null || value === undefined ? '' : String(value);
+    return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  const rows = report.hosts.flatMap((host) =>
+    host.findings.map((finding) => [report.label, host.ip, host.mac, host.hostname, finding.port, finding.cpe, finding.version_used, finding.cve_id, finding.score, finding.severity, finding.warning, finding.status, finding.fixed_in, finding.confidence_level]),
+  );
+  return `${[header, ...rows].map((row) => row.map(cell).join(',')).join('\n')}\n`;
+}

@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../store/database.js';
+import { Outbox } from './outbox.js';
+import type { HostRecord, ScanKind, ScanRow, ScanStatus, StoredFinding } from './scan-types.js';
+
+export interface NewScan {
+  kind: ScanKind;
+  label: string;
+  schedule_id: string | null;
+  slot_at: string | null;
+  cp_scan_id: string | null;
+  cp_sub_scan_id: string | null;
+  site_id: string;
+  subnets: string[];
+  target_ips: string[] | null;
+  min_cvss: number;
+  warning_threshold: number;
+  ignore_offline_sites: boolean;
+}
+
+interface ScanDbRow extends Omit<ScanRow, 'subnets' | 'target_ips' | 'ignore_offline_sites'> {
+  subnets: string;
+  target_ips: string | null;
+  ignore_offline_sites: number;
+}
+
+const toScan = (row: ScanDbRow): ScanRow => ({
+  ...row,
+  subnets: JSON.parse(row.subnets) as string[],
+  target_ips: row.target_ips === null ? null : (JSON.parse(row.target_ips) as string[]),
+  ignore_offline_sites: row.ignore_offline_sites === 1,
+});
+
+/** The protocol's final word for one site's run: a stopped run that kept results is 'stopped'. */
+const finishedStatus = { completed: 'completed', partial: 'stopped', failed: 'failed' } as const;
+
+/**
+ * Scans and everything they find. Each write and its outbox report go in one transaction:
+ * what is stored is reported, and what is reported is stored.
+ */
+export class ScanRepository {
+  readonly #db: Db;
+  readonly outbox: Outbox;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.outbox = new Outbox(db);
+  }
+
+  create(scan: NewScan, now: string): ScanRow {
+    const id = randomUUID();
+    this.#db.transaction(() => {
+      this.#db
+        .prepare(
+          `INSERT INTO scans (id, label, kind, schedule_id, slot_at, cp_scan_id, cp_sub_scan_id, site_id, subnets, target_ips,
+             min_cvss, warning_threshold, ignore_offline_sites, status, created_at)
+           VALUES (@id, @label, @kind, @schedule_id, @slot_at, @cp_scan_id, @cp_sub_scan_id, @site_id, @subnets, @target_ips,
+             @min_cvss, @warning_threshold, @ignore, 'queued', @now)`,
+        )
+        .run({ ...scan, id, now, subnets: JSON.stringify(scan.subnets), target_ips: scan.target_ips ? JSON.stringify(scan.target_ips) : null, ignore: scan.ignore_offline_sites ? 1 : 0 });
+      this.#status(id, 'queued', now);
+    })();
+    return this.get(id) as ScanRow;
+  }
+
+  #status(id: string, status: 'queued' | 'scanning' | 'stopping', now: string): void {
+    const scan = this.get(id) as ScanRow;
+    this.outbox.append({
+      type: 'scan.status',
+      at: now,
+      run_id: id,
+      status,
+      schedule_id: scan.schedule_id,
+      slot_at: scan.slot_at,
+      scan_id: scan.cp_scan_id,
+      sub_scan_id: scan.cp_sub_scan_id,
+      subnets: scan.subnets,
+      target_ips: scan.target_ips,
+      min_cvss: scan.min_cvss,
+      warning_threshold: scan.warning_threshold,
+    });
+  }
+
+  get(id: string): ScanRow | undefined {
+    const row = this.#db.prepare<[string], ScanDbRow>('SELECT * FROM scans WHERE id = ?').get(id);
+    return row ? toScan(row) : undefined;
+  }
+
+  list(options: { scheduleId?: string; limit?: number } = {}): ScanRow[] {
+    const rows = options.scheduleId
+      ? this.#db.prepare<[string, number], ScanDbRow>('SELECT * FROM scans WHERE schedule_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(options.scheduleId, options.limit ?? 100)
+      : this.#db.prepare<[number], ScanDbRow>('SELECT * FROM scans ORDER BY created_at DESC, rowid DESC LIMIT ?').all(options.limit ?? 100);
+    return rows.map(toScan);
+  }
+
+  /** The scan of the same schedule before this one: the base of a report's delta. */
+  previous(scan: ScanRow): ScanRow | undefined {
+    if (scan.schedule_id === null) return undefined;
+    const row = this.#db
+      .prepare<[string, string, string], ScanDbRow>(
+        "SELECT * FROM scans WHERE schedule_id = ? AND id != ? AND created_at <= ? AND status IN ('completed', 'partial') ORDER BY created_at DESC, rowid DESC LIMIT 1",
+      )
+      .get(scan.schedule_id, scan.id, scan.created_at);
+    return row ? toScan(row) : undefined;
+  }
+
+  /** Scans a killed process left going. */
+  unfinished(): ScanRow[] {
+    return this.#db.prepare<[], ScanDbRow>("SELECT * FROM scans WHERE status IN ('queued', 'scanning') ORDER BY created_at").all().map(toScan);
+  }
+
+  start(id: string, now: string): void {
+    this.#db.transaction(() => {
+      this.#db.prepare("UPDATE scans SET status = 'scanning', started_at = COALESCE(started_at, ?), checkpoint_at = ? WHERE id = ?").run(now, now, id);
+      this.#status(id, 'scanning', now);
+    })();
+  }
+
+  requestStop(id: string, now: string): void {
+    this.#db.transaction(() => {
+      const changed = this.#db.prepare("UPDATE scans SET stop_requested_at = ? WHERE id = ? AND stop_requested_at IS NULL AND status IN ('queued', 'scanning')").run(now, id).changes;
+      if (changed > 0) this.#status(id, 'stopping', now);
+    })();
+  }
+
+  event(id: string, level: 'info' | 'warning' | 'error', message: string, now: string): void {
+    this.#db.transaction(() => {
+      this.#db.prepare('INSERT INTO scan_events (scan_id, time, level, message) VALUES (?, ?, ?, ?)').run(id, now, level, message);
+      this.outbox.append({ type: 'scan.event', at: now, run_id: id, level, message: message.slice(0, 500) });
+    })();
+  }
+
+  events(id: string): { time: string; level: string; message: string }[] {
+    return this.#db.prepare<[string], { time: string; level: string; message: string }>('SELECT time, level, message FROM scan_events WHERE scan_id = ? ORDER BY id').all(id);
+  }
+
+  progress(id: string, fields: { progress: number; stage: string; hosts_total: number | null; hosts_done: number }, now: string, report: boolean): void {
+    this.#db.transaction(() => {
+      this.#db
+        .prepare('UPDATE scans SET progress = MAX(progress, ?), stage = ?, hosts_total = ?, hosts_done = ?, checkpoint_at = ? WHERE id = ?')
+        .run(Math.floor(fields.progress), fields.stage, fields.hosts_total, fields.hosts_done, now, id);
+      if (report) {
+        this.outbox.append({ type: 'scan.progress', at: now, run_id: id, percent: Math.floor(fields.progress), hosts_done: fields.hosts_done, hosts_total: fields.hosts_total ?? 0 });
+      }
+    })();
+  }
+
+  setRouterState(id: string, state: string): void {
+    this.#db.prepare('UPDATE scans SET router_state = ? WHERE id = ?').run(state, id);
+  }
+
+  /** The discovery checkpoint: every live host is known before any is probed. */
+  addPendingHosts(scanId: string, hosts: readonly Pick<HostRecord, 'ip' | 'found_by'>[]): void {
+    const insert = this.#db.prepare("INSERT INTO scan_hosts (id, scan_id, ip, found_by, state) VALUES (?, ?, ?, ?, 'pending') ON CONFLICT (scan_id, ip) DO NOTHING");
+    this.#db.transaction(() => {
+      for (const host of hosts) insert.run(randomUUID(), scanId, host.ip, host.found_by);
+    })();
+  }
+
+  hostsByState(scanId: string, state: 'pending' | 'done'): { id: string; ip: string; found_by: string }[] {
+    return this.#db.prepare<[string, string], { id: string; ip: string; found_by: string }>('SELECT id, ip, found_by FROM scan_hosts WHERE scan_id = ? AND state = ? ORDER BY ip').all(scanId, state);
+  }
+
+  /**
+   * Stores one probed host, its services and findings, and their reports, in one transaction.
+   * A finding already stored (a resumed scan redoing a host) is neither stored nor sent again.
+   */
+  completeHost(scan: ScanRow, host: HostRecord, findings: readonly StoredFinding[], now: string): { findingsAdded: number } {
+    let findingsAdded = 0;
+    this.#db.transaction(() => {
+      const existing = this.#db.prepare<[string, string], { id: string }>('SELECT id FROM scan_hosts WHERE scan_id = ? AND ip = ?').get(scan.id, host.ip);
+      const hostId = existing?.id ?? randomUUID();
+      this.#db
+        .prepare(
+          `INSERT INTO scan_hosts (id, scan_id, ip, mac, hostname, manufacturer, randomized_mac, role, sources, found_by, state, done_at)
+           VALUES (@id, @scan_id, @ip, @mac, @hostname, @manufacturer, @randomized, @role, @sources, @found_by, 'done', @now)
+           ON CONFLICT (scan_id, ip) DO UPDATE SET mac = excluded.mac, hostname = excluded.hostname, manufacturer = excluded.manufacturer,
+             randomized_mac = excluded.randomized_mac, role = excluded.role, sources = excluded.sources, state = 'done', done_at = excluded.done_at`,
+        )
+        .run({ ...host, id: hostId, scan_id: scan.id, randomized: host.randomized_mac ? 1 : 0, sources: JSON.stringify(host.sources), now });
+      const insertService = this.#db.prepare(
+        `INSERT INTO scan_services (id, host_id, port, protocol, service, product, vendor, version, version_update, distro, cpe, confidence, evidence)
+         VALUES (@id, @host_id, @port, @protocol, @service, @product, @vendor, @version, @update, @distro, @cpe, @confidence, @evidence)
+         ON CONFLICT (host_id, port, protocol) DO NOTHING`,
+      );
+      for (const service of host.services) insertService.run({ ...service, id: randomUUID(), host_id: hostId });
+      this.outbox.append({
+        type: 'host',
+        at: now,
+        run_id: scan.id,
+        ip: host.ip,
+        mac: host.mac,
+        hostname: host.hostname,
+        manufacturer: host.manufacturer,
+        sources: host.sources,
+        open_ports: host.services
+          .filter((service) => service.port !== null)
+          .map((service) => ({ port: service.port as number, protocol: service.protocol ?? 'tcp', service: service.service, product: service.product, version: service.version, cpe: service.cpe })),
+        os: null,
+      });
+      const insertFinding = this.#db.prepare(
+        `INSERT INTO findings (id, scan_id, host_id, cve_id, score, severity, vector, cvss_version, cpe, product, version_used, port, protocol,
+           confidence, confidence_level, evidence, fixed_in, possibly_backported, assumptions, warning, advice, description, published_at, created_at)
+         VALUES (@id, @scan_id, @host_id, @cve_id, @score, @severity, @vector, @cvss_version, @cpe, @product, @version_used, @port, @protocol,
+           @confidence, @confidence_level, @evidence, @fixed_in, @backported, @assumptions, @warning_flag, @advice, @description, @published_at, @now)
+         ON CONFLICT DO NOTHING`,
+      );
+      for (const finding of findings) {
+        const inserted = insertFinding.run({
+          ...finding,
+          id: randomUUID(),
+          scan_id: scan.id,
+          host_id: hostId,
+          backported: finding.possibly_backported ? 1 : 0,
+          assumptions: JSON.stringify(finding.assumptions),
+          warning_flag: finding.warning ? 1 : 0,
+          now,
+        }).changes;
+        if (inserted === 0) continue;
+        findingsAdded += 1;
+        this.outbox.append({
+          type: 'finding',
+          at: now,
+          run_id: scan.id,
+          ip: host.ip,
+          mac: host.mac,
+          port: finding.port,
+          protocol: finding.protocol,
+          service: finding.service,
+          cpe: finding.cpe,
+          product: finding.product,
+          version: finding.version_used,
+          confidence: finding.confidence_level,
+          evidence: finding.evidence.slice(0, 2000),
+          cve: {
+            id: finding.cve_id,
+            description: finding.description.slice(0, 4000),
+            published_at: finding.published_at,
+            vector: finding.vector,
+            score: finding.score,
+            severity: finding.severity,
+            compliance_tags: [],
+            references: finding.references.slice(0, 50),
+            fixed_versions: finding.fixed_in ? [finding.fixed_in] : [],
+            advice: finding.advice,
+          },
+        });
+      }
+      this.#db.prepare("UPDATE scans SET hosts_done = (SELECT count(*) FROM scan_hosts WHERE scan_id = ? AND state = 'done'), checkpoint_at = ? WHERE id = ?").run(scan.id, now, scan.id);
+    })();
+    return { findingsAdded };
+  }
+
+  finish(id: string, status: Exclude<ScanStatus, 'queued' | 'scanning'>, error: string | null, now: string): void {
+    this.#db.transaction(() => {
+      this.#db.prepare('UPDATE scans SET status = ?, error = ?, finished_at = ?, progress = CASE WHEN ? = \'completed\' THEN 100 ELSE progress END WHERE id = ?').run(status, error, now, status, id);
+      const counts = this.#db
+        .prepare<[string, string], { hosts: number; findings: number }>(
+          "SELECT (SELECT count(*) FROM scan_hosts WHERE scan_id = ? AND state = 'done') AS hosts, (SELECT count(*) FROM findings WHERE scan_id = ?) AS findings",
+        )
+        .get(id, id) as { hosts: number; findings: number };
+      this.outbox.append({ type: 'scan.finished', at: now, run_id: id, status: finishedStatus[status], error: error?.slice(0, 1000) ?? null, hosts_scanned: counts.hosts, findings_sent: counts.findings });
+    })();
+  }
+}

@@ -1,0 +1,85 @@
+/** Shapes of the scan pipeline's rows, shared by the runner, the repository and the reports. */
+
+export type ScanKind = 'schedule' | 'invoke' | 'single_ip' | 'multiple_ips';
+export type ScanStatus = 'queued' | 'scanning' | 'completed' | 'partial' | 'failed';
+export type HostSourceTag = 'arp' | 'dhcp' | 'bridge' | 'neighbor' | 'sweep';
+
+export interface ScanRow {
+  id: string;
+  label: string;
+  kind: ScanKind;
+  schedule_id: string | null;
+  slot_at: string | null;
+  cp_scan_id: string | null;
+  cp_sub_scan_id: string | null;
+  site_id: string;
+  subnets: string[];
+  target_ips: string[] | null;
+  min_cvss: number;
+  warning_threshold: number;
+  ignore_offline_sites: boolean;
+  status: ScanStatus;
+  progress: number;
+  stage: string;
+  hosts_total: number | null;
+  hosts_done: number;
+  router_state: string | null;
+  stop_requested_at: string | null;
+  error: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  checkpoint_at: string | null;
+}
+
+export interface ServiceRecord {
+  /** Null for what the router told about itself or a neighbor (no port involved). */
+  port: number | null;
+  protocol: 'tcp' | 'udp' | null;
+  service: string;
+  product: string | null;
+  vendor: string | null;
+  version: string | null;
+  update: string | null;
+  distro: string | null;
+  cpe: string | null;
+  confidence: number;
+  evidence: string;
+}
+
+export interface HostRecord {
+  ip: string;
+  mac: string | null;
+  hostname: string | null;
+  manufacturer: string | null;
+  randomized_mac: boolean;
+  role: 'host' | 'router' | 'neighbor';
+  sources: HostSourceTag[];
+  found_by: string;
+  services: ServiceRecord[];
+}
+
+export interface StoredFinding {
+  cve_id: string;
+  score: number;
+  severity: 'NONE' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+  vector: string | null;
+  cvss_version: string | null;
+  cpe: string;
+  product: string | null;
+  service: string | null;
+  version_used: string;
+  port: number | null;
+  protocol: 'tcp' | 'udp' | null;
+  confidence: number;
+  confidence_level: 'high' | 'medium' | 'low';
+  evidence: string;
+  fixed_in: string | null;
+  possibly_backported: boolean;
+  assumptions: string[];
+  warning: boolean;
+  advice: string | null;
+  description: string;
+  published_at: string | null;
+  references: { url: string; tags: string[] }[];
+}
