@@ -6,6 +6,8 @@ import { createSdNotifier, type SdNotifier } from './sd-notify.js';
 import { type Clock, systemClock } from './schedule/clock.js';
 import { ScheduleService } from './schedule/schedule-service.js';
 import { Scheduler, type ScheduledJob } from './schedule/scheduler.js';
+import type { OpenedSiteScans } from './pipeline/open-site-scans.js';
+import type { SiteScans } from './pipeline/site-scans.js';
 import { openStore, type OpenedStore } from './store/database.js';
 import { MetaRepository } from './store/meta-repository.js';
 import { RunsRepository } from './store/runs-repository.js';
@@ -31,15 +33,13 @@ export interface ReloadResult {
   errors: string[];
 }
 
-/** Until the scan pipeline lands, a fired schedule records its run row and says so in the log. */
-const recordOnlyJob: ScheduledJob = async ({ schedule, run, logger }) => {
-  logger.info({ schedule_id: schedule.id, run_id: run.id, sites: schedule.sites.length }, 'scan job started');
-};
 
 export interface Agent extends AsyncDisposable {
   readonly config: AgentConfig;
   readonly siteId: string | undefined;
   readonly scheduler: Scheduler | undefined;
+  /** The scan pipeline of this site (loaded on first use). */
+  siteScans(): Promise<SiteScans>;
   start(signal?: AbortSignal): Promise<void>;
   /** Stops every part in reverse order, each even if another failed; resolves to the exit code. */
   stop(): Promise<number>;
@@ -57,6 +57,20 @@ export function createAgent(deps: AgentDeps): Agent {
   let scheduleService: ScheduleService | undefined;
   let siteId: string | undefined;
   let stopping: Promise<number> | undefined;
+  let pipeline: Promise<OpenedSiteScans> | undefined;
+  // Aborted when the agent stops: running scans pause and resume at the next start.
+  const lifetime = new AbortController();
+
+  /** The scan pipeline, loaded on first use so an idle agent does not hold the scanner and the CVE matcher. */
+  function sitePipeline(): Promise<OpenedSiteScans> {
+    pipeline ??= import('./pipeline/open-site-scans.js').then(({ openSiteScans }) => {
+      if (!store || siteId === undefined) throw new Error('the agent is not started');
+      return openSiteScans({ config, db: store.db, logger: deps.logger, clock, siteId });
+    });
+    return pipeline;
+  }
+
+  const scanJob: ScheduledJob = async (context) => (await sitePipeline()).siteScans.job(context);
 
   const tickSeconds = deps.tickSeconds ?? 5;
 
@@ -76,11 +90,16 @@ export function createAgent(deps: AgentDeps): Agent {
       runs: new RunsRepository(store.db),
       clock,
       logger: deps.logger,
-      job: deps.job ?? recordOnlyJob,
+      job: deps.job ?? scanJob,
       missedRunGraceMs: () => config.scheduler.missed_run_grace,
       tickSeconds,
     });
     scheduler.start();
+    const unfinished = store.db.prepare("SELECT count(*) FROM scans WHERE status IN ('queued', 'scanning')").pluck().get() as number;
+    if (unfinished > 0 && deps.job === undefined) {
+      const { siteScans } = await sitePipeline();
+      siteScans.resumeUnfinished(lifetime.signal);
+    }
     const armed = schedules.list().length;
     // The watchdog is fed only while the scheduler keeps ticking: a wedged event loop or a dead cron stops the pings.
     const current = scheduler;
@@ -99,8 +118,18 @@ export function createAgent(deps: AgentDeps): Agent {
     let exitCode = 0;
     notifier.stopping();
     log.info('agent stopping');
+    lifetime.abort(new Error('agent stopping'));
     const parts: [string, () => unknown][] = [
       ['scheduler', () => scheduler?.stop()],
+      [
+        'scans',
+        async () => {
+          if (!pipeline) return;
+          const opened = await pipeline;
+          await opened.siteScans.idle();
+          opened.close();
+        },
+      ],
       ['store', () => store?.close()],
       ['sd-notify', () => notifier.close()],
     ];
@@ -151,6 +180,9 @@ export function createAgent(deps: AgentDeps): Agent {
     },
     get scheduler() {
       return scheduler;
+    },
+    async siteScans() {
+      return (await sitePipeline()).siteScans;
     },
     start,
     stop() {

@@ -1,0 +1,45 @@
+import type { Logger } from 'pino';
+import type { AgentConfig } from '../config/load.js';
+import { createCveMatcher } from '../cve/matcher.js';
+import { openCveDatabase } from '../cve/cve-database.js';
+import { ensureStarterFeed } from '../cve/starter-feed.js';
+import { createRouterSource } from '../routeros/router-source.js';
+import { InventoryRepository } from '../routeros/inventory-repository.js';
+import { loadOuiRegistry } from '../routeros/oui-registry.js';
+import type { Clock } from '../schedule/clock.js';
+import type { Db } from '../store/database.js';
+import { createSiteScans, type SiteScans, type SiteScansDeps } from './site-scans.js';
+
+export interface OpenedSiteScans {
+  siteScans: SiteScans;
+  close(): void;
+}
+
+/**
+ * Wires the pipeline to the real parts: cve.db (with the starter feed on first use), the
+ * router over the API or SSH, the OUI registry. Loaded on first use, so an idle daemon does
+ * not carry the scanner, the matcher and the OUI table in memory.
+ */
+export function openSiteScans(deps: { config: AgentConfig; db: Db; logger: Logger; clock: Clock; siteId: string; overrides?: Partial<SiteScansDeps> }): OpenedSiteScans {
+  const { config, logger } = deps;
+  const cveDb = openCveDatabase({ stateDir: config.state_dir, logger });
+  try {
+    ensureStarterFeed(cveDb.store, logger);
+  } catch (error) {
+    logger.error({ err: error }, 'starter CVE feed import failed; scans run without CVE matching until a feed is imported');
+  }
+  const router = config.router;
+  const readInventory = router
+    ? createRouterSource({ settings: router, logger, vendors: loadOuiRegistry(), history: new InventoryRepository(deps.db) }).readInventory
+    : undefined;
+  const siteScans = createSiteScans({
+    db: deps.db,
+    clock: deps.clock,
+    logger,
+    siteId: deps.siteId,
+    readInventory,
+    cve: { matcher: createCveMatcher(cveDb.store), vendorsOfProduct: cveDb.store.vendorsOfProduct },
+    ...deps.overrides,
+  });
+  return { siteScans, close: () => cveDb.close() };
+}
