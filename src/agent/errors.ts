@@ -15,6 +15,8 @@ export const agentErrors = {
   AGENT_ERR_SCAN_TARGET_INVALID: { exitCode: 65, message: 'the scan targets are invalid' },
   AGENT_ERR_SCAN_PORTS_INVALID: { exitCode: 65, message: 'the port list is invalid' },
   AGENT_ERR_SCAN_OUT_OF_SCOPE: { exitCode: 77, message: 'the address is outside the scan scope' },
+  AGENT_ERR_SCAN_NOT_FOUND: { exitCode: 66, message: 'no scan has that id' },
+  AGENT_ERR_MARK_INVALID: { exitCode: 65, message: 'the mark is invalid' },
   AGENT_ERR_ROUTER_NOT_CONFIGURED: { exitCode: 78, message: 'no router is configured' },
   AGENT_ERR_ROUTER_AUTH: { exitCode: 77, message: 'login failed' },
   AGENT_ERR_ROUTER_UNREACHABLE: { exitCode: 69, message: 'the router cannot be reached' },

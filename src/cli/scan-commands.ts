@@ -24,6 +24,8 @@ interface ScanFlags {
   concurrency?: string;
   perHost?: string;
   rate?: string;
+  schedule?: string;
+  ip?: string[];
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((part) => part.trim()).filter(Boolean)];
@@ -84,8 +86,16 @@ export function registerScanCommands(program: Command): void {
     .addOption(new Option('--concurrency <n>', 'sockets open at once').default(undefined))
     .option('--per-host <n>', 'connects at once to one host')
     .option('--rate <n>', 'connect attempts per second (0 = unlimited)')
+    .option('--schedule <id>', 'run the whole pipeline (router, scan, CVEs, stored report) for this schedule\'s subnets of the site')
+    .option('--ip <address>', 'with --schedule: only this address (repeatable); it must lie in the schedule\'s subnets', collect)
     .action(async (flags: ScanFlags) => {
       const options = program.opts<GlobalOptions>();
+      if (flags.schedule !== undefined) {
+        const { runScheduledScan } = await import('./pipeline-commands.js');
+        await runScheduledScan(program, { schedule: flags.schedule, ip: flags.ip });
+        return;
+      }
+      if (flags.ip !== undefined) throw new AgentError('AGENT_ERR_SCAN_TARGET_INVALID', '--ip needs --schedule (use --subnet a.b.c.d/32 to scan an address alone)');
       let subnets: readonly string[] = flags.subnet ?? [];
       if (subnets.length === 0) {
         const loaded = loadConfig(options.config, { dataDir: options.dataDir });

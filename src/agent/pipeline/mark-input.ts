@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { AgentError } from '../errors.js';
+
+const macPattern = /^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$/;
+
+const markInputSchema = z.strictObject({
+  device: z.string().refine((value) => macPattern.test(value) || z.ipv4().safeParse(value).success, { error: 'expected a MAC (XX:XX:XX:XX:XX:XX) or an IPv4 address' }),
+  cve_id: z.string().regex(/^CVE-\d{4}-\d{4,7}$/, { error: 'expected a CVE id such as CVE-2018-14847' }),
+  status: z.enum(['accepted', 'mitigated', 'open'], { error: 'expected accepted, mitigated or open' }),
+  justification: z.string().min(10, { error: 'expected 10 to 1000 characters' }).max(1000, { error: 'expected 10 to 1000 characters' }),
+  author: z.string().min(1),
+  expires: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time such as 2027-06-30T00:00:00Z' }).optional(),
+});
+
+/** A mark as typed by an operator or sent by the control plane: MACs are kept upper-case with colons, as the API returns them. */
+export function parseMarkInput(input: unknown) {
+  const parsed = markInputSchema.safeParse(input);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new AgentError('AGENT_ERR_MARK_INVALID', `invalid mark:\n  ${lines.join('\n  ')}`, { details: lines });
+  }
+  const { device, cve_id, status, justification, author, expires } = parsed.data;
+  const isMac = macPattern.test(device);
+  return {
+    mac: isMac ? device.toUpperCase().replace(/-/g, ':') : null,
+    ip: isMac ? null : device,
+    cve_id,
+    status,
+    justification,
+    author,
+    expires_at: expires ? new Date(expires).toISOString() : null,
+  };
+}

@@ -1,0 +1,146 @@
+import type { Command } from 'commander';
+import pino from 'pino';
+import type { AgentConfig } from '../agent/config/load.js';
+import { loadConfig } from '../agent/config/load.js';
+import { AgentError } from '../agent/errors.js';
+import type { ScanReport } from '../agent/pipeline/report.js';
+import { systemClock, utcIso } from '../agent/schedule/clock.js';
+import { openStore } from '../agent/store/database.js';
+import { MetaRepository } from '../agent/store/meta-repository.js';
+import { SchedulesRepository } from '../agent/store/schedules-repository.js';
+import { renderTable } from './table.js';
+
+interface GlobalOptions {
+  config?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+/** Opens agent.db (shared with a running daemon through WAL) and the pipeline on it. */
+async function withPipeline<T>(config: AgentConfig, use: (context: Awaited<ReturnType<typeof openPipeline>>) => Promise<T>): Promise<T> {
+  const context = await openPipeline(config);
+  try {
+    return await use(context);
+  } finally {
+    context.close();
+  }
+}
+
+async function openPipeline(config: AgentConfig) {
+  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const store = openStore({ stateDir: config.state_dir, logger, exclusive: false });
+  const siteId = new MetaRepository(store.db).siteId(config.site_id);
+  const { openSiteScans } = await import('../agent/pipeline/open-site-scans.js');
+  const opened = openSiteScans({ config, db: store.db, logger, clock: systemClock, siteId });
+  return {
+    store,
+    siteId,
+    schedules: new SchedulesRepository(store.db),
+    siteScans: opened.siteScans,
+    close() {
+      opened.close();
+      store.close();
+    },
+  };
+}
+
+export function printReport(report: ScanReport): void {
+  const s = report.summary;
+  process.stdout.write(`scan ${report.label} (${report.id}) ${report.status}${report.error ? `: ${report.error}` : ''}\n`);
+  process.stdout.write(
+    `hosts ${s.hosts_scanned}, with CVEs ${s.hosts_with_cves}; CVEs ${s.cve_count} (${s.unique_cves} unique, repeat ${s.cve_repeat_ratio}); highest ${s.highest_score}, average ${s.average_score}; warnings ${s.warnings}; open ports ${s.open_ports} (${s.unique_ports} unique)\n\n`,
+  );
+  const rows = report.hosts.flatMap((host) =>
+    host.findings.map((finding) => [
+      host.ip,
+      host.mac ?? '-',
+      finding.port === null ? host.role : `${finding.port}/${finding.protocol}`,
+      `${finding.product ?? '?'} ${finding.version_used}`,
+      finding.cve_id,
+      finding.score.toFixed(1),
+      finding.warning ? 'WARN' : '',
+      finding.status,
+      finding.fixed_in ?? '-',
+      finding.confidence_level,
+    ]),
+  );
+  if (rows.length > 0) process.stdout.write(renderTable(['IP', 'MAC', 'WHERE', 'PRODUCT', 'CVE', 'SCORE', '', 'STATUS', 'FIXED IN', 'CONF'], rows));
+  if (report.delta.previous_scan_id) process.stdout.write(`\nsince the previous scan: ${report.delta.new.length} new, ${report.delta.fixed.length} fixed, ${report.delta.still_open.length} still open\n`);
+}
+
+/** `cve-agent scan --schedule <id> [--ip ...]`: the whole pipeline by hand, Ctrl-C is a stop request. */
+export async function runScheduledScan(program: Command, flags: { schedule: string; ip?: string[] }): Promise<void> {
+  const options = program.opts<GlobalOptions>();
+  const { config } = loadConfig(options.config, { dataDir: options.dataDir });
+  await withPipeline(config, async ({ schedules, siteScans }) => {
+    const { ScheduleService } = await import('../agent/schedule/schedule-service.js');
+    new ScheduleService({ schedules, clock: systemClock, logger: pino({ level: 'warn' }) }).syncFromConfig(config.schedules);
+    const schedule = schedules.get(flags.schedule);
+    if (!schedule) throw new AgentError('AGENT_ERR_SCHEDULE_NOT_FOUND', `no schedule has the id ${flags.schedule}`);
+    const scan = siteScans.create(schedule, { targetIps: flags.ip && flags.ip.length > 0 ? flags.ip : null, kind: flags.ip ? undefined : 'invoke' });
+    const interrupt = () => siteScans.stop(scan.id);
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+    const tty = process.stderr.isTTY === true && !options.json;
+    const timer = tty
+      ? setInterval(() => {
+          const current = siteScans.scans.get(scan.id);
+          if (current) process.stderr.write(`\r${scan.label} [${'#'.repeat(Math.floor(current.progress / 5)).padEnd(20, '.')}] ${current.progress}% ${current.stage} ${current.hosts_done}/${current.hosts_total ?? '?'} hosts `);
+        }, 250)
+      : undefined;
+    try {
+      const result = await siteScans.run(scan.id);
+      if (tty) process.stderr.write('\n');
+      const report = siteScans.reports.build(result.id, utcIso(systemClock.now())) as ScanReport;
+      if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else printReport(report);
+      if (result.status === 'failed') process.exitCode = 1;
+    } finally {
+      clearInterval(timer);
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
+    }
+  });
+}
+
+export function registerPipelineCommands(program: Command): void {
+  program
+    .command('report [scan-id]')
+    .description('the report of a scan: summary, hosts, findings and the change since the previous scan')
+    .option('--latest', 'the newest scan')
+    .option('--csv', 'one line per finding')
+    .action(async (scanId: string | undefined, flags: { latest?: boolean; csv?: boolean }) => {
+      const options = program.opts<GlobalOptions>();
+      const { config } = loadConfig(options.config, { dataDir: options.dataDir });
+      await withPipeline(config, async ({ siteScans }) => {
+        const id = scanId ?? (flags.latest ? siteScans.scans.list({ limit: 1 })[0]?.id : undefined);
+        if (id === undefined) throw new AgentError('AGENT_ERR_SCAN_NOT_FOUND', scanId === undefined && !flags.latest ? 'give a scan id or --latest' : 'no scan yet');
+        const report = siteScans.reports.build(id, utcIso(systemClock.now()));
+        if (!report) throw new AgentError('AGENT_ERR_SCAN_NOT_FOUND', `no scan has the id ${id}`);
+        if (flags.csv) {
+          const { reportCsv } = await import('../agent/pipeline/report.js');
+          process.stdout.write(reportCsv(report));
+        } else if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else printReport(report);
+      });
+    });
+
+  program
+    .command('mark <device> <cve-id>')
+    .description('mark a CVE on a device (MAC, or IP for a host without one) as accepted or mitigated')
+    .requiredOption('--status <status>', 'accepted, mitigated, or open to clear')
+    .requiredOption('--justification <text>', 'why (10 to 1000 characters)')
+    .option('--author <name>', 'who decides', process.env.USER ?? 'operator')
+    .option('--expires <iso-date>', 'when the mark stops applying')
+    .action(async (device: string, cveId: string, flags: { status: string; justification: string; author: string; expires?: string }) => {
+      const options = program.opts<GlobalOptions>();
+      const { config } = loadConfig(options.config, { dataDir: options.dataDir });
+      const { parseMarkInput } = await import('../agent/pipeline/mark-input.js');
+      const input = parseMarkInput({ device, cve_id: cveId, ...flags });
+      await withPipeline(config, async ({ siteScans }) => {
+        const mark = siteScans.marks.add({ ...input, scan_id: null, cpe: null, origin: 'cli' }, utcIso(systemClock.now()));
+        if (options.json) process.stdout.write(`${JSON.stringify(mark, null, 2)}\n`);
+        else process.stdout.write(`${mark.cve_id} on ${mark.mac ?? mark.ip}: ${mark.status}${mark.mac === null ? ' (by IP: weaker, the address may change hands)' : ''}\n`);
+      });
+    });
+}
