@@ -68,11 +68,13 @@ try {
   const sshMs = median(overSsh.times);
   const refMs = median(reference.times);
   console.log('');
-  console.log('                                         median     min      max    ratio');
-  console.log(`agent, API (read + merge ${overApi.hosts} hosts) ${ms(apiMs)} ${ms(Math.min(...overApi.times))} ${ms(Math.max(...overApi.times))}`);
-  console.log(`python3-librouteros, API (read only)    ${ms(refMs)} ${ms(Math.min(...reference.times))} ${ms(Math.max(...reference.times))}   agent/librouteros = ${(apiMs / refMs).toFixed(2)}`);
-  console.log(`aim, API                                ${ms(aimMs)}                      agent/aim = ${(apiMs / aimMs).toFixed(2)}`);
-  console.log(`agent, SSH (read + merge ${overSsh.hosts} hosts) ${ms(sshMs)} ${ms(Math.min(...overSsh.times))} ${ms(Math.max(...overSsh.times))}   ssh/api = ${(sshMs / apiMs).toFixed(2)}, ssh/aim = ${(sshMs / aimMs).toFixed(2)}`);
+  const label = (text: string) => text.padEnd(46);
+  const row = (name: string, times: number[], ratio: string) => console.log(`${label(name)}${ms(median(times))} ${ms(Math.min(...times))} ${ms(Math.max(...times))}   ${ratio}`);
+  console.log(`${label('')}${'median'.padStart(9)} ${'min'.padStart(9)} ${'max'.padStart(9)}   ratio`);
+  row(`agent, API (read + merge ${overApi.hosts} hosts)`, overApi.times, '');
+  row('python3-librouteros, API (read only)', reference.times, `agent/librouteros = ${(apiMs / refMs).toFixed(2)}`);
+  console.log(`${label('aim, API')}${ms(aimMs)} ${' '.repeat(19)}   agent/aim = ${(apiMs / aimMs).toFixed(2)}`);
+  row(`agent, SSH (read + merge ${overSsh.hosts} hosts)`, overSsh.times, `ssh/api = ${(sshMs / apiMs).toFixed(2)}, ssh/aim = ${(sshMs / aimMs).toFixed(2)}`);
   console.log('');
   console.log(`agent peak RSS, API: ${overApi.peakRssMb.toFixed(1)} MB (${overApi.rssBeforeMb.toFixed(1)} MB before the first read, with the OUI registry loaded)`);
   console.log(`agent peak RSS, SSH: ${overSsh.peakRssMb.toFixed(1)} MB (${overSsh.rssBeforeMb.toFixed(1)} MB before the first read)`);
