@@ -17,8 +17,8 @@ interface GlobalOptions {
 }
 
 /** Opens agent.db (shared with a running daemon through WAL) and the pipeline on it. */
-async function withPipeline<T>(config: AgentConfig, use: (context: Awaited<ReturnType<typeof openPipeline>>) => Promise<T>): Promise<T> {
-  const context = await openPipeline(config);
+async function withPipeline<T>(config: AgentConfig, use: (context: Awaited<ReturnType<typeof openPipeline>>) => Promise<T>, overrides: ScanOverrides = {}): Promise<T> {
+  const context = await openPipeline(config, overrides);
   try {
     return await use(context);
   } finally {
@@ -26,12 +26,17 @@ async function withPipeline<T>(config: AgentConfig, use: (context: Awaited<Retur
   }
 }
 
-async function openPipeline(config: AgentConfig) {
+interface ScanOverrides {
+  ports?: string;
+  udp?: boolean;
+}
+
+async function openPipeline(config: AgentConfig, overrides: ScanOverrides) {
   const logger = pino({ level: 'warn' }, pino.destination(2));
   const store = openStore({ stateDir: config.state_dir, logger, exclusive: false });
   const siteId = new MetaRepository(store.db).siteId(config.site_id);
   const { openSiteScans } = await import('../agent/pipeline/open-site-scans.js');
-  const opened = openSiteScans({ config, db: store.db, logger, clock: systemClock, siteId });
+  const opened = openSiteScans({ config, db: store.db, logger, clock: systemClock, siteId, overrides });
   return {
     store,
     siteId,
@@ -69,7 +74,7 @@ export function printReport(report: ScanReport): void {
 }
 
 /** `cve-agent scan --schedule <id> [--ip ...]`: the whole pipeline by hand, Ctrl-C is a stop request. */
-export async function runScheduledScan(program: Command, flags: { schedule: string; ip?: string[] }): Promise<void> {
+export async function runScheduledScan(program: Command, flags: { schedule: string; ip?: string[]; ports?: string; udp?: boolean }): Promise<void> {
   const options = program.opts<GlobalOptions>();
   const { config } = loadConfig(options.config, { dataDir: options.dataDir });
   await withPipeline(config, async ({ schedules, siteScans }) => {
@@ -100,7 +105,7 @@ export async function runScheduledScan(program: Command, flags: { schedule: stri
       process.off('SIGINT', interrupt);
       process.off('SIGTERM', interrupt);
     }
-  });
+  }, { ports: flags.ports, udp: flags.udp });
 }
 
 export function registerPipelineCommands(program: Command): void {

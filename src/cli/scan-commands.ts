@@ -92,7 +92,7 @@ export function registerScanCommands(program: Command): void {
       const options = program.opts<GlobalOptions>();
       if (flags.schedule !== undefined) {
         const { runScheduledScan } = await import('./pipeline-commands.js');
-        await runScheduledScan(program, { schedule: flags.schedule, ip: flags.ip });
+        await runScheduledScan(program, { schedule: flags.schedule, ip: flags.ip, ports: flags.ports, udp: flags.udp });
         return;
       }
       if (flags.ip !== undefined) throw new AgentError('AGENT_ERR_SCAN_TARGET_INVALID', '--ip needs --schedule (use --subnet a.b.c.d/32 to scan an address alone)');

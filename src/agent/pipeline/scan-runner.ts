@@ -183,8 +183,8 @@ export function createScanRunner(deps: ScanRunnerDeps) {
         progress('router', 1, total, done);
       }
 
-      scans.finish(scan.id, 'completed', null, now());
       event('Scan completed');
+      scans.finish(scan.id, 'completed', null, now());
     } catch (error) {
       if (callerSignal.aborted && !(callerSignal.reason instanceof StopRequest)) {
         // The agent is shutting down, not the scan being stopped: leave it to resume at the next start.

@@ -1,0 +1,206 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { buildConfig, type AgentConfig } from '../../../src/agent/config/load.js';
+import { openSiteScans } from '../../../src/agent/pipeline/open-site-scans.js';
+import { systemClock, utcIso } from '../../../src/agent/schedule/clock.js';
+import { ScheduleService } from '../../../src/agent/schedule/schedule-service.js';
+import { openStore } from '../../../src/agent/store/database.js';
+import { MetaRepository } from '../../../src/agent/store/meta-repository.js';
+import { SchedulesRepository } from '../../../src/agent/store/schedules-repository.js';
+import { startApiSimulator } from '../../simulators/index.js';
+import { captureLogger } from '../../helpers/logger.js';
+import { startFakeService } from '../../helpers/fake-services.js';
+import { tempDir } from '../../helpers/temp.js';
+import { macs, siteId, siteRouter, subnet } from './site-router.js';
+
+const scheduleId = '6b0f7d2c-5e1a-4f3b-9c8d-7a6e5f4d3c2b';
+const ports = '2222,8080,2121,2323';
+
+async function startSite(options: { tarpit?: boolean } = {}) {
+  const router = await startApiSimulator({ data: siteRouter() });
+  onTestFinished(() => router.stop());
+  const services = {
+    ssh: await startFakeService({ host: '127.0.30.2', port: 2222, greeting: 'SSH-2.0-OpenSSH_7.4\r\n' }),
+    web: await startFakeService({ host: '127.0.30.3', port: 8080, httpServer: 'nginx/1.13.2' }),
+    ftp: await startFakeService({ host: '127.0.30.4', port: 2121, greeting: '220 ProFTPD 1.3.5 Server (ProFTPD Default Installation) [127.0.30.4]\r\n' }),
+    ...(options.tarpit ? { tarpit: await startFakeService({ host: '127.0.30.5', port: 2323, tarpit: true }) } : {}),
+  };
+  const raw = {
+    site_id: siteId,
+    subnets: [subnet],
+    router: { host: '127.0.0.1', port: router.port, user: 'edge-cve', password: 'router-secret' },
+    schedules: [{ id: scheduleId, description: 'e2e', day_of_week: 0, time_of_day: '02:30', every_n_weeks: 2, timezone: 'UTC', min_cvss: 5.5, warning_threshold: 7.5 }],
+  };
+  return { router, services, raw };
+}
+
+function openPipeline(config: AgentConfig) {
+  const { logger } = captureLogger('warn');
+  const store = openStore({ stateDir: config.state_dir, logger, exclusive: false });
+  const schedules = new SchedulesRepository(store.db);
+  new ScheduleService({ schedules, clock: systemClock, logger }).syncFromConfig(config.schedules);
+  const siteIdKept = new MetaRepository(store.db).siteId(config.site_id);
+  const opened = openSiteScans({ config, db: store.db, logger, clock: systemClock, siteId: siteIdKept, overrides: { ports, udp: false } });
+  onTestFinished(() => {
+    opened.close();
+    store.close();
+  });
+  return { store, schedules, siteScans: opened.siteScans };
+}
+
+describe('the scan pipeline, end to end over loopback', () => {
+  it('reports the right CVEs on the right hosts, keyed by the MACs of the router tables, with the router and its neighbor', async () => {
+    const { raw } = await startSite();
+    const { config } = buildConfig(raw, undefined, { env: {}, dataDir: tempDir() });
+    const { schedules, siteScans } = openPipeline(config);
+    const scan = siteScans.create(schedules.get(scheduleId)!);
+    const result = await siteScans.run(scan.id);
+    expect(result.status, result.error ?? '').toBe('completed');
+    const report = siteScans.reports.build(scan.id, utcIso(new Date()))!;
+    const host = (ip: string) => report.hosts.find((h) => h.ip === ip);
+    const cves = (ip: string) => host(ip)?.findings.map((f) => f.cve_id).sort();
+
+    expect(host('127.0.30.2')).toMatchObject({ mac: macs.ssh, hostname: 'build-box' });
+    expect(cves('127.0.30.2')).toEqual(expect.arrayContaining(['CVE-2023-38408', 'CVE-2020-15778', 'CVE-2021-41617']));
+    expect(host('127.0.30.3')).toMatchObject({ mac: macs.web, hostname: 'camera-web' });
+    expect(cves('127.0.30.3')).toEqual(expect.arrayContaining(['CVE-2017-7529', 'CVE-2021-23017']));
+    expect(host('127.0.30.4')?.mac).toBe(macs.ftp);
+    expect(cves('127.0.30.4')).toEqual(expect.arrayContaining(['CVE-2015-3306', 'CVE-2019-12815']));
+    // The router (RouterOS 6.40.5) and its 6.45.1 neighbor, judged from the versions the router reported.
+    expect(host('127.0.30.1')).toMatchObject({ role: 'router', hostname: 'site-gw' });
+    expect(cves('127.0.30.1')).toEqual(expect.arrayContaining(['CVE-2018-14847', 'CVE-2018-7445', 'CVE-2018-1156']));
+    expect(host('127.0.30.9')).toMatchObject({ role: 'neighbor', mac: macs.neighbor });
+    expect(cves('127.0.30.9')).toEqual(expect.arrayContaining(['CVE-2019-3976']));
+    expect(cves('127.0.30.9')).not.toContain('CVE-2018-14847');
+
+    // min_cvss 5.5 keeps CVE-2018-15473 (5.3) and CVE-2021-36368 (3.7) out; 7.5 and above are warnings.
+    const all = report.hosts.flatMap((h) => h.findings);
+    expect(all.every((f) => f.score >= 5.5)).toBe(true);
+    expect(cves('127.0.30.2')).not.toContain('CVE-2018-15473');
+    expect(all.filter((f) => f.warning).map((f) => f.score).every((score) => score >= 7.5)).toBe(true);
+    expect(all.filter((f) => !f.warning).every((f) => f.score < 7.5)).toBe(true);
+    expect(report.summary.warnings).toBe(all.filter((f) => f.warning).length);
+    expect(report.summary.hosts_with_cves).toBe(5);
+    expect(report.events.map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^Router site-gw RouterOS 6\.40\.5 \(stable\) over api/), 'Scan completed']));
+
+    // Every stored finding was queued for the control plane exactly once.
+    const outbox = siteScans.scans.outbox.pending(0, 10_000);
+    expect(outbox.filter((row) => row.type === 'finding')).toHaveLength(all.length);
+    expect(outbox.at(-1)?.type).toBe('scan.finished');
+  });
+
+  it('applies an accepted mark to the device by MAC until the detected version changes', async () => {
+    const { raw } = await startSite();
+    const { config } = buildConfig(raw, undefined, { env: {}, dataDir: tempDir() });
+    const { schedules, siteScans } = openPipeline(config);
+    const schedule = schedules.get(scheduleId)!;
+    const first = siteScans.create(schedule);
+    await siteScans.run(first.id);
+    siteScans.marks.add({ mac: macs.web, ip: null, cve_id: 'CVE-2017-7529', status: 'accepted', justification: 'behind a reverse proxy that strips ranges', author: 'ops', expires_at: null, cpe: null, scan_id: first.id, origin: 'cli' }, utcIso(new Date()));
+    const report = siteScans.reports.build(first.id, utcIso(new Date()))!;
+    const finding = report.hosts.find((h) => h.mac === macs.web)?.findings.find((f) => f.cve_id === 'CVE-2017-7529');
+    expect(finding?.status).toBe('accepted');
+    expect(finding?.mark).toMatchObject({ author: 'ops', weak: false });
+    expect(report.summary.accepted).toBe(1);
+    // The same CVE on another device stays open; a mark for another version no longer applies.
+    expect(siteScans.marks.applicable({ mac: macs.web, ip: '127.0.30.3', cve_id: 'CVE-2017-7529', cpe: 'cpe:2.3:a:f5:nginx:1.13.1:*:*:*:*:*:*:*' }, utcIso(new Date()))).toBeUndefined();
+    // An expired mark no longer applies.
+    siteScans.marks.add({ mac: macs.web, ip: null, cve_id: 'CVE-2021-23017', status: 'mitigated', justification: 'resolver disabled in config', author: 'ops', expires_at: '2020-01-01T00:00:00.000Z', cpe: null, scan_id: null, origin: 'cli' }, utcIso(new Date()));
+    const again = siteScans.reports.build(first.id, utcIso(new Date()))!;
+    expect(again.hosts.find((h) => h.mac === macs.web)?.findings.find((f) => f.cve_id === 'CVE-2021-23017')?.status).toBe('open');
+
+    // A second scan of the same schedule: nothing changed, so the delta says still open.
+    const second = siteScans.create(schedule);
+    await siteScans.run(second.id);
+    const delta = siteScans.reports.build(second.id, utcIso(new Date()))!.delta;
+    expect(delta.previous_scan_id).toBe(first.id);
+    expect(delta.new).toEqual([]);
+    expect(delta.fixed).toEqual([]);
+    expect(delta.still_open.length).toBeGreaterThan(10);
+  });
+
+  it('refuses a single-IP scan outside the schedule subnets before sending a packet', async () => {
+    const { raw, router } = await startSite();
+    const { config } = buildConfig(raw, undefined, { env: {}, dataDir: tempDir() });
+    const { schedules, siteScans } = openPipeline(config);
+    expect(() => siteScans.create(schedules.get(scheduleId)!, { targetIps: ['127.0.31.7'] })).toThrow(/127\.0\.31\.7 is outside the schedule's subnets/);
+    expect(router.logins).toEqual([]);
+    const single = siteScans.create(schedules.get(scheduleId)!, { targetIps: ['127.0.30.2'] });
+    expect(single.kind).toBe('single_ip');
+    const result = await siteScans.run(single.id);
+    const report = siteScans.reports.build(result.id, utcIso(new Date()))!;
+    expect(report.hosts.map((h) => h.ip)).toEqual(['127.0.30.2']);
+    expect(report.hosts[0]?.mac).toBe(macs.ssh);
+  });
+
+  it('ends partial within 2 s of a stop request, keeping what was found', async () => {
+    const { raw } = await startSite({ tarpit: true });
+    const { config } = buildConfig(raw, undefined, { env: {}, dataDir: tempDir() });
+    const { schedules, siteScans } = openPipeline(config);
+    const scan = siteScans.create(schedules.get(scheduleId)!);
+    const running = siteScans.run(scan.id);
+    const done = () => siteScans.scans.hostsByState(scan.id, 'done').map((host) => host.ip);
+    while (!['127.0.30.2', '127.0.30.3', '127.0.30.4'].every((ip) => done().includes(ip))) await new Promise((resolve) => setTimeout(resolve, 50));
+    const stoppedAt = performance.now();
+    expect(siteScans.stop(scan.id)).toBe(true);
+    const result = await running;
+    expect(performance.now() - stoppedAt).toBeLessThan(2000);
+    expect(result.status).toBe('partial');
+    expect(siteScans.scans.events(scan.id).map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^Scan stopped on request; \d+ hosts done were kept$/)]));
+    expect(siteScans.reports.build(scan.id, utcIso(new Date()))!.summary.cve_count).toBeGreaterThan(0);
+  });
+
+  it('resumes a scan after kill -9 without probing done hosts again or recording a finding twice', async () => {
+    const { raw, services } = await startSite({ tarpit: true });
+    const dir = tempDir();
+    const configFile = path.join(dir, 'config.yaml');
+    writeFileSync(configFile, JSON.stringify({ ...raw, state_dir: path.join(dir, 'state') }));
+    const cli = fileURLToPath(new URL('../../../src/cli/cve-agent.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--config', configFile, 'scan', '--schedule', scheduleId, '--ports', ports, '--no-udp'], { stdio: 'ignore' });
+    onTestFinished(() => {
+      child.kill('SIGKILL');
+    });
+    const dbFile = path.join(dir, 'state', 'agent.db');
+    // Every loopback address answers (refused counts as alive), so wait for the three service hosts themselves.
+    const doneHosts = () => {
+      try {
+        const db = new Database(dbFile, { readonly: true, fileMustExist: true });
+        try {
+          return db.prepare("SELECT count(*) FROM scan_hosts WHERE state = 'done' AND ip IN ('127.0.30.2', '127.0.30.3', '127.0.30.4')").pluck().get() as number;
+        } finally {
+          db.close();
+        }
+      } catch {
+        return 0;
+      }
+    };
+    while (doneHosts() < 3) await new Promise((resolve) => setTimeout(resolve, 50));
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.on('exit', resolve));
+    const probed = { ssh: services.ssh.connections(), web: services.web.connections(), ftp: services.ftp.connections() };
+    expect(Math.min(probed.ssh, probed.web, probed.ftp)).toBeGreaterThan(0);
+
+    const { config } = buildConfig({ ...raw, state_dir: path.join(dir, 'state') }, configFile, { env: {} });
+    const { siteScans, store } = openPipeline(config);
+    const [scan] = siteScans.scans.unfinished();
+    expect(scan?.status).toBe('scanning');
+    const resumed = siteScans.resumeUnfinished(new AbortController().signal);
+    expect(resumed.map((s) => s.id)).toEqual([scan?.id]);
+    await siteScans.idle();
+    const final = siteScans.scans.get(scan!.id)!;
+    expect(final.status).toBe('completed');
+    expect({ ssh: services.ssh.connections(), web: services.web.connections(), ftp: services.ftp.connections() }).toEqual(probed);
+    const dupes = store.db.prepare('SELECT count(*) - count(DISTINCT host_id || cve_id || cpe || ifnull(port, -1)) FROM findings').pluck().get();
+    expect(dupes).toBe(0);
+    const sentTwice = store.db
+      .prepare("SELECT count(*) FROM (SELECT json_extract(payload, '$.ip') ip, json_extract(payload, '$.cve.id') cve, json_extract(payload, '$.port') port, count(*) n FROM outbox WHERE type = 'finding' GROUP BY 1, 2, 3 HAVING n > 1)")
+      .pluck()
+      .get();
+    expect(sentTwice).toBe(0);
+    expect(siteScans.scans.events(scan!.id).map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^Resuming scan after a restart \(\d+ hosts already done\)/)]));
+  });
+});
