@@ -58,11 +58,22 @@ export function createAgent(deps: AgentDeps): Agent {
   let siteId: string | undefined;
   let stopping: Promise<number> | undefined;
   let pipeline: Promise<OpenedSiteScans> | undefined;
+  let pipelineStale = false;
   // Aborted when the agent stops: running scans pause and resume at the next start.
   const lifetime = new AbortController();
 
   /** The scan pipeline, loaded on first use so an idle agent does not hold the scanner and the CVE matcher. */
   function sitePipeline(): Promise<OpenedSiteScans> {
+    if (pipelineStale && pipeline) {
+      // A reload changed the router or scan settings: the next scan gets a pipeline built on them.
+      const old = pipeline;
+      pipeline = undefined;
+      pipelineStale = false;
+      void old.then(async (opened) => {
+        await opened.siteScans.idle();
+        opened.close();
+      });
+    }
     pipeline ??= import('./pipeline/open-site-scans.js').then(({ openSiteScans }) => {
       if (!store || siteId === undefined) throw new Error('the agent is not started');
       return openSiteScans({ config, db: store.db, logger: deps.logger, clock, siteId });
@@ -161,10 +172,12 @@ export function createAgent(deps: AgentDeps): Agent {
       (key) => key !== 'source' && !reloadableKeys.has(key as never) && JSON.stringify(next[key]) !== JSON.stringify(config[key]),
     );
     // Keys that need a restart keep their running values, so the agent stays consistent.
+    const previous = config;
     const merged = { ...next };
     for (const key of restartRequired) (merged as Record<string, unknown>)[key] = config[key];
     config = Object.freeze(merged) as AgentConfig;
     const synced = scheduleService?.syncFromConfig(config.schedules);
+    if (['router', 'scan', 'subnets'].some((key) => JSON.stringify(previous[key as keyof AgentConfig]) !== JSON.stringify(config[key as keyof AgentConfig]))) pipelineStale = true;
     if (restartRequired.length > 0) log.warn({ keys: restartRequired }, 'config changes that need a restart were not applied');
     log.info({ schedules: synced }, 'config reloaded');
     notifier.status(`config reloaded; ${scheduler ? 'scheduler armed' : ''}`.trim());

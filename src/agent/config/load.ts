@@ -27,6 +27,7 @@ export interface AgentConfig {
   subnets: readonly string[];
   control_plane: ControlPlaneSettings | undefined;
   scheduler: ParsedConfig['scheduler'];
+  scan: ParsedConfig['scan'];
   schedules: readonly LocalSchedule[];
   /** The file it came from, or undefined for embedded defaults. */
   source: string | undefined;
@@ -124,6 +125,7 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
     subnets: value.subnets,
     control_plane: controlPlane,
     scheduler: value.scheduler,
+    scan: value.scan,
     schedules: schedules.schedules,
     source: file,
   };

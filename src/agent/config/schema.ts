@@ -109,6 +109,19 @@ export const configSchema = z.strictObject({
       timezone: timezoneSchema.default('UTC'),
     })
     .prefault({}),
+  scan: z
+    .strictObject({
+      ports: z
+        .string({ error: 'expected a port list like 22,80,8000-8100' })
+        .regex(/^\d{1,5}(-\d{1,5})?(,\d{1,5}(-\d{1,5})?)*$/, { error: 'expected a port list like 22,80,8000-8100' })
+        .optional(),
+      udp: z.boolean({ error: 'expected true or false' }).default(true),
+      snmp_community: nonEmpty('an SNMP community').default('public'),
+      max_connections: intRange(1, 4096).default(256),
+      connects_per_second: intRange(0, 100000).default(0),
+      resume_within: durationSchema.default(6 * 3600 * 1000),
+    })
+    .prefault({}),
   // Local schedules for a site without a control plane; validated by the API's schedule rules (see load.ts).
   schedules: z.array(z.record(z.string(), z.unknown()), { error: 'expected a list of schedules' }).default([]),
 });
@@ -117,4 +130,4 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 
 /** Keys a SIGHUP applies at once; a change to any other key is logged as needing a restart. */
-export const reloadableKeys = new Set<keyof ParsedConfig>(['router', 'subnets', 'control_plane', 'scheduler', 'schedules']);
+export const reloadableKeys = new Set<keyof ParsedConfig>(['router', 'subnets', 'control_plane', 'scheduler', 'scan', 'schedules']);

@@ -39,6 +39,10 @@ export function openSiteScans(deps: { config: AgentConfig; db: Db; logger: Logge
     siteId: deps.siteId,
     readInventory,
     cve: { matcher: createCveMatcher(cveDb.store), vendorsOfProduct: cveDb.store.vendorsOfProduct },
+    ports: config.scan.ports,
+    udp: config.scan.udp,
+    resumeWithinMs: config.scan.resume_within,
+    scanSettings: { snmpCommunity: config.scan.snmp_community, globalConcurrency: config.scan.max_connections, connectsPerSecond: config.scan.connects_per_second },
     ...deps.overrides,
   });
   return { siteScans, close: () => cveDb.close() };
