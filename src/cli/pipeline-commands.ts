@@ -32,7 +32,8 @@ interface ScanOverrides {
 }
 
 async function openPipeline(config: AgentConfig, overrides: ScanOverrides) {
-  const logger = pino({ level: 'warn' }, pino.destination(2));
+  // Errors only: the scan's own warnings are in its report and events.
+  const logger = pino({ level: 'error' }, pino.destination(2));
   const store = openStore({ stateDir: config.state_dir, logger, exclusive: false });
   const siteId = new MetaRepository(store.db).siteId(config.site_id);
   const { openSiteScans } = await import('../agent/pipeline/open-site-scans.js');

@@ -166,89 +166,100 @@ export class ScanRepository {
    * A finding already stored (a resumed scan redoing a host) is neither stored nor sent again.
    */
   completeHost(scan: ScanRow, host: HostRecord, findings: readonly StoredFinding[], now: string): { findingsAdded: number } {
+    return this.completeHosts(scan, [{ host, findings }], now);
+  }
+
+  /** Several hosts in one transaction: one fsync for a batch of hosts that had nothing to report. */
+  completeHosts(scan: ScanRow, batch: readonly { host: HostRecord; findings: readonly StoredFinding[] }[], now: string): { findingsAdded: number } {
     let findingsAdded = 0;
     this.#db.transaction(() => {
-      const existing = this.#db.prepare<[string, string], { id: string }>('SELECT id FROM scan_hosts WHERE scan_id = ? AND ip = ?').get(scan.id, host.ip);
-      const hostId = existing?.id ?? randomUUID();
-      this.#db
-        .prepare(
-          `INSERT INTO scan_hosts (id, scan_id, ip, mac, hostname, manufacturer, randomized_mac, role, sources, found_by, state, done_at)
-           VALUES (@id, @scan_id, @ip, @mac, @hostname, @manufacturer, @randomized, @role, @sources, @found_by, 'done', @now)
-           ON CONFLICT (scan_id, ip) DO UPDATE SET mac = excluded.mac, hostname = excluded.hostname, manufacturer = excluded.manufacturer,
-             randomized_mac = excluded.randomized_mac, role = excluded.role, sources = excluded.sources, state = 'done', done_at = excluded.done_at`,
-        )
-        .run({ ...host, id: hostId, scan_id: scan.id, randomized: host.randomized_mac ? 1 : 0, sources: JSON.stringify(host.sources), now });
-      const insertService = this.#db.prepare(
-        `INSERT INTO scan_services (id, host_id, port, protocol, service, product, vendor, version, version_update, distro, cpe, confidence, evidence)
-         VALUES (@id, @host_id, @port, @protocol, @service, @product, @vendor, @version, @update, @distro, @cpe, @confidence, @evidence)
-         ON CONFLICT (host_id, port, protocol) DO NOTHING`,
-      );
-      for (const service of host.services) insertService.run({ ...service, id: randomUUID(), host_id: hostId });
+      for (const { host, findings } of batch) findingsAdded += this.#writeHost(scan, host, findings, now);
+      this.#db.prepare("UPDATE scans SET hosts_done = (SELECT count(*) FROM scan_hosts WHERE scan_id = ? AND state = 'done'), checkpoint_at = ? WHERE id = ?").run(scan.id, now, scan.id);
+    })();
+    return { findingsAdded };
+  }
+
+  #writeHost(scan: ScanRow, host: HostRecord, findings: readonly StoredFinding[], now: string): number {
+    let findingsAdded = 0;
+    const existing = this.#db.prepare<[string, string], { id: string }>('SELECT id FROM scan_hosts WHERE scan_id = ? AND ip = ?').get(scan.id, host.ip);
+    const hostId = existing?.id ?? randomUUID();
+    this.#db
+      .prepare(
+        `INSERT INTO scan_hosts (id, scan_id, ip, mac, hostname, manufacturer, randomized_mac, role, sources, found_by, state, done_at)
+         VALUES (@id, @scan_id, @ip, @mac, @hostname, @manufacturer, @randomized, @role, @sources, @found_by, 'done', @now)
+         ON CONFLICT (scan_id, ip) DO UPDATE SET mac = excluded.mac, hostname = excluded.hostname, manufacturer = excluded.manufacturer,
+           randomized_mac = excluded.randomized_mac, role = excluded.role, sources = excluded.sources, state = 'done', done_at = excluded.done_at`,
+      )
+      .run({ ...host, id: hostId, scan_id: scan.id, randomized: host.randomized_mac ? 1 : 0, sources: JSON.stringify(host.sources), now });
+    const insertService = this.#db.prepare(
+      `INSERT INTO scan_services (id, host_id, port, protocol, service, product, vendor, version, version_update, distro, cpe, confidence, evidence)
+       VALUES (@id, @host_id, @port, @protocol, @service, @product, @vendor, @version, @update, @distro, @cpe, @confidence, @evidence)
+       ON CONFLICT (host_id, port, protocol) DO NOTHING`,
+    );
+    for (const service of host.services) insertService.run({ ...service, id: randomUUID(), host_id: hostId });
+    this.outbox.append({
+      type: 'host',
+      at: now,
+      run_id: scan.id,
+      ip: host.ip,
+      mac: host.mac,
+      hostname: host.hostname,
+      manufacturer: host.manufacturer,
+      sources: host.sources,
+      open_ports: host.services
+        .filter((service) => service.port !== null)
+        .map((service) => ({ port: service.port as number, protocol: service.protocol ?? 'tcp', service: service.service, product: service.product, version: service.version, cpe: service.cpe })),
+      os: null,
+    });
+    const insertFinding = this.#db.prepare(
+      `INSERT INTO findings (id, scan_id, host_id, cve_id, score, severity, vector, cvss_version, cpe, product, version_used, port, protocol,
+         confidence, confidence_level, evidence, fixed_in, possibly_backported, assumptions, warning, advice, description, published_at, created_at)
+       VALUES (@id, @scan_id, @host_id, @cve_id, @score, @severity, @vector, @cvss_version, @cpe, @product, @version_used, @port, @protocol,
+         @confidence, @confidence_level, @evidence, @fixed_in, @backported, @assumptions, @warning_flag, @advice, @description, @published_at, @now)
+       ON CONFLICT DO NOTHING`,
+    );
+    for (const finding of findings) {
+      const inserted = insertFinding.run({
+        ...finding,
+        id: randomUUID(),
+        scan_id: scan.id,
+        host_id: hostId,
+        backported: finding.possibly_backported ? 1 : 0,
+        assumptions: JSON.stringify(finding.assumptions),
+        warning_flag: finding.warning ? 1 : 0,
+        now,
+      }).changes;
+      if (inserted === 0) continue;
+      findingsAdded += 1;
       this.outbox.append({
-        type: 'host',
+        type: 'finding',
         at: now,
         run_id: scan.id,
         ip: host.ip,
         mac: host.mac,
-        hostname: host.hostname,
-        manufacturer: host.manufacturer,
-        sources: host.sources,
-        open_ports: host.services
-          .filter((service) => service.port !== null)
-          .map((service) => ({ port: service.port as number, protocol: service.protocol ?? 'tcp', service: service.service, product: service.product, version: service.version, cpe: service.cpe })),
-        os: null,
+        port: finding.port,
+        protocol: finding.protocol,
+        service: finding.service,
+        cpe: finding.cpe,
+        product: finding.product,
+        version: finding.version_used,
+        confidence: finding.confidence_level,
+        evidence: finding.evidence.slice(0, 2000),
+        cve: {
+          id: finding.cve_id,
+          description: finding.description.slice(0, 4000),
+          published_at: finding.published_at,
+          vector: finding.vector,
+          score: finding.score,
+          severity: finding.severity,
+          compliance_tags: [],
+          references: finding.references.slice(0, 50),
+          fixed_versions: finding.fixed_in ? [finding.fixed_in] : [],
+          advice: finding.advice,
+        },
       });
-      const insertFinding = this.#db.prepare(
-        `INSERT INTO findings (id, scan_id, host_id, cve_id, score, severity, vector, cvss_version, cpe, product, version_used, port, protocol,
-           confidence, confidence_level, evidence, fixed_in, possibly_backported, assumptions, warning, advice, description, published_at, created_at)
-         VALUES (@id, @scan_id, @host_id, @cve_id, @score, @severity, @vector, @cvss_version, @cpe, @product, @version_used, @port, @protocol,
-           @confidence, @confidence_level, @evidence, @fixed_in, @backported, @assumptions, @warning_flag, @advice, @description, @published_at, @now)
-         ON CONFLICT DO NOTHING`,
-      );
-      for (const finding of findings) {
-        const inserted = insertFinding.run({
-          ...finding,
-          id: randomUUID(),
-          scan_id: scan.id,
-          host_id: hostId,
-          backported: finding.possibly_backported ? 1 : 0,
-          assumptions: JSON.stringify(finding.assumptions),
-          warning_flag: finding.warning ? 1 : 0,
-          now,
-        }).changes;
-        if (inserted === 0) continue;
-        findingsAdded += 1;
-        this.outbox.append({
-          type: 'finding',
-          at: now,
-          run_id: scan.id,
-          ip: host.ip,
-          mac: host.mac,
-          port: finding.port,
-          protocol: finding.protocol,
-          service: finding.service,
-          cpe: finding.cpe,
-          product: finding.product,
-          version: finding.version_used,
-          confidence: finding.confidence_level,
-          evidence: finding.evidence.slice(0, 2000),
-          cve: {
-            id: finding.cve_id,
-            description: finding.description.slice(0, 4000),
-            published_at: finding.published_at,
-            vector: finding.vector,
-            score: finding.score,
-            severity: finding.severity,
-            compliance_tags: [],
-            references: finding.references.slice(0, 50),
-            fixed_versions: finding.fixed_in ? [finding.fixed_in] : [],
-            advice: finding.advice,
-          },
-        });
-      }
-      this.#db.prepare("UPDATE scans SET hosts_done = (SELECT count(*) FROM scan_hosts WHERE scan_id = ? AND state = 'done'), checkpoint_at = ? WHERE id = ?").run(scan.id, now, scan.id);
-    })();
-    return { findingsAdded };
+    }
+    return findingsAdded;
   }
 
   finish(id: string, status: Exclude<ScanStatus, 'queued' | 'scanning'>, error: string | null, now: string): void {

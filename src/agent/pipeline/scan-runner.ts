@@ -11,7 +11,7 @@ import { createScanSession, linkedSignal, type HostResult } from '../scan/sessio
 import { defaultScanSettings, type ScanSettings } from '../scan/settings.js';
 import { findingsForHost, type CveLookup } from './cve-findings.js';
 import type { NewScan, ScanRepository } from './scan-repository.js';
-import type { HostRecord, HostSourceTag, ScanRow, ServiceRecord } from './scan-types.js';
+import type { HostRecord, HostSourceTag, ScanRow, ServiceRecord, StoredFinding } from './scan-types.js';
 
 /** Reads the site's router; absent for a site without one. */
 export type InventoryReader = (signal: AbortSignal) => Promise<Inventory>;
@@ -27,6 +27,20 @@ export interface ScanRunnerDeps {
   /** Ports to scan (default: the engine's list). */
   ports?: string;
   udp?: boolean;
+  /** Told how long each stage took when a scan ends (benchmarks, diagnostics). */
+  onTimings?: (scanId: string, timings: StageTimings) => void;
+}
+
+/** Milliseconds per stage; cve and storage are the parts of `hosts` spent matching and writing. */
+export interface StageTimings {
+  inventory: number;
+  discovery: number;
+  hosts: number;
+  cve: number;
+  storage: number;
+  router: number;
+  total: number;
+  findings: number;
 }
 
 /** Progress bands of the stages, so the percent only moves forward. */
@@ -97,6 +111,23 @@ export function createScanRunner(deps: ScanRunnerDeps) {
       scans.progress(scan.id, { progress: percent, stage, hosts_total: hostsTotal, hosts_done: hostsDone }, now(), report);
     };
 
+    const timings: StageTimings = { inventory: 0, discovery: 0, hosts: 0, cve: 0, storage: 0, router: 0, total: 0, findings: 0 };
+    const startedAt = performance.now();
+    let stageAt = startedAt;
+    const lap = (stage: 'inventory' | 'discovery' | 'hosts' | 'router') => {
+      const at = performance.now();
+      timings[stage] += at - stageAt;
+      stageAt = at;
+    };
+    const timed = <T>(part: 'cve' | 'storage', work: () => T): T => {
+      const at = performance.now();
+      try {
+        return work();
+      } finally {
+        timings[part] += performance.now() - at;
+      }
+    };
+    let flushWrites = () => undefined as void;
     const resumed = scan.status === 'scanning';
     scans.start(scan.id, now());
     event(resumed ? `Resuming scan after a restart (${scans.hostsByState(scan.id, 'done').length} hosts already done)` : `Scan started: ${scan.target_ips ? scan.target_ips.join(', ') : scan.subnets.join(', ')}`);
@@ -128,6 +159,7 @@ export function createScanRunner(deps: ScanRunnerDeps) {
       for (const host of inventory?.hosts ?? []) for (const ip of host.ips) byIp.set(ip, host);
       const knownAlive = [...byIp.keys()].filter((ip) => inScope(targets, ip));
       progress('inventory', 1, knownAlive.length, 0);
+      lap('inventory');
 
       // 2. Discovery, checkpointed: a resumed scan that got past it does not sweep again.
       const session = createScanSession({ subnets: targets, knownAlive, ports: deps.ports, udp: deps.udp }, { settings, signal, emit: () => undefined, logger: log });
@@ -143,12 +175,17 @@ export function createScanRunner(deps: ScanRunnerDeps) {
         scans.addPendingHosts(scan.id, alive.map((host) => ({ ip: host.address, found_by: host.foundBy })));
         event(`Discovery found ${alive.length} live hosts`);
       }
+      lap('discovery');
       const pending = scans.hostsByState(scan.id, 'pending');
       const total = pending.length + scans.hostsByState(scan.id, 'done').length;
       let done = total - pending.length;
       progress('hosts', done / Math.max(1, total), total, done);
 
       // 3. Host by host: ports, services, CVEs, stored as one unit.
+      const writer = hostWriter((batch) => {
+        timings.findings += timed('storage', () => scans.completeHosts(scan, batch, now())).findingsAdded;
+      });
+      flushWrites = () => writer.flush();
       await forEachLimited(pending, settings.hostGroup, signal, async (pendingHost) => {
         const result = await session.scanHost({ address: pendingHost.ip, foundBy: pendingHost.found_by as HostResult['foundBy'], openPorts: [], services: [] });
         const known = byIp.get(pendingHost.ip);
@@ -163,14 +200,17 @@ export function createScanRunner(deps: ScanRunnerDeps) {
           found_by: result.foundBy,
           services: result.services.map(serviceRecord),
         };
-        const findings = deps.cve ? findingsForHost(record, deps.cve, scan) : [];
-        scans.completeHost(scan, record, findings, now());
+        const cve = deps.cve;
+        const findings = cve ? timed('cve', () => findingsForHost(record, cve, scan)) : [];
+        writer.add(record, findings);
         done += 1;
         const warnings = findings.filter((finding) => finding.warning).length;
         if (findings.length > 0) event(`${record.ip}${record.mac ? ` (${record.mac})` : ''}: ${findings.length} CVEs, ${warnings} at or above ${scan.warning_threshold}`, warnings > 0 ? 'warning' : 'info');
         progress('hosts', done / Math.max(1, total), total, done);
       });
+      writer.flush();
       signal.throwIfAborted();
+      lap('hosts');
 
       // 4. The router and its MikroTik neighbors, judged by the versions the router reported.
       if (inventory && siteWide) {
@@ -182,10 +222,18 @@ export function createScanRunner(deps: ScanRunnerDeps) {
         }
         progress('router', 1, total, done);
       }
+      lap('router');
+      timings.total = performance.now() - startedAt;
+      const ms = (value: number) => `${Math.round(value)} ms`;
+      event(
+        `Stages: inventory ${ms(timings.inventory)}, discovery ${ms(timings.discovery)}, hosts ${ms(timings.hosts)} (CVE matching ${ms(timings.cve)}, storage ${ms(timings.storage)}), router and neighbors ${ms(timings.router)}`,
+      );
+      deps.onTimings?.(scan.id, timings);
 
       event('Scan completed');
       scans.finish(scan.id, 'completed', null, now());
     } catch (error) {
+      flushWrites();
       if (callerSignal.aborted && !(callerSignal.reason instanceof StopRequest)) {
         // The agent is shutting down, not the scan being stopped: leave it to resume at the next start.
         event('Agent stopping: scan paused, it resumes when the agent starts again', 'warning');
@@ -213,6 +261,34 @@ export function createScanRunner(deps: ScanRunnerDeps) {
 }
 
 export type ScanRunner = ReturnType<typeof createScanRunner>;
+
+type HostWrite = { host: HostRecord; findings: StoredFinding[] };
+
+/**
+ * Hosts with something to report are written at once, each in its own transaction. Hosts
+ * with nothing (most addresses of a sweep) are written in batches: one fsync for up to 64 of
+ * them or 250 ms, since losing them to a power cut only means probing them again.
+ */
+function hostWriter(write: (batch: HostWrite[]) => void) {
+  let queue: HostWrite[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    write(batch);
+  };
+  return {
+    add(host: HostRecord, findings: StoredFinding[]) {
+      queue.push({ host, findings });
+      if (host.services.length > 0 || findings.length > 0 || queue.length >= 64) flush();
+      else timer ??= setTimeout(flush, 250);
+    },
+    flush,
+  };
+}
 
 /** The abort reason of a stop request (API, CLI Ctrl-C): the scan ends partial, unlike a shutdown, which pauses it. */
 export class StopRequest extends Error {
