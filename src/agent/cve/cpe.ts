@@ -49,9 +49,13 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+const plainValue = /^[^\\*?\s]+$/;
+
 function decodeValue(raw: string, input: string): CpeValue {
   if (raw === '*' || raw === '') return ANY;
   if (raw === '-') return NA;
+  // Nearly every value NVD writes has no quoting and no wildcard.
+  if (plainValue.test(raw)) return { kind: 'value', text: raw.toLowerCase() };
   let text = '';
   let regex = '';
   let wildcard = false;

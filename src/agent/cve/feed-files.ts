@@ -1,7 +1,9 @@
+import { isAscii } from 'node:buffer';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { AgentError } from '../errors.js';
+import { splitPage } from './page-splitter.js';
 
 /**
  * Feed files as NVD and its mirrors publish them: one record per file
@@ -10,12 +12,13 @@ import { AgentError } from '../errors.js';
  * gzipped, or a directory tree of such files.
  */
 
+/** One record of a feed file: still JSON text when it came from a page, parsed otherwise. */
+export type FeedItem = { text: string } | { value: unknown };
+
 export interface FeedChunk {
   /** The file (and for a page, the position) the records came from, for log lines. */
   source: string;
-  records: unknown[];
-  /** The page's `timestamp` when the file is an API page. */
-  timestamp?: string | undefined;
+  items: FeedItem[];
 }
 
 const feedFile = /\.json(\.gz)?$|\.gz$/i;
@@ -25,14 +28,26 @@ function invalid(source: string, reason: string, cause?: unknown): AgentError {
   return new AgentError('AGENT_ERR_CVE_FEED_INVALID', `${source}: ${reason}`, cause === undefined ? undefined : { cause });
 }
 
-/** Decodes one feed file's bytes (gzip or not) into its records. */
-export function parseFeedBytes(bytes: Buffer, source: string): FeedChunk {
-  let text: string;
+function decode(bytes: Buffer, source: string): string {
   try {
-    text = (bytes.subarray(0, 2).equals(gzipMagic) ? gunzipSync(bytes) : bytes).toString('utf8');
+    const plain = bytes.subarray(0, 2).equals(gzipMagic) ? gunzipSync(bytes) : bytes;
+    // NVD feeds are ASCII (non-ASCII escaped as \uXXXX): a one-byte string is 30x faster to
+    // make than a UTF-8 decode, and the same text.
+    return isAscii(plain) ? plain.toString('latin1') : plain.toString('utf8');
   } catch (error) {
     throw invalid(source, `not a readable gzip file (${(error as Error).message})`, error);
   }
+}
+
+function unwrap(element: unknown): unknown {
+  return element !== null && typeof element === 'object' && 'cve' in element ? (element as { cve: unknown }).cve : element;
+}
+
+/** Decodes one feed file's bytes (gzip or not) into its records. */
+export function parseFeedBytes(bytes: Buffer, source: string): FeedChunk {
+  const text = decode(bytes, source);
+  const page = splitPage(text);
+  if (page) return { source, items: page.elements.map((element) => ({ text: element })) };
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -41,13 +56,21 @@ export function parseFeedBytes(bytes: Buffer, source: string): FeedChunk {
   }
   if (document === null || typeof document !== 'object' || Array.isArray(document)) throw invalid(source, 'expected an NVD CVE record or an NVD CVE API 2.0 page');
   const object = document as Record<string, unknown>;
-  if (Array.isArray(object.vulnerabilities)) {
-    const records = object.vulnerabilities.map((item: unknown) => (item !== null && typeof item === 'object' && 'cve' in item ? (item as { cve: unknown }).cve : item));
-    return { source, records, timestamp: typeof object.timestamp === 'string' ? object.timestamp : undefined };
-  }
-  if ('cve' in object && typeof object.cve === 'object') return { source, records: [object.cve] };
-  if ('id' in object) return { source, records: [object] };
+  if (Array.isArray(object.vulnerabilities)) return { source, items: object.vulnerabilities.map((element: unknown) => ({ value: unwrap(element) })) };
+  if ('cve' in object && typeof object.cve === 'object') return { source, items: [{ value: object.cve }] };
+  if ('id' in object) return { source, items: [{ value: object }] };
   throw invalid(source, 'expected an NVD CVE record or an NVD CVE API 2.0 page (no id, no vulnerabilities)');
+}
+
+/** The record of an item, or why it cannot be one (its CVE id found in the text, if any). */
+export function resolveItem(item: FeedItem): { ok: true; record: unknown } | { ok: false; cve: string; reason: string } {
+  if ('value' in item) return { ok: true, record: item.value };
+  try {
+    return { ok: true, record: unwrap(JSON.parse(item.text)) };
+  } catch (error) {
+    const id = /"id"\s*:\s*"(CVE-[^"]{1,40})"/.exec(item.text)?.[1] ?? '(no id)';
+    return { ok: false, cve: id, reason: `not valid JSON (${(error as Error).message})` };
+  }
 }
 
 function listFeedFiles(root: string): string[] {
@@ -76,7 +99,7 @@ function listFeedFiles(root: string): string[] {
  * directory of 300,000 single-record files or 150 pages of 2,000 never sits in memory whole.
  */
 export function* readFeedChunks(roots: readonly string[], batchSize: number, signal?: AbortSignal): Generator<FeedChunk> {
-  let pending: FeedChunk = { source: '', records: [] };
+  let pending: FeedChunk = { source: '', items: [] };
   for (const root of roots) {
     for (const file of listFeedFiles(root)) {
       signal?.throwIfAborted();
@@ -87,20 +110,20 @@ export function* readFeedChunks(roots: readonly string[], batchSize: number, sig
         throw new AgentError('AGENT_ERR_CVE_FEED_UNREADABLE', `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
       }
       const chunk = parseFeedBytes(bytes, file);
-      if (chunk.records.length >= batchSize / 2) {
-        // A page is already a batch: keep its records together (and its timestamp with them).
-        for (let start = 0; start < chunk.records.length; start += batchSize) {
-          yield { source: chunk.records.length > batchSize ? `${file}#${start}` : file, records: chunk.records.slice(start, start + batchSize), timestamp: chunk.timestamp };
+      if (chunk.items.length >= batchSize / 2) {
+        // A page is already a batch: keep its records together.
+        for (let start = 0; start < chunk.items.length; start += batchSize) {
+          yield { source: chunk.items.length > batchSize ? `${file}#${start}` : file, items: chunk.items.slice(start, start + batchSize) };
         }
         continue;
       }
-      pending.source = pending.records.length === 0 ? file : pending.source;
-      pending.records.push(...chunk.records);
-      if (pending.records.length >= batchSize) {
+      pending.source = pending.items.length === 0 ? file : pending.source;
+      pending.items.push(...chunk.items);
+      if (pending.items.length >= batchSize) {
         yield pending;
-        pending = { source: '', records: [] };
+        pending = { source: '', items: [] };
       }
     }
   }
-  if (pending.records.length > 0) yield pending;
+  if (pending.items.length > 0) yield pending;
 }

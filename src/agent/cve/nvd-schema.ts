@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { isCpe } from './cpe.js';
 
 /**
  * The NVD CVE API 2.0 shapes cve-agent reads, validated at the boundary. Objects are not
@@ -40,9 +39,17 @@ export const nvdMetricsSchema = z.object({
 
 const bound = z.string().min(1).optional();
 
+/**
+ * A CPE 2.3 formatted string: prefix, a part, ten more attributes; in each, quoted characters
+ * (`\+`) and unquoted wildcards only at either end. A regular expression rather than the parser
+ * because it runs on millions of entries; parseCpe accepts every string it accepts.
+ */
+const cpeComponent = String.raw`[*?]*(?:[^:\\*?\s]|\\.)*[*?]*`;
+const cpeShape = new RegExp(String.raw`^cpe:2\.3:[aoh*](?::${cpeComponent}){10}$`);
+
 export const nvdCpeMatchSchema = z.object({
   vulnerable: z.boolean(),
-  criteria: z.string().refine(isCpe, { error: 'expected a CPE 2.3 formatted string' }),
+  criteria: z.string().regex(cpeShape, { error: 'expected a CPE 2.3 formatted string' }),
   matchCriteriaId: z.string().optional(),
   versionStartIncluding: bound,
   versionStartExcluding: bound,

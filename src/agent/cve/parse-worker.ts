@@ -1,0 +1,52 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { AgentError } from '../errors.js';
+import { readFeedChunks, resolveItem } from './feed-files.js';
+import { prepareRecord, type PreparedRecord } from './prepare.js';
+
+/**
+ * The import's reading half, in a worker thread: read, gunzip, JSON.parse, validate and
+ * serialise feed files while the main thread writes the previous batch to SQLite. Its heap
+ * is bounded by the resource limits it was started with, which keeps a 300,000-record import
+ * within a small-box memory budget.
+ */
+
+export interface ParseWorkerData {
+  paths: string[];
+  batchSize: number;
+}
+
+export type ParseWorkerMessage =
+  | { type: 'batch'; source: string; records: PreparedRecord[]; skipped: { cve: string; reason: string }[] }
+  | { type: 'done' }
+  | { type: 'error'; code: string | undefined; message: string };
+
+const port = parentPort;
+if (port) {
+  const { paths, batchSize } = workerData as ParseWorkerData;
+  // Two batches may be ahead of the writer: one being written, one ready.
+  let credits = 2;
+  let wake: (() => void) | undefined;
+  port.on('message', () => {
+    credits += 1;
+    wake?.();
+  });
+  const send = (message: ParseWorkerMessage) => port.postMessage(message);
+  try {
+    for (const chunk of readFeedChunks(paths, batchSize)) {
+      const records: PreparedRecord[] = [];
+      const skipped: { cve: string; reason: string }[] = [];
+      for (const item of chunk.items) {
+        const resolved = resolveItem(item);
+        const prepared = resolved.ok ? prepareRecord(resolved.record) : resolved;
+        if (prepared.ok) records.push(prepared.record);
+        else skipped.push({ cve: prepared.cve, reason: prepared.reason });
+      }
+      while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
+      credits -= 1;
+      send({ type: 'batch', source: chunk.source, records, skipped });
+    }
+    send({ type: 'done' });
+  } catch (error) {
+    send({ type: 'error', code: error instanceof AgentError ? error.code : undefined, message: (error as Error).message });
+  }
+}

@@ -1,0 +1,150 @@
+import type { z } from 'zod';
+import { parseCpe, valueText } from './cpe.js';
+import { nvdCveSchema, type NvdConfiguration } from './nvd-schema.js';
+import { isRejected, toCveRecord, type CveRecord } from './record.js';
+
+/**
+ * From a raw NVD record to the rows cve.db stores, with no database at hand: validation,
+ * the compact record, the product index. Pure, so the import can run it in a worker thread
+ * while the main thread writes.
+ */
+
+/** The cves columns in insert order; PreparedRecord.values follows it. */
+export const cveColumns = ['id', 'published', 'last_modified', 'vuln_status', 'score', 'severity', 'score_version', 'score_source', 'score_type', 'vector', 'cwes', 'description', 'metrics', 'refs', 'configurations'] as const;
+
+/**
+ * A cves row as positional values, JSON columns already serialised (configurations null when
+ * NVD has not analysed the record: kept, never matched). Positional because batches cross
+ * from the parser thread to the writer, and arrays of strings clone far faster than objects.
+ */
+export type CveValues = [
+  id: string,
+  published: string,
+  lastModified: string,
+  vulnStatus: string,
+  score: number | null,
+  severity: string | null,
+  scoreVersion: string | null,
+  scoreSource: string | null,
+  scoreType: string | null,
+  vector: string | null,
+  cwes: string,
+  description: string,
+  metrics: string,
+  refs: string,
+  configurations: string | null,
+];
+
+/** [position, criteria, startIncluding, startExcluding, endIncluding, endExcluding, standalone], as stored in cpe_index.entries. */
+export type PackedEntry = [number, string, string | null, string | null, string | null, string | null, 0 | 1];
+
+/** The vulnerable entries of one (vendor, product, part) in one record. */
+export interface IndexGroup {
+  vendor: string;
+  product: string;
+  part: string;
+  entries: PackedEntry[];
+}
+
+export interface PreparedRecord {
+  values: CveValues;
+  rejected: boolean;
+  /** cpe_index rows flattened: vendor, product, part, entries JSON, vendor, … */
+  index: string[];
+}
+
+export type Prepared = { ok: true; record: PreparedRecord } | { ok: false; cve: string; reason: string };
+
+/** part, vendor and product of a criteria string; the common unquoted case without the full parser. */
+function identity(criteria: string): { part: string; vendor: string; product: string } {
+  if (!criteria.includes('\\') && !criteria.includes('?')) {
+    const [, , part = '*', vendor = '*', product = '*'] = criteria.split(':', 5);
+    return { part: part.toLowerCase(), vendor: vendor.toLowerCase(), product: product.toLowerCase() };
+  }
+  const cpe = parseCpe(criteria);
+  return { part: valueText(cpe.part), vendor: valueText(cpe.vendor), product: valueText(cpe.product) };
+}
+
+/**
+ * Whether an entry's configuration holds by that entry alone: one node (or an OR of nodes),
+ * nothing negated, and the node itself an OR. Anything else needs the whole statement.
+ */
+function isStandalone(configuration: NvdConfiguration, node: NvdConfiguration['nodes'][number]): boolean {
+  const oneOfNodes = configuration.nodes.length === 1 || configuration.operator === 'OR';
+  return oneOfNodes && !configuration.negate && !node.negate && (node.operator === 'OR' || node.cpeMatch.length === 1);
+}
+
+/** The vulnerable entries of a record grouped by product; positions count every cpeMatch entry from 1, in document order. */
+export function indexGroups(configurations: readonly NvdConfiguration[]): IndexGroup[] {
+  const groups = new Map<string, IndexGroup>();
+  let position = 0;
+  for (const configuration of configurations) {
+    for (const node of configuration.nodes) {
+      for (const match of node.cpeMatch) {
+        position += 1;
+        // A vulnerable entry under a negation says nothing a scan could report.
+        if (!match.vulnerable || node.negate) continue;
+        const { part, vendor, product } = identity(match.criteria);
+        const key = `${vendor}\0${product}\0${part}`;
+        let group = groups.get(key);
+        if (!group) {
+          group = { vendor, product, part, entries: [] };
+          groups.set(key, group);
+        }
+        group.entries.push([
+          position,
+          match.criteria,
+          match.versionStartIncluding ?? null,
+          match.versionStartExcluding ?? null,
+          match.versionEndIncluding ?? null,
+          match.versionEndExcluding ?? null,
+          isStandalone(configuration, node) ? 1 : 0,
+        ]);
+      }
+    }
+  }
+  return [...groups.values()];
+}
+
+export function toValues(record: CveRecord): CveValues {
+  const score = record.score;
+  return [
+    record.id,
+    record.published,
+    record.lastModified,
+    record.vulnStatus,
+    score?.score ?? null,
+    score?.severity ?? null,
+    score?.version ?? null,
+    score?.source ?? null,
+    score?.type ?? null,
+    score?.vector ?? null,
+    JSON.stringify(record.cwes),
+    record.description,
+    JSON.stringify(record.metrics),
+    JSON.stringify(record.references),
+    record.configurations.length === 0 ? null : JSON.stringify(record.configurations),
+  ];
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || '(record)'}: ${issue.message}`)
+    .join('; ');
+}
+
+function idOf(raw: unknown): string {
+  const id = raw !== null && typeof raw === 'object' ? (raw as { id?: unknown }).id : undefined;
+  return typeof id === 'string' ? id : '(no id)';
+}
+
+/** Validates and prepares one record; a malformed one comes back with its CVE id and the reason. */
+export function prepareRecord(raw: unknown): Prepared {
+  const parsed = nvdCveSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, cve: idOf(raw), reason: describeIssues(parsed.error) };
+  const record = toCveRecord(parsed.data);
+  const rejected = isRejected(record);
+  const index = rejected ? [] : indexGroups(record.configurations).flatMap((group) => [group.vendor, group.product, group.part, JSON.stringify(group.entries)]);
+  return { ok: true, record: { values: toValues(record), rejected, index } };
+}
