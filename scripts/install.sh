@@ -79,7 +79,8 @@ cleanup() {
 trap cleanup EXIT
 chmod 0755 "$stage"
 
-cp -R "$src/dist" "$src/package.json" "$src/package-lock.json" "$stage/"
+# data/ holds the starter CVE feed a new site matches against before its first update.
+cp -R "$src/dist" "$src/data" "$src/package.json" "$src/package-lock.json" "$stage/"
 mkdir "$stage/node_modules"
 # "/." copies the contents even when node_modules is a symlink, so prune never reaches the
 # checkout's own tree.

@@ -43,6 +43,7 @@ function copyTree(into: string): void {
   for (const f of ['package.json', 'package-lock.json', 'config.example.yaml', 'scripts/install.sh', 'systemd/cve-agent.service']) {
     cpSync(join(repo, f), join(into, f));
   }
+  cpSync(join(repo, 'data'), join(into, 'data'), { recursive: true });
   if (existsSync(join(repo, 'dist', 'cli', 'cve-agent.js'))) {
     cpSync(join(repo, 'dist'), join(into, 'dist'), { recursive: true });
   } else {
@@ -101,6 +102,7 @@ describe('scripts/install.sh with DESTDIR', () => {
     }
     expect(existsSync(join(app, 'node_modules/better-sqlite3/package.json'))).toBe(true);
     expect(existsSync(join(app, 'node_modules/unix-dgram/package.json'))).toBe(true);
+    expect(existsSync(join(app, 'data/feed/starter-feed.json.gz'))).toBe(true);
     // Pruned in the copy only: dev tools gone from the install, still in the source tree.
     expect(existsSync(join(app, 'node_modules/typescript'))).toBe(false);
     expect(existsSync(join(app, 'node_modules/vitest'))).toBe(false);
