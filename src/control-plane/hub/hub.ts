@@ -33,6 +33,8 @@ export interface HubDeps {
 
 export type CommandBody<T extends Command['type']> = Omit<Extract<Command, { type: T }>, 'type' | 'seq' | 'issued_at'>;
 
+export type OutgoingCommand = { [T in Command['type']]: { siteId: string; type: T; body: CommandBody<T>; expiresAt?: string | null } }[Command['type']];
+
 // Past this many reports waiting for a commit, connections stop being read until the queue drains.
 const PAUSE_ABOVE = 20_000;
 const RESUME_BELOW = 5_000;
@@ -46,6 +48,9 @@ export class Hub {
   readonly #paused = new Set<AgentSession>();
   readonly ingestor: Ingestor;
   #heartbeat: NodeJS.Timeout | undefined;
+  #seen: { id: string; at: string; agentVersion: string }[] = [];
+  #commandAcks = new Map<string, number>();
+  #bookkeeping: NodeJS.Timeout | undefined;
   #server: Server | undefined;
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(request, socket, head);
 
@@ -80,28 +85,44 @@ export class Hub {
   /** Closes every session (1001) and waits until what they sent is committed. */
   async stop(): Promise<void> {
     clearInterval(this.#heartbeat);
+    clearTimeout(this.#bookkeeping);
+    await this.#flushBookkeeping();
     this.#server?.off('upgrade', this.#onUpgrade);
     for (const session of this.#all) session.close(closeCodes.goingAway, 'control plane stopping');
     await this.ingestor.drain();
   }
 
-  /**
-   * Stores the command for the site and sends it now if its agent is connected. Returns whether
-   * it went out at once. The frame is checked against its schema first: a bug here must not
-   * reach an agent as a malformed frame.
-   */
+  /** One command; see commands(). */
   async command<T extends Command['type']>(siteId: string, type: T, body: CommandBody<T>, expiresAt: string | null = null): Promise<boolean> {
+    const [sent] = await this.commands([{ siteId, type, body, expiresAt } as unknown as OutgoingCommand]);
+    return sent === true;
+  }
+
+  /**
+   * Stores the commands (one transaction for all of them) and sends each at once to an agent that
+   * is connected. Returns, per command, whether it went out now. Every frame is checked against
+   * its schema first: a bug here must not reach an agent as a malformed frame.
+   */
+  async commands(items: OutgoingCommand[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
     const issuedAt = this.#deps.clock.now().toISOString();
-    const pending = await this.#deps.store.commands.enqueue(siteId, (seq) => {
-      const frame = { ...body, type, seq, issued_at: issuedAt };
-      downSchemas[type].parse(frame);
-      const { type: _t, seq: _s, ...rest } = frame;
-      return { type, body: rest, expires_at: expiresAt };
+    const stored = await this.#deps.store.commands.enqueue(
+      items.map(({ siteId, type, body, expiresAt }) => ({
+        siteId,
+        build: (seq: number) => {
+          const frame = { ...body, type, seq, issued_at: issuedAt };
+          downSchemas[type].parse(frame);
+          const { type: _t, seq: _s, ...rest } = frame;
+          return { type, body: rest, expires_at: expiresAt ?? null };
+        },
+      })),
+    );
+    return stored.map((pending, i) => {
+      const session = this.#sessions.get((items[i] as OutgoingCommand).siteId);
+      if (!session?.ready) return false;
+      session.sendCommand(pending);
+      return true;
     });
-    const session = this.#sessions.get(siteId);
-    if (!session?.ready) return false;
-    session.sendCommand(pending);
-    return true;
   }
 
   async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -140,6 +161,8 @@ export class Hub {
           onReady: (ready) => this.#register(ready),
           onClosed: (closed) => this.#forget(closed),
           onReport: (reporting) => this.#throttle(reporting),
+          onSeen: (entry) => this.#later(() => this.#seen.push(entry)),
+          onCommandAck: (siteId, seq) => this.#later(() => this.#commandAcks.set(siteId, Math.max(seq, this.#commandAcks.get(siteId) ?? 0))),
         },
         this.#deps.options.helloTimeoutMs,
       );
@@ -158,6 +181,29 @@ export class Hub {
     this.#all.delete(session);
     this.#paused.delete(session);
     if (this.#sessions.get(session.site.id) === session) this.#sessions.delete(session.site.id);
+  }
+
+  /**
+   * Hellos and command acks are written in batches: a reconnect storm or a command to every site
+   * is thousands of them, and one transaction each would hold the event loop for seconds. A late
+   * command ack costs at most a harmless replay of an applied command after a reconnect.
+   */
+  #later(record: () => void): void {
+    record();
+    this.#bookkeeping ??= setTimeout(() => void this.#flushBookkeeping(), 200);
+  }
+
+  async #flushBookkeeping(): Promise<void> {
+    this.#bookkeeping = undefined;
+    const seen = this.#seen.splice(0);
+    const acks = [...this.#commandAcks].map(([siteId, seq]) => ({ siteId, seq }));
+    this.#commandAcks.clear();
+    try {
+      if (seen.length > 0) await this.#deps.store.sites.recordSeen(seen);
+      if (acks.length > 0) await this.#deps.store.commands.ack(acks);
+    } catch (error) {
+      this.#log.warn({ err: error }, 'could not record agent hellos or command acks');
+    }
   }
 
   #throttle(session: AgentSession): void {

@@ -21,6 +21,8 @@ export interface IngestorDeps {
   onFinishedScans: (scanIds: string[]) => void;
   /** Batches hold at most this many reports, which bounds how long one commit blocks the event loop. */
   maxBatch?: number;
+  /** A batch smaller than maxBatch waits this long for company: fewer, fuller commits under load. */
+  lingerMs?: number;
 }
 
 interface Entry {
@@ -39,7 +41,7 @@ export class Ingestor {
 
   constructor(deps: IngestorDeps) {
     this.#deps = deps;
-    this.#maxBatch = deps.maxBatch ?? 1000;
+    this.#maxBatch = deps.maxBatch ?? 500;
   }
 
   get pending(): number {
@@ -57,7 +59,10 @@ export class Ingestor {
 
   push(source: IngestSource, item: IngestItem): void {
     this.#queue.push({ source, item });
-    this.#flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#run());
+    if (this.#flushing === undefined) {
+      const linger = this.#deps.lingerMs ?? 5;
+      this.#flushing = new Promise<void>((resolve) => setTimeout(resolve, linger)).then(() => this.#run());
+    }
   }
 
   /** Resolves once everything queued so far is applied (or failed). */
@@ -71,6 +76,11 @@ export class Ingestor {
       const batch = this.#queue.splice(0, this.#maxBatch);
       await this.#flush(batch);
       for (const listener of this.#onDrain) listener();
+      // The SQLite store answers synchronously: without this, a long queue would hold the event
+      // loop for every batch in a row, and REST requests and pings would wait behind all of them.
+      // A short queue lingers like the first push did, so the next batch is a full one.
+      if (this.#queue.length >= this.#maxBatch) await new Promise<void>((resolve) => setImmediate(resolve));
+      else if (this.#queue.length > 0) await new Promise<void>((resolve) => setTimeout(resolve, this.#deps.lingerMs ?? 5));
     }
     this.#flushing = undefined;
     for (const resolve of this.#idle.splice(0)) resolve();

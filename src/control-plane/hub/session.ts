@@ -21,6 +21,10 @@ export interface SessionDeps {
   /** The hello was accepted: the hub registers the session (closing an older one of the same site). */
   onReady: (session: AgentSession) => void;
   onClosed: (session: AgentSession) => void;
+  /** The agent said hello: the hub records when, with which version (batched: a reconnect storm is thousands of hellos). */
+  onSeen: (entry: { id: string; at: string; agentVersion: string }) => void;
+  /** The agent applied commands up to seq (the hub stores acks in batches). */
+  onCommandAck: (siteId: string, seq: number) => void;
   /** A report was queued for ingest (the hub pauses reading when the queue is long). */
   onReport: (session: AgentSession) => void;
 }
@@ -168,7 +172,7 @@ export class AgentSession implements IngestSource {
     }
     switch (frame.type) {
       case 'ack':
-        await this.#deps.store.commands.ack(this.site.id, frame.seq);
+        this.#deps.onCommandAck(this.site.id, frame.seq);
         return;
       case 'heartbeat':
         this.send({ type: 'heartbeat', at: this.#deps.clock.now().toISOString() });
@@ -187,7 +191,7 @@ export class AgentSession implements IngestSource {
     clearTimeout(this.#helloTimer);
     this.#hello = hello;
     const now = this.#deps.clock.now().toISOString();
-    const [resumeAfter] = await Promise.all([this.#deps.store.ingest.streamSeq(this.site.id, hello.stream_id), this.#deps.store.sites.recordSeen(this.site.id, now, hello.agent_version)]);
+    const resumeAfter = await this.#deps.store.ingest.streamSeq(this.site.id, hello.stream_id);
     if (this.#state === 'closed') return;
     if (hello.last_acked_seq > resumeAfter) {
       this.#log.warn({ agent_last_acked: hello.last_acked_seq, stored: resumeAfter }, 'the agent saw acks beyond what this database holds (restored from a backup?); it will resend from the stored seq');
@@ -206,6 +210,7 @@ export class AgentSession implements IngestSource {
     this.#state = 'ready';
     this.#replaying = [];
     this.#deps.onReady(this);
+    this.#deps.onSeen({ id: this.site.id, at: now, agentVersion: hello.agent_version });
     const commands = await this.#deps.store.commands.pending(this.site.id, hello.last_command_seq, now);
     let sent = hello.last_command_seq;
     for (const command of [...commands, ...this.#replaying]) {

@@ -12,7 +12,7 @@ import { scanLabel } from './status.js';
 
 export interface ScanServiceDeps {
   store: ControlPlaneStore;
-  hub: Pick<Hub, 'isOnline' | 'command'>;
+  hub: Pick<Hub, 'isOnline' | 'command' | 'commands'>;
   clock: Clock;
   logger: Logger;
   commandTtlMinutes: number;
@@ -93,11 +93,17 @@ export class ScanService {
   async invoke(schedule: StoredSchedule): Promise<ScanRow> {
     const input = this.#newScan(schedule, 'invoke', null, this.#plan(schedule));
     const scan = await this.#create(input);
-    for (const sub of input.subScans.filter((s) => s.status === 'pending')) {
-      await this.#deps.hub.command(sub.site_id, 'scan.invoke', {
-        scan_id: scan.id, sub_scan_id: sub.id, schedule_id: schedule.id, subnets: sub.subnets, min_cvss: scan.min_cvss, warning_threshold: scan.warning_threshold, expires_at: this.#expiry(),
-      }, this.#expiry());
-    }
+    const expiresAt = this.#expiry();
+    await this.#deps.hub.commands(
+      input.subScans
+        .filter((s) => s.status === 'pending')
+        .map((sub) => ({
+          siteId: sub.site_id,
+          type: 'scan.invoke' as const,
+          body: { scan_id: scan.id, sub_scan_id: sub.id, schedule_id: schedule.id, subnets: sub.subnets, min_cvss: scan.min_cvss, warning_threshold: scan.warning_threshold, expires_at: expiresAt },
+          expiresAt,
+        })),
+    );
     return scan;
   }
 
@@ -127,9 +133,8 @@ export class ScanService {
     await this.#deps.store.scans.requestStop(scan.id, at);
     const subs = await this.#deps.store.scans.subScans(scan.id);
     const notStarted = subs.filter((sub) => sub.status === 'pending' && sub.run_id === null);
-    for (const sub of subs.filter((s) => s.status === 'queued' || s.status === 'scanning' || s.status === 'stopping' || (s.status === 'pending' && s.run_id === null))) {
-      await this.#deps.hub.command(sub.site_id, 'scan.stop', { schedule_id: scheduleId, scan_id: scan.kind === 'scheduled' ? null : scan.id });
-    }
+    const open = subs.filter((s) => s.status === 'queued' || s.status === 'scanning' || s.status === 'stopping' || (s.status === 'pending' && s.run_id === null));
+    await this.#deps.hub.commands(open.map((sub) => ({ siteId: sub.site_id, type: 'scan.stop' as const, body: { schedule_id: scheduleId, scan_id: scan.kind === 'scheduled' ? null : scan.id } })));
     const finished = await this.#deps.store.scans.changeSubScans(scan.id, notStarted.map((sub) => ({ id: sub.id, status: 'stopped', error: 'stopped before the site started' })), { level: 'info', message: 'stop requested' }, at);
     if (finished) this.#deps.onFinished();
     return scan;

@@ -214,7 +214,8 @@ export interface SiteStore {
   get(id: string): Promise<Site | undefined>;
   byTokenHash(hash: string): Promise<Site | undefined>;
   rotateToken(id: string, hash: string, at: string): Promise<boolean>;
-  recordSeen(id: string, at: string, agentVersion: string): Promise<void>;
+  /** When each site's agent last said hello, and with which version; many at once. */
+  recordSeen(entries: { id: string; at: string; agentVersion: string }[]): Promise<void>;
 }
 
 export interface ScheduleStore {
@@ -254,11 +255,15 @@ export interface IngestStore {
   ingest(items: IngestItem[]): Promise<IngestOutcome>;
 }
 
+export type CommandBuilder = (seq: number) => { type: string; body: Record<string, unknown>; expires_at: string | null };
+
 export interface CommandStore {
-  enqueue(siteId: string, build: (seq: number) => { type: string; body: Record<string, unknown>; expires_at: string | null }): Promise<PendingCommand>;
+  /** Stores commands for many sites in one transaction, each with its site's next seq. */
+  enqueue(items: { siteId: string; build: CommandBuilder }[]): Promise<PendingCommand[]>;
   /** Drops what the agent applied (at or below `appliedSeq`) and returns the rest in order, without the expired. */
   pending(siteId: string, appliedSeq: number, nowIso: string): Promise<PendingCommand[]>;
-  ack(siteId: string, seq: number): Promise<void>;
+  /** Records what agents applied, many sites in one transaction. */
+  ack(entries: { siteId: string; seq: number }[]): Promise<void>;
 }
 
 export interface VulnStore {

@@ -29,11 +29,11 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
 
   /** Sends each site its part of the schedule, and a delete to the sites it no longer names. */
   async function push(schedule: StoredSchedule, removedSites: string[]): Promise<void> {
-    for (const [siteId, subnets] of sitesOf(schedule)) {
-      const { org_id: _org, next_scan_at: _next, last_run_at: _last, created_at: _created, ...rest } = schedule;
-      await deps.hub.command(siteId, 'schedule.upsert', { schedule: { ...rest, sites: subnets.map((subnet) => ({ id: siteId, subnet })) } });
-    }
-    for (const siteId of removedSites) await deps.hub.command(siteId, 'schedule.delete', { schedule_id: schedule.id });
+    const { org_id: _org, next_scan_at: _next, last_run_at: _last, created_at: _created, ...rest } = schedule;
+    await deps.hub.commands([
+      ...[...sitesOf(schedule)].map(([siteId, subnets]) => ({ siteId, type: 'schedule.upsert' as const, body: { schedule: { ...rest, sites: subnets.map((subnet) => ({ id: siteId, subnet })) } } })),
+      ...removedSites.map((siteId) => ({ siteId, type: 'schedule.delete' as const, body: { schedule_id: schedule.id } })),
+    ]);
   }
 
   async function render(schedule: StoredSchedule) {
@@ -114,7 +114,7 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const schedule = await existing(principal.org, (request as IdParams).params.scanScheduleId);
       await deps.scans.stop(schedule.id);
       await store.schedules.delete(principal.org, schedule.id);
-      for (const siteId of sitesOf(schedule).keys()) await deps.hub.command(siteId, 'schedule.delete', { schedule_id: schedule.id });
+      await deps.hub.commands([...sitesOf(schedule).keys()].map((siteId) => ({ siteId, type: 'schedule.delete' as const, body: { schedule_id: schedule.id } })));
       return { status: 204 };
     },
   });

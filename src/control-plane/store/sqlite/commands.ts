@@ -1,5 +1,5 @@
 import type { Db } from '../../../agent/store/database.js';
-import type { CommandStore, PendingCommand } from '../types.js';
+import type { CommandBuilder, CommandStore, PendingCommand } from '../types.js';
 import { fromJson, toJson } from './json.js';
 
 export function sqliteCommands(db: Db): CommandStore {
@@ -10,32 +10,37 @@ export function sqliteCommands(db: Db): CommandStore {
   const dropExpired = db.prepare('DELETE FROM commands WHERE site_id = ? AND expires_at IS NOT NULL AND expires_at <= ?');
   const pending = db.prepare<[string], { seq: number; type: string; body: string; expires_at: string | null }>('SELECT seq, type, body, expires_at FROM commands WHERE site_id = ? ORDER BY seq');
 
-  const enqueue = db.transaction((siteId: string, build: Parameters<CommandStore['enqueue']>[1]): PendingCommand => {
-    const seq = nextSeq.get(siteId);
-    if (seq === undefined) throw new Error(`no site ${siteId}`);
-    const command = build(seq);
-    insert.run(siteId, seq, command.type, toJson(command.body), command.expires_at);
-    return { seq, ...command };
-  });
-  const ack = db.transaction((siteId: string, seq: number) => {
+  const enqueue = db.transaction((items: { siteId: string; build: CommandBuilder }[]): PendingCommand[] =>
+    items.map(({ siteId, build }) => {
+      const seq = nextSeq.get(siteId);
+      if (seq === undefined) throw new Error(`no site ${siteId}`);
+      const command = build(seq);
+      insert.run(siteId, seq, command.type, toJson(command.body), command.expires_at);
+      return { seq, ...command };
+    }),
+  );
+  const ackOne = (siteId: string, seq: number) => {
     drop.run(siteId, seq);
     acked.run(seq, siteId);
+  };
+  const ack = db.transaction((entries: { siteId: string; seq: number }[]) => {
+    for (const { siteId, seq } of entries) ackOne(siteId, seq);
   });
   const replay = db.transaction((siteId: string, appliedSeq: number, nowIso: string) => {
-    ack(siteId, appliedSeq);
+    ackOne(siteId, appliedSeq);
     dropExpired.run(siteId, nowIso);
     return pending.all(siteId).map((row) => ({ ...row, body: fromJson<Record<string, unknown>>(row.body) }));
   });
 
   return {
-    async enqueue(siteId, build) {
-      return enqueue(siteId, build);
+    async enqueue(items) {
+      return enqueue(items);
     },
     async pending(siteId, appliedSeq, nowIso) {
       return replay(siteId, appliedSeq, nowIso);
     },
-    async ack(siteId, seq) {
-      ack(siteId, seq);
+    async ack(entries) {
+      ack(entries);
     },
   };
 }

@@ -10,6 +10,8 @@ import { scanLabel } from '../../scans/status.js';
 import type { IngestItem, IngestResult, IngestStore, SubScanStatus } from '../types.js';
 import { toJson } from './json.js';
 import type { ScanState } from './scan-state.js';
+import { Tallies } from './tallies.js';
+import { uuidv7 } from './uuidv7.js';
 
 /** A report that is well-formed but cannot be applied: it is quarantined, acknowledged and reported back. */
 export class IngestRejection extends Error {}
@@ -65,13 +67,6 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
     `INSERT INTO findings (id, org_id, scan_id, sub_scan_id, site_id, host_id, mac, ip, cve_id, score, port, protocol, service, cpe, product, version, confidence, evidence, created_at)
      VALUES (@id, @org_id, @scan_id, @sub_scan_id, @site_id, @host_id, @mac, @ip, @cve_id, @score, @port, @protocol, @service, @cpe, @product, @version, @confidence, @evidence, @created_at)`,
   );
-  const hostCounted = db.prepare('UPDATE hosts SET cve_count = cve_count + 1, mac = COALESCE(mac, ?) WHERE id = ?');
-  const scanCve = db.prepare('INSERT INTO scan_cves (scan_id, cve_id, count) VALUES (?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1');
-  const scanCounted = db.prepare(
-    `UPDATE scans SET cve_count = cve_count + 1, score_sum = score_sum + @score, highest_score = MAX(COALESCE(highest_score, 0), @score),
-       warning_count = warning_count + (CASE WHEN @score >= warning_threshold THEN 1 ELSE 0 END) WHERE id = @scan_id`,
-  );
-  const subCounted = db.prepare('UPDATE sub_scans SET findings_received = findings_received + 1 WHERE id = ?');
   const finish = db.prepare('UPDATE sub_scans SET status = ?, error = ?, findings_expected = ?, hosts_done = MAX(hosts_done, ?), progress = 100, finished_at = ? WHERE id = ?');
   const received = db.prepare<[string], number>('SELECT findings_received FROM sub_scans WHERE id = ?').pluck();
   const inventory = db.prepare('INSERT INTO inventories (site_id, run_id, at, body) VALUES (?, ?, ?, ?)');
@@ -126,13 +121,18 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
   function hostOf(sub: SubRef, m: HostReport | Finding, at: string): string {
     const existing = hostId.get(sub.id, m.ip);
     if (existing !== undefined) return existing;
-    const id = randomUUID();
+    const id = uuidv7();
     upsertHost.run({ id, scan_id: sub.scan_id, sub_scan_id: sub.id, site_id: sub.site_id, ip: m.ip, mac: m.mac, hostname: null, manufacturer: null, os: null, sources: '[]', open_ports: '[]', port_count: 0, created_at: at });
     return id;
   }
 
-  /** Applies one report; returns the id of a scan that just finished, if any. */
-  function apply(item: IngestItem, cvesSeen: Set<string>): string | undefined {
+  interface PassContext {
+    cvesSeen: Set<string>;
+    tallies: Tallies;
+  }
+
+  /** Applies one report; returns the id of a scan whose status may have changed. */
+  function apply(item: IngestItem, ctx: PassContext): string | undefined {
     const m: Report = item.report;
     const at = item.received_at;
     switch (m.type) {
@@ -140,7 +140,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
         const sub = subByRun.get(m.run_id) ?? resolveRun(item, m);
         if (sub.site_id !== item.site.id) throw new IngestRejection(`run ${m.run_id} belongs to another site`);
         if (!finalStatuses.includes(sub.status)) setSubStatus.run(m.status, m.status === 'scanning' ? m.at : null, sub.id);
-        return state.recompute(sub.scan_id, at) ? sub.scan_id : undefined;
+        return sub.scan_id;
       }
       case 'scan.progress': {
         const sub = subOf(item, m.run_id);
@@ -155,7 +155,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
       case 'host': {
         const sub = subOf(item, m.run_id);
         upsertHost.run({
-          id: randomUUID(), scan_id: sub.scan_id, sub_scan_id: sub.id, site_id: sub.site_id, ip: m.ip, mac: m.mac, hostname: m.hostname, manufacturer: m.manufacturer,
+          id: uuidv7(), scan_id: sub.scan_id, sub_scan_id: sub.id, site_id: sub.site_id, ip: m.ip, mac: m.mac, hostname: m.hostname, manufacturer: m.manufacturer,
           os: m.os, sources: toJson(m.sources), open_ports: toJson(m.open_ports), port_count: m.open_ports.length, created_at: at,
         });
         for (const open of m.open_ports) scanPort.run(sub.scan_id, open.port);
@@ -165,27 +165,25 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
         const sub = subOf(item, m.run_id);
         const host = hostOf(sub, m, at);
         const { cve } = m;
-        if (!cvesSeen.has(cve.id)) {
-          cvesSeen.add(cve.id);
+        if (!ctx.cvesSeen.has(cve.id)) {
+          ctx.cvesSeen.add(cve.id);
           upsertCve.run({ ...cve, compliance_tags: toJson(cve.compliance_tags), refs: toJson(cve.references), fixed_versions: toJson(cve.fixed_versions), updated_at: at });
         }
+        // Time-ordered ids: the primary key index grows at its end instead of at a random page per finding.
         insertFinding.run({
-          id: randomUUID(), org_id: item.site.org_id, scan_id: sub.scan_id, sub_scan_id: sub.id, site_id: sub.site_id, host_id: host, mac: m.mac, ip: m.ip, cve_id: cve.id,
+          id: uuidv7(), org_id: item.site.org_id, scan_id: sub.scan_id, sub_scan_id: sub.id, site_id: sub.site_id, host_id: host, mac: m.mac, ip: m.ip, cve_id: cve.id,
           score: cve.score, port: m.port, protocol: m.protocol, service: m.service, cpe: m.cpe, product: m.product, version: m.version, confidence: m.confidence,
           evidence: m.evidence, created_at: at,
         });
-        hostCounted.run(m.mac, host);
-        scanCve.run(sub.scan_id, cve.id);
-        scanCounted.run({ score: cve.score, scan_id: sub.scan_id });
-        subCounted.run(sub.id);
+        ctx.tallies.add({ host, mac: m.mac, sub: sub.id, scan: sub.scan_id, cve: cve.id, score: cve.score });
         return undefined;
       }
       case 'scan.finished': {
         const sub = subOf(item, m.run_id);
         finish.run(m.status, m.error, m.findings_sent, m.hosts_scanned, m.at, sub.id);
-        const held = received.get(sub.id) ?? 0;
+        const held = (received.get(sub.id) ?? 0) + ctx.tallies.pendingFor(sub.id);
         if (held !== m.findings_sent) event.run(sub.scan_id, sub.site_id, at, 'warning', `the agent sent ${m.findings_sent} findings, the control plane holds ${held}`);
-        return state.recompute(sub.scan_id, at) ? sub.scan_id : undefined;
+        return sub.scan_id;
       }
       case 'inventory': {
         inventory.run(item.site.id, m.run_id, m.at, toJson({ router: m.router, hosts: m.hosts, neighbors: m.neighbors }));
@@ -194,12 +192,24 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
     }
   }
 
-  const applyOne = db.transaction(apply);
-  const batch = db.transaction((items: IngestItem[]) => {
+  const writeTallies = Tallies.writer(db);
+  // In a savepoint, a report's counters are written with it, so a rollback takes them too.
+  const applyOne = db.transaction((item: IngestItem, ctx: PassContext) => {
+    const scanId = apply(item, ctx);
+    ctx.tallies.flush();
+    return scanId;
+  });
+
+  /**
+   * One pass over the batch. `isolated` wraps each report in a savepoint so a bad one is rolled
+   * back alone and quarantined; without it a failure aborts the pass (and the caller retries the
+   * batch isolated), which spares the common case two statements per report.
+   */
+  function pass(items: IngestItem[], isolated: boolean) {
     const marks = new Map<string, { site: string; stream: string; seq: number }>();
     const results: IngestResult[] = [];
-    const finished = new Set<string>();
-    const cvesSeen = new Set<string>();
+    const touched = new Set<string>();
+    const ctx: PassContext = { cvesSeen: new Set<string>(), tallies: new Tallies(writeTallies) };
     for (const item of items) {
       const key = `${item.site.id} ${item.stream_id}`;
       const mark = marks.get(key) ?? { site: item.site.id, stream: item.stream_id, seq: streamSeq.get(item.site.id, item.stream_id) ?? 0 };
@@ -209,24 +219,39 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
         continue;
       }
       try {
-        const done = applyOne(item, cvesSeen);
-        if (done !== undefined) finished.add(done);
+        const scanId = isolated ? applyOne(item, ctx) : apply(item, ctx);
+        if (scanId !== undefined) touched.add(scanId);
         results.push({ outcome: 'applied' });
       } catch (error) {
         const constraint = String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_CONSTRAINT');
-        if (!(error instanceof IngestRejection) && !constraint) throw error;
+        if (!isolated || (!(error instanceof IngestRejection) && !constraint)) throw error;
         // The savepoint rolled the report back, and a CVE upserted in it with it.
-        if (item.report.type === 'finding') cvesSeen.delete(item.report.cve.id);
+        if (item.report.type === 'finding') ctx.cvesSeen.delete(item.report.cve.id);
         const reason = (error as Error).message;
         quarantine.run(item.site.id, item.stream_id, item.report.seq, toJson(item.report), reason, item.received_at);
         results.push({ outcome: 'rejected', reason });
       }
       mark.seq = item.report.seq;
     }
+    ctx.tallies.flush();
     const now = items.at(-1)?.received_at ?? new Date().toISOString();
     for (const mark of marks.values()) saveStream.run(mark.site, mark.stream, mark.seq, now);
-    return { results, finished_scans: [...finished] };
-  });
+    // Once per scan and batch, however many of its sites started or ended in it.
+    const finished = [...touched].filter((scanId) => state.recompute(scanId, now));
+    return { results, finished_scans: finished };
+  }
+
+  const fast = db.transaction((items: IngestItem[]) => pass(items, false));
+  const careful = db.transaction((items: IngestItem[]) => pass(items, true));
+  const batch = (items: IngestItem[]) => {
+    try {
+      return fast(items);
+    } catch (error) {
+      const constraint = String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_CONSTRAINT');
+      if (!(error instanceof IngestRejection) && !constraint) throw error;
+      return careful(items);
+    }
+  };
 
   return {
     async streamSeq(siteId, streamId) {

@@ -9,7 +9,8 @@ export interface ScanState {
 }
 
 export function sqliteScanState(db: Db): ScanState {
-  const subs = db.prepare<[string], { status: SubScanStatus; error: string | null; site_id: string }>('SELECT status, error, site_id FROM sub_scans WHERE scan_id = ?');
+  const counts = db.prepare<[string], { status: SubScanStatus; n: number }>('SELECT status, COUNT(*) AS n FROM sub_scans WHERE scan_id = ? GROUP BY status');
+  const failures = db.prepare<[string], { error: string | null; site_id: string }>(`SELECT error, site_id FROM sub_scans WHERE scan_id = ? AND status = 'failed' LIMIT 20`);
   const scan = db.prepare<[string], { status: ScanStatus; finished_at: string | null; cve_count: number }>('SELECT status, finished_at, cve_count FROM scans WHERE id = ?');
   const anyHost = db.prepare<[string], number>('SELECT EXISTS (SELECT 1 FROM hosts WHERE scan_id = ?)').pluck();
   const update = db.prepare(
@@ -20,14 +21,18 @@ export function sqliteScanState(db: Db): ScanState {
     recompute(scanId, at) {
       const current = scan.get(scanId);
       if (!current) return false;
-      const rows = subs.all(scanId);
-      const statuses = rows.map((row) => row.status);
+      // Counts, not rows: a scan over thousands of sites is recomputed at every site's start and end.
+      const byStatus = counts.all(scanId);
+      const statuses = byStatus.map((row) => row.status);
       const hasResults = current.cve_count > 0 || statuses.includes('completed') || anyHost.get(scanId) === 1;
       const status = deriveScanStatus(statuses, hasResults, current.status);
       const terminal = isTerminalScan(status);
       const firstFinish = terminal && current.finished_at === null;
-      const failures = rows.filter((row) => row.status === 'failed').map((row) => `site ${row.site_id}: ${row.error ?? 'failed'}`);
-      const error = status === 'failed' ? (rows.length === 0 || statuses.every((s) => s === 'skipped') ? 'no site of the scan was online' : failures.join('; ').slice(0, 1000) || 'the scan was stopped before any result') : null;
+      let error: string | null = null;
+      if (status === 'failed') {
+        const failed = failures.all(scanId).map((row) => `site ${row.site_id}: ${row.error ?? 'failed'}`);
+        error = statuses.length === 0 || statuses.every((s) => s === 'skipped') ? 'no site of the scan was online' : failed.join('; ').slice(0, 1000) || 'the scan was stopped before any result';
+      }
       update.run({
         id: scanId,
         status,

@@ -11,6 +11,9 @@ export function sqliteSites(db: Db): SiteStore {
   const byHash = db.prepare<[string], Site>(`SELECT ${columns} FROM sites WHERE token_hash = ?`);
   const rotate = db.prepare('UPDATE sites SET token_hash = ?, token_rotated_at = ? WHERE id = ?');
   const seen = db.prepare('UPDATE sites SET last_seen_at = ?, agent_version = ? WHERE id = ?');
+  const seenMany = db.transaction((entries: { id: string; at: string; agentVersion: string }[]) => {
+    for (const entry of entries) seen.run(entry.at, entry.agentVersion, entry.id);
+  });
   return {
     async create(site) {
       insert.run(site);
@@ -27,8 +30,8 @@ export function sqliteSites(db: Db): SiteStore {
     async rotateToken(id, hash, at) {
       return rotate.run(hash, at, id).changes === 1;
     },
-    async recordSeen(id, at, agentVersion) {
-      seen.run(at, agentVersion, id);
+    async recordSeen(entries) {
+      seenMany(entries);
     },
   };
 }

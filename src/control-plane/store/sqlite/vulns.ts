@@ -8,12 +8,15 @@ import { findingViewSelect, hydrateFinding, type RawFindingView } from './scans.
 const inMacs = `IN (SELECT value FROM json_each(?))`;
 
 export function sqliteVulns(db: Db): VulnStore {
-  const byMacs = db.prepare<[string, string], RawFindingView>(`${findingViewSelect} WHERE f.org_id = ? AND f.mac ${inMacs} ORDER BY f.created_at DESC, f.id`);
-  const occurrences = db.prepare<[string, string], Occurrence>(`SELECT id, scan_id, host_id, mac, cve_id, created_at FROM findings WHERE org_id = ? AND mac ${inMacs} ORDER BY created_at DESC, id`);
+  const byMacs = db.prepare<[string, string], RawFindingView>(`${findingViewSelect} WHERE f.org_id = ? AND h.mac ${inMacs} ORDER BY f.id DESC`);
+  const occurrences = db.prepare<[string, string], Occurrence>(
+    `SELECT f.id, f.scan_id, f.host_id, h.mac, f.cve_id, f.created_at FROM findings f JOIN hosts h ON h.id = f.host_id WHERE f.org_id = ? AND h.mac ${inMacs} ORDER BY f.id DESC`,
+  );
   const cve = db.prepare<[string], { id: string; description: string; published_at: string | null; vector: string | null; score: number; severity: CveRecord['severity']; compliance_tags: string; refs: string; fixed_versions: string; advice: string | null }>(
     'SELECT * FROM cves WHERE id = ?',
   );
-  const latest = db.prepare<[string, string, string], RawFindingView>(`${findingViewSelect} WHERE f.org_id = ? AND f.mac = ? AND f.cve_id = ? ORDER BY f.created_at DESC, f.rowid DESC LIMIT 1`);
+  // Finding ids are UUIDv7: in id order is in time order.
+  const latest = db.prepare<[string, string, string], RawFindingView>(`${findingViewSelect} WHERE f.org_id = ? AND h.mac = ? AND f.cve_id = ? ORDER BY f.id DESC LIMIT 1`);
   const insertMark = db.prepare(
     `INSERT INTO cve_marks (id, org_id, mac, cve_id, status, justification, scan_id, product, version, expiration_date, created_by, updated_by, created_at, updated_at)
      VALUES (@id, @org_id, @mac_address, @cve_id, @status, @justification, @scan_id, @product, @version, @expiration_date, @created_by, @updated_by, @created_at, @updated_at)`,
