@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { AgentError } from '../../../src/agent/errors.js';
+import { parseMarkInput } from '../../../src/agent/pipeline/mark-input.js';
+import { scanLabel } from '../../../src/agent/pipeline/scan-runner.js';
+
+const valid = { device: 'b8-27-eb-44-55-66', cve_id: 'CVE-2017-7529', status: 'accepted', justification: 'behind a proxy that strips Range', author: 'ops' };
+
+describe('vulnerability mark input', () => {
+  it('keeps MACs upper-case with colons, as the API returns them, and takes an IP for a host without one', () => {
+    expect(parseMarkInput(valid)).toMatchObject({ mac: 'B8:27:EB:44:55:66', ip: null, status: 'accepted', expires_at: null });
+    expect(parseMarkInput({ ...valid, device: '127.0.30.2', expires: '2027-06-30T00:00:00+02:00' })).toMatchObject({ mac: null, ip: '127.0.30.2', expires_at: '2027-06-29T22:00:00.000Z' });
+  });
+
+  it.each([
+    ['device', { device: 'host-1' }, 'expected a MAC'],
+    ['cve_id', { cve_id: 'CVE-17-1' }, 'expected a CVE id'],
+    ['status', { status: 'ignored' }, 'expected accepted, mitigated or open'],
+    ['justification', { justification: 'short' }, 'expected 10 to 1000 characters'],
+    ['expires', { expires: 'next week' }, 'expected an ISO 8601 time'],
+  ])('refuses a bad %s with a message naming it', (field, change, message) => {
+    try {
+      parseMarkInput({ ...valid, ...change });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(AgentError);
+      expect((error as AgentError).code).toBe('AGENT_ERR_MARK_INVALID');
+      expect((error as AgentError).details).toEqual([expect.stringMatching(new RegExp(`^${field}: ${message}`))]);
+    }
+  });
+});
+
+describe('scan labels', () => {
+  it('are three groups of three capital letters', () => {
+    const labels = new Set(Array.from({ length: 50 }, () => scanLabel()));
+    for (const label of labels) expect(label).toMatch(/^[A-Z]{3}-[A-Z]{3}-[A-Z]{3}$/);
+    expect(labels.size).toBeGreaterThan(45);
+  });
+});
