@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import pino from 'pino';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const nvdDir = process.env.BENCH_CVE_SOURCE ?? path.resolve(root, '../shared/data/nvd');
+const nvdDir = process.env.BENCH_CVE_SOURCE ?? path.resolve(root, 'test/fixtures/nvd/records');
 const total = Number(process.env.BENCH_CVE_RECORDS ?? 300_000);
 const perPage = 2000;
 const variants = 400;

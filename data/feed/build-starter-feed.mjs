@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const source = process.argv[2] ?? path.resolve(here, '../../../shared/data/nvd');
+const source = process.argv[2] ?? path.resolve(here, '../../test/fixtures/nvd/records');
 const records = readdirSync(source)
   .filter((name) => /^CVE-\d+-\d+\.json$/.test(name))
   .sort()

@@ -128,13 +128,15 @@ function evaluatePlatformNode(node: NvdNode, host: readonly Cpe[], observedParts
     }
   }
   const best = fewest(matches);
-  const matched = best !== undefined;
-  if (matched !== node.negate) return { holds: true, assumptions: node.negate ? [] : (best?.assumptions ?? []) };
   const parts = new Set(node.cpeMatch.map((entry) => valueText(parseCpe(entry.criteria).part)));
   const decidable = [...parts].some((part) => observedParts.has(part));
+  if (node.negate) {
+    if (best) return { holds: false, assumptions: [] };
+    return { holds: true, assumptions: decidable ? [] : [{ kind: 'platform', text: `assumed the host does not run ${summarise(node)}` }] };
+  }
+  if (best) return { holds: true, assumptions: best.assumptions };
   if (decidable) return { holds: false, assumptions: [] };
-  const text = node.negate ? `assumed the host does not run ${summarise(node)}` : `assumed the host runs ${summarise(node)} (not observed by the scan)`;
-  return { holds: true, assumptions: [{ kind: 'platform', text }] };
+  return { holds: true, assumptions: [{ kind: 'platform', text: `assumed the host runs ${summarise(node)} (not observed by the scan)` }] };
 }
 
 /**

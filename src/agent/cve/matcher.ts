@@ -4,7 +4,7 @@ import type { CriterionRow, CveStore } from './cve-store.js';
 import { buildAdvice, describeRange, fixedIn, type Advice } from './advice.js';
 import { isDistroRevision } from './distro.js';
 import { evaluateConfiguration, matchEntry, rangeVersion, type Assumption, type EntryMatch } from './entry-match.js';
-import { productLabel, serviceCandidates, type DetectedService } from './services.js';
+import { normaliseCandidate, productLabel, serviceCandidates, type DetectedService } from './services.js';
 
 /** One CVE that applies to a detected product, with everything a report and an operator need. */
 export interface Finding {
@@ -111,7 +111,7 @@ export function createCveMatcher(store: CveStore) {
   }
 
   function matchCpe(cpeText: string, context: MatchContext = {}): Finding[] {
-    const candidate = parseOrThrow(cpeText);
+    const candidate = normaliseCandidate(parseOrThrow(cpeText));
     if (candidate.vendor.kind !== 'value' || candidate.product.kind !== 'value' || candidate.vendor.pattern || candidate.product.pattern) {
       throw invalidLookup(`${cpeText}: a lookup needs a vendor and a product`);
     }

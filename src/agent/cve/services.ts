@@ -1,4 +1,4 @@
-import { buildCpe, formatCpe, parseCpe, valueText } from './cpe.js';
+import { buildCpe, cpeAttributeNames, formatCpe, parseCpe, valueText, type Cpe } from './cpe.js';
 import { splitDistroRevision } from './distro.js';
 import { hasPreReleaseMarker } from './version.js';
 
@@ -46,11 +46,18 @@ function splitOpenSsh(version: string): CpeParts {
   return { version: match[1] ?? version, update: match[2]?.toLowerCase() ?? '-' };
 }
 
-/** BIND: `9.16.8-S1` is the supported-preview build, update s1, sw_edition supported_preview. */
+/**
+ * BIND: `9.16.8-S1` is the supported-preview build (update s1, sw_edition supported_preview),
+ * `9.12.4-P1` a patch release (update p1); a plain release is the standard edition, which NVD
+ * writes as sw_edition NA.
+ */
 function splitBind(version: string): CpeParts {
-  const preview = /^(\d+(?:\.\d+)*)-?(s\d+)$/i.exec(version);
-  if (preview) return { version: preview[1] ?? version, update: (preview[2] ?? '').toLowerCase(), sw_edition: 'supported_preview' };
-  return splitPreRelease(version);
+  const build = /^(\d+(?:\.\d+)*)-?([sp]\d+)$/i.exec(version);
+  if (build) {
+    const update = (build[2] ?? '').toLowerCase();
+    return { version: build[1] ?? version, update, sw_edition: update.startsWith('s') ? 'supported_preview' : '-' };
+  }
+  return { ...splitPreRelease(version), sw_edition: '-' };
 }
 
 /** RouterOS: a release without rc/beta has update NA; the channel, when printed, goes to sw_edition. */
@@ -147,6 +154,22 @@ export function serviceCandidates(service: DetectedService, vendorsOfProduct: Ve
 export function routerOsCpe(version: string, channel?: 'long-term' | 'stable' | 'testing' | 'development'): string {
   const parts = splitRouterOs(channel === undefined ? version : `${version} ${channel}`);
   return formatCpe(buildCpe({ part: 'o', vendor: 'mikrotik', product: 'routeros', version: parts.version, update: parts.update, sw_edition: parts.sw_edition }));
+}
+
+/**
+ * RouterOS CPEs from other parts of the agent may leave a release's update as ANY or keep the
+ * pre-release in the version (`7.1rc1`). RouterOS always prints a pre-release tag when there
+ * is one, so a release has update NA: without this, a `6.44` router would "match" NVD's
+ * `6.44:beta20` testing build with an assumed update.
+ */
+export function normaliseCandidate(cpe: Cpe): Cpe {
+  if (valueText(cpe.vendor) !== 'mikrotik' || valueText(cpe.product) !== 'routeros' || cpe.version.kind !== 'value') return cpe;
+  const parts = cpe.update.kind === 'any' ? splitPreRelease(cpe.version.text) : { version: cpe.version.text, update: valueText(cpe.update) };
+  return buildCpe({
+    ...Object.fromEntries(cpeAttributeNames.map((name) => [name, valueText(cpe[name])])),
+    version: parts.version,
+    update: parts.update ?? '-',
+  });
 }
 
 /** Human name of a CPE's product for advice text. */
