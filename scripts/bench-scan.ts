@@ -1,6 +1,7 @@
 // bench:scan — our scanner next to nmap over the same loopback lab, in one run.
 // Starts the lab (real Debian daemons on 127.0.10.0/24), then runs, over the same addresses and
-// ports: (a) open ports, ours `cve-agent scan --no-versions --no-udp` vs `nmap -sT -Pn -n`;
+// ports (both skipping host discovery: our --assume-alive is nmap's -Pn): (a) open ports, ours
+// `cve-agent scan --assume-alive --no-versions --no-udp` vs `nmap -sT -Pn -n`;
 // (b) versions, ours `cve-agent scan` vs `nmap -sT -Pn -n -sV`; then ours alone on a /22 for
 // peak RSS. Wall time, CPU time and peak RSS of each process come from getrusage(RUSAGE_CHILDREN)
 // in a tiny python3 wrapper, the same for both tools. Run: npm run bench:scan
@@ -89,7 +90,8 @@ async function main() {
     const targetFile = path.join(dir, 'targets.txt');
     writeFileSync(targetFile, `${targets.join('\n')}\n`);
     const ports = DEFAULT_TCP_PORTS.join(',');
-    const ours = (extra: string[]) => [process.execPath, cli, 'scan', '--subnet', lab.subnet, '--ports', ports, '--json', ...extra];
+    // --assume-alive is our -Pn: both tools skip host discovery and connect to every port of every address.
+    const ours = (extra: string[]) => [process.execPath, cli, 'scan', '--subnet', lab.subnet, '--ports', ports, '--json', '--assume-alive', ...extra];
     const nmap = (extra: string[]) => ['nmap', '-sT', '-Pn', '-n', '-p', ports, '-iL', targetFile, '-oG', '-', ...extra];
 
     console.log(`lab: ${lab.services.map((s) => `${s.name}@${s.address}`).join(' ')}`);

@@ -26,6 +26,7 @@ interface ScanFlags {
   rate?: string;
   schedule?: string;
   ip?: string[];
+  assumeAlive?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((part) => part.trim()).filter(Boolean)];
@@ -86,6 +87,7 @@ export function registerScanCommands(program: Command): void {
     .addOption(new Option('--concurrency <n>', 'sockets open at once').default(undefined))
     .option('--per-host <n>', 'connects at once to one host')
     .option('--rate <n>', 'connect attempts per second (0 = unlimited)')
+    .option('--assume-alive', "treat every address as up and skip discovery (nmap's -Pn)")
     .option('--schedule <id>', 'run the whole pipeline (router, scan, CVEs, stored report) for this schedule\'s subnets of the site')
     .option('--ip <address>', 'with --schedule: only this address (repeatable); it must lie in the schedule\'s subnets', collect)
     .action(async (flags: ScanFlags) => {
@@ -114,10 +116,10 @@ export function registerScanCommands(program: Command): void {
       process.once('SIGTERM', interrupt);
       const bar = await progressBar(process.stderr.isTTY === true && !options.json);
       // Loaded here, not at the top: every other command (the daemon above all) starts without the scanner.
-      const { createScanEngine } = await import('../agent/scan/engine.js');
+      const [{ createScanEngine }, { expandTargets }] = await Promise.all([import('../agent/scan/engine.js'), import('../agent/scan/targets.js')]);
       try {
         const result = await createScanEngine({ settings }).scan(
-          { subnets, ports: flags.ports, excludes: flags.exclude, knownAlive: flags.knownAlive, udp: flags.udp, detect: flags.versions },
+          { subnets, ports: flags.ports, excludes: flags.exclude, knownAlive: flags.assumeAlive ? expandTargets(subnets, flags.exclude) : flags.knownAlive, udp: flags.udp, detect: flags.versions },
           { signal: controller.signal, onEvent: (event) => bar.update(event) },
         );
         bar.stop();
