@@ -1,29 +1,10 @@
 import type { Db } from '../store/database.js';
 import type { AppliedMark, MarksRepository } from './marks.js';
 import type { ScanRepository } from './scan-repository.js';
-import type { ScanRow } from './scan-types.js';
+import type { ScanRow, StoredFinding } from './scan-types.js';
 
-export interface ReportFinding {
-  cve_id: string;
-  score: number;
-  severity: string;
-  vector: string | null;
-  cvss_version: string | null;
-  port: number | null;
-  protocol: string | null;
-  cpe: string;
-  product: string | null;
-  version_used: string;
-  confidence: number;
-  confidence_level: string;
-  evidence: string;
-  fixed_in: string | null;
-  possibly_backported: boolean;
-  assumptions: string[];
-  warning: boolean;
-  advice: string | null;
-  description: string;
-  published_at: string | null;
+/** A stored finding as a report shows it: with the mark in force, if any. */
+export interface ReportFinding extends Omit<StoredFinding, 'service' | 'references'> {
   status: 'open' | 'accepted' | 'mitigated';
   mark: Pick<AppliedMark, 'id' | 'status' | 'justification' | 'author' | 'expires_at' | 'created_at' | 'weak'> | null;
 }

@@ -3,20 +3,10 @@ import type { Db } from '../store/database.js';
 import { Outbox } from './outbox.js';
 import type { HostRecord, ScanKind, ScanRow, ScanStatus, StoredFinding } from './scan-types.js';
 
-export interface NewScan {
-  kind: ScanKind;
-  label: string;
-  schedule_id: string | null;
-  slot_at: string | null;
-  cp_scan_id: string | null;
-  cp_sub_scan_id: string | null;
-  site_id: string;
-  subnets: string[];
-  target_ips: string[] | null;
-  min_cvss: number;
-  warning_threshold: number;
-  ignore_offline_sites: boolean;
-}
+export type NewScan = Pick<
+  ScanRow,
+  'kind' | 'label' | 'schedule_id' | 'slot_at' | 'cp_scan_id' | 'cp_sub_scan_id' | 'site_id' | 'subnets' | 'target_ips' | 'min_cvss' | 'warning_threshold' | 'ignore_offline_sites'
+>;
 
 interface ScanDbRow extends Omit<ScanRow, 'subnets' | 'target_ips' | 'ignore_offline_sites'> {
   subnets: string;
