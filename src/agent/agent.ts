@@ -12,6 +12,7 @@ import { openStore, type OpenedStore } from './store/database.js';
 import { MetaRepository } from './store/meta-repository.js';
 import { RunsRepository } from './store/runs-repository.js';
 import { SchedulesRepository } from './store/schedules-repository.js';
+import type { Uplink, UplinkDeps } from './uplink/uplink.js';
 
 export interface AgentDeps {
   config: AgentConfig;
@@ -25,6 +26,8 @@ export interface AgentDeps {
   tickSeconds?: number;
   /** The CLI's --data-dir, which a reload must keep applying. */
   dataDir?: string;
+  /** Overrides for the uplink (timers, window, backoff), e.g. in tests. */
+  uplink?: Partial<Pick<UplinkDeps, 'timers' | 'random' | 'backoff' | 'window' | 'pollMs' | 'agentVersion'>>;
 }
 
 export interface ReloadResult {
@@ -38,6 +41,8 @@ export interface Agent extends AsyncDisposable {
   readonly config: AgentConfig;
   readonly siteId: string | undefined;
   readonly scheduler: Scheduler | undefined;
+  /** The connection to the control plane, when control_plane is configured. */
+  readonly uplink: Uplink | undefined;
   /** The scan pipeline of this site (loaded on first use). */
   siteScans(): Promise<SiteScans>;
   start(signal?: AbortSignal): Promise<void>;
@@ -59,6 +64,10 @@ export function createAgent(deps: AgentDeps): Agent {
   let stopping: Promise<number> | undefined;
   let pipeline: Promise<OpenedSiteScans> | undefined;
   let pipelineStale = false;
+  let uplink: Uplink | undefined;
+  let schedulesRepo: SchedulesRepository | undefined;
+  // Uplink restarts (SIGHUP with a new control_plane) run one after another.
+  let uplinkChange: Promise<void> = Promise.resolve();
   // Aborted when the agent stops: running scans pause and resume at the next start.
   const lifetime = new AbortController();
 
@@ -85,12 +94,34 @@ export function createAgent(deps: AgentDeps): Agent {
 
   const tickSeconds = deps.tickSeconds ?? 5;
 
+  /** Dials the control plane of the current config, if any; loaded only when one is configured. */
+  async function startUplink(): Promise<void> {
+    const settings = config.control_plane;
+    if (!settings || !store || !scheduleService || !schedulesRepo || siteId === undefined) return;
+    const { createUplink } = await import('./uplink/uplink.js');
+    uplink = createUplink({
+      settings, db: store.db, siteId, stateDir: config.state_dir, clock, logger: deps.logger, scheduleService, schedules: schedulesRepo,
+      siteScans: async () => (await sitePipeline()).siteScans, shutdown: lifetime.signal, ...deps.uplink,
+    });
+    uplink.start();
+  }
+
+  function restartUplink(): void {
+    uplinkChange = uplinkChange.then(async () => {
+      const old = uplink;
+      uplink = undefined;
+      await old?.stop();
+      if (!lifetime.signal.aborted) await startUplink();
+    }).catch((error: unknown) => log.error({ err: error }, 'uplink restart failed'));
+  }
+
   async function start(signal?: AbortSignal): Promise<void> {
     const started = performance.now();
     signal?.throwIfAborted();
     store = openStore({ stateDir: config.state_dir, logger: deps.logger, exclusive: true });
     siteId = new MetaRepository(store.db).siteId(config.site_id);
     const schedules = new SchedulesRepository(store.db);
+    schedulesRepo = schedules;
     scheduleService = new ScheduleService({ schedules, clock, logger: deps.logger });
     const synced = scheduleService.syncFromConfig(config.schedules);
     signal?.throwIfAborted();
@@ -111,6 +142,7 @@ export function createAgent(deps: AgentDeps): Agent {
       const { siteScans } = await sitePipeline();
       siteScans.resumeUnfinished(lifetime.signal);
     }
+    await startUplink();
     const armed = schedules.list().length;
     // The watchdog is fed only while the scheduler keeps ticking: a wedged event loop or a dead cron stops the pings.
     const current = scheduler;
@@ -131,6 +163,13 @@ export function createAgent(deps: AgentDeps): Agent {
     log.info('agent stopping');
     lifetime.abort(new Error('agent stopping'));
     const parts: [string, () => unknown][] = [
+      [
+        'uplink',
+        async () => {
+          await uplinkChange;
+          await uplink?.stop();
+        },
+      ],
       ['scheduler', () => scheduler?.stop()],
       [
         'scans',
@@ -177,6 +216,7 @@ export function createAgent(deps: AgentDeps): Agent {
     for (const key of restartRequired) (merged as Record<string, unknown>)[key] = config[key];
     config = Object.freeze(merged) as AgentConfig;
     const synced = scheduleService?.syncFromConfig(config.schedules);
+    if (JSON.stringify(previous.control_plane) !== JSON.stringify(config.control_plane) && store !== undefined) restartUplink();
     if (['router', 'scan', 'subnets'].some((key) => JSON.stringify(previous[key as keyof AgentConfig]) !== JSON.stringify(config[key as keyof AgentConfig]))) pipelineStale = true;
     if (restartRequired.length > 0) log.warn({ keys: restartRequired }, 'config changes that need a restart were not applied');
     log.info({ schedules: synced }, 'config reloaded');
@@ -193,6 +233,9 @@ export function createAgent(deps: AgentDeps): Agent {
     },
     get scheduler() {
       return scheduler;
+    },
+    get uplink() {
+      return uplink;
     },
     async siteScans() {
       return (await sitePipeline()).siteScans;

@@ -1,0 +1,79 @@
+/**
+ * Applies the control plane's commands one at a time, in seq order, through a handler table.
+ * A command already applied (a replay after a lost ack) is only acknowledged again; a handler
+ * that throws gets an error reply naming the command's seq, and the command still counts as
+ * applied, so a command that can never succeed is not replayed forever.
+ */
+import type { Logger } from 'pino';
+import type { Command, CommandType } from '../../protocol/index.js';
+import type { Db } from '../store/database.js';
+import type { UplinkSession } from './uplink-client.js';
+import type { UplinkState } from './uplink-state.js';
+
+export interface CommandContext {
+  /** Runs the command's writes in one transaction with the record that it was applied, so a crash never applies it twice. */
+  commit<T>(write: () => T): T;
+}
+
+export type CommandHandlers = { [T in CommandType]: (command: Extract<Command, { type: T }>, context: CommandContext) => Promise<void> | void };
+
+export interface CommandDispatcherDeps {
+  db: Db;
+  state: UplinkState;
+  handlers: CommandHandlers;
+  logger: Logger;
+}
+
+export class CommandDispatcher {
+  readonly #deps: CommandDispatcherDeps;
+  readonly #log: Logger;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(deps: CommandDispatcherDeps) {
+    this.#deps = deps;
+    this.#log = deps.logger.child({ component: 'uplink-commands' });
+  }
+
+  /** Queues the command behind those received before it; the ack goes to the session it came on. */
+  receive(command: Command, session: UplinkSession): void {
+    this.#chain = this.#chain.then(() => this.#apply(command, session));
+  }
+
+  /** Resolves once every command received so far is applied. */
+  idle(): Promise<void> {
+    return this.#chain;
+  }
+
+  async #apply(command: Command, session: UplinkSession): Promise<void> {
+    const { state, db } = this.#deps;
+    if (command.seq <= state.lastCommandSeq) {
+      session.send({ type: 'ack', seq: state.lastCommandSeq });
+      return;
+    }
+    const context: CommandContext = {
+      commit: (write) =>
+        db.transaction(() => {
+          const result = write();
+          state.setLastCommand(command.seq);
+          return result;
+        })(),
+    };
+    try {
+      const handler = this.#deps.handlers[command.type] as (command: Command, context: CommandContext) => Promise<void> | void;
+      await handler(command, context);
+      this.#log.info({ type: command.type, seq: command.seq }, 'command applied');
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.#log.error({ err: error, type: command.type, seq: command.seq }, `command refused: ${message}`);
+      session.send({ type: 'error', code: 'rejected', message: `${command.type}: ${message}`.slice(0, 1000), seq: command.seq, fatal: false });
+    }
+    try {
+      state.setLastCommand(command.seq);
+    } catch (error) {
+      // Not recorded: the ack is withheld, and the command comes again at the next hello.
+      this.#log.error({ err: error, seq: command.seq }, 'could not record the applied command');
+      return;
+    }
+    session.send({ type: 'ack', seq: command.seq });
+  }
+}

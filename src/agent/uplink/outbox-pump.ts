@@ -1,0 +1,94 @@
+/**
+ * Streams the outbox to the control plane in seq order with a bounded window: at most `window`
+ * rows are sent and unacknowledged at once, and only the rows about to be sent are read, so the
+ * memory held does not grow with the outbox. Rows are deleted only when acknowledged; after a
+ * reconnect the unacknowledged rest is sent again from the seq the welcome names.
+ */
+import type { Logger } from 'pino';
+import type { Outbox } from '../pipeline/outbox.js';
+import type { Db } from '../store/database.js';
+import { systemTimers, type UplinkTimers } from './timers.js';
+import type { UplinkSession } from './uplink-client.js';
+import type { UplinkState } from './uplink-state.js';
+
+export interface OutboxPumpDeps {
+  db: Db;
+  outbox: Outbox;
+  state: UplinkState;
+  logger: Logger;
+  timers?: UplinkTimers;
+  /** Unacknowledged rows in flight at most. */
+  window?: number;
+  /** How often the outbox is looked at for rows the pipeline wrote since. */
+  pollMs?: number;
+}
+
+export class OutboxPump {
+  readonly #deps: OutboxPumpDeps;
+  readonly #timers: UplinkTimers;
+  readonly #window: number;
+  readonly #log: Logger;
+  #session: UplinkSession | undefined;
+  /** Seqs sent on this connection and not yet acknowledged, oldest first (never more than the window). */
+  #inFlight: number[] = [];
+  #sentUpTo = 0;
+  #poll: unknown;
+  /** The largest number of rows ever in flight at once: what the window test reads. */
+  peakInFlight = 0;
+
+  constructor(deps: OutboxPumpDeps) {
+    this.#deps = deps;
+    this.#timers = deps.timers ?? systemTimers;
+    this.#window = Math.max(1, deps.window ?? 128);
+    this.#log = deps.logger.child({ component: 'uplink-outbox' });
+  }
+
+  attach(session: UplinkSession): void {
+    this.detach();
+    this.#session = session;
+    // Everything at or below resume_after_seq is stored on the other side: those rows go, the rest is replayed.
+    const resume = session.welcome.resume_after_seq;
+    this.#acknowledge(resume);
+    this.#sentUpTo = resume;
+    this.#inFlight = [];
+    this.pump();
+    this.#poll = this.#timers.setInterval(() => this.pump(), this.#deps.pollMs ?? 200);
+  }
+
+  detach(): void {
+    this.#timers.clearInterval(this.#poll);
+    this.#session = undefined;
+    this.#inFlight = [];
+  }
+
+  acked(seq: number): void {
+    this.#acknowledge(seq);
+    while (this.#inFlight.length > 0 && (this.#inFlight[0] as number) <= seq) this.#inFlight.shift();
+    this.pump();
+  }
+
+  /** Sends what the window allows; called on every ack and by the poll. */
+  pump(): void {
+    const session = this.#session;
+    if (!session?.open) return;
+    const room = this.#window - this.#inFlight.length;
+    if (room <= 0) return;
+    const rows = this.#deps.outbox.pending(this.#sentUpTo, room);
+    for (const row of rows) {
+      // The payload is the report without its seq: splice the seq in rather than parse and re-encode it.
+      session.sendText(`{"seq":${row.seq},${row.payload.slice(1)}`);
+      this.#inFlight.push(row.seq);
+      this.#sentUpTo = row.seq;
+    }
+    if (this.#inFlight.length > this.peakInFlight) this.peakInFlight = this.#inFlight.length;
+  }
+
+  #acknowledge(seq: number): void {
+    if (seq <= 0) return;
+    const deleted = this.#deps.db.transaction(() => {
+      this.#deps.state.setLastAcked(seq);
+      return this.#deps.outbox.acknowledge(seq);
+    })();
+    if (deleted > 0) this.#log.debug({ seq, deleted }, 'outbox rows acknowledged');
+  }
+}

@@ -1,0 +1,52 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { startHarness } from '../control-plane/harness.js';
+import { createSchedule, eventually, macs, startServices, startSiteAgent } from './site.js';
+
+interface LocalFinding {
+  ip: string;
+  cve_id: string;
+  port: number | null;
+}
+
+describe('the uplink against the real control plane', () => {
+  it('arms a schedule pushed through the REST API, runs an invoked scan and delivers its findings exactly once', async () => {
+    const cp = await startHarness();
+    onTestFinished(() => cp.stop());
+    const site = await cp.addSite();
+    const { routerPort } = await startServices();
+    const agent = await startSiteAgent({ siteId: site.id, token: site.token, url: cp.url, routerPort });
+    await eventually('the uplink to connect', () => agent.agent.uplink?.connected);
+
+    const scheduleId = await createSchedule(cp, site.id);
+    const [armed] = await eventually('the schedule to be armed', () => {
+      const rows = agent.query<{ id: string; origin: string; next_scan_at: string | null; anchor_at: string }>('SELECT id, origin, next_scan_at, anchor_at FROM schedules WHERE id = ?', scheduleId);
+      return rows.length > 0 ? rows : undefined;
+    });
+    const stored = (await cp.request('GET', `/scans/cve/scheduled/${scheduleId}`)).body as { next_scan_at: string };
+    expect(armed).toMatchObject({ origin: 'control_plane' });
+    // Armed on the same slot as the control plane computed, so both name the same scan.
+    expect(Date.parse(armed!.next_scan_at!)).toBe(Date.parse(stored.next_scan_at));
+
+    const invoked = await cp.request('POST', `/scans/cve/scheduled/${scheduleId}/invoke`);
+    expect(invoked.status).toBe(202);
+    const scanId = (invoked.body as { scan_id: string }).scan_id;
+    const status = await eventually('the scan to reach a terminal state', async () => {
+      const body = (await cp.request('GET', `/scans/cve/${scanId}`)).body as { status: string };
+      return ['completed', 'partial', 'failed'].includes(body.status) ? body : undefined;
+    });
+    expect(status).toMatchObject({ status: 'completed' });
+    await eventually('the outbox to empty', () => agent.query<{ n: number }>('SELECT count(*) AS n FROM outbox')[0]!.n === 0 || undefined);
+
+    const local = agent.query<LocalFinding>(
+      `SELECT h.ip, f.cve_id, f.port FROM findings f JOIN scan_hosts h ON h.id = f.host_id JOIN scans s ON s.id = h.scan_id WHERE s.cp_scan_id = ?`,
+      scanId,
+    );
+    const central = await cp.store.scans.findings(scanId);
+    expect(local.length).toBeGreaterThan(0);
+    // Exactly once: the same multiset of (host, CVE, port) on both ends, nothing missing, nothing twice.
+    expect(central.map((f) => `${f.host.ip} ${f.cve.id} ${f.port}`).sort()).toEqual(local.map((f) => `${f.ip} ${f.cve_id} ${f.port}`).sort());
+    const ssh = central.filter((f) => f.host.ip === '127.0.31.2');
+    expect(ssh.map((f) => f.cve.id)).toContain('CVE-2023-38408');
+    expect(ssh.every((f) => f.host.mac === macs.ssh)).toBe(true);
+  });
+});
