@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../store/database.js';
 import { Outbox } from './outbox.js';
-import type { HostRecord, ScanKind, ScanRow, ScanStatus, StoredFinding } from './scan-types.js';
+import type { HostRecord, ScanRow, ScanStatus, StoredFinding } from './scan-types.js';
 
 export type NewScan = Pick<
   ScanRow,
