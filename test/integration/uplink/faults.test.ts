@@ -4,6 +4,8 @@ import { tempDir } from '../../helpers/temp.js';
 import { createSchedule, eventually, startServices, startSiteAgent, type SiteAgent } from './site.js';
 import { startTcpCutter } from './tcp-cutter.js';
 
+const net = 32;
+
 async function invoke(cp: Harness, scheduleId: string): Promise<string> {
   const invoked = await cp.request('POST', `/scans/cve/scheduled/${scheduleId}/invoke`);
   if (invoked.status !== 202) throw new Error(`invoke: ${invoked.status} ${invoked.text}`);
@@ -39,9 +41,9 @@ describe('uplink faults with the real control plane', () => {
       if (!stopped) await cp.stop();
     });
     const site = await cp.addSite();
-    const { routerPort } = await startServices();
-    const agent = await startSiteAgent({ siteId: site.id, token: site.token, url: cp.url, routerPort });
-    const scheduleId = await createSchedule(cp, site.id);
+    const { routerPort } = await startServices(net);
+    const agent = await startSiteAgent({ siteId: site.id, token: site.token, url: cp.url, routerPort, net });
+    const scheduleId = await createSchedule(cp, site.id, net);
     await eventually('the schedule to be armed', () => agent.query('SELECT id FROM schedules WHERE id = ?', scheduleId).length > 0 || undefined);
     const scanId = await invoke(cp, scheduleId);
     await eventually('the scan to start on the agent', () => agent.query("SELECT id FROM scans WHERE cp_scan_id = ? AND status = 'scanning'", scanId).length > 0 || undefined);
@@ -63,9 +65,9 @@ describe('uplink faults with the real control plane', () => {
     const target = new URL(cp.url);
     const cutter = await startTcpCutter({ host: target.hostname, port: Number(target.port) });
     onTestFinished(() => cutter.close());
-    const { routerPort } = await startServices();
-    const agent = await startSiteAgent({ siteId: site.id, token: site.token, url: cutter.url, routerPort });
-    const scheduleId = await createSchedule(cp, site.id);
+    const { routerPort } = await startServices(net);
+    const agent = await startSiteAgent({ siteId: site.id, token: site.token, url: cutter.url, routerPort, net });
+    const scheduleId = await createSchedule(cp, site.id, net);
     await eventually('the schedule to be armed', () => agent.query('SELECT id FROM schedules WHERE id = ?', scheduleId).length > 0 || undefined);
     // From the invoke on, connections are cut inside the stream of reports, at uneven points.
     cutter.arm([900, 1500, 2600, 4100, 7300]);

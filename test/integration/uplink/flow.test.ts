@@ -2,6 +2,8 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { startHarness } from '../control-plane/harness.js';
 import { createSchedule, eventually, macs, startServices, startSiteAgent } from './site.js';
 
+const net = 31;
+
 interface LocalFinding {
   ip: string;
   cve_id: string;
@@ -13,11 +15,11 @@ describe('the uplink against the real control plane', () => {
     const cp = await startHarness();
     onTestFinished(() => cp.stop());
     const site = await cp.addSite();
-    const { routerPort } = await startServices();
-    const agent = await startSiteAgent({ siteId: site.id, token: site.token, url: cp.url, routerPort });
+    const { routerPort } = await startServices(net);
+    const agent = await startSiteAgent({ siteId: site.id, token: site.token, url: cp.url, routerPort, net });
     await eventually('the uplink to connect', () => agent.agent.uplink?.connected);
 
-    const scheduleId = await createSchedule(cp, site.id);
+    const scheduleId = await createSchedule(cp, site.id, net);
     const [armed] = await eventually('the schedule to be armed', () => {
       const rows = agent.query<{ id: string; origin: string; next_scan_at: string | null; anchor_at: string }>('SELECT id, origin, next_scan_at, anchor_at FROM schedules WHERE id = ?', scheduleId);
       return rows.length > 0 ? rows : undefined;
@@ -45,7 +47,7 @@ describe('the uplink against the real control plane', () => {
     expect(local.length).toBeGreaterThan(0);
     // Exactly once: the same multiset of (host, CVE, port) on both ends, nothing missing, nothing twice.
     expect(central.map((f) => `${f.host.ip} ${f.cve.id} ${f.port}`).sort()).toEqual(local.map((f) => `${f.ip} ${f.cve_id} ${f.port}`).sort());
-    const ssh = central.filter((f) => f.host.ip === '127.0.31.2');
+    const ssh = central.filter((f) => f.host.ip === `127.0.${net}.2`);
     expect(ssh.map((f) => f.cve.id)).toContain('CVE-2023-38408');
     expect(ssh.every((f) => f.host.mac === macs.ssh)).toBe(true);
   });

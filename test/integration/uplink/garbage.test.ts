@@ -11,7 +11,7 @@ const upsert = (seq: number) =>
     type: 'schedule.upsert', seq, issued_at: new Date().toISOString(),
     schedule: {
       id: scheduleId, description: 'pushed', day_of_week: 1, time_of_day: '03:00', every_n_weeks: 2, timezone: 'UTC', min_cvss: 4, warning_threshold: 7,
-      ignore_offline_sites: false, notification_group: 'ops', sites: [{ id: siteId, subnet: '127.0.31.0/24' }], anchor_at: '2026-11-02T00:00:00.000Z', updated_at: new Date().toISOString(),
+      ignore_offline_sites: false, notification_group: 'ops', sites: [{ id: siteId, subnet: '127.0.34.0/24' }], anchor_at: '2026-11-02T00:00:00.000Z', updated_at: new Date().toISOString(),
     },
   });
 
@@ -19,7 +19,7 @@ describe('the agent against a control plane that sends garbage', () => {
   it('answers each bad frame with a protocol error and a close, dials again, and still applies a good command afterwards', async () => {
     const hub = await startHubSimulator();
     onTestFinished(() => hub.close());
-    const agent = await startSiteAgent({ siteId, token: 'tok', url: hub.url });
+    const agent = await startSiteAgent({ siteId, token: 'tok', url: hub.url, net: 34 });
     const garbage: { data: string | Buffer; binary?: boolean; code: string | null; close: number }[] = [
       { data: 'this is not json', code: 'malformed_frame', close: 1007 },
       { data: JSON.stringify({ type: 'self.destruct', seq: 1 }), code: 'unknown_type', close: 1008 },

@@ -27,7 +27,10 @@ export interface HubSimulator {
   close(): Promise<void>;
 }
 
-export async function startHubSimulator(options: { welcome?: Partial<Welcome> | false; ackReports?: boolean } = {}): Promise<HubSimulator> {
+type WelcomeChoice = Partial<Welcome> | false;
+
+/** `welcome`: what to answer a hello with (false: nothing, the test welcomes itself), or a choice per connection. */
+export async function startHubSimulator(options: { welcome?: WelcomeChoice | ((index: number) => WelcomeChoice); ackReports?: boolean } = {}): Promise<HubSimulator> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, path: AGENT_PATH, perMessageDeflate: false });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const connections: HubConnection[] = [];
@@ -49,7 +52,8 @@ export async function startHubSimulator(options: { welcome?: Partial<Welcome> | 
       connection.frames.push(frame);
       if (frame.type === 'hello') {
         siteId = String(frame.site_id);
-        if (options.welcome !== false) connection.welcome(options.welcome);
+        const choice = typeof options.welcome === 'function' ? options.welcome(connection.index) : options.welcome;
+        if (choice !== false) connection.welcome(choice);
       } else if (options.ackReports && typeof frame.seq === 'number' && frame.type !== 'ack') {
         ws.send(JSON.stringify({ type: 'ack', seq: frame.seq }));
       }

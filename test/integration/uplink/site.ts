@@ -1,7 +1,7 @@
 /**
  * One site wired to a real control plane over loopback: the RouterOS API simulator, banner
- * services of known-vulnerable versions on 127.0.31.x (not the pipeline tests' 127.0.30.x, so
- * both suites can run at once), and a real agent (createAgent, temp state dir) whose uplink
+ * services of known-vulnerable versions on 127.0.<net>.x (each test file its own net, and none
+ * the pipeline tests' 127.0.30.x, so suites can run at once), and a real agent (createAgent, temp state dir) whose uplink
  * dials the control plane, or whatever address the test puts in between.
  */
 import Database from 'better-sqlite3';
@@ -17,20 +17,22 @@ import { startApiSimulator, type RouterData } from '../../simulators/index.js';
 import { macs, siteRouter } from '../pipeline/site-router.js';
 import type { Harness } from '../control-plane/harness.js';
 
-export const subnet = '127.0.31.0/24';
 export { macs };
 
-/** The pipeline tests' router, moved to 127.0.31.0/24. */
-export function uplinkRouter(): RouterData {
-  return JSON.parse(JSON.stringify(siteRouter()).replaceAll('127.0.30.', '127.0.31.')) as RouterData;
+/** The /24 of a test file: 127.0.<net>.0/24. */
+export const subnetOf = (net: number) => `127.0.${net}.0/24`;
+
+/** The pipeline tests' router, moved to 127.0.<net>.0/24. */
+export function uplinkRouter(net: number): RouterData {
+  return JSON.parse(JSON.stringify(siteRouter()).replaceAll('127.0.30.', `127.0.${net}.`)) as RouterData;
 }
 
-export async function startServices(): Promise<{ routerPort: number }> {
-  const router = await startApiSimulator({ data: uplinkRouter() });
+export async function startServices(net: number): Promise<{ routerPort: number }> {
+  const router = await startApiSimulator({ data: uplinkRouter(net) });
   onTestFinished(() => router.stop());
-  await startFakeService({ host: '127.0.31.2', port: 2222, greeting: 'SSH-2.0-OpenSSH_7.4\r\n' });
-  await startFakeService({ host: '127.0.31.3', port: 8080, httpServer: 'nginx/1.13.2' });
-  await startFakeService({ host: '127.0.31.4', port: 2121, greeting: '220 ProFTPD 1.3.5 Server (ProFTPD Default Installation) [127.0.31.4]\r\n' });
+  await startFakeService({ host: `127.0.${net}.2`, port: 2222, greeting: 'SSH-2.0-OpenSSH_7.4\r\n' });
+  await startFakeService({ host: `127.0.${net}.3`, port: 8080, httpServer: 'nginx/1.13.2' });
+  await startFakeService({ host: `127.0.${net}.4`, port: 2121, greeting: `220 ProFTPD 1.3.5 Server (ProFTPD Default Installation) [127.0.${net}.4]\r\n` });
   return { routerPort: router.port };
 }
 
@@ -42,12 +44,12 @@ export interface SiteAgent {
   query<T>(sql: string, ...params: unknown[]): T[];
 }
 
-export async function startSiteAgent(options: { siteId: string; token: string; url: string; routerPort?: number; stateDir?: string }): Promise<SiteAgent> {
+export async function startSiteAgent(options: { siteId: string; token: string; url: string; net: number; routerPort?: number; stateDir?: string }): Promise<SiteAgent> {
   const stateDir = options.stateDir ?? tempDir('uplink-agent-');
   const { config } = buildConfig(
     {
       site_id: options.siteId,
-      subnets: [subnet],
+      subnets: [subnetOf(options.net)],
       ...(options.routerPort === undefined ? {} : { router: { host: '127.0.0.1', port: options.routerPort, user: 'edge-cve', password: 'router-secret' } }),
       scan: { ports: '2222,8080,2121', udp: false },
       control_plane: { url: options.url.replace(/^http/, 'ws'), token: options.token },
@@ -93,7 +95,7 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
   }
 }
 
-export const scheduleBody = (siteId: string) => ({
+export const scheduleBody = (siteId: string, net: number) => ({
   description: 'Uplink test: Sunday 02:30 Sydney',
   day_of_week: 0,
   time_of_day: '02:30',
@@ -102,12 +104,12 @@ export const scheduleBody = (siteId: string) => ({
   min_cvss: 4,
   warning_threshold: 7,
   ignore_offline_sites: false,
-  sites: [{ id: siteId, subnet }],
+  sites: [{ id: siteId, subnet: subnetOf(net) }],
   notification_group: 'security-alerts',
 });
 
-export async function createSchedule(cp: Harness, siteId: string): Promise<string> {
-  const created = await cp.request('POST', '/scans/cve/scheduled', { body: scheduleBody(siteId) });
+export async function createSchedule(cp: Harness, siteId: string, net: number): Promise<string> {
+  const created = await cp.request('POST', '/scans/cve/scheduled', { body: scheduleBody(siteId, net) });
   if (created.status !== 201) throw new Error(`schedule not created: ${created.status} ${created.text}`);
   return (created.body as { id: string }).id;
 }
