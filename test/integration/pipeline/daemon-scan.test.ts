@@ -31,7 +31,9 @@ describe('the daemon runs a schedule on time', () => {
     const clock = { now: () => new Date(now.getTime()) };
     const { logger, messages } = captureLogger('info');
     const agent = createAgent({ config, logger, clock, notifier: createSdNotifier({ env: {}, logger }) });
-    onTestFinished(() => agent.stop());
+    onTestFinished(async () => {
+      await agent.stop();
+    });
     await agent.start();
     const scheduler = agent.scheduler!;
     expect(scheduler.tick().fired).toEqual([]);
