@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+/* global fetch, crypto, TextEncoder */
 // bench:hub — 2,000 simulated agents (in two processes) dial one control plane on loopback,
 // receive one scheduled scan over 2,000 sites, and stream their findings into it. Prints the
 // connections held, findings ingested per second, send->queryable latency (an ack goes out only
@@ -18,7 +19,7 @@ import { generateSiteToken, hashSiteToken } from '../dist/control-plane/hub/toke
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 2000);
 const PROCS = 2;
 const FINDINGS = Number(process.env.BENCH_FINDINGS ?? 60);
-const WINDOW = 32;
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 32);
 const SECRET = 'bench-secret-bench-secret-bench-secret-0123456789';
 const aims = { agents: 2000, findingsPerSecond: 10_000, restP99Ms: 100 };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -105,6 +106,7 @@ console.error("invoked", JSON.stringify(invoked), Date.now() - connectStart);
 if (!invoked.scan_id) throw new Error(`invoke failed: ${JSON.stringify(invoked)}`);
 
 // GET /scans/cve/{id} one request at a time while the findings stream in.
+const invokedAt = performance.now();
 const restLatencies = [];
 let streaming = true;
 const prober = (async () => {
@@ -113,6 +115,7 @@ const prober = (async () => {
     const response = await api('GET', `/scans/cve/${invoked.scan_id}`);
     await response.json();
     restLatencies.push(performance.now() - t);
+    if (process.env.BENCH_DEBUG) console.error('rest', (t - invokedAt).toFixed(0), (performance.now() - t).toFixed(0));
     await sleep(20);
   }
 })();

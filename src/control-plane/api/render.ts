@@ -2,7 +2,7 @@
 import { DateTime } from 'luxon';
 import type { z } from 'zod';
 import { formatRuntime, isTerminalScan } from '../scans/status.js';
-import type { CveMarkRow, FindingView, Occurrence, ScanAggregates, ScanEventRow, ScanRow, StoredSchedule, SubScanRow } from '../store/types.js';
+import type { CveMarkRow, FindingView, Occurrence, ScanAggregates, ScanEventRow, ScanRow, SiteTotals, StoredSchedule, SubScanRow } from '../store/types.js';
 import type { cveInstance, cveStatus, scanDetail, scanSummary } from './shapes.js';
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -46,12 +46,10 @@ export function siteCounts(subs: readonly SubScanRow[]): SiteCounts {
   return { targets: targeted.map((s) => s.site_id), scanned: done.map((s) => s.site_id), failed: targeted.filter((s) => s.status === 'failed').map((s) => s.site_id) };
 }
 
-export function renderSummary(scan: ScanRow, subs: readonly SubScanRow[], agg: ScanAggregates, baseUrl: string, now: Date): z.infer<typeof scanSummary> {
-  const counts = siteCounts(subs);
+export function renderSummary(scan: ScanRow, sites: SiteTotals, agg: ScanAggregates, baseUrl: string, now: Date): z.infer<typeof scanSummary> {
   const terminal = isTerminalScan(scan.status);
-  const targets = counts.targets.length;
-  const targeted = subs.filter((sub) => sub.status !== 'skipped');
-  const progress = terminal ? 100 : targets === 0 ? 0 : targeted.reduce((sum, sub) => sum + (['completed', 'failed', 'stopped'].includes(sub.status) ? 100 : sub.progress), 0) / targets;
+  const { targets } = sites;
+  const progress = terminal ? 100 : targets === 0 ? 0 : sites.progress / targets;
   const started = scan.started_at === null ? null : Date.parse(scan.started_at);
   const ended = scan.finished_at === null ? now.getTime() : Date.parse(scan.finished_at);
   return {
@@ -72,8 +70,8 @@ export function renderSummary(scan: ScanRow, subs: readonly SubScanRow[], agg: S
     hosts_scanned: agg.hosts_scanned,
     hosts_with_cves: agg.hosts_with_cves,
     sites_with_cves: agg.sites_with_cves,
-    percentage_done: targets === 0 ? (terminal ? 100 : 0) : round((counts.scanned.length / targets) * 100, 1),
-    percentage_failed: targets === 0 ? 0 : round((counts.failed.length / targets) * 100, 1),
+    percentage_done: targets === 0 ? (terminal ? 100 : 0) : round((sites.scanned / targets) * 100, 1),
+    percentage_failed: targets === 0 ? 0 : round((sites.failed / targets) * 100, 1),
     running: !terminal,
     json_url: `${baseUrl}/scans/cve/${scan.id}/report.json`,
     pdf_url: null,

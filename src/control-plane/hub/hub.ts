@@ -36,8 +36,8 @@ export type CommandBody<T extends Command['type']> = Omit<Extract<Command, { typ
 export type OutgoingCommand = { [T in Command['type']]: { siteId: string; type: T; body: CommandBody<T>; expiresAt?: string | null } }[Command['type']];
 
 // Past this many reports waiting for a commit, connections stop being read until the queue drains.
-const PAUSE_ABOVE = 20_000;
-const RESUME_BELOW = 5_000;
+const PAUSE_ABOVE = 2_000;
+const RESUME_BELOW = 500;
 
 export class Hub {
   readonly #deps: HubDeps;

@@ -41,7 +41,7 @@ export class Ingestor {
 
   constructor(deps: IngestorDeps) {
     this.#deps = deps;
-    this.#maxBatch = deps.maxBatch ?? 500;
+    this.#maxBatch = deps.maxBatch ?? 1000;
   }
 
   get pending(): number {

@@ -90,6 +90,17 @@ export interface ScanAggregates {
   sites_with_cves: number;
 }
 
+/** A scan's sites counted by status, for summaries of scans over thousands of sites. */
+export interface SiteTotals {
+  /** Sites the scan covers (skipped offline sites are not among them). */
+  targets: number;
+  /** Of those, finished either way. */
+  scanned: number;
+  failed: number;
+  /** Sum of the progress (0..100) of the targets, finished ones counting 100. */
+  progress: number;
+}
+
 export interface NewSubScan {
   id: string;
   site_id: string;
@@ -237,6 +248,7 @@ export interface ScanStore {
   /** The non-terminal scan of a schedule, if one runs. */
   activeOfSchedule(scheduleId: string): Promise<ScanRow | undefined>;
   subScans(scanId: string): Promise<SubScanRow[]>;
+  siteTotals(scanId: string): Promise<SiteTotals>;
   events(scanId: string, limit?: number): Promise<ScanEventRow[]>;
   aggregates(scanId: string): Promise<ScanAggregates>;
   hosts(scanId: string): Promise<HostRow[]>;

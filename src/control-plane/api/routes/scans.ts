@@ -14,8 +14,8 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { store, clock } = deps;
 
   async function summary(request: FastifyRequest, scan: ScanRow) {
-    const [subs, agg] = await Promise.all([store.scans.subScans(scan.id), store.scans.aggregates(scan.id)]);
-    return { subs, summary: renderSummary(scan, subs, agg, baseUrlOf(request, deps.publicUrl), clock.now()) };
+    const [sites, agg] = await Promise.all([store.scans.siteTotals(scan.id), store.scans.aggregates(scan.id)]);
+    return { multiSite: sites.targets > 1, summary: renderSummary(scan, sites, agg, baseUrlOf(request, deps.publicUrl), clock.now()) };
   }
 
   async function scanOf(orgId: string, rawId: string): Promise<ScanRow> {
@@ -42,8 +42,8 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
     scope: 'cve:view',
     handler: async (request, principal) => {
       const scan = await scanOf(principal.org, (request.params as { scan_id: string }).scan_id);
-      const [{ subs, summary: body }, events] = await Promise.all([summary(request, scan), store.scans.events(scan.id, SUMMARY_EVENTS)]);
-      return { status: 200, body: renderDetail(body, events, subs.length > 1) };
+      const [{ multiSite, summary: body }, events] = await Promise.all([summary(request, scan), store.scans.events(scan.id, SUMMARY_EVENTS)]);
+      return { status: 200, body: renderDetail(body, events, multiSite) };
     },
   });
 
@@ -67,7 +67,9 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
     handler: async (request, principal) => {
       const scan = await scanOf(principal.org, (request.params as { scan_id: string }).scan_id);
       if (!isTerminalScan(scan.status)) throw new ApiError('scan_not_complete', `Scan ${scan.id} is ${scan.status}; poll GET /scans/cve/${scan.id} until it is completed, partial or failed.`);
-      const [{ subs, summary: body }, events, hosts, findings] = await Promise.all([summary(request, scan), store.scans.events(scan.id), store.scans.hosts(scan.id), store.scans.findings(scan.id)]);
+      const [{ multiSite, summary: body }, subs, events, hosts, findings] = await Promise.all([
+        summary(request, scan), store.scans.subScans(scan.id), store.scans.events(scan.id), store.scans.hosts(scan.id), store.scans.findings(scan.id),
+      ]);
       const macs = [...new Set(findings.map((f) => f.host.mac).filter((mac): mac is string => mac !== null))];
       const [marks, occurrences] = await Promise.all([store.vulns.marksOf(principal.org, macs), store.vulns.occurrences(principal.org, macs)]);
       const index = indexOccurrences(occurrences);
@@ -76,7 +78,7 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
       return {
         status: 200,
         body: {
-          scan: renderDetail(body, events, subs.length > 1),
+          scan: renderDetail(body, events, multiSite),
           sites: subs.map((sub) => ({ site_id: sub.site_id, status: sub.status, subnets: sub.subnets, target_ips: sub.target_ips, error: sub.error, started_at: sub.started_at, finished_at: sub.finished_at })),
           hosts: hosts.map((host) => ({
             id: host.id, site_id: host.site_id, ip_address: host.ip, mac_address: host.mac, hostname: host.hostname, manufacturer: host.manufacturer, os: host.os, open_ports: host.open_ports, cve_count: host.cve_count,

@@ -34,13 +34,13 @@ export function sqliteCommands(db: Db): CommandStore {
 
   return {
     async enqueue(items) {
-      return enqueue(items);
+      return enqueue.immediate(items);
     },
     async pending(siteId, appliedSeq, nowIso) {
-      return replay(siteId, appliedSeq, nowIso);
+      return replay.immediate(siteId, appliedSeq, nowIso);
     },
     async ack(entries) {
-      ack(entries);
+      ack.immediate(entries);
     },
   };
 }

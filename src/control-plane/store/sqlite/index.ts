@@ -14,6 +14,7 @@ import { sqliteScans } from './scans.js';
 import { sqliteSchedules } from './schedules.js';
 import { sqliteSites } from './sites.js';
 import { sqliteVulns } from './vulns.js';
+import { workerIngest } from './worker-ingest.js';
 
 export const DATABASE_FILE = 'control-plane.db';
 
@@ -21,7 +22,14 @@ export const DATABASE_FILE = 'control-plane.db';
  * The embedded store: one SQLite file in the state directory, opened with the same pragmas,
  * integrity check and migration discipline as the agent's database.
  */
-export function openSqliteStore(options: { stateDir: string; logger: Logger }): ControlPlaneStore & { file: string } {
+export interface SqliteStoreOptions {
+  stateDir: string;
+  logger: Logger;
+  /** Apply agent reports on a thread of their own (the default); false keeps them on the caller's thread. */
+  ingestThread?: boolean;
+}
+
+export function openSqliteStore(options: SqliteStoreOptions): ControlPlaneStore & { file: string } {
   mkdirSync(options.stateDir, { recursive: true, mode: 0o750 });
   const file = path.join(options.stateDir, DATABASE_FILE);
   let db;
@@ -38,16 +46,19 @@ export function openSqliteStore(options: { stateDir: string; logger: Logger }): 
   }
   const state = sqliteScanState(db);
   const opened = db;
+  const local = sqliteIngest(db, state);
+  const ingest = options.ingestThread === false ? undefined : workerIngest(file, local.streamSeq, options.logger);
   return {
     file,
     sites: sqliteSites(db),
     schedules: sqliteSchedules(db),
     scans: sqliteScans(db, state),
-    ingest: sqliteIngest(db, state),
+    ingest: ingest ?? local,
     commands: sqliteCommands(db),
     vulns: sqliteVulns(db),
     notifications: sqliteNotifications(db),
     async close() {
+      await ingest?.close();
       closeSqlite(opened, options.logger);
     },
   };

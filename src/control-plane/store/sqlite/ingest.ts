@@ -243,13 +243,15 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
 
   const fast = db.transaction((items: IngestItem[]) => pass(items, false));
   const careful = db.transaction((items: IngestItem[]) => pass(items, true));
+  // IMMEDIATE: the pass reads before it writes, and another connection (the REST side) may commit
+  // in between; a deferred transaction would then fail at its first write instead of waiting.
   const batch = (items: IngestItem[]) => {
     try {
-      return fast(items);
+      return fast.immediate(items);
     } catch (error) {
       const constraint = String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_CONSTRAINT');
       if (!(error instanceof IngestRejection) && !constraint) throw error;
-      return careful(items);
+      return careful.immediate(items);
     }
   };
 

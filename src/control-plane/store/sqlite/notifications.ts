@@ -25,7 +25,7 @@ export function sqliteNotifications(db: Db): NotificationStore {
       return (awaiting.all() as Parameters<typeof hydrateScan>[0][]).map(hydrateScan);
     },
     async queue(scanId, deliveries) {
-      queue(scanId, deliveries);
+      queue.immediate(scanId, deliveries);
     },
     async due(nowIso, limit) {
       return due.all(nowIso, limit);

@@ -105,6 +105,7 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
      VALUES (@id, @scan_id, @site_id, @subnets, @target_ips, @status, @error, @created_at, @finished_at) ON CONFLICT (scan_id, site_id) DO NOTHING`,
   );
   const subs = db.prepare<[string], RawSubScan>('SELECT * FROM sub_scans WHERE scan_id = ? ORDER BY created_at, site_id');
+  const totals = db.prepare<[string], { status: string; n: number; progress: number }>('SELECT status, COUNT(*) AS n, SUM(progress) AS progress FROM sub_scans WHERE scan_id = ? GROUP BY status');
   const insertEvent = db.prepare('INSERT INTO scan_events (scan_id, site_id, at, level, message) VALUES (?, ?, ?, ?, ?)');
   const events = db.prepare<[string, number], ScanEventRow>('SELECT at, level, site_id, message FROM (SELECT * FROM scan_events WHERE scan_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id');
   const aggregates = db.prepare<[string, string, string, string, string, string], { unique_cves: number; open_ports: number; unique_ports: number; hosts_scanned: number; hosts_with_cves: number; sites_with_cves: number }>(
@@ -151,7 +152,7 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
 
   return {
     async create(input, at) {
-      return create(input, at);
+      return create.immediate(input, at);
     },
     async get(orgId, id) {
       const row = byOrg.get(orgId, id);
@@ -171,6 +172,18 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
     async subScans(scanId) {
       return subs.all(scanId).map(hydrateSubScan);
     },
+    async siteTotals(scanId) {
+      const result = { targets: 0, scanned: 0, failed: 0, progress: 0 };
+      for (const { status, n, progress } of totals.all(scanId)) {
+        if (status === 'skipped') continue;
+        const done = status === 'completed' || status === 'failed' || status === 'stopped';
+        result.targets += n;
+        if (done) result.scanned += n;
+        if (status === 'failed') result.failed += n;
+        result.progress += done ? 100 * n : progress;
+      }
+      return result;
+    },
     async events(scanId, limit = 1_000_000) {
       return events.all(scanId, limit);
     },
@@ -184,7 +197,7 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
       return findings.all(scanId).map(hydrateFinding);
     },
     async changeSubScans(scanId, changes, event, at) {
-      return change(scanId, changes, event, at);
+      return change.immediate(scanId, changes, event, at);
     },
     async requestStop(scanId) {
       stop.run(scanId);

@@ -31,7 +31,7 @@ export function sqliteSites(db: Db): SiteStore {
       return rotate.run(hash, at, id).changes === 1;
     },
     async recordSeen(entries) {
-      seenMany(entries);
+      seenMany.immediate(entries);
     },
   };
 }

@@ -1,5 +1,7 @@
 import type { Migration } from '../../../../agent/store/migrations/index.js';
 
+// Two connections write this file (the REST side and the ingest thread): every write transaction
+// is BEGIN IMMEDIATE, so one that reads first waits for the other instead of failing.
 // Times are UTC ISO 8601 strings with milliseconds (they sort as text in time order); lists and
 // records that are only ever read whole are JSON text.
 export const initialMigration: Migration = {
