@@ -25,6 +25,11 @@ export interface SimulatedAgentOptions {
   ackCommands?: boolean;
   /** The last command seq the agent's database says it applied (an agent restarting). */
   lastCommandSeq?: number;
+  /**
+   * An agent restarting after a kill: its outbox as the database kept it, which may still hold
+   * reports the control plane had acknowledged when the ack was lost with the process.
+   */
+  outbox?: readonly Report[];
 }
 
 export interface Closed {
@@ -36,7 +41,7 @@ export class SimulatedAgent {
   readonly siteId: string;
   readonly streamId: string;
   readonly token: string;
-  readonly #options: SimulatedAgentOptions;
+  #options: SimulatedAgentOptions;
   /** The outbox: seq -> report, oldest first. */
   readonly outbox = new Map<number, Report>();
   readonly commands: Command[] = [];
@@ -57,6 +62,8 @@ export class SimulatedAgent {
     this.siteId = options.siteId;
     this.token = options.token;
     this.#lastCommand = options.lastCommandSeq ?? 0;
+    for (const report of options.outbox ?? []) this.outbox.set(report.seq, report);
+    this.#nextSeq = Math.max(0, ...this.outbox.keys()) + 1;
     this.streamId = options.streamId ?? randomUUID();
   }
 
@@ -74,6 +81,11 @@ export class SimulatedAgent {
 
   get welcome(): Welcome | undefined {
     return this.#welcome;
+  }
+
+  /** Points the agent at another address (a control plane restarted elsewhere). */
+  retarget(url: string): void {
+    this.#options = { ...this.#options, url };
   }
 
   /** Opens the connection and sends hello; resolves on welcome (or rejects on close/refusal). */
