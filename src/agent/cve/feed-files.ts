@@ -12,8 +12,8 @@ import { splitPage } from './page-splitter.js';
  * gzipped, or a directory tree of such files.
  */
 
-/** One record of a feed file: still JSON text when it came from a page, parsed otherwise. */
-export type FeedItem = { text: string } | { value: unknown };
+/** One record of a feed file: still JSON bytes when it came from a page, parsed otherwise. */
+export type FeedItem = { bytes: Buffer } | { value: unknown };
 
 export interface FeedChunk {
   /** The file (and for a page, the position) the records came from, for log lines. */
@@ -28,15 +28,20 @@ function invalid(source: string, reason: string, cause?: unknown): AgentError {
   return new AgentError('AGENT_ERR_CVE_FEED_INVALID', `${source}: ${reason}`, cause === undefined ? undefined : { cause });
 }
 
-function decode(bytes: Buffer, source: string): string {
+function gunzipped(bytes: Buffer, source: string): Buffer {
   try {
-    const plain = bytes.subarray(0, 2).equals(gzipMagic) ? gunzipSync(bytes) : bytes;
-    // NVD feeds are ASCII (non-ASCII escaped as \uXXXX): a one-byte string is 30x faster to
-    // make than a UTF-8 decode, and the same text.
-    return isAscii(plain) ? plain.toString('latin1') : plain.toString('utf8');
+    return bytes.subarray(0, 2).equals(gzipMagic) ? gunzipSync(bytes) : bytes;
   } catch (error) {
     throw invalid(source, `not a readable gzip file (${(error as Error).message})`, error);
   }
+}
+
+/**
+ * NVD feeds are mostly ASCII (the mirror escapes everything else as \uXXXX): a one-byte string
+ * is far faster to make than a UTF-8 decode, and the same text.
+ */
+function text(bytes: Buffer): string {
+  return isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
 }
 
 function unwrap(element: unknown): unknown {
@@ -45,12 +50,12 @@ function unwrap(element: unknown): unknown {
 
 /** Decodes one feed file's bytes (gzip or not) into its records. */
 export function parseFeedBytes(bytes: Buffer, source: string): FeedChunk {
-  const text = decode(bytes, source);
-  const page = splitPage(text);
-  if (page) return { source, items: page.elements.map((element) => ({ text: element })) };
+  const plain = gunzipped(bytes, source);
+  const page = splitPage(plain);
+  if (page) return { source, items: page.elements.map((element) => ({ bytes: element })) };
   let document: unknown;
   try {
-    document = JSON.parse(text);
+    document = JSON.parse(text(plain));
   } catch (error) {
     throw invalid(source, `not JSON (${(error as Error).message})`, error);
   }
@@ -65,10 +70,11 @@ export function parseFeedBytes(bytes: Buffer, source: string): FeedChunk {
 /** The record of an item, or why it cannot be one (its CVE id found in the text, if any). */
 export function resolveItem(item: FeedItem): { ok: true; record: unknown } | { ok: false; cve: string; reason: string } {
   if ('value' in item) return { ok: true, record: item.value };
+  const json = text(item.bytes);
   try {
-    return { ok: true, record: unwrap(JSON.parse(item.text)) };
+    return { ok: true, record: unwrap(JSON.parse(json)) };
   } catch (error) {
-    const id = /"id"\s*:\s*"(CVE-[^"]{1,40})"/.exec(item.text)?.[1] ?? '(no id)';
+    const id = /"id"\s*:\s*"(CVE-[^"]{1,40})"/.exec(json)?.[1] ?? '(no id)';
     return { ok: false, cve: id, reason: `not valid JSON (${(error as Error).message})` };
   }
 }

@@ -180,7 +180,7 @@ export function createCveMatcher(store: CveStore) {
           matchedRow: decision.row,
           productRows: group.rows,
           fixed,
-          references: store.references(key),
+          references: summary.references,
           distro: context.distro,
           possiblyBackported,
         }),

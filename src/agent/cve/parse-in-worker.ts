@@ -3,8 +3,13 @@ import { pathToFileURL } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { AgentError, type AgentErrorCode } from '../errors.js';
 import type { ParseWorkerData, ParseWorkerMessage } from './parse-worker.js';
+import type { PreparedRecord } from './prepare.js';
 
-export type PreparedBatch = Extract<ParseWorkerMessage, { type: 'batch' }>;
+export interface PreparedBatch {
+  source: string;
+  records: PreparedRecord[];
+  skipped: { cve: string; reason: string }[];
+}
 
 export interface ParseInWorkerOptions {
   paths: readonly string[];
@@ -35,7 +40,7 @@ function startWorker(data: ParseWorkerData, resourceLimits: ResourceLimits): Wor
  */
 export async function* parseInWorker(options: ParseInWorkerOptions): AsyncGenerator<PreparedBatch> {
   options.signal?.throwIfAborted();
-  const heapMb = options.heapMb ?? 96;
+  const heapMb = options.heapMb ?? 64;
   const worker = startWorker({ paths: [...options.paths], batchSize: options.batchSize }, { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 16 });
   const queue: (ParseWorkerMessage | { type: 'failed'; error: Error })[] = [];
   let wake: (() => void) | undefined;
@@ -48,6 +53,7 @@ export async function* parseInWorker(options: ParseInWorkerOptions): AsyncGenera
   worker.on('exit', (code) => push({ type: 'failed', error: new Error(`feed parser worker exited with code ${code}`) }));
   const onAbort = () => push({ type: 'failed', error: options.signal?.reason instanceof Error ? options.signal.reason : new Error('aborted') });
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  let records: PreparedRecord[] = [];
   try {
     for (;;) {
       while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
@@ -64,7 +70,13 @@ export async function* parseInWorker(options: ParseInWorkerOptions): AsyncGenera
       if (message.type === 'error') {
         throw message.code === undefined ? new Error(message.message) : new AgentError(message.code as AgentErrorCode, message.message);
       }
-      yield message;
+      if (message.type === 'records') {
+        records.push(...message.records);
+        continue;
+      }
+      const batch: PreparedBatch = { source: message.source, records, skipped: message.skipped };
+      records = [];
+      yield batch;
       worker.postMessage('next');
     }
   } finally {

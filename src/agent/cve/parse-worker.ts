@@ -16,9 +16,14 @@ export interface ParseWorkerData {
 }
 
 export type ParseWorkerMessage =
-  | { type: 'batch'; source: string; records: PreparedRecord[]; skipped: { cve: string; reason: string }[] }
+  /** Part of the next batch. */
+  | { type: 'records'; records: PreparedRecord[] }
+  /** The end of a batch: its source and the records that were skipped. */
+  | { type: 'batch'; source: string; skipped: { cve: string; reason: string }[] }
   | { type: 'done' }
   | { type: 'error'; code: string | undefined; message: string };
+
+const messageBytes = 64 * 1024;
 
 const port = parentPort;
 if (port) {
@@ -43,7 +48,21 @@ if (port) {
       }
       while (credits === 0) await new Promise<void>((resolve) => (wake = resolve));
       credits -= 1;
-      send({ type: 'batch', source: chunk.source, records, skipped });
+      // V8 deserialises a message over 100 KB straight into the old generation, where the
+      // writer's garbage would pile up until a full GC; messages under that size die young.
+      let part: PreparedRecord[] = [];
+      let size = 0;
+      for (const record of records) {
+        part.push(record);
+        size += record.values.reduce<number>((sum, value) => sum + (typeof value === 'string' ? value.length : 8), 0);
+        if (size > messageBytes) {
+          send({ type: 'records', records: part });
+          part = [];
+          size = 0;
+        }
+      }
+      if (part.length > 0) send({ type: 'records', records: part });
+      send({ type: 'batch', source: chunk.source, skipped });
     }
     send({ type: 'done' });
   } catch (error) {
