@@ -7,7 +7,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { AGENT_PATH, closeCodes, downSchemas, type Command } from '../../protocol/index.js';
+import { AGENT_PATH, closeCodes, downSchemas, splitFeedFile, type Command } from '../../protocol/index.js';
 import type { Clock } from '../../agent/schedule/clock.js';
 import type { ControlPlaneStore } from '../store/types.js';
 import { Ingestor } from './ingestor.js';
@@ -123,6 +123,16 @@ export class Hub {
       session.sendCommand(pending);
       return true;
     });
+  }
+
+  /**
+   * Pushes a CVE feed file to sites in feed.file chunks (stored first like every command, so an
+   * offline agent gets the whole file when it comes back). Resolves to the transfer id.
+   */
+  async pushFeedFile(siteIds: readonly string[], name: string, bytes: Buffer): Promise<string> {
+    const chunks = splitFeedFile(name, bytes);
+    await this.commands(siteIds.flatMap((siteId) => chunks.map((chunk) => ({ siteId, type: 'feed.file' as const, body: chunk }))));
+    return (chunks[0] as { transfer_id: string }).transfer_id;
   }
 
   async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { scheduleUpsertSchema } from '../../../src/protocol/index.js';
+import { FeedAssembler, scheduleUpsertSchema, type FeedFile } from '../../../src/protocol/index.js';
 import { SimulatedAgent } from '../../simulators/control-plane/simulated-agent.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -74,5 +74,22 @@ describe('commands down to the agents', () => {
     await third.connect();
     await third.close();
     expect(third.commands).toEqual([]);
+  });
+
+  it('pushes a CVE feed file in chunks that the agent puts back together byte for byte', async () => {
+    h = await startHarness();
+    const site = await h.addSite();
+    const agent = await agentAt(site.id, site.token);
+    await agent.connect();
+    const bytes = Buffer.from(JSON.stringify({ vulnerabilities: Array.from({ length: 12_000 }, (_, i) => ({ cve: { id: `CVE-2024-${10000 + i}` } })) }));
+    expect(bytes.length).toBeGreaterThan(256 * 1024);
+    const transfer = await h.cp.hub.pushFeedFile([site.id], 'nvd-recent.json', bytes);
+    const chunks = () => agent.commands.filter((c): c is FeedFile => c.type === 'feed.file');
+    await agent.waitFor(() => chunks().length > 0 && chunks().length === chunks()[0]?.chunk_count);
+    const assembler = new FeedAssembler();
+    const results = chunks().map((chunk) => assembler.add(chunk));
+    const done = results.at(-1);
+    expect(chunks().every((c) => c.transfer_id === transfer)).toBe(true);
+    expect(done?.state === 'complete' && done.name === 'nvd-recent.json' && done.bytes.equals(bytes)).toBe(true);
   });
 });

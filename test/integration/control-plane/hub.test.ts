@@ -150,6 +150,20 @@ describe('the hub: ingest, acks and replays', () => {
     expect(count(harness, 'SELECT COUNT(*) FROM findings')).toBe(6);
   });
 
+  it('stores the router inventory an agent reports', async () => {
+    const harness = await setup();
+    const agent = await agentFor(harness);
+    await agent.connect();
+    agent.report({
+      type: 'inventory', at: new Date().toISOString(), run_id: null, router: { identity: 'gw-main', routeros_version: '6.49.7', board: 'RB4011', serial: null },
+      hosts: [{ mac: '4C:5E:0C:00:00:01', ip: '192.168.88.2', hostname: 'nas', interface: 'bridge', source: 'dhcp' }],
+      neighbors: [{ mac: '4C:5E:0C:00:00:02', ip: '192.168.88.3', identity: 'ap-1', platform: 'MikroTik', version: '6.48.1' }],
+    });
+    await agent.drained();
+    expect(agent.rejections).toEqual([]);
+    expect(count(harness, "SELECT COUNT(*) FROM inventories WHERE site_id = ? AND json_extract(body, '$.router.routeros_version') = '6.49.7'", agent.siteId)).toBe(1);
+  });
+
   it('quarantines a report it cannot apply, acknowledges it and says why, without closing', async () => {
     const harness = await setup();
     const agent = await agentFor(harness);

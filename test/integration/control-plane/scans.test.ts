@@ -131,8 +131,13 @@ describe('invoking a schedule (6) and what it reports (10-12, report)', () => {
     agent.report(scanStatus({ runId, scheduleId, scanId, subScanId: command.sub_scan_id }));
     agent.report(host(runId, '192.168.88.5', '4C:5E:0C:00:00:05'));
     agent.report(finding(runId, '192.168.88.5', '4C:5E:0C:00:00:05'));
+    agent.report({ type: 'scan.progress', at: new Date().toISOString(), run_id: runId, percent: 40, hosts_done: 2, hosts_total: 5 });
+    agent.report({ type: 'scan.event', at: new Date().toISOString(), run_id: runId, level: 'info', message: 'Sweeping 192.168.88.0/24' });
     await agent.drained();
     expect((await call('GET', `/scans/cve/scheduled/${scheduleId}`)).body).toMatchObject({ status: 'running', running: true });
+    const running = (await call('GET', `/scans/cve/${scanId}`)).body as { progress: number; status: string; events: { message: string }[]; runtime: string | null };
+    expect(running).toMatchObject({ status: 'scanning', progress: 40, runtime: expect.stringMatching(/second/) });
+    expect(running.events.map((e) => e.message)).toEqual(['Sweeping 192.168.88.0/24']);
     const stop = await call('DELETE', `/scans/cve/scheduled/${scheduleId}/invoke`);
     expect(stop.status).toBe(202);
     await agent.waitFor(() => agent.commands.some((c) => c.type === 'scan.stop'));
@@ -201,5 +206,35 @@ describe('scheduled slots', () => {
     const after = (await call('GET', '/scans/cve')).body as { id: string; status: string; targets: number; cve_count: number }[];
     expect(after).toEqual([expect.objectContaining({ id: scans[0]?.id, status: 'completed', targets: 2, cve_count: 2 })]);
     expect((await call('GET', `/scans/cve/scheduled/${scheduleId}`)).body).toMatchObject({ last_run_at: '2030-01-02T04:00:00Z' });
+  });
+});
+
+describe('sites that never answer', () => {
+  it('fails a site whose agent never starts within the command TTL, and one that never finishes within the scan timeout', async () => {
+    let now = new Date();
+    await start({ now: () => now });
+    const silent = await onlineSite();
+    const slow = await onlineSite();
+    const scheduleId = await createSchedule([{ id: silent.siteId, subnet: '192.168.88.0/24' }, { id: slow.siteId, subnet: '192.168.89.0/24' }]);
+    const scanId = ((await call('POST', `/scans/cve/scheduled/${scheduleId}/invoke`)).body as { scan_id: string }).scan_id;
+    await slow.waitFor(() => slow.commands.some((c) => c.type === 'scan.invoke'));
+    const command = lastCommand(slow, 'scan.invoke');
+    const runId = newRunId();
+    slow.report(scanStatus({ runId, scheduleId, scanId, subScanId: command.sub_scan_id }));
+    slow.report(host(runId, '192.168.89.9', '4C:5E:0C:00:00:99'));
+    await slow.drained();
+
+    now = new Date(now.getTime() + 61 * 60_000);
+    await h.cp.slots.tick();
+    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({ targets: [silent.siteId, slow.siteId].sort(), scanned: [silent.siteId], failed: [silent.siteId] });
+    expect((await call('GET', `/scans/cve/${scanId}`)).body).toMatchObject({ status: 'scanning' });
+
+    now = new Date(now.getTime() + 6 * 3600_000);
+    await h.cp.slots.tick();
+    const detail = (await call('GET', `/scans/cve/${scanId}`)).body as { status: string; events: { message: string }[] };
+    expect(detail.status).toBe('partial');
+    const report = (await call('GET', `/scans/cve/${scanId}/report.json`)).body as { sites: { site_id: string; error: string }[] };
+    expect(report.sites.find((site) => site.site_id === silent.siteId)?.error).toContain('did not start the scan within 60 minutes');
+    expect(report.sites.find((site) => site.site_id === slow.siteId)?.error).toContain('no result from the site');
   });
 });
