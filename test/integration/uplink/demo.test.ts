@@ -1,0 +1,27 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, onTestFinished } from 'vitest';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+
+describe('npm run demo', () => {
+  it('runs the whole system on loopback, prints a completed report with MACs and CVEs, and leaves nothing running', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, output).toBe(0);
+    expect(output).toContain('uplink connected');
+    expect(output).toMatch(/-> completed 100%/);
+    expect(output).toMatch(/127\.0\.40\.2 +00:0C:29:11:22:33 +build-box/);
+    expect(output).toMatch(/CVE-2023-38408 +9\.8 CRITICAL 127\.0\.40\.2 +00:0C:29:11:22:33/);
+    expect(output).toMatch(/Warnings \(score >= 7\): [1-9]/);
+    expect(output).toContain('webhook: scan.completed');
+    // The process ended on its own: nothing it started kept the event loop alive.
+    expect(output).toContain('everything stopped; exit 0');
+  });
+});
