@@ -85,12 +85,11 @@ export function createCommandHandlers(deps: CommandHandlerDeps): CommandHandlers
     void siteScans.run(scan.id, deps.shutdown).catch((error: unknown) => log.error({ err: error, scan_id: scan.id }, 'invoked scan failed'));
   }
 
-  async function stopScans(command: ScanStop, { commit }: CommandContext): Promise<void> {
+  async function stopScans(command: ScanStop): Promise<void> {
     const siteScans = await deps.siteScans();
     const running = siteScans.scans.list({ scheduleId: command.schedule_id }).filter((scan) => scan.status === 'queued' || scan.status === 'scanning');
     // A scan fired by this agent's own scheduler has no control-plane id: then stop what runs for the schedule.
     const named = command.scan_id === null ? [] : running.filter((scan) => scan.cp_scan_id === command.scan_id);
-    commit(() => undefined);
     for (const scan of named.length > 0 ? named : running) siteScans.stop(scan.id);
   }
 

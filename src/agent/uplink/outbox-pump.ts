@@ -68,7 +68,10 @@ export class OutboxPump {
     this.#inFlight = [];
   }
 
-  acked(seq: number): void {
+  acked(ack: number): void {
+    // An ack beyond what this connection sent would delete rows the control plane never saw.
+    const seq = Math.min(ack, this.#sentUpTo);
+    if (seq < ack) this.#log.warn({ ack, sent_up_to: this.#sentUpTo }, 'the control plane acknowledged rows it was never sent; ignoring the excess');
     // The window moves at once; the rows go in the next flush.
     if (seq > this.#ackedUpTo) {
       this.#ackedUpTo = seq;

@@ -76,6 +76,31 @@ describe('the agent applies the control plane commands', () => {
     expect(agent.agent.uplink!.pump.peakInFlight).toBeLessThanOrEqual(8);
   });
 
+  it('ignores an ack beyond what was sent: no unsent row is deleted', async () => {
+    const stateDir = tempDir('uplink-overack-');
+    const logger = pino({ level: 'silent' });
+    const store = openStore({ stateDir, logger, exclusive: false });
+    const outbox = new Outbox(store.db);
+    const runId = randomUUID();
+    for (let i = 0; i < 20; i += 1) outbox.append({ type: 'scan.event', at: issued(), run_id: runId, level: 'info', message: `event ${i}` });
+    store.close();
+    const hub = await startHubSimulator();
+    onTestFinished(() => hub.close());
+    const agent = await startSiteAgent({ siteId, token: 'tok', url: hub.url, stateDir, net });
+    await hub.waitFor('the first window', () => hub.connections[0] !== undefined && reportsOf(hub.connections[0]).length === 8);
+    const cp = hub.connections[0]!;
+    // Taken as an ack of the eight sent: the window moves by eight, rows 9..20 stay.
+    cp.send(JSON.stringify({ type: 'ack', seq: 20 }));
+    await hub.waitFor('the next window', () => reportsOf(cp).length === 16);
+    await eventually('the first eight rows to go', () => agent.query<{ n: number }>('SELECT count(*) AS n FROM outbox')[0]!.n === 12 || undefined);
+    expect(agent.query<{ seq: number }>('SELECT min(seq) AS seq FROM outbox')[0]!.seq).toBe(9);
+    cp.send(JSON.stringify({ type: 'ack', seq: 16 }));
+    await hub.waitFor('the last rows', () => reportsOf(cp).length === 20);
+    expect(reportsOf(cp).map((frame) => frame.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    cp.send(JSON.stringify({ type: 'ack', seq: 20 }));
+    await eventually('the outbox to empty', () => agent.query<{ n: number }>('SELECT count(*) AS n FROM outbox')[0]!.n === 0 || undefined);
+  });
+
   it('applies schedules, marks and scans in seq order, refuses an out-of-scope IP before any packet, stops and expires scans', async () => {
     const hub = await startHubSimulator({ ackReports: true });
     onTestFinished(() => hub.close());
