@@ -33,6 +33,10 @@ describe('JWT bearer auth', () => {
     }
     const header = await fetch(`${h.url}/scans/cve/scheduled`, { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
     expect(header.status).toBe(401);
+    // Authentication comes before the body is even parsed.
+    const unauthenticatedGarbage = await h.request('POST', '/scans/cve/scheduled', { token: null, raw: '{oops' });
+    expect(unauthenticatedGarbage.body).toMatchObject({ code: 'authentication_required' });
+    expect((await h.request('POST', '/scans/cve/scheduled', { token: await h.jwt({ scope: 'cve:view' }), raw: '{oops' })).body).toMatchObject({ code: 'scope_missing' });
   });
 
   it('refuses an alg=none token even with the right claims', async () => {
