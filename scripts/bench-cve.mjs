@@ -4,7 +4,7 @@
 // realistic number of CVEs and criteria), imports it with the real CLI (`cve-agent feed import`)
 // into a fresh cve.db in a child process, and matches 1,000 detected services. Prints each
 // figure next to the issue's aim and next to a floor (gunzip + JSON.parse of the same corpus).
-// Run: npm run bench:cve   (BENCH_CVE_RECORDS=50000 for a smaller run)
+// Run: npm run bench:cve   (BENCH_CVE_RECORDS=50000 for a smaller run; BENCH_CVE_KEEP=1 keeps the files)
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -192,5 +192,6 @@ try {
   console.log(row('open cve.db, no quick_check', openPlain, 's', undefined, 'what openCveDatabase does (integrityCheck: false)'));
   console.log(row('open cve.db + quick_check(1)', openChecked, 's', undefined, "what openSqlite's default check would cost at every open"));
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  if (process.env.BENCH_CVE_KEEP) console.log(`kept ${work} (corpus/ and state/cve.db)`);
+  else rmSync(work, { recursive: true, force: true });
 }

@@ -30,6 +30,8 @@ export const cveKnowledgeBaseMigration: Migration = {
       -- analysed the record: such a CVE is kept for reports but never matched.
       configurations TEXT
     ) STRICT;
+    -- feed status counts the unanalysed records without reading the whole table.
+    CREATE INDEX cves_unanalysed ON cves (key) WHERE configurations IS NULL;
 
     -- The vulnerable cpeMatch entries of a record, one row per (vendor, product, part), clustered
     -- by what a lookup knows: the vendor and product of the detected service. A lookup reads

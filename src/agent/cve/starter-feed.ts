@@ -17,8 +17,7 @@ export const starterFeedFile = fileURLToPath(new URL('../../../data/feed/starter
  * the counts, or undefined when the database already has data or the file is not installed.
  */
 export function ensureStarterFeed(store: CveStore, logger: Logger, file = starterFeedFile): ImportCounts | undefined {
-  const { cves, rejected } = store.counts();
-  if (cves > 0 || rejected > 0 || store.getMeta(metaKeys.dataAsOf) !== undefined || store.getMeta('last_import') !== undefined) return undefined;
+  if (!store.isEmpty() || store.getMeta(metaKeys.dataAsOf) !== undefined || store.getMeta('last_import') !== undefined) return undefined;
   if (!existsSync(file)) {
     logger.warn({ file }, 'starter CVE feed not installed; run cve-agent feed update or feed import');
     return undefined;
