@@ -73,11 +73,22 @@ export function createCommandHandlers(deps: CommandHandlerDeps): CommandHandlers
     if (subScanExists.get(command.sub_scan_id) !== undefined) return;
     const expired = Date.parse(command.expires_at) < deps.clock.now().getTime();
     // Created (and the out-of-scope rule checked) before any packet; an expired command is recorded as a failed run instead.
+    const target = { cpScanId: command.scan_id, cpSubScanId: command.sub_scan_id };
     const scan = commit(() => {
-      const row = siteScans.create(scheduleFor(command), { kind: ips === null ? 'invoke' : undefined, targetIps: ips, cpScanId: command.scan_id, cpSubScanId: command.sub_scan_id });
+      let row;
+      try {
+        row = siteScans.create(scheduleFor(command), { kind: ips === null ? 'invoke' : undefined, targetIps: ips, ...target });
+      } catch (error) {
+        if (!(error instanceof AgentError && error.code === 'AGENT_ERR_SCAN_OUT_OF_SCOPE')) throw error;
+        // Refused before any packet; the control plane still hears that this site's part failed, and why.
+        const refused = siteScans.create(scheduleFor(command), { kind: ips!.length === 1 ? 'single_ip' : 'multiple_ips', ...target });
+        siteScans.scans.finish(refused.id, 'failed', error.message, now());
+        return undefined;
+      }
       if (expired) siteScans.scans.finish(row.id, 'failed', `the command expired at ${command.expires_at} before it reached the agent`, now());
       return row;
     });
+    if (scan === undefined) throw new AgentError('AGENT_ERR_SCAN_OUT_OF_SCOPE', `${(ips ?? []).join(', ')} is outside the subnets of this site; nothing was sent`);
     if (expired) {
       log.warn({ scan_id: command.scan_id, expires_at: command.expires_at }, 'scan command expired; recorded as failed');
       return;

@@ -101,7 +101,7 @@ describe('the agent applies the control plane commands', () => {
     await eventually('the outbox to empty', () => agent.query<{ n: number }>('SELECT count(*) AS n FROM outbox')[0]!.n === 0 || undefined);
   });
 
-  it('applies schedules, marks and scans in seq order, refuses an out-of-scope IP before any packet, stops and expires scans', async () => {
+  it('applies schedules, marks and scans in seq order, refuses an out-of-scope IP before any packet (a failed run), stops and expires scans', async () => {
     const hub = await startHubSimulator({ ackReports: true });
     onTestFinished(() => hub.close());
     const { routerPort } = await startServices(net);
@@ -138,8 +138,11 @@ describe('the agent applies the control plane commands', () => {
     expect(String(cp.frames.find((frame) => frame.type === 'error')?.message)).toContain('127.0.35.9');
     const scans = () => agent.query<{ kind: string; status: string; error: string | null; target_ips: string | null; stop_requested_at: string | null; cp_scan_id: string }>('SELECT kind, status, error, target_ips, stop_requested_at, cp_scan_id FROM scans ORDER BY created_at, rowid');
     await eventually('the scans to end', () => scans().every((scan) => !['queued', 'scanning'].includes(scan.status)) || undefined, 30_000);
-    const [ips, old, stopped] = scans();
-    expect(scans()).toHaveLength(3);
+    const [refused, ips, old, stopped] = scans();
+    expect(scans()).toHaveLength(4);
+    // The refused one is recorded as a failed run, so the control plane closes that sub-scan.
+    expect(refused).toMatchObject({ kind: 'single_ip', status: 'failed', target_ips: null });
+    expect(refused!.error).toContain('127.0.35.9');
     expect(ips).toMatchObject({ kind: 'single_ip', status: 'completed', target_ips: JSON.stringify([`127.0.${net}.2`]) });
     expect(old).toMatchObject({ kind: 'invoke', status: 'failed' });
     expect(old!.error).toContain('expired');
@@ -147,7 +150,7 @@ describe('the agent applies the control plane commands', () => {
     expect(stopped!.stop_requested_at).not.toBeNull();
     expect(['partial', 'failed']).toContain(stopped!.status);
     // The reports carry the control plane's ids and reach it.
-    await hub.waitFor('three scan.finished reports', () => reportsOf(cp, 'scan.finished').length === 3);
+    await hub.waitFor('four scan.finished reports', () => reportsOf(cp, 'scan.finished').length === 4);
     const asReported = { completed: 'completed', partial: 'stopped', failed: 'failed' } as Record<string, string>;
     expect(reportsOf(cp, 'scan.finished').map((frame) => frame.status).sort()).toEqual(scans().map((scan) => asReported[scan.status]).sort());
     expect(reportsOf(cp, 'scan.status').map((frame) => frame.scan_id)).toContain(invoked.scan_id);

@@ -50,5 +50,28 @@ describe('the uplink against the real control plane', () => {
     const ssh = central.filter((f) => f.host.ip === `127.0.${net}.2`);
     expect(ssh.map((f) => f.cve.id)).toContain('CVE-2023-38408');
     expect(ssh.every((f) => f.host.mac === macs.ssh)).toBe(true);
+
+    // A single-IP scan through the REST API: one host scanned, its findings only.
+    const single = await cp.request('POST', '/scans/cve/scheduled/single-ip', { body: { schedule_id: scheduleId, site_id: site.id, ip_address: `127.0.${net}.3` } });
+    expect(single.status).toBe(202);
+    const singleId = (single.body as { scan_id: string }).scan_id;
+    await eventually('the single-IP scan to finish', async () => {
+      const body = (await cp.request('GET', `/scans/cve/${singleId}`)).body as { status: string };
+      return ['completed', 'partial', 'failed'].includes(body.status) ? body : undefined;
+    });
+    expect(((await cp.request('GET', `/scans/cve/${singleId}`)).body as { status: string }).status).toBe('completed');
+    const singleFindings = await cp.store.scans.findings(singleId);
+    expect(singleFindings.length).toBeGreaterThan(0);
+    expect(new Set(singleFindings.map((f) => f.host.ip))).toEqual(new Set([`127.0.${net}.3`]));
+    expect(agent.query('SELECT kind, target_ips FROM scans WHERE cp_scan_id = ?', singleId)).toEqual([{ kind: 'single_ip', target_ips: JSON.stringify([`127.0.${net}.3`]) }]);
+
+    // A mark made through the REST API reaches the agent, so its local reports agree.
+    const marked = await cp.request('POST', '/scans/cve/mac-address/cve/status', { body: { mac_address: macs.ssh, cve_id: 'CVE-2023-38408', status: 'mitigated', justification: 'ssh-agent forwarding disabled' } });
+    expect(marked.status).toBe(201);
+    const [mark] = await eventually('the mark to reach the agent', () => {
+      const rows = agent.query<{ mac: string; cve_id: string; status: string; origin: string }>('SELECT mac, cve_id, status, origin FROM vuln_marks');
+      return rows.length > 0 ? rows : undefined;
+    });
+    expect(mark).toEqual({ mac: macs.ssh, cve_id: 'CVE-2023-38408', status: 'mitigated', origin: 'control_plane' });
   });
 });
