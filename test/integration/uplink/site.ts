@@ -16,6 +16,7 @@ import { tempDir } from '../../helpers/temp.js';
 import { startApiSimulator, type RouterData } from '../../simulators/index.js';
 import { macs, siteRouter } from '../pipeline/site-router.js';
 import type { Harness } from '../control-plane/harness.js';
+import type { Clock } from '../../../src/agent/schedule/clock.js';
 
 export { macs };
 
@@ -44,7 +45,7 @@ export interface SiteAgent {
   query<T>(sql: string, ...params: unknown[]): T[];
 }
 
-export async function startSiteAgent(options: { siteId: string; token: string; url: string; net: number; routerPort?: number; stateDir?: string }): Promise<SiteAgent> {
+export async function startSiteAgent(options: { siteId: string; token: string; url: string; net: number; routerPort?: number; stateDir?: string; clock?: Clock }): Promise<SiteAgent> {
   const stateDir = options.stateDir ?? tempDir('uplink-agent-');
   const { config } = buildConfig(
     {
@@ -61,6 +62,7 @@ export async function startSiteAgent(options: { siteId: string; token: string; u
   const agent = createAgent({
     config,
     logger,
+    clock: options.clock,
     notifier: createSdNotifier({ env: {}, logger }),
     tickSeconds: 1,
     uplink: { backoff: { initialMs: 50, maxMs: 400, factor: 2 }, window: 8, pollMs: 50 },
