@@ -117,7 +117,7 @@ export function createCommandHandlers(deps: CommandHandlerDeps): CommandHandlers
   }
 
   async function receiveFeed(chunk: FeedFile): Promise<void> {
-    const result = await deps.feeds.receive(chunk);
+    const result = await deps.feeds.receive(chunk, deps.shutdown);
     if (result.state === 'incomplete') log.debug({ transfer_id: chunk.transfer_id, received: result.received, of: chunk.chunk_count }, 'feed chunk stored');
   }
 

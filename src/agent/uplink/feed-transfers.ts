@@ -1,10 +1,12 @@
 /**
  * CVE feed files pushed in `feed.file` chunks. Each chunk is spooled to disk as it comes (a chunk
  * acknowledged is never asked for again, so it must survive a restart); when the last one is in,
- * the file is put together, its size and sha256 checked, and imported into cve.db.
+ * the file is put together on disk chunk by chunk, its size and sha256 checked, and imported into
+ * cve.db by the feed importer, which parses in a worker with a bounded heap: a large feed never
+ * sits in this thread's memory whole.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { FeedFile } from '../../protocol/index.js';
@@ -29,7 +31,7 @@ export class FeedTransfers {
     this.#logger = deps.logger.child({ component: 'uplink-feed' });
   }
 
-  async receive(chunk: FeedFile): Promise<FeedChunkResult> {
+  async receive(chunk: FeedFile, signal?: AbortSignal): Promise<FeedChunkResult> {
     if (chunk.size > MAX_FEED_FILE_BYTES) throw new AgentError('AGENT_ERR_CVE_FEED_INVALID', `feed ${chunk.name} is ${chunk.size} bytes, more than the ${MAX_FEED_FILE_BYTES} allowed`);
     if (chunk.chunk_index >= chunk.chunk_count) throw new AgentError('AGENT_ERR_CVE_FEED_INVALID', `chunk ${chunk.chunk_index} of a ${chunk.chunk_count}-chunk transfer`);
     const dir = path.join(this.#root, chunk.transfer_id);
@@ -51,22 +53,34 @@ export class FeedTransfers {
     const received = readdirSync(dir).filter((name) => name.endsWith('.part')).length;
     if (received < chunk.chunk_count) return { state: 'incomplete', received };
     try {
-      return { state: 'imported', name: chunk.name, counts: await this.#assembleAndImport(dir, header) };
+      return { state: 'imported', name: chunk.name, counts: await this.#assembleAndImport(dir, header, signal) };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
 
-  async #assembleAndImport(dir: string, header: TransferHeader): Promise<ImportCounts> {
-    const bytes = Buffer.concat(Array.from({ length: header.chunk_count }, (_, index) => readFileSync(path.join(dir, `${index}.part`))));
-    if (bytes.length !== header.size) throw new AgentError('AGENT_ERR_CVE_FEED_INVALID', `feed ${header.name}: assembled ${bytes.length} bytes, expected ${header.size}`);
-    if (createHash('sha256').update(bytes).digest('hex') !== header.sha256) throw new AgentError('AGENT_ERR_CVE_FEED_INVALID', `feed ${header.name}: sha256 mismatch`);
+  async #assembleAndImport(dir: string, header: TransferHeader, signal: AbortSignal | undefined): Promise<ImportCounts> {
+    // Apart from the chunk files and the header, whatever the pushed name; started afresh if a crash left half of it.
+    const assembled = path.join(dir, 'assembled');
+    rmSync(assembled, { recursive: true, force: true });
+    mkdirSync(assembled);
+    const file = path.join(assembled, header.name);
+    const hash = createHash('sha256');
+    let size = 0;
+    for (let index = 0; index < header.chunk_count; index += 1) {
+      const part = readFileSync(path.join(dir, `${index}.part`));
+      hash.update(part);
+      size += part.length;
+      appendFileSync(file, part);
+    }
+    if (size !== header.size) throw new AgentError('AGENT_ERR_CVE_FEED_INVALID', `feed ${header.name}: assembled ${size} bytes, expected ${header.size}`);
+    if (hash.digest('hex') !== header.sha256) throw new AgentError('AGENT_ERR_CVE_FEED_INVALID', `feed ${header.name}: sha256 mismatch`);
     // Loaded when a feed arrives: an idle agent does not carry the importer.
-    const [{ openCveDatabase }, { importFeedBytes }] = await Promise.all([import('../cve/cve-database.js'), import('../cve/import.js')]);
+    const [{ openCveDatabase }, { importFeedFiles }] = await Promise.all([import('../cve/cve-database.js'), import('../cve/import.js')]);
     const cveDb = openCveDatabase({ stateDir: this.#stateDir, logger: this.#logger });
     try {
-      const counts = importFeedBytes(cveDb.store, bytes, { source: `control-plane:${header.name}`, logger: this.#logger });
-      this.#logger.info({ name: header.name, bytes: bytes.length, ...counts }, 'imported a CVE feed pushed by the control plane');
+      const { counts } = await importFeedFiles({ store: cveDb.store, logger: this.#logger, paths: [file], signal });
+      this.#logger.info({ name: header.name, bytes: size, ...counts }, 'imported a CVE feed pushed by the control plane');
       return counts;
     } finally {
       cveDb.close();

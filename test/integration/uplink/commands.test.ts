@@ -170,7 +170,8 @@ describe('the agent applies the control plane commands', () => {
     await hub.waitFor('the hello', () => hub.connections[0]?.frames[0]?.type === 'hello');
     const cp = hub.connections[0]!;
     const bytes = readFileSync(path.join(import.meta.dirname, '../../fixtures/nvd/records/CVE-2013-2028.json'));
-    const chunks = splitFeedFile('CVE-2013-2028.json', bytes, 2048);
+    // Named like the spool's own header file: a pushed name must not collide with it.
+    const chunks = splitFeedFile('transfer.json', bytes, 2048);
     expect(chunks.length).toBeGreaterThan(2);
     // A transfer whose hash does not match is refused and imports nothing.
     const forged = splitFeedFile('forged.json', Buffer.concat([bytes, Buffer.from(' ')]), 4096).map((chunk) => ({ ...chunk, sha256: chunks[0]!.sha256 }));
