@@ -22,6 +22,8 @@ export interface CommandDispatcherDeps {
   state: UplinkState;
   handlers: CommandHandlers;
   logger: Logger;
+  /** Aborted when the agent stops: a command it interrupts is neither recorded nor acknowledged, so it comes again. */
+  shutdown?: AbortSignal;
 }
 
 export class CommandDispatcher {
@@ -63,6 +65,10 @@ export class CommandDispatcher {
       await handler(command, context);
       this.#log.info({ type: command.type, seq: command.seq }, 'command applied');
     } catch (error) {
+      if (this.#deps.shutdown?.aborted) {
+        this.#log.info({ type: command.type, seq: command.seq }, 'command interrupted by the shutdown; the control plane sends it again at the next start');
+        return;
+      }
       const message = error instanceof Error ? error.message : String(error);
       this.#log.error({ err: error, type: command.type, seq: command.seq }, `command refused: ${message}`);
       session.send({ type: 'error', code: 'rejected', message: `${command.type}: ${message}`.slice(0, 1000), seq: command.seq, fatal: false });

@@ -53,9 +53,13 @@ export class FeedTransfers {
     const received = readdirSync(dir).filter((name) => name.endsWith('.part')).length;
     if (received < chunk.chunk_count) return { state: 'incomplete', received };
     try {
-      return { state: 'imported', name: chunk.name, counts: await this.#assembleAndImport(dir, header, signal) };
-    } finally {
+      const counts = await this.#assembleAndImport(dir, header, signal);
       rmSync(dir, { recursive: true, force: true });
+      return { state: 'imported', name: chunk.name, counts };
+    } catch (error) {
+      // A bad file is dropped; an import cut short by a stop keeps its chunks for the replay of this last one.
+      if (error instanceof AgentError) rmSync(dir, { recursive: true, force: true });
+      throw error;
     }
   }
 

@@ -55,7 +55,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
     db: deps.db, siteId: deps.siteId, clock: deps.clock, logger: deps.logger, scheduleService: deps.scheduleService, schedules: deps.schedules,
     siteScans: deps.siteScans, feeds: new FeedTransfers({ stateDir: deps.stateDir, logger: deps.logger }), shutdown: deps.shutdown,
   });
-  const commands = new CommandDispatcher({ db: deps.db, state, handlers, logger: deps.logger });
+  const commands = new CommandDispatcher({ db: deps.db, state, handlers, logger: deps.logger, shutdown: deps.shutdown });
   const agentVersion = deps.agentVersion ?? readAgentVersion();
   const client = new UplinkClient({
     url: deps.settings.url,
