@@ -2,12 +2,11 @@ import { buildCpe, parseCpe, valueText, type Cpe } from './cpe.js';
 import type { CriterionRow } from './cve-store.js';
 import { distroTrackerUrl } from './distro.js';
 import { matchesExceptVersion, rangeVersion } from './entry-match.js';
-import type { CveReference } from './record.js';
+import { adviceTags, type CveReference } from './record.js';
 import { compareVersions } from './version.js';
 
 /** Fixed releases and what to do about a finding. */
 
-const adviceTags = new Set(['Patch', 'Vendor Advisory', 'Mitigation']);
 
 /**
  * The nearest release NVD records as fixed for the candidate's branch: the smallest

@@ -180,7 +180,7 @@ export function createCveMatcher(store: CveStore) {
           matchedRow: decision.row,
           productRows: group.rows,
           fixed,
-          references: summary.references,
+          references: summary.adviceReferences,
           distro: context.distro,
           possiblyBackported,
         }),

@@ -8,8 +8,8 @@ export const cveKnowledgeBaseMigration: Migration = {
   version: 1,
   name: 'cve knowledge base',
   sql: `
-    -- Small columns first: matching reads id and score, and SQLite only follows a row's
-    -- overflow pages (references, configurations) when a later column is asked for.
+    -- What a finding shows, small columns first. Kept apart from the large JSON a finding
+    -- does not need (cve_details), so a lookup reads one row that mostly fits one page.
     CREATE TABLE cves (
       key            INTEGER PRIMARY KEY,
       id             TEXT NOT NULL UNIQUE,
@@ -22,16 +22,25 @@ export const cveKnowledgeBaseMigration: Migration = {
       score_source   TEXT,
       score_type     TEXT,
       vector         TEXT,
+      -- 0 when NVD has not analysed the record (no configurations): kept, never matched.
+      analysed       INTEGER NOT NULL,
       cwes           TEXT NOT NULL,
       description    TEXT NOT NULL,
-      metrics        TEXT NOT NULL,
-      refs           TEXT NOT NULL,
-      -- The record's configurations as NVD gives them (JSON), or NULL when NVD has not
-      -- analysed the record: such a CVE is kept for reports but never matched.
-      configurations TEXT
+      -- The references tagged Patch, Vendor Advisory or Mitigation: a finding's advice.
+      advice_refs    TEXT NOT NULL
     ) STRICT;
     -- feed status counts the unanalysed records without reading the whole table.
-    CREATE INDEX cves_unanalysed ON cves (key) WHERE configurations IS NULL;
+    CREATE INDEX cves_unanalysed ON cves (key) WHERE analysed = 0;
+
+    -- Every CVSS metric, every reference with its tags, and the record's configurations
+    -- exactly as NVD gives them (JSON; NULL when not analysed), read for AND/negate statements
+    -- and full records only.
+    CREATE TABLE cve_details (
+      key            INTEGER PRIMARY KEY REFERENCES cves (key) ON DELETE CASCADE,
+      metrics        TEXT NOT NULL,
+      refs           TEXT NOT NULL,
+      configurations TEXT
+    ) STRICT;
 
     -- The vulnerable cpeMatch entries of a record, one row per (vendor, product, part), clustered
     -- by what a lookup knows: the vendor and product of the detected service. A lookup reads

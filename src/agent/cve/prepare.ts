@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { parseCpe, valueText } from './cpe.js';
 import { nvdCveSchema, type NvdConfiguration } from './nvd-schema.js';
-import { isRejected, toCveRecord, type CveRecord } from './record.js';
+import { adviceTags, isRejected, toCveRecord, type CveRecord } from './record.js';
 
 /**
  * From a raw NVD record to the rows cve.db stores, with no database at hand: validation,
@@ -10,7 +10,7 @@ import { isRejected, toCveRecord, type CveRecord } from './record.js';
  */
 
 /** The cves columns in insert order; PreparedRecord.values follows it. */
-export const cveColumns = ['id', 'published', 'last_modified', 'vuln_status', 'score', 'severity', 'score_version', 'score_source', 'score_type', 'vector', 'cwes', 'description', 'metrics', 'refs', 'configurations'] as const;
+export const cveColumns = ['id', 'published', 'last_modified', 'vuln_status', 'score', 'severity', 'score_version', 'score_source', 'score_type', 'vector', 'cwes', 'description', 'metrics', 'refs', 'configurations', 'advice_refs'] as const;
 
 /**
  * A cves row as positional values, JSON columns already serialised (configurations null when
@@ -33,6 +33,8 @@ export type CveValues = [
   metrics: string,
   refs: string,
   configurations: string | null,
+  /** The references a finding's advice cites (tagged Patch, Vendor Advisory or Mitigation). */
+  adviceRefs: string,
 ];
 
 /** [position, criteria, startIncluding, startExcluding, endIncluding, endExcluding, standalone], as stored in cpe_index.entries. */
@@ -124,6 +126,7 @@ export function toValues(record: CveRecord): CveValues {
     JSON.stringify(record.metrics),
     JSON.stringify(record.references),
     record.configurations.length === 0 ? null : JSON.stringify(record.configurations),
+    JSON.stringify(record.references.filter((reference) => reference.tags.some((tag) => adviceTags.has(tag)))),
   ];
 }
 

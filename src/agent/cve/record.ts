@@ -83,6 +83,9 @@ export function toCveRecord(cve: NvdCve): CveRecord {
   };
 }
 
+/** References whose tags make them advice: what to install or do about a CVE. */
+export const adviceTags: ReadonlySet<string> = new Set(['Patch', 'Vendor Advisory', 'Mitigation']);
+
 export function isRejected(record: { vulnStatus: string }): boolean {
   return record.vulnStatus === 'Rejected';
 }
