@@ -90,9 +90,17 @@ export class OutboxPump {
     const rows = this.#deps.outbox.pending(this.#sentUpTo, room);
     for (const row of rows) {
       // The payload is the report without its seq: splice the seq in rather than parse and re-encode it.
-      session.sendText(`{"seq":${row.seq},${row.payload.slice(1)}`);
-      this.#inFlight.push(row.seq);
+      const text = `{"seq":${row.seq},${row.payload.slice(1)}`;
       this.#sentUpTo = row.seq;
+      const bytes = Buffer.byteLength(text);
+      if (bytes > session.welcome.max_frame_bytes) {
+        // The control plane would close the connection over it at every attempt and the stream would
+        // never move again; it stores by high-water mark, so the next ack lets this row go.
+        this.#log.error({ seq: row.seq, type: row.type, bytes, max_frame_bytes: session.welcome.max_frame_bytes }, 'outbox row larger than the control plane accepts; skipped');
+        continue;
+      }
+      session.sendText(text);
+      this.#inFlight.push(row.seq);
     }
     if (this.#inFlight.length > this.peakInFlight) this.peakInFlight = this.#inFlight.length;
   }

@@ -101,6 +101,26 @@ describe('the agent applies the control plane commands', () => {
     await eventually('the outbox to empty', () => agent.query<{ n: number }>('SELECT count(*) AS n FROM outbox')[0]!.n === 0 || undefined);
   });
 
+  it('skips a row larger than the frame limit the control plane announced, so the stream does not stall on it', async () => {
+    const stateDir = tempDir('uplink-oversize-');
+    const logger = pino({ level: 'silent' });
+    const store = openStore({ stateDir, logger, exclusive: false });
+    const outbox = new Outbox(store.db);
+    const runId = randomUUID();
+    const ports = Array.from({ length: 20 }, (_, i) => ({ port: 1000 + i, protocol: 'tcp' as const, service: 'http', product: 'nginx', version: '1.13.2', cpe: 'cpe:2.3:a:f5:nginx:1.13.2:*:*:*:*:*:*:*' }));
+    outbox.append({ type: 'scan.event', at: issued(), run_id: runId, level: 'info', message: 'before' });
+    outbox.append({ type: 'host', at: issued(), run_id: runId, ip: '127.0.33.50', mac: null, hostname: null, manufacturer: null, sources: ['sweep'], open_ports: ports, os: null });
+    outbox.append({ type: 'scan.event', at: issued(), run_id: runId, level: 'info', message: 'after' });
+    store.close();
+    const hub = await startHubSimulator({ welcome: { max_frame_bytes: 1024 }, ackReports: true });
+    onTestFinished(() => hub.close());
+    const agent = await startSiteAgent({ siteId, token: 'tok', url: hub.url, stateDir, net });
+    await eventually('the outbox to empty', () => agent.query<{ n: number }>('SELECT count(*) AS n FROM outbox')[0]!.n === 0 || undefined);
+    expect(reportsOf(hub.connections[0]!).map((frame) => frame.seq)).toEqual([1, 3]);
+    expect(hub.connections).toHaveLength(1);
+    expect(agent.messages()).toContain('outbox row larger than the control plane accepts; skipped');
+  });
+
   it('applies schedules, marks and scans in seq order, refuses an out-of-scope IP before any packet (a failed run), stops and expires scans', async () => {
     const hub = await startHubSimulator({ ackReports: true });
     onTestFinished(() => hub.close());
