@@ -4,6 +4,12 @@ import type { Db } from '../store/database.js';
 
 const keys = { streamId: 'uplink_stream_id', lastAcked: 'uplink_last_acked_seq', lastCommand: 'uplink_last_command_seq' } as const;
 
+/** The uplink's remembered state as it stands, without creating anything (for `cve-agent uplink status`). */
+export function readUplinkState(db: Db): { streamId: string | null; lastAckedSeq: number; lastCommandSeq: number } {
+  const meta = new MetaRepository(db);
+  return { streamId: meta.get(keys.streamId) ?? null, lastAckedSeq: Number(meta.get(keys.lastAcked) ?? 0), lastCommandSeq: Number(meta.get(keys.lastCommand) ?? 0) };
+}
+
 /**
  * What the uplink must remember across restarts, kept in agent.db: the outbox's stream id (new
  * with every new database), the highest up seq the control plane acknowledged and the highest
