@@ -100,9 +100,7 @@ const schedule = await (await api('POST', '/scans/cve/scheduled', {
   description: 'bench', day_of_week: 0, time_of_day: '03:00', every_n_weeks: 2, timezone: 'UTC', min_cvss: 4, warning_threshold: 7, notification_group: 'bench',
   sites: sites.map((s, i) => ({ id: s.id, subnet: `10.${(i >> 8) & 255}.${i & 255}.0/24` })),
 })).json();
-console.error("schedule", schedule.id, Date.now() - connectStart);
 const invoked = await (await api("POST", `/scans/cve/scheduled/${schedule.id}/invoke`)).json();
-console.error("invoked", JSON.stringify(invoked), Date.now() - connectStart);
 if (!invoked.scan_id) throw new Error(`invoke failed: ${JSON.stringify(invoked)}`);
 
 // GET /scans/cve/{id} one request at a time while the findings stream in.
