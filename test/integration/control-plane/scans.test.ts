@@ -238,3 +238,33 @@ describe('sites that never answer', () => {
     expect(report.sites.find((site) => site.site_id === slow.siteId)?.error).toContain('no result from the site');
   });
 });
+
+describe('deleting a schedule (5) and other organizations', () => {
+  it('stops the running scan first, keeps its report, and hides every scan from another organization', async () => {
+    await start();
+    const agent = await onlineSite();
+    const scheduleId = await createSchedule([{ id: agent.siteId, subnet: '192.168.88.0/24' }]);
+    const scanId = ((await call('POST', `/scans/cve/scheduled/${scheduleId}/invoke`)).body as { scan_id: string }).scan_id;
+    await agent.waitFor(() => agent.commands.some((c) => c.type === 'scan.invoke'));
+    const command = lastCommand(agent, 'scan.invoke');
+    const runId = newRunId();
+    agent.report(scanStatus({ runId, scheduleId, scanId, subScanId: command.sub_scan_id }));
+    await agent.drained();
+    expect((await call('DELETE', `/scans/cve/scheduled/${scheduleId}`)).status).toBe(204);
+    await agent.waitFor(() => agent.commands.some((c) => c.type === 'schedule.delete'));
+    const types = agent.commands.map((c) => c.type);
+    expect(types.indexOf('scan.stop')).toBeGreaterThan(-1);
+    expect(types.indexOf('scan.stop')).toBeLessThan(types.lastIndexOf('schedule.delete'));
+    agent.report(finished(runId, 0, 'stopped'));
+    await agent.drained();
+    expect((await call('GET', `/scans/cve/${scanId}`)).body).toMatchObject({ status: 'failed', scan_schedule_id: scheduleId });
+    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({ targets: [agent.siteId], scanned: [agent.siteId], failed: [] });
+
+    const stranger = await h.jwt({ org: 'org-b' });
+    expect((await call('GET', `/scans/cve/${scanId}`, { token: stranger })).body).toMatchObject({ code: 'scan_not_found' });
+    expect((await call('GET', `/scans/cve/${scanId}/report.json`, { token: stranger })).status).toBe(404);
+    expect((await call('GET', `/scans/cve/${scheduleId}/status`, { token: stranger })).body).toMatchObject({ code: 'schedule_not_found' });
+    expect((await call('GET', '/scans/cve', { token: stranger })).body).toEqual([]);
+    expect((await call('POST', `/scans/cve/scheduled/${scheduleId}/invoke`, { token: stranger })).status).toBe(404);
+  });
+});
