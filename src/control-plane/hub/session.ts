@@ -58,10 +58,6 @@ export class AgentSession implements IngestSource {
     return this.#state === 'ready';
   }
 
-  get hello(): Hello | undefined {
-    return this.#hello;
-  }
-
   /** Milliseconds since the peer last sent anything (a frame or a pong). */
   silentForMs(now: number): number {
     return now - this.#lastHeardAt;
