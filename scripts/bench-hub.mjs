@@ -6,7 +6,7 @@
 // after the commit, so acked means queryable), p99 of GET /scans/cve/{id} while that runs, and
 // the control plane's peak RSS, each beside the issue's aim. Run: npm run bench:hub
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -57,9 +57,12 @@ writeFileSync(config, `state_dir: ${dir}\nlog_level: warn\nlisten: {host: 127.0.
 
 // ulimit for the children: 2,000 sockets on each side, plus the database.
 const withLimit = (args) => spawn('sh', ['-c', 'ulimit -n 20000 && exec "$0" "$@"', process.execPath, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-const cp = withLimit([...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), 'dist/cli/cve-control-plane.js', '--config', config, 'serve']);
+// BENCH_CP_NODE_FLAGS (e.g. --trace-gc) and BENCH_CP_LOG (a file for its stdout) help find where time goes.
+const cpFlags = [...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : []), ...(process.env.BENCH_CP_NODE_FLAGS?.split(' ') ?? [])];
+const cp = withLimit([...cpFlags, 'dist/cli/cve-control-plane.js', '--config', config, 'serve']);
 children.push(cp);
-cp.stdout.resume();
+if (process.env.BENCH_CP_LOG) cp.stdout.pipe(createWriteStream(process.env.BENCH_CP_LOG));
+else cp.stdout.resume();
 for (let i = 0; ; i += 1) {
   try {
     if ((await fetch(`${url}/healthz`)).ok) break;
