@@ -36,8 +36,9 @@ export type CommandBody<T extends Command['type']> = Omit<Extract<Command, { typ
 export type OutgoingCommand = { [T in Command['type']]: { siteId: string; type: T; body: CommandBody<T>; expiresAt?: string | null } }[Command['type']];
 
 // Past this many reports waiting for a commit, connections stop being read until the queue drains.
-const PAUSE_ABOVE = 2_000;
-const RESUME_BELOW = 500;
+const PAUSE_ABOVE = 1_000;
+const RESUME_BELOW = 250;
+const RESUME_PER_TURN = 50;
 
 export class Hub {
   readonly #deps: HubDeps;
@@ -51,6 +52,7 @@ export class Hub {
   #seen: { id: string; at: string; agentVersion: string }[] = [];
   #commandAcks = new Map<string, number>();
   #bookkeeping: NodeJS.Timeout | undefined;
+  #resuming = false;
   #server: Server | undefined;
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(request, socket, head);
 
@@ -59,11 +61,7 @@ export class Hub {
     this.#log = deps.logger.child({ component: 'hub' });
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: deps.options.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
     this.ingestor = new Ingestor({ store: deps.store.ingest, logger: this.#log, onFinishedScans: deps.onFinishedScans });
-    this.ingestor.onDrain(() => {
-      if (this.ingestor.pending >= RESUME_BELOW) return;
-      for (const session of this.#paused) session.resume();
-      this.#paused.clear();
-    });
+    this.ingestor.onDrain(() => this.#resumeSome());
   }
 
   /** Connected agents that completed hello. */
@@ -216,10 +214,36 @@ export class Hub {
     }
   }
 
+  /**
+   * Resumes paused connections a few at a time: a resumed socket hands over everything it
+   * buffered in one go, and thousands of them at once would hold the event loop for a second.
+   */
+  #resumeSome(): void {
+    if (this.#resuming || this.ingestor.pending >= RESUME_BELOW) return;
+    let budget = RESUME_PER_TURN;
+    for (const session of this.#paused) {
+      if (budget-- === 0) break;
+      this.#paused.delete(session);
+      session.resume();
+    }
+    if (this.#paused.size === 0) return;
+    this.#resuming = true;
+    setImmediate(() => {
+      this.#resuming = false;
+      this.#resumeSome();
+    });
+  }
+
+  /**
+   * Over the limit, every connection stops being read, not only the one that reported: sockets
+   * still due in this turn of the event loop would otherwise each hand over their whole buffer.
+   */
   #throttle(session: AgentSession): void {
-    if (this.ingestor.pending > PAUSE_ABOVE && !this.#paused.has(session)) {
-      this.#paused.add(session);
-      session.pause();
+    if (this.ingestor.pending <= PAUSE_ABOVE || this.#paused.has(session)) return;
+    for (const each of this.#all) {
+      if (this.#paused.has(each)) continue;
+      this.#paused.add(each);
+      each.pause();
     }
   }
 
