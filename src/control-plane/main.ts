@@ -26,6 +26,8 @@ export interface ControlPlaneDeps {
   version?: string;
   /** Tests shorten the slot timer's tick. */
   slotTickMs?: number;
+  /** Tests lower the hub's backpressure limits to reach them with a few agents. */
+  hubLimits?: { pauseAbove: number; resumeBelow: number };
 }
 
 export interface ControlPlane {
@@ -66,6 +68,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
       heartbeatIntervalMs: intervalMs,
       deadAfterMs: intervalMs * heartbeat.deadAfterIntervals,
       serverVersion: `${version} (protocol ${PROTOCOL_VERSION})`,
+      ...deps.hubLimits,
     },
     onFinishedScans: () => notifier.wake(),
   });

@@ -21,6 +21,9 @@ export interface HubOptions {
   /** A peer silent this long is dropped; the protocol promises a dead peer is noticed within 30 s. */
   deadAfterMs: number;
   serverVersion: string;
+  /** Reports waiting for a commit above which every connection stops being read (default 1,000), and below which reading resumes (250). */
+  pauseAbove?: number;
+  resumeBelow?: number;
 }
 
 export interface HubDeps {
@@ -53,6 +56,7 @@ export class Hub {
   #commandAcks = new Map<string, number>();
   #bookkeeping: NodeJS.Timeout | undefined;
   #resuming = false;
+  #throttled = 0;
   #server: Server | undefined;
   readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(request, socket, head);
 
@@ -67,6 +71,11 @@ export class Hub {
   /** Connected agents that completed hello. */
   get connected(): number {
     return this.#sessions.size;
+  }
+
+  /** How often reading was paused because the ingest queue was too long. */
+  get throttled(): number {
+    return this.#throttled;
   }
 
   isOnline(siteId: string): boolean {
@@ -219,7 +228,7 @@ export class Hub {
    * buffered in one go, and thousands of them at once would hold the event loop for a second.
    */
   #resumeSome(): void {
-    if (this.#resuming || this.ingestor.pending >= RESUME_BELOW) return;
+    if (this.#resuming || this.ingestor.pending >= (this.#deps.options.resumeBelow ?? RESUME_BELOW)) return;
     let budget = RESUME_PER_TURN;
     for (const session of this.#paused) {
       if (budget-- === 0) break;
@@ -239,7 +248,8 @@ export class Hub {
    * still due in this turn of the event loop would otherwise each hand over their whole buffer.
    */
   #throttle(session: AgentSession): void {
-    if (this.ingestor.pending <= PAUSE_ABOVE || this.#paused.has(session)) return;
+    if (this.ingestor.pending <= (this.#deps.options.pauseAbove ?? PAUSE_ABOVE) || this.#paused.has(session)) return;
+    this.#throttled += 1;
     for (const each of this.#all) {
       if (this.#paused.has(each)) continue;
       this.#paused.add(each);

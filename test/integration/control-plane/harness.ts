@@ -32,7 +32,9 @@ export interface Harness {
 
 export const ALL_SCOPES = 'cve:view cve:create cve:update cve:delete';
 
-export async function startHarness(options: { config?: Record<string, unknown>; clock?: Clock; dir?: string; webhooks?: string[] } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { config?: Record<string, unknown>; clock?: Clock; dir?: string; webhooks?: string[]; hubLimits?: { pauseAbove: number; resumeBelow: number } } = {},
+): Promise<Harness> {
   const dir = options.dir ?? tempDir('cp-');
   const logger = pino({ level: process.env.CP_TEST_LOG ?? 'silent' });
   const raw = {
@@ -47,7 +49,7 @@ export async function startHarness(options: { config?: Record<string, unknown>; 
   const { config } = buildConfig(raw, undefined);
   const clock = options.clock ?? { now: () => new Date() };
   const store = openSqliteStore({ stateDir: dir, logger });
-  const cp = createControlPlane({ config, store, clock, logger, slotTickMs: 200 });
+  const cp = createControlPlane({ config, store, clock, logger, slotTickMs: 200, hubLimits: options.hubLimits });
   await cp.start();
   const url = cp.url();
   const harness: Harness = {

@@ -177,6 +177,20 @@ describe('the hub: ingest, acks and replays', () => {
   });
 });
 
+describe('the hub: backpressure', () => {
+  it('stops reading every connection while the ingest queue is long, resumes them, and still holds everything once', async () => {
+    h = await startHarness({ hubLimits: { pauseAbove: 20, resumeBelow: 5 } });
+    const harness = h;
+    const fleet = await Promise.all(Array.from({ length: 12 }, () => agentFor(harness, { window: 200 })));
+    await Promise.all(fleet.map((agent) => agent.connect()));
+    for (const agent of fleet) reportRun(agent, 80);
+    await Promise.all(fleet.map((agent) => agent.drained(20_000)));
+    expect(harness.cp.hub.throttled).toBeGreaterThan(0);
+    expect(count(harness, 'SELECT COUNT(*) FROM findings')).toBe(12 * 80);
+    expect(fleet.every((agent) => agent.connected)).toBe(true);
+  });
+});
+
 describe('the hub: bad frames never crash it', () => {
   it('answers garbage with an error frame and close 1007, an unknown type with 1008, and keeps serving others', async () => {
     const harness = await setup();
