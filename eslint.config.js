@@ -1,6 +1,22 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layers, as import rules (docs/architecture.md): cli -> agent | control-plane -> protocol -> shared.
+ * The agent and the control plane never import each other; the kernel imports nothing above it.
+ * Patterns are regular expressions over the import specifier as written.
+ */
+const layer = (name, message) => ({ regex: `(^|/)${name}/`, message });
+const toAgent = layer('agent', 'the control plane, protocol and kernel never import the agent: move the shared rule to src/shared/');
+const toControlPlane = layer('control-plane', 'the agent, protocol and kernel never import the control plane: move the shared rule to src/shared/');
+const toCli = layer('cli', 'only the CLI imports the CLI');
+const toProtocol = layer('protocol', 'the kernel imports nothing above it');
+const netmaskOnlyInIpv4 = { name: 'netmask', message: 'IPv4 parsing and scope live in src/shared/ipv4.ts alone' };
+// Past routeros/index.ts: anything under routeros/ other than its index.
+const routerosInternals = { regex: '(^|/)routeros/(?!index\\.js$).+', message: 'import the router module through routeros/index.js' };
+
+const restrict = (patterns, paths = [netmaskOnlyInIpv4]) => ['error', { patterns, paths }];
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', '.cve-agent/', 'coverage/'] },
   js.configs.recommended,
@@ -13,6 +29,19 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
+    },
+  },
+  { files: ['src/**/*.ts', 'scripts/**/*.ts'], rules: { 'no-restricted-imports': restrict([routerosInternals]) } },
+  { files: ['src/shared/**/*.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toControlPlane, toCli, toProtocol]) } },
+  { files: ['src/shared/ipv4.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toControlPlane, toCli, toProtocol], []) } },
+  { files: ['src/protocol/**/*.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toControlPlane, toCli]) } },
+  { files: ['src/control-plane/**/*.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toCli]) } },
+  { files: ['src/agent/**/*.ts'], rules: { 'no-restricted-imports': restrict([toControlPlane, toCli, routerosInternals]) } },
+  { files: ['src/agent/routeros/**/*.ts'], rules: { 'no-restricted-imports': restrict([toControlPlane, toCli]) } },
+  {
+    files: ['src/agent/scan/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict([toControlPlane, toCli, { regex: '(^|/)(pipeline|uplink|routeros)/', message: 'the scanner knows nothing of the pipeline, the uplink or the router: the runner composes them' }]),
     },
   },
 );

@@ -2,8 +2,7 @@
 // full inventory `runs` times from the simulator named on the command line and prints one
 // JSON line with each read's wall time and the process's resident memory.
 import pino from 'pino';
-import { loadOuiRegistry } from '../src/agent/routeros/oui-registry.js';
-import { createRouterSource } from '../src/agent/routeros/router-source.js';
+import { createRouterSource, loadOuiRegistry } from '../src/agent/routeros/index.js';
 
 const [transport, port, runs] = process.argv.slice(2) as ['api' | 'ssh', string, string];
 const vendors = loadOuiRegistry();

@@ -3,7 +3,7 @@ import { loadConfig, type AgentConfig } from './config/load.js';
 import { reloadableKeys } from './config/schema.js';
 import { AgentError } from './errors.js';
 import { createSdNotifier, type SdNotifier } from './sd-notify.js';
-import { type Clock, systemClock } from './schedule/clock.js';
+import { type Clock, systemClock } from '../shared/clock.js';
 import { ScheduleService } from './schedule/schedule-service.js';
 import { Scheduler, type ScheduledJob } from './schedule/scheduler.js';
 import type { OpenedSiteScans } from './pipeline/open-site-scans.js';

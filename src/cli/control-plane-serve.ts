@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { systemClock } from '../agent/schedule/clock.js';
+import { systemClock } from '../shared/clock.js';
 import type { ControlPlaneConfig } from '../control-plane/config/load.js';
 import { createControlPlane } from '../control-plane/main.js';
 import { openSqliteStore } from '../control-plane/store/sqlite/index.js';

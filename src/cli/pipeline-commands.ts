@@ -4,7 +4,7 @@ import type { AgentConfig } from '../agent/config/load.js';
 import { loadConfig } from '../agent/config/load.js';
 import { AgentError } from '../agent/errors.js';
 import type { ScanReport } from '../agent/pipeline/report.js';
-import { systemClock, utcIso } from '../agent/schedule/clock.js';
+import { systemClock, utcIso } from '../shared/clock.js';
 import { openStore } from '../agent/store/database.js';
 import { MetaRepository } from '../agent/store/meta-repository.js';
 import { SchedulesRepository } from '../agent/store/schedules-repository.js';

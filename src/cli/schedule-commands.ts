@@ -2,9 +2,10 @@ import { DateTime } from 'luxon';
 import pino from 'pino';
 import type { AgentConfig } from '../agent/config/load.js';
 import { AgentError } from '../agent/errors.js';
-import { systemClock, utcIso } from '../agent/schedule/clock.js';
-import { upcomingScans } from '../agent/schedule/next-run.js';
-import { inScheduleZone, ScheduleService } from '../agent/schedule/schedule-service.js';
+import { systemClock, utcIso } from '../shared/clock.js';
+import { upcomingScans } from '../shared/schedule/next-run.js';
+import { ScheduleService } from '../agent/schedule/schedule-service.js';
+import { renderInZone, renderOptionalInZone } from '../shared/schedule/zone-time.js';
 import { openStore } from '../agent/store/database.js';
 import { MetaRepository } from '../agent/store/meta-repository.js';
 import { SchedulesRepository, type StoredSchedule } from '../agent/store/schedules-repository.js';
@@ -45,8 +46,8 @@ function present(schedule: StoredSchedule) {
     ignore_offline_sites: schedule.ignore_offline_sites,
     notification_group: schedule.notification_group,
     sites: schedule.sites,
-    next_scan_at: inScheduleZone(schedule.next_scan_at, schedule.timezone),
-    last_run_at: inScheduleZone(schedule.last_run_at, schedule.timezone),
+    next_scan_at: renderOptionalInZone(schedule.next_scan_at, schedule.timezone),
+    last_run_at: renderOptionalInZone(schedule.last_run_at, schedule.timezone),
     created_at: schedule.created_at,
     updated_at: schedule.updated_at,
   };
@@ -127,7 +128,7 @@ export function nextRuns(config: AgentConfig, options: OutputOptions, count: num
     schedules.list().map((s) => ({
       id: s.id,
       timezone: s.timezone,
-      runs: upcomingScans(s, new Date(s.anchor_at), now, count).map((slot) => ({ local: slot.setZone(s.timezone).toISO(), utc: utcIso(slot) })),
+      runs: upcomingScans(s, new Date(s.anchor_at), now, count).map((slot) => ({ local: renderInZone(slot, s.timezone), utc: utcIso(slot) })),
     })),
   );
   if (options.json) {

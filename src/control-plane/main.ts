@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Clock } from '../agent/schedule/clock.js';
+import type { Clock } from '../shared/clock.js';
 import { heartbeat, PROTOCOL_VERSION } from '../protocol/index.js';
 import { createAuthenticator } from './api/auth.js';
 import { buildApi } from './api/server.js';

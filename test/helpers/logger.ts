@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
-import { redactPaths } from '../../src/agent/logger.js';
+import { redactPaths } from '../../src/shared/logger.js';
 
 export interface CapturedLogger {
   logger: Logger;

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { buildConfig } from '../../src/agent/config/load.js';
-import { createLogger } from '../../src/agent/logger.js';
+import { createLogger } from '../../src/shared/logger.js';
 
 function memoryStream() {
   let text = '';
@@ -22,7 +22,7 @@ describe('the agent logger', () => {
       { env: {} },
     );
     const memory = memoryStream();
-    const logger = createLogger('info', memory.stream);
+    const logger = createLogger('cve-agent', 'info', memory.stream);
     logger.info({ config }, 'config loaded');
     logger.child({ component: 'routeros' }).info({ router: config.router }, 'connecting');
     logger.info({ headers: { authorization: 'Bearer cp-token-456' } }, 'dialing');

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/agent/logger.js';
+import { createLogger } from '../../src/shared/logger.js';
 import { createSdNotifier } from '../../src/agent/sd-notify.js';
 import { startNotifyListener, type Datagram, type NotifyListener as Listener } from '../helpers/notify-listener.js';
 import { tempDir } from '../helpers/temp.js';
@@ -30,7 +30,7 @@ async function sendFromPython(address: string, text: string): Promise<void> {
 
 function captureLogger(): { logger: ReturnType<typeof createLogger>; lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const logger = createLogger('debug', {
+  const logger = createLogger('cve-agent', 'debug', {
     write(line: string) {
       lines.push(JSON.parse(line) as LogLine);
     },

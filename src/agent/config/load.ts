@@ -1,9 +1,9 @@
-import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { KernelError } from '../../shared/errors.js';
+import { deepFreeze, readYamlFile, resolveSecret, secretContext } from '../../shared/config/kit.js';
 import { AgentError } from '../errors.js';
 import { cidrSchema, configSchema, type ParsedConfig } from './schema.js';
-import { formatIssues } from './format-issues.js';
+import { formatIssues } from '../../shared/config/format-issues.js';
 import { parseLocalSchedules, type LocalSchedule } from './local-schedules.js';
 
 export interface RouterSettings extends Omit<NonNullable<ParsedConfig['router']>, 'password' | 'password_file' | 'password_env'> {
@@ -47,41 +47,8 @@ export interface LoadOptions {
 
 const defaultStateDir = (env: NodeJS.ProcessEnv) => env.STATE_DIRECTORY?.split(':')[0] ?? '/var/lib/cve-agent';
 
-function readableByOthers(file: string): boolean {
-  return (statSync(file).mode & 0o004) !== 0;
-}
-
-function invalid(source: string, lines: string[]): AgentError {
+function invalid(source: string, lines: readonly string[]): AgentError {
   return new AgentError('AGENT_ERR_CONFIG_INVALID', `invalid config ${source}:\n  ${lines.join('\n  ')}`, { details: lines });
-}
-
-interface SecretSource {
-  inline: string | undefined;
-  file: string | undefined;
-  env: string | undefined;
-}
-
-function resolveSecret(key: string, source: SecretSource, ctx: { dir: string; file: string | undefined; env: NodeJS.ProcessEnv; errors: string[]; warnings: string[] }): string {
-  if (source.file !== undefined) {
-    const file = path.resolve(ctx.dir, source.file);
-    try {
-      const value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-      if (readableByOthers(file)) ctx.warnings.push(`${key}_file: ${file} is readable by others; chmod 600 it`);
-      return value;
-    } catch (error) {
-      ctx.errors.push(`${key}_file: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-      return '';
-    }
-  }
-  if (source.env !== undefined) {
-    const value = ctx.env[source.env];
-    if (value === undefined) ctx.errors.push(`${key}_env: environment variable ${source.env} is not set`);
-    return value ?? '';
-  }
-  if (source.inline !== undefined && source.inline !== '' && ctx.file !== undefined && readableByOthers(ctx.file)) {
-    ctx.warnings.push(`${key}: ${ctx.file} holds a secret and is readable by others; chmod 640 it or use ${key}_file`);
-  }
-  return source.inline ?? '';
 }
 
 /** Validates a parsed YAML value; `file` names it in messages and anchors relative paths. */
@@ -95,9 +62,8 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
   }
   const value = parsed.data;
 
-  const errors: string[] = [];
-  const warnings: string[] = [];
-  const ctx = { dir: file ? path.dirname(path.resolve(file)) : process.cwd(), file, env, errors, warnings };
+  const ctx = secretContext(file, env);
+  const { errors, warnings } = ctx;
 
   let router: RouterSettings | undefined;
   if (value.router) {
@@ -107,8 +73,7 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
   let controlPlane: ControlPlaneSettings | undefined;
   if (value.control_plane) {
     const { url, token, token_file, token_env } = value.control_plane;
-    controlPlane = { url, token: resolveSecret('control_plane.token', { inline: token, file: token_file, env: token_env }, ctx) };
-    if (controlPlane.token === '') errors.push('control_plane.token: expected a token (token, token_file or token_env)');
+    controlPlane = { url, token: resolveSecret('control_plane.token', { inline: token, file: token_file, env: token_env }, ctx, { required: 'a token' }) };
   }
 
   const schedules = parseLocalSchedules(value.schedules, { subnets: value.subnets, siteId: value.site_id, defaultTimezone: value.scheduler.timezone });
@@ -135,17 +100,15 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
 /** Reads, parses and validates config.yaml; without a file, the embedded defaults. */
 export function loadConfig(file: string | undefined, options: LoadOptions = {}): LoadedConfig {
   if (file === undefined) return buildConfig({}, undefined, options);
-  let text: string;
+  let raw: unknown;
   try {
-    text = readFileSync(file, 'utf8');
+    raw = readYamlFile(file);
   } catch (error) {
-    throw new AgentError('AGENT_ERR_CONFIG_UNREADABLE', `cannot read config ${file}: ${(error as Error).message}`, { cause: error });
+    if (error instanceof KernelError && error.code === 'CONFIG_UNREADABLE') throw new AgentError('AGENT_ERR_CONFIG_UNREADABLE', error.message, { cause: error });
+    if (error instanceof KernelError) throw invalid(file, error.details);
+    throw error;
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw invalid(file, doc.errors.map((error) => `YAML syntax: ${error.message.split('\n')[0]}`));
-  }
-  return buildConfig(doc.toJS(), file, options);
+  return buildConfig(raw, file, options);
 }
 
 function scheduleErrorsOfRaw(raw: unknown): string[] {
@@ -157,12 +120,4 @@ function scheduleErrorsOfRaw(raw: unknown): string[] {
   const siteId = typeof top.site_id === 'string' ? top.site_id : undefined;
   const timezone = typeof (top.scheduler as Record<string, unknown> | undefined)?.timezone === 'string' ? String((top.scheduler as Record<string, unknown>).timezone) : 'UTC';
   return parseLocalSchedules(entries as Record<string, unknown>[], { subnets, siteId, defaultTimezone: timezone }).errors;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }

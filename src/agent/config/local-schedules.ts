@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { validateScheduleWrite, type ScanScheduleWrite } from '../schedule/rules.js';
+import { validateScheduleWrite, type ScanScheduleWrite } from '../../shared/schedule/rules.js';
 
 /** A schedule written in config.yaml: the API's schedule plus a stable id chosen by the operator. */
 export interface LocalSchedule extends ScanScheduleWrite {

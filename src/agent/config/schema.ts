@@ -1,6 +1,6 @@
 import { IANAZone } from 'luxon';
-import { Netmask } from 'netmask';
 import { z } from 'zod';
+import { subnetProblem } from '../../shared/ipv4.js';
 
 /**
  * The one schema of config.yaml: validation, defaults and the TypeScript type come from it.
@@ -16,24 +16,8 @@ const intRange = (lo: number, hi: number) => {
 const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).trim().min(1, { error: `expected ${what}` });
 
 export const cidrSchema = z.string({ error: 'expected IPv4 CIDR like 192.168.88.0/24' }).superRefine((value, ctx) => {
-  const match = /^(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,2})$/.exec(value);
-  if (!match) {
-    ctx.addIssue({ code: 'custom', message: 'expected IPv4 CIDR like 192.168.88.0/24' });
-    return;
-  }
-  const prefix = Number(match[2]);
-  if (prefix < 22 || prefix > 32) {
-    ctx.addIssue({ code: 'custom', message: 'expected a prefix between /22 and /32' });
-    return;
-  }
-  try {
-    const block = new Netmask(value);
-    if (block.base !== match[1]) {
-      ctx.addIssue({ code: 'custom', message: `host bits set, did you mean ${block.base}/${prefix}?` });
-    }
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'expected IPv4 CIDR like 192.168.88.0/24' });
-  }
+  const problem = subnetProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 /** A secret is given inline, in a file (e.g. a systemd credential) or in an environment variable: one of the three. */

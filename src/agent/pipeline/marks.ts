@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../store/database.js';
+import type { Db } from '../../shared/sqlite.js';
 
 export type MarkStatus = 'accepted' | 'mitigated' | 'open';
 

@@ -3,11 +3,9 @@ import type { AgentConfig } from '../config/load.js';
 import { createCveMatcher } from '../cve/matcher.js';
 import { openCveDatabase } from '../cve/cve-database.js';
 import { ensureStarterFeed } from '../cve/starter-feed.js';
-import { createRouterSource } from '../routeros/router-source.js';
-import { InventoryRepository } from '../routeros/inventory-repository.js';
-import { loadOuiRegistry } from '../routeros/oui-registry.js';
-import type { Clock } from '../schedule/clock.js';
-import type { Db } from '../store/database.js';
+import { createRouterSource, InventoryRepository, loadOuiRegistry } from '../routeros/index.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Db } from '../../shared/sqlite.js';
 import { createSiteScans, type SiteScans, type SiteScansDeps } from './site-scans.js';
 
 export interface OpenedSiteScans {

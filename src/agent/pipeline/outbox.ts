@@ -1,6 +1,6 @@
 import type { Report } from '../../protocol/frames.js';
 import { upSchemas } from '../../protocol/frames.js';
-import type { Db } from '../store/database.js';
+import type { Db } from '../../shared/sqlite.js';
 
 /** A report as the pipeline writes it: the outbox gives it its seq. */
 export type OutgoingReport = Report extends infer R ? (R extends { seq: number } ? Omit<R, 'seq'> : never) : never;

@@ -1,7 +1,8 @@
-import type { Db } from '../store/database.js';
+import type { Db } from '../../shared/sqlite.js';
 import type { AppliedMark, MarksRepository } from './marks.js';
 import type { ScanRepository } from './scan-repository.js';
 import type { ScanRow, StoredFinding } from './scan-types.js';
+import { ipv4ToNumber } from '../../shared/ipv4.js';
 
 /** A stored finding as a report shows it: with the mark in force, if any. */
 export interface ReportFinding extends Omit<StoredFinding, 'service' | 'references'> {
@@ -115,7 +116,7 @@ export class ReportBuilder {
           };
         }),
       }))
-      .sort((a, b) => ipOrder(a.ip) - ipOrder(b.ip));
+      .sort((a, b) => ipv4ToNumber(a.ip) - ipv4ToNumber(b.ip));
   }
 
   build(scanId: string, now: string): ScanReport | undefined {
@@ -177,10 +178,6 @@ function delta(current: ReportHost[], previous: ReportHost[] | undefined, previo
     fixed: [...before].filter(([key]) => !now.has(key)).map(([, entry]) => entry),
     still_open: [...now].filter(([key]) => before.has(key)).map(([, entry]) => entry),
   };
-}
-
-function ipOrder(address: string): number {
-  return address.split('.').reduce((sum, part) => sum * 256 + Number(part), 0);
 }
 
 /** One line per finding, for spreadsheets. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../store/database.js';
+import type { Db } from '../../shared/sqlite.js';
 import { Outbox } from './outbox.js';
 import type { HostRecord, ScanRow, ScanStatus, StoredFinding } from './scan-types.js';
 

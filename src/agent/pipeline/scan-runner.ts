@@ -1,10 +1,9 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import { Netmask } from 'netmask';
 import { AgentError } from '../errors.js';
-import type { Inventory, InventoryHost } from '../routeros/inventory-schema.js';
-import type { Clock } from '../schedule/clock.js';
-import { utcIso } from '../schedule/clock.js';
+import type { Inventory, InventoryHost } from '../routeros/index.js';
+import type { Clock } from '../../shared/clock.js';
+import { utcIso } from '../../shared/clock.js';
 import { forEachLimited } from '../scan/limits.js';
 import type { ServiceFinding } from '../scan/service.js';
 import { createScanSession, linkedSignal, type HostResult } from '../scan/session.js';
@@ -12,6 +11,7 @@ import { defaultScanSettings, type ScanSettings } from '../scan/settings.js';
 import { findingsForHost, type CveLookup } from './cve-findings.js';
 import type { NewScan, ScanRepository } from './scan-repository.js';
 import type { HostRecord, HostSourceTag, ScanRow, ServiceRecord, StoredFinding } from './scan-types.js';
+import { inScope } from '../../shared/ipv4.js';
 
 /** Reads the site's router; absent for a site without one. */
 export type InventoryReader = (signal: AbortSignal) => Promise<Inventory>;
@@ -53,9 +53,6 @@ export function scanLabel(): string {
   return Array.from({ length: 3 }, () => `${letter()}${letter()}${letter()}`).join('-');
 }
 
-function inScope(subnets: readonly string[], ip: string): boolean {
-  return subnets.some((subnet) => new Netmask(subnet).contains(ip));
-}
 
 const tableTags: Record<string, HostSourceTag> = { arp: 'arp', 'dhcp-lease': 'dhcp', 'bridge-host': 'bridge', neighbor: 'neighbor', 'ipv6-neighbor': 'neighbor' };
 
@@ -88,7 +85,7 @@ export function createScanRunner(deps: ScanRunnerDeps) {
 
   function create(scan: Omit<NewScan, 'label'>): ScanRow {
     for (const ip of scan.target_ips ?? []) {
-      if (!inScope(scan.subnets, ip)) throw new AgentError('AGENT_ERR_SCAN_OUT_OF_SCOPE', `${ip} is outside the schedule's subnets for this site (${scan.subnets.join(', ')}); nothing was sent`);
+      if (!inScope(ip, scan.subnets)) throw new AgentError('AGENT_ERR_SCAN_OUT_OF_SCOPE', `${ip} is outside the schedule's subnets for this site (${scan.subnets.join(', ')}); nothing was sent`);
     }
     return scans.create({ ...scan, label: scanLabel() }, now());
   }
@@ -157,7 +154,7 @@ export function createScanRunner(deps: ScanRunnerDeps) {
       }
       const byIp = new Map<string, InventoryHost>();
       for (const host of inventory?.hosts ?? []) for (const ip of host.ips) byIp.set(ip, host);
-      const knownAlive = [...byIp.keys()].filter((ip) => inScope(targets, ip));
+      const knownAlive = [...byIp.keys()].filter((ip) => inScope(ip, targets));
       progress('inventory', 1, knownAlive.length, 0);
       lap('inventory');
 
@@ -304,7 +301,7 @@ class SiteFailure extends Error {}
 /** The router itself and each RouterOS neighbor as hosts with their RouterOS CPE: judged without a probe. */
 function routerDevices(inventory: Inventory, subnets: readonly string[]): HostRecord[] {
   const devices: HostRecord[] = [];
-  const own = inventory.addresses.map((address) => address.address.split('/')[0] as string).find((ip) => inScope(subnets, ip));
+  const own = inventory.addresses.map((address) => address.address.split('/')[0] as string).find((ip) => inScope(ip, subnets));
   const routerVersion = inventory.router.version;
   if (own) {
     devices.push({

@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import { AgentError } from '../errors.js';
 import type { ScheduledJob } from '../schedule/scheduler.js';
-import type { Clock } from '../schedule/clock.js';
-import { utcIso } from '../schedule/clock.js';
+import type { Clock } from '../../shared/clock.js';
+import { utcIso } from '../../shared/clock.js';
 import type { StoredSchedule } from '../store/schedules-repository.js';
-import type { Db } from '../store/database.js';
+import type { Db } from '../../shared/sqlite.js';
 import type { ScanSettings } from '../scan/settings.js';
 import type { CveLookup } from './cve-findings.js';
 import { MarksRepository } from './marks.js';

@@ -1,4 +1,4 @@
-import type { Db } from '../store/database.js';
+import type { Db } from '../../shared/sqlite.js';
 import type { Sighting } from './inventory.js';
 import type { Inventory } from './inventory-schema.js';
 import type { InventoryHistory } from './router-source.js';

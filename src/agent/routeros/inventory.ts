@@ -1,10 +1,10 @@
-import { Netmask } from 'netmask';
 import type { Inventory, InventoryHost, InventoryNeighbor, SourceTable } from './inventory-schema.js';
 import { isMulticastMac, isRandomizedMac, type VendorLookup } from './mac.js';
 import { parseRecords, type RouterRecords } from './records.js';
 import { routerError, type RouterTarget } from './router-errors.js';
 import { parseRouterOsDuration, parseRouterOsVersion, routerOsCpe } from './routeros-version.js';
 import type { ReadResult } from './table-reader.js';
+import { compareAddresses, networkOfInterfaceAddress } from '../../shared/ipv4.js';
 
 /** What the agent remembers of a MAC from earlier reads (the inventory store). */
 export interface Sighting {
@@ -28,12 +28,6 @@ interface HostDraft {
   sources: InventoryHost['sources'];
 }
 
-/** Orders IPv4 numerically, then anything else (IPv6) as text. */
-function ipKey(ip: string | undefined): string {
-  if (ip === undefined) return '~';
-  const parts = ip.split('.');
-  return parts.length === 4 ? parts.map((part) => part.padStart(3, '0')).join('.') : `~${ip}`;
-}
 
 /** Byte order, not the locale's: '~' must sort after digits. */
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
@@ -110,13 +104,12 @@ export function buildInventory({ read, target, vendors, history }: BuildInventor
     router: routerInfo(records, target),
     hosts: [...hosts.values()]
       .map((draft) => finishHost(draft, vendors, history))
-      .sort((a, b) => compareText(ipKey(a.ips[0]), ipKey(b.ips[0])) || compareText(a.mac, b.mac)),
+      .sort((a, b) => compareAddresses(a.ips[0], b.ips[0]) || compareText(a.mac, b.mac)),
     neighbors,
     addresses: records.addresses
       .filter((row) => !row.disabled && !row.invalid)
       .map((row) => {
-        const block = new Netmask(row.address);
-        return { address: row.address, network: `${block.base}/${block.bitmask}`, interface: row.interface ?? null };
+        return { address: row.address, network: networkOfInterfaceAddress(row.address), interface: row.interface ?? null };
       }),
     transport: target.transport,
     read_at: read.readAt,
@@ -149,7 +142,7 @@ function finishHost(draft: HostDraft, vendors: VendorLookup, history: BuildInven
   const known = history?.(draft.mac);
   return {
     mac: draft.mac,
-    ips: [...draft.ips].sort((a, b) => compareText(ipKey(a), ipKey(b))),
+    ips: [...draft.ips].sort(compareAddresses),
     hostnames: [...draft.hostnames].sort(),
     interfaces: [...draft.interfaces].sort(),
     vendor: vendors.vendorOf(draft.mac) ?? null,

@@ -4,6 +4,7 @@ import type { ScanEvent, ScanEventListener, ScanPhase } from './events.js';
 import { forEachLimited } from './limits.js';
 import { createScanSession, linkedSignal, sortHost, type HostResult, type ScanRequest } from './session.js';
 import { defaultScanSettings, type ScanSettings } from './settings.js';
+import { ipv4ToNumber } from '../../shared/ipv4.js';
 
 export type { HostResult, ScanRequest } from './session.js';
 
@@ -95,15 +96,11 @@ export function createScanEngine(deps: ScanEngineDeps = {}): ScanEngine {
       }
 
       unlink();
-      const sorted = [...hosts.values()].sort((a, b) => ipOrder(a.address) - ipOrder(b.address));
+      const sorted = [...hosts.values()].sort((a, b) => ipv4ToNumber(a.address) - ipv4ToNumber(b.address));
       for (const host of sorted) sortHost(host);
       return { targets: targets.length, ports: ports.length, hosts: sorted, aborted, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started };
     },
   };
-}
-
-function ipOrder(address: string): number {
-  return address.split('.').reduce((sum, part) => sum * 256 + Number(part), 0);
 }
 
 function progressEmitter(emit: (event: ScanEvent) => void) {

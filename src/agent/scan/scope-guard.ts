@@ -1,5 +1,5 @@
 import { AgentError } from '../errors.js';
-import { isCanonicalIPv4 } from './targets.js';
+import { isCanonicalIPv4 } from '../../shared/ipv4.js';
 
 /**
  * The one gate every scanner socket passes: an address not in the scan's allowed set is refused

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors.js';
 import type { LocalSchedule } from '../config/local-schedules.js';
 import type { ScheduleOrigin, SchedulesRepository, StoredSchedule } from '../store/schedules-repository.js';
-import { type Clock, utcIso } from './clock.js';
-import { nextScanAt, type Recurrence } from './next-run.js';
-import { validateScheduleWrite, type ScanScheduleWrite } from './rules.js';
+import { type Clock, utcIso } from '../../shared/clock.js';
+import { nextScanAt, type Recurrence } from '../../shared/schedule/next-run.js';
+import { validateScheduleWrite, type ScanScheduleWrite } from '../../shared/schedule/rules.js';
 
 const recurrenceOf = (s: Recurrence): Recurrence => ({
   day_of_week: s.day_of_week,
@@ -21,11 +20,6 @@ const sameRecurrence = (a: Recurrence, b: Recurrence) =>
 /** The next slot of a stored schedule at or after `from`, as the UTC ISO string the store keeps. */
 export function computeNextScanAt(schedule: Recurrence & { anchor_at: string }, from: Date): string {
   return utcIso(nextScanAt(recurrenceOf(schedule), new Date(schedule.anchor_at), from));
-}
-
-/** Renders a stored UTC time in the schedule's zone, with its offset, as the API shows it. */
-export function inScheduleZone(iso: string | null, timezone: string): string | null {
-  return iso === null ? null : DateTime.fromISO(iso, { zone: timezone }).toISO();
 }
 
 /**

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
-import type { Db } from '../store/database.js';
+import type { Db } from '../../shared/sqlite.js';
 import type { RunsRepository, RunStatus, ScheduleRun } from '../store/runs-repository.js';
 import type { SchedulesRepository, StoredSchedule } from '../store/schedules-repository.js';
-import { type Clock, utcIso } from './clock.js';
-import { nextScanAt, previousScanAt } from './next-run.js';
+import { type Clock, utcIso } from '../../shared/clock.js';
+import { nextScanAt, previousScanAt } from '../../shared/schedule/next-run.js';
 
 /** What a fired schedule does. It must honour the signal: stop() aborts it. */
 export type ScheduledJob = (context: { schedule: StoredSchedule; run: ScheduleRun; signal: AbortSignal; logger: Logger }) => Promise<void>;

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from './database.js';
+import type { Db } from '../../shared/sqlite.js';
 
 /** Small facts about this agent's installation, kept with its data. */
 export class MetaRepository {

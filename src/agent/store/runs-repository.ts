@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import type { Db } from '../../shared/sqlite.js';
 
 export type RunTrigger = 'on_time' | 'late' | 'manual';
 export type RunStatus = 'running' | 'completed' | 'failed' | 'aborted' | 'interrupted' | 'skipped_overlap' | 'skipped_missed';

@@ -1,5 +1,5 @@
-import type { ScanScheduleWrite } from '../schedule/rules.js';
-import type { Db } from './database.js';
+import type { ScanScheduleWrite } from '../../shared/schedule/rules.js';
+import type { Db } from '../../shared/sqlite.js';
 
 export type ScheduleOrigin = 'config' | 'cli' | 'control_plane';
 

@@ -8,9 +8,9 @@ import type { FeedFile, ScanInvoke, ScanIps, ScanStop, ScheduleDelete, ScheduleU
 import { AgentError } from '../errors.js';
 import { MarksRepository } from '../pipeline/marks.js';
 import type { SiteScans } from '../pipeline/site-scans.js';
-import { type Clock, utcIso } from '../schedule/clock.js';
+import { type Clock, utcIso } from '../../shared/clock.js';
 import { computeNextScanAt, type ScheduleService } from '../schedule/schedule-service.js';
-import type { Db } from '../store/database.js';
+import type { Db } from '../../shared/sqlite.js';
 import type { SchedulesRepository, StoredSchedule } from '../store/schedules-repository.js';
 import type { CommandContext, CommandHandlers } from './command-dispatcher.js';
 import type { FeedTransfers } from './feed-transfers.js';

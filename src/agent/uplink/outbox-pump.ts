@@ -6,7 +6,7 @@
  */
 import type { Logger } from 'pino';
 import type { Outbox } from '../pipeline/outbox.js';
-import type { Db } from '../store/database.js';
+import type { Db } from '../../shared/sqlite.js';
 import { systemTimers, type UplinkTimers } from './timers.js';
 import type { UplinkSession } from './uplink-client.js';
 import type { UplinkState } from './uplink-state.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MetaRepository } from '../store/meta-repository.js';
-import type { Db } from '../store/database.js';
+import type { Db } from '../../shared/sqlite.js';
 
 const keys = { streamId: 'uplink_stream_id', lastAcked: 'uplink_last_acked_seq', lastCommand: 'uplink_last_command_seq' } as const;
 

@@ -3,7 +3,7 @@
  * audience, and the claims the API relies on (`sub`, `org`, space-separated `scope`).
  */
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { Clock } from '../../agent/schedule/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { AuthSettings } from '../config/load.js';
 import { ApiError } from '../errors.js';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Clock } from '../../agent/schedule/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { NotificationGroup } from '../config/load.js';
 import type { Hub } from '../hub/hub.js';
 import type { ScanService } from '../scans/scan-service.js';

@@ -1,14 +1,13 @@
 /** Store rows -> the API's shapes. Pure functions: the routes fetch, these shape. */
-import { DateTime } from 'luxon';
 import type { z } from 'zod';
 import { formatRuntime, isTerminalScan } from '../scans/status.js';
 import type { CveMarkRow, FindingView, Occurrence, ScanAggregates, ScanEventRow, ScanRow, SiteTotals, StoredSchedule, SubScanRow } from '../store/types.js';
 import type { cveInstance, cveStatus, scanDetail, scanSummary } from './shapes.js';
+import { renderOptionalInZone } from '../../shared/schedule/zone-time.js';
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 /** A stored UTC instant in the schedule's zone, with its offset ("2025-11-10T02:00:00-05:00"). */
-const inZone = (iso: string | null, zone: string): string | null => (iso === null ? null : DateTime.fromISO(iso, { zone: 'utc' }).setZone(zone).toISO({ suppressMilliseconds: true }));
 
 export function renderSchedule(schedule: StoredSchedule, active: ScanRow | undefined) {
   const status = !active ? 'ready' : active.stop_requested ? 'stopping' : active.status === 'queued' ? 'starting' : 'running';
@@ -22,13 +21,13 @@ export function renderSchedule(schedule: StoredSchedule, active: ScanRow | undef
     min_cvss: schedule.min_cvss,
     warning_threshold: schedule.warning_threshold,
     ignore_offline_sites: schedule.ignore_offline_sites,
-    next_scan_at: inZone(schedule.next_scan_at, schedule.timezone),
+    next_scan_at: renderOptionalInZone(schedule.next_scan_at, schedule.timezone),
     running: active !== undefined,
     sites: schedule.sites,
     created_at: schedule.created_at,
     updated_at: schedule.updated_at,
     status,
-    last_run_at: inZone(schedule.last_run_at, schedule.timezone),
+    last_run_at: renderOptionalInZone(schedule.last_run_at, schedule.timezone),
     notification_group: schedule.notification_group,
   };
 }

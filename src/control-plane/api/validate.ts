@@ -4,7 +4,7 @@
  * (range, pattern, cross-field) is 422. The schedule body keeps the agent's own rules module.
  */
 import type { z } from 'zod';
-import { validateScheduleWrite, type ScanScheduleWrite } from '../../agent/schedule/rules.js';
+import { validateScheduleWrite, type ScanScheduleWrite } from '../../shared/schedule/rules.js';
 import { ApiError } from '../errors.js';
 
 interface Problem {

@@ -1,7 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
-import { formatIssues } from '../../agent/config/format-issues.js';
+import { deepFreeze, readYamlFile, resolveSecret, secretContext, secretSourceOf } from '../../shared/config/kit.js';
+import { KernelError } from '../../shared/errors.js';
+import { formatIssues } from '../../shared/config/format-issues.js';
 import { ControlPlaneError } from '../errors.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 
@@ -35,29 +35,8 @@ export interface LoadOptions {
 
 const defaultStateDir = (env: NodeJS.ProcessEnv) => env.STATE_DIRECTORY?.split(':')[0] ?? '/var/lib/cve-control-plane';
 
-function invalid(source: string, lines: string[]): ControlPlaneError {
+function invalid(source: string, lines: readonly string[]): ControlPlaneError {
   return new ControlPlaneError('CP_ERR_CONFIG_INVALID', `invalid config ${source}:\n  ${lines.join('\n  ')}`);
-}
-
-function readSecret(key: string, value: Record<string, unknown>, dir: string, env: NodeJS.ProcessEnv, errors: string[], warnings: string[]): string {
-  const file = value[`${key}_file`];
-  if (typeof file === 'string') {
-    const resolved = path.resolve(dir, file);
-    try {
-      if ((statSync(resolved).mode & 0o004) !== 0) warnings.push(`${key}_file: ${resolved} is readable by others; chmod 600 it`);
-      return readFileSync(resolved, 'utf8').replace(/\r?\n$/, '');
-    } catch (error) {
-      errors.push(`${key}_file: cannot read ${resolved} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-      return '';
-    }
-  }
-  const envKey = value[`${key}_env`];
-  if (typeof envKey === 'string') {
-    const found = env[envKey];
-    if (found === undefined || found === '') errors.push(`${key}_env: environment variable ${envKey} is not set`);
-    return found ?? '';
-  }
-  return typeof value[key] === 'string' ? (value[key] as string) : '';
 }
 
 /** Validates a parsed YAML value; `file` names it in messages and anchors relative paths. */
@@ -67,9 +46,8 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
   const parsed = configSchema.safeParse(raw ?? {});
   if (!parsed.success) throw invalid(source, formatIssues(parsed.error.issues, raw));
   const value = parsed.data;
-  const dir = file ? path.dirname(path.resolve(file)) : process.cwd();
-  const errors: string[] = [];
-  const warnings: string[] = [];
+  const ctx = secretContext(file, env);
+  const { dir, errors, warnings } = ctx;
 
   const { jwks_url, issuer, audience, clock_tolerance_seconds } = value.auth;
   const common = { ...(issuer === undefined ? {} : { issuer }), ...(audience === undefined ? {} : { audience }), clockToleranceSeconds: clock_tolerance_seconds };
@@ -77,18 +55,14 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
   if (jwks_url !== undefined) {
     auth = { kind: 'jwks', url: jwks_url, ...common };
   } else {
-    const authErrors: string[] = [];
-    const secret = readSecret('hs256_secret', value.auth, dir, env, authErrors, warnings);
-    errors.push(...authErrors.map((line) => `auth.${line}`));
+    const secret = resolveSecret('auth.hs256_secret', secretSourceOf(value.auth, 'hs256_secret'), ctx, { required: 'an HS256 secret of at least 32 bytes' });
     // HS256 with a short key is brute-forceable offline from any token: demand the hash's size.
     if (secret !== '' && Buffer.byteLength(secret) < 32) errors.push('auth.hs256_secret: expected at least 32 bytes (openssl rand -base64 48)');
     auth = { kind: 'hs256', secret: new TextEncoder().encode(secret), ...common };
   }
   const groups: Record<string, NotificationGroup> = {};
   for (const [name, group] of Object.entries(value.notification_groups)) {
-    const groupErrors: string[] = [];
-    const secret = readSecret('secret', group, dir, env, groupErrors, warnings);
-    errors.push(...groupErrors.map((line) => `notification_groups.${name}.${line}`));
+    const secret = resolveSecret(`notification_groups.${name}.secret`, secretSourceOf(group, 'secret'), ctx, { required: 'a signing secret' });
     groups[name] = { name, secret, webhooks: group.webhooks };
   }
   if (errors.length > 0) throw invalid(source, errors);
@@ -110,21 +84,13 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
 }
 
 export function loadConfig(file: string, options: LoadOptions = {}): { config: ControlPlaneConfig; warnings: string[] } {
-  let text: string;
+  let raw: unknown;
   try {
-    text = readFileSync(file, 'utf8');
+    raw = readYamlFile(file);
   } catch (error) {
-    throw new ControlPlaneError('CP_ERR_CONFIG_UNREADABLE', `cannot read config ${file}: ${(error as Error).message}`, { cause: error });
+    if (error instanceof KernelError && error.code === 'CONFIG_UNREADABLE') throw new ControlPlaneError('CP_ERR_CONFIG_UNREADABLE', error.message, { cause: error });
+    if (error instanceof KernelError) throw invalid(file, error.details);
+    throw error;
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) throw invalid(file, doc.errors.map((error) => `YAML syntax: ${error.message.split('\n')[0]}`));
-  return buildConfig(doc.toJS(), file, options);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value) && !(value instanceof Uint8Array)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
+  return buildConfig(raw, file, options);
 }

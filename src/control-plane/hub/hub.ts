@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { AGENT_PATH, closeCodes, downSchemas, splitFeedFile, type Command } from '../../protocol/index.js';
-import type { Clock } from '../../agent/schedule/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { ControlPlaneStore } from '../store/types.js';
 import { Ingestor } from './ingestor.js';
 import { AgentSession } from './session.js';

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type WebSocket from 'ws';
 import { closeCodes, decodeUpFrame, isReport, PROTOCOL_VERSION, type DownFrame, type Hello, type ProtocolErrorCode, type UpFrame } from '../../protocol/index.js';
-import type { Clock } from '../../agent/schedule/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { ControlPlaneStore, PendingCommand, Site } from '../store/types.js';
 import type { IngestSource, Ingestor } from './ingestor.js';
 

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Clock } from '../../agent/schedule/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { NotificationGroup } from '../config/load.js';
 import type { DeliveryRow, NotificationStore, ScanRow } from '../store/types.js';
 import { signBody } from './sign.js';

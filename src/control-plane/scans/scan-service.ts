@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Clock } from '../../agent/schedule/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Hub } from '../hub/hub.js';
 import type { ControlPlaneStore, NewScan, NewSubScan, ScanKind, ScanRow, StoredSchedule } from '../store/types.js';
 import { scanLabel } from './status.js';

@@ -4,8 +4,8 @@
  * and moves next_scan_at on. It also expires sites that never answer.
  */
 import type { Logger } from 'pino';
-import type { Clock } from '../../agent/schedule/clock.js';
-import { nextScanAt } from '../../agent/schedule/next-run.js';
+import type { Clock } from '../../shared/clock.js';
+import { nextScanAt } from '../../shared/schedule/next-run.js';
 import type { ScheduleStore } from '../store/types.js';
 import type { ScanService } from './scan-service.js';
 

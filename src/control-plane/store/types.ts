@@ -3,7 +3,7 @@
  * (one call, one transaction), so an implementation over a network database (PostgreSQL, for
  * installations that outgrow one machine) fits behind the same interface as the embedded SQLite.
  */
-import type { ScanScheduleWrite } from '../../agent/schedule/rules.js';
+import type { ScanScheduleWrite } from '../../shared/schedule/rules.js';
 import type { CveRecord, OpenPort, Report } from '../../protocol/index.js';
 
 export interface Site {

@@ -60,7 +60,7 @@ describe('cve-agent CLI', () => {
       ],
       last_run_at: null,
     });
-    expect(schedule.next_scan_at).toMatch(/T07:05:00\.000-0[45]:00$/);
+    expect(schedule.next_scan_at).toMatch(/T07:05:00-0[45]:00$/);
 
     const listed = JSON.parse((await runCli([...base, '--json', 'schedules', 'list'])).stdout) as { id: string; origin: string }[];
     expect(listed.map((s) => s.origin).sort()).toEqual(['cli', 'config']);

@@ -8,7 +8,7 @@ import { SignJWT } from 'jose';
 import { OpenAPIBackend } from 'openapi-backend';
 import pino from 'pino';
 import { expect } from 'vitest';
-import type { Clock } from '../../../src/agent/schedule/clock.js';
+import type { Clock } from '../../../src/shared/clock.js';
 import { buildConfig } from '../../../src/control-plane/config/load.js';
 import { createControlPlane, type ControlPlane } from '../../../src/control-plane/main.js';
 import { generateSiteToken, hashSiteToken } from '../../../src/control-plane/hub/tokens.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqlite } from '../../../src/agent/store/database.js';
+import { openSqlite } from '../../../src/shared/sqlite.js';
 import { controlPlaneMigrations } from '../../../src/control-plane/store/sqlite/migrations/index.js';
 import { AGENT_PATH, closeCodes } from '../../../src/protocol/index.js';
 import { finding, finished, host, newRunId, scanStatus } from '../../simulators/control-plane/reports.js';

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildConfig, type AgentConfig } from '../../../src/agent/config/load.js';
 import { openSiteScans } from '../../../src/agent/pipeline/open-site-scans.js';
-import { systemClock, utcIso } from '../../../src/agent/schedule/clock.js';
+import { systemClock, utcIso } from '../../../src/shared/clock.js';
 import { ScheduleService } from '../../../src/agent/schedule/schedule-service.js';
 import { openStore } from '../../../src/agent/store/database.js';
 import { MetaRepository } from '../../../src/agent/store/meta-repository.js';

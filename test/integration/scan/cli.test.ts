@@ -41,7 +41,7 @@ describe('cve-agent scan', () => {
   it('refuses a subnet larger than /22 and a bad port list with their error codes', async () => {
     const wide = await run(['scan', '--subnet', '10.0.0.0/16']);
     expect(wide.code).toBe(65);
-    expect(wide.stderr).toContain('"10.0.0.0/16": the prefix must be /22 to /32');
+    expect(wide.stderr).toContain('"10.0.0.0/16": expected a prefix between /22 and /32');
     const ports = await run(['scan', '--subnet', '127.0.13.83', '--ports', '80-20']);
     expect(ports.code).toBe(65);
     expect(ports.stderr).toContain('the range is reversed');

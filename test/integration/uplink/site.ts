@@ -16,7 +16,7 @@ import { tempDir } from '../../helpers/temp.js';
 import { startApiSimulator, type RouterData } from '../../simulators/index.js';
 import { macs, siteRouter } from '../pipeline/site-router.js';
 import type { Harness } from '../control-plane/harness.js';
-import type { Clock } from '../../../src/agent/schedule/clock.js';
+import type { Clock } from '../../../src/shared/clock.js';
 
 export { macs };
 

@@ -51,9 +51,11 @@ describe('expandTargets', () => {
   });
 
   it('refuses prefixes outside /22../32, non-IPv4 text and excludes that leave nothing', () => {
-    expect(codeOf(() => expandTargets(['10.0.0.0/21']))).toMatch(/^AGENT_ERR_SCAN_TARGET_INVALID: "10.0.0.0\/21": the prefix must be \/22 to \/32/);
+    expect(codeOf(() => expandTargets(['10.0.0.0/21']))).toMatch(/^AGENT_ERR_SCAN_TARGET_INVALID: "10.0.0.0\/21": expected a prefix between \/22 and \/32/);
+    // Host bits are refused here as in the config and the API (the scanner once widened 127.0.99.5/24 silently).
+    expect(codeOf(() => expandTargets(['127.0.99.5/24']))).toMatch(/"127.0.99.5\/24": host bits set, did you mean 127.0.99.0\/24\?/);
     expect(codeOf(() => expandTargets(['10.0.0.0/33']))).toMatch(/AGENT_ERR_SCAN_TARGET_INVALID/);
-    expect(codeOf(() => expandTargets(['10.0.0.300/24']))).toMatch(/"10.0.0.300\/24" is not an IPv4 address or CIDR/);
+    expect(codeOf(() => expandTargets(['10.0.0.300/24']))).toMatch(/"10.0.0.300\/24": expected IPv4 CIDR like/);
     expect(codeOf(() => expandTargets(['010.0.0.1']))).toMatch(/AGENT_ERR_SCAN_TARGET_INVALID/);
     expect(codeOf(() => expandTargets(['router.lan']))).toMatch(/AGENT_ERR_SCAN_TARGET_INVALID/);
     expect(codeOf(() => expandTargets([]))).toMatch(/no subnet to scan/);

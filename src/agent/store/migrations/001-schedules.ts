@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from '../../../shared/sqlite.js';
 
 // Times are UTC ISO 8601 strings; the schedule's zone is applied when rendering.
 export const schedulesMigration: Migration = {

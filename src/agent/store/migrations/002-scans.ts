@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from '../../../shared/sqlite.js';
 
 /**
  * Scans and what they find. A scan here is one site's run (the control plane merges the sites'

@@ -1,4 +1,4 @@
-import type { Migration } from './index.js';
+import type { Migration } from '../../../shared/sqlite.js';
 
 // One row per MAC the router ever reported: when the agent first and last saw it, and what it
 // looked like last time. Times are UTC ISO 8601.

@@ -1,12 +1,12 @@
 /** Endpoints 6-9: run a schedule now, stop it, scan one IP or a list of IPs. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Netmask } from 'netmask';
 import { ApiError } from '../../errors.js';
 import { sitesOf } from '../../scans/scan-service.js';
 import type { StoredSchedule } from '../../store/types.js';
 import { addRoute, type ApiDeps } from '../context.js';
 import { multipleIpsRequest, singleIpRequest } from '../shapes.js';
 import { parseBody, pathId } from '../validate.js';
+import { inScope } from '../../../shared/ipv4.js';
 
 type IdParams = FastifyRequest<{ Params: { scanScheduleId: string } }>;
 
@@ -29,8 +29,7 @@ export function registerScanCommandRoutes(app: FastifyInstance, deps: ApiDeps): 
     if (!site || site.org_id !== orgId) throw new ApiError('site_not_found');
     const subnets = sitesOf(found).get(siteId);
     if (!subnets) throw new ApiError('site_not_in_schedule', `site_id: ${siteId} is not one of the sites of schedule ${found.id}.`);
-    const blocks = subnets.map((subnet) => new Netmask(subnet));
-    const outside = ips.find((ip) => !blocks.some((block) => block.contains(ip)));
+    const outside = ips.find((ip) => !inScope(ip, subnets));
     if (outside !== undefined) throw new ApiError('ip_outside_site_subnet', `${outside} is outside the subnets of site ${siteId} in this schedule (${subnets.join(', ')}).`);
     return { schedule: found, siteId };
   }

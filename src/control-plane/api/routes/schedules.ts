@@ -1,8 +1,8 @@
 /** Endpoints 1-5: list, create, get, replace and delete scan schedules. */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ScanScheduleWrite } from '../../../agent/schedule/rules.js';
-import { nextScanAt } from '../../../agent/schedule/next-run.js';
+import type { ScanScheduleWrite } from '../../../shared/schedule/rules.js';
+import { nextScanAt } from '../../../shared/schedule/next-run.js';
 import { ApiError } from '../../errors.js';
 import { sitesOf } from '../../scans/scan-service.js';
 import type { StoredSchedule } from '../../store/types.js';

@@ -1,4 +1,4 @@
-import type { Db } from '../../../agent/store/database.js';
+import type { Db } from '../../../shared/sqlite.js';
 import type { CommandBuilder, CommandStore, PendingCommand } from '../types.js';
 import { fromJson, toJson } from './json.js';
 

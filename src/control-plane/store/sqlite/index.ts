@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { AgentError } from '../../../agent/errors.js';
-import { closeSqlite, openSqlite } from '../../../agent/store/database.js';
+import { KernelError } from '../../../shared/errors.js';
+import { closeSqlite, openSqlite } from '../../../shared/sqlite.js';
 import { ControlPlaneError } from '../../errors.js';
 import type { ControlPlaneStore } from '../types.js';
 import { sqliteCommands } from './commands.js';
@@ -36,10 +36,10 @@ export function openSqliteStore(options: SqliteStoreOptions): ControlPlaneStore 
   try {
     db = openSqlite({ file, logger: options.logger, migrations: controlPlaneMigrations });
   } catch (error) {
-    if (error instanceof AgentError && error.code === 'AGENT_ERR_DB_CORRUPT') {
+    if (error instanceof KernelError && error.code === 'DB_CORRUPT') {
       throw new ControlPlaneError('CP_ERR_DB_CORRUPT', `database ${file} is corrupt; the control plane will not overwrite it: move it aside or restore a backup`, { cause: error });
     }
-    if (error instanceof AgentError && error.code === 'AGENT_ERR_DB_TOO_NEW') {
+    if (error instanceof KernelError && error.code === 'DB_TOO_NEW') {
       throw new ControlPlaneError('CP_ERR_DB_TOO_NEW', `database ${file} was migrated by a newer cve-control-plane; upgrade (the file was left untouched)`, { cause: error });
     }
     throw error;

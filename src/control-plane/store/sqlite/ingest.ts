@@ -4,7 +4,7 @@
  * transaction, so a replay after any failure is recognised and only acknowledged again.
  */
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../../../agent/store/database.js';
+import type { Db } from '../../../shared/sqlite.js';
 import type { Finding, HostReport, Report, ScanStatus as ScanStatusReport } from '../../../protocol/index.js';
 import { scanLabel } from '../../scans/status.js';
 import type { IngestItem, IngestResult, IngestStore, SubScanStatus } from '../types.js';

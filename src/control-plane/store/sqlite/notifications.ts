@@ -1,4 +1,4 @@
-import type { Db } from '../../../agent/store/database.js';
+import type { Db } from '../../../shared/sqlite.js';
 import type { DeliveryRow, NotificationStore } from '../types.js';
 import { hydrateScan } from './scans.js';
 

@@ -1,5 +1,5 @@
 /** Keeps a scan's status in step with its sub-scans; runs inside the caller's transaction. */
-import type { Db } from '../../../agent/store/database.js';
+import type { Db } from '../../../shared/sqlite.js';
 import { deriveScanStatus, isTerminalScan } from '../../scans/status.js';
 import type { ScanStatus, SubScanStatus } from '../types.js';
 

@@ -1,4 +1,4 @@
-import type { Db } from '../../../agent/store/database.js';
+import type { Db } from '../../../shared/sqlite.js';
 import type { CveRecord, OpenPort } from '../../../protocol/index.js';
 import type { FindingView, HostRow, NewSubScan, ScanEventRow, ScanRow, ScanStore, SubScanRow } from '../types.js';
 import { fromJson, toJson } from './json.js';

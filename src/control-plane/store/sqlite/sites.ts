@@ -1,4 +1,4 @@
-import type { Db } from '../../../agent/store/database.js';
+import type { Db } from '../../../shared/sqlite.js';
 import type { Site, SiteStore } from '../types.js';
 
 const columns = 'id, org_id, name, created_at, token_rotated_at, last_seen_at, agent_version';

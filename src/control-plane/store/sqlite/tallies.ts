@@ -3,7 +3,7 @@
  * summed over a batch and written once per row at its end. Per finding they were four updates
  * of rows scattered over the file; per batch each row is written once.
  */
-import type { Db } from '../../../agent/store/database.js';
+import type { Db } from '../../../shared/sqlite.js';
 
 export class Tallies {
   readonly #hosts = new Map<string, { n: number; mac: string | null }>();

@@ -1,4 +1,4 @@
-import type { Db } from '../../../agent/store/database.js';
+import type { Db } from '../../../shared/sqlite.js';
 import type { CveRecord } from '../../../protocol/index.js';
 import type { CveMarkRow, Occurrence, VulnStore } from '../types.js';
 import { fromJson } from './json.js';

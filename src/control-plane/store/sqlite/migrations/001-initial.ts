@@ -1,4 +1,4 @@
-import type { Migration } from '../../../../agent/store/migrations/index.js';
+import type { Migration } from '../../../../shared/sqlite.js';
 
 // Two connections write this file (the REST side and the ingest thread): every write transaction
 // is BEGIN IMMEDIATE, so one that reads first waits for the other instead of failing.

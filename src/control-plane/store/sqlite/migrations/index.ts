@@ -1,4 +1,4 @@
-import type { Migration } from '../../../../agent/store/migrations/index.js';
+import type { Migration } from '../../../../shared/sqlite.js';
 import { initialMigration } from './001-initial.js';
 
 /** In order; a released migration is never edited, later features append theirs. */

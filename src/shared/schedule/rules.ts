@@ -3,8 +3,8 @@
  * by the agent and, later, the control plane's REST bodies.
  */
 import { IANAZone } from 'luxon';
-import { Netmask } from 'netmask';
 import { z } from 'zod';
+import { subnetProblem } from '../ipv4.js';
 
 export const TIME_OF_DAY_PATTERN = /^([0-1]?[0-9]|2[0-3]):[0-5][0-9]$/;
 
@@ -14,29 +14,9 @@ export function normalizeTimeOfDay(time: string): string {
   return time.padStart(5, '0');
 }
 
-// Strict dotted quads only: netmask also takes '10.1/24', octal '010.0.0.0' and IPv6, none of
-// which a user means when writing a subnet.
-const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
-const CIDR_PATTERN = new RegExp(`^${OCTET}(\\.${OCTET}){3}/(0|[1-9][0-9]?)$`);
-const MIN_PREFIX = 22;
-
 function checkSubnet(subnet: string, ctx: z.RefinementCtx<string>): void {
-  if (!CIDR_PATTERN.test(subnet)) {
-    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(subnet)} is not an IPv4 CIDR such as 192.168.1.0/24` });
-    return;
-  }
-  const [address, prefixText] = subnet.split('/') as [string, string];
-  const prefix = Number(prefixText);
-  if (prefix > 32) {
-    ctx.addIssue({ code: 'custom', message: `/${prefix} is not an IPv4 prefix length (0..32)` });
-  } else if (prefix < MIN_PREFIX) {
-    ctx.addIssue({ code: 'custom', message: `${subnet} is too large: the prefix must be /${MIN_PREFIX} to /32` });
-  } else {
-    const block = new Netmask(subnet);
-    if (block.base !== address) {
-      ctx.addIssue({ code: 'custom', message: `host bits set in ${subnet}, did you mean ${block.base}/${block.bitmask}?` });
-    }
-  }
+  const problem = subnetProblem(subnet);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 }
 
 const site = z.strictObject({

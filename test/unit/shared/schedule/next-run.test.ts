@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { localSlotInstant, nextScanAt, previousScanAt, upcomingScans, type Recurrence } from '../../../src/agent/schedule/next-run.js';
+import { localSlotInstant, nextScanAt, previousScanAt, upcomingScans, type Recurrence } from '../../../../src/shared/schedule/next-run.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;

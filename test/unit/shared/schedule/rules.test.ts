@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { normalizeTimeOfDay, scanScheduleWriteSchema, validateScheduleWrite, type FieldError } from '../../../src/agent/schedule/rules.js';
+import { normalizeTimeOfDay, scanScheduleWriteSchema, validateScheduleWrite, type FieldError } from '../../../../src/shared/schedule/rules.js';
 
 const SITE_A = '9c3c1392-7f36-4240-85f2-273573c0384a';
 const SITE_B = '1b4e28ba-2fa1-41d2-883f-0016d3cca427';
@@ -76,9 +76,9 @@ describe('validateScheduleWrite: each broken rule gives exactly one error naming
     ['min_cvss above warning_threshold', { min_cvss: 8, warning_threshold: 3 }, 'warning_threshold'],
     ['no sites', { sites: [] }, 'sites', /at least one site/],
     ['a site id that is not a UUID', site('10.0.0.0/24', 'site-1'), 'sites.0.id'],
-    ['host bits set', site('10.0.0.1/24'), 'sites.0.subnet', /^sites\[0\]\.subnet: host bits set in 10\.0\.0\.1\/24, did you mean 10\.0\.0\.0\/24\?$/],
+    ['host bits set', site('10.0.0.1/24'), 'sites.0.subnet', /^sites\[0\]\.subnet: host bits set, did you mean 10\.0\.0\.0\/24\?$/],
     ['host bits set in a /22', site('10.0.5.0/22'), 'sites.0.subnet', /did you mean 10\.0\.4\.0\/22\?/],
-    ['a prefix wider than /22', site('10.0.0.0/21'), 'sites.0.subnet', /\/22 to \/32/],
+    ['a prefix wider than /22', site('10.0.0.0/21'), 'sites.0.subnet', /between \/22 and \/32/],
     ['a /8 with host bits too', site('10.1.2.3/8'), 'sites.0.subnet'],
     ['a prefix above 32', site('10.0.0.0/33'), 'sites.0.subnet'],
     ['no prefix', site('10.0.0.0'), 'sites.0.subnet'],
