@@ -4,6 +4,7 @@ import { reloadableKeys } from './config/schema.js';
 import { AgentError } from './errors.js';
 import { createSdNotifier, type SdNotifier } from './sd-notify.js';
 import { type Clock, systemClock } from '../shared/clock.js';
+import { composeParts } from '../shared/lifecycle.js';
 import { ScheduleService } from './schedule/schedule-service.js';
 import { Scheduler, type ScheduledJob } from './schedule/scheduler.js';
 import type { OpenedSiteScans } from './pipeline/open-site-scans.js';
@@ -115,37 +116,72 @@ export function createAgent(deps: AgentDeps): Agent {
     }).catch((error: unknown) => log.error({ err: error }, 'uplink restart failed'));
   }
 
+  // The composition root: the parts in start order; stop visits the started ones in reverse.
+  const parts = composeParts(
+    [
+      { name: 'sd-notify', start: () => undefined, stop: () => notifier.close() },
+      {
+        name: 'store',
+        start: () => {
+          store = openStore({ stateDir: config.state_dir, logger: deps.logger, exclusive: true });
+          siteId = new MetaRepository(store.db).siteId(config.site_id);
+          schedulesRepo = new SchedulesRepository(store.db);
+          scheduleService = new ScheduleService({ schedules: schedulesRepo, clock, logger: deps.logger });
+          synced = scheduleService.syncFromConfig(config.schedules);
+        },
+        stop: () => store?.close(),
+      },
+      {
+        name: 'scans',
+        // Scans cut short by the last stop (or a crash) resume first, before any new slot fires.
+        start: async () => {
+          const unfinished = store?.db.prepare("SELECT count(*) FROM scans WHERE status IN ('queued', 'scanning')").pluck().get() as number;
+          if (unfinished > 0 && deps.job === undefined) (await sitePipeline()).siteScans.resumeUnfinished(lifetime.signal);
+        },
+        stop: async () => {
+          if (!pipeline) return;
+          const opened = await pipeline;
+          await opened.siteScans.idle();
+          opened.close();
+        },
+      },
+      {
+        name: 'scheduler',
+        start: () => {
+          const db = (store as OpenedStore).db;
+          scheduler = new Scheduler({
+            db,
+            schedules: schedulesRepo as SchedulesRepository,
+            runs: new RunsRepository(db),
+            clock,
+            logger: deps.logger,
+            job: deps.job ?? scanJob,
+            missedRunGraceMs: () => config.scheduler.missed_run_grace,
+            tickSeconds,
+          });
+          scheduler.start();
+        },
+        stop: () => scheduler?.stop(),
+      },
+      {
+        name: 'uplink',
+        start: () => startUplink(),
+        stop: async () => {
+          await uplinkChange;
+          await uplink?.stop();
+        },
+      },
+    ],
+    deps.logger.child({ component: 'agent' }),
+  );
+  let synced: ReturnType<ScheduleService['syncFromConfig']> | undefined;
+
   async function start(signal?: AbortSignal): Promise<void> {
     const started = performance.now();
-    signal?.throwIfAborted();
-    store = openStore({ stateDir: config.state_dir, logger: deps.logger, exclusive: true });
-    siteId = new MetaRepository(store.db).siteId(config.site_id);
-    const schedules = new SchedulesRepository(store.db);
-    schedulesRepo = schedules;
-    scheduleService = new ScheduleService({ schedules, clock, logger: deps.logger });
-    const synced = scheduleService.syncFromConfig(config.schedules);
-    signal?.throwIfAborted();
-
-    scheduler = new Scheduler({
-      db: store.db,
-      schedules,
-      runs: new RunsRepository(store.db),
-      clock,
-      logger: deps.logger,
-      job: deps.job ?? scanJob,
-      missedRunGraceMs: () => config.scheduler.missed_run_grace,
-      tickSeconds,
-    });
-    scheduler.start();
-    const unfinished = store.db.prepare("SELECT count(*) FROM scans WHERE status IN ('queued', 'scanning')").pluck().get() as number;
-    if (unfinished > 0 && deps.job === undefined) {
-      const { siteScans } = await sitePipeline();
-      siteScans.resumeUnfinished(lifetime.signal);
-    }
-    await startUplink();
-    const armed = schedules.list().length;
+    await parts.start(signal);
+    const armed = (schedulesRepo as SchedulesRepository).list().length;
     // The watchdog is fed only while the scheduler keeps ticking: a wedged event loop or a dead cron stops the pings.
-    const current = scheduler;
+    const current = scheduler as Scheduler;
     notifier.startWatchdog(() => {
       const last = current.lastTickAt;
       return last !== undefined && Date.now() - last.getTime() < (tickSeconds * 3 + 5) * 1000;
@@ -158,39 +194,10 @@ export function createAgent(deps: AgentDeps): Agent {
   }
 
   async function doStop(): Promise<number> {
-    let exitCode = 0;
     notifier.stopping();
     log.info('agent stopping');
     lifetime.abort(new Error('agent stopping'));
-    const parts: [string, () => unknown][] = [
-      [
-        'uplink',
-        async () => {
-          await uplinkChange;
-          await uplink?.stop();
-        },
-      ],
-      ['scheduler', () => scheduler?.stop()],
-      [
-        'scans',
-        async () => {
-          if (!pipeline) return;
-          const opened = await pipeline;
-          await opened.siteScans.idle();
-          opened.close();
-        },
-      ],
-      ['store', () => store?.close()],
-      ['sd-notify', () => notifier.close()],
-    ];
-    for (const [name, stopPart] of parts) {
-      try {
-        await stopPart();
-      } catch (error) {
-        exitCode = 1;
-        log.error({ err: error, part: name }, 'part failed to stop');
-      }
-    }
+    const exitCode = await parts.stop();
     log.info({ exit_code: exitCode }, 'agent stopped');
     return exitCode;
   }

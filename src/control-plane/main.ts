@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
+import { composeParts } from '../shared/lifecycle.js';
 import { heartbeat, PROTOCOL_VERSION } from '../protocol/index.js';
 import { createAuthenticator } from './api/auth.js';
 import { buildApi } from './api/server.js';
@@ -95,20 +96,40 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
   });
 
   let started = false;
+  // The ordered parts: stop visits them in reverse (slots, listener, notifier), each in its own try.
+  const parts = composeParts(
+    [
+      { name: 'notifier', start: () => notifier.start(), stop: () => notifier.stop() },
+      {
+        name: 'listener',
+        start: async (signal) => {
+          hub.start(api.server);
+          try {
+            await api.listen({ host: config.listen.host, port: config.listen.port, signal });
+          } catch (error) {
+            throw new ControlPlaneError('CP_ERR_LISTEN_FAILED', `cannot listen on ${config.listen.host}:${config.listen.port}: ${(error as Error).message}`, { cause: error });
+          }
+          listening = api.server.address() as AddressInfo;
+          started = true;
+        },
+        stop: async () => {
+          await hub.stop();
+          await api.close();
+        },
+      },
+      {
+        name: 'slot timer',
+        start: async () => {
+          slots.start();
+          await slots.tick();
+        },
+        stop: () => slots.stop(),
+      },
+    ],
+    logger,
+  );
   const stop = async (): Promise<number> => {
-    let code = 0;
-    const attempt = async (part: string, fn: () => Promise<unknown>) => {
-      try {
-        await fn();
-      } catch (error) {
-        code = 1;
-        logger.error({ err: error, part }, 'part failed to stop');
-      }
-    };
-    await attempt('slot timer', () => slots.stop());
-    await attempt('hub', () => hub.stop());
-    await attempt('api', () => api.close());
-    await attempt('notifier', () => notifier.stop());
+    const code = await parts.stop();
     if (started) logger.info({ code }, 'control plane stopped');
     started = false;
     return code;
@@ -123,19 +144,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     url,
     stop,
     async start(signal) {
-      signal?.throwIfAborted();
-      hub.start(api.server);
-      try {
-        await api.listen({ host: config.listen.host, port: config.listen.port, signal });
-      } catch (error) {
-        throw new ControlPlaneError('CP_ERR_LISTEN_FAILED', `cannot listen on ${config.listen.host}:${config.listen.port}: ${(error as Error).message}`, { cause: error });
-      }
-      listening = api.server.address() as AddressInfo;
-      started = true;
-      signal?.throwIfAborted();
-      notifier.start();
-      slots.start();
-      await slots.tick();
+      await parts.start(signal);
       logger.info({ url: url(), agents: `${url().replace(/^http/, 'ws')}/agent/v1` }, 'control plane ready');
     },
     async [Symbol.asyncDispose]() {
