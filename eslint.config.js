@@ -23,7 +23,21 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', URL: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', performance: 'readonly', setImmediate: 'readonly', structuredClone: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        Buffer: 'readonly',
+        URL: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        performance: 'readonly',
+        setImmediate: 'readonly',
+        structuredClone: 'readonly',
+      },
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -41,7 +55,11 @@ export default tseslint.config(
   {
     files: ['src/agent/scan/**/*.ts'],
     rules: {
-      'no-restricted-imports': restrict([toControlPlane, toCli, { regex: '(^|/)(pipeline|uplink|routeros)/', message: 'the scanner knows nothing of the pipeline, the uplink or the router: the runner composes them' }]),
+      'no-restricted-imports': restrict([
+        toControlPlane,
+        toCli,
+        { regex: '(^|/)(pipeline|uplink|routeros)/', message: 'the scanner knows nothing of the pipeline, the uplink or the router: the runner composes them' },
+      ]),
     },
   },
 );

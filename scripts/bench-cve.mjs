@@ -27,7 +27,7 @@ const { createCveMatcher } = await import(path.join(root, 'dist/agent/cve/matche
 
 // A deterministic generator, so two runs see the same corpus and the same services.
 let seed = 42;
-const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 
 const templates = readdirSync(nvdDir)
   .filter((name) => /^CVE-\d+-\d+\.json$/.test(name))
@@ -70,7 +70,9 @@ function parseFloor(dir) {
 
 const statusKb = (pid, field) => {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${field}:`));
     return Number(line.split(/\s+/)[1]);
   } catch {
     return undefined;
@@ -81,7 +83,9 @@ const statusKb = (pid, field) => {
 function importWithCli(corpus, stateDir) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [path.join(root, 'dist/cli/cve-agent.js'), '--data-dir', stateDir, '--json', 'feed', 'import', corpus], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [path.join(root, 'dist/cli/cve-agent.js'), '--data-dir', stateDir, '--json', 'feed', 'import', corpus], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let peakKb = 0;
     let cpuSeconds = 0;
     const poll = setInterval(() => {
@@ -118,7 +122,19 @@ const productVersions = {
   lighttpd: ['1.4.45', '1.4.53', '1.4.59', '1.4.64'],
   routeros: ['6.40.5 long-term', '6.42.1', '6.44beta20', '6.45.9', '6.48.6 long-term', '6.49.7', '7.1rc1', '7.12.1'],
 };
-const productNames = { openssh: ['openbsd', 'openssh', 'a'], apache: ['apache', 'http_server', 'a'], nginx: ['f5', 'nginx', 'a'], dnsmasq: ['thekelleys', 'dnsmasq', 'a'], dropbear: ['dropbear_ssh_project', 'dropbear_ssh', 'a'], proftpd: ['proftpd', 'proftpd', 'a'], bind: ['isc', 'bind', 'a'], exim: ['exim', 'exim', 'a'], samba: ['samba', 'samba', 'a'], lighttpd: ['lighttpd', 'lighttpd', 'a'], routeros: ['mikrotik', 'routeros', 'o'] };
+const productNames = {
+  openssh: ['openbsd', 'openssh', 'a'],
+  apache: ['apache', 'http_server', 'a'],
+  nginx: ['f5', 'nginx', 'a'],
+  dnsmasq: ['thekelleys', 'dnsmasq', 'a'],
+  dropbear: ['dropbear_ssh_project', 'dropbear_ssh', 'a'],
+  proftpd: ['proftpd', 'proftpd', 'a'],
+  bind: ['isc', 'bind', 'a'],
+  exim: ['exim', 'exim', 'a'],
+  samba: ['samba', 'samba', 'a'],
+  lighttpd: ['lighttpd', 'lighttpd', 'a'],
+  routeros: ['mikrotik', 'routeros', 'o'],
+};
 
 /** 1,000 detected services: the products a site runs, each as one of its 400 corpus variants, real versions, some with distro revisions. */
 function detectedServices() {
@@ -178,17 +194,56 @@ try {
   database.close();
 
   const rate = imported.result.records / imported.seconds;
-  const row = (name, value, unit, aim, note = '') => `${name.padEnd(30)} ${value.toFixed(2).padStart(10)} ${unit.padEnd(9)} ${aim === undefined ? ''.padStart(10) : String(aim).padStart(10)} ${aim === undefined ? ''.padStart(7) : (value / aim).toFixed(2).padStart(7)}  ${note}`;
-  console.log(`corpus: ${total} records (${templates.length} real NVD records x ${Math.ceil(total / templates.length)} copies, products in ${variants} variants), ${(corpusBytes / 2 ** 20).toFixed(0)} MiB of JSON in ${Math.ceil(total / perPage)} gzip pages, built in ${buildSeconds.toFixed(1)} s`);
-  console.log(`machine: ${availableParallelism()} CPUs, load average ${loadBefore} before the import, ${loadAfter} after (other work on the machine slows every figure)`);
-  console.log(`database: ${counts.cves} CVEs, ${counts.index_rows} product index rows, ${counts.unanalysed} without configurations; import counts ${JSON.stringify(imported.result.counts)}`);
+  const row = (name, value, unit, aim, note = '') =>
+    `${name.padEnd(30)} ${value.toFixed(2).padStart(10)} ${unit.padEnd(9)} ${aim === undefined ? ''.padStart(10) : String(aim).padStart(10)} ${aim === undefined ? ''.padStart(7) : (value / aim).toFixed(2).padStart(7)}  ${note}`;
+  console.log(
+    `corpus: ${total} records (${templates.length} real NVD records x ${Math.ceil(total / templates.length)} copies, products in ${variants} variants), ${(corpusBytes / 2 ** 20).toFixed(0)} MiB of JSON in ${Math.ceil(total / perPage)} gzip pages, built in ${buildSeconds.toFixed(1)} s`,
+  );
+  console.log(
+    `machine: ${availableParallelism()} CPUs, load average ${loadBefore} before the import, ${loadAfter} after (other work on the machine slows every figure)`,
+  );
+  console.log(
+    `database: ${counts.cves} CVEs, ${counts.index_rows} product index rows, ${counts.unanalysed} without configurations; import counts ${JSON.stringify(imported.result.counts)}`,
+  );
   console.log(`${'figure'.padEnd(30)} ${'measured'.padStart(10)} ${'unit'.padEnd(9)} ${'aim'.padStart(10)} ${'ratio'.padStart(7)}  reference`);
-  console.log(row('import time', imported.seconds, 's', aims.importSeconds, `floor (gunzip + JSON.parse only): ${floor.seconds.toFixed(2)} s, import/floor ${(imported.seconds / floor.seconds).toFixed(2)}`));
-  console.log(row('import CPU time (all threads)', imported.cpuSeconds, 's', undefined, `${((imported.cpuSeconds / imported.seconds) * 100).toFixed(0)} % of one CPU on average: a parser thread and a writer thread`));
+  console.log(
+    row(
+      'import time',
+      imported.seconds,
+      's',
+      aims.importSeconds,
+      `floor (gunzip + JSON.parse only): ${floor.seconds.toFixed(2)} s, import/floor ${(imported.seconds / floor.seconds).toFixed(2)}`,
+    ),
+  );
+  console.log(
+    row(
+      'import CPU time (all threads)',
+      imported.cpuSeconds,
+      's',
+      undefined,
+      `${((imported.cpuSeconds / imported.seconds) * 100).toFixed(0)} % of one CPU on average: a parser thread and a writer thread`,
+    ),
+  );
   console.log(row('import rate', rate, 'rec/s', Math.round(total / aims.importSeconds), `floor: ${Math.round(floor.records / floor.seconds)} rec/s`));
   console.log(row('peak RSS during import', imported.peakMb, 'MiB', aims.peakRssMb, 'VmHWM of the cve-agent feed import process'));
-  console.log(row('database size', dbBytes / 2 ** 20, 'MiB', undefined, `${(dbBytes / total).toFixed(0)} bytes per CVE; corpus JSON ${(corpusBytes / 2 ** 20).toFixed(0)} MiB`));
-  console.log(row(`match ${services} services`, matchSeconds, 's', aims.matchSeconds, `${(matchSeconds * 1000 / services).toFixed(3)} ms each; ${findings} findings, ${withFindings} services with findings`));
+  console.log(
+    row(
+      'database size',
+      dbBytes / 2 ** 20,
+      'MiB',
+      undefined,
+      `${(dbBytes / total).toFixed(0)} bytes per CVE; corpus JSON ${(corpusBytes / 2 ** 20).toFixed(0)} MiB`,
+    ),
+  );
+  console.log(
+    row(
+      `match ${services} services`,
+      matchSeconds,
+      's',
+      aims.matchSeconds,
+      `${((matchSeconds * 1000) / services).toFixed(3)} ms each; ${findings} findings, ${withFindings} services with findings`,
+    ),
+  );
   console.log(row('open cve.db, no quick_check', openPlain, 's', undefined, 'what openCveDatabase does (integrityCheck: false)'));
   console.log(row('open cve.db + quick_check(1)', openChecked, 's', undefined, "what openSqlite's default check would cost at every open"));
 } finally {

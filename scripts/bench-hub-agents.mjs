@@ -18,9 +18,16 @@ let lastAckAt = 0;
 let refused = 0;
 
 const cves = Array.from({ length: 40 }, (_, i) => ({
-  id: `CVE-2020-${String(20000 + i)}`, description: `Bench CVE ${i}: a flaw in a service the sweep found.`, published_at: '2020-06-01T00:00:00.000Z',
-  vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', score: 4 + (i % 60) / 10, severity: 'HIGH', compliance_tags: [], references: [{ url: `https://nvd.example/${i}`, tags: ['Patch'] }],
-  fixed_versions: ['6.49.8'], advice: null,
+  id: `CVE-2020-${String(20000 + i)}`,
+  description: `Bench CVE ${i}: a flaw in a service the sweep found.`,
+  published_at: '2020-06-01T00:00:00.000Z',
+  vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
+  score: 4 + (i % 60) / 10,
+  severity: 'HIGH',
+  compliance_tags: [],
+  references: [{ url: `https://nvd.example/${i}`, tags: ['Patch'] }],
+  fixed_versions: ['6.49.8'],
+  advice: null,
 }));
 
 function runFrames(agent, command) {
@@ -28,14 +35,55 @@ function runFrames(agent, command) {
   const runId = randomUUID();
   const mac = (n) => `02:00:${[agent.index >> 8, agent.index & 255, 0, n].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':')}`;
   const ip = (n) => command.subnets[0].replace(/0\/24$/, String(n + 1));
-  const frames = [{ type: 'scan.status', at, run_id: runId, status: 'scanning', schedule_id: command.schedule_id, slot_at: null, scan_id: command.scan_id, sub_scan_id: command.sub_scan_id, subnets: command.subnets, target_ips: null, min_cvss: command.min_cvss, warning_threshold: command.warning_threshold }];
+  const frames = [
+    {
+      type: 'scan.status',
+      at,
+      run_id: runId,
+      status: 'scanning',
+      schedule_id: command.schedule_id,
+      slot_at: null,
+      scan_id: command.scan_id,
+      sub_scan_id: command.sub_scan_id,
+      subnets: command.subnets,
+      target_ips: null,
+      min_cvss: command.min_cvss,
+      warning_threshold: command.warning_threshold,
+    },
+  ];
   const hosts = 5;
   for (let h = 0; h < hosts; h += 1) {
-    frames.push({ type: 'host', at, run_id: runId, ip: ip(h), mac: mac(h), hostname: `h${h}`, manufacturer: 'Routerboard.com', sources: ['arp'], os: null, open_ports: [{ port: 8291, protocol: 'tcp', service: 'winbox', product: 'RouterOS', version: '6.40.5', cpe: null }] });
+    frames.push({
+      type: 'host',
+      at,
+      run_id: runId,
+      ip: ip(h),
+      mac: mac(h),
+      hostname: `h${h}`,
+      manufacturer: 'Routerboard.com',
+      sources: ['arp'],
+      os: null,
+      open_ports: [{ port: 8291, protocol: 'tcp', service: 'winbox', product: 'RouterOS', version: '6.40.5', cpe: null }],
+    });
   }
   for (let f = 0; f < findingsPerAgent; f += 1) {
     const h = f % hosts;
-    frames.push({ type: 'finding', at, run_id: runId, ip: ip(h), mac: mac(h), port: 8291, protocol: 'tcp', service: 'winbox', cpe: 'cpe:2.3:o:mikrotik:routeros:6.40.5:*:*:*:*:*:*:*', product: 'routeros', version: '6.40.5', confidence: 'high', evidence: 'neighbor table', cve: cves[(agent.index + f) % cves.length] });
+    frames.push({
+      type: 'finding',
+      at,
+      run_id: runId,
+      ip: ip(h),
+      mac: mac(h),
+      port: 8291,
+      protocol: 'tcp',
+      service: 'winbox',
+      cpe: 'cpe:2.3:o:mikrotik:routeros:6.40.5:*:*:*:*:*:*:*',
+      product: 'routeros',
+      version: '6.40.5',
+      confidence: 'high',
+      evidence: 'neighbor table',
+      cve: cves[(agent.index + f) % cves.length],
+    });
   }
   frames.push({ type: 'scan.finished', at, run_id: runId, status: 'completed', error: null, hosts_scanned: hosts, findings_sent: findingsPerAgent });
   return frames.map((frame, i) => JSON.stringify({ ...frame, seq: i + 1 }));
@@ -83,7 +131,19 @@ function connect(site, index) {
   return new Promise((resolve) => {
     const agent = { site, index, next: 0, acked: 0, frames: undefined, done: false, ready: resolve };
     agent.ws = new WebSocket(`${url.replace(/^http/, 'ws')}/agent/v1`, { headers: { authorization: `Bearer ${site.token}` }, perMessageDeflate: false });
-    agent.ws.on('open', () => agent.ws.send(JSON.stringify({ type: 'hello', protocol: 1, agent_version: 'bench', site_id: site.id, stream_id: randomUUID(), last_acked_seq: 0, last_command_seq: 0 })));
+    agent.ws.on('open', () =>
+      agent.ws.send(
+        JSON.stringify({
+          type: 'hello',
+          protocol: 1,
+          agent_version: 'bench',
+          site_id: site.id,
+          stream_id: randomUUID(),
+          last_acked_seq: 0,
+          last_command_seq: 0,
+        }),
+      ),
+    );
     agent.ws.on('message', (data) => onFrame(agent, data.toString()));
     agent.ws.on('error', () => {
       refused += 1;
@@ -100,12 +160,14 @@ function report() {
 }
 
 const queue = sites.map((site, index) => [site, plan.indexBase + index]);
-await Promise.all(Array.from({ length: connectConcurrency }, async () => {
-  while (queue.length > 0) {
-    const [site, index] = queue.shift();
-    await connect(site, index);
-  }
-}));
+await Promise.all(
+  Array.from({ length: connectConcurrency }, async () => {
+    while (queue.length > 0) {
+      const [site, index] = queue.shift();
+      await connect(site, index);
+    }
+  }),
+);
 say({ event: 'connected', count: connected, refused });
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();

@@ -39,7 +39,16 @@ const sites = [];
 const at = new Date().toISOString();
 for (let i = 0; i < AGENTS; i += 1) {
   const site = { id: crypto.randomUUID(), token: generateSiteToken() };
-  await store.sites.create({ id: site.id, org_id: 'bench', name: `site-${i}`, created_at: at, token_rotated_at: at, last_seen_at: null, agent_version: null, token_hash: hashSiteToken(site.token) });
+  await store.sites.create({
+    id: site.id,
+    org_id: 'bench',
+    name: `site-${i}`,
+    created_at: at,
+    token_rotated_at: at,
+    last_seen_at: null,
+    agent_version: null,
+    token_hash: hashSiteToken(site.token),
+  });
   sites.push(site);
 }
 await store.close();
@@ -52,8 +61,11 @@ const port = await new Promise((resolve) => {
 });
 const url = `http://127.0.0.1:${port}`;
 const config = path.join(dir, 'control-plane.yaml');
-writeFileSync(config, `state_dir: ${dir}\nlog_level: warn\nlisten: {host: 127.0.0.1, port: ${port}}\nauth: {hs256_secret: ${SECRET}}\n` +
-  `notification_groups: {bench: {secret: s, webhooks: ['http://127.0.0.1:1/none']}}\nnotifications: {max_attempts: 1}\n`);
+writeFileSync(
+  config,
+  `state_dir: ${dir}\nlog_level: warn\nlisten: {host: 127.0.0.1, port: ${port}}\nauth: {hs256_secret: ${SECRET}}\n` +
+    `notification_groups: {bench: {secret: s, webhooks: ['http://127.0.0.1:1/none']}}\nnotifications: {max_attempts: 1}\n`,
+);
 
 // ulimit for the children: 2,000 sockets on each side, plus the database.
 const withLimit = (args) => spawn('sh', ['-c', 'ulimit -n 20000 && exec "$0" "$@"', process.execPath, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -73,15 +85,34 @@ for (let i = 0; ; i += 1) {
 }
 const vmHwmMb = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${cp.pid}/status`, 'utf8'))[1]) / 1024;
 
-const token = await new SignJWT({ org: 'bench', scope: 'cve:view cve:create cve:update' }).setProtectedHeader({ alg: 'HS256' }).setSubject('bench').setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
-const api = (method, p, body) => fetch(`${url}${p}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body && JSON.stringify(body) });
+const token = await new SignJWT({ org: 'bench', scope: 'cve:view cve:create cve:update' })
+  .setProtectedHeader({ alg: 'HS256' })
+  .setSubject('bench')
+  .setExpirationTime('1h')
+  .sign(new TextEncoder().encode(SECRET));
+const api = (method, p, body) =>
+  fetch(`${url}${p}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body && JSON.stringify(body),
+  });
 
 // Agents: two processes, each its share.
 const events = [];
 const share = Math.ceil(AGENTS / PROCS);
 for (let p = 0; p < PROCS; p += 1) {
   const planFile = path.join(dir, `plan-${p}.json`);
-  writeFileSync(planFile, JSON.stringify({ url, sites: sites.slice(p * share, (p + 1) * share), indexBase: p * share, findingsPerAgent: FINDINGS, window: WINDOW, connectConcurrency: 50 }));
+  writeFileSync(
+    planFile,
+    JSON.stringify({
+      url,
+      sites: sites.slice(p * share, (p + 1) * share),
+      indexBase: p * share,
+      findingsPerAgent: FINDINGS,
+      window: WINDOW,
+      connectConcurrency: 50,
+    }),
+  );
   const child = withLimit(['scripts/bench-hub-agents.mjs', planFile]);
   children.push(child);
   createInterface({ input: child.stdout }).on('line', (line) => events.push({ proc: p, ...JSON.parse(line) }));
@@ -99,11 +130,20 @@ const connectSeconds = (Date.now() - connectStart) / 1000;
 const held = (await (await fetch(`${url}/healthz`)).json()).agents_connected;
 
 // One schedule over every site; invoking it sends each agent its scan.invoke.
-const schedule = await (await api('POST', '/scans/cve/scheduled', {
-  description: 'bench', day_of_week: 0, time_of_day: '03:00', every_n_weeks: 2, timezone: 'UTC', min_cvss: 4, warning_threshold: 7, notification_group: 'bench',
-  sites: sites.map((s, i) => ({ id: s.id, subnet: `10.${(i >> 8) & 255}.${i & 255}.0/24` })),
-})).json();
-const invoked = await (await api("POST", `/scans/cve/scheduled/${schedule.id}/invoke`)).json();
+const schedule = await (
+  await api('POST', '/scans/cve/scheduled', {
+    description: 'bench',
+    day_of_week: 0,
+    time_of_day: '03:00',
+    every_n_weeks: 2,
+    timezone: 'UTC',
+    min_cvss: 4,
+    warning_threshold: 7,
+    notification_group: 'bench',
+    sites: sites.map((s, i) => ({ id: s.id, subnet: `10.${(i >> 8) & 255}.${i & 255}.0/24` })),
+  })
+).json();
+const invoked = await (await api('POST', `/scans/cve/scheduled/${schedule.id}/invoke`)).json();
 if (!invoked.scan_id) throw new Error(`invoke failed: ${JSON.stringify(invoked)}`);
 
 // GET /scans/cve/{id} one request at a time while the findings stream in.
@@ -139,16 +179,25 @@ await new Promise((resolve) => cp.on('exit', resolve));
 for (const child of children) child.stdin.end();
 
 const row = (name, value, aim, ratio) => console.log(`${name.padEnd(34)}${value.padStart(14)}  ${aim.padStart(12)}  ${ratio}`);
-console.log(`bench:hub  node ${process.version}, ${AGENTS} agents in ${PROCS} processes, ${FINDINGS} findings + 7 other reports each, window ${WINDOW}, one scan over all sites`);
+console.log(
+  `bench:hub  node ${process.version}, ${AGENTS} agents in ${PROCS} processes, ${FINDINGS} findings + 7 other reports each, window ${WINDOW}, one scan over all sites`,
+);
 row('metric', 'measured', 'aim', 'measured/aim');
 row('agent connections held', String(held), String(aims.agents), (held / aims.agents).toFixed(2));
 row('findings ingested / s', (findings / seconds).toFixed(0), `>= ${aims.findingsPerSecond}`, (findings / seconds / aims.findingsPerSecond).toFixed(2));
 row('  all reports ingested / s', (frames / seconds).toFixed(0), '', '');
 row('send -> queryable p50', `${pct(sample, 50).toFixed(1)} ms`, '', '');
 row('send -> queryable p99', `${pct(sample, 99).toFixed(1)} ms`, '', '');
-row(`GET /scans/cve/{id} p99 (${restLatencies.length} req)`, `${pct(restLatencies, 99).toFixed(1)} ms`, `< ${aims.restP99Ms} ms`, (pct(restLatencies, 99) / aims.restP99Ms).toFixed(2));
+row(
+  `GET /scans/cve/{id} p99 (${restLatencies.length} req)`,
+  `${pct(restLatencies, 99).toFixed(1)} ms`,
+  `< ${aims.restP99Ms} ms`,
+  (pct(restLatencies, 99) / aims.restP99Ms).toFixed(2),
+);
 row('GET /scans/cve/{id} p50', `${pct(restLatencies, 50).toFixed(1)} ms`, '', '');
 row('control plane peak RSS', `${rssMb.toFixed(0)} MB`, '', '');
-console.log(`connect of all agents ${connectSeconds.toFixed(1)} s; streaming ${seconds.toFixed(1)} s; scan ${scan.status} with cve_count ${scan.cve_count} of ${findings} sent` +
-  `${scan.cve_count === findings ? ' (exactly once)' : ' (MISMATCH)'}; ${errors} protocol errors`);
+console.log(
+  `connect of all agents ${connectSeconds.toFixed(1)} s; streaming ${seconds.toFixed(1)} s; scan ${scan.status} with cve_count ${scan.cve_count} of ${findings} sent` +
+    `${scan.cve_count === findings ? ' (exactly once)' : ' (MISMATCH)'}; ${errors} protocol errors`,
+);
 if (scan.cve_count !== findings || held !== AGENTS) process.exitCode = 1;

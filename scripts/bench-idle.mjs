@@ -22,7 +22,9 @@ while True:
 `;
 
 const statusMb = (pid, field) => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${field}:`));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`));
   return Number(line.split(/\s+/)[1]) / 1024;
 };
 // Right after start, and once V8's idle memory reducer has run (it waits ~8 s of quiet).
@@ -34,7 +36,9 @@ function writeConfig(dir) {
   const site = randomUUID();
   const lines = [`site_id: ${site}`, 'log_level: warn', 'subnets: [127.0.10.0/24]', 'scheduler: {timezone: Europe/London}', 'schedules:'];
   for (let i = 0; i < schedules; i += 1) {
-    lines.push(`  - {id: ${randomUUID()}, description: "bench ${i}", day_of_week: ${i % 7}, time_of_day: "${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}", every_n_weeks: ${2 + (i % 4)}, min_cvss: 4, warning_threshold: 7}`);
+    lines.push(
+      `  - {id: ${randomUUID()}, description: "bench ${i}", day_of_week: ${i % 7}, time_of_day: "${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}", every_n_weeks: ${2 + (i % 4)}, min_cvss: 4, warning_threshold: 7}`,
+    );
   }
   const file = path.join(dir, 'config.yaml');
   writeFileSync(file, `${lines.join('\n')}\n`);
@@ -89,9 +93,13 @@ const o = pick(ours);
 const b = pick(bare);
 console.log(`bench:idle  node ${process.version}, ${schedules} schedules armed, median of ${runs} runs`);
 console.log('metric              cve-agent   bare node   ratio    aim     agent/aim');
-console.log(`time to READY=1     ${o.readyMs.toFixed(0).padStart(6)} ms  ${b.readyMs.toFixed(0).padStart(6)} ms  ${(o.readyMs / b.readyMs).toFixed(2).padStart(5)}x  1000 ms  ${(o.readyMs / 1000).toFixed(2)}`);
+console.log(
+  `time to READY=1     ${o.readyMs.toFixed(0).padStart(6)} ms  ${b.readyMs.toFixed(0).padStart(6)} ms  ${(o.readyMs / b.readyMs).toFixed(2).padStart(5)}x  1000 ms  ${(o.readyMs / 1000).toFixed(2)}`,
+);
 const row = (name, key) =>
-  console.log(`${name.padEnd(20)}${o[key].toFixed(1).padStart(6)} MB  ${b[key].toFixed(1).padStart(6)} MB  ${(o[key] / b[key]).toFixed(2).padStart(5)}x    60 MB  ${(o[key] / 60).toFixed(2)}`);
+  console.log(
+    `${name.padEnd(20)}${o[key].toFixed(1).padStart(6)} MB  ${b[key].toFixed(1).padStart(6)} MB  ${(o[key] / b[key]).toFixed(2).padStart(5)}x    60 MB  ${(o[key] / 60).toFixed(2)}`,
+  );
 row('RSS at READY+2s', 'rss');
 row('RSS idle 20s', 'idleRss');
 row('  of it private', 'idleAnon');

@@ -21,8 +21,21 @@ function arpTable(count: number): Row[] {
   const rows: Row[] = [];
   for (let i = 0; i < count; i++) {
     const ip = `127.0.${40 + Math.floor((i + 2) / 256)}.${(i + 2) % 256}`;
-    const mac = ['00', '0C', '29', (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff].map((b) => (typeof b === 'number' ? b.toString(16).padStart(2, '0') : b).toUpperCase()).join(':');
-    rows.push({ '.id': `*${i + 1}`, address: ip, 'mac-address': mac, interface: 'bridge-lan', dynamic: 'true', complete: 'true', disabled: 'false', invalid: 'false', DHCP: 'false', published: 'false' });
+    const mac = ['00', '0C', '29', (i >> 16) & 0xff, (i >> 8) & 0xff, i & 0xff]
+      .map((b) => (typeof b === 'number' ? b.toString(16).padStart(2, '0') : b).toUpperCase())
+      .join(':');
+    rows.push({
+      '.id': `*${i + 1}`,
+      address: ip,
+      'mac-address': mac,
+      interface: 'bridge-lan',
+      dynamic: 'true',
+      complete: 'true',
+      disabled: 'false',
+      invalid: 'false',
+      DHCP: 'false',
+      published: 'false',
+    });
   }
   return rows;
 }
@@ -35,11 +48,24 @@ const router: RouterData = {
     '/system/resource': [{ uptime: '1w', version: '6.40.5 (stable)', 'architecture-name': 'mipsbe', 'board-name': 'RB951Ui-2HnD', platform: 'MikroTik' }],
     '/system/identity': [{ name: 'bench-gw' }],
     '/system/routerboard': [{ routerboard: 'true', model: '951Ui-2HnD' }],
-    '/ip/address': [{ '.id': '*1', address: `${prefix}.1/22`, network: `${prefix}.0`, interface: 'bridge-lan', invalid: 'false', dynamic: 'false', disabled: 'false' }],
+    '/ip/address': [
+      { '.id': '*1', address: `${prefix}.1/22`, network: `${prefix}.0`, interface: 'bridge-lan', invalid: 'false', dynamic: 'false', disabled: 'false' },
+    ],
     '/ip/arp': arpTable(1000),
     '/ip/dhcp-server/lease': [],
     '/interface/bridge/host': [],
-    '/ip/neighbor': [{ '.id': '*1', interface: 'ether2', address: `${prefix}.250`, address4: `${prefix}.250`, 'mac-address': '48:A9:8A:01:02:03', identity: 'ap-1', platform: 'MikroTik', version: '6.45.1 (stable)' }],
+    '/ip/neighbor': [
+      {
+        '.id': '*1',
+        interface: 'ether2',
+        address: `${prefix}.250`,
+        address4: `${prefix}.250`,
+        'mac-address': '48:A9:8A:01:02:03',
+        identity: 'ap-1',
+        platform: 'MikroTik',
+        version: '6.45.1 (stable)',
+      },
+    ],
     '/ipv6/neighbor': [],
   },
 };
@@ -65,7 +91,13 @@ async function main() {
   for (let i = 0; fakes.length + labCount < 30; i++) {
     const [banner, kind] = banners[i % banners.length]!;
     const host = `127.0.41.${10 + i}`;
-    fakes.push(await startBannerServer({ host, port: kind === 'ssh' ? 22 : kind === 'ftp' ? 21 : 80, ...(kind === 'http' ? { httpServer: banner } : { greeting: banner }) }));
+    fakes.push(
+      await startBannerServer({
+        host,
+        port: kind === 'ssh' ? 22 : kind === 'ftp' ? 21 : 80,
+        ...(kind === 'http' ? { httpServer: banner } : { greeting: banner }),
+      }),
+    );
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'bench-pipeline-'));
   const config = path.join(dir, 'config.yaml');
@@ -81,7 +113,9 @@ async function main() {
     }),
   );
   const started = performance.now();
-  const child = spawn(process.execPath, ['dist/cli/cve-agent.js', '--config', config, '--json', 'scan', '--schedule', scheduleId], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['dist/cli/cve-agent.js', '--config', config, '--json', 'scan', '--schedule', scheduleId], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   let peakKb = 0;
@@ -99,17 +133,35 @@ async function main() {
   const report = JSON.parse(out) as { status: string; summary: { hosts_scanned: number; cve_count: number }; events: { message: string }[] };
   const stages = report.events.map((e) => e.message).find((m) => m.startsWith('Stages:')) ?? '';
   const ms = (name: string) => Number(new RegExp(`${name} (\\d+) ms`).exec(stages)?.[1] ?? NaN);
-  const t = { inventory: ms('inventory'), discovery: ms('discovery'), hosts: ms('hosts'), cve: ms('CVE matching'), storage: ms('storage'), router: ms('router and neighbors') };
+  const t = {
+    inventory: ms('inventory'),
+    discovery: ms('discovery'),
+    hosts: ms('hosts'),
+    cve: ms('CVE matching'),
+    storage: ms('storage'),
+    router: ms('router and neighbors'),
+  };
   const total = t.inventory + t.discovery + t.hosts + t.router;
-  console.log(`bench:pipeline  node ${process.version}; ${subnet} (1022 addresses), router with 1000 ARP entries, ${labCount} lab + ${fakes.length} banner services; scan ${report.status}`);
+  console.log(
+    `bench:pipeline  node ${process.version}; ${subnet} (1022 addresses), router with 1000 ARP entries, ${labCount} lab + ${fakes.length} banner services; scan ${report.status}`,
+  );
   console.log(`hosts stored ${report.summary.hosts_scanned}, findings ${report.summary.cve_count}`);
   console.log('stage                     ms     share');
-  for (const [name, value] of Object.entries({ 'router inventory': t.inventory, discovery: t.discovery, 'hosts (ports+services)': t.hosts - t.cve - t.storage, '  CVE matching': t.cve, '  storage': t.storage, 'router and neighbors': t.router })) {
+  for (const [name, value] of Object.entries({
+    'router inventory': t.inventory,
+    discovery: t.discovery,
+    'hosts (ports+services)': t.hosts - t.cve - t.storage,
+    '  CVE matching': t.cve,
+    '  storage': t.storage,
+    'router and neighbors': t.router,
+  })) {
     console.log(`${name.padEnd(24)}${value.toFixed(0).padStart(6)}  ${((value / total) * 100).toFixed(1).padStart(5)} %`);
   }
   console.log(`${'total (agent)'.padEnd(24)}${total.toFixed(0).padStart(6)}   process wall ${(wall / 1000).toFixed(2)} s`);
   const share = (t.cve + t.storage) / total;
-  console.log(`findings written per second of storage: ${(report.summary.cve_count / (t.storage / 1000)).toFixed(0)}; per second of scan: ${(report.summary.cve_count / (total / 1000)).toFixed(1)}`);
+  console.log(
+    `findings written per second of storage: ${(report.summary.cve_count / (t.storage / 1000)).toFixed(0)}; per second of scan: ${(report.summary.cve_count / (total / 1000)).toFixed(1)}`,
+  );
   console.log(`peak RSS ${(peakKb / 1024).toFixed(1)} MB; aim 200 MB; ratio ${(peakKb / 1024 / 200).toFixed(2)}`);
   console.log(`CVE matching + storage ${(share * 100).toFixed(1)} % of the total; aim under 10 %; ratio ${(share / 0.1).toFixed(2)}`);
   for (const fake of fakes) await fake.close();

@@ -7,7 +7,17 @@ import { createRouterSource, loadOuiRegistry } from '../src/agent/routeros/index
 const [transport, port, runs] = process.argv.slice(2) as ['api' | 'ssh', string, string];
 const vendors = loadOuiRegistry();
 const source = createRouterSource({
-  settings: { host: '127.0.0.1', transport, port: Number(port), user: 'admin', password: 'secret', tls: undefined, ssh_fallback: false, ssh_port: 22, timeout_seconds: 60 },
+  settings: {
+    host: '127.0.0.1',
+    transport,
+    port: Number(port),
+    user: 'admin',
+    password: 'secret',
+    tls: undefined,
+    ssh_fallback: false,
+    ssh_port: 22,
+    timeout_seconds: 60,
+  },
   logger: pino({ level: 'silent' }),
   vendors,
   retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },

@@ -48,7 +48,9 @@ print(json.dumps({'times': times, 'rows': rows}))
 `;
 
 async function runLibrouteros(port: number): Promise<{ times: number[]; rows: number }> {
-  const { stdout } = await promisify(execFile)('/usr/bin/python3', ['-c', librouterosScript, String(port), String(runs), routerMenus.join(',')], { timeout: 300_000 });
+  const { stdout } = await promisify(execFile)('/usr/bin/python3', ['-c', librouterosScript, String(port), String(runs), routerMenus.join(',')], {
+    timeout: 300_000,
+  });
   return JSON.parse(stdout) as { times: number[]; rows: number };
 }
 
@@ -60,7 +62,9 @@ const api = await startApiSimulator({ data });
 const ssh = await startSshSimulator({ data });
 try {
   const rows = Object.values(data.menus).reduce((sum, table) => sum + table.length, 0);
-  console.log(`bench:router — ${size.arp} ARP, ${size.leases} leases, ${size.neighbors} neighbors, ${size.bridgeHosts} bridge hosts (${rows} rows), simulators on 127.0.0.1, median of ${runs} reads`);
+  console.log(
+    `bench:router — ${size.arp} ARP, ${size.leases} leases, ${size.neighbors} neighbors, ${size.bridgeHosts} bridge hosts (${rows} rows), simulators on 127.0.0.1, median of ${runs} reads`,
+  );
   const overApi = await runAgent('api', api.port);
   const reference = await runLibrouteros(api.port);
   const overSsh = await runAgent('ssh', ssh.port);
@@ -69,16 +73,21 @@ try {
   const refMs = median(reference.times);
   console.log('');
   const label = (text: string) => text.padEnd(46);
-  const row = (name: string, times: number[], ratio: string) => console.log(`${label(name)}${ms(median(times))} ${ms(Math.min(...times))} ${ms(Math.max(...times))}   ${ratio}`);
+  const row = (name: string, times: number[], ratio: string) =>
+    console.log(`${label(name)}${ms(median(times))} ${ms(Math.min(...times))} ${ms(Math.max(...times))}   ${ratio}`);
   console.log(`${label('')}${'median'.padStart(9)} ${'min'.padStart(9)} ${'max'.padStart(9)}   ratio`);
   row(`agent, API (read + merge ${overApi.hosts} hosts)`, overApi.times, '');
   row('python3-librouteros, API (read only)', reference.times, `agent/librouteros = ${(apiMs / refMs).toFixed(2)}`);
   console.log(`${label('aim, API')}${ms(aimMs)} ${' '.repeat(19)}   agent/aim = ${(apiMs / aimMs).toFixed(2)}`);
   row(`agent, SSH (read + merge ${overSsh.hosts} hosts)`, overSsh.times, `ssh/api = ${(sshMs / apiMs).toFixed(2)}, ssh/aim = ${(sshMs / aimMs).toFixed(2)}`);
   console.log('');
-  console.log(`agent peak RSS, API: ${overApi.peakRssMb.toFixed(1)} MB (${overApi.rssBeforeMb.toFixed(1)} MB before the first read, with the OUI registry loaded)`);
+  console.log(
+    `agent peak RSS, API: ${overApi.peakRssMb.toFixed(1)} MB (${overApi.rssBeforeMb.toFixed(1)} MB before the first read, with the OUI registry loaded)`,
+  );
   console.log(`agent peak RSS, SSH: ${overSsh.peakRssMb.toFixed(1)} MB (${overSsh.rssBeforeMb.toFixed(1)} MB before the first read)`);
-  console.log(`rows read by librouteros per run: ${reference.rows}; hosts merged: ${overApi.hosts} (API), ${overSsh.hosts} (SSH); neighbors ${overApi.neighbors}`);
+  console.log(
+    `rows read by librouteros per run: ${reference.rows}; hosts merged: ${overApi.hosts} (API), ${overSsh.hosts} (SSH); neighbors ${overApi.neighbors}`,
+  );
 } finally {
   await api.stop();
   await ssh.stop();

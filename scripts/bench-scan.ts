@@ -54,11 +54,18 @@ function ensureTool(binary: string, debianPackage: string): void {
   if (spawnSync('sh', ['-c', `command -v ${binary}`]).status === 0) return;
   console.log(`installing ${debianPackage} from Debian (policy-rc.d keeps daemons stopped)...`);
   writeFileSync('/usr/sbin/policy-rc.d', '#!/bin/sh\nexit 101\n', { mode: 0o755 });
-  execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', debianPackage], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', debianPackage], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
 }
 
 interface OurResult {
-  hosts: { address: string; openPorts: { port: number; protocol: string }[]; services: { port: number; protocol: string; product?: string; version?: string; update?: string }[] }[];
+  hosts: {
+    address: string;
+    openPorts: { port: number; protocol: string }[];
+    services: { port: number; protocol: string; product?: string; version?: string; update?: string }[];
+  }[];
 }
 
 /** nmap -oG: `Host: 127.0.10.2 ()	Ports: 22/open/tcp//ssh//OpenSSH 9.2p1 Debian 2+deb12u10 (protocol 2.0)/, ...` */
@@ -95,7 +102,9 @@ async function main() {
     const nmap = (extra: string[]) => ['nmap', '-sT', '-Pn', '-n', '-p', ports, '-iL', targetFile, '-oG', '-', ...extra];
 
     console.log(`lab: ${lab.services.map((s) => `${s.name}@${s.address}`).join(' ')}`);
-    console.log(`targets: ${targets.length} addresses of ${lab.subnet} x ${DEFAULT_TCP_PORTS.length} TCP ports (the default list), both tools, same machine, one after the other\n`);
+    console.log(
+      `targets: ${targets.length} addresses of ${lab.subnet} x ${DEFAULT_TCP_PORTS.length} TCP ports (the default list), both tools, same machine, one after the other\n`,
+    );
 
     const oursA: Measured[] = [];
     const nmapA: Measured[] = [];
@@ -110,12 +119,18 @@ async function main() {
     const openOurs = (JSON.parse(median(oursA).output) as OurResult).hosts.reduce((sum, host) => sum + host.openPorts.length, 0);
     const openNmap = [...parseNmap(median(nmapA).output).values()].reduce((sum, list) => sum + list.length, 0);
 
-    console.log(`${''.padEnd(34)} ${'wall s'.padStart(8)} ${''.padStart(8)} ${'ratio'.padStart(6)}   ${'cpu s'.padStart(7)} ${''.padStart(7)} ${'ratio'.padStart(6)}   ${'RSS MB'.padStart(7)} ${''.padStart(7)} ${'ratio'.padStart(6)}`);
-    console.log(`${''.padEnd(34)} ${'ours'.padStart(8)} ${'nmap'.padStart(8)} ${'o/n'.padStart(6)}   ${'ours'.padStart(7)} ${'nmap'.padStart(7)} ${'o/n'.padStart(6)}   ${'ours'.padStart(7)} ${'nmap'.padStart(7)} ${'o/n'.padStart(6)}`);
+    console.log(
+      `${''.padEnd(34)} ${'wall s'.padStart(8)} ${''.padStart(8)} ${'ratio'.padStart(6)}   ${'cpu s'.padStart(7)} ${''.padStart(7)} ${'ratio'.padStart(6)}   ${'RSS MB'.padStart(7)} ${''.padStart(7)} ${'ratio'.padStart(6)}`,
+    );
+    console.log(
+      `${''.padEnd(34)} ${'ours'.padStart(8)} ${'nmap'.padStart(8)} ${'o/n'.padStart(6)}   ${'ours'.padStart(7)} ${'nmap'.padStart(7)} ${'o/n'.padStart(6)}   ${'ours'.padStart(7)} ${'nmap'.padStart(7)} ${'o/n'.padStart(6)}`,
+    );
     console.log(ratioLine(`(a) open ports, median of ${RUNS_A}`, median(oursA), median(nmapA)));
     console.log(ratioLine('(b) versions (-sV)', oursB, nmapB));
     console.log(`\n(a) open TCP ports found: ours ${openOurs}, nmap ${openNmap}`);
-    console.log(`/22 (${WIDE_SUBNET}, 1022 addresses x ${DEFAULT_TCP_PORTS.length} ports, versions on): ours ${fmt(wide.wallS)} s wall, ${fmt(wide.cpuS)} s CPU, peak RSS ${fmt(wide.rssMb, 1)} MB (aim: under 150 MB)`);
+    console.log(
+      `/22 (${WIDE_SUBNET}, 1022 addresses x ${DEFAULT_TCP_PORTS.length} ports, versions on): ours ${fmt(wide.wallS)} s wall, ${fmt(wide.cpuS)} s CPU, peak RSS ${fmt(wide.rssMb, 1)} MB (aim: under 150 MB)`,
+    );
 
     const ourHosts = new Map((JSON.parse(oursB.output) as OurResult).hosts.map((host) => [host.address, host]));
     const nmapHosts = parseNmap(nmapB.output);
@@ -135,7 +150,12 @@ async function main() {
           oursRight += ourOk ? 1 : 0;
           nmapRight += theirOk ? 1 : 0;
         }
-        rows.push([`${service.address}:${port}/${protocol}`, `${service.package} ${service.debianVersion}`, `${ourOk ? '✓' : '✗'} ${ourText}`, `${protocol === 'udp' ? ' ' : theirOk ? '✓' : '✗'} ${theirText}`]);
+        rows.push([
+          `${service.address}:${port}/${protocol}`,
+          `${service.package} ${service.debianVersion}`,
+          `${ourOk ? '✓' : '✗'} ${ourText}`,
+          `${protocol === 'udp' ? ' ' : theirOk ? '✓' : '✗'} ${theirText}`,
+        ]);
       }
     }
     const header = ['port', 'installed (dpkg-query)', 'ours', 'nmap -sV'];
@@ -146,7 +166,9 @@ async function main() {
     console.log(`\nTCP services named with the installed version: ours ${oursRight}, nmap ${nmapRight}`);
     const aWall = median(oursA).wallS / median(nmapA).wallS;
     const bWall = oursB.wallS / nmapB.wallS;
-    console.log(`aims: (a) wall <= 1.5x nmap: ${fmt(aWall)}x ${aWall <= 1.5 ? 'met' : 'NOT met'}; (b) wall <= 0.25x nmap: ${fmt(bWall)}x ${bWall <= 0.25 ? 'met' : 'NOT met'}, services >= nmap: ${oursRight >= nmapRight ? 'met' : 'NOT met'}; /22 RSS < 150 MB: ${wide.rssMb < 150 ? 'met' : 'NOT met'}`);
+    console.log(
+      `aims: (a) wall <= 1.5x nmap: ${fmt(aWall)}x ${aWall <= 1.5 ? 'met' : 'NOT met'}; (b) wall <= 0.25x nmap: ${fmt(bWall)}x ${bWall <= 0.25 ? 'met' : 'NOT met'}, services >= nmap: ${oursRight >= nmapRight ? 'met' : 'NOT met'}; /22 RSS < 150 MB: ${wide.rssMb < 150 ? 'met' : 'NOT met'}`,
+    );
   } finally {
     await lab.stop();
     rmSync(dir, { recursive: true, force: true });

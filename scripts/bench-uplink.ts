@@ -41,7 +41,11 @@ function runReports(): ReportInput[] {
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-uplink-'));
 const logger = pino({ level: 'silent' });
-const { config: cpConfig } = buildControlPlaneConfig({ state_dir: path.join(dir, 'cp'), listen: { host: '127.0.0.1', port: 0 }, auth: { hs256_secret: 'bench-secret-bench-secret-bench-secret-01' } }, undefined, { env: {} });
+const { config: cpConfig } = buildControlPlaneConfig(
+  { state_dir: path.join(dir, 'cp'), listen: { host: '127.0.0.1', port: 0 }, auth: { hs256_secret: 'bench-secret-bench-secret-bench-secret-01' } },
+  undefined,
+  { env: {} },
+);
 const store = openSqliteStore({ stateDir: cpConfig.state_dir, logger });
 const cp = createControlPlane({ config: cpConfig, store, clock: { now: () => new Date() }, logger });
 await cp.start();
@@ -51,7 +55,16 @@ async function addSite(name: string): Promise<{ id: string; token: string }> {
   const id = crypto.randomUUID();
   const token = generateSiteToken();
   const at = new Date().toISOString();
-  await store.sites.create({ id, org_id: 'bench', name, created_at: at, token_rotated_at: at, last_seen_at: null, agent_version: null, token_hash: hashSiteToken(token) });
+  await store.sites.create({
+    id,
+    org_id: 'bench',
+    name,
+    created_at: at,
+    token_rotated_at: at,
+    last_seen_at: null,
+    agent_version: null,
+    token_hash: hashSiteToken(token),
+  });
   return { id, token };
 }
 
@@ -65,7 +78,10 @@ async function benchUplink(): Promise<{ reports: number; seconds: number; stream
     for (const report of reports) outbox.append(report as OutgoingReport);
   })();
   prefill.close();
-  const { config } = buildAgentConfig({ site_id: site.id, subnets: ['127.41.0.0/24'], control_plane: { url: wsUrl, token: site.token } }, undefined, { env: {}, dataDir: stateDir });
+  const { config } = buildAgentConfig({ site_id: site.id, subnets: ['127.41.0.0/24'], control_plane: { url: wsUrl, token: site.token } }, undefined, {
+    env: {},
+    dataDir: stateDir,
+  });
   const agent = createAgent({ config, logger, notifier: createSdNotifier({ env: {}, logger }), uplink: { window: WINDOW } });
   const reader = new Database(path.join(stateDir, 'agent.db'), { readonly: true });
   const count = reader.prepare('SELECT count(*) FROM outbox').pluck();

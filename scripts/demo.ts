@@ -38,7 +38,13 @@ interface ScanDetail {
 
 interface Report {
   scan: { status: string; hosts_scanned: number; cve_count: number; highest_score: number | null; runtime: string };
-  hosts: { ip_address: string; mac_address: string | null; hostname: string | null; manufacturer: string | null; open_ports: { port: number; service: string | null; product: string | null; version: string | null }[] }[];
+  hosts: {
+    ip_address: string;
+    mac_address: string | null;
+    hostname: string | null;
+    manufacturer: string | null;
+    open_ports: { port: number; service: string | null; product: string | null; version: string | null }[];
+  }[];
   cves: { cve_id: string; score: number; severity: string; host: { ip_address: string; mac_address: string | null }; port: number | null; cpe: string }[];
   warnings: { cve_id: string; score: number; host: { ip_address: string; mac_address: string | null } }[];
   warning_threshold: number;
@@ -69,7 +75,9 @@ async function main(): Promise<number> {
   const webhook = await startWebhookReceiver();
   const { config: cpConfig } = buildControlPlaneConfig(
     {
-      state_dir: path.join(dir, 'control-plane'), listen: { host: '127.0.0.1', port: 0 }, auth: { hs256_secret: secret },
+      state_dir: path.join(dir, 'control-plane'),
+      listen: { host: '127.0.0.1', port: 0 },
+      auth: { hs256_secret: secret },
       notification_groups: { 'security-alerts': { secret: 'demo-webhook-secret', webhooks: [webhook.url] } },
     },
     undefined,
@@ -78,19 +86,33 @@ async function main(): Promise<number> {
   const store = openSqliteStore({ stateDir: cpConfig.state_dir, logger });
   const cp = createControlPlane({ config: cpConfig, store, clock: { now: () => new Date() }, logger });
   await cp.start();
-  cleanups.push(['control plane', async () => {
-    await cp.stop();
-    await store.close();
-  }]);
+  cleanups.push([
+    'control plane',
+    async () => {
+      await cp.stop();
+      await store.close();
+    },
+  ]);
   say(`control plane listening on ${cp.url()} (REST and the agents' WebSocket hub)`);
 
   const siteId = randomUUID();
   const token = generateSiteToken();
   const now = new Date().toISOString();
-  await store.sites.create({ id: siteId, org_id: ORG, name: 'demo-site', created_at: now, token_rotated_at: now, last_seen_at: null, agent_version: null, token_hash: hashSiteToken(token) });
+  await store.sites.create({
+    id: siteId,
+    org_id: ORG,
+    name: 'demo-site',
+    created_at: now,
+    token_rotated_at: now,
+    last_seen_at: null,
+    agent_version: null,
+    token_hash: hashSiteToken(token),
+  });
   say(`site ${siteId} registered with a hashed agent token`);
 
-  const router = await startApiSimulator({ data: JSON.parse(JSON.stringify(siteRouter()).replaceAll('127.0.30.', `${NET}.`)) as ReturnType<typeof siteRouter> });
+  const router = await startApiSimulator({
+    data: JSON.parse(JSON.stringify(siteRouter()).replaceAll('127.0.30.', `${NET}.`)) as ReturnType<typeof siteRouter>,
+  });
   cleanups.push(['router simulator', () => router.stop()]);
   const services: FakeService[] = [
     await startBannerServer({ host: `${NET}.2`, port: 2222, greeting: 'SSH-2.0-OpenSSH_7.4\r\n' }),
@@ -102,8 +124,11 @@ async function main(): Promise<number> {
 
   const { config: agentConfig } = buildAgentConfig(
     {
-      site_id: siteId, subnets: [`${NET}.0/24`], router: { host: '127.0.0.1', port: router.port, user: 'edge-cve', password: 'router-secret' },
-      scan: { ports: '2222,8080,2121', udp: false }, control_plane: { url: cp.url().replace(/^http/, 'ws'), token },
+      site_id: siteId,
+      subnets: [`${NET}.0/24`],
+      router: { host: '127.0.0.1', port: router.port, user: 'edge-cve', password: 'router-secret' },
+      scan: { ports: '2222,8080,2121', udp: false },
+      control_plane: { url: cp.url().replace(/^http/, 'ws'), token },
     },
     undefined,
     { env: {}, dataDir: path.join(dir, 'agent') },
@@ -115,7 +140,11 @@ async function main(): Promise<number> {
   say(`agent started; uplink ${agent.uplink?.connected ? 'connected' : 'NOT connected'}`);
 
   const jwt = await new SignJWT({ org: ORG, scope: 'cve:view cve:create cve:update cve:delete' })
-    .setProtectedHeader({ alg: 'HS256' }).setSubject('demo').setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(secret));
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject('demo')
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(new TextEncoder().encode(secret));
   const api = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
     const response = await fetch(`${cp.url()}${url}`, {
       method,
@@ -128,8 +157,16 @@ async function main(): Promise<number> {
   };
 
   const schedule = await api<{ id: string; next_scan_at: string }>('POST', '/scans/cve/scheduled', {
-    description: 'Demo: every other Sunday 02:30, Sydney time', day_of_week: 0, time_of_day: '02:30', every_n_weeks: 2, timezone: 'Australia/Sydney',
-    min_cvss: 4, warning_threshold: 7, ignore_offline_sites: false, sites: [{ id: siteId, subnet: `${NET}.0/24` }], notification_group: 'security-alerts',
+    description: 'Demo: every other Sunday 02:30, Sydney time',
+    day_of_week: 0,
+    time_of_day: '02:30',
+    every_n_weeks: 2,
+    timezone: 'Australia/Sydney',
+    min_cvss: 4,
+    warning_threshold: 7,
+    ignore_offline_sites: false,
+    sites: [{ id: siteId, subnet: `${NET}.0/24` }],
+    notification_group: 'security-alerts',
   });
   say(`POST /scans/cve/scheduled -> schedule ${schedule.id}, next scan ${schedule.next_scan_at}`);
   const { scan_id: scanId } = await api<{ scan_id: string }>('POST', `/scans/cve/scheduled/${schedule.id}/invoke`);
@@ -141,13 +178,17 @@ async function main(): Promise<number> {
     detail = await api<ScanDetail>('GET', `/scans/cve/${scanId}`);
     const fresh = detail.events.slice(shown);
     shown = detail.events.length;
-    say(`GET /scans/cve/${scanId.slice(0, 8)}... -> ${detail.status} ${detail.progress}%${fresh.length > 0 ? `: ${fresh.map((event) => event.message).join(' | ')}` : ''}`);
+    say(
+      `GET /scans/cve/${scanId.slice(0, 8)}... -> ${detail.status} ${detail.progress}%${fresh.length > 0 ? `: ${fresh.map((event) => event.message).join(' | ')}` : ''}`,
+    );
     if (['completed', 'partial', 'failed'].includes(detail.status)) break;
     if (performance.now() - started > 50_000) throw new Error('the scan did not finish within 50 s');
     await new Promise((resolve) => setTimeout(resolve, 2000));
   }
   const status = await api<{ targets: string[]; scanned: string[]; failed: string[] }>('GET', `/scans/cve/${schedule.id}/status`);
-  say(`GET /scans/cve/${schedule.id.slice(0, 8)}.../status -> targets ${status.targets.length}, scanned ${status.scanned.length}, failed ${status.failed.length}`);
+  say(
+    `GET /scans/cve/${schedule.id.slice(0, 8)}.../status -> targets ${status.targets.length}, scanned ${status.scanned.length}, failed ${status.failed.length}`,
+  );
   printReport(await api<Report>('GET', `/scans/cve/${scanId}/report.json`));
   for (let i = 0; i < 40 && webhook.received.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
   say(`webhook: ${webhook.received.join(', ') || 'none received'}`);
@@ -155,23 +196,30 @@ async function main(): Promise<number> {
 }
 
 function printReport(report: Report): void {
-  console.log(`\nReport: ${report.scan.status}, ${report.scan.hosts_scanned} hosts scanned, ${report.scan.cve_count} CVEs, highest score ${report.scan.highest_score ?? '-'}, runtime ${report.scan.runtime}`);
+  console.log(
+    `\nReport: ${report.scan.status}, ${report.scan.hosts_scanned} hosts scanned, ${report.scan.cve_count} CVEs, highest score ${report.scan.highest_score ?? '-'}, runtime ${report.scan.runtime}`,
+  );
   console.log('\nHosts');
   // On loopback every address of the /24 answers the sweep; the ones worth a line are those the router knows or that run something.
   const notable = report.hosts.filter((host) => host.mac_address !== null || host.hostname !== null || host.open_ports.length > 0);
   for (const host of notable) {
     const ports = host.open_ports.map((p) => `${p.port}/${[p.product, p.version].filter(Boolean).join(' ') || p.service || '?'}`).join(', ');
-    console.log(`  ${host.ip_address.padEnd(13)} ${(host.mac_address ?? '(no MAC)').padEnd(17)}  ${(host.hostname ?? '').padEnd(11)} ${(host.manufacturer ?? '').slice(0, 24).padEnd(24)} ${ports}`.trimEnd());
+    console.log(
+      `  ${host.ip_address.padEnd(13)} ${(host.mac_address ?? '(no MAC)').padEnd(17)}  ${(host.hostname ?? '').padEnd(11)} ${(host.manufacturer ?? '').slice(0, 24).padEnd(24)} ${ports}`.trimEnd(),
+    );
   }
   console.log(`  (${report.hosts.length - notable.length} more addresses answered the sweep with no open port and no MAC)`);
   console.log('\nCVEs');
   const cves = [...report.cves].sort((a, b) => b.score - a.score || a.cve_id.localeCompare(b.cve_id));
   for (const cve of cves.slice(0, 25)) {
-    console.log(`  ${cve.cve_id.padEnd(16)} ${cve.score.toFixed(1).padStart(4)} ${cve.severity.padEnd(8)} ${cve.host.ip_address.padEnd(13)} ${cve.host.mac_address ?? ''}  ${cve.cpe}`);
+    console.log(
+      `  ${cve.cve_id.padEnd(16)} ${cve.score.toFixed(1).padStart(4)} ${cve.severity.padEnd(8)} ${cve.host.ip_address.padEnd(13)} ${cve.host.mac_address ?? ''}  ${cve.cpe}`,
+    );
   }
   if (cves.length > 25) console.log(`  ... and ${cves.length - 25} more`);
   console.log(`\nWarnings (score >= ${report.warning_threshold}): ${report.warnings.length}`);
-  for (const warning of report.warnings.slice(0, 10)) console.log(`  ${warning.cve_id} ${warning.score.toFixed(1)} on ${warning.host.mac_address ?? warning.host.ip_address}`);
+  for (const warning of report.warnings.slice(0, 10))
+    console.log(`  ${warning.cve_id} ${warning.score.toFixed(1)} on ${warning.host.mac_address ?? warning.host.ip_address}`);
   console.log('');
 }
 

@@ -37,7 +37,6 @@ export interface ReloadResult {
   errors: string[];
 }
 
-
 export interface Agent extends AsyncDisposable {
   readonly config: AgentConfig;
   readonly siteId: string | undefined;
@@ -101,19 +100,30 @@ export function createAgent(deps: AgentDeps): Agent {
     if (!settings || !store || !scheduleService || !schedulesRepo || siteId === undefined) return;
     const { createUplink } = await import('./uplink/uplink.js');
     uplink = createUplink({
-      settings, db: store.db, siteId, stateDir: config.state_dir, clock, logger: deps.logger, scheduleService, schedules: schedulesRepo,
-      siteScans: async () => (await sitePipeline()).siteScans, shutdown: lifetime.signal, ...deps.uplink,
+      settings,
+      db: store.db,
+      siteId,
+      stateDir: config.state_dir,
+      clock,
+      logger: deps.logger,
+      scheduleService,
+      schedules: schedulesRepo,
+      siteScans: async () => (await sitePipeline()).siteScans,
+      shutdown: lifetime.signal,
+      ...deps.uplink,
     });
     uplink.start();
   }
 
   function restartUplink(): void {
-    uplinkChange = uplinkChange.then(async () => {
-      const old = uplink;
-      uplink = undefined;
-      await old?.stop();
-      if (!lifetime.signal.aborted) await startUplink();
-    }).catch((error: unknown) => log.error({ err: error }, 'uplink restart failed'));
+    uplinkChange = uplinkChange
+      .then(async () => {
+        const old = uplink;
+        uplink = undefined;
+        await old?.stop();
+        if (!lifetime.signal.aborted) await startUplink();
+      })
+      .catch((error: unknown) => log.error({ err: error }, 'uplink restart failed'));
   }
 
   // The composition root: the parts in start order; stop visits the started ones in reverse.
@@ -224,7 +234,8 @@ export function createAgent(deps: AgentDeps): Agent {
     config = Object.freeze(merged) as AgentConfig;
     const synced = scheduleService?.syncFromConfig(config.schedules);
     if (JSON.stringify(previous.control_plane) !== JSON.stringify(config.control_plane) && store !== undefined) restartUplink();
-    if (['router', 'scan', 'subnets'].some((key) => JSON.stringify(previous[key as keyof AgentConfig]) !== JSON.stringify(config[key as keyof AgentConfig]))) pipelineStale = true;
+    if (['router', 'scan', 'subnets'].some((key) => JSON.stringify(previous[key as keyof AgentConfig]) !== JSON.stringify(config[key as keyof AgentConfig])))
+      pipelineStale = true;
     if (restartRequired.length > 0) log.warn({ keys: restartRequired }, 'config changes that need a restart were not applied');
     log.info({ schedules: synced }, 'config reloaded');
     notifier.status(`config reloaded; ${scheduler ? 'scheduler armed' : ''}`.trim());

@@ -115,10 +115,7 @@ export function createSdNotifier({ env = process.env, logger }: SdNotifierDeps):
           send('WATCHDOG=1');
         } else if (!withholding) {
           withholding = true;
-          log.warn(
-            { watchdogIntervalMs },
-            'liveness check failed; withholding WATCHDOG=1 so systemd restarts the agent if it stays stuck',
-          );
+          log.warn({ watchdogIntervalMs }, 'liveness check failed; withholding WATCHDOG=1 so systemd restarts the agent if it stays stuck');
         }
       };
       tick();
@@ -146,10 +143,7 @@ function openSocket(path: string, log: Logger): UnixDgramSocket | null {
     // goes to the wrong abstract name (ECONNREFUSED); "@name" would be a file path
     // (ENOENT). Upstream PR bnoordhuis/node-unix-dgram#36 (memcpy + length) is unmerged.
     // systemd itself uses /run/systemd/notify; abstract names come from older managers.
-    log.warn(
-      { socket: path },
-      'NOTIFY_SOCKET is an abstract socket, which unix-dgram cannot address; sd_notify disabled',
-    );
+    log.warn({ socket: path }, 'NOTIFY_SOCKET is an abstract socket, which unix-dgram cannot address; sd_notify disabled');
     return null;
   }
   if (!path.startsWith('/')) {

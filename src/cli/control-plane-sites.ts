@@ -34,7 +34,16 @@ export async function addSite(ctx: SitesContext, options: { org: string; name: s
   const at = new Date().toISOString();
   await withStore(ctx, async (store) => {
     if (await store.sites.get(id)) throw new ControlPlaneError('CP_ERR_SITE_INVALID', `a site with id ${id} exists already`);
-    await store.sites.create({ id, org_id: options.org.trim(), name: options.name.trim(), created_at: at, token_rotated_at: at, last_seen_at: null, agent_version: null, token_hash: hashSiteToken(token) });
+    await store.sites.create({
+      id,
+      org_id: options.org.trim(),
+      name: options.name.trim(),
+      created_at: at,
+      token_rotated_at: at,
+      last_seen_at: null,
+      agent_version: null,
+      token_hash: hashSiteToken(token),
+    });
   });
   if (ctx.json) ctx.out(`${JSON.stringify({ id, org_id: options.org.trim(), name: options.name.trim(), token })}\n`);
   else ctx.out(`site ${id} added to organization ${options.org.trim()}\ntoken (shown once; put it in the agent's control_plane.token_file): ${token}\n`);
@@ -43,7 +52,12 @@ export async function addSite(ctx: SitesContext, options: { org: string; name: s
 export async function listSites(ctx: SitesContext, options: { org?: string }): Promise<void> {
   const sites = await withStore(ctx, (store) => store.sites.list(options.org));
   if (ctx.json) return ctx.out(`${JSON.stringify(sites)}\n`);
-  ctx.out(renderTable(['ID', 'ORG', 'NAME', 'LAST SEEN', 'AGENT'], sites.map((s) => [s.id, s.org_id, s.name, s.last_seen_at ?? 'never', s.agent_version ?? '-'])));
+  ctx.out(
+    renderTable(
+      ['ID', 'ORG', 'NAME', 'LAST SEEN', 'AGENT'],
+      sites.map((s) => [s.id, s.org_id, s.name, s.last_seen_at ?? 'never', s.agent_version ?? '-']),
+    ),
+  );
 }
 
 export async function rotateToken(ctx: SitesContext, id: string): Promise<void> {

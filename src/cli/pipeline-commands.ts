@@ -17,7 +17,11 @@ interface GlobalOptions {
 }
 
 /** Opens agent.db (shared with a running daemon through WAL) and the pipeline on it. */
-async function withPipeline<T>(config: AgentConfig, use: (context: Awaited<ReturnType<typeof openPipeline>>) => Promise<T>, overrides: ScanOverrides = {}): Promise<T> {
+async function withPipeline<T>(
+  config: AgentConfig,
+  use: (context: Awaited<ReturnType<typeof openPipeline>>) => Promise<T>,
+  overrides: ScanOverrides = {},
+): Promise<T> {
   const context = await openPipeline(config, overrides);
   try {
     return await use(context);
@@ -71,42 +75,52 @@ export function printReport(report: ScanReport): void {
     ]),
   );
   if (rows.length > 0) process.stdout.write(renderTable(['IP', 'MAC', 'WHERE', 'PRODUCT', 'CVE', 'SCORE', '', 'STATUS', 'FIXED IN', 'CONF'], rows));
-  if (report.delta.previous_scan_id) process.stdout.write(`\nsince the previous scan: ${report.delta.new.length} new, ${report.delta.fixed.length} fixed, ${report.delta.still_open.length} still open\n`);
+  if (report.delta.previous_scan_id)
+    process.stdout.write(
+      `\nsince the previous scan: ${report.delta.new.length} new, ${report.delta.fixed.length} fixed, ${report.delta.still_open.length} still open\n`,
+    );
 }
 
 /** `cve-agent scan --schedule <id> [--ip ...]`: the whole pipeline by hand, Ctrl-C is a stop request. */
 export async function runScheduledScan(program: Command, flags: { schedule: string; ip?: string[]; ports?: string; udp?: boolean }): Promise<void> {
   const options = program.opts<GlobalOptions>();
   const { config } = loadConfig(options.config, { dataDir: options.dataDir });
-  await withPipeline(config, async ({ schedules, siteScans }) => {
-    const { ScheduleService } = await import('../agent/schedule/schedule-service.js');
-    new ScheduleService({ schedules, clock: systemClock, logger: pino({ level: 'warn' }) }).syncFromConfig(config.schedules);
-    const schedule = schedules.get(flags.schedule);
-    if (!schedule) throw new AgentError('AGENT_ERR_SCHEDULE_NOT_FOUND', `no schedule has the id ${flags.schedule}`);
-    const scan = siteScans.create(schedule, { targetIps: flags.ip && flags.ip.length > 0 ? flags.ip : null, kind: flags.ip ? undefined : 'invoke' });
-    const interrupt = () => siteScans.stop(scan.id);
-    process.once('SIGINT', interrupt);
-    process.once('SIGTERM', interrupt);
-    const tty = process.stderr.isTTY === true && !options.json;
-    const timer = tty
-      ? setInterval(() => {
-          const current = siteScans.scans.get(scan.id);
-          if (current) process.stderr.write(`\r${scan.label} [${'#'.repeat(Math.floor(current.progress / 5)).padEnd(20, '.')}] ${current.progress}% ${current.stage} ${current.hosts_done}/${current.hosts_total ?? '?'} hosts `);
-        }, 250)
-      : undefined;
-    try {
-      const result = await siteScans.run(scan.id);
-      if (tty) process.stderr.write('\n');
-      const report = siteScans.reports.build(result.id, utcIso(systemClock.now())) as ScanReport;
-      if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-      else printReport(report);
-      if (result.status === 'failed') process.exitCode = 1;
-    } finally {
-      clearInterval(timer);
-      process.off('SIGINT', interrupt);
-      process.off('SIGTERM', interrupt);
-    }
-  }, { ports: flags.ports, udp: flags.udp });
+  await withPipeline(
+    config,
+    async ({ schedules, siteScans }) => {
+      const { ScheduleService } = await import('../agent/schedule/schedule-service.js');
+      new ScheduleService({ schedules, clock: systemClock, logger: pino({ level: 'warn' }) }).syncFromConfig(config.schedules);
+      const schedule = schedules.get(flags.schedule);
+      if (!schedule) throw new AgentError('AGENT_ERR_SCHEDULE_NOT_FOUND', `no schedule has the id ${flags.schedule}`);
+      const scan = siteScans.create(schedule, { targetIps: flags.ip && flags.ip.length > 0 ? flags.ip : null, kind: flags.ip ? undefined : 'invoke' });
+      const interrupt = () => siteScans.stop(scan.id);
+      process.once('SIGINT', interrupt);
+      process.once('SIGTERM', interrupt);
+      const tty = process.stderr.isTTY === true && !options.json;
+      const timer = tty
+        ? setInterval(() => {
+            const current = siteScans.scans.get(scan.id);
+            if (current)
+              process.stderr.write(
+                `\r${scan.label} [${'#'.repeat(Math.floor(current.progress / 5)).padEnd(20, '.')}] ${current.progress}% ${current.stage} ${current.hosts_done}/${current.hosts_total ?? '?'} hosts `,
+              );
+          }, 250)
+        : undefined;
+      try {
+        const result = await siteScans.run(scan.id);
+        if (tty) process.stderr.write('\n');
+        const report = siteScans.reports.build(result.id, utcIso(systemClock.now())) as ScanReport;
+        if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else printReport(report);
+        if (result.status === 'failed') process.exitCode = 1;
+      } finally {
+        clearInterval(timer);
+        process.off('SIGINT', interrupt);
+        process.off('SIGTERM', interrupt);
+      }
+    },
+    { ports: flags.ports, udp: flags.udp },
+  );
 }
 
 export function registerPipelineCommands(program: Command): void {
@@ -120,7 +134,8 @@ export function registerPipelineCommands(program: Command): void {
       const { config } = loadConfig(options.config, { dataDir: options.dataDir });
       await withPipeline(config, async ({ siteScans }) => {
         const id = scanId ?? (flags.latest ? siteScans.scans.list({ limit: 1 })[0]?.id : undefined);
-        if (id === undefined) throw new AgentError('AGENT_ERR_SCAN_NOT_FOUND', scanId === undefined && !flags.latest ? 'give a scan id or --latest' : 'no scan yet');
+        if (id === undefined)
+          throw new AgentError('AGENT_ERR_SCAN_NOT_FOUND', scanId === undefined && !flags.latest ? 'give a scan id or --latest' : 'no scan yet');
         const report = siteScans.reports.build(id, utcIso(systemClock.now()));
         if (!report) throw new AgentError('AGENT_ERR_SCAN_NOT_FOUND', `no scan has the id ${id}`);
         if (flags.csv) {
@@ -146,7 +161,10 @@ export function registerPipelineCommands(program: Command): void {
       await withPipeline(config, async ({ siteScans }) => {
         const mark = siteScans.marks.add({ ...input, scan_id: null, cpe: null, origin: 'cli' }, utcIso(systemClock.now()));
         if (options.json) process.stdout.write(`${JSON.stringify(mark, null, 2)}\n`);
-        else process.stdout.write(`${mark.cve_id} on ${mark.mac ?? mark.ip}: ${mark.status}${mark.mac === null ? ' (by IP: weaker, the address may change hands)' : ''}\n`);
+        else
+          process.stdout.write(
+            `${mark.cve_id} on ${mark.mac ?? mark.ip}: ${mark.status}${mark.mac === null ? ' (by IP: weaker, the address may change hands)' : ''}\n`,
+          );
       });
     });
 }

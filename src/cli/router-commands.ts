@@ -61,7 +61,9 @@ function printCheck(check: RouterCheck): void {
 
 function printInventory(inventory: Inventory): void {
   const { router } = inventory;
-  process.stdout.write(`router ${router.identity ?? '-'}: RouterOS ${router.version}${router.channel ? ` (${router.channel})` : ''} on ${router.board ?? '-'}, ${router.cpe}\n\n`);
+  process.stdout.write(
+    `router ${router.identity ?? '-'}: RouterOS ${router.version}${router.channel ? ` (${router.channel})` : ''} on ${router.board ?? '-'}, ${router.cpe}\n\n`,
+  );
   process.stdout.write(
     renderTable(
       ['IP', 'MAC', 'VENDOR', 'HOSTNAME', 'INTERFACE', 'SOURCES', 'LAST SEEN'],
@@ -85,7 +87,9 @@ function printInventory(inventory: Inventory): void {
       ),
     );
   }
-  process.stdout.write(`\n${inventory.hosts.length} hosts, ${inventory.neighbors.length} neighbors, networks ${inventory.addresses.map((a) => a.network).join(', ') || '-'} (read over ${inventory.transport})\n`);
+  process.stdout.write(
+    `\n${inventory.hosts.length} hosts, ${inventory.neighbors.length} neighbors, networks ${inventory.addresses.map((a) => a.network).join(', ') || '-'} (read over ${inventory.transport})\n`,
+  );
   for (const warning of inventory.warnings) process.stdout.write(`warning: ${warning}\n`);
 }
 

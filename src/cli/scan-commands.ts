@@ -29,7 +29,13 @@ interface ScanFlags {
   assumeAlive?: boolean;
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((part) => part.trim()).filter(Boolean)];
+const collect = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean),
+];
 
 function positiveInteger(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -42,7 +48,10 @@ function positiveInteger(name: string, value: string | undefined): number | unde
 async function progressBar(enabled: boolean) {
   if (!enabled) return { update: (_event: ScanEvent) => undefined, stop: () => undefined };
   const [{ Presets, SingleBar }, { progressPercent }] = await Promise.all([import('cli-progress'), import('../agent/scan/events.js')]);
-  const bar = new SingleBar({ format: 'scan [{bar}] {percentage}% {phase}', stream: process.stderr, hideCursor: true, clearOnComplete: true }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: 'scan [{bar}] {percentage}% {phase}', stream: process.stderr, hideCursor: true, clearOnComplete: true },
+    Presets.shades_classic,
+  );
   bar.start(100, 0, { phase: 'discovery' });
   return {
     update(event: ScanEvent) {
@@ -69,7 +78,9 @@ function printTable(result: ScanResult): void {
   );
   process.stdout.write(renderTable(['HOST', 'PORT', 'SERVICE', 'PRODUCT', 'VERSION', 'CPE', 'CONF', 'EVIDENCE'], rows));
   const services = result.hosts.reduce((sum, host) => sum + host.services.length, 0);
-  process.stdout.write(`\n${result.hosts.length} of ${result.targets} addresses alive, ${services} services, ${result.ports} TCP ports each, ${(result.durationMs / 1000).toFixed(1)} s${result.aborted ? ' (interrupted: partial results)' : ''}\n`);
+  process.stdout.write(
+    `\n${result.hosts.length} of ${result.targets} addresses alive, ${services} services, ${result.ports} TCP ports each, ${(result.durationMs / 1000).toFixed(1)} s${result.aborted ? ' (interrupted: partial results)' : ''}\n`,
+  );
 }
 
 /** `cve-agent scan`: the scanner engine alone, no router and no CVE matching. */
@@ -88,8 +99,8 @@ export function registerScanCommands(program: Command): void {
     .option('--per-host <n>', 'connects at once to one host')
     .option('--rate <n>', 'connect attempts per second (0 = unlimited)')
     .option('--assume-alive', "treat every address as up and skip discovery (nmap's -Pn)")
-    .option('--schedule <id>', 'run the whole pipeline (router, scan, CVEs, stored report) for this schedule\'s subnets of the site')
-    .option('--ip <address>', 'with --schedule: only this address (repeatable); it must lie in the schedule\'s subnets', collect)
+    .option('--schedule <id>', "run the whole pipeline (router, scan, CVEs, stored report) for this schedule's subnets of the site")
+    .option('--ip <address>', "with --schedule: only this address (repeatable); it must lie in the schedule's subnets", collect)
     .action(async (flags: ScanFlags) => {
       const options = program.opts<GlobalOptions>();
       if (flags.schedule !== undefined) {
@@ -97,7 +108,8 @@ export function registerScanCommands(program: Command): void {
         await runScheduledScan(program, { schedule: flags.schedule, ip: flags.ip, ports: flags.ports, udp: flags.udp });
         return;
       }
-      if (flags.ip !== undefined) throw new AgentError('AGENT_ERR_SCAN_TARGET_INVALID', '--ip needs --schedule (use --subnet a.b.c.d/32 to scan an address alone)');
+      if (flags.ip !== undefined)
+        throw new AgentError('AGENT_ERR_SCAN_TARGET_INVALID', '--ip needs --schedule (use --subnet a.b.c.d/32 to scan an address alone)');
       let subnets: readonly string[] = flags.subnet ?? [];
       if (subnets.length === 0) {
         const loaded = loadConfig(options.config, { dataDir: options.dataDir });
@@ -119,7 +131,14 @@ export function registerScanCommands(program: Command): void {
       const [{ createScanEngine }, { expandTargets }] = await Promise.all([import('../agent/scan/engine.js'), import('../agent/scan/targets.js')]);
       try {
         const result = await createScanEngine({ settings }).scan(
-          { subnets, ports: flags.ports, excludes: flags.exclude, knownAlive: flags.assumeAlive ? expandTargets(subnets, flags.exclude) : flags.knownAlive, udp: flags.udp, detect: flags.versions },
+          {
+            subnets,
+            ports: flags.ports,
+            excludes: flags.exclude,
+            knownAlive: flags.assumeAlive ? expandTargets(subnets, flags.exclude) : flags.knownAlive,
+            udp: flags.udp,
+            detect: flags.versions,
+          },
           { signal: controller.signal, onEvent: (event) => bar.update(event) },
         );
         bar.stop();

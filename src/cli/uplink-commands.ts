@@ -22,7 +22,9 @@ export function registerUplinkCommands(program: Command): void {
       const store = openStore({ stateDir: config.state_dir, logger: pino({ level: 'error' }, pino.destination(2)), exclusive: false });
       try {
         const state = readUplinkState(store.db);
-        const outbox = store.db.prepare<[], { pending: number; oldest: string | null }>('SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox').get() as { pending: number; oldest: string | null };
+        const outbox = store.db
+          .prepare<[], { pending: number; oldest: string | null }>('SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox')
+          .get() as { pending: number; oldest: string | null };
         const status = {
           control_plane: config.control_plane?.url ?? null,
           stream_id: state.streamId,

@@ -15,22 +15,44 @@ interface ApiErrorEntry {
 }
 
 export const apiErrors = {
-  invalid_json: { statuses: [400], message: 'The request body is not valid JSON.', howToSolve: 'Send a JSON body with `Content-Type: application/json`; check quoting and trailing commas.' },
-  parameter_missing: { statuses: [400], message: 'A required parameter is missing.', howToSolve: 'Add the parameter named in the message; the OpenAPI document at `/openapi.json` lists the required fields.' },
+  invalid_json: {
+    statuses: [400],
+    message: 'The request body is not valid JSON.',
+    howToSolve: 'Send a JSON body with `Content-Type: application/json`; check quoting and trailing commas.',
+  },
+  parameter_missing: {
+    statuses: [400],
+    message: 'A required parameter is missing.',
+    howToSolve: 'Add the parameter named in the message; the OpenAPI document at `/openapi.json` lists the required fields.',
+  },
   parameter_invalid: {
     statuses: [400, 422],
     message: 'A parameter is invalid.',
-    howToSolve: 'Fix the parameter named in the message. 400 means the value has the wrong type or the field is unknown; 422 means it is well-formed but breaks a rule (a range, a pattern, `min_cvss < warning_threshold`).',
+    howToSolve:
+      'Fix the parameter named in the message. 400 means the value has the wrong type or the field is unknown; 422 means it is well-formed but breaks a rule (a range, a pattern, `min_cvss < warning_threshold`).',
   },
   content_type_unsupported: { statuses: [415], message: 'The request body must be JSON.', howToSolve: 'Send the body with `Content-Type: application/json`.' },
-  request_too_large: { statuses: [413], message: 'The request body is too large.', howToSolve: 'Keep request bodies under 1 MiB; split long lists of MAC addresses or IPs into several requests.' },
-  authentication_required: { statuses: [401], message: 'No bearer token was given.', howToSolve: 'Send `Authorization: Bearer <JWT>` with a token issued for your organization.' },
+  request_too_large: {
+    statuses: [413],
+    message: 'The request body is too large.',
+    howToSolve: 'Keep request bodies under 1 MiB; split long lists of MAC addresses or IPs into several requests.',
+  },
+  authentication_required: {
+    statuses: [401],
+    message: 'No bearer token was given.',
+    howToSolve: 'Send `Authorization: Bearer <JWT>` with a token issued for your organization.',
+  },
   token_invalid: {
     statuses: [401],
     message: 'The bearer token is not valid.',
-    howToSolve: 'Check that the token is a JWT signed with the key the control plane trusts (HS256 secret or JWKS), with the configured issuer and audience, and that it carries `sub`, `org` and `scope` claims.',
+    howToSolve:
+      'Check that the token is a JWT signed with the key the control plane trusts (HS256 secret or JWKS), with the configured issuer and audience, and that it carries `sub`, `org` and `scope` claims.',
   },
-  token_expired: { statuses: [401], message: 'The bearer token has expired.', howToSolve: 'Get a new token from your identity provider; the `exp` claim has passed.' },
+  token_expired: {
+    statuses: [401],
+    message: 'The bearer token has expired.',
+    howToSolve: 'Get a new token from your identity provider; the `exp` claim has passed.',
+  },
   scope_missing: {
     statuses: [403],
     message: 'The token does not carry the scope this request needs.',
@@ -65,12 +87,12 @@ export const apiErrors = {
   },
   site_not_in_schedule: {
     statuses: [422],
-    message: 'The site is not one of the schedule\'s sites.',
-    howToSolve: 'Pick a site listed in the schedule\'s `sites`, or add the site to the schedule with `PUT /scans/cve/scheduled/{id}`.',
+    message: "The site is not one of the schedule's sites.",
+    howToSolve: "Pick a site listed in the schedule's `sites`, or add the site to the schedule with `PUT /scans/cve/scheduled/{id}`.",
   },
   ip_outside_site_subnet: {
     statuses: [422],
-    message: 'The IP address lies outside the site\'s subnets in this schedule.',
+    message: "The IP address lies outside the site's subnets in this schedule.",
     howToSolve: 'Give an address inside one of the subnets the schedule lists for that site; the scanner never touches addresses outside them.',
   },
   scan_already_running: {
@@ -88,7 +110,11 @@ export const apiErrors = {
     message: 'The key set that verifies tokens cannot be fetched.',
     howToSolve: 'Check that `auth.jwks_url` in the control plane config is reachable from the control plane; retry the request.',
   },
-  internal_error: { statuses: [500], message: 'The control plane failed to handle the request.', howToSolve: 'Retry; if it persists, send the control plane\'s log lines with this request\'s `reqId` to its operators.' },
+  internal_error: {
+    statuses: [500],
+    message: 'The control plane failed to handle the request.',
+    howToSolve: "Retry; if it persists, send the control plane's log lines with this request's `reqId` to its operators.",
+  },
 } as const satisfies Record<string, ApiErrorEntry>;
 
 export type ApiErrorCode = keyof typeof apiErrors;

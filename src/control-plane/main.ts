@@ -57,7 +57,14 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
   };
   const baseUrl = () => config.public_url ?? url();
 
-  const notifier = new WebhookNotifier({ store: store.notifications, groups: config.notification_groups, settings: config.notifications, clock, logger, baseUrl });
+  const notifier = new WebhookNotifier({
+    store: store.notifications,
+    groups: config.notification_groups,
+    settings: config.notifications,
+    clock,
+    logger,
+    baseUrl,
+  });
   const intervalMs = config.hub.heartbeat_interval_seconds * 1000;
   const hub = new Hub({
     store,
@@ -82,7 +89,14 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     timeoutMinutes: config.scans.timeout_minutes,
     onFinished: () => notifier.wake(),
   });
-  const slots = new SlotTimer({ schedules: store.schedules, scans, clock, logger, missedSlotGraceMs: config.scans.timeout_minutes * 60_000, tickMs: deps.slotTickMs });
+  const slots = new SlotTimer({
+    schedules: store.schedules,
+    scans,
+    clock,
+    logger,
+    missedSlotGraceMs: config.scans.timeout_minutes * 60_000,
+    tickMs: deps.slotTickMs,
+  });
   const api = buildApi({
     store,
     scans,
@@ -107,7 +121,9 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
           try {
             await api.listen({ host: config.listen.host, port: config.listen.port, signal });
           } catch (error) {
-            throw new ControlPlaneError('CP_ERR_LISTEN_FAILED', `cannot listen on ${config.listen.host}:${config.listen.port}: ${(error as Error).message}`, { cause: error });
+            throw new ControlPlaneError('CP_ERR_LISTEN_FAILED', `cannot listen on ${config.listen.host}:${config.listen.port}: ${(error as Error).message}`, {
+              cause: error,
+            });
           }
           listening = api.server.address() as AddressInfo;
           started = true;

@@ -20,7 +20,8 @@ export function splitFeedFile(name: string, bytes: Buffer, chunkBytes = FEED_CHU
   }));
 }
 
-export type AssembleResult = { state: 'incomplete'; received: number } | { state: 'complete'; name: string; bytes: Buffer } | { state: 'invalid'; reason: string };
+export type AssembleResult =
+  { state: 'incomplete'; received: number } | { state: 'complete'; name: string; bytes: Buffer } | { state: 'invalid'; reason: string };
 
 /**
  * Collects the chunks of one transfer. A chunk seen twice (a replay) is ignored; a chunk that
@@ -32,7 +33,13 @@ export class FeedAssembler {
 
   add(chunk: FeedChunk): AssembleResult {
     const first = (this.#first ??= chunk);
-    if (chunk.transfer_id !== first.transfer_id || chunk.sha256 !== first.sha256 || chunk.chunk_count !== first.chunk_count || chunk.name !== first.name || chunk.size !== first.size) {
+    if (
+      chunk.transfer_id !== first.transfer_id ||
+      chunk.sha256 !== first.sha256 ||
+      chunk.chunk_count !== first.chunk_count ||
+      chunk.name !== first.name ||
+      chunk.size !== first.size
+    ) {
       return { state: 'invalid', reason: `chunk ${chunk.chunk_index} does not belong to transfer ${first.transfer_id}` };
     }
     if (chunk.chunk_index >= chunk.chunk_count) return { state: 'invalid', reason: `chunk ${chunk.chunk_index} of ${chunk.chunk_count}` };

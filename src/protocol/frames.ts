@@ -6,7 +6,15 @@
 import type { z } from 'zod';
 import { closeCodes } from './version.js';
 import { ackSchema, heartbeatSchema, helloSchema, protocolErrorSchema, welcomeSchema, type ProtocolErrorCode } from './messages/control.js';
-import { feedFileSchema, scanInvokeSchema, scanIpsSchema, scanStopSchema, scheduleDeleteSchema, scheduleUpsertSchema, vulnMarkSchema } from './messages/commands.js';
+import {
+  feedFileSchema,
+  scanInvokeSchema,
+  scanIpsSchema,
+  scanStopSchema,
+  scheduleDeleteSchema,
+  scheduleUpsertSchema,
+  vulnMarkSchema,
+} from './messages/commands.js';
 import { findingSchema, hostSchema, inventorySchema, scanEventSchema, scanFinishedSchema, scanProgressSchema, scanStatusSchema } from './messages/reports.js';
 
 /** Agent -> control plane. */
@@ -82,7 +90,13 @@ function decodeWith<M extends Record<string, z.ZodType>>(schemas: M, data: strin
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    return { ok: false, code: 'malformed_frame', message: `invalid ${type} frame: ${describeIssues(parsed.error)}`, closeCode: closeCodes.malformed, seq: seqOf };
+    return {
+      ok: false,
+      code: 'malformed_frame',
+      message: `invalid ${type} frame: ${describeIssues(parsed.error)}`,
+      closeCode: closeCodes.malformed,
+      seq: seqOf,
+    };
   }
   return { ok: true, frame: parsed.data as Infer<M> };
 }

@@ -3,12 +3,7 @@
  * its own words; each daemon maps a `KernelError` onto its catalog (agent: AGENT_ERR_*, control
  * plane: CP_ERR_*), where the exit code and the documented code live.
  */
-export type KernelErrorCode =
-  | 'DB_CORRUPT'
-  | 'DB_TOO_NEW'
-  | 'DB_LOCKED'
-  | 'CONFIG_UNREADABLE'
-  | 'CONFIG_INVALID';
+export type KernelErrorCode = 'DB_CORRUPT' | 'DB_TOO_NEW' | 'DB_LOCKED' | 'CONFIG_UNREADABLE' | 'CONFIG_INVALID';
 
 export class KernelError extends Error {
   readonly code: KernelErrorCode;

@@ -66,6 +66,13 @@ export interface Daemon {
   reload?(): void;
 }
 
+/** What the kit needs of `process`: its signals and events, and exit. */
+export interface SignalSource {
+  on(event: string, listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any -- signal listeners take any arguments
+  off(event: string, listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any -- signal listeners take any arguments
+  exit(code?: number): void;
+}
+
 export interface RunOptions {
   logger: Logger;
   /** The hard stop: if a part hangs, the process still exits this long after the first signal. */
@@ -73,7 +80,7 @@ export interface RunOptions {
   /** The exit code of a fatal error (an uncaught exception or rejection): EX_SOFTWARE. */
   fatalExitCode?: number;
   /** The process to listen on; tests pass an EventEmitter. */
-  proc?: Pick<NodeJS.Process, 'on' | 'off' | 'exit'>;
+  proc?: SignalSource;
 }
 
 /**
@@ -84,7 +91,7 @@ export interface RunOptions {
  */
 export async function runUntilSignalled(daemon: Daemon, options: RunOptions): Promise<number> {
   const { logger } = options;
-  const proc = options.proc ?? process;
+  const proc: SignalSource = options.proc ?? process;
   const deadlineMs = options.deadlineMs ?? 10_000;
   const startAbort = new AbortController();
   let fatalCode: number | undefined;

@@ -32,14 +32,21 @@ function isCorruption(error: unknown): boolean {
 }
 
 function corrupt(file: string, reason: string, cause?: unknown): KernelError {
-  return new KernelError('DB_CORRUPT', `database ${file} is corrupt (${reason}); edge-cve will not overwrite it: move it aside or restore a backup, then start again`, { cause });
+  return new KernelError(
+    'DB_CORRUPT',
+    `database ${file} is corrupt (${reason}); edge-cve will not overwrite it: move it aside or restore a backup, then start again`,
+    { cause },
+  );
 }
 
 function migrate(db: Db, file: string, logger: Logger, migrations: readonly Migration[]): void {
   const latestSchemaVersion = migrations.at(-1)?.version ?? 0;
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > latestSchemaVersion) {
-    throw new KernelError('DB_TOO_NEW', `database ${file} has schema version ${current}, newer than this program's ${latestSchemaVersion}; upgrade it (the file was left untouched)`);
+    throw new KernelError(
+      'DB_TOO_NEW',
+      `database ${file} has schema version ${current}, newer than this program's ${latestSchemaVersion}; upgrade it (the file was left untouched)`,
+    );
   }
   for (const migration of migrations) {
     if (migration.version <= current) continue;

@@ -15,7 +15,16 @@ describe('systemd/cve-agent.service', () => {
 
   it('is a notify unit with a watchdog, a dedicated user, state and config directories', () => {
     const out = readFileSync(unit, 'utf8');
-    for (const line of ['Type=notify', 'NotifyAccess=main', 'WatchdogSec=30s', 'Restart=on-failure', 'User=cve-agent', 'StateDirectory=cve-agent', 'ConfigurationDirectory=cve-agent', 'CapabilityBoundingSet=']) {
+    for (const line of [
+      'Type=notify',
+      'NotifyAccess=main',
+      'WatchdogSec=30s',
+      'Restart=on-failure',
+      'User=cve-agent',
+      'StateDirectory=cve-agent',
+      'ConfigurationDirectory=cve-agent',
+      'CapabilityBoundingSet=',
+    ]) {
       expect(out.split('\n')).toContain(line);
     }
   });

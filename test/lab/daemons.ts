@@ -20,7 +20,27 @@ export interface LabServiceSpec {
 function selfSignedCertificate(dir: string, commonName: string): { cert: string; key: string } {
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '30', '-subj', `/CN=${commonName}`], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '30',
+      '-subj',
+      `/CN=${commonName}`,
+    ],
+    { stdio: 'ignore' },
+  );
   return { cert, key };
 }
 
@@ -36,7 +56,18 @@ export const labServices: readonly LabServiceSpec[] = [
       execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
       mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
       const config = path.join(dir, 'sshd_config');
-      writeFileSync(config, [`ListenAddress ${address}:22`, `HostKey ${key}`, `PidFile ${path.join(dir, 'sshd.pid')}`, 'UsePAM no', 'StrictModes no', 'PasswordAuthentication no', ''].join('\n'));
+      writeFileSync(
+        config,
+        [
+          `ListenAddress ${address}:22`,
+          `HostKey ${key}`,
+          `PidFile ${path.join(dir, 'sshd.pid')}`,
+          'UsePAM no',
+          'StrictModes no',
+          'PasswordAuthentication no',
+          '',
+        ].join('\n'),
+      );
       return startDaemon('sshd', '/usr/sbin/sshd', ['-D', '-e', '-f', config]);
     },
   },
@@ -81,7 +112,18 @@ http {
       mkdirSync(root);
       writeFileSync(path.join(root, 'index.html'), '<html><head><title>lab lighttpd</title></head><body>ok</body></html>');
       const config = path.join(dir, 'lighttpd.conf');
-      writeFileSync(config, [`server.document-root = "${root}"`, `server.bind = "${address}"`, 'server.port = 80', `server.pid-file = "${path.join(dir, 'lighttpd.pid')}"`, `server.errorlog = "${path.join(dir, 'lighttpd-error.log')}"`, 'index-file.names = ("index.html")', ''].join('\n'));
+      writeFileSync(
+        config,
+        [
+          `server.document-root = "${root}"`,
+          `server.bind = "${address}"`,
+          'server.port = 80',
+          `server.pid-file = "${path.join(dir, 'lighttpd.pid')}"`,
+          `server.errorlog = "${path.join(dir, 'lighttpd-error.log')}"`,
+          'index-file.names = ("index.html")',
+          '',
+        ].join('\n'),
+      );
       return startDaemon('lighttpd', '/usr/sbin/lighttpd', ['-D', '-f', config]);
     },
   },
@@ -94,7 +136,24 @@ http {
     start(address, dir) {
       mkdirSync('/var/run/vsftpd/empty', { recursive: true, mode: 0o755 });
       const config = path.join(dir, 'vsftpd.conf');
-      writeFileSync(config, ['listen=YES', 'listen_ipv6=NO', `listen_address=${address}`, 'listen_port=21', 'background=NO', 'anonymous_enable=YES', 'no_anon_password=YES', `anon_root=${dir}`, 'local_enable=NO', 'secure_chroot_dir=/var/run/vsftpd/empty', 'xferlog_enable=NO', 'seccomp_sandbox=NO', ''].join('\n'));
+      writeFileSync(
+        config,
+        [
+          'listen=YES',
+          'listen_ipv6=NO',
+          `listen_address=${address}`,
+          'listen_port=21',
+          'background=NO',
+          'anonymous_enable=YES',
+          'no_anon_password=YES',
+          `anon_root=${dir}`,
+          'local_enable=NO',
+          'secure_chroot_dir=/var/run/vsftpd/empty',
+          'xferlog_enable=NO',
+          'seccomp_sandbox=NO',
+          '',
+        ].join('\n'),
+      );
       return startDaemon('vsftpd', '/usr/sbin/vsftpd', [config]);
     },
   },
@@ -108,7 +167,18 @@ http {
     ],
     expect: { service: 'dns', product: 'dnsmasq' },
     start(address, dir) {
-      return startDaemon('dnsmasq', '/usr/sbin/dnsmasq', ['-k', '--conf-file=/dev/null', `--listen-address=${address}`, '--bind-interfaces', '--port=53', '--no-resolv', '--no-hosts', `--pid-file=${path.join(dir, 'dnsmasq.pid')}`, '--user=root', '--log-facility=-']);
+      return startDaemon('dnsmasq', '/usr/sbin/dnsmasq', [
+        '-k',
+        '--conf-file=/dev/null',
+        `--listen-address=${address}`,
+        '--bind-interfaces',
+        '--port=53',
+        '--no-resolv',
+        '--no-hosts',
+        `--pid-file=${path.join(dir, 'dnsmasq.pid')}`,
+        '--user=root',
+        '--log-facility=-',
+      ]);
     },
   },
   {
@@ -118,7 +188,24 @@ http {
     ports: [{ port: 6379, protocol: 'tcp' }],
     expect: { service: 'redis', product: 'Redis' },
     start(address, dir) {
-      return startDaemon('redis', '/usr/bin/redis-server', ['--bind', address, '--port', '6379', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'no', '--logfile', '']);
+      return startDaemon('redis', '/usr/bin/redis-server', [
+        '--bind',
+        address,
+        '--port',
+        '6379',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        '--daemonize',
+        'no',
+        '--protected-mode',
+        'no',
+        '--logfile',
+        '',
+      ]);
     },
   },
   {
@@ -133,7 +220,12 @@ http {
       writeFileSync(config, 'rocommunity public 127.0.0.0/8\n');
       const persistent = path.join(dir, 'snmp-persist');
       mkdirSync(persistent);
-      return startDaemon('snmpd', '/usr/sbin/snmpd', ['-f', '-Lo', '-C', '-I', '-smux', '-c', config, '-p', path.join(dir, 'snmpd.pid'), `udp:${address}:161`], { SNMP_PERSISTENT_DIR: persistent, MIBS: '' });
+      return startDaemon(
+        'snmpd',
+        '/usr/sbin/snmpd',
+        ['-f', '-Lo', '-C', '-I', '-smux', '-c', config, '-p', path.join(dir, 'snmpd.pid'), `udp:${address}:161`],
+        { SNMP_PERSISTENT_DIR: persistent, MIBS: '' },
+      );
     },
   },
 ];

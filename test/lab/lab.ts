@@ -61,7 +61,9 @@ async function waitReady(spec: LabServiceSpec, daemon: Daemon, address: string, 
   const tcp = spec.ports.filter((entry) => entry.protocol === 'tcp');
   for (;;) {
     if (daemon.child.exitCode !== null) throw new Error(`${spec.name} exited with ${daemon.child.exitCode}:\n${daemon.output()}`);
-    const ready = spec.readyLine ? spec.readyLine.test(daemon.output()) : (await Promise.all(tcp.map((entry) => tcpAnswers(address, entry.port)))).every(Boolean);
+    const ready = spec.readyLine
+      ? spec.readyLine.test(daemon.output())
+      : (await Promise.all(tcp.map((entry) => tcpAnswers(address, entry.port)))).every(Boolean);
     if (ready) return;
     if (Date.now() > deadline) throw new Error(`${spec.name} on ${address} not ready in time:\n${daemon.output()}`);
     await sleep(50);

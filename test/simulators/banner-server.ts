@@ -13,7 +13,13 @@ export interface FakeService {
  * greeting (SSH, FTP) at once, or answers an HTTP request with the given Server header.
  * `tarpit` accepts and never says a word (a scan must not wait on it forever).
  */
-export async function startBannerServer(options: { host: string; port: number; greeting?: string; httpServer?: string; tarpit?: boolean }): Promise<FakeService> {
+export async function startBannerServer(options: {
+  host: string;
+  port: number;
+  greeting?: string;
+  httpServer?: string;
+  tarpit?: boolean;
+}): Promise<FakeService> {
   if (!options.host.startsWith('127.')) throw new Error('fake services listen on loopback only');
   const sockets = new Set<net.Socket>();
   let accepted = 0;
@@ -27,7 +33,9 @@ export async function startBannerServer(options: { host: string; port: number; g
     if (options.httpServer) {
       socket.once('data', () => {
         const body = '<html><head><title>Welcome</title></head><body>ok</body></html>';
-        socket.end(`HTTP/1.1 200 OK\r\nServer: ${options.httpServer}\r\nContent-Type: text/html\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+        socket.end(
+          `HTTP/1.1 200 OK\r\nServer: ${options.httpServer}\r\nContent-Type: text/html\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        );
       });
     }
   });

@@ -52,5 +52,11 @@ export function readApiCapture(file: string): ApiCapture {
   return { file, menu, rows };
 }
 
-export const consoleCaptureFiles = (): string[] => readdirSync(capturesDir).filter((file) => file.startsWith('ssh.')).sort();
-export const apiCaptureFiles = (): string[] => readdirSync(capturesDir).filter((file) => /^(api|rest)\..*\.json$/.test(file)).sort();
+export const consoleCaptureFiles = (): string[] =>
+  readdirSync(capturesDir)
+    .filter((file) => file.startsWith('ssh.'))
+    .sort();
+export const apiCaptureFiles = (): string[] =>
+  readdirSync(capturesDir)
+    .filter((file) => /^(api|rest)\..*\.json$/.test(file))
+    .sort();

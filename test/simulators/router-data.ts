@@ -56,7 +56,18 @@ export function routerFromCaptures(choice: CaptureChoice = {}): RouterData {
       menuSource[capture.menu] = file;
     }
   }
-  menus['/ip/address'] = [{ '.id': '*1', address: '192.168.56.10/24', network: '192.168.56.0', interface: 'ether1', 'actual-interface': 'ether1', invalid: 'false', dynamic: 'false', disabled: 'false' }];
+  menus['/ip/address'] = [
+    {
+      '.id': '*1',
+      address: '192.168.56.10/24',
+      network: '192.168.56.0',
+      interface: 'ether1',
+      'actual-interface': 'ether1',
+      invalid: 'false',
+      dynamic: 'false',
+      disabled: 'false',
+    },
+  ];
   const consoleOutputs: Record<string, string> = {};
   const consoleSource: Record<string, string> = {};
   for (const file of consoleCaptureFiles()) {
@@ -109,34 +120,141 @@ export function generateRouterData(size: GeneratedSize): RouterData {
   const base = (10 << 24) >>> 0;
   const arp: Row[] = [];
   for (let i = 0; i < size.arp; i++) {
-    arp.push({ '.id': `*${(i + 1).toString(16).toUpperCase()}`, address: ipv4(base, i + 10), 'mac-address': mac(vendorPrefixes[i % 4] ?? [], i), interface: `bridge-lan`, published: 'false', invalid: 'false', DHCP: i % 2 === 0 ? 'true' : 'false', dynamic: 'true', complete: 'true', disabled: 'false', status: 'reachable' });
+    arp.push({
+      '.id': `*${(i + 1).toString(16).toUpperCase()}`,
+      address: ipv4(base, i + 10),
+      'mac-address': mac(vendorPrefixes[i % 4] ?? [], i),
+      interface: `bridge-lan`,
+      published: 'false',
+      invalid: 'false',
+      DHCP: i % 2 === 0 ? 'true' : 'false',
+      dynamic: 'true',
+      complete: 'true',
+      disabled: 'false',
+      status: 'reachable',
+    });
   }
   const leases: Row[] = [];
   for (let i = 0; i < size.leases; i++) {
-    leases.push({ '.id': `*${(i + 1).toString(16).toUpperCase()}`, address: ipv4(base, i + 10), 'mac-address': mac(vendorPrefixes[i % 4] ?? [], i), 'client-id': `1:${mac(vendorPrefixes[i % 4] ?? [], i).toLowerCase()}`, 'host-name': `host-${i}`, server: 'dhcp1', status: i % 10 === 0 ? 'waiting' : 'bound', 'last-seen': `${(i % 59) + 1}m${i % 60}s`, dynamic: 'true', disabled: 'false', blocked: 'false', radius: 'false' });
+    leases.push({
+      '.id': `*${(i + 1).toString(16).toUpperCase()}`,
+      address: ipv4(base, i + 10),
+      'mac-address': mac(vendorPrefixes[i % 4] ?? [], i),
+      'client-id': `1:${mac(vendorPrefixes[i % 4] ?? [], i).toLowerCase()}`,
+      'host-name': `host-${i}`,
+      server: 'dhcp1',
+      status: i % 10 === 0 ? 'waiting' : 'bound',
+      'last-seen': `${(i % 59) + 1}m${i % 60}s`,
+      dynamic: 'true',
+      disabled: 'false',
+      blocked: 'false',
+      radius: 'false',
+    });
   }
   const channels = ['stable', 'long-term', 'testing', 'stable'];
   const neighbors: Row[] = [];
   for (let i = 0; i < size.neighbors; i++) {
     const channel = channels[i % channels.length] ?? 'stable';
-    neighbors.push({ '.id': `*${(i + 1).toString(16).toUpperCase()}`, interface: 'ether2,bridge-lan', address: ipv4(base + 0x10000, i + 2), address4: ipv4(base + 0x10000, i + 2), 'mac-address': mac([0x48, 0xa9, 0x8a], i), identity: `ap-${i}`, platform: 'MikroTik', version: `${6 + (i % 2)}.${40 + (i % 9)}.${i % 5} (${channel})`, unpack: 'none', age: `${i % 60}s`, uptime: '1w2d3h', 'software-id': 'ABCD-1234', board: 'RBwAPG-5HacT2HnD', 'interface-name': 'ether1', 'system-caps': 'bridge,router', 'system-caps-enabled': 'router' });
+    neighbors.push({
+      '.id': `*${(i + 1).toString(16).toUpperCase()}`,
+      interface: 'ether2,bridge-lan',
+      address: ipv4(base + 0x10000, i + 2),
+      address4: ipv4(base + 0x10000, i + 2),
+      'mac-address': mac([0x48, 0xa9, 0x8a], i),
+      identity: `ap-${i}`,
+      platform: 'MikroTik',
+      version: `${6 + (i % 2)}.${40 + (i % 9)}.${i % 5} (${channel})`,
+      unpack: 'none',
+      age: `${i % 60}s`,
+      uptime: '1w2d3h',
+      'software-id': 'ABCD-1234',
+      board: 'RBwAPG-5HacT2HnD',
+      'interface-name': 'ether1',
+      'system-caps': 'bridge,router',
+      'system-caps-enabled': 'router',
+    });
   }
   const bridgeHosts: Row[] = [];
   for (let i = 0; i < (size.bridgeHosts ?? Math.min(size.arp, 1000)); i++) {
-    bridgeHosts.push({ '.id': `*${(i + 1).toString(16).toUpperCase()}`, 'mac-address': mac(vendorPrefixes[i % 4] ?? [], i), interface: `ether${(i % 8) + 2}`, bridge: 'bridge-lan', 'on-interface': `ether${(i % 8) + 2}`, age: `${i % 300}s`, local: 'false', external: 'false', invalid: 'false', dynamic: 'true', disabled: 'false' });
+    bridgeHosts.push({
+      '.id': `*${(i + 1).toString(16).toUpperCase()}`,
+      'mac-address': mac(vendorPrefixes[i % 4] ?? [], i),
+      interface: `ether${(i % 8) + 2}`,
+      bridge: 'bridge-lan',
+      'on-interface': `ether${(i % 8) + 2}`,
+      age: `${i % 300}s`,
+      local: 'false',
+      external: 'false',
+      invalid: 'false',
+      dynamic: 'true',
+      disabled: 'false',
+    });
   }
   const ipv6Neighbors: Row[] = [];
   for (let i = 0; i < (size.ipv6Neighbors ?? 0); i++) {
-    ipv6Neighbors.push({ '.id': `*${i + 1}`, address: `fe80::${i.toString(16)}`, interface: 'bridge-lan', 'mac-address': mac(vendorPrefixes[i % 4] ?? [], i), status: 'stale', router: 'false' });
+    ipv6Neighbors.push({
+      '.id': `*${i + 1}`,
+      address: `fe80::${i.toString(16)}`,
+      interface: 'bridge-lan',
+      'mac-address': mac(vendorPrefixes[i % 4] ?? [], i),
+      status: 'stale',
+      router: 'false',
+    });
   }
   return {
     user: size.user ?? 'admin',
     password: size.password ?? 'secret',
     menus: {
-      '/system/resource': [{ uptime: '3w2d1h', version: size.version ?? '7.16.2 (stable)', 'build-time': '2024-11-26 12:13:22', 'free-memory': '1000000000', 'total-memory': '1073741824', cpu: 'ARM64', 'cpu-count': '4', 'cpu-load': '3', 'architecture-name': 'arm64', 'board-name': 'CCR2004-16G-2S+', platform: 'MikroTik' }],
+      '/system/resource': [
+        {
+          uptime: '3w2d1h',
+          version: size.version ?? '7.16.2 (stable)',
+          'build-time': '2024-11-26 12:13:22',
+          'free-memory': '1000000000',
+          'total-memory': '1073741824',
+          cpu: 'ARM64',
+          'cpu-count': '4',
+          'cpu-load': '3',
+          'architecture-name': 'arm64',
+          'board-name': 'CCR2004-16G-2S+',
+          platform: 'MikroTik',
+        },
+      ],
       '/system/identity': [{ name: 'site-gw' }],
-      '/system/routerboard': [{ routerboard: 'true', 'board-name': 'CCR2004-16G-2S+', model: 'CCR2004-16G-2S+', 'serial-number': 'HD0123456', 'firmware-type': 'al2', 'factory-firmware': '7.0.4', 'current-firmware': '7.16.2', 'upgrade-firmware': '7.16.2' }],
-      '/ip/address': [{ '.id': '*1', address: '10.0.0.1/16', network: '10.0.0.0', interface: 'bridge-lan', 'actual-interface': 'bridge-lan', invalid: 'false', dynamic: 'false', disabled: 'false' }, { '.id': '*2', address: '10.1.0.1/16', network: '10.1.0.0', interface: 'ether2', 'actual-interface': 'ether2', invalid: 'false', dynamic: 'false', disabled: 'false' }],
+      '/system/routerboard': [
+        {
+          routerboard: 'true',
+          'board-name': 'CCR2004-16G-2S+',
+          model: 'CCR2004-16G-2S+',
+          'serial-number': 'HD0123456',
+          'firmware-type': 'al2',
+          'factory-firmware': '7.0.4',
+          'current-firmware': '7.16.2',
+          'upgrade-firmware': '7.16.2',
+        },
+      ],
+      '/ip/address': [
+        {
+          '.id': '*1',
+          address: '10.0.0.1/16',
+          network: '10.0.0.0',
+          interface: 'bridge-lan',
+          'actual-interface': 'bridge-lan',
+          invalid: 'false',
+          dynamic: 'false',
+          disabled: 'false',
+        },
+        {
+          '.id': '*2',
+          address: '10.1.0.1/16',
+          network: '10.1.0.0',
+          interface: 'ether2',
+          'actual-interface': 'ether2',
+          invalid: 'false',
+          dynamic: 'false',
+          disabled: 'false',
+        },
+      ],
       '/ip/arp': arp,
       '/ip/dhcp-server/lease': leases,
       '/interface/bridge/host': bridgeHosts,

@@ -29,8 +29,15 @@ describe('the agent logger', () => {
     const out = memory.text();
     expect(out).not.toContain('router-pw-123');
     expect(out).not.toContain('cp-token-456');
-    type Line = { config: { router: { password: string }; control_plane: { token: string } }; router: { password: string; host: string }; headers: { authorization: string } };
-    const lines = out.trim().split('\n').map((line) => JSON.parse(line) as Line);
+    type Line = {
+      config: { router: { password: string }; control_plane: { token: string } };
+      router: { password: string; host: string };
+      headers: { authorization: string };
+    };
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Line);
     expect(lines[0]?.config.router.password).toBe('[Redacted]');
     expect(lines[0]?.config.control_plane.token).toBe('[Redacted]');
     expect(lines[1]?.router.password).toBe('[Redacted]');

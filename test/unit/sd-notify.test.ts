@@ -264,9 +264,7 @@ describe('createSdNotifier when there is nothing to notify', () => {
 
     expect(notifier.enabled).toBe(false);
     expect(() => notifier.ready()).not.toThrow();
-    expect(warnings(lines).map((l) => l.msg)).toEqual([
-      'NOTIFY_SOCKET path is longer than a sockaddr_un holds; sd_notify disabled',
-    ]);
+    expect(warnings(lines).map((l) => l.msg)).toEqual(['NOTIFY_SOCKET path is longer than a sockaddr_un holds; sd_notify disabled']);
   });
 
   it('ignores a WATCHDOG_USEC that is not a positive integer, with one warning', async () => {

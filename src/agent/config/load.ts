@@ -104,7 +104,8 @@ export function loadConfig(file: string | undefined, options: LoadOptions = {}):
   try {
     raw = readYamlFile(file);
   } catch (error) {
-    if (error instanceof KernelError && error.code === 'CONFIG_UNREADABLE') throw new AgentError('AGENT_ERR_CONFIG_UNREADABLE', error.message, { cause: error });
+    if (error instanceof KernelError && error.code === 'CONFIG_UNREADABLE')
+      throw new AgentError('AGENT_ERR_CONFIG_UNREADABLE', error.message, { cause: error });
     if (error instanceof KernelError) throw invalid(file, error.details);
     throw error;
   }
@@ -118,6 +119,7 @@ function scheduleErrorsOfRaw(raw: unknown): string[] {
   // Only the valid subnets: a bad one is already reported once under subnets.
   const subnets = Array.isArray(top.subnets) ? top.subnets.filter((subnet): subnet is string => cidrSchema.safeParse(subnet).success) : [];
   const siteId = typeof top.site_id === 'string' ? top.site_id : undefined;
-  const timezone = typeof (top.scheduler as Record<string, unknown> | undefined)?.timezone === 'string' ? String((top.scheduler as Record<string, unknown>).timezone) : 'UTC';
+  const timezone =
+    typeof (top.scheduler as Record<string, unknown> | undefined)?.timezone === 'string' ? String((top.scheduler as Record<string, unknown>).timezone) : 'UTC';
   return parseLocalSchedules(entries as Record<string, unknown>[], { subnets, siteId, defaultTimezone: timezone }).errors;
 }

@@ -13,7 +13,11 @@ const intRange = (lo: number, hi: number) => {
   return z.int({ error }).min(lo, { error }).max(hi, { error });
 };
 
-const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).trim().min(1, { error: `expected ${what}` });
+const nonEmpty = (what: string) =>
+  z
+    .string({ error: `expected ${what}` })
+    .trim()
+    .min(1, { error: `expected ${what}` });
 
 export const cidrSchema = z.string({ error: 'expected IPv4 CIDR like 192.168.88.0/24' }).superRefine((value, ctx) => {
   const problem = subnetProblem(value);
@@ -23,7 +27,10 @@ export const cidrSchema = z.string({ error: 'expected IPv4 CIDR like 192.168.88.
 /** A secret is given inline, in a file (e.g. a systemd credential) or in an environment variable: one of the three. */
 const secretInline = z.string({ error: 'expected a string' }).optional();
 const secretFile = nonEmpty('a file path').optional();
-const secretEnv = z.string({ error: 'expected an environment variable name' }).regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name' }).optional();
+const secretEnv = z
+  .string({ error: 'expected an environment variable name' })
+  .regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name' })
+  .optional();
 
 const oneSecretSource = (name: string) => (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
   const given = [name, `${name}_file`, `${name}_env`].filter((key) => value[key] !== undefined);

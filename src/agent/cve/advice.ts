@@ -7,7 +7,6 @@ import { compareVersions } from './version.js';
 
 /** Fixed releases and what to do about a finding. */
 
-
 /**
  * The nearest release NVD records as fixed for the candidate's branch: the smallest
  * versionEndExcluding above the candidate's version among the entries that name the same
@@ -71,7 +70,14 @@ function routerOsAdvice(rows: readonly CriterionRow[], candidate: Cpe): string[]
   const channel = valueText(candidate.sw_edition);
   const channels = channel === 'ltr' || channel === '-' ? [channel] : (['ltr', '-'] as const);
   return channels.map((edition) => {
-    const asIf = buildCpe({ part: 'o', vendor: 'mikrotik', product: 'routeros', version: valueText(candidate.version), update: valueText(candidate.update), sw_edition: edition });
+    const asIf = buildCpe({
+      part: 'o',
+      vendor: 'mikrotik',
+      product: 'routeros',
+      version: valueText(candidate.version),
+      update: valueText(candidate.update),
+      sw_edition: edition,
+    });
     const fixed = fixedIn(rows, asIf);
     const name = channelNames[edition as keyof typeof channelNames];
     if (fixed !== null) return `RouterOS ${name}: upgrade to ${fixed} or later (/system package update set channel=${name}; /system package update install)`;

@@ -4,7 +4,19 @@
  * character (`rb\+`, `\:`); an unquoted `*` or `?` at either end of a value is a wildcard.
  */
 
-export const cpeAttributeNames = ['part', 'vendor', 'product', 'version', 'update', 'edition', 'language', 'sw_edition', 'target_sw', 'target_hw', 'other'] as const;
+export const cpeAttributeNames = [
+  'part',
+  'vendor',
+  'product',
+  'version',
+  'update',
+  'edition',
+  'language',
+  'sw_edition',
+  'target_sw',
+  'target_hw',
+  'other',
+] as const;
 export type CpeAttributeName = (typeof cpeAttributeNames)[number];
 
 export type CpeValue =
@@ -16,7 +28,10 @@ export type CpeValue =
 export type Cpe = Readonly<Record<CpeAttributeName, CpeValue>>;
 
 export class CpeParseError extends Error {
-  constructor(readonly input: string, reason: string) {
+  constructor(
+    readonly input: string,
+    reason: string,
+  ) {
     super(`not a CPE 2.3 name (${reason}): ${input}`);
     this.name = 'CpeParseError';
   }

@@ -17,7 +17,8 @@ const routerOsChannels: Readonly<Record<string, string>> = { ltr: 'long-term', '
 
 function describeAssumed(cpe: Cpe, attribute: CpeAttributeName, value: CpeValue): string {
   const text = valueText(value);
-  if (attribute === 'sw_edition' && valueText(cpe.vendor) === 'mikrotik') return `assumed the ${routerOsChannels[text] ?? text} channel (the scan did not learn the channel)`;
+  if (attribute === 'sw_edition' && valueText(cpe.vendor) === 'mikrotik')
+    return `assumed the ${routerOsChannels[text] ?? text} channel (the scan did not learn the channel)`;
   return `assumed ${attribute} ${text === '-' ? 'is not applicable' : `= ${text}`} (the scan did not learn it)`;
 }
 
@@ -40,7 +41,8 @@ export function rangeVersion(candidate: Cpe): string | undefined {
 
 /** Every attribute except the version: the entries of one "branch" a fixed release is looked for in. */
 export function matchesExceptVersion(criterion: Cpe, candidate: Cpe): Assumption[] | null {
-  if (!sameIdentity(criterion.part, candidate.part) || !sameIdentity(criterion.vendor, candidate.vendor) || !sameIdentity(criterion.product, candidate.product)) return null;
+  if (!sameIdentity(criterion.part, candidate.part) || !sameIdentity(criterion.vendor, candidate.vendor) || !sameIdentity(criterion.product, candidate.product))
+    return null;
   const assumptions: Assumption[] = [];
   for (const attribute of assumable) {
     const wanted = criterion[attribute];
@@ -88,7 +90,10 @@ export function matchEntry(criterion: Cpe, bounds: VersionBounds, candidate: Cpe
     // 6.42.7rc1 sorts before 6.42.7, so it lies in "< 6.42.7"; but fixes reach the testing
     // channel first, so the pre-release may already carry this one.
     if (compareVersions(candidate.version.kind === 'value' ? candidate.version.text : '', bounds.versionEndExcluding) === 0) {
-      assumptions.push({ kind: 'pre_release', text: `${version} is a pre-release of the fixed release ${bounds.versionEndExcluding} and may already carry the fix` });
+      assumptions.push({
+        kind: 'pre_release',
+        text: `${version} is a pre-release of the fixed release ${bounds.versionEndExcluding} and may already carry the fix`,
+      });
     }
   }
   return { assumptions };
@@ -175,7 +180,9 @@ export function evaluateConfiguration(
     // The candidate's own node decides: another node holding says nothing about this host's product.
     outcome = fewest(ownResults) ?? { holds: false, assumptions: [] };
   } else {
-    outcome = results.every((result) => result.holds) ? { holds: true, assumptions: results.flatMap((result) => result.assumptions) } : { holds: false, assumptions: [] };
+    outcome = results.every((result) => result.holds)
+      ? { holds: true, assumptions: results.flatMap((result) => result.assumptions) }
+      : { holds: false, assumptions: [] };
   }
   return configuration.negate ? { holds: !outcome.holds, assumptions: [] } : outcome;
 }

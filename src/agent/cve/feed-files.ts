@@ -59,7 +59,8 @@ export function parseFeedBytes(bytes: Buffer, source: string): FeedChunk {
   } catch (error) {
     throw invalid(source, `not JSON (${(error as Error).message})`, error);
   }
-  if (document === null || typeof document !== 'object' || Array.isArray(document)) throw invalid(source, 'expected an NVD CVE record or an NVD CVE API 2.0 page');
+  if (document === null || typeof document !== 'object' || Array.isArray(document))
+    throw invalid(source, 'expected an NVD CVE record or an NVD CVE API 2.0 page');
   const object = document as Record<string, unknown>;
   if (Array.isArray(object.vulnerabilities)) return { source, items: object.vulnerabilities.map((element: unknown) => ({ value: unwrap(element) })) };
   if ('cve' in object && typeof object.cve === 'object') return { source, items: [{ value: object.cve }] };
@@ -113,7 +114,9 @@ export function* readFeedChunks(roots: readonly string[], batchSize: number, sig
       try {
         bytes = readFileSync(file);
       } catch (error) {
-        throw new AgentError('AGENT_ERR_CVE_FEED_UNREADABLE', `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+        throw new AgentError('AGENT_ERR_CVE_FEED_UNREADABLE', `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
+          cause: error,
+        });
       }
       const chunk = parseFeedBytes(bytes, file);
       if (chunk.items.length >= batchSize / 2) {

@@ -48,7 +48,12 @@ export function importBatch(store: CveStore, raws: readonly unknown[], options: 
 }
 
 /** The writing half: one transaction for the batch; malformed records are logged by id. */
-export function writePrepared(store: CveStore, records: readonly PreparedRecord[], skipped: readonly { cve: string; reason: string }[], options: BatchOptions): ImportCounts {
+export function writePrepared(
+  store: CveStore,
+  records: readonly PreparedRecord[],
+  skipped: readonly { cve: string; reason: string }[],
+  options: BatchOptions,
+): ImportCounts {
   const counts = emptyCounts();
   for (const { cve, reason } of skipped) {
     counts.skipped += 1;

@@ -95,14 +95,19 @@ export function createNvdClient(options: NvdClientOptions) {
       if (status !== 200) {
         await response.body?.cancel().catch(() => undefined);
         if (retryableStatus(status)) throw new RetryableFailure(`HTTP ${status}`, retryAfter(response.headers.get('retry-after'), clock.now()));
-        throw new AgentError('AGENT_ERR_NVD_REFUSED', `NVD API answered HTTP ${status} for ${url.replace(/apiKey=[^&]*/, 'apiKey=…')}${status === 404 && options.apiKey ? ' (NVD answers 404 to an invalid API key)' : ''}`);
+        throw new AgentError(
+          'AGENT_ERR_NVD_REFUSED',
+          `NVD API answered HTTP ${status} for ${url.replace(/apiKey=[^&]*/, 'apiKey=…')}${status === 404 && options.apiKey ? ' (NVD answers 404 to an invalid API key)' : ''}`,
+        );
       }
       body = await response.text();
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       if (error instanceof AgentError || error instanceof RetryableFailure) throw error;
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new RetryableFailure(timeout.aborted ? `no answer within ${timeoutMs} ms` : `connection failed (${cause?.code ?? cause?.message ?? (error as Error).message})`);
+      throw new RetryableFailure(
+        timeout.aborted ? `no answer within ${timeoutMs} ms` : `connection failed (${cause?.code ?? cause?.message ?? (error as Error).message})`,
+      );
     }
     let json: unknown;
     try {
@@ -112,7 +117,13 @@ export function createNvdClient(options: NvdClientOptions) {
     }
     const page = nvdPageSchema.safeParse(json);
     if (!page.success) {
-      throw new AgentError('AGENT_ERR_NVD_PROTOCOL', `NVD API page is not a CVE API 2.0 page: ${page.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).slice(0, 3).join('; ')}`);
+      throw new AgentError(
+        'AGENT_ERR_NVD_PROTOCOL',
+        `NVD API page is not a CVE API 2.0 page: ${page.error.issues
+          .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+          .slice(0, 3)
+          .join('; ')}`,
+      );
     }
     return page.data;
   }
@@ -132,11 +143,17 @@ export function createNvdClient(options: NvdClientOptions) {
         const backoff = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attemptNo - 1));
         // Full jitter keeps several sites behind one NAT from retrying in step.
         const wait = Math.min(retry.maxDelayMs, Math.max(error.retryAfterMs ?? 0, backoff / 2 + random() * (backoff / 2)));
-        logger.warn({ startIndex: request.startIndex, attempt: attemptNo, reason: error.message, waitMs: Math.round(wait) }, 'NVD API request failed; retrying');
+        logger.warn(
+          { startIndex: request.startIndex, attempt: attemptNo, reason: error.message, waitMs: Math.round(wait) },
+          'NVD API request failed; retrying',
+        );
         await clock.sleep(wait, signal);
       }
     }
-    throw new AgentError('AGENT_ERR_NVD_UNAVAILABLE', `NVD API did not answer startIndex ${request.startIndex} after ${retry.attempts} attempts (last: ${last})`);
+    throw new AgentError(
+      'AGENT_ERR_NVD_UNAVAILABLE',
+      `NVD API did not answer startIndex ${request.startIndex} after ${retry.attempts} attempts (last: ${last})`,
+    );
   }
 
   return { fetchPage, urlFor };

@@ -69,7 +69,8 @@ export function splitPage(bytes: Buffer): SplitPage | undefined {
     const c = bytes[i] as number;
     // Between elements of the array only objects, commas and whitespace may appear; anything
     // else goes to the whole-text parse, which reports it.
-    if (depth === 2 && arrayEnd === -1 && elementStart === -1 && arrayStart !== -1 && c !== OPEN_BRACE && c !== CLOSE_BRACKET && !betweenElements.has(c)) return undefined;
+    if (depth === 2 && arrayEnd === -1 && elementStart === -1 && arrayStart !== -1 && c !== OPEN_BRACE && c !== CLOSE_BRACKET && !betweenElements.has(c))
+      return undefined;
     if (c === QUOTE) {
       const end = stringEnd(bytes, i);
       if (end === -1) return undefined;

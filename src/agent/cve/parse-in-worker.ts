@@ -28,7 +28,11 @@ function startWorker(data: ParseWorkerData, resourceLimits: ResourceLimits): Wor
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./parse-worker.js', import.meta.url), options);
   const entry = new URL('./parse-worker.ts', import.meta.url).href;
   // tsx's ESM API, found from here (its package exports name the CommonJS twin for require).
-  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const tsxApi = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
   return new Worker(bootstrap, { ...options, eval: true });
 }
@@ -63,7 +67,11 @@ export async function* parseInWorker(options: ParseInWorkerOptions): AsyncGenera
         options.signal?.throwIfAborted();
         const code = (message.error as { code?: string }).code;
         if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
-          throw new AgentError('AGENT_ERR_CVE_FEED_INVALID', `a feed file is too large to import within ${heapMb} MB (split it into pages of at most 2000 records)`, { cause: message.error });
+          throw new AgentError(
+            'AGENT_ERR_CVE_FEED_INVALID',
+            `a feed file is too large to import within ${heapMb} MB (split it into pages of at most 2000 records)`,
+            { cause: message.error },
+          );
         }
         throw message.error;
       }

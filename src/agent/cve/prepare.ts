@@ -10,7 +10,24 @@ import { adviceTags, isRejected, toCveRecord, type CveRecord } from './record.js
  */
 
 /** The cves columns in insert order; PreparedRecord.values follows it. */
-export const cveColumns = ['id', 'published', 'last_modified', 'vuln_status', 'score', 'severity', 'score_version', 'score_source', 'score_type', 'vector', 'cwes', 'description', 'metrics', 'refs', 'configurations', 'advice_refs'] as const;
+export const cveColumns = [
+  'id',
+  'published',
+  'last_modified',
+  'vuln_status',
+  'score',
+  'severity',
+  'score_version',
+  'score_source',
+  'score_type',
+  'vector',
+  'cwes',
+  'description',
+  'metrics',
+  'refs',
+  'configurations',
+  'advice_refs',
+] as const;
 
 /**
  * A cves row as positional values, JSON columns already serialised (configurations null when

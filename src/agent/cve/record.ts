@@ -48,7 +48,14 @@ function collectMetrics(metrics: NvdMetrics): CveMetric[] {
   for (const [version, key] of metricLists) {
     for (const entry of metrics[key] ?? []) {
       const severity = 'baseSeverity' in entry.cvssData ? entry.cvssData.baseSeverity : 'baseSeverity' in entry ? entry.baseSeverity : undefined;
-      out.push({ version, source: entry.source, type: entry.type, score: entry.cvssData.baseScore, severity: severity ?? null, vector: entry.cvssData.vectorString });
+      out.push({
+        version,
+        source: entry.source,
+        type: entry.type,
+        score: entry.cvssData.baseScore,
+        severity: severity ?? null,
+        vector: entry.cvssData.vectorString,
+      });
     }
   }
   return out;
@@ -66,9 +73,7 @@ export function pickScore(metrics: readonly CveMetric[]): CveMetric | null {
 export function toCveRecord(cve: NvdCve): CveRecord {
   const metrics = collectMetrics(cve.metrics);
   const description = cve.descriptions.find((entry) => entry.lang === 'en')?.value ?? cve.descriptions[0]?.value ?? '';
-  const cwes = [
-    ...new Set(cve.weaknesses.flatMap((weakness) => weakness.description.filter((entry) => entry.lang === 'en').map((entry) => entry.value))),
-  ];
+  const cwes = [...new Set(cve.weaknesses.flatMap((weakness) => weakness.description.filter((entry) => entry.lang === 'en').map((entry) => entry.value)))];
   return {
     id: cve.id,
     published: cve.published,

@@ -66,7 +66,14 @@ function splitRouterOs(version: string): CpeParts {
   const bare = channelWord ? version.slice(0, channelWord.index) : version;
   const parts = splitPreRelease(bare.trim());
   const channel = channelWord?.[1]?.toLowerCase();
-  let swEdition = channel === 'long-term' || channel === 'ltr' ? 'ltr' : channel === 'stable' ? '-' : channel === 'testing' || channel === 'development' ? 'testing' : undefined;
+  let swEdition =
+    channel === 'long-term' || channel === 'ltr'
+      ? 'ltr'
+      : channel === 'stable'
+        ? '-'
+        : channel === 'testing' || channel === 'development'
+          ? 'testing'
+          : undefined;
   // MikroTik publishes rc and beta builds only on the testing (and development) channel.
   if (swEdition === undefined && parts.update !== undefined) swEdition = 'testing';
   return { ...parts, update: parts.update ?? '-', ...(swEdition === undefined ? {} : { sw_edition: swEdition }) };
@@ -82,8 +89,20 @@ const productRules: ReadonlyMap<string, ProductRule> = new Map<string, ProductRu
   ['apache http server', a([['apache', 'http_server']])],
   ['httpd', a([['apache', 'http_server']])],
   ['http_server', a([['apache', 'http_server']])],
-  ['nginx', a([['f5', 'nginx'], ['nginx', 'nginx']])],
-  ['vsftpd', a([['vsftpd_project', 'vsftpd'], ['beasts', 'vsftpd']])],
+  [
+    'nginx',
+    a([
+      ['f5', 'nginx'],
+      ['nginx', 'nginx'],
+    ]),
+  ],
+  [
+    'vsftpd',
+    a([
+      ['vsftpd_project', 'vsftpd'],
+      ['beasts', 'vsftpd'],
+    ]),
+  ],
   ['proftpd', a([['proftpd', 'proftpd']])],
   ['exim', a([['exim', 'exim']])],
   ['postfix', a([['postfix', 'postfix']])],
@@ -108,7 +127,10 @@ const productRules: ReadonlyMap<string, ProductRule> = new Map<string, ProductRu
 ]);
 
 function normaliseName(name: string): string {
-  return name.trim().toLowerCase().replace(/[_\s]+/g, ' ');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[_\s]+/g, ' ');
 }
 
 export interface ServiceCandidates {
@@ -132,18 +154,28 @@ export function serviceCandidates(service: DetectedService, vendorsOfProduct: Ve
     return { cpes: [service.cpe], distro, version: upstream };
   }
   const rule = productRules.get(normaliseName(service.product));
-  const parts: CpeParts = rule ? rule.split(rule.wholeVersionText ? service.version.trim() : upstream) : hasPreReleaseMarker(upstream) ? splitPreRelease(upstream) : { version: upstream };
+  const parts: CpeParts = rule
+    ? rule.split(rule.wholeVersionText ? service.version.trim() : upstream)
+    : hasPreReleaseMarker(upstream)
+      ? splitPreRelease(upstream)
+      : { version: upstream };
   if (service.update !== undefined) parts.update = service.update;
   let names: { vendor: string; product: string; part: string }[];
   if (rule) {
-    names = rule.names.filter(([vendor]) => service.vendor === undefined || vendor === service.vendor.toLowerCase()).map(([vendor, product]) => ({ vendor, product, part: rule.part }));
+    names = rule.names
+      .filter(([vendor]) => service.vendor === undefined || vendor === service.vendor.toLowerCase())
+      .map(([vendor, product]) => ({ vendor, product, part: rule.part }));
   } else {
     const product = normaliseName(service.product).replace(/ /g, '_');
     names = vendorsOfProduct(product)
       .filter((entry) => service.vendor === undefined || entry.vendor === service.vendor.toLowerCase())
       .map((entry) => ({ vendor: entry.vendor, product, part: entry.part }));
   }
-  const cpes = names.map((name) => formatCpe(buildCpe({ part: name.part, vendor: name.vendor, product: name.product, version: parts.version, update: parts.update, sw_edition: parts.sw_edition })));
+  const cpes = names.map((name) =>
+    formatCpe(
+      buildCpe({ part: name.part, vendor: name.vendor, product: name.product, version: parts.version, update: parts.update, sw_edition: parts.sw_edition }),
+    ),
+  );
   return { cpes, distro, version: upstream };
 }
 
@@ -153,7 +185,9 @@ export function serviceCandidates(service: DetectedService, vendorsOfProduct: Ve
  */
 export function routerOsCpe(version: string, channel?: 'long-term' | 'stable' | 'testing' | 'development'): string {
   const parts = splitRouterOs(channel === undefined ? version : `${version} ${channel}`);
-  return formatCpe(buildCpe({ part: 'o', vendor: 'mikrotik', product: 'routeros', version: parts.version, update: parts.update, sw_edition: parts.sw_edition }));
+  return formatCpe(
+    buildCpe({ part: 'o', vendor: 'mikrotik', product: 'routeros', version: parts.version, update: parts.update, sw_edition: parts.sw_edition }),
+  );
 }
 
 /**
@@ -176,6 +210,13 @@ export function normaliseCandidate(cpe: Cpe): Cpe {
 export function productLabel(cpe: string): string {
   const parsed = parseCpe(cpe);
   const product = valueText(parsed.product);
-  const labels: Record<string, string> = { routeros: 'RouterOS', openssh: 'OpenSSH', http_server: 'Apache httpd', dropbear_ssh: 'Dropbear', bind: 'BIND', internet_information_services: 'IIS' };
+  const labels: Record<string, string> = {
+    routeros: 'RouterOS',
+    openssh: 'OpenSSH',
+    http_server: 'Apache httpd',
+    dropbear_ssh: 'Dropbear',
+    bind: 'BIND',
+    internet_information_services: 'IIS',
+  };
   return labels[product] ?? product;
 }

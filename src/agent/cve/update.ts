@@ -112,7 +112,10 @@ export async function updateFeed(options: UpdateOptions): Promise<UpdateResult> 
     addCounts(counts, batch);
     pages += 1;
     options.onPage?.({ cursor, totalResults: page.totalResults, counts: batch });
-    logger.info({ mode: cursor.mode, startIndex: cursor.startIndex, records: page.vulnerabilities.length, totalResults: page.totalResults, ...batch }, 'stored NVD page');
+    logger.info(
+      { mode: cursor.mode, startIndex: cursor.startIndex, records: page.vulnerabilities.length, totalResults: page.totalResults, ...batch },
+      'stored NVD page',
+    );
     if (!following) break;
     cursor = following;
   }

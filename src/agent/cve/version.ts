@@ -24,7 +24,10 @@ const tokenCache = new Map<string, readonly Token[]>();
 function tokenize(version: string): readonly Token[] {
   const cached = tokenCache.get(version);
   if (cached) return cached;
-  const text = version.trim().toLowerCase().replace(/^v(?=\d)/, '');
+  const text = version
+    .trim()
+    .toLowerCase()
+    .replace(/^v(?=\d)/, '');
   const tokens: Token[] = [];
   for (const match of text.matchAll(/(\d+)|([a-z]+)/g)) {
     if (match[1] !== undefined) tokens.push({ kind: 'number', digits: match[1].replace(/^0+(?=\d)/, '') });

@@ -4,7 +4,9 @@ import { AgentError } from '../errors.js';
 const macPattern = /^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$/;
 
 const markInputSchema = z.strictObject({
-  device: z.string().refine((value) => macPattern.test(value) || z.ipv4().safeParse(value).success, { error: 'expected a MAC (XX:XX:XX:XX:XX:XX) or an IPv4 address' }),
+  device: z
+    .string()
+    .refine((value) => macPattern.test(value) || z.ipv4().safeParse(value).success, { error: 'expected a MAC (XX:XX:XX:XX:XX:XX) or an IPv4 address' }),
   cve_id: z.string().regex(/^CVE-\d{4}-\d{4,7}$/, { error: 'expected a CVE id such as CVE-2018-14847' }),
   status: z.enum(['accepted', 'mitigated', 'open'], { error: 'expected accepted, mitigated or open' }),
   justification: z.string().min(10, { error: 'expected 10 to 1000 characters' }).max(1000, { error: 'expected 10 to 1000 characters' }),

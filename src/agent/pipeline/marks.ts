@@ -75,8 +75,14 @@ export class MarksRepository {
   applicable(finding: { mac: string | null; ip: string; cve_id: string; cpe: string }, now: string): AppliedMark | undefined {
     const latest =
       finding.mac !== null
-        ? this.#db.prepare<[string, string], VulnMark>('SELECT * FROM vuln_marks WHERE cve_id = ? AND mac = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(finding.cve_id, finding.mac)
-        : this.#db.prepare<[string, string], VulnMark>('SELECT * FROM vuln_marks WHERE cve_id = ? AND mac IS NULL AND ip = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(finding.cve_id, finding.ip);
+        ? this.#db
+            .prepare<[string, string], VulnMark>('SELECT * FROM vuln_marks WHERE cve_id = ? AND mac = ? ORDER BY created_at DESC, rowid DESC LIMIT 1')
+            .get(finding.cve_id, finding.mac)
+        : this.#db
+            .prepare<[string, string], VulnMark>(
+              'SELECT * FROM vuln_marks WHERE cve_id = ? AND mac IS NULL AND ip = ? ORDER BY created_at DESC, rowid DESC LIMIT 1',
+            )
+            .get(finding.cve_id, finding.ip);
     if (!latest || latest.status === 'open') return undefined;
     if (latest.expires_at !== null && latest.expires_at <= now) return undefined;
     if (latest.cpe !== null && latest.cpe !== finding.cpe) return undefined;

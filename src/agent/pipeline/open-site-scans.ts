@@ -18,7 +18,14 @@ export interface OpenedSiteScans {
  * router over the API or SSH, the OUI registry. Loaded on first use, so an idle daemon does
  * not carry the scanner, the matcher and the OUI table in memory.
  */
-export function openSiteScans(deps: { config: AgentConfig; db: Db; logger: Logger; clock: Clock; siteId: string; overrides?: Partial<SiteScansDeps> }): OpenedSiteScans {
+export function openSiteScans(deps: {
+  config: AgentConfig;
+  db: Db;
+  logger: Logger;
+  clock: Clock;
+  siteId: string;
+  overrides?: Partial<SiteScansDeps>;
+}): OpenedSiteScans {
   const { config, logger } = deps;
   const cveDb = openCveDatabase({ stateDir: config.state_dir, logger });
   try {
@@ -40,7 +47,11 @@ export function openSiteScans(deps: { config: AgentConfig; db: Db; logger: Logge
     ports: config.scan.ports,
     udp: config.scan.udp,
     resumeWithinMs: config.scan.resume_within,
-    scanSettings: { snmpCommunity: config.scan.snmp_community, globalConcurrency: config.scan.max_connections, connectsPerSecond: config.scan.connects_per_second },
+    scanSettings: {
+      snmpCommunity: config.scan.snmp_community,
+      globalConcurrency: config.scan.max_connections,
+      connectsPerSecond: config.scan.connects_per_second,
+    },
     ...deps.overrides,
   });
   return { siteScans, close: () => cveDb.close() };

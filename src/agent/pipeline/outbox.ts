@@ -29,7 +29,8 @@ export class Outbox {
   append(report: OutgoingReport): number {
     const schema = upSchemas[report.type];
     const checked = schema.safeParse({ ...report, seq: 1 });
-    if (!checked.success) throw new Error(`outbox: invalid ${report.type} report: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    if (!checked.success)
+      throw new Error(`outbox: invalid ${report.type} report: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     return Number(this.#insert.run(report.type, JSON.stringify(report), report.at).lastInsertRowid);
   }
 

@@ -18,7 +18,16 @@ export interface ReportHost {
   role: string;
   randomized_mac: boolean;
   sources: string[];
-  services: { port: number | null; protocol: string | null; service: string; product: string | null; version: string | null; cpe: string | null; confidence: number; evidence: string }[];
+  services: {
+    port: number | null;
+    protocol: string | null;
+    service: string;
+    product: string | null;
+    version: string | null;
+    cpe: string | null;
+    confidence: number;
+    evidence: string;
+  }[];
   findings: ReportFinding[];
 }
 
@@ -87,11 +96,23 @@ export class ReportBuilder {
 
   #hosts(scan: ScanRow, now: string): ReportHost[] {
     const hosts = this.#db
-      .prepare<[string], { id: string; ip: string; mac: string | null; hostname: string | null; manufacturer: string | null; role: string; randomized_mac: number; sources: string }>(
-        "SELECT id, ip, mac, hostname, manufacturer, role, randomized_mac, sources FROM scan_hosts WHERE scan_id = ? AND state = 'done'",
-      )
+      .prepare<
+        [string],
+        {
+          id: string;
+          ip: string;
+          mac: string | null;
+          hostname: string | null;
+          manufacturer: string | null;
+          role: string;
+          randomized_mac: number;
+          sources: string;
+        }
+      >("SELECT id, ip, mac, hostname, manufacturer, role, randomized_mac, sources FROM scan_hosts WHERE scan_id = ? AND state = 'done'")
       .all(scan.id);
-    const services = this.#db.prepare<[string], ReportHost['services'][number]>('SELECT port, protocol, service, product, version, cpe, confidence, evidence FROM scan_services WHERE host_id = ? ORDER BY protocol, port');
+    const services = this.#db.prepare<[string], ReportHost['services'][number]>(
+      'SELECT port, protocol, service, product, version, cpe, confidence, evidence FROM scan_services WHERE host_id = ? ORDER BY protocol, port',
+    );
     const findings = this.#db.prepare<[string], FindingRow>('SELECT * FROM findings WHERE host_id = ? ORDER BY score DESC, cve_id');
     return hosts
       .map((host) => ({
@@ -112,7 +133,17 @@ export class ReportBuilder {
             warning: row.warning === 1,
             assumptions: JSON.parse(row.assumptions) as string[],
             status: mark ? (mark.status as 'accepted' | 'mitigated') : 'open',
-            mark: mark ? { id: mark.id, status: mark.status, justification: mark.justification, author: mark.author, expires_at: mark.expires_at, created_at: mark.created_at, weak: mark.weak } : null,
+            mark: mark
+              ? {
+                  id: mark.id,
+                  status: mark.status,
+                  justification: mark.justification,
+                  author: mark.author,
+                  expires_at: mark.expires_at,
+                  created_at: mark.created_at,
+                  weak: mark.weak,
+                }
+              : null,
           };
         }),
       }))
@@ -169,7 +200,14 @@ export class ReportBuilder {
 function delta(current: ReportHost[], previous: ReportHost[] | undefined, previousId: string | null): ScanReport['delta'] {
   if (previous === undefined) return { previous_scan_id: null, new: [], fixed: [], still_open: [] };
   const entries = (hosts: ReportHost[]) =>
-    new Map(hosts.flatMap((host) => host.findings.map((finding): [string, DeltaEntry] => [`${host.mac ?? host.ip} ${finding.cve_id}`, { device: host.mac ?? host.ip, ip: host.ip, cve_id: finding.cve_id, score: finding.score }])));
+    new Map(
+      hosts.flatMap((host) =>
+        host.findings.map((finding): [string, DeltaEntry] => [
+          `${host.mac ?? host.ip} ${finding.cve_id}`,
+          { device: host.mac ?? host.ip, ip: host.ip, cve_id: finding.cve_id, score: finding.score },
+        ]),
+      ),
+    );
   const now = entries(current);
   const before = entries(previous);
   return {
@@ -188,7 +226,22 @@ export function reportCsv(report: ScanReport): string {
     return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
   const rows = report.hosts.flatMap((host) =>
-    host.findings.map((finding) => [report.label, host.ip, host.mac, host.hostname, finding.port, finding.cpe, finding.version_used, finding.cve_id, finding.score, finding.severity, finding.warning, finding.status, finding.fixed_in, finding.confidence_level]),
+    host.findings.map((finding) => [
+      report.label,
+      host.ip,
+      host.mac,
+      host.hostname,
+      finding.port,
+      finding.cpe,
+      finding.version_used,
+      finding.cve_id,
+      finding.score,
+      finding.severity,
+      finding.warning,
+      finding.status,
+      finding.fixed_in,
+      finding.confidence_level,
+    ]),
   );
   return `${[header, ...rows].map((row) => row.map(cell).join(',')).join('\n')}\n`;
 }

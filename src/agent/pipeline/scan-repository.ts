@@ -5,7 +5,18 @@ import type { HostRecord, ScanRow, ScanStatus, StoredFinding } from './scan-type
 
 export type NewScan = Pick<
   ScanRow,
-  'kind' | 'label' | 'schedule_id' | 'slot_at' | 'cp_scan_id' | 'cp_sub_scan_id' | 'site_id' | 'subnets' | 'target_ips' | 'min_cvss' | 'warning_threshold' | 'ignore_offline_sites'
+  | 'kind'
+  | 'label'
+  | 'schedule_id'
+  | 'slot_at'
+  | 'cp_scan_id'
+  | 'cp_sub_scan_id'
+  | 'site_id'
+  | 'subnets'
+  | 'target_ips'
+  | 'min_cvss'
+  | 'warning_threshold'
+  | 'ignore_offline_sites'
 >;
 
 interface ScanDbRow extends Omit<ScanRow, 'subnets' | 'target_ips' | 'ignore_offline_sites'> {
@@ -47,7 +58,14 @@ export class ScanRepository {
            VALUES (@id, @label, @kind, @schedule_id, @slot_at, @cp_scan_id, @cp_sub_scan_id, @site_id, @subnets, @target_ips,
              @min_cvss, @warning_threshold, @ignore, 'queued', @now)`,
         )
-        .run({ ...scan, id, now, subnets: JSON.stringify(scan.subnets), target_ips: scan.target_ips ? JSON.stringify(scan.target_ips) : null, ignore: scan.ignore_offline_sites ? 1 : 0 });
+        .run({
+          ...scan,
+          id,
+          now,
+          subnets: JSON.stringify(scan.subnets),
+          target_ips: scan.target_ips ? JSON.stringify(scan.target_ips) : null,
+          ignore: scan.ignore_offline_sites ? 1 : 0,
+        });
       this.#status(id, 'queued', now);
     })();
     return this.get(id) as ScanRow;
@@ -78,7 +96,9 @@ export class ScanRepository {
 
   list(options: { scheduleId?: string; limit?: number } = {}): ScanRow[] {
     const rows = options.scheduleId
-      ? this.#db.prepare<[string, number], ScanDbRow>('SELECT * FROM scans WHERE schedule_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(options.scheduleId, options.limit ?? 100)
+      ? this.#db
+          .prepare<[string, number], ScanDbRow>('SELECT * FROM scans WHERE schedule_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?')
+          .all(options.scheduleId, options.limit ?? 100)
       : this.#db.prepare<[number], ScanDbRow>('SELECT * FROM scans ORDER BY created_at DESC, rowid DESC LIMIT ?').all(options.limit ?? 100);
     return rows.map(toScan);
   }
@@ -108,7 +128,9 @@ export class ScanRepository {
 
   requestStop(id: string, now: string): void {
     this.#db.transaction(() => {
-      const changed = this.#db.prepare("UPDATE scans SET stop_requested_at = ? WHERE id = ? AND stop_requested_at IS NULL AND status IN ('queued', 'scanning')").run(now, id).changes;
+      const changed = this.#db
+        .prepare("UPDATE scans SET stop_requested_at = ? WHERE id = ? AND stop_requested_at IS NULL AND status IN ('queued', 'scanning')")
+        .run(now, id).changes;
       if (changed > 0) this.#status(id, 'stopping', now);
     })();
   }
@@ -121,7 +143,9 @@ export class ScanRepository {
   }
 
   events(id: string): { time: string; level: string; message: string }[] {
-    return this.#db.prepare<[string], { time: string; level: string; message: string }>('SELECT time, level, message FROM scan_events WHERE scan_id = ? ORDER BY id').all(id);
+    return this.#db
+      .prepare<[string], { time: string; level: string; message: string }>('SELECT time, level, message FROM scan_events WHERE scan_id = ? ORDER BY id')
+      .all(id);
   }
 
   progress(id: string, fields: { progress: number; stage: string; hosts_total: number | null; hosts_done: number }, now: string, report: boolean): void {
@@ -130,7 +154,14 @@ export class ScanRepository {
         .prepare('UPDATE scans SET progress = MAX(progress, ?), stage = ?, hosts_total = ?, hosts_done = ?, checkpoint_at = ? WHERE id = ?')
         .run(Math.floor(fields.progress), fields.stage, fields.hosts_total, fields.hosts_done, now, id);
       if (report) {
-        this.outbox.append({ type: 'scan.progress', at: now, run_id: id, percent: Math.floor(fields.progress), hosts_done: fields.hosts_done, hosts_total: fields.hosts_total ?? 0 });
+        this.outbox.append({
+          type: 'scan.progress',
+          at: now,
+          run_id: id,
+          percent: Math.floor(fields.progress),
+          hosts_done: fields.hosts_done,
+          hosts_total: fields.hosts_total ?? 0,
+        });
       }
     })();
   }
@@ -141,14 +172,20 @@ export class ScanRepository {
 
   /** The discovery checkpoint: every live host is known before any is probed. */
   addPendingHosts(scanId: string, hosts: readonly Pick<HostRecord, 'ip' | 'found_by'>[]): void {
-    const insert = this.#db.prepare("INSERT INTO scan_hosts (id, scan_id, ip, found_by, state) VALUES (?, ?, ?, ?, 'pending') ON CONFLICT (scan_id, ip) DO NOTHING");
+    const insert = this.#db.prepare(
+      "INSERT INTO scan_hosts (id, scan_id, ip, found_by, state) VALUES (?, ?, ?, ?, 'pending') ON CONFLICT (scan_id, ip) DO NOTHING",
+    );
     this.#db.transaction(() => {
       for (const host of hosts) insert.run(randomUUID(), scanId, host.ip, host.found_by);
     })();
   }
 
   hostsByState(scanId: string, state: 'pending' | 'done'): { id: string; ip: string; found_by: string }[] {
-    return this.#db.prepare<[string, string], { id: string; ip: string; found_by: string }>('SELECT id, ip, found_by FROM scan_hosts WHERE scan_id = ? AND state = ? ORDER BY ip').all(scanId, state);
+    return this.#db
+      .prepare<[string, string], { id: string; ip: string; found_by: string }>(
+        'SELECT id, ip, found_by FROM scan_hosts WHERE scan_id = ? AND state = ? ORDER BY ip',
+      )
+      .all(scanId, state);
   }
 
   /**
@@ -164,7 +201,9 @@ export class ScanRepository {
     let findingsAdded = 0;
     this.#db.transaction(() => {
       for (const { host, findings } of batch) findingsAdded += this.#writeHost(scan, host, findings, now);
-      this.#db.prepare("UPDATE scans SET hosts_done = (SELECT count(*) FROM scan_hosts WHERE scan_id = ? AND state = 'done'), checkpoint_at = ? WHERE id = ?").run(scan.id, now, scan.id);
+      this.#db
+        .prepare("UPDATE scans SET hosts_done = (SELECT count(*) FROM scan_hosts WHERE scan_id = ? AND state = 'done'), checkpoint_at = ? WHERE id = ?")
+        .run(scan.id, now, scan.id);
     })();
     return { findingsAdded };
   }
@@ -198,7 +237,14 @@ export class ScanRepository {
       sources: host.sources,
       open_ports: host.services
         .filter((service) => service.port !== null)
-        .map((service) => ({ port: service.port as number, protocol: service.protocol ?? 'tcp', service: service.service, product: service.product, version: service.version, cpe: service.cpe })),
+        .map((service) => ({
+          port: service.port as number,
+          protocol: service.protocol ?? 'tcp',
+          service: service.service,
+          product: service.product,
+          version: service.version,
+          cpe: service.cpe,
+        })),
       os: null,
     });
     const insertFinding = this.#db.prepare(
@@ -254,13 +300,23 @@ export class ScanRepository {
 
   finish(id: string, status: Exclude<ScanStatus, 'queued' | 'scanning'>, error: string | null, now: string): void {
     this.#db.transaction(() => {
-      this.#db.prepare('UPDATE scans SET status = ?, error = ?, finished_at = ?, progress = CASE WHEN ? = \'completed\' THEN 100 ELSE progress END WHERE id = ?').run(status, error, now, status, id);
+      this.#db
+        .prepare("UPDATE scans SET status = ?, error = ?, finished_at = ?, progress = CASE WHEN ? = 'completed' THEN 100 ELSE progress END WHERE id = ?")
+        .run(status, error, now, status, id);
       const counts = this.#db
         .prepare<[string, string], { hosts: number; findings: number }>(
           "SELECT (SELECT count(*) FROM scan_hosts WHERE scan_id = ? AND state = 'done') AS hosts, (SELECT count(*) FROM findings WHERE scan_id = ?) AS findings",
         )
         .get(id, id) as { hosts: number; findings: number };
-      this.outbox.append({ type: 'scan.finished', at: now, run_id: id, status: finishedStatus[status], error: error?.slice(0, 1000) ?? null, hosts_scanned: counts.hosts, findings_sent: counts.findings });
+      this.outbox.append({
+        type: 'scan.finished',
+        at: now,
+        run_id: id,
+        status: finishedStatus[status],
+        error: error?.slice(0, 1000) ?? null,
+        hosts_scanned: counts.hosts,
+        findings_sent: counts.findings,
+      });
     })();
   }
 }

@@ -53,8 +53,13 @@ export function scanLabel(): string {
   return Array.from({ length: 3 }, () => `${letter()}${letter()}${letter()}`).join('-');
 }
 
-
-const tableTags: Record<string, HostSourceTag> = { arp: 'arp', 'dhcp-lease': 'dhcp', 'bridge-host': 'bridge', neighbor: 'neighbor', 'ipv6-neighbor': 'neighbor' };
+const tableTags: Record<string, HostSourceTag> = {
+  arp: 'arp',
+  'dhcp-lease': 'dhcp',
+  'bridge-host': 'bridge',
+  neighbor: 'neighbor',
+  'ipv6-neighbor': 'neighbor',
+};
 
 function serviceRecord(finding: ServiceFinding): ServiceRecord {
   return {
@@ -85,7 +90,11 @@ export function createScanRunner(deps: ScanRunnerDeps) {
 
   function create(scan: Omit<NewScan, 'label'>): ScanRow {
     for (const ip of scan.target_ips ?? []) {
-      if (!inScope(ip, scan.subnets)) throw new AgentError('AGENT_ERR_SCAN_OUT_OF_SCOPE', `${ip} is outside the schedule's subnets for this site (${scan.subnets.join(', ')}); nothing was sent`);
+      if (!inScope(ip, scan.subnets))
+        throw new AgentError(
+          'AGENT_ERR_SCAN_OUT_OF_SCOPE',
+          `${ip} is outside the schedule's subnets for this site (${scan.subnets.join(', ')}); nothing was sent`,
+        );
     }
     return scans.create({ ...scan, label: scanLabel() }, now());
   }
@@ -127,7 +136,11 @@ export function createScanRunner(deps: ScanRunnerDeps) {
     let flushWrites = () => undefined as void;
     const resumed = scan.status === 'scanning';
     scans.start(scan.id, now());
-    event(resumed ? `Resuming scan after a restart (${scans.hostsByState(scan.id, 'done').length} hosts already done)` : `Scan started: ${scan.target_ips ? scan.target_ips.join(', ') : scan.subnets.join(', ')}`);
+    event(
+      resumed
+        ? `Resuming scan after a restart (${scans.hostsByState(scan.id, 'done').length} hosts already done)`
+        : `Scan started: ${scan.target_ips ? scan.target_ips.join(', ') : scan.subnets.join(', ')}`,
+    );
     const siteWide = scan.target_ips === null;
     const targets = scan.target_ips ? scan.target_ips.map((ip) => `${ip}/32`) : scan.subnets;
 
@@ -159,7 +172,10 @@ export function createScanRunner(deps: ScanRunnerDeps) {
       lap('inventory');
 
       // 2. Discovery, checkpointed: a resumed scan that got past it does not sweep again.
-      const session = createScanSession({ subnets: targets, knownAlive, ports: deps.ports, udp: deps.udp }, { settings, signal, emit: () => undefined, logger: log });
+      const session = createScanSession(
+        { subnets: targets, knownAlive, ports: deps.ports, udp: deps.udp },
+        { settings, signal, emit: () => undefined, logger: log },
+      );
       if (scans.hostsByState(scan.id, 'pending').length + scans.hostsByState(scan.id, 'done').length === 0) {
         event(`Discovery: ${session.targets.length} addresses, ${knownAlive.length} known to the router`);
         const alive: HostResult[] = [];
@@ -169,7 +185,10 @@ export function createScanRunner(deps: ScanRunnerDeps) {
             if (done % 64 === 0) progress('discovery', done / session.targets.length, knownAlive.length, 0);
           },
         );
-        scans.addPendingHosts(scan.id, alive.map((host) => ({ ip: host.address, found_by: host.foundBy })));
+        scans.addPendingHosts(
+          scan.id,
+          alive.map((host) => ({ ip: host.address, found_by: host.foundBy })),
+        );
         event(`Discovery found ${alive.length} live hosts`);
       }
       lap('discovery');
@@ -193,7 +212,12 @@ export function createScanRunner(deps: ScanRunnerDeps) {
           manufacturer: known?.vendor ?? null,
           randomized_mac: known?.randomized_mac ?? false,
           role: 'host',
-          sources: [...new Set([...(known?.sources ?? []).map((source) => tableTags[source.table] ?? 'arp'), ...(result.foundBy === 'known-alive' ? [] : (['sweep'] as const))])],
+          sources: [
+            ...new Set([
+              ...(known?.sources ?? []).map((source) => tableTags[source.table] ?? 'arp'),
+              ...(result.foundBy === 'known-alive' ? [] : (['sweep'] as const)),
+            ]),
+          ],
           found_by: result.foundBy,
           services: result.services.map(serviceRecord),
         };
@@ -202,7 +226,11 @@ export function createScanRunner(deps: ScanRunnerDeps) {
         writer.add(record, findings);
         done += 1;
         const warnings = findings.filter((finding) => finding.warning).length;
-        if (findings.length > 0) event(`${record.ip}${record.mac ? ` (${record.mac})` : ''}: ${findings.length} CVEs, ${warnings} at or above ${scan.warning_threshold}`, warnings > 0 ? 'warning' : 'info');
+        if (findings.length > 0)
+          event(
+            `${record.ip}${record.mac ? ` (${record.mac})` : ''}: ${findings.length} CVEs, ${warnings} at or above ${scan.warning_threshold}`,
+            warnings > 0 ? 'warning' : 'info',
+          );
         progress('hosts', done / Math.max(1, total), total, done);
       });
       writer.flush();
@@ -215,7 +243,11 @@ export function createScanRunner(deps: ScanRunnerDeps) {
         for (const device of devices) {
           const findings = deps.cve ? findingsForHost(device, deps.cve, scan) : [];
           scans.completeHost(scan, device, findings, now());
-          if (findings.length > 0) event(`${device.role === 'router' ? 'Router' : 'Neighbor'} ${device.hostname ?? device.ip} RouterOS ${device.services[0]?.version ?? '?'}: ${findings.length} CVEs`, 'warning');
+          if (findings.length > 0)
+            event(
+              `${device.role === 'router' ? 'Router' : 'Neighbor'} ${device.hostname ?? device.ip} RouterOS ${device.services[0]?.version ?? '?'}: ${findings.length} CVEs`,
+              'warning',
+            );
         }
         progress('router', 1, total, done);
       }
@@ -328,12 +360,30 @@ function routerDevices(inventory: Inventory, subnets: readonly string[]): HostRe
       role: 'neighbor',
       sources: ['neighbor'],
       found_by: 'router',
-      services: [routerService(neighbor.cpe, neighbor.version ?? '', `/ip/neighbor: ${neighbor.identity ?? ''} ${neighbor.platform ?? ''} ${neighbor.version ?? ''}`.trim())],
+      services: [
+        routerService(
+          neighbor.cpe,
+          neighbor.version ?? '',
+          `/ip/neighbor: ${neighbor.identity ?? ''} ${neighbor.platform ?? ''} ${neighbor.version ?? ''}`.trim(),
+        ),
+      ],
     });
   }
   return devices;
 }
 
 function routerService(cpe: string, version: string, evidence: string): ServiceRecord {
-  return { port: null, protocol: null, service: 'routeros', product: 'RouterOS', vendor: 'mikrotik', version, update: null, distro: null, cpe, confidence: 90, evidence };
+  return {
+    port: null,
+    protocol: null,
+    service: 'routeros',
+    product: 'RouterOS',
+    vendor: 'mikrotik',
+    version,
+    update: null,
+    distro: null,
+    cpe,
+    confidence: 90,
+    evidence,
+  };
 }

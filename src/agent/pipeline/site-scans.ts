@@ -48,7 +48,16 @@ export function createSiteScans(deps: SiteScansDeps) {
   const scans = new ScanRepository(deps.db);
   const marks = new MarksRepository(deps.db);
   const reports = new ReportBuilder({ db: deps.db, scans, marks });
-  const runner = createScanRunner({ scans, clock: deps.clock, logger: deps.logger, readInventory: deps.readInventory, cve: deps.cve, scanSettings: deps.scanSettings, ports: deps.ports, udp: deps.udp });
+  const runner = createScanRunner({
+    scans,
+    clock: deps.clock,
+    logger: deps.logger,
+    readInventory: deps.readInventory,
+    cve: deps.cve,
+    scanSettings: deps.scanSettings,
+    ports: deps.ports,
+    udp: deps.udp,
+  });
   const active = new Map<string, ActiveScan>();
   const log = deps.logger.child({ component: 'site-scans' });
   const now = () => utcIso(deps.clock.now());

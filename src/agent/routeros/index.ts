@@ -5,7 +5,15 @@
  *   const source = createRouterSource({ settings: config.router, logger, vendors: loadOuiRegistry(), history });
  *   const inventory = await source.readInventory(signal); // Inventory, or a typed AGENT_ERR_ROUTER_* error
  */
-export { createRouterSource, defaultRetry, type InventoryHistory, type RetryPolicy, type RouterCheck, type RouterSource, type RouterSourceDeps } from './router-source.js';
+export {
+  createRouterSource,
+  defaultRetry,
+  type InventoryHistory,
+  type RetryPolicy,
+  type RouterCheck,
+  type RouterSource,
+  type RouterSourceDeps,
+} from './router-source.js';
 export { inventorySchema, type Inventory, type InventoryHost, type InventoryNeighbor, type HostSource, type SourceTable } from './inventory-schema.js';
 export { InventoryRepository } from './inventory-repository.js';
 export { loadOuiRegistry, type OuiRegistry } from './oui-registry.js';

@@ -28,7 +28,6 @@ interface HostDraft {
   sources: InventoryHost['sources'];
 }
 
-
 /** Byte order, not the locale's: '~' must sort after digits. */
 const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -43,7 +42,11 @@ export function buildInventory({ read, target, vendors, history }: BuildInventor
   const readAtMs = Date.parse(read.readAt);
   const hosts = new Map<string, HostDraft>();
 
-  const note = (table: SourceTable, macAddress: string | undefined, facts: { ip?: string; hostname?: string; interface?: string; status?: string; age?: string }) => {
+  const note = (
+    table: SourceTable,
+    macAddress: string | undefined,
+    facts: { ip?: string; hostname?: string; interface?: string; status?: string; age?: string },
+  ) => {
     if (macAddress === undefined || isMulticastMac(macAddress)) return;
     let host = hosts.get(macAddress);
     if (host === undefined) {

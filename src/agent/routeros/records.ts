@@ -17,7 +17,10 @@ const text = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, { error: 'expected an IPv4 address' });
-const optionalIpv4 = z.union([ipv4, z.literal('')]).optional().transform((value) => (value === '' ? undefined : value));
+const optionalIpv4 = z
+  .union([ipv4, z.literal('')])
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
 const mac = z
   .string()
   .optional()

@@ -51,7 +51,10 @@ export function fromSocketError(error: unknown, target: RouterTarget, timeoutMs:
   if (code === 'ETIMEDOUT') return timeoutError(target, timeoutMs, 'connect');
   if (code !== undefined && unreachableCodes.has(code)) return routerError('AGENT_ERR_ROUTER_UNREACHABLE', target, `${code}: ${message}`, error);
   if (code !== undefined && closedCodes.has(code)) return routerError('AGENT_ERR_ROUTER_CLOSED', target, `connection reset by the router (${code})`, error);
-  if (code !== undefined && (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'EPROTO')) {
+  if (
+    code !== undefined &&
+    (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || code.includes('CERT') || code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' || code === 'EPROTO')
+  ) {
     return routerError('AGENT_ERR_ROUTER_TLS', target, `TLS handshake failed: ${message}`, error);
   }
   return routerError('AGENT_ERR_ROUTER_UNREACHABLE', target, message, error);

@@ -140,9 +140,17 @@ export function createRouterSource(deps: RouterSourceDeps) {
     /** The full inventory, merged and (with a history) remembered; throws a typed error or the abort reason. */
     async readInventory(signal: AbortSignal): Promise<Inventory> {
       const { read, transport } = await readTables(signal);
-      const inventory = buildInventory({ read, target: { ...target, transport }, vendors: deps.vendors, history: deps.history ? (mac) => deps.history?.sighting(mac) : undefined });
+      const inventory = buildInventory({
+        read,
+        target: { ...target, transport },
+        vendors: deps.vendors,
+        history: deps.history ? (mac) => deps.history?.sighting(mac) : undefined,
+      });
       deps.history?.record(inventory);
-      logger.info({ transport, hosts: inventory.hosts.length, neighbors: inventory.neighbors.length, warnings: inventory.warnings.length }, 'router inventory read');
+      logger.info(
+        { transport, hosts: inventory.hosts.length, neighbors: inventory.neighbors.length, warnings: inventory.warnings.length },
+        'router inventory read',
+      );
       return inventory;
     },
 

@@ -28,10 +28,33 @@ const fallbackOrder: TcpProbe[] = [greetingProbe, httpProbe, httpsProbe, redisPr
 
 /** IANA names, only to label an open port nothing else identified (confidence: a port guess). */
 const portNames: Record<number, string> = {
-  21: 'ftp', 22: 'ssh', 23: 'telnet', 25: 'smtp', 53: 'domain', 80: 'http', 110: 'pop3', 111: 'rpcbind', 135: 'msrpc', 139: 'netbios-ssn',
-  143: 'imap', 443: 'https', 445: 'microsoft-ds', 993: 'imaps', 995: 'pop3s', 1723: 'pptp', 1900: 'upnp', 2000: 'bandwidth-test',
-  3306: 'mysql', 3389: 'ms-wbt-server', 5432: 'postgresql', 5900: 'vnc', 6379: 'redis', 8080: 'http-proxy', 8291: 'winbox',
-  8728: 'routeros-api', 8729: 'routeros-api-ssl',
+  21: 'ftp',
+  22: 'ssh',
+  23: 'telnet',
+  25: 'smtp',
+  53: 'domain',
+  80: 'http',
+  110: 'pop3',
+  111: 'rpcbind',
+  135: 'msrpc',
+  139: 'netbios-ssn',
+  143: 'imap',
+  443: 'https',
+  445: 'microsoft-ds',
+  993: 'imaps',
+  995: 'pop3s',
+  1723: 'pptp',
+  1900: 'upnp',
+  2000: 'bandwidth-test',
+  3306: 'mysql',
+  3389: 'ms-wbt-server',
+  5432: 'postgresql',
+  5900: 'vnc',
+  6379: 'redis',
+  8080: 'http-proxy',
+  8291: 'winbox',
+  8728: 'routeros-api',
+  8729: 'routeros-api-ssl',
 };
 
 export interface DetectOptions {
@@ -44,7 +67,13 @@ export interface DetectOptions {
  * Names the service on one open TCP port: the probe its port suggests first, then the others,
  * until one recognises the protocol. Whatever happens, it returns a finding by portTimeoutMs.
  */
-export async function identifyTcpService(guardedNet: GuardedNet, address: string, port: number, options: DetectOptions, signal: AbortSignal): Promise<ServiceFinding> {
+export async function identifyTcpService(
+  guardedNet: GuardedNet,
+  address: string,
+  port: number,
+  options: DetectOptions,
+  signal: AbortSignal,
+): Promise<ServiceFinding> {
   const portSignal = AbortSignal.any([signal, AbortSignal.timeout(options.portTimeoutMs)]);
   setMaxListeners(0, portSignal);
   const hinted = probesByPort.get(port);
@@ -71,7 +100,9 @@ export async function identifyTcpService(guardedNet: GuardedNet, address: string
   if (spoke) return spoke;
   const name = portNames[port];
   return located(
-    name ? { service: name, confidence: confidence.portGuess, evidence: `tcp/${port} open; no probe recognised the service, named after the port` } : { service: 'unknown', confidence: 0, evidence: `tcp/${port} open; no probe recognised the service` },
+    name
+      ? { service: name, confidence: confidence.portGuess, evidence: `tcp/${port} open; no probe recognised the service, named after the port` }
+      : { service: 'unknown', confidence: 0, evidence: `tcp/${port} open; no probe recognised the service` },
     port,
     'tcp',
   );

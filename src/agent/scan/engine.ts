@@ -79,7 +79,10 @@ export function createScanEngine(deps: ScanEngineDeps = {}): ScanEngine {
         // Phase by phase over the whole subnet: every host's ports first, then every service, which
         // keeps the global socket budget full (the pipeline goes host by host with session.scanHost).
         phase('services');
-        const openTcp = request.detect === false ? [] : [...hosts.values()].flatMap((host) => host.openPorts.filter((open) => open.protocol === 'tcp').map((open) => ({ host, port: open.port })));
+        const openTcp =
+          request.detect === false
+            ? []
+            : [...hosts.values()].flatMap((host) => host.openPorts.filter((open) => open.protocol === 'tcp').map((open) => ({ host, port: open.port })));
         let identified = 0;
         await forEachLimited(openTcp, settings.serviceConcurrency, signal, async ({ host, port }) => {
           await session.identify(host, port);
@@ -98,7 +101,14 @@ export function createScanEngine(deps: ScanEngineDeps = {}): ScanEngine {
       unlink();
       const sorted = [...hosts.values()].sort((a, b) => ipv4ToNumber(a.address) - ipv4ToNumber(b.address));
       for (const host of sorted) sortHost(host);
-      return { targets: targets.length, ports: ports.length, hosts: sorted, aborted, startedAt: new Date(started).toISOString(), durationMs: Date.now() - started };
+      return {
+        targets: targets.length,
+        ports: ports.length,
+        hosts: sorted,
+        aborted,
+        startedAt: new Date(started).toISOString(),
+        durationMs: Date.now() - started,
+      };
     },
   };
 }

@@ -36,9 +36,13 @@ export class GuardedNet {
     readonly guard: ScopeGuard,
     private readonly scanSignal: AbortSignal,
   ) {
-    scanSignal.addEventListener('abort', () => {
-      for (const cancel of [...this.#connecting]) cancel();
-    }, { once: true });
+    scanSignal.addEventListener(
+      'abort',
+      () => {
+        for (const cancel of [...this.#connecting]) cancel();
+      },
+      { once: true },
+    );
   }
 
   /** Connects in flight right now (for tests and the fd budget). */

@@ -14,7 +14,14 @@ export interface HostPortCallbacks {
 }
 
 /** TCP connect scan of one host: open ports in ascending order. */
-export async function scanHostPorts(deps: PortScanDeps, address: string, ports: readonly number[], hostRtt: RttEstimator, signal: AbortSignal, callbacks: HostPortCallbacks): Promise<number[]> {
+export async function scanHostPorts(
+  deps: PortScanDeps,
+  address: string,
+  ports: readonly number[],
+  hostRtt: RttEstimator,
+  signal: AbortSignal,
+  callbacks: HostPortCallbacks,
+): Promise<number[]> {
   const open: number[] = [];
   let queue: number[] = [...ports];
   for (let attempt = 0; attempt <= deps.retries && queue.length > 0; attempt += 1) {

@@ -50,7 +50,12 @@ export interface SessionOptions {
  */
 export function createScanSession(request: ScanRequest, { settings, signal, emit }: SessionOptions) {
   const targets = expandTargets(request.subnets, request.excludes);
-  const ports = request.ports === undefined ? [...DEFAULT_TCP_PORTS] : typeof request.ports === 'string' ? parsePortList(request.ports) : parsePortList(request.ports.join(','));
+  const ports =
+    request.ports === undefined
+      ? [...DEFAULT_TCP_PORTS]
+      : typeof request.ports === 'string'
+        ? parsePortList(request.ports)
+        : parsePortList(request.ports.join(','));
   const guard = new ScopeGuard(targets);
   const guardedNet = new GuardedNet(guard, signal);
   const global = new Semaphore(settings.globalConcurrency);
@@ -84,7 +89,15 @@ export function createScanSession(request: ScanRequest, { settings, signal, emit
   /** TCP connect over the port list and the UDP services of one host; fills host.openPorts (and UDP services). */
   async function scanPorts(host: HostResult, onPortDone: () => void): Promise<void> {
     const hostRtt = new RttEstimator(settings.rtt, rtt);
-    const udp = request.udp === false ? Promise.resolve([]) : scanUdpServices(guardedNet, host.address, { timeoutMs: settings.udpTimeoutMs, snmpCommunity: settings.snmpCommunity, maxBytes: settings.maxBannerBytes }, signal);
+    const udp =
+      request.udp === false
+        ? Promise.resolve([])
+        : scanUdpServices(
+            guardedNet,
+            host.address,
+            { timeoutMs: settings.udpTimeoutMs, snmpCommunity: settings.snmpCommunity, maxBytes: settings.maxBannerBytes },
+            signal,
+          );
     await scanHostPorts(portDeps, host.address, ports, hostRtt, signal, {
       onOpen: (port) => {
         host.openPorts.push({ port, protocol: 'tcp' });
@@ -102,7 +115,9 @@ export function createScanSession(request: ScanRequest, { settings, signal, emit
 
   /** Names the service on one open TCP port of a host. */
   async function identify(host: HostResult, port: number): Promise<void> {
-    const finding = await global.run(signal, () => identifyTcpService(guardedNet, host.address, port, { limits, portTimeoutMs: settings.portTimeoutMs }, signal));
+    const finding = await global.run(signal, () =>
+      identifyTcpService(guardedNet, host.address, port, { limits, portTimeoutMs: settings.portTimeoutMs }, signal),
+    );
     host.services.push(finding);
     emit({ type: 'service-identified', address: host.address, finding });
   }

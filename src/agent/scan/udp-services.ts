@@ -17,7 +17,8 @@ export interface UdpOptions {
  * identification.
  */
 export async function scanUdpServices(guardedNet: GuardedNet, address: string, options: UdpOptions, signal: AbortSignal): Promise<ServiceFinding[]> {
-  const exchange = (port: number, payload: Uint8Array) => guardedNet.exchangeUdp(address, port, payload, { timeoutMs: options.timeoutMs, signal, maxBytes: options.maxBytes });
+  const exchange = (port: number, payload: Uint8Array) =>
+    guardedNet.exchangeUdp(address, port, payload, { timeoutMs: options.timeoutMs, signal, maxBytes: options.maxBytes });
   const dns = async () => {
     const id = Math.floor(Math.random() * 0xffff);
     const reply = await exchange(UDP_PORTS.dns, versionBindQuery(id));

@@ -109,7 +109,16 @@ export class Scheduler {
     const lateMs = now.getTime() - slot.toMillis();
     const skip = (reason: 'overlap' | 'missed', status: RunStatus, message: string) => {
       db.transaction(() => {
-        runs.insert({ id: randomUUID(), schedule_id: schedule.id, slot_at: slotAt, trigger: 'on_time', status, started_at: null, finished_at: utcIso(now), message });
+        runs.insert({
+          id: randomUUID(),
+          schedule_id: schedule.id,
+          slot_at: slotAt,
+          trigger: 'on_time',
+          status,
+          started_at: null,
+          finished_at: utcIso(now),
+          message,
+        });
         schedules.advance(schedule.id, { next_scan_at: nextAt, last_slot_at: slotAt });
       })();
       outcome.skipped.push({ schedule_id: schedule.id, slot_at: slotAt, reason });

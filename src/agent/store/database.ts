@@ -32,7 +32,9 @@ export function agentDbError(error: unknown, stateDir: string): unknown {
     case 'DB_TOO_NEW':
       return new AgentError('AGENT_ERR_DB_TOO_NEW', error.message.replace('upgrade it', 'upgrade cve-agent'), { cause: error });
     case 'DB_LOCKED':
-      return new AgentError('AGENT_ERR_DB_LOCKED', `another cve-agent is running on ${stateDir}; stop it or give this one its own --data-dir`, { cause: error });
+      return new AgentError('AGENT_ERR_DB_LOCKED', `another cve-agent is running on ${stateDir}; stop it or give this one its own --data-dir`, {
+        cause: error,
+      });
     default:
       return error;
   }

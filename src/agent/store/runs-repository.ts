@@ -40,11 +40,15 @@ export class RunsRepository {
   /** At start: runs a previous process left 'running' were cut off by a crash or kill. */
   interruptRunning(now: string): number {
     return this.#db
-      .prepare("UPDATE schedule_runs SET status = 'interrupted', finished_at = ?, message = 'the agent stopped while this run was going' WHERE status = 'running'")
+      .prepare(
+        "UPDATE schedule_runs SET status = 'interrupted', finished_at = ?, message = 'the agent stopped while this run was going' WHERE status = 'running'",
+      )
       .run(now).changes;
   }
 
   list(scheduleId: string, limit = 20): ScheduleRun[] {
-    return this.#db.prepare<[string, number], ScheduleRun>('SELECT * FROM schedule_runs WHERE schedule_id = ? ORDER BY slot_at DESC LIMIT ?').all(scheduleId, limit);
+    return this.#db
+      .prepare<[string, number], ScheduleRun>('SELECT * FROM schedule_runs WHERE schedule_id = ? ORDER BY slot_at DESC LIMIT ?')
+      .all(scheduleId, limit);
   }
 }

@@ -30,7 +30,9 @@ export class SchedulesRepository {
     this.#db = db;
     this.#selectAll = db.prepare<[], ScheduleRow>('SELECT * FROM schedules ORDER BY created_at DESC, id');
     this.#selectOne = db.prepare<[string], ScheduleRow>('SELECT * FROM schedules WHERE id = ?');
-    this.#selectSites = db.prepare<[string], { site_id: string; subnet: string }>('SELECT site_id, subnet FROM schedule_sites WHERE schedule_id = ? ORDER BY position');
+    this.#selectSites = db.prepare<[string], { site_id: string; subnet: string }>(
+      'SELECT site_id, subnet FROM schedule_sites WHERE schedule_id = ? ORDER BY position',
+    );
     this.#selectDue = db.prepare<[string], ScheduleRow>('SELECT * FROM schedules WHERE next_scan_at IS NOT NULL AND next_scan_at <= ? ORDER BY next_scan_at');
   }
 

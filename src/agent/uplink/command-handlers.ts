@@ -37,7 +37,10 @@ export function createCommandHandlers(deps: CommandHandlerDeps): CommandHandlers
   function upsertSchedule({ schedule }: ScheduleUpsert, { commit }: CommandContext): void {
     const existing = deps.schedules.get(schedule.id);
     if (existing && existing.origin !== 'control_plane') {
-      throw new AgentError('AGENT_ERR_SCHEDULE_READ_ONLY', `schedule ${schedule.id} is a local ${existing.origin} schedule; the control plane cannot replace it`);
+      throw new AgentError(
+        'AGENT_ERR_SCHEDULE_READ_ONLY',
+        `schedule ${schedule.id} is a local ${existing.origin} schedule; the control plane cannot replace it`,
+      );
     }
     const { id, anchor_at: anchorAt, updated_at: _updatedAt, ...write } = schedule;
     commit(() => {
@@ -52,7 +55,8 @@ export function createCommandHandlers(deps: CommandHandlerDeps): CommandHandlers
   function deleteSchedule({ schedule_id: id }: ScheduleDelete, { commit }: CommandContext): void {
     const existing = deps.schedules.get(id);
     if (!existing) return;
-    if (existing.origin !== 'control_plane') throw new AgentError('AGENT_ERR_SCHEDULE_READ_ONLY', `schedule ${id} is a local ${existing.origin} schedule; the control plane cannot delete it`);
+    if (existing.origin !== 'control_plane')
+      throw new AgentError('AGENT_ERR_SCHEDULE_READ_ONLY', `schedule ${id} is a local ${existing.origin} schedule; the control plane cannot delete it`);
     commit(() => deps.scheduleService.remove(id));
   }
 
@@ -61,11 +65,31 @@ export function createCommandHandlers(deps: CommandHandlerDeps): CommandHandlers
     const stored = deps.schedules.get(command.schedule_id);
     const at = now();
     const base: StoredSchedule = stored ?? {
-      id: command.schedule_id, origin: 'control_plane', description: '', day_of_week: 0, time_of_day: '00:00', every_n_weeks: 2, timezone: 'UTC',
-      min_cvss: command.min_cvss, warning_threshold: command.warning_threshold, ignore_offline_sites: false, notification_group: '', sites: [],
-      anchor_at: at, next_scan_at: null, last_run_at: null, last_slot_at: null, created_at: at, updated_at: at,
+      id: command.schedule_id,
+      origin: 'control_plane',
+      description: '',
+      day_of_week: 0,
+      time_of_day: '00:00',
+      every_n_weeks: 2,
+      timezone: 'UTC',
+      min_cvss: command.min_cvss,
+      warning_threshold: command.warning_threshold,
+      ignore_offline_sites: false,
+      notification_group: '',
+      sites: [],
+      anchor_at: at,
+      next_scan_at: null,
+      last_run_at: null,
+      last_slot_at: null,
+      created_at: at,
+      updated_at: at,
     };
-    return { ...base, min_cvss: command.min_cvss, warning_threshold: command.warning_threshold, sites: command.subnets.map((subnet) => ({ id: deps.siteId, subnet })) };
+    return {
+      ...base,
+      min_cvss: command.min_cvss,
+      warning_threshold: command.warning_threshold,
+      sites: command.subnets.map((subnet) => ({ id: deps.siteId, subnet })),
+    };
   }
 
   async function startScan(command: ScanInvoke | ScanIps, ips: string[] | null, { commit }: CommandContext): Promise<void> {
@@ -88,7 +112,8 @@ export function createCommandHandlers(deps: CommandHandlerDeps): CommandHandlers
       if (expired) siteScans.scans.finish(row.id, 'failed', `the command expired at ${command.expires_at} before it reached the agent`, now());
       return row;
     });
-    if (scan === undefined) throw new AgentError('AGENT_ERR_SCAN_OUT_OF_SCOPE', `${(ips ?? []).join(', ')} is outside the subnets of this site; nothing was sent`);
+    if (scan === undefined)
+      throw new AgentError('AGENT_ERR_SCAN_OUT_OF_SCOPE', `${(ips ?? []).join(', ')} is outside the subnets of this site; nothing was sent`);
     if (expired) {
       log.warn({ scan_id: command.scan_id, expires_at: command.expires_at }, 'scan command expired; recorded as failed');
       return;
@@ -108,8 +133,16 @@ export function createCommandHandlers(deps: CommandHandlerDeps): CommandHandlers
     commit(() =>
       marks.add(
         {
-          mac: mark.mac_address, ip: null, cve_id: mark.cve_id, status: mark.status, justification: mark.justification, author: 'control-plane',
-          expires_at: mark.expiration_date, cpe: null, scan_id: null, origin: 'control_plane',
+          mac: mark.mac_address,
+          ip: null,
+          cve_id: mark.cve_id,
+          status: mark.status,
+          justification: mark.justification,
+          author: 'control-plane',
+          expires_at: mark.expiration_date,
+          cpe: null,
+          scan_id: null,
+          origin: 'control_plane',
         },
         mark.created_at,
       ),

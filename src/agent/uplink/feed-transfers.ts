@@ -32,8 +32,10 @@ export class FeedTransfers {
   }
 
   async receive(chunk: FeedFile, signal?: AbortSignal): Promise<FeedChunkResult> {
-    if (chunk.size > MAX_FEED_FILE_BYTES) throw new AgentError('AGENT_ERR_CVE_FEED_INVALID', `feed ${chunk.name} is ${chunk.size} bytes, more than the ${MAX_FEED_FILE_BYTES} allowed`);
-    if (chunk.chunk_index >= chunk.chunk_count) throw new AgentError('AGENT_ERR_CVE_FEED_INVALID', `chunk ${chunk.chunk_index} of a ${chunk.chunk_count}-chunk transfer`);
+    if (chunk.size > MAX_FEED_FILE_BYTES)
+      throw new AgentError('AGENT_ERR_CVE_FEED_INVALID', `feed ${chunk.name} is ${chunk.size} bytes, more than the ${MAX_FEED_FILE_BYTES} allowed`);
+    if (chunk.chunk_index >= chunk.chunk_count)
+      throw new AgentError('AGENT_ERR_CVE_FEED_INVALID', `chunk ${chunk.chunk_index} of a ${chunk.chunk_count}-chunk transfer`);
     const dir = path.join(this.#root, chunk.transfer_id);
     mkdirSync(dir, { recursive: true, mode: 0o750 });
     const header: TransferHeader = { transfer_id: chunk.transfer_id, name: chunk.name, sha256: chunk.sha256, size: chunk.size, chunk_count: chunk.chunk_count };

@@ -97,7 +97,10 @@ export class OutboxPump {
       if (bytes > session.welcome.max_frame_bytes) {
         // The control plane would close the connection over it at every attempt and the stream would
         // never move again; it stores by high-water mark, so the next ack lets this row go.
-        this.#log.error({ seq: row.seq, type: row.type, bytes, max_frame_bytes: session.welcome.max_frame_bytes }, 'outbox row larger than the control plane accepts; skipped');
+        this.#log.error(
+          { seq: row.seq, type: row.type, bytes, max_frame_bytes: session.welcome.max_frame_bytes },
+          'outbox row larger than the control plane accepts; skipped',
+        );
         continue;
       }
       session.sendText(text);

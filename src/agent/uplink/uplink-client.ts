@@ -7,8 +7,16 @@
 import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import {
-  AGENT_PATH, closeCodes, decodeDownFrame, heartbeat, MAX_FRAME_BYTES,
-  type DownFrame, type Hello, type ProtocolErrorCode, type UpFrame, type Welcome,
+  AGENT_PATH,
+  closeCodes,
+  decodeDownFrame,
+  heartbeat,
+  MAX_FRAME_BYTES,
+  type DownFrame,
+  type Hello,
+  type ProtocolErrorCode,
+  type UpFrame,
+  type Welcome,
 } from '../../protocol/index.js';
 import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.js';
 import { systemTimers, type UplinkTimers } from './timers.js';

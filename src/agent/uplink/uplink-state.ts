@@ -7,7 +7,11 @@ const keys = { streamId: 'uplink_stream_id', lastAcked: 'uplink_last_acked_seq',
 /** The uplink's remembered state as it stands, without creating anything (for `cve-agent uplink status`). */
 export function readUplinkState(db: Db): { streamId: string | null; lastAckedSeq: number; lastCommandSeq: number } {
   const meta = new MetaRepository(db);
-  return { streamId: meta.get(keys.streamId) ?? null, lastAckedSeq: Number(meta.get(keys.lastAcked) ?? 0), lastCommandSeq: Number(meta.get(keys.lastCommand) ?? 0) };
+  return {
+    streamId: meta.get(keys.streamId) ?? null,
+    lastAckedSeq: Number(meta.get(keys.lastAcked) ?? 0),
+    lastCommandSeq: Number(meta.get(keys.lastCommand) ?? 0),
+  };
 }
 
 /**

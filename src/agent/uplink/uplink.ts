@@ -50,10 +50,25 @@ export interface Uplink {
 
 export function createUplink(deps: UplinkDeps): Uplink {
   const state = new UplinkState(deps.db);
-  const pump = new OutboxPump({ db: deps.db, outbox: new Outbox(deps.db), state, logger: deps.logger, timers: deps.timers, window: deps.window, pollMs: deps.pollMs });
+  const pump = new OutboxPump({
+    db: deps.db,
+    outbox: new Outbox(deps.db),
+    state,
+    logger: deps.logger,
+    timers: deps.timers,
+    window: deps.window,
+    pollMs: deps.pollMs,
+  });
   const handlers = createCommandHandlers({
-    db: deps.db, siteId: deps.siteId, clock: deps.clock, logger: deps.logger, scheduleService: deps.scheduleService, schedules: deps.schedules,
-    siteScans: deps.siteScans, feeds: new FeedTransfers({ stateDir: deps.stateDir, logger: deps.logger }), shutdown: deps.shutdown,
+    db: deps.db,
+    siteId: deps.siteId,
+    clock: deps.clock,
+    logger: deps.logger,
+    scheduleService: deps.scheduleService,
+    schedules: deps.schedules,
+    siteScans: deps.siteScans,
+    feeds: new FeedTransfers({ stateDir: deps.stateDir, logger: deps.logger }),
+    shutdown: deps.shutdown,
   });
   const commands = new CommandDispatcher({ db: deps.db, state, handlers, logger: deps.logger, shutdown: deps.shutdown });
   const agentVersion = deps.agentVersion ?? readAgentVersion();
@@ -65,8 +80,12 @@ export function createUplink(deps: UplinkDeps): Uplink {
     random: deps.random,
     backoff: deps.backoff,
     hello: () => ({
-      protocol: PROTOCOL_VERSION, agent_version: agentVersion, site_id: deps.siteId, stream_id: state.streamId,
-      last_acked_seq: state.lastAckedSeq, last_command_seq: state.lastCommandSeq,
+      protocol: PROTOCOL_VERSION,
+      agent_version: agentVersion,
+      site_id: deps.siteId,
+      stream_id: state.streamId,
+      last_acked_seq: state.lastAckedSeq,
+      last_command_seq: state.lastCommandSeq,
     }),
     onSession: (session) => pump.attach(session),
     onDisconnected: () => pump.detach(),

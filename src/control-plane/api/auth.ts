@@ -29,7 +29,8 @@ function claimsOf(payload: JWTPayload): Principal {
 }
 
 export function createAuthenticator(settings: AuthSettings, clock: Clock): Authenticate {
-  const key: Uint8Array | JWTVerifyGetKey = settings.kind === 'hs256' ? settings.secret : createRemoteJWKSet(new URL(settings.url), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+  const key: Uint8Array | JWTVerifyGetKey =
+    settings.kind === 'hs256' ? settings.secret : createRemoteJWKSet(new URL(settings.url), { timeoutDuration: 5000, cooldownDuration: 30_000 });
   const algorithms = settings.kind === 'hs256' ? ['HS256'] : JWKS_ALGORITHMS;
   return async (authorization) => {
     const match = authorization === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(authorization);

@@ -26,7 +26,12 @@ export function buildMitigation(cve: CveRecord): string {
       '- Drop management traffic from the WAN in `/ip firewall filter` (input chain, in-interface-list=WAN).',
     );
   } else {
-    lines.push('', '## Until it is fixed', '- Restrict access to the affected service with the router firewall to the hosts that need it.', '- Disable the service where it is not needed.');
+    lines.push(
+      '',
+      '## Until it is fixed',
+      '- Restrict access to the affected service with the router firewall to the hosts that need it.',
+      '- Disable the service where it is not needed.',
+    );
   }
   const advisories = cve.references.filter((ref) => ref.tags.some((tag) => /patch|vendor advisory|mitigation|release notes/i.test(tag)));
   const rest = cve.references.filter((ref) => !advisories.includes(ref));

@@ -42,7 +42,11 @@ export interface SiteCounts {
 export function siteCounts(subs: readonly SubScanRow[]): SiteCounts {
   const targeted = subs.filter((sub) => sub.status !== 'skipped');
   const done = targeted.filter((sub) => ['completed', 'failed', 'stopped'].includes(sub.status));
-  return { targets: targeted.map((s) => s.site_id), scanned: done.map((s) => s.site_id), failed: targeted.filter((s) => s.status === 'failed').map((s) => s.site_id) };
+  return {
+    targets: targeted.map((s) => s.site_id),
+    scanned: done.map((s) => s.site_id),
+    failed: targeted.filter((s) => s.status === 'failed').map((s) => s.site_id),
+  };
 }
 
 export function renderSummary(scan: ScanRow, sites: SiteTotals, agg: ScanAggregates, baseUrl: string, now: Date): z.infer<typeof scanSummary> {
@@ -81,17 +85,29 @@ export function renderSummary(scan: ScanRow, sites: SiteTotals, agg: ScanAggrega
 }
 
 export function renderDetail(summary: z.infer<typeof scanSummary>, events: readonly ScanEventRow[], multiSite: boolean): z.infer<typeof scanDetail> {
-  return { ...summary, events: events.map((e) => ({ time: e.at, message: multiSite && e.site_id !== null && !e.message.includes(e.site_id) ? `site ${e.site_id}: ${e.message}` : e.message })) };
+  return {
+    ...summary,
+    events: events.map((e) => ({
+      time: e.at,
+      message: multiSite && e.site_id !== null && !e.message.includes(e.site_id) ? `site ${e.site_id}: ${e.message}` : e.message,
+    })),
+  };
 }
 
 /**
  * The status a finding shows: the latest unexpired mark of its device and CVE, unless the
  * device's detected version of the product changed since the mark was made.
  */
-export function markStatus(finding: Pick<FindingView, 'product' | 'version' | 'host' | 'cve'>, marks: readonly CveMarkRow[], now: Date): 'open' | 'accepted' | 'mitigated' {
+export function markStatus(
+  finding: Pick<FindingView, 'product' | 'version' | 'host' | 'cve'>,
+  marks: readonly CveMarkRow[],
+  now: Date,
+): 'open' | 'accepted' | 'mitigated' {
   const mac = finding.host.mac;
   if (mac === null) return 'open';
-  const mark = marks.find((m) => m.mac_address === mac && m.cve_id === finding.cve.id && (m.expiration_date === null || Date.parse(m.expiration_date) > now.getTime()));
+  const mark = marks.find(
+    (m) => m.mac_address === mac && m.cve_id === finding.cve.id && (m.expiration_date === null || Date.parse(m.expiration_date) > now.getTime()),
+  );
   if (!mark) return 'open';
   if (mark.version !== null && (mark.version !== finding.version || mark.product !== finding.product)) return 'open';
   return mark.status;
@@ -109,7 +125,12 @@ export function indexOccurrences(occurrences: readonly Occurrence[]): Map<string
   return index;
 }
 
-export function renderCveInstance(finding: FindingView, marks: readonly CveMarkRow[], occurrences: ReadonlyMap<string, readonly Occurrence[]>, now: Date): z.infer<typeof cveInstance> {
+export function renderCveInstance(
+  finding: FindingView,
+  marks: readonly CveMarkRow[],
+  occurrences: ReadonlyMap<string, readonly Occurrence[]>,
+  now: Date,
+): z.infer<typeof cveInstance> {
   const mac = finding.host.mac;
   return {
     id: finding.id,
@@ -127,7 +148,9 @@ export function renderCveInstance(finding: FindingView, marks: readonly CveMarkR
     other_occurrences:
       mac === null
         ? []
-        : (occurrences.get(`${mac} ${finding.cve.id}`) ?? []).filter((o) => o.id !== finding.id).map((o) => ({ id: o.id, scan_id: o.scan_id, host_id: o.host_id, created_at: o.created_at })),
+        : (occurrences.get(`${mac} ${finding.cve.id}`) ?? [])
+            .filter((o) => o.id !== finding.id)
+            .map((o) => ({ id: o.id, scan_id: o.scan_id, host_id: o.host_id, created_at: o.created_at })),
     port: finding.port,
     service: finding.service,
     cpe: finding.cpe,

@@ -39,7 +39,11 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   // JSON only: without this, fastify would hand a text/plain body to the handlers as a string.
   app.removeContentTypeParser('text/plain');
 
-  const send = (request: FastifyRequest, reply: FastifyReply, error: ApiError) => reply.status(error.status).type('application/json').send(errorBody(error, baseUrlOf(request, deps.publicUrl)));
+  const send = (request: FastifyRequest, reply: FastifyReply, error: ApiError) =>
+    reply
+      .status(error.status)
+      .type('application/json')
+      .send(errorBody(error, baseUrlOf(request, deps.publicUrl)));
 
   app.setErrorHandler((error: FastifyError | ApiError | Error, request, reply) => {
     if (error instanceof ApiError) return send(request, reply, error);
@@ -51,7 +55,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     request.log.error({ err: error }, 'request failed');
     return send(request, reply, new ApiError('internal_error'));
   });
-  app.setNotFoundHandler((request, reply) => send(request, reply, new ApiError('route_not_found', `No endpoint ${request.method} ${request.url.split('?')[0]}.`)));
+  app.setNotFoundHandler((request, reply) =>
+    send(request, reply, new ApiError('route_not_found', `No endpoint ${request.method} ${request.url.split('?')[0]}.`)),
+  );
 
   app.get('/openapi.json', async () => openApi);
   app.get('/healthz', async () => ({ status: 'ok', version: deps.version, agents_connected: deps.hub.connected }));

@@ -7,7 +7,9 @@ import { z } from 'zod';
 const uuid = z.uuid();
 const time = z.iso.datetime({ offset: true });
 const ipv4 = z.ipv4({ error: 'must be an IPv4 address such as 192.168.1.55' });
-const macInput = z.string().regex(/^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/, 'must be a MAC address such as 4C:5E:0C:12:34:56 or 4C-5E-0C-12-34-56');
+const macInput = z
+  .string()
+  .regex(/^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/, 'must be a MAC address such as 4C:5E:0C:12:34:56 or 4C-5E-0C-12-34-56');
 const mac = z.string().regex(/^[0-9A-F]{2}(:[0-9A-F]{2}){5}$/);
 const cveIdPattern = /^CVE-\d{4}-\d{4,7}$/;
 const cveId = z.string().regex(cveIdPattern, 'must be a CVE id such as CVE-2018-14847');
@@ -78,9 +80,17 @@ export const cveInstance = z.strictObject({
   evidence: z.string(),
 });
 
-export const macCvesRequest = z.strictObject({ mac_addresses: z.array(macInput).min(1, 'must list at least one MAC address').max(1000, 'must list at most 1000 MAC addresses') });
+export const macCvesRequest = z.strictObject({
+  mac_addresses: z.array(macInput).min(1, 'must list at least one MAC address').max(1000, 'must list at most 1000 MAC addresses'),
+});
 
-const macStat = z.strictObject({ total_scans: z.int(), total_cve_instances: z.int(), unique_cve_count: z.int(), highest_score: score.nullable(), average_score: score.nullable() });
+const macStat = z.strictObject({
+  total_scans: z.int(),
+  total_cve_instances: z.int(),
+  unique_cve_count: z.int(),
+  highest_score: score.nullable(),
+  average_score: score.nullable(),
+});
 export const macCvesResponse = z.strictObject({
   mac_addresses: z.array(mac),
   total_scans: z.int(),
@@ -129,12 +139,31 @@ const reportHost = z.strictObject({
   hostname: z.string().nullable(),
   manufacturer: z.string().nullable(),
   os: z.string().nullable(),
-  open_ports: z.array(z.strictObject({ port: z.int(), protocol: z.string(), service: z.string().nullable(), product: z.string().nullable(), version: z.string().nullable(), cpe: z.string().nullable() })),
+  open_ports: z.array(
+    z.strictObject({
+      port: z.int(),
+      protocol: z.string(),
+      service: z.string().nullable(),
+      product: z.string().nullable(),
+      version: z.string().nullable(),
+      cpe: z.string().nullable(),
+    }),
+  ),
   cve_count: z.int(),
 });
 export const scanReport = z.strictObject({
   scan: scanDetail,
-  sites: z.array(z.strictObject({ site_id: uuid, status: z.string(), subnets: z.array(z.string()), target_ips: z.array(ipv4).nullable(), error: z.string().nullable(), started_at: time.nullable(), finished_at: time.nullable() })),
+  sites: z.array(
+    z.strictObject({
+      site_id: uuid,
+      status: z.string(),
+      subnets: z.array(z.string()),
+      target_ips: z.array(ipv4).nullable(),
+      error: z.string().nullable(),
+      started_at: time.nullable(),
+      finished_at: time.nullable(),
+    }),
+  ),
   hosts: z.array(reportHost),
   cves: z.array(cveInstance),
   /** The CVEs at or above the scan's warning_threshold. */

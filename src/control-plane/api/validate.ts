@@ -17,10 +17,17 @@ const where = (path: readonly PropertyKey[]) => (path.length === 0 ? 'body' : pa
 
 function problemsOf(error: z.ZodError): Problem[] {
   return error.issues.flatMap((issue): Problem[] => {
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ kind: 'type', missing: false, message: `${where([...issue.path, key])}: is not a known field` }));
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({ kind: 'type', missing: false, message: `${where([...issue.path, key])}: is not a known field` }));
     if (issue.code === 'invalid_type') {
       const missing = issue.input === undefined;
-      return [{ kind: 'type', missing, message: `${where(issue.path)}: ${missing ? 'is required' : `must be ${issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}`}` }];
+      return [
+        {
+          kind: 'type',
+          missing,
+          message: `${where(issue.path)}: ${missing ? 'is required' : `must be ${issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}`}`,
+        },
+      ];
     }
     return [{ kind: 'rule', missing: false, message: `${where(issue.path)}: ${issue.message}` }];
   });
@@ -29,7 +36,10 @@ function problemsOf(error: z.ZodError): Problem[] {
 function raise(problems: Problem[]): never {
   const malformed = problems.filter((p) => p.kind === 'type');
   const chosen = malformed.length > 0 ? malformed : problems;
-  const message = chosen.slice(0, 5).map((p) => p.message).join('; ');
+  const message = chosen
+    .slice(0, 5)
+    .map((p) => p.message)
+    .join('; ');
   if (malformed.length > 0) throw new ApiError(malformed.every((p) => p.missing) ? 'parameter_missing' : 'parameter_invalid', message, 400);
   throw new ApiError('parameter_invalid', message, 422);
 }

@@ -11,7 +11,9 @@ export interface NotificationGroup {
   webhooks: readonly string[];
 }
 
-export type AuthSettings = { kind: 'hs256'; secret: Uint8Array; issuer?: string; audience?: string; clockToleranceSeconds: number } | { kind: 'jwks'; url: string; issuer?: string; audience?: string; clockToleranceSeconds: number };
+export type AuthSettings =
+  | { kind: 'hs256'; secret: Uint8Array; issuer?: string; audience?: string; clockToleranceSeconds: number }
+  | { kind: 'jwks'; url: string; issuer?: string; audience?: string; clockToleranceSeconds: number };
 
 /** The validated, resolved (secrets read) and frozen configuration the control plane runs on. */
 export interface ControlPlaneConfig {
@@ -50,7 +52,11 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
   const { dir, errors, warnings } = ctx;
 
   const { jwks_url, issuer, audience, clock_tolerance_seconds } = value.auth;
-  const common = { ...(issuer === undefined ? {} : { issuer }), ...(audience === undefined ? {} : { audience }), clockToleranceSeconds: clock_tolerance_seconds };
+  const common = {
+    ...(issuer === undefined ? {} : { issuer }),
+    ...(audience === undefined ? {} : { audience }),
+    clockToleranceSeconds: clock_tolerance_seconds,
+  };
   let auth: AuthSettings;
   if (jwks_url !== undefined) {
     auth = { kind: 'jwks', url: jwks_url, ...common };
@@ -88,7 +94,8 @@ export function loadConfig(file: string, options: LoadOptions = {}): { config: C
   try {
     raw = readYamlFile(file);
   } catch (error) {
-    if (error instanceof KernelError && error.code === 'CONFIG_UNREADABLE') throw new ControlPlaneError('CP_ERR_CONFIG_UNREADABLE', error.message, { cause: error });
+    if (error instanceof KernelError && error.code === 'CONFIG_UNREADABLE')
+      throw new ControlPlaneError('CP_ERR_CONFIG_UNREADABLE', error.message, { cause: error });
     if (error instanceof KernelError) throw invalid(file, error.details);
     throw error;
   }

@@ -8,7 +8,11 @@ const intRange = (lo: number, hi: number) => {
   const error = `expected integer ${lo}..${hi}`;
   return z.int({ error }).min(lo, { error }).max(hi, { error });
 };
-const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).trim().min(1, { error: `expected ${what}` });
+const nonEmpty = (what: string) =>
+  z
+    .string({ error: `expected ${what}` })
+    .trim()
+    .min(1, { error: `expected ${what}` });
 const envName = z.string({ error: 'expected an environment variable name' }).regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name' });
 
 /** A secret is written inline, read from a file (a systemd credential) or from the environment: exactly one of them. */

@@ -5,7 +5,16 @@
  */
 import type { Logger } from 'pino';
 import type WebSocket from 'ws';
-import { closeCodes, decodeUpFrame, isReport, PROTOCOL_VERSION, type DownFrame, type Hello, type ProtocolErrorCode, type UpFrame } from '../../protocol/index.js';
+import {
+  closeCodes,
+  decodeUpFrame,
+  isReport,
+  PROTOCOL_VERSION,
+  type DownFrame,
+  type Hello,
+  type ProtocolErrorCode,
+  type UpFrame,
+} from '../../protocol/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { ControlPlaneStore, PendingCommand, Site } from '../store/types.js';
 import type { IngestSource, Ingestor } from './ingestor.js';
@@ -148,10 +157,12 @@ export class AgentSession implements IngestSource {
       return;
     }
     // Frames are handled strictly in order; only hello awaits the store, and reports behind it wait for the welcome.
-    this.#chain = this.#chain.then(() => this.#handle(decoded.frame)).catch((error: unknown) => {
-      this.#log.error({ err: error }, 'agent frame handling failed');
-      this.fail('internal', 'the control plane failed to handle a frame', closeCodes.internal);
-    });
+    this.#chain = this.#chain
+      .then(() => this.#handle(decoded.frame))
+      .catch((error: unknown) => {
+        this.#log.error({ err: error }, 'agent frame handling failed');
+        this.fail('internal', 'the control plane failed to handle a frame', closeCodes.internal);
+      });
   }
 
   async #handle(frame: UpFrame): Promise<void> {
@@ -162,7 +173,12 @@ export class AgentSession implements IngestSource {
     }
     if (this.#state !== 'ready') return this.fail('hello_required', `${frame.type} before hello`, closeCodes.policy, 'seq' in frame ? frame.seq : null);
     if (isReport(frame)) {
-      this.#deps.ingestor.push(this, { site: this.site, stream_id: (this.#hello as Hello).stream_id, report: frame, received_at: this.#deps.clock.now().toISOString() });
+      this.#deps.ingestor.push(this, {
+        site: this.site,
+        stream_id: (this.#hello as Hello).stream_id,
+        report: frame,
+        received_at: this.#deps.clock.now().toISOString(),
+      });
       this.#deps.onReport(this);
       return;
     }
@@ -190,7 +206,10 @@ export class AgentSession implements IngestSource {
     const resumeAfter = await this.#deps.store.ingest.streamSeq(this.site.id, hello.stream_id);
     if (this.#state === 'closed') return;
     if (hello.last_acked_seq > resumeAfter) {
-      this.#log.warn({ agent_last_acked: hello.last_acked_seq, stored: resumeAfter }, 'the agent saw acks beyond what this database holds (restored from a backup?); it will resend from the stored seq');
+      this.#log.warn(
+        { agent_last_acked: hello.last_acked_seq, stored: resumeAfter },
+        'the agent saw acks beyond what this database holds (restored from a backup?); it will resend from the stored seq',
+      );
     }
     this.send({
       type: 'welcome',

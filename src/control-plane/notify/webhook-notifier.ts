@@ -108,7 +108,8 @@ export class WebhookNotifier {
   #deliveriesFor(scan: ScanRow): DeliveryRow[] {
     const group = scan.notification_group === null ? undefined : this.#deps.groups[scan.notification_group];
     if (!group) {
-      if (scan.notification_group !== null) this.#log.warn({ scan_id: scan.id, group: scan.notification_group }, 'notification group not configured; nobody is notified');
+      if (scan.notification_group !== null)
+        this.#log.warn({ scan_id: scan.id, group: scan.notification_group }, 'notification group not configured; nobody is notified');
       return [];
     }
     const at = this.#deps.clock.now().toISOString();
@@ -126,8 +127,19 @@ export class WebhookNotifier {
       },
     });
     return group.webhooks.map((url) => ({
-      id: randomUUID(), scan_id: scan.id, group_name: group.name, url, event: `scan.${scan.status}`, body, status: 'pending', attempts: 0, next_attempt_at: at,
-      last_status: null, last_error: null, created_at: at, delivered_at: null,
+      id: randomUUID(),
+      scan_id: scan.id,
+      group_name: group.name,
+      url,
+      event: `scan.${scan.status}`,
+      body,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: at,
+      last_status: null,
+      last_error: null,
+      created_at: at,
+      delivered_at: null,
     }));
   }
 
@@ -140,7 +152,12 @@ export class WebhookNotifier {
       if (!group) throw new Error(`notification group ${delivery.group_name} is no longer configured`);
       const response = await fetch(delivery.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'cve-control-plane', 'x-signature': signBody(delivery.body, group.secret), 'x-delivery-id': delivery.id },
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'cve-control-plane',
+          'x-signature': signBody(delivery.body, group.secret),
+          'x-delivery-id': delivery.id,
+        },
         body: delivery.body,
         redirect: 'manual',
         signal: AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#deps.settings.timeout_seconds * 1000)]),
@@ -154,13 +171,30 @@ export class WebhookNotifier {
     }
     const now = this.#deps.clock.now();
     if (error === null) {
-      await this.#deps.store.recordAttempt(delivery.id, { status: 'delivered', attempts, next_attempt_at: delivery.next_attempt_at, last_status: status, last_error: null, delivered_at: now.toISOString() });
+      await this.#deps.store.recordAttempt(delivery.id, {
+        status: 'delivered',
+        attempts,
+        next_attempt_at: delivery.next_attempt_at,
+        last_status: status,
+        last_error: null,
+        delivered_at: now.toISOString(),
+      });
       this.#log.info({ delivery_id: delivery.id, url: delivery.url, attempts }, 'webhook delivered');
       return;
     }
     const final = attempts >= this.#deps.settings.max_attempts || (status !== null && !retryable(status));
     const next = new Date(now.getTime() + backoffMs(attempts, this.#deps.settings, this.#deps.random ?? Math.random)).toISOString();
-    await this.#deps.store.recordAttempt(delivery.id, { status: final ? 'failed' : 'pending', attempts, next_attempt_at: next, last_status: status, last_error: error, delivered_at: null });
-    this.#log.warn({ delivery_id: delivery.id, url: delivery.url, attempts, error, final }, final ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry');
+    await this.#deps.store.recordAttempt(delivery.id, {
+      status: final ? 'failed' : 'pending',
+      attempts,
+      next_attempt_at: next,
+      last_status: status,
+      last_error: error,
+      delivered_at: null,
+    });
+    this.#log.warn(
+      { delivery_id: delivery.id, url: delivery.url, attempts, error, final },
+      final ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry',
+    );
   }
 }

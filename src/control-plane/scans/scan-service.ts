@@ -53,8 +53,20 @@ export class ScanService {
       if (only && only.siteId !== siteId) continue;
       const online = this.#deps.hub.isOnline(siteId);
       const skip = !online && schedule.ignore_offline_sites && !only;
-      subs.push({ id: randomUUID(), site_id: siteId, subnets, target_ips: only?.ips ?? null, status: online ? 'pending' : skip ? 'skipped' : 'failed', error: online ? null : OFFLINE_ERROR });
-      if (!online) events.push({ site_id: siteId, level: 'warning', message: `site ${siteId}: agent offline at start${skip ? '; scanning on without it (ignore_offline_sites)' : ''}` });
+      subs.push({
+        id: randomUUID(),
+        site_id: siteId,
+        subnets,
+        target_ips: only?.ips ?? null,
+        status: online ? 'pending' : skip ? 'skipped' : 'failed',
+        error: online ? null : OFFLINE_ERROR,
+      });
+      if (!online)
+        events.push({
+          site_id: siteId,
+          level: 'warning',
+          message: `site ${siteId}: agent offline at start${skip ? '; scanning on without it (ignore_offline_sites)' : ''}`,
+        });
     }
     return { subs, events };
   }
@@ -100,7 +112,15 @@ export class ScanService {
         .map((sub) => ({
           siteId: sub.site_id,
           type: 'scan.invoke' as const,
-          body: { scan_id: scan.id, sub_scan_id: sub.id, schedule_id: schedule.id, subnets: sub.subnets, min_cvss: scan.min_cvss, warning_threshold: scan.warning_threshold, expires_at: expiresAt },
+          body: {
+            scan_id: scan.id,
+            sub_scan_id: sub.id,
+            schedule_id: schedule.id,
+            subnets: sub.subnets,
+            min_cvss: scan.min_cvss,
+            warning_threshold: scan.warning_threshold,
+            expires_at: expiresAt,
+          },
           expiresAt,
         })),
     );
@@ -113,9 +133,21 @@ export class ScanService {
     const sub = input.subScans[0] as NewSubScan;
     const scan = await this.#create(input);
     if (sub.status === 'pending') {
-      await this.#deps.hub.command(siteId, 'scan.ips', {
-        scan_id: scan.id, sub_scan_id: sub.id, schedule_id: schedule.id, subnets: sub.subnets, ips, min_cvss: scan.min_cvss, warning_threshold: scan.warning_threshold, expires_at: this.#expiry(),
-      }, this.#expiry());
+      await this.#deps.hub.command(
+        siteId,
+        'scan.ips',
+        {
+          scan_id: scan.id,
+          sub_scan_id: sub.id,
+          schedule_id: schedule.id,
+          subnets: sub.subnets,
+          ips,
+          min_cvss: scan.min_cvss,
+          warning_threshold: scan.warning_threshold,
+          expires_at: this.#expiry(),
+        },
+        this.#expiry(),
+      );
     }
     return { scan, subScanId: sub.id };
   }
@@ -133,9 +165,22 @@ export class ScanService {
     await this.#deps.store.scans.requestStop(scan.id, at);
     const subs = await this.#deps.store.scans.subScans(scan.id);
     const notStarted = subs.filter((sub) => sub.status === 'pending' && sub.run_id === null);
-    const open = subs.filter((s) => s.status === 'queued' || s.status === 'scanning' || s.status === 'stopping' || (s.status === 'pending' && s.run_id === null));
-    await this.#deps.hub.commands(open.map((sub) => ({ siteId: sub.site_id, type: 'scan.stop' as const, body: { schedule_id: scheduleId, scan_id: scan.kind === 'scheduled' ? null : scan.id } })));
-    const finished = await this.#deps.store.scans.changeSubScans(scan.id, notStarted.map((sub) => ({ id: sub.id, status: 'stopped', error: 'stopped before the site started' })), { level: 'info', message: 'stop requested' }, at);
+    const open = subs.filter(
+      (s) => s.status === 'queued' || s.status === 'scanning' || s.status === 'stopping' || (s.status === 'pending' && s.run_id === null),
+    );
+    await this.#deps.hub.commands(
+      open.map((sub) => ({
+        siteId: sub.site_id,
+        type: 'scan.stop' as const,
+        body: { schedule_id: scheduleId, scan_id: scan.kind === 'scheduled' ? null : scan.id },
+      })),
+    );
+    const finished = await this.#deps.store.scans.changeSubScans(
+      scan.id,
+      notStarted.map((sub) => ({ id: sub.id, status: 'stopped', error: 'stopped before the site started' })),
+      { level: 'info', message: 'stop requested' },
+      at,
+    );
     if (finished) this.#deps.onFinished();
     return scan;
   }
@@ -154,9 +199,13 @@ export class ScanService {
       const changes = subs.map((sub) => ({
         id: sub.id,
         status: 'failed' as const,
-        error: sub.run_id === null ? `the site's agent did not start the scan within ${this.#deps.commandTtlMinutes} minutes` : `no result from the site's agent within ${this.#deps.timeoutMinutes} minutes`,
+        error:
+          sub.run_id === null
+            ? `the site's agent did not start the scan within ${this.#deps.commandTtlMinutes} minutes`
+            : `no result from the site's agent within ${this.#deps.timeoutMinutes} minutes`,
       }));
-      if (await this.#deps.store.scans.changeSubScans(scanId, changes, { level: 'warning', message: `${subs.length} site(s) timed out` }, at)) this.#deps.onFinished();
+      if (await this.#deps.store.scans.changeSubScans(scanId, changes, { level: 'warning', message: `${subs.length} site(s) timed out` }, at))
+        this.#deps.onFinished();
       this.#deps.logger.warn({ scan_id: scanId, sites: subs.map((s) => s.site_id) }, 'sites timed out');
     }
     return expired.length;

@@ -21,7 +21,9 @@ export function deriveScanStatus(subStatuses: readonly SubScanStatus[], hasResul
   if (open.length > 0) {
     if (isTerminalScan(current)) return current;
     // Sites failed at the start (offline) are no sign of work under way; a running or finished site is.
-    return open.some((status) => status === 'scanning' || status === 'stopping') || targeted.some((status) => status === 'completed' || status === 'stopped') ? 'scanning' : 'queued';
+    return open.some((status) => status === 'scanning' || status === 'stopping') || targeted.some((status) => status === 'completed' || status === 'stopped')
+      ? 'scanning'
+      : 'queued';
   }
   if (targeted.length > 0 && targeted.every((status) => status === 'completed')) return 'completed';
   return hasResults ? 'partial' : 'failed';

@@ -296,7 +296,10 @@ export interface NotificationStore {
   queue(scanId: string, deliveries: DeliveryRow[]): Promise<void>;
   due(nowIso: string, limit: number): Promise<DeliveryRow[]>;
   nextDueAt(): Promise<string | undefined>;
-  recordAttempt(id: string, update: Pick<DeliveryRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_status' | 'last_error' | 'delivered_at'>): Promise<void>;
+  recordAttempt(
+    id: string,
+    update: Pick<DeliveryRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_status' | 'last_error' | 'delivered_at'>,
+  ): Promise<void>;
   list(scanId?: string): Promise<DeliveryRow[]>;
 }
 

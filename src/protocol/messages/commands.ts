@@ -6,8 +6,7 @@
 import { z } from 'zod';
 import { cveId, cvssScore, ipv4, mac, seq, subnet, text, utcTime, uuid } from '../fields.js';
 
-const command = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
-  z.strictObject({ type: z.literal(type), seq, issued_at: utcTime, ...shape });
+const command = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.strictObject({ type: z.literal(type), seq, issued_at: utcTime, ...shape });
 
 /** The schedule as this site must arm it: `sites` holds only this site's subnets. */
 export const pushedScheduleSchema = z.strictObject({

@@ -10,8 +10,7 @@
 import { z } from 'zod';
 import { cveId, cvssScore, ipv4, mac, port, seq, severity, subnet, text, utcTime, uuid } from '../fields.js';
 
-const report = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
-  z.strictObject({ type: z.literal(type), seq, at: utcTime, ...shape });
+const report = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.strictObject({ type: z.literal(type), seq, at: utcTime, ...shape });
 
 /**
  * Where a run comes from: a schedule's slot fired by the agent (`schedule_id` + `slot_at`), a
@@ -29,7 +28,8 @@ export const scanStatusSchema = report('scan.status', {
   target_ips: z.array(ipv4).min(1).max(1024).nullable(),
   min_cvss: cvssScore,
   warning_threshold: cvssScore,
-}).refine((m) => (m.scan_id === null) === (m.sub_scan_id === null), { error: 'scan_id and sub_scan_id come together', path: ['sub_scan_id'] })
+})
+  .refine((m) => (m.scan_id === null) === (m.sub_scan_id === null), { error: 'scan_id and sub_scan_id come together', path: ['sub_scan_id'] })
   .refine((m) => m.slot_at === null || m.schedule_id !== null, { error: 'slot_at needs schedule_id', path: ['schedule_id'] });
 
 export const scanProgressSchema = report('scan.progress', {

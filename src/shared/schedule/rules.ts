@@ -98,7 +98,14 @@ const fieldOf = (path: Path): string => path.map(String).join('.');
 const humanOf = (path: Path): string =>
   path.length === 0 ? 'body' : path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
 
-const EXPECTED: Record<string, string> = { int: 'an integer', number: 'a number', string: 'a string', boolean: 'true or false', array: 'an array', object: 'an object' };
+const EXPECTED: Record<string, string> = {
+  int: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  array: 'an array',
+  object: 'an object',
+};
 
 function describeValue(v: unknown): string {
   if (v === null) return 'null';

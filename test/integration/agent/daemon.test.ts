@@ -31,7 +31,10 @@ describe('cve-agent run (a real process)', () => {
     const dir = tempDir();
     const config = writeConfig(dir, configText());
     const notify = await startNotifyListener();
-    const agent = startAgentProcess(['run', '--config', config, '--data-dir', path.join(dir, 'state')], { NOTIFY_SOCKET: notify.address, WATCHDOG_USEC: '2000000' });
+    const agent = startAgentProcess(['run', '--config', config, '--data-dir', path.join(dir, 'state')], {
+      NOTIFY_SOCKET: notify.address,
+      WATCHDOG_USEC: '2000000',
+    });
     await notify.waitFor((all) => all.some((d) => d.data.includes('READY=1')));
     const ready = notify.received.find((d) => d.data.includes('READY=1'));
     expect(ready?.data).toContain('STATUS=1 schedule(s) armed');
@@ -77,7 +80,12 @@ describe('cve-agent run (a real process)', () => {
     agent.child.kill('SIGHUP');
     const refused = await agent.waitForLog(/^config reload refused/);
     expect(refused.msg).toContain(config);
-    expect(refused.errors).toEqual(expect.arrayContaining([expect.stringMatching(/^subnets\.0: expected a prefix between \/22 and \/32/), expect.stringMatching(/^schedules\.0\.every_n_weeks:/)]));
+    expect(refused.errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^subnets\.0: expected a prefix between \/22 and \/32/),
+        expect.stringMatching(/^schedules\.0\.every_n_weeks:/),
+      ]),
+    );
     expect(agent.child.exitCode).toBeNull();
 
     writeConfig(dir, configText().replace(siteId, '11111111-2222-4333-8444-555555555555').replace('time_of_day: "02:30"', 'time_of_day: "04:45"'));

@@ -11,7 +11,12 @@ afterEach(async () => {
   jwks = undefined;
 });
 
-const errorOf = (code: string, type: string) => ({ type, code, message: expect.any(String), doc_url: expect.stringMatching(new RegExp(`/docs/errors/${code}$`)) });
+const errorOf = (code: string, type: string) => ({
+  type,
+  code,
+  message: expect.any(String),
+  doc_url: expect.stringMatching(new RegExp(`/docs/errors/${code}$`)),
+});
 
 describe('JWT bearer auth', () => {
   it('answers 401 for no token, a malformed header, a bad signature, an expired token or one without org', async () => {
@@ -22,8 +27,18 @@ describe('JWT bearer auth', () => {
       ['not-a-jwt', 'token_invalid'],
       [await h.jwt({}, 'another-secret-that-is-also-long-enough-1234567890'), 'token_invalid'],
       [await h.jwt({ exp: Math.floor(Date.now() / 1000) - 3600 }), 'token_expired'],
-      [await new SignJWT({ scope: 'cve:view' }).setProtectedHeader({ alg: 'HS256' }).setSubject('u').setExpirationTime('5m').sign(new TextEncoder().encode(JWT_SECRET)), 'token_invalid'],
-      [await new SignJWT({ org: 'org-a', scope: 'cve:view' }).setProtectedHeader({ alg: 'HS256' }).setSubject('u').sign(new TextEncoder().encode(JWT_SECRET)), 'token_invalid'],
+      [
+        await new SignJWT({ scope: 'cve:view' })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setSubject('u')
+          .setExpirationTime('5m')
+          .sign(new TextEncoder().encode(JWT_SECRET)),
+        'token_invalid',
+      ],
+      [
+        await new SignJWT({ org: 'org-a', scope: 'cve:view' }).setProtectedHeader({ alg: 'HS256' }).setSubject('u').sign(new TextEncoder().encode(JWT_SECRET)),
+        'token_invalid',
+      ],
     ];
     for (const [token, code] of cases) {
       const response = await h.request('GET', '/scans/cve/scheduled', { token });
@@ -36,7 +51,9 @@ describe('JWT bearer auth', () => {
     // Authentication comes before the body is even parsed.
     const unauthenticatedGarbage = await h.request('POST', '/scans/cve/scheduled', { token: null, raw: '{oops' });
     expect(unauthenticatedGarbage.body).toMatchObject({ code: 'authentication_required' });
-    expect((await h.request('POST', '/scans/cve/scheduled', { token: await h.jwt({ scope: 'cve:view' }), raw: '{oops' })).body).toMatchObject({ code: 'scope_missing' });
+    expect((await h.request('POST', '/scans/cve/scheduled', { token: await h.jwt({ scope: 'cve:view' }), raw: '{oops' })).body).toMatchObject({
+      code: 'scope_missing',
+    });
   });
 
   it('refuses an alg=none token even with the right claims', async () => {
@@ -89,7 +106,13 @@ describe('JWT bearer auth', () => {
     const port = (jwks.address() as { port: number }).port;
     h = await startHarness({ config: { auth: { jwks_url: `http://127.0.0.1:${port}/jwks.json`, issuer: 'https://id.test/', audience: 'cve-api' } } });
     const sign = (claims: Record<string, unknown>, iss = 'https://id.test/') =>
-      new SignJWT({ org: 'org-a', scope: 'cve:view', ...claims }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('u').setIssuer(iss).setAudience('cve-api').setExpirationTime('5m').sign(privateKey);
+      new SignJWT({ org: 'org-a', scope: 'cve:view', ...claims })
+        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+        .setSubject('u')
+        .setIssuer(iss)
+        .setAudience('cve-api')
+        .setExpirationTime('5m')
+        .sign(privateKey);
     const unavailable = await h.request('GET', '/scans/cve', { token: await sign({}) });
     expect(unavailable.status).toBe(503);
     expect(unavailable.body).toEqual(errorOf('auth_unavailable', 'api_error'));
@@ -99,7 +122,13 @@ describe('JWT bearer auth', () => {
     // An HS256 token signed with the public key's bytes (the classic confusion) is refused.
     expect((await h.request('GET', '/scans/cve', { token: await h.jwt({}, JSON.stringify(jwk)) })).status).toBe(401);
     const { privateKey: otherKey } = await generateKeyPair('RS256');
-    const stranger = await new SignJWT({ org: 'org-a', scope: 'cve:view' }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setSubject('u').setIssuer('https://id.test/').setAudience('cve-api').setExpirationTime('5m').sign(otherKey);
+    const stranger = await new SignJWT({ org: 'org-a', scope: 'cve:view' })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setSubject('u')
+      .setIssuer('https://id.test/')
+      .setAudience('cve-api')
+      .setExpirationTime('5m')
+      .sign(otherKey);
     expect((await h.request('GET', '/scans/cve', { token: stranger })).body).toMatchObject({ code: 'token_invalid' });
   });
 });

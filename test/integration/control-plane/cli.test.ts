@@ -52,7 +52,10 @@ describe('cve-control-plane CLI', () => {
   it('serves until SIGTERM: the API answers, an agent with its token connects, and it stops cleanly', async () => {
     const dir = tempDir();
     const config = writeConfig(dir);
-    const site = JSON.parse((await run(['--config', config, '--json', 'sites', 'add', '--org', 'org-a', '--name', 'a'])).stdout) as { id: string; token: string };
+    const site = JSON.parse((await run(['--config', config, '--json', 'sites', 'add', '--org', 'org-a', '--name', 'a'])).stdout) as {
+      id: string;
+      token: string;
+    };
     const child = spawn(process.execPath, ['--import', 'tsx', cli, '--config', config, 'serve']);
     onTestFinished(() => void (child.exitCode === null && child.kill('SIGKILL')));
     const logs: Record<string, unknown>[] = [];

@@ -17,11 +17,20 @@ async function agentAt(siteId: string, token: string, ackCommands = true) {
 }
 
 const schedule = (sites: { id: string; subnet: string }[], extra: Record<string, unknown> = {}) => ({
-  description: 'weekly', day_of_week: 2, time_of_day: '03:00', every_n_weeks: 2, timezone: 'Europe/Berlin', min_cvss: 4, warning_threshold: 7, notification_group: 'security-alerts', sites, ...extra,
+  description: 'weekly',
+  day_of_week: 2,
+  time_of_day: '03:00',
+  every_n_weeks: 2,
+  timezone: 'Europe/Berlin',
+  min_cvss: 4,
+  warning_threshold: 7,
+  notification_group: 'security-alerts',
+  sites,
+  ...extra,
 });
 
 describe('commands down to the agents', () => {
-  it("sends each site only its own part of a schedule, and a delete to a site the schedule drops", async () => {
+  it('sends each site only its own part of a schedule, and a delete to a site the schedule drops', async () => {
     h = await startHarness();
     const a = await h.addSite();
     const b = await h.addSite();
@@ -29,13 +38,26 @@ describe('commands down to the agents', () => {
     const agentB = await agentAt(b.id, b.token);
     await agentA.connect();
     await agentB.connect();
-    const created = await h.request('POST', '/scans/cve/scheduled', { body: schedule([{ id: a.id, subnet: '10.1.0.0/24' }, { id: b.id, subnet: '10.2.0.0/24' }, { id: a.id, subnet: '10.1.4.0/22' }]) });
+    const created = await h.request('POST', '/scans/cve/scheduled', {
+      body: schedule([
+        { id: a.id, subnet: '10.1.0.0/24' },
+        { id: b.id, subnet: '10.2.0.0/24' },
+        { id: a.id, subnet: '10.1.4.0/22' },
+      ]),
+    });
     expect(created.status).toBe(201);
     const id = (created.body as { id: string }).id;
     await agentA.waitFor(() => agentA.commands.length === 1);
     await agentB.waitFor(() => agentB.commands.length === 1);
     const pushed = scheduleUpsertSchema.parse(agentA.commands[0]);
-    expect(pushed.schedule).toMatchObject({ id, timezone: 'Europe/Berlin', sites: [{ id: a.id, subnet: '10.1.0.0/24' }, { id: a.id, subnet: '10.1.4.0/22' }] });
+    expect(pushed.schedule).toMatchObject({
+      id,
+      timezone: 'Europe/Berlin',
+      sites: [
+        { id: a.id, subnet: '10.1.0.0/24' },
+        { id: a.id, subnet: '10.1.4.0/22' },
+      ],
+    });
     expect(scheduleUpsertSchema.parse(agentB.commands[0]).schedule.sites).toEqual([{ id: b.id, subnet: '10.2.0.0/24' }]);
     // The anchor travels with the schedule: both ends count the same slots.
     expect(pushed.schedule.anchor_at).toBe((await h.store.schedules.get('org-a', id))?.anchor_at);
@@ -51,7 +73,9 @@ describe('commands down to the agents', () => {
     h = await startHarness();
     const site = await h.addSite();
     for (const hour of ['01:00', '02:00', '03:00']) {
-      expect((await h.request('POST', '/scans/cve/scheduled', { body: schedule([{ id: site.id, subnet: '10.9.0.0/24' }], { time_of_day: hour }) })).status).toBe(201);
+      expect(
+        (await h.request('POST', '/scans/cve/scheduled', { body: schedule([{ id: site.id, subnet: '10.9.0.0/24' }], { time_of_day: hour }) })).status,
+      ).toBe(201);
     }
     const lazy = await agentAt(site.id, site.token, false);
     await lazy.connect();

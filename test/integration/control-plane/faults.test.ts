@@ -40,7 +40,8 @@ const freePort = () =>
 function runReports(runId: string, target: { scanId?: string; subScanId?: string; scheduleId?: string }) {
   const reports = [scanStatus({ runId, ...target })];
   for (let i = 0; i < 10; i += 1) reports.push(host(runId, `192.168.88.${i + 10}`, macOf(i)));
-  for (let i = 0; i < FINDINGS; i += 1) reports.push(finding(runId, `192.168.88.${(i % 10) + 10}`, macOf(i % 10), `CVE-2021-${String(20000 + i)}`, 4 + (i % 6)));
+  for (let i = 0; i < FINDINGS; i += 1)
+    reports.push(finding(runId, `192.168.88.${(i % 10) + 10}`, macOf(i % 10), `CVE-2021-${String(20000 + i)}`, 4 + (i % 6)));
   reports.push(finished(runId, FINDINGS, 'completed', 10));
   return reports;
 }
@@ -115,7 +116,10 @@ describe('exactly once, whatever fails', () => {
 
     const scans = (await h.request('GET', '/scans/cve')).body as { status: string; cve_count: number; hosts_scanned: number; unique_cves: number }[];
     expect(scans).toEqual([expect.objectContaining({ status: 'completed', cve_count: FINDINGS, unique_cves: FINDINGS, hosts_scanned: 10 })]);
-    const report = (await h.request('GET', `/scans/cve/${(scans[0] as unknown as { id: string }).id}/report.json`)).body as { cves: unknown[]; scan: { events: { message: string }[] } };
+    const report = (await h.request('GET', `/scans/cve/${(scans[0] as unknown as { id: string }).id}/report.json`)).body as {
+      cves: unknown[];
+      scan: { events: { message: string }[] };
+    };
     expect(report.cves).toHaveLength(FINDINGS);
     // The agent's own count matched what the control plane holds: no "sent N, holds M" warning.
     expect(report.scan.events).toEqual([]);
@@ -130,13 +134,24 @@ describe('exactly once, whatever fails', () => {
     const siteId = crypto.randomUUID();
     const store = openSqliteStore({ stateDir: dir, logger: pino({ level: 'silent' }), ingestThread: false });
     const at = new Date().toISOString();
-    await store.sites.create({ id: siteId, org_id: 'org-a', name: 'kill', created_at: at, token_rotated_at: at, last_seen_at: null, agent_version: null, token_hash: hashSiteToken(token) });
+    await store.sites.create({
+      id: siteId,
+      org_id: 'org-a',
+      name: 'kill',
+      created_at: at,
+      token_rotated_at: at,
+      last_seen_at: null,
+      agent_version: null,
+      token_hash: hashSiteToken(token),
+    });
     await store.close();
     const cli = fileURLToPath(new URL('../../../src/cli/cve-control-plane.ts', import.meta.url));
     const serve = async () => {
       const child = spawn(process.execPath, ['--import', 'tsx', cli, '--config', file, 'serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
       onTestFinished(() => void (child.exitCode === null && child.kill('SIGKILL')));
-      const ready = new Promise<void>((resolve) => createInterface({ input: child.stdout }).on('line', (line) => line.includes('control plane ready') && resolve()));
+      const ready = new Promise<void>((resolve) =>
+        createInterface({ input: child.stdout }).on('line', (line) => line.includes('control plane ready') && resolve()),
+      );
       await ready;
       return child;
     };

@@ -25,7 +25,11 @@ export interface Harness {
   url: string;
   dir: string;
   jwt(claims?: { org?: string; scope?: string; sub?: string; exp?: number | string }, secret?: string): Promise<string>;
-  request(method: string, path: string, options?: { body?: unknown; token?: string | null; raw?: string; contentType?: string }): Promise<{ status: number; body: unknown; text: string; headers: Headers }>;
+  request(
+    method: string,
+    path: string,
+    options?: { body?: unknown; token?: string | null; raw?: string; contentType?: string },
+  ): Promise<{ status: number; body: unknown; text: string; headers: Headers }>;
   addSite(org?: string, name?: string): Promise<{ id: string; token: string }>;
   stop(): Promise<void>;
 }
@@ -61,7 +65,12 @@ export async function startHarness(
       // Times come from the control plane's clock, which a test may have moved.
       const nowSeconds = Math.floor(clock.now().getTime() / 1000);
       const { org = 'org-a', scope = ALL_SCOPES, sub = 'user-1', exp = nowSeconds + 600 } = claims;
-      return new SignJWT({ org, scope }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuedAt(nowSeconds).setExpirationTime(exp).sign(new TextEncoder().encode(secret));
+      return new SignJWT({ org, scope })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(sub)
+        .setIssuedAt(nowSeconds)
+        .setExpirationTime(exp)
+        .sign(new TextEncoder().encode(secret));
     },
     async request(method, path, { body, token, raw: rawBody, contentType } = {}) {
       const bearer = token === null ? undefined : (token ?? (await harness.jwt()));
@@ -82,7 +91,16 @@ export async function startHarness(
       const id = crypto.randomUUID();
       const token = generateSiteToken();
       const at = new Date().toISOString();
-      await store.sites.create({ id, org_id: org, name, created_at: at, token_rotated_at: at, last_seen_at: null, agent_version: null, token_hash: hashSiteToken(token) });
+      await store.sites.create({
+        id,
+        org_id: org,
+        name,
+        created_at: at,
+        token_rotated_at: at,
+        last_seen_at: null,
+        agent_version: null,
+        token_hash: hashSiteToken(token),
+      });
       return { id, token };
     },
     async stop() {

@@ -33,7 +33,10 @@ async function agentFor(harness: Harness, options: Partial<ConstructorParameters
 function count(harness: Harness, sql: string, ...params: unknown[]): number {
   const db = openSqlite({ file: `${harness.dir}/control-plane.db`, logger: pino({ level: 'silent' }), migrations: controlPlaneMigrations });
   try {
-    return db.prepare(sql).pluck().get(...params) as number;
+    return db
+      .prepare(sql)
+      .pluck()
+      .get(...params) as number;
   } finally {
     db.close();
   }
@@ -77,8 +80,13 @@ describe('the hub: authentication and hello', () => {
     const harness = await setup();
     const a = await harness.addSite();
     const b = await harness.addSite();
-    const hello = (siteId: string, protocol = 1) => JSON.stringify({ type: 'hello', protocol, agent_version: 'x', site_id: siteId, stream_id: randomUUID(), last_acked_seq: 0, last_command_seq: 0 });
-    for (const [frame, code] of [[hello(b.id), 'site_mismatch'], [hello(a.id, 2), 'protocol_version_unsupported'], [JSON.stringify(finished(randomUUID(), 0)).replace('"type"', '"seq":1,"type"'), 'hello_required']] as const) {
+    const hello = (siteId: string, protocol = 1) =>
+      JSON.stringify({ type: 'hello', protocol, agent_version: 'x', site_id: siteId, stream_id: randomUUID(), last_acked_seq: 0, last_command_seq: 0 });
+    for (const [frame, code] of [
+      [hello(b.id), 'site_mismatch'],
+      [hello(a.id, 2), 'protocol_version_unsupported'],
+      [JSON.stringify(finished(randomUUID(), 0)).replace('"type"', '"seq":1,"type"'), 'hello_required'],
+    ] as const) {
       const socket = await rawSocket(harness, a.token);
       socket.ws.send(frame);
       expect(await socket.closed).toEqual({ code: closeCodes.policy });
@@ -155,13 +163,18 @@ describe('the hub: ingest, acks and replays', () => {
     const agent = await agentFor(harness);
     await agent.connect();
     agent.report({
-      type: 'inventory', at: new Date().toISOString(), run_id: null, router: { identity: 'gw-main', routeros_version: '6.49.7', board: 'RB4011', serial: null },
+      type: 'inventory',
+      at: new Date().toISOString(),
+      run_id: null,
+      router: { identity: 'gw-main', routeros_version: '6.49.7', board: 'RB4011', serial: null },
       hosts: [{ mac: '4C:5E:0C:00:00:01', ip: '192.168.88.2', hostname: 'nas', interface: 'bridge', source: 'dhcp' }],
       neighbors: [{ mac: '4C:5E:0C:00:00:02', ip: '192.168.88.3', identity: 'ap-1', platform: 'MikroTik', version: '6.48.1' }],
     });
     await agent.drained();
     expect(agent.rejections).toEqual([]);
-    expect(count(harness, "SELECT COUNT(*) FROM inventories WHERE site_id = ? AND json_extract(body, '$.router.routeros_version') = '6.49.7'", agent.siteId)).toBe(1);
+    expect(
+      count(harness, "SELECT COUNT(*) FROM inventories WHERE site_id = ? AND json_extract(body, '$.router.routeros_version') = '6.49.7'", agent.siteId),
+    ).toBe(1);
   });
 
   it('quarantines a report it cannot apply, acknowledges it and says why, without closing', async () => {

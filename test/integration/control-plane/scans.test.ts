@@ -33,7 +33,18 @@ async function onlineSite() {
 
 async function createSchedule(sites: { id: string; subnet: string }[], extra: Record<string, unknown> = {}) {
   const response = await call('POST', '/scans/cve/scheduled', {
-    body: { description: 'nightly', day_of_week: 3, time_of_day: '04:00', every_n_weeks: 2, timezone: 'UTC', min_cvss: 4, warning_threshold: 7, notification_group: 'security-alerts', sites, ...extra },
+    body: {
+      description: 'nightly',
+      day_of_week: 3,
+      time_of_day: '04:00',
+      every_n_weeks: 2,
+      timezone: 'UTC',
+      min_cvss: 4,
+      warning_threshold: 7,
+      notification_group: 'security-alerts',
+      sites,
+      ...extra,
+    },
   });
   expect(response.status).toBe(201);
   return (response.body as { id: string }).id;
@@ -46,7 +57,12 @@ function lastCommand<T extends Command['type']>(agent: SimulatedAgent, type: T):
 }
 
 /** The agent runs the sub-scan a command named: one host, `n` findings, then finished. */
-async function runCommanded(agent: SimulatedAgent, command: { scan_id: string; sub_scan_id: string; schedule_id: string }, n: number, status: 'completed' | 'stopped' | 'failed' = 'completed') {
+async function runCommanded(
+  agent: SimulatedAgent,
+  command: { scan_id: string; sub_scan_id: string; schedule_id: string },
+  n: number,
+  status: 'completed' | 'stopped' | 'failed' = 'completed',
+) {
   const runId = newRunId();
   agent.report(scanStatus({ runId, scheduleId: command.schedule_id, scanId: command.scan_id, subScanId: command.sub_scan_id }));
   agent.report(host(runId, '192.168.88.20', '4C:5E:0C:00:00:20'));
@@ -61,7 +77,10 @@ describe('invoking a schedule (6) and what it reports (10-12, report)', () => {
     await start();
     const agent = await onlineSite();
     const offline = await h.addSite();
-    const scheduleId = await createSchedule([{ id: agent.siteId, subnet: '192.168.88.0/24' }, { id: offline.id, subnet: '192.168.89.0/24' }]);
+    const scheduleId = await createSchedule([
+      { id: agent.siteId, subnet: '192.168.88.0/24' },
+      { id: offline.id, subnet: '192.168.89.0/24' },
+    ]);
     expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({ targets: [], scanned: [], failed: [] });
 
     const invoked = await call('POST', `/scans/cve/scheduled/${scheduleId}/invoke`);
@@ -72,7 +91,11 @@ describe('invoking a schedule (6) and what it reports (10-12, report)', () => {
     const command = lastCommand(agent, 'scan.invoke');
     expect(command).toMatchObject({ scan_id: scanId, schedule_id: scheduleId, subnets: ['192.168.88.0/24'], min_cvss: 4, warning_threshold: 7 });
 
-    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({ targets: [agent.siteId, offline.id].sort(), scanned: [offline.id], failed: [offline.id] });
+    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({
+      targets: [agent.siteId, offline.id].sort(),
+      scanned: [offline.id],
+      failed: [offline.id],
+    });
     expect((await call('POST', `/scans/cve/scheduled/${scheduleId}/invoke`)).body).toMatchObject({ type: 'conflict_error', code: 'scan_already_running' });
     expect((await call('GET', `/scans/cve/scheduled/${scheduleId}`)).body).toMatchObject({ running: true, status: 'starting' });
     expect((await call('GET', `/scans/cve/${scanId}/report.json`)).status).toBe(409);
@@ -80,11 +103,32 @@ describe('invoking a schedule (6) and what it reports (10-12, report)', () => {
     await runCommanded(agent, command, 3);
     const detail = await call('GET', `/scans/cve/${scanId}`);
     expect(detail.body).toMatchObject({
-      id: scanId, scan_schedule_id: scheduleId, status: 'partial', progress: 100, running: false, targets: 2, cve_count: 3, unique_cves: 3, hosts_scanned: 1, hosts_with_cves: 1, sites_with_cves: 1,
-      highest_score: 8, average_score: 7, percentage_done: 100, percentage_failed: 50, open_ports: 2, unique_ports: 2, cve_repeat_ratio: 1, pdf_url: null,
+      id: scanId,
+      scan_schedule_id: scheduleId,
+      status: 'partial',
+      progress: 100,
+      running: false,
+      targets: 2,
+      cve_count: 3,
+      unique_cves: 3,
+      hosts_scanned: 1,
+      hosts_with_cves: 1,
+      sites_with_cves: 1,
+      highest_score: 8,
+      average_score: 7,
+      percentage_done: 100,
+      percentage_failed: 50,
+      open_ports: 2,
+      unique_ports: 2,
+      cve_repeat_ratio: 1,
+      pdf_url: null,
     });
     expect((detail.body as { events: { message: string }[] }).events.map((e) => e.message)).toEqual([expect.stringContaining('agent offline at start')]);
-    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({ targets: [agent.siteId, offline.id].sort(), scanned: [agent.siteId, offline.id].sort(), failed: [offline.id] });
+    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({
+      targets: [agent.siteId, offline.id].sort(),
+      scanned: [agent.siteId, offline.id].sort(),
+      failed: [offline.id],
+    });
 
     const report = await call('GET', `/scans/cve/${scanId}/report.json`);
     expect(report.status).toBe(200);
@@ -102,7 +146,13 @@ describe('invoking a schedule (6) and what it reports (10-12, report)', () => {
     await start();
     const agent = await onlineSite();
     const offline = await h.addSite();
-    const scheduleId = await createSchedule([{ id: agent.siteId, subnet: '192.168.88.0/24' }, { id: offline.id, subnet: '192.168.89.0/24' }], { ignore_offline_sites: true });
+    const scheduleId = await createSchedule(
+      [
+        { id: agent.siteId, subnet: '192.168.88.0/24' },
+        { id: offline.id, subnet: '192.168.89.0/24' },
+      ],
+      { ignore_offline_sites: true },
+    );
     const scanId = ((await call('POST', `/scans/cve/scheduled/${scheduleId}/invoke`)).body as { scan_id: string }).scan_id;
     expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({ targets: [agent.siteId], scanned: [], failed: [] });
     await agent.waitFor(() => agent.commands.some((c) => c.type === 'scan.invoke'));
@@ -135,7 +185,12 @@ describe('invoking a schedule (6) and what it reports (10-12, report)', () => {
     agent.report({ type: 'scan.event', at: new Date().toISOString(), run_id: runId, level: 'info', message: 'Sweeping 192.168.88.0/24' });
     await agent.drained();
     expect((await call('GET', `/scans/cve/scheduled/${scheduleId}`)).body).toMatchObject({ status: 'running', running: true });
-    const running = (await call('GET', `/scans/cve/${scanId}`)).body as { progress: number; status: string; events: { message: string }[]; runtime: string | null };
+    const running = (await call('GET', `/scans/cve/${scanId}`)).body as {
+      progress: number;
+      status: string;
+      events: { message: string }[];
+      runtime: string | null;
+    };
     expect(running).toMatchObject({ status: 'scanning', progress: 40, runtime: expect.stringMatching(/second/) });
     expect(running.events.map((e) => e.message)).toEqual(['Sweeping 192.168.88.0/24']);
     const stop = await call('DELETE', `/scans/cve/scheduled/${scheduleId}/invoke`);
@@ -158,7 +213,8 @@ describe('single-ip (8) and multiple-ips (9)', () => {
     const other = await h.addSite();
     const foreign = await h.addSite('org-b');
     const scheduleId = await createSchedule([{ id: agent.siteId, subnet: '192.168.88.0/24' }]);
-    const single = (body: Record<string, unknown>) => call('POST', '/scans/cve/scheduled/single-ip', { body: { schedule_id: scheduleId, site_id: agent.siteId, ip_address: '192.168.88.55', ...body } });
+    const single = (body: Record<string, unknown>) =>
+      call('POST', '/scans/cve/scheduled/single-ip', { body: { schedule_id: scheduleId, site_id: agent.siteId, ip_address: '192.168.88.55', ...body } });
     expect((await single({ schedule_id: '00000000-0000-4000-8000-000000000000' })).body).toMatchObject({ code: 'schedule_not_found' });
     expect((await single({ site_id: foreign.id })).body).toMatchObject({ code: 'site_not_found' });
     expect((await single({ site_id: other.id })).body).toMatchObject({ code: 'site_not_in_schedule' });
@@ -171,13 +227,22 @@ describe('single-ip (8) and multiple-ips (9)', () => {
     expect(ok.status).toBe(202);
     expect(ok.body).toMatchObject({ status: 'pending', ip_address: '192.168.88.55', site_id: agent.siteId });
     await agent.waitFor(() => agent.commands.some((c) => c.type === 'scan.ips'));
-    expect(lastCommand(agent, 'scan.ips')).toMatchObject({ scan_id: (ok.body as { scan_id: string }).scan_id, ips: ['192.168.88.55'], subnets: ['192.168.88.0/24'] });
+    expect(lastCommand(agent, 'scan.ips')).toMatchObject({
+      scan_id: (ok.body as { scan_id: string }).scan_id,
+      ips: ['192.168.88.55'],
+      subnets: ['192.168.88.0/24'],
+    });
 
-    const multiple = await call('POST', '/scans/cve/scan/multiple-ips', { body: { schedule_id: scheduleId, site_id: agent.siteId, ips: ['192.168.88.1', '192.168.88.2', '192.168.88.1'] } });
+    const multiple = await call('POST', '/scans/cve/scan/multiple-ips', {
+      body: { schedule_id: scheduleId, site_id: agent.siteId, ips: ['192.168.88.1', '192.168.88.2', '192.168.88.1'] },
+    });
     expect(multiple.status).toBe(202);
     expect(multiple.body).toMatchObject({ target_ips: ['192.168.88.1', '192.168.88.2'] });
     expect((await call('POST', '/scans/cve/scan/multiple-ips', { body: { schedule_id: scheduleId, site_id: agent.siteId, ips: [] } })).status).toBe(422);
-    expect((await call('POST', '/scans/cve/scan/multiple-ips', { body: { schedule_id: scheduleId, site_id: agent.siteId, ips: ['192.168.88.1', '10.0.0.1'] } })).body).toMatchObject({ code: 'ip_outside_site_subnet', message: expect.stringContaining('10.0.0.1') });
+    expect(
+      (await call('POST', '/scans/cve/scan/multiple-ips', { body: { schedule_id: scheduleId, site_id: agent.siteId, ips: ['192.168.88.1', '10.0.0.1'] } }))
+        .body,
+    ).toMatchObject({ code: 'ip_outside_site_subnet', message: expect.stringContaining('10.0.0.1') });
   });
 });
 
@@ -187,7 +252,10 @@ describe('scheduled slots', () => {
     await start({ now: () => now });
     const a = await onlineSite();
     const b = await onlineSite();
-    const scheduleId = await createSchedule([{ id: a.siteId, subnet: '192.168.88.0/24' }, { id: b.siteId, subnet: '192.168.89.0/24' }]);
+    const scheduleId = await createSchedule([
+      { id: a.siteId, subnet: '192.168.88.0/24' },
+      { id: b.siteId, subnet: '192.168.89.0/24' },
+    ]);
     const slot = (await h.store.schedules.get('org-a', scheduleId))?.next_scan_at as string;
     expect(slot).toBe('2030-01-02T04:00:00.000Z');
     now = new Date(Date.parse(slot) + 2000);
@@ -215,7 +283,10 @@ describe('sites that never answer', () => {
     await start({ now: () => now });
     const silent = await onlineSite();
     const slow = await onlineSite();
-    const scheduleId = await createSchedule([{ id: silent.siteId, subnet: '192.168.88.0/24' }, { id: slow.siteId, subnet: '192.168.89.0/24' }]);
+    const scheduleId = await createSchedule([
+      { id: silent.siteId, subnet: '192.168.88.0/24' },
+      { id: slow.siteId, subnet: '192.168.89.0/24' },
+    ]);
     const scanId = ((await call('POST', `/scans/cve/scheduled/${scheduleId}/invoke`)).body as { scan_id: string }).scan_id;
     await slow.waitFor(() => slow.commands.some((c) => c.type === 'scan.invoke'));
     const command = lastCommand(slow, 'scan.invoke');
@@ -226,7 +297,11 @@ describe('sites that never answer', () => {
 
     now = new Date(now.getTime() + 61 * 60_000);
     await h.cp.slots.tick();
-    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({ targets: [silent.siteId, slow.siteId].sort(), scanned: [silent.siteId], failed: [silent.siteId] });
+    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({
+      targets: [silent.siteId, slow.siteId].sort(),
+      scanned: [silent.siteId],
+      failed: [silent.siteId],
+    });
     expect((await call('GET', `/scans/cve/${scanId}`)).body).toMatchObject({ status: 'scanning' });
 
     now = new Date(now.getTime() + 6 * 3600_000);

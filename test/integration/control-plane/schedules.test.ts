@@ -37,7 +37,13 @@ describe('schedules (endpoints 1-5)', () => {
     const created = await call('POST', '/scans/cve/scheduled', { body: body() });
     expect(created.status).toBe(201);
     const schedule = created.body as Record<string, unknown>;
-    expect(schedule).toMatchObject({ description: 'Weekly Scan for Main Office', running: false, status: 'ready', last_run_at: null, sites: [{ id: site.id, subnet: '192.168.1.0/24' }] });
+    expect(schedule).toMatchObject({
+      description: 'Weekly Scan for Main Office',
+      running: false,
+      status: 'ready',
+      last_run_at: null,
+      sites: [{ id: site.id, subnet: '192.168.1.0/24' }],
+    });
     expect(String(schedule.next_scan_at)).toMatch(/T02:00:00-0[45]:00$/);
     expect(new Date(String(schedule.next_scan_at)).getTime()).toBeGreaterThan(Date.now());
     expect(String(schedule.created_at)).toMatch(/Z$/);
@@ -49,7 +55,9 @@ describe('schedules (endpoints 1-5)', () => {
     const list = await call('GET', '/scans/cve/scheduled');
     expect((list.body as { id: string }[]).map((s) => s.id)).toEqual([b.id, a.id]);
     expect((await call('GET', `/scans/cve/scheduled/${a.id}`)).body).toMatchObject({ id: a.id, description: 'first' });
-    const replaced = await call('PUT', `/scans/cve/scheduled/${a.id}`, { body: body({ description: 'renamed', time_of_day: '7:30', timezone: 'Europe/London' }) });
+    const replaced = await call('PUT', `/scans/cve/scheduled/${a.id}`, {
+      body: body({ description: 'renamed', time_of_day: '7:30', timezone: 'Europe/London' }),
+    });
     expect(replaced.status).toBe(200);
     expect(replaced.body).toMatchObject({ id: a.id, description: 'renamed', time_of_day: '07:30', timezone: 'Europe/London' });
     expect(String((replaced.body as Record<string, unknown>).next_scan_at)).toMatch(/T07:30:00\+0[01]:00$/);
@@ -63,7 +71,12 @@ describe('schedules (endpoints 1-5)', () => {
   it('answers 400 for malformed bodies and 422 for broken rules, with the error object', async () => {
     const badJson = await call('POST', '/scans/cve/scheduled', { raw: '{"description": ' });
     expect(badJson.status).toBe(400);
-    expect(badJson.body).toEqual({ type: 'invalid_request_error', code: 'invalid_json', message: expect.any(String), doc_url: `${h.url}/docs/errors/invalid_json` });
+    expect(badJson.body).toEqual({
+      type: 'invalid_request_error',
+      code: 'invalid_json',
+      message: expect.any(String),
+      doc_url: `${h.url}/docs/errors/invalid_json`,
+    });
     const { description: _d, ...missing } = body();
     const noDescription = await call('POST', '/scans/cve/scheduled', { body: missing });
     expect(noDescription.status).toBe(400);
@@ -74,7 +87,14 @@ describe('schedules (endpoints 1-5)', () => {
     const rule = await call('POST', '/scans/cve/scheduled', { body: body({ min_cvss: 7, warning_threshold: 7 }) });
     expect(rule.status).toBe(422);
     expect(rule.body).toMatchObject({ type: 'invalid_request_error', code: 'parameter_invalid', message: expect.stringContaining('warning_threshold') });
-    for (const broken of [{ every_n_weeks: 1 }, { time_of_day: '24:00' }, { timezone: 'Mars/Olympus' }, { sites: [{ id: site.id, subnet: '10.0.0.0/16' }] }, { sites: [{ id: site.id, subnet: '10.0.0.1/24' }] }, { sites: [] }]) {
+    for (const broken of [
+      { every_n_weeks: 1 },
+      { time_of_day: '24:00' },
+      { timezone: 'Mars/Olympus' },
+      { sites: [{ id: site.id, subnet: '10.0.0.0/16' }] },
+      { sites: [{ id: site.id, subnet: '10.0.0.1/24' }] },
+      { sites: [] },
+    ]) {
       expect((await call('POST', '/scans/cve/scheduled', { body: body(broken) })).status, JSON.stringify(broken)).toBe(422);
     }
     const text = await call('POST', '/scans/cve/scheduled', { raw: 'hello', contentType: 'text/plain' });
@@ -95,7 +115,11 @@ describe('schedules (endpoints 1-5)', () => {
   it('answers 404 for a schedule of another organization and for ids that are not UUIDs', async () => {
     const created = (await call('POST', '/scans/cve/scheduled', { body: body() })).body as { id: string };
     const otherOrg = await h.jwt({ org: 'org-b' });
-    for (const [method, b] of [['GET', undefined], ['PUT', body()], ['DELETE', undefined]] as const) {
+    for (const [method, b] of [
+      ['GET', undefined],
+      ['PUT', body()],
+      ['DELETE', undefined],
+    ] as const) {
       const response = await call(method, `/scans/cve/scheduled/${created.id}`, { token: otherOrg, body: b });
       expect(response.status, method).toBe(404);
       expect(response.body).toMatchObject({ type: 'not_found_error', code: 'schedule_not_found' });

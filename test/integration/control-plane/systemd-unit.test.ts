@@ -16,7 +16,14 @@ describe('systemd/cve-control-plane.service', () => {
 
   it('runs serve as its own user with state and config directories, enough descriptors for 2,000 agents, and no restart loop on config errors', () => {
     const lines = readFileSync(unit, 'utf8').split('\n');
-    for (const line of ['ExecStart=/usr/bin/cve-control-plane serve --config /etc/cve-control-plane/config.yaml', 'User=cve-control-plane', 'StateDirectory=cve-control-plane', 'ConfigurationDirectory=cve-control-plane', 'LimitNOFILE=65536', 'CapabilityBoundingSet=']) {
+    for (const line of [
+      'ExecStart=/usr/bin/cve-control-plane serve --config /etc/cve-control-plane/config.yaml',
+      'User=cve-control-plane',
+      'StateDirectory=cve-control-plane',
+      'ConfigurationDirectory=cve-control-plane',
+      'LimitNOFILE=65536',
+      'CapabilityBoundingSet=',
+    ]) {
       expect(lines).toContain(line);
     }
     expect(lines).toContain(`RestartPreventExitStatus=${exitCodes.usage} ${exitCodes.config}`);

@@ -38,16 +38,32 @@ async function scanDevice(version: string, cves: [string, number][]) {
 
 describe('CVEs by MAC (13)', () => {
   it('returns every instance across scans with stats, other occurrences, and zero counts for an unknown MAC', async () => {
-    await scanDevice('6.40.5', [['CVE-2018-14847', 9.1], ['CVE-2019-3976', 6.5]]);
+    await scanDevice('6.40.5', [
+      ['CVE-2018-14847', 9.1],
+      ['CVE-2019-3976', 6.5],
+    ]);
     await scanDevice('6.40.5', [['CVE-2018-14847', 9.1]]);
     const response = await call('POST', '/scans/cve/mac-address/cves', { body: { mac_addresses: ['4c-5e-0c-aa-bb-01', '00:11:22:33:44:55'] } });
     expect(response.status).toBe(200);
-    const body = response.body as { mac_addresses: string[]; cves: { cve_id: string; other_occurrences: unknown[]; status: string; host: { mac_address: string } }[]; mac_stats: Record<string, unknown>; stats: unknown; total_scans: number; total_cve_instances: number };
+    const body = response.body as {
+      mac_addresses: string[];
+      cves: { cve_id: string; other_occurrences: unknown[]; status: string; host: { mac_address: string } }[];
+      mac_stats: Record<string, unknown>;
+      stats: unknown;
+      total_scans: number;
+      total_cve_instances: number;
+    };
     expect(body.mac_addresses).toEqual([MAC, '00:11:22:33:44:55']);
     expect(body.total_scans).toBe(2);
     expect(body.total_cve_instances).toBe(3);
     expect(body.stats).toEqual({ unique_cve_count: 2, highest_score: 9.1, average_score: 8.23 });
-    expect(body.mac_stats['00:11:22:33:44:55']).toEqual({ total_scans: 0, total_cve_instances: 0, unique_cve_count: 0, highest_score: null, average_score: null });
+    expect(body.mac_stats['00:11:22:33:44:55']).toEqual({
+      total_scans: 0,
+      total_cve_instances: 0,
+      unique_cve_count: 0,
+      highest_score: null,
+      average_score: null,
+    });
     const winbox = body.cves.filter((c) => c.cve_id === 'CVE-2018-14847');
     expect(winbox).toHaveLength(2);
     expect(winbox.every((c) => c.other_occurrences.length === 1 && c.status === 'open' && c.host.mac_address === MAC)).toBe(true);
@@ -77,12 +93,16 @@ describe('status marks (15, 16)', () => {
       call('POST', '/scans/cve/mac-address/cve/status', { body: { mac_address: '4c:5e:0c:aa:bb:01', cve_id: 'CVE-2018-14847', status, justification } });
     const first = await mark('accepted');
     expect(first.status).toBe(201);
-    expect(first.body).toMatchObject({ data: { mac_address: MAC, cve_id: 'CVE-2018-14847', status: 'accepted', created_by: 'user-1', expiration_date: null, scan_id: expect.any(String) }, message: expect.any(String) });
+    expect(first.body).toMatchObject({
+      data: { mac_address: MAC, cve_id: 'CVE-2018-14847', status: 'accepted', created_by: 'user-1', expiration_date: null, scan_id: expect.any(String) },
+      message: expect.any(String),
+    });
     await mark('mitigated', 'Upgraded the firmware and rebooted the router.');
     const list = await call('GET', `/scans/cve/mac-address/cve/status?mac_address=${encodeURIComponent(MAC)}`);
     expect((list.body as { data: { status: string }[] }).data.map((m) => m.status)).toEqual(['mitigated', 'accepted']);
     expect(((await call('GET', '/scans/cve/mac-address/cve/status?status=accepted')).body as { data: unknown[] }).data).toHaveLength(1);
-    const cves = async () => ((await call('POST', '/scans/cve/mac-address/cves', { body: { mac_addresses: [MAC] } })).body as { cves: { status: string; created_at: string }[] }).cves;
+    const cves = async () =>
+      ((await call('POST', '/scans/cve/mac-address/cves', { body: { mac_addresses: [MAC] } })).body as { cves: { status: string; created_at: string }[] }).cves;
     expect((await cves()).map((c) => c.status)).toEqual(['mitigated']);
     // The vuln.mark reached the site that reported the device.
     await agent.waitFor(() => agent.commands.filter((c) => c.type === 'vuln.mark').length === 2);
@@ -93,18 +113,40 @@ describe('status marks (15, 16)', () => {
 
     expect((await mark('accepted', 'too short')).status).toBe(422);
     expect((await mark('ignored')).status).toBe(422);
-    expect((await call('POST', '/scans/cve/mac-address/cve/status', { body: { mac_address: MAC, cve_id: 'CVE-2018-14847', status: 'accepted', justification: 'a long enough reason', expiration_date: '2001-01-01T00:00:00Z' } })).status).toBe(422);
+    expect(
+      (
+        await call('POST', '/scans/cve/mac-address/cve/status', {
+          body: {
+            mac_address: MAC,
+            cve_id: 'CVE-2018-14847',
+            status: 'accepted',
+            justification: 'a long enough reason',
+            expiration_date: '2001-01-01T00:00:00Z',
+          },
+        })
+      ).status,
+    ).toBe(422);
     expect((await call('GET', '/scans/cve/mac-address/cve/status?mac_address=zz')).status).toBe(422);
     const otherOrg = await h.jwt({ org: 'org-b' });
     expect(((await call('GET', '/scans/cve/mac-address/cve/status', { token: otherOrg })).body as { data: unknown[] }).data).toEqual([]);
-    expect(((await call('POST', '/scans/cve/mac-address/cves', { token: otherOrg, body: { mac_addresses: [MAC] } })).body as { total_cve_instances: number }).total_cve_instances).toBe(0);
+    expect(
+      ((await call('POST', '/scans/cve/mac-address/cves', { token: otherOrg, body: { mac_addresses: [MAC] } })).body as { total_cve_instances: number })
+        .total_cve_instances,
+    ).toBe(0);
   });
 
   it('stops applying a mark once it expires', async () => {
     await scanDevice('6.40.5', [['CVE-2018-14847', 9.1]]);
     const soon = new Date(Date.now() + 400).toISOString();
-    expect((await call('POST', '/scans/cve/mac-address/cve/status', { body: { mac_address: MAC, cve_id: 'CVE-2018-14847', status: 'accepted', justification: 'accepted for a short while', expiration_date: soon } })).status).toBe(201);
-    const statusNow = async () => ((await call('POST', '/scans/cve/mac-address/cves', { body: { mac_addresses: [MAC] } })).body as { cves: { status: string }[] }).cves[0]?.status;
+    expect(
+      (
+        await call('POST', '/scans/cve/mac-address/cve/status', {
+          body: { mac_address: MAC, cve_id: 'CVE-2018-14847', status: 'accepted', justification: 'accepted for a short while', expiration_date: soon },
+        })
+      ).status,
+    ).toBe(201);
+    const statusNow = async () =>
+      ((await call('POST', '/scans/cve/mac-address/cves', { body: { mac_addresses: [MAC] } })).body as { cves: { status: string }[] }).cves[0]?.status;
     expect(await statusNow()).toBe('accepted');
     await expect.poll(statusNow, { timeout: 3000, interval: 100 }).toBe('open');
   });

@@ -30,7 +30,11 @@ async function startReceiver(statuses: number[]): Promise<{ url: string; receive
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
-      received.push({ body, signature: request.headers['x-signature'] as string | undefined, deliveryId: request.headers['x-delivery-id'] as string | undefined });
+      received.push({
+        body,
+        signature: request.headers['x-signature'] as string | undefined,
+        deliveryId: request.headers['x-delivery-id'] as string | undefined,
+      });
       response.statusCode = statuses[Math.min(received.length - 1, statuses.length - 1)] as number;
       response.end();
     });
@@ -46,7 +50,17 @@ async function finishAScan(harness: Harness, withAgent: boolean): Promise<string
     await agent.connect();
   }
   const created = await harness.request('POST', '/scans/cve/scheduled', {
-    body: { description: 'd', day_of_week: 1, time_of_day: '01:00', every_n_weeks: 2, timezone: 'UTC', min_cvss: 4, warning_threshold: 7, notification_group: 'security-alerts', sites: [{ id: site.id, subnet: '192.168.88.0/24' }] },
+    body: {
+      description: 'd',
+      day_of_week: 1,
+      time_of_day: '01:00',
+      every_n_weeks: 2,
+      timezone: 'UTC',
+      min_cvss: 4,
+      warning_threshold: 7,
+      notification_group: 'security-alerts',
+      sites: [{ id: site.id, subnet: '192.168.88.0/24' }],
+    },
   });
   const scheduleId = (created.body as { id: string }).id;
   const scanId = ((await harness.request('POST', `/scans/cve/scheduled/${scheduleId}/invoke`)).body as { scan_id: string }).scan_id;
@@ -82,7 +96,15 @@ describe('webhook notifications', () => {
     expect(JSON.parse(hook.received[0]?.body as string)).toEqual({
       event: 'scan.completed',
       timestamp: expect.any(String),
-      data: { scan_id: scanId, scan_schedule_id: expect.any(String), status: 'completed', cve_count: 2, highest_score: 9.1, warnings: 1, report_url: `${h.url}/scans/cve/${scanId}/report.json` },
+      data: {
+        scan_id: scanId,
+        scan_schedule_id: expect.any(String),
+        status: 'completed',
+        cve_count: 2,
+        highest_score: 9.1,
+        warnings: 1,
+        report_url: `${h.url}/scans/cve/${scanId}/report.json`,
+      },
     });
   });
 
@@ -90,7 +112,9 @@ describe('webhook notifications', () => {
     const hook = await startReceiver([404]);
     h = await startHarness({ webhooks: [hook.url, 'http://127.0.0.1:1/unreachable'] });
     const scanId = await finishAScan(h, false);
-    await expect.poll(async () => (await h?.store.notifications.list(scanId))?.map((d) => d.status).sort(), { timeout: 5000, interval: 50 }).toEqual(['failed', 'failed']);
+    await expect
+      .poll(async () => (await h?.store.notifications.list(scanId))?.map((d) => d.status).sort(), { timeout: 5000, interval: 50 })
+      .toEqual(['failed', 'failed']);
     const deliveries = await h.store.notifications.list(scanId);
     const refused = deliveries.find((d) => d.url === hook.url);
     const unreachable = deliveries.find((d) => d.url !== hook.url);
@@ -101,7 +125,10 @@ describe('webhook notifications', () => {
 
   it('resumes pending deliveries after a restart', async () => {
     const hook = await startReceiver([503]);
-    h = await startHarness({ webhooks: [hook.url], config: { notifications: { max_attempts: 50, backoff_initial_seconds: 0.05, backoff_max_seconds: 0.1, timeout_seconds: 2 } } });
+    h = await startHarness({
+      webhooks: [hook.url],
+      config: { notifications: { max_attempts: 50, backoff_initial_seconds: 0.05, backoff_max_seconds: 0.1, timeout_seconds: 2 } },
+    });
     const scanId = await finishAScan(h, false);
     await expect.poll(() => hook.received.length, { timeout: 5000 }).toBeGreaterThan(1);
     const dir = h.dir;

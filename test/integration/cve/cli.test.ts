@@ -45,7 +45,14 @@ describe('cve-agent feed and lookup', () => {
     expect(imported.stdout).toBe('imported 78 records: 78 new, 0 updated, 0 unchanged, 0 older ignored, 0 rejected removed, 0 malformed skipped\n');
 
     const status = await run(['--data-dir', dir, '--json', 'feed', 'status']);
-    expect(JSON.parse(status.stdout)).toMatchObject({ cves: 78, unanalysed: 5, rejected: 0, data_as_of: null, update_in_progress: null, last_import: { source: recordsDir, inserted: 78 } });
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      cves: 78,
+      unanalysed: 5,
+      rejected: 0,
+      data_as_of: null,
+      update_in_progress: null,
+      last_import: { source: recordsDir, inserted: 78 },
+    });
 
     const table = await run(['--data-dir', dir, 'lookup', 'OpenSSH_9.2p1 Debian-2+deb12u3']);
     expect(table.code).toBe(0);
@@ -54,7 +61,17 @@ describe('cve-agent feed and lookup', () => {
     expect(lines[1]).toMatch(/^CVE\s+SCORE\s+SEVERITY\s+AFFECTED\s+FIXED IN\s+CONFIDENCE\s+NOTES$/);
     expect(table.stdout).toMatch(/CVE-2024-6387\s+8\.1 v3\.1\s+HIGH\s+>= 8\.6, < 9\.8\s+9\.8\s+medium 0\.50\s+possibly backported/);
 
-    const json = await run(['--data-dir', dir, '--json', 'lookup', 'cpe:2.3:o:mikrotik:routeros:6.44.3:*:*:*:-:*:*:*', '--platform', 'cpe:2.3:h:mikrotik:hex:-:*:*:*:*:*:*:*', '--min-cvss', '7.5']);
+    const json = await run([
+      '--data-dir',
+      dir,
+      '--json',
+      'lookup',
+      'cpe:2.3:o:mikrotik:routeros:6.44.3:*:*:*:-:*:*:*',
+      '--platform',
+      'cpe:2.3:h:mikrotik:hex:-:*:*:*:*:*:*:*',
+      '--min-cvss',
+      '7.5',
+    ]);
     const output = JSON.parse(json.stdout) as { findings: { cve_id: string; score: number; confidence: number }[] };
     // Highest score first; CVE-2023-30799 (7.2) is below --min-cvss; CVE-2019-3943 stops at 6.43.12 for stable.
     expect(output.findings.map((finding) => finding.cve_id)).toEqual(['CVE-2019-3976', 'CVE-2019-3977', 'CVE-2020-10364']);
@@ -104,7 +121,10 @@ describe('cve-agent feed and lookup', () => {
     await asked;
     first.child.kill('SIGKILL');
     expect((await first.done).signal).toBe('SIGKILL');
-    const interrupted = JSON.parse((await run(['--data-dir', dir, '--json', 'feed', 'status'])).stdout) as { cves: number; update_in_progress: { startIndex: number } };
+    const interrupted = JSON.parse((await run(['--data-dir', dir, '--json', 'feed', 'status'])).stdout) as {
+      cves: number;
+      update_in_progress: { startIndex: number };
+    };
     expect(interrupted.cves).toBe(30);
     expect(interrupted.update_in_progress).toMatchObject({ mode: 'full', startIndex: 30 });
 
@@ -118,7 +138,11 @@ describe('cve-agent feed and lookup', () => {
     const resumedAt = nvd.requests.slice(before).map((request) => request.startIndex);
     expect(resumedAt.slice(0, 5)).toEqual([30, 40, 50, 60, 70]);
     expect(nvd.requests.every((request) => request.apiKey === 'k-1')).toBe(true);
-    const status = JSON.parse((await run(['--data-dir', dir, '--json', 'feed', 'status'])).stdout) as { cves: number; update_in_progress: unknown; data_as_of: string | null };
+    const status = JSON.parse((await run(['--data-dir', dir, '--json', 'feed', 'status'])).stdout) as {
+      cves: number;
+      update_in_progress: unknown;
+      data_as_of: string | null;
+    };
     expect(status).toMatchObject({ cves: 78, update_in_progress: null });
     expect(status.data_as_of).not.toBeNull();
   });

@@ -107,7 +107,8 @@ export async function startNvdServer(options: { records: Record<string, unknown>
       default:
         break;
     }
-    if ((served.lastModStartDate === undefined) !== (served.lastModEndDate === undefined)) return refuse(404, 'both lastModStartDate and lastModEndDate are required');
+    if ((served.lastModStartDate === undefined) !== (served.lastModEndDate === undefined))
+      return refuse(404, 'both lastModStartDate and lastModEndDate are required');
     let selected = state.records;
     if (served.lastModStartDate !== undefined && served.lastModEndDate !== undefined) {
       const start = Date.parse(served.lastModStartDate);

@@ -65,13 +65,12 @@ describe('cve-agent feed update against a recorded NVD', () => {
     expect(last).toMatchObject({ lastModStartDate: '2026-12-01T00:00:00.000+00:00', lastModEndDate: '2026-12-01T00:00:00.000+00:00' });
     expect(base.store.getMeta(metaKeys.dataAsOf)).toBe('2026-12-01T00:00:00.000Z');
     expect(readCursor(base.store)).toBeUndefined();
-    expect(base.log.lines().filter((line) => line.msg === 'NVD API request failed; retrying').map((line) => line.reason)).toEqual([
-      'HTTP 429',
-      'HTTP 503',
-      expect.stringMatching(/^connection failed/),
-      'HTTP 403',
-      'HTTP 200 with a body that is not JSON (24 bytes)',
-    ]);
+    expect(
+      base.log
+        .lines()
+        .filter((line) => line.msg === 'NVD API request failed; retrying')
+        .map((line) => line.reason),
+    ).toEqual(['HTTP 429', 'HTTP 503', expect.stringMatching(/^connection failed/), 'HTTP 403', 'HTTP 200 with a body that is not JSON (24 bytes)']);
   });
 
   it('catches up from data-as-of in windows of at most 120 days, applying changes and rejections', async () => {
@@ -86,9 +85,18 @@ describe('cve-agent feed update against a recorded NVD', () => {
     rejected.lastModified = '2026-08-01T10:00:00.000';
     rejected.vulnStatus = 'Rejected';
     rejected.configurations = [];
-    const nvd = await server(records.map((record) => (record.id === modified.id ? modified : record.id === rejected.id ? rejected : record)), 'key-123');
+    const nvd = await server(
+      records.map((record) => (record.id === modified.id ? modified : record.id === rejected.id ? rejected : record)),
+      'key-123',
+    );
     const clock = clockAt('2026-12-01T00:00:00.000Z');
-    const result = await updateFeed({ store: base.store, client: client(nvd, base, clock, { apiKey: 'key-123' }), clock, logger: base.log.logger, resultsPerPage: 50 });
+    const result = await updateFeed({
+      store: base.store,
+      client: client(nvd, base, clock, { apiKey: 'key-123' }),
+      clock,
+      logger: base.log.logger,
+      resultsPerPage: 50,
+    });
 
     const windows = nvd.requests.map((request) => [request.lastModStartDate, request.lastModEndDate]);
     expect(windows[0]?.[0]).toBe('2025-06-01T00:00:00.000+00:00');
@@ -112,7 +120,9 @@ describe('cve-agent feed update against a recorded NVD', () => {
     const base = kb();
     const clock = clockAt('2026-12-01T00:00:00.000Z');
     nvd.faults.push(undefined, '503', '503', '503');
-    await expect(updateFeed({ store: base.store, client: client(nvd, base, clock, { attempts: 3 }), clock, logger: base.log.logger, resultsPerPage: 30 })).rejects.toMatchObject({
+    await expect(
+      updateFeed({ store: base.store, client: client(nvd, base, clock, { attempts: 3 }), clock, logger: base.log.logger, resultsPerPage: 30 }),
+    ).rejects.toMatchObject({
       code: 'AGENT_ERR_NVD_UNAVAILABLE',
       message: expect.stringContaining('startIndex 30 after 3 attempts (last: HTTP 503)'),
     });
@@ -129,12 +139,16 @@ describe('cve-agent feed update against a recorded NVD', () => {
     const nvd = await server(allRealRecords(), 'right-key');
     const base = kb();
     const clock = clockAt('2026-12-01T00:00:00.000Z');
-    await expect(updateFeed({ store: base.store, client: client(nvd, base, clock, { apiKey: 'wrong-key' }), clock, logger: base.log.logger })).rejects.toMatchObject({
+    await expect(
+      updateFeed({ store: base.store, client: client(nvd, base, clock, { apiKey: 'wrong-key' }), clock, logger: base.log.logger }),
+    ).rejects.toMatchObject({
       code: 'AGENT_ERR_NVD_REFUSED',
       message: expect.stringContaining('NVD answers 404 to an invalid API key'),
     });
     nvd.faults.push('not-a-page');
-    await expect(updateFeed({ store: base.store, client: client(nvd, base, clock), clock, logger: base.log.logger })).rejects.toMatchObject({ code: 'AGENT_ERR_NVD_PROTOCOL' });
+    await expect(updateFeed({ store: base.store, client: client(nvd, base, clock), clock, logger: base.log.logger })).rejects.toMatchObject({
+      code: 'AGENT_ERR_NVD_PROTOCOL',
+    });
     expect(nvd.requests).toHaveLength(2);
     expect(base.store.counts().cves).toBe(0);
   });
@@ -147,7 +161,9 @@ describe('cve-agent feed update against a recorded NVD', () => {
     const controller = new AbortController();
     nvd.onRequest = () => setTimeout(() => controller.abort(new Error('shutting down')), 20);
     // A hung request is not waited out: the client's own timeout is two minutes, the test's thirty seconds.
-    await expect(updateFeed({ store: base.store, client: client(nvd, base, clock), clock, logger: base.log.logger, signal: controller.signal })).rejects.toThrow('shutting down');
+    await expect(
+      updateFeed({ store: base.store, client: client(nvd, base, clock), clock, logger: base.log.logger, signal: controller.signal }),
+    ).rejects.toThrow('shutting down');
     expect(readCursor(base.store)).toMatchObject({ mode: 'full', startIndex: 0 });
   });
 });

@@ -33,7 +33,9 @@ async function startSite(options: { tarpit?: boolean } = {}) {
     site_id: siteId,
     subnets: [subnet],
     router: { host: '127.0.0.1', port: router.port, user: 'edge-cve', password: 'router-secret' },
-    schedules: [{ id: scheduleId, description: 'e2e', day_of_week: 0, time_of_day: '02:30', every_n_weeks: 2, timezone: 'UTC', min_cvss: 5.5, warning_threshold: 7.5 }],
+    schedules: [
+      { id: scheduleId, description: 'e2e', day_of_week: 0, time_of_day: '02:30', every_n_weeks: 2, timezone: 'UTC', min_cvss: 5.5, warning_threshold: 7.5 },
+    ],
   };
   return { router, services, raw };
 }
@@ -62,7 +64,10 @@ describe('the scan pipeline, end to end over loopback', () => {
     expect(result.status, result.error ?? '').toBe('completed');
     const report = siteScans.reports.build(scan.id, utcIso(new Date()))!;
     const host = (ip: string) => report.hosts.find((h) => h.ip === ip);
-    const cves = (ip: string) => host(ip)?.findings.map((f) => f.cve_id).sort();
+    const cves = (ip: string) =>
+      host(ip)
+        ?.findings.map((f) => f.cve_id)
+        .sort();
 
     expect(host('127.0.30.2')).toMatchObject({ mac: macs.ssh, hostname: 'build-box' });
     expect(cves('127.0.30.2')).toEqual(expect.arrayContaining(['CVE-2023-38408', 'CVE-2020-15778', 'CVE-2021-41617']));
@@ -81,11 +86,18 @@ describe('the scan pipeline, end to end over loopback', () => {
     const all = report.hosts.flatMap((h) => h.findings);
     expect(all.every((f) => f.score >= 5.5)).toBe(true);
     expect(cves('127.0.30.2')).not.toContain('CVE-2018-15473');
-    expect(all.filter((f) => f.warning).map((f) => f.score).every((score) => score >= 7.5)).toBe(true);
+    expect(
+      all
+        .filter((f) => f.warning)
+        .map((f) => f.score)
+        .every((score) => score >= 7.5),
+    ).toBe(true);
     expect(all.filter((f) => !f.warning).every((f) => f.score < 7.5)).toBe(true);
     expect(report.summary.warnings).toBe(all.filter((f) => f.warning).length);
     expect(report.summary.hosts_with_cves).toBe(5);
-    expect(report.events.map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^Router site-gw RouterOS 6\.40\.5 \(stable\) over api/), 'Scan completed']));
+    expect(report.events.map((e) => e.message)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Router site-gw RouterOS 6\.40\.5 \(stable\) over api/), 'Scan completed']),
+    );
 
     // Every stored finding was queued for the control plane exactly once.
     const outbox = siteScans.scans.outbox.pending(0, 10_000);
@@ -100,16 +112,49 @@ describe('the scan pipeline, end to end over loopback', () => {
     const schedule = schedules.get(scheduleId)!;
     const first = siteScans.create(schedule);
     await siteScans.run(first.id);
-    siteScans.marks.add({ mac: macs.web, ip: null, cve_id: 'CVE-2017-7529', status: 'accepted', justification: 'behind a reverse proxy that strips ranges', author: 'ops', expires_at: null, cpe: null, scan_id: first.id, origin: 'cli' }, utcIso(new Date()));
+    siteScans.marks.add(
+      {
+        mac: macs.web,
+        ip: null,
+        cve_id: 'CVE-2017-7529',
+        status: 'accepted',
+        justification: 'behind a reverse proxy that strips ranges',
+        author: 'ops',
+        expires_at: null,
+        cpe: null,
+        scan_id: first.id,
+        origin: 'cli',
+      },
+      utcIso(new Date()),
+    );
     const report = siteScans.reports.build(first.id, utcIso(new Date()))!;
     const finding = report.hosts.find((h) => h.mac === macs.web)?.findings.find((f) => f.cve_id === 'CVE-2017-7529');
     expect(finding?.status).toBe('accepted');
     expect(finding?.mark).toMatchObject({ author: 'ops', weak: false });
     expect(report.summary.accepted).toBe(1);
     // The same CVE on another device stays open; a mark for another version no longer applies.
-    expect(siteScans.marks.applicable({ mac: macs.web, ip: '127.0.30.3', cve_id: 'CVE-2017-7529', cpe: 'cpe:2.3:a:f5:nginx:1.13.1:*:*:*:*:*:*:*' }, utcIso(new Date()))).toBeUndefined();
+    expect(
+      siteScans.marks.applicable(
+        { mac: macs.web, ip: '127.0.30.3', cve_id: 'CVE-2017-7529', cpe: 'cpe:2.3:a:f5:nginx:1.13.1:*:*:*:*:*:*:*' },
+        utcIso(new Date()),
+      ),
+    ).toBeUndefined();
     // An expired mark no longer applies.
-    siteScans.marks.add({ mac: macs.web, ip: null, cve_id: 'CVE-2021-23017', status: 'mitigated', justification: 'resolver disabled in config', author: 'ops', expires_at: '2020-01-01T00:00:00.000Z', cpe: null, scan_id: null, origin: 'cli' }, utcIso(new Date()));
+    siteScans.marks.add(
+      {
+        mac: macs.web,
+        ip: null,
+        cve_id: 'CVE-2021-23017',
+        status: 'mitigated',
+        justification: 'resolver disabled in config',
+        author: 'ops',
+        expires_at: '2020-01-01T00:00:00.000Z',
+        cpe: null,
+        scan_id: null,
+        origin: 'cli',
+      },
+      utcIso(new Date()),
+    );
     const again = siteScans.reports.build(first.id, utcIso(new Date()))!;
     expect(again.hosts.find((h) => h.mac === macs.web)?.findings.find((f) => f.cve_id === 'CVE-2021-23017')?.status).toBe('open');
 
@@ -150,7 +195,9 @@ describe('the scan pipeline, end to end over loopback', () => {
     const result = await running;
     expect(performance.now() - stoppedAt).toBeLessThan(2000);
     expect(result.status).toBe('partial');
-    expect(siteScans.scans.events(scan.id).map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^Scan stopped on request; \d+ hosts done were kept$/)]));
+    expect(siteScans.scans.events(scan.id).map((e) => e.message)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Scan stopped on request; \d+ hosts done were kept$/)]),
+    );
     expect(siteScans.reports.build(scan.id, utcIso(new Date()))!.summary.cve_count).toBeGreaterThan(0);
   });
 
@@ -160,7 +207,9 @@ describe('the scan pipeline, end to end over loopback', () => {
     const configFile = path.join(dir, 'config.yaml');
     writeFileSync(configFile, JSON.stringify({ ...raw, state_dir: path.join(dir, 'state') }));
     const cli = fileURLToPath(new URL('../../../src/cli/cve-agent.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--config', configFile, 'scan', '--schedule', scheduleId, '--ports', ports, '--no-udp'], { stdio: 'ignore' });
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--config', configFile, 'scan', '--schedule', scheduleId, '--ports', ports, '--no-udp'], {
+      stdio: 'ignore',
+    });
     onTestFinished(() => {
       child.kill('SIGKILL');
     });
@@ -170,7 +219,10 @@ describe('the scan pipeline, end to end over loopback', () => {
       try {
         const db = new Database(dbFile, { readonly: true, fileMustExist: true });
         try {
-          return db.prepare("SELECT count(*) FROM scan_hosts WHERE state = 'done' AND ip IN ('127.0.30.2', '127.0.30.3', '127.0.30.4')").pluck().get() as number;
+          return db
+            .prepare("SELECT count(*) FROM scan_hosts WHERE state = 'done' AND ip IN ('127.0.30.2', '127.0.30.3', '127.0.30.4')")
+            .pluck()
+            .get() as number;
         } finally {
           db.close();
         }
@@ -197,10 +249,14 @@ describe('the scan pipeline, end to end over loopback', () => {
     const dupes = store.db.prepare('SELECT count(*) - count(DISTINCT host_id || cve_id || cpe || ifnull(port, -1)) FROM findings').pluck().get();
     expect(dupes).toBe(0);
     const sentTwice = store.db
-      .prepare("SELECT count(*) FROM (SELECT json_extract(payload, '$.ip') ip, json_extract(payload, '$.cve.id') cve, json_extract(payload, '$.port') port, count(*) n FROM outbox WHERE type = 'finding' GROUP BY 1, 2, 3 HAVING n > 1)")
+      .prepare(
+        "SELECT count(*) FROM (SELECT json_extract(payload, '$.ip') ip, json_extract(payload, '$.cve.id') cve, json_extract(payload, '$.port') port, count(*) n FROM outbox WHERE type = 'finding' GROUP BY 1, 2, 3 HAVING n > 1)",
+      )
       .pluck()
       .get();
     expect(sentTwice).toBe(0);
-    expect(siteScans.scans.events(scan!.id).map((e) => e.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^Resuming scan after a restart \(\d+ hosts already done\)/)]));
+    expect(siteScans.scans.events(scan!.id).map((e) => e.message)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Resuming scan after a restart \(\d+ hosts already done\)/)]),
+    );
   });
 });

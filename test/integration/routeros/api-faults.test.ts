@@ -28,7 +28,13 @@ const stepTimeout = (fault: { code?: string; timeoutSeconds?: number }) => fault
 
 describe('the API client against the simulator', () => {
   it('reads every menu exactly as the captures hold it', async () => {
-    const client = new RouterOsApiClient({ target: { host: '127.0.0.1', port: sim.port, transport: 'api' }, user: 'admin', password: 'secret', timeoutMs: 2000, logger: silentLogger });
+    const client = new RouterOsApiClient({
+      target: { host: '127.0.0.1', port: sim.port, transport: 'api' },
+      user: 'admin',
+      password: 'secret',
+      timeoutMs: 2000,
+      logger: silentLogger,
+    });
     await client.connect(AbortSignal.timeout(20_000));
     try {
       for (const menu of Object.values(menus)) {
@@ -42,10 +48,25 @@ describe('the API client against the simulator', () => {
   it('builds the inventory from the captures', async () => {
     const inventory = await oneTrySource(settings()).readInventory(AbortSignal.timeout(20_000));
     expect(inventorySchema.parse(inventory)).toEqual(inventory);
-    expect(inventory.router).toMatchObject({ identity: 'MikroTik', version: '7.4', channel: 'stable', board: 'CCR2004-16G-2S+', cpe: 'cpe:2.3:o:mikrotik:routeros:7.4:*:*:*:-:*:*:*' });
+    expect(inventory.router).toMatchObject({
+      identity: 'MikroTik',
+      version: '7.4',
+      channel: 'stable',
+      board: 'CCR2004-16G-2S+',
+      cpe: 'cpe:2.3:o:mikrotik:routeros:7.4:*:*:*:-:*:*:*',
+    });
     expect(inventory.hosts.find((host) => host.mac === 'C0:F5:35:00:BD:08')).toMatchObject({ ips: ['192.168.40.13'], hostnames: ['WiiM Amp-BD08'] });
     expect(inventory.neighbors).toEqual([
-      { identity: 'sw', platform: 'MikroTik', version: '6.40.8 (bugfix)', board: 'CRS112-8G-4S', mac: '4C:5E:0C:12:AA:CC', address: '172.31.1.12', interface: 'ether3,br-lan', cpe: 'cpe:2.3:o:mikrotik:routeros:6.40.8:*:*:*:ltr:*:*:*' },
+      {
+        identity: 'sw',
+        platform: 'MikroTik',
+        version: '6.40.8 (bugfix)',
+        board: 'CRS112-8G-4S',
+        mac: '4C:5E:0C:12:AA:CC',
+        address: '172.31.1.12',
+        interface: 'ether3,br-lan',
+        cpe: 'cpe:2.3:o:mikrotik:routeros:6.40.8:*:*:*:ltr:*:*:*',
+      },
     ]);
     expect(inventory.transport).toBe('api');
   });
@@ -64,7 +85,9 @@ describe('the API client against the simulator', () => {
   it('never logs the password, even at trace level on a failed login', async () => {
     const { logger, lines } = captureLogger('trace');
     sim.setFaults({ rejectLogin: true });
-    await expect(oneTrySource({ ...settings(), password: 'hunter2-secret' }, { logger }).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_AUTH' });
+    await expect(oneTrySource({ ...settings(), password: 'hunter2-secret' }, { logger }).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({
+      code: 'AGENT_ERR_ROUTER_AUTH',
+    });
     expect(lines().length).toBeGreaterThan(0);
     expect(JSON.stringify(lines())).not.toContain('hunter2-secret');
   });
@@ -104,12 +127,27 @@ const faultCases: FaultCase[] = [
   { name: 'every length in the 5-byte form', faults: { minLengthWidth: 5 } },
   { name: 'a login that is never answered', faults: { silentLogin: true }, code: 'AGENT_ERR_ROUTER_TIMEOUT', message: /timeout after 1\.5 s \(login\)/ },
   { name: 'a reply that never comes', faults: { noReplyTo: ['/ip/arp'] }, code: 'AGENT_ERR_ROUTER_TIMEOUT', message: /timeout after 1\.5 s \(\/ip\/arp\)/ },
-  { name: 'a TCP reset in the middle of a reply', faults: { resetMidReply: '/ip/neighbor' }, code: 'AGENT_ERR_ROUTER_CLOSED', message: /reset by the router|closed by the router/ },
+  {
+    name: 'a TCP reset in the middle of a reply',
+    faults: { resetMidReply: '/ip/neighbor' },
+    code: 'AGENT_ERR_ROUTER_CLOSED',
+    message: /reset by the router|closed by the router/,
+  },
   { name: '!fatal', faults: { fatalOn: '/ip/arp' }, code: 'AGENT_ERR_ROUTER_CLOSED', message: /the router ended the session: out of memory/ },
-  { name: 'malformed length bytes', faults: { malformedLengthOn: '/ip/arp' }, code: 'AGENT_ERR_ROUTER_PROTOCOL', message: /protocol error: reserved length byte 0xf8/ },
+  {
+    name: 'malformed length bytes',
+    faults: { malformedLengthOn: '/ip/arp' },
+    code: 'AGENT_ERR_ROUTER_PROTOCOL',
+    message: /protocol error: reserved length byte 0xf8/,
+  },
   { name: 'a huge word', faults: { hugeWordOn: '/ip/arp' }, code: 'AGENT_ERR_ROUTER_PROTOCOL', message: /word of 2147418112 bytes exceeds the limit/ },
   { name: 'an unknown reply word', faults: { unknownReplyOn: '/ip/arp' }, code: 'AGENT_ERR_ROUTER_PROTOCOL', message: /unknown reply: !weird/ },
-  { name: 'a !trap on a menu the inventory needs', faults: { trapOn: { '/ip/arp': 'not enough permissions (9)' } }, code: 'AGENT_ERR_ROUTER_TRAP', message: /!trap: not enough permissions \(9\) \(category 0\)/ },
+  {
+    name: 'a !trap on a menu the inventory needs',
+    faults: { trapOn: { '/ip/arp': 'not enough permissions (9)' } },
+    code: 'AGENT_ERR_ROUTER_TRAP',
+    message: /!trap: not enough permissions \(9\) \(category 0\)/,
+  },
 ];
 
 describe('every API fault over API-SSL (anonymous TLS) too', () => {
@@ -125,7 +163,12 @@ describe('every API fault over API-SSL (anonymous TLS) too', () => {
     it(fault.name, async () => {
       tlsSim.setFaults(fault.faults);
       try {
-        const tlsSettings = routerSettings({ port: tlsSim.port, transport: 'api-ssl', tls: { reject_unauthorized: false }, timeout_seconds: stepTimeout(fault) });
+        const tlsSettings = routerSettings({
+          port: tlsSim.port,
+          transport: 'api-ssl',
+          tls: { reject_unauthorized: false },
+          timeout_seconds: stepTimeout(fault),
+        });
         const reading = oneTrySource(tlsSettings).readInventory(AbortSignal.timeout(30_000));
         if (fault.code === undefined) {
           const inventory = await reading;
@@ -164,7 +207,13 @@ describe('every API fault ends in a typed error or a correct result', () => {
     const comment = 'x'.repeat(2_500_000);
     const arp = [{ ...(data.menus['/ip/arp']?.[0] ?? {}), comment }];
     const big = await startApiSimulator({ data: { ...data, menus: { ...data.menus, '/ip/arp': arp } } });
-    const client = new RouterOsApiClient({ target: { host: '127.0.0.1', port: big.port, transport: 'api' }, user: 'admin', password: 'secret', timeoutMs: 5000, logger: silentLogger });
+    const client = new RouterOsApiClient({
+      target: { host: '127.0.0.1', port: big.port, transport: 'api' },
+      user: 'admin',
+      password: 'secret',
+      timeoutMs: 5000,
+      logger: silentLogger,
+    });
     try {
       await client.connect(AbortSignal.timeout(20_000));
       const rows = await client.print('/ip/arp', AbortSignal.timeout(20_000));

@@ -14,7 +14,27 @@ function selfSigned(): { key: string; cert: string; certFile: string } {
   const dir = tempDir('router-tls-');
   const keyFile = path.join(dir, 'key.pem');
   const certFile = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'pipe' },
+  );
   return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile };
 }
 
@@ -26,7 +46,9 @@ describe('API-SSL', () => {
       const check = await oneTrySource(settings).check(AbortSignal.timeout(20_000));
       expect(check).toMatchObject({ transport: 'api-ssl', version: '7.4' });
       // With verification on, a router that shows no certificate is refused.
-      await expect(oneTrySource({ ...settings, tls: { reject_unauthorized: true } }).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_TLS' });
+      await expect(oneTrySource({ ...settings, tls: { reject_unauthorized: true } }).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({
+        code: 'AGENT_ERR_ROUTER_TLS',
+      });
       expect(await eventually(() => sim.connections() === 0)).toBe(true);
     } finally {
       await sim.stop();

@@ -95,7 +95,11 @@ describe('cve-agent router', () => {
     expect(inventory.addresses).toEqual([{ address: '192.168.56.10/24', network: '192.168.56.0/24', interface: 'ether1' }]);
     const db = new Database(path.join(dataDir, 'agent.db'), { readonly: true });
     try {
-      const rows = db.prepare('SELECT mac, first_seen, last_seen FROM router_hosts ORDER BY mac').all() as { mac: string; first_seen: string; last_seen: string }[];
+      const rows = db.prepare('SELECT mac, first_seen, last_seen FROM router_hosts ORDER BY mac').all() as {
+        mac: string;
+        first_seen: string;
+        last_seen: string;
+      }[];
       expect(rows.map((row) => row.mac)).toEqual(inventory.hosts.map((host) => host.mac).sort());
       // A second read keeps the first sighting.
       const again = await runCli(['--config', file, '--data-dir', dataDir, '--json', 'router', 'inventory']);

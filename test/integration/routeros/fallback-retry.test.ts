@@ -39,7 +39,9 @@ describe('transport fallback', () => {
     const ssh = await startSshSimulator({ data });
     try {
       const settings = routerSettings({ port: api.port, ssh_fallback: true, ssh_port: ssh.port });
-      await expect(createRouterSource({ settings, logger: silentLogger, vendors: vendors() }).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_AUTH' });
+      await expect(createRouterSource({ settings, logger: silentLogger, vendors: vendors() }).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({
+        code: 'AGENT_ERR_ROUTER_AUTH',
+      });
       expect(ssh.logins).toEqual([]);
     } finally {
       await api.stop();
@@ -51,7 +53,11 @@ describe('transport fallback', () => {
     const apiPort = await closedPort();
     const sshPort = await closedPort();
     const settings = routerSettings({ port: apiPort, ssh_fallback: true, ssh_port: sshPort });
-    await expect(createRouterSource({ settings, logger: silentLogger, vendors: vendors(), retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 } }).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({
+    await expect(
+      createRouterSource({ settings, logger: silentLogger, vendors: vendors(), retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 } }).check(
+        AbortSignal.timeout(20_000),
+      ),
+    ).rejects.toMatchObject({
       code: 'AGENT_ERR_ROUTER_UNREACHABLE',
       message: `router 127.0.0.1:${apiPort} (api): connection refused on ${apiPort}; SSH fallback on ${sshPort}: connection refused on ${sshPort}`,
     });
@@ -59,7 +65,9 @@ describe('transport fallback', () => {
 
   it('without ssh_fallback a closed API port stays an error', async () => {
     const settings = routerSettings({ port: await closedPort(), ssh_fallback: false });
-    await expect(createRouterSource({ settings, logger: silentLogger, vendors: vendors() }).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_UNREACHABLE' });
+    await expect(createRouterSource({ settings, logger: silentLogger, vendors: vendors() }).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({
+      code: 'AGENT_ERR_ROUTER_UNREACHABLE',
+    });
   });
 });
 
@@ -113,7 +121,12 @@ describe('retries of a router that is down', () => {
     const api = await startApiSimulator({ data, faults: { rejectLogin: true } });
     const delays: number[] = [];
     try {
-      const source = createRouterSource({ settings: routerSettings({ port: api.port }), logger: silentLogger, vendors: vendors(), sleep: async (ms) => void delays.push(ms) });
+      const source = createRouterSource({
+        settings: routerSettings({ port: api.port }),
+        logger: silentLogger,
+        vendors: vendors(),
+        sleep: async (ms) => void delays.push(ms),
+      });
       await expect(source.readInventory(AbortSignal.timeout(20_000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_AUTH' });
       expect(delays).toEqual([]);
       expect(api.logins).toEqual(['admin:failed']);
@@ -124,7 +137,12 @@ describe('retries of a router that is down', () => {
 
   it('stops waiting between tries when aborted', async () => {
     const controller = new AbortController();
-    const source = createRouterSource({ settings: routerSettings({ port: await closedPort() }), logger: silentLogger, vendors: vendors(), retry: { attempts: 5, baseDelayMs: 60_000, maxDelayMs: 60_000 } });
+    const source = createRouterSource({
+      settings: routerSettings({ port: await closedPort() }),
+      logger: silentLogger,
+      vendors: vendors(),
+      retry: { attempts: 5, baseDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
     const started = Date.now();
     const reading = source.readInventory(controller.signal);
     setTimeout(() => controller.abort(), 100);

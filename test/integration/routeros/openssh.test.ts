@@ -33,7 +33,19 @@ beforeAll(async () => {
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
   port = await freePort();
   const config = path.join(dir, 'sshd_config');
-  writeFileSync(config, [`ListenAddress 127.0.0.1:${port}`, `HostKey ${key}`, `PidFile ${path.join(dir, 'sshd.pid')}`, 'UsePAM no', 'StrictModes no', 'PasswordAuthentication yes', 'KbdInteractiveAuthentication no', ''].join('\n'));
+  writeFileSync(
+    config,
+    [
+      `ListenAddress 127.0.0.1:${port}`,
+      `HostKey ${key}`,
+      `PidFile ${path.join(dir, 'sshd.pid')}`,
+      'UsePAM no',
+      'StrictModes no',
+      'PasswordAuthentication yes',
+      'KbdInteractiveAuthentication no',
+      '',
+    ].join('\n'),
+  );
   daemon = spawn(sshd, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let log = '';
@@ -72,7 +84,9 @@ describe('the SSH client against OpenSSH', () => {
   });
 
   it('reads a refused password as "login failed"', async () => {
-    await expect(oneTrySource(routerSettings({ port, transport: 'ssh', user: 'edge-cve-nobody', password: 'wrong' })).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({
+    await expect(
+      oneTrySource(routerSettings({ port, transport: 'ssh', user: 'edge-cve-nobody', password: 'wrong' })).check(AbortSignal.timeout(20_000)),
+    ).rejects.toMatchObject({
       code: 'AGENT_ERR_ROUTER_AUTH',
       message: `router 127.0.0.1:${port} (ssh): login failed (password refused)`,
     });

@@ -35,7 +35,11 @@ describe('the SSH reader against the simulator', () => {
     expect(inventory.router).toMatchObject({ version: '6.42.5', channel: 'stable', board: 'x86', cpe: 'cpe:2.3:o:mikrotik:routeros:6.42.5:*:*:*:-:*:*:*' });
     // Captured terse lease output: the host name and the lease's active address.
     expect(inventory.hosts.find((host) => host.mac === 'AA:C1:AB:E3:F5:E8')).toMatchObject({ ips: ['192.168.80.254'], randomized_mac: true });
-    expect(inventory.hosts.find((host) => host.mac === '74:83:C2:36:5A:6E')).toMatchObject({ ips: ['10.164.1.199'], hostnames: ['Unifi3B'], vendor: 'Ubiquiti Inc' });
+    expect(inventory.hosts.find((host) => host.mac === '74:83:C2:36:5A:6E')).toMatchObject({
+      ips: ['10.164.1.199'],
+      hostnames: ['Unifi3B'],
+      vendor: 'Ubiquiti Inc',
+    });
     // Captured neighbor detail output, wrapped lines and all.
     expect(inventory.neighbors.map((n) => [n.identity, n.cpe])).toEqual([
       ['router1', 'cpe:2.3:o:mikrotik:routeros:6.42.2:*:*:*:-:*:*:*'],
@@ -56,7 +60,8 @@ describe('the SSH reader against the simulator', () => {
       expect(inventory.neighbors).toHaveLength(20);
       expect(inventory.hosts.find((host) => host.ips.includes('10.0.0.15'))).toMatchObject({ hostnames: ['host-5'], interfaces: ['bridge-lan', 'ether7'] });
       const overApi = await oneTrySource(routerSettings({ port: api.port })).readInventory(AbortSignal.timeout(20_000));
-      const facts = (hosts: typeof inventory.hosts) => hosts.map(({ mac, ips, hostnames, interfaces, vendor, randomized_mac }) => ({ mac, ips, hostnames, interfaces, vendor, randomized_mac }));
+      const facts = (hosts: typeof inventory.hosts) =>
+        hosts.map(({ mac, ips, hostnames, interfaces, vendor, randomized_mac }) => ({ mac, ips, hostnames, interfaces, vendor, randomized_mac }));
       expect(facts(inventory.hosts)).toEqual(facts(overApi.hosts));
       expect(inventory.neighbors).toEqual(overApi.neighbors);
       expect({ ...inventory.router }).toEqual({ ...overApi.router });
@@ -78,7 +83,12 @@ const faultCases: FaultCase[] = [
   { name: 'wrong password', faults: { rejectLogin: true }, code: 'AGENT_ERR_ROUTER_AUTH', message: /login failed/ },
   { name: 'console log lines inside the outputs', faults: { logEcho: true } },
   { name: 'outputs in 7-byte pieces', faults: { chunkBytes: 7 } },
-  { name: 'a command that never finishes', faults: { noReplyTo: [consoleCommands.arp] }, code: 'AGENT_ERR_ROUTER_TIMEOUT', message: /timeout after 1 s \(\/ip arp print terse without-paging\)/ },
+  {
+    name: 'a command that never finishes',
+    faults: { noReplyTo: [consoleCommands.arp] },
+    code: 'AGENT_ERR_ROUTER_TIMEOUT',
+    message: /timeout after 1 s \(\/ip arp print terse without-paging\)/,
+  },
   { name: 'a TCP reset in the middle of an output', faults: { resetMidOutput: consoleCommands.leases }, code: 'AGENT_ERR_ROUTER_CLOSED' },
 ];
 

@@ -73,7 +73,14 @@ describe('the node-routeros patch', () => {
   it('is checked at run time: the client refuses an unpatched library with a typed error', async () => {
     const unpatched = createRequire(import.meta.url)(unpatchedCopy()) as RouterOsLibrary;
     expect(() => assertPatched(unpatched)).toThrow(expect.objectContaining({ code: 'AGENT_ERR_ROUTER_CLIENT_UNPATCHED' }));
-    const client = new RouterOsApiClient({ target: { host: '127.0.0.1', port: sim.port, transport: 'api' }, user: 'admin', password: 'secret', timeoutMs: 1000, logger: silentLogger, library: unpatched });
+    const client = new RouterOsApiClient({
+      target: { host: '127.0.0.1', port: sim.port, transport: 'api' },
+      user: 'admin',
+      password: 'secret',
+      timeoutMs: 1000,
+      logger: silentLogger,
+      library: unpatched,
+    });
     await expect(client.connect(AbortSignal.timeout(20_000))).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_CLIENT_UNPATCHED' });
     expect(sim.connections()).toBe(0);
   });

@@ -23,10 +23,15 @@ describe('cve-agent scan', () => {
     const { code, stdout, stderr } = await run(['scan', '--subnet', '127.0.13.80/30', '--ports', '47301', '--no-udp', '--json']);
     expect(code).toBe(0);
     expect(stderr).toBe('');
-    const result = JSON.parse(stdout) as { targets: number; hosts: { address: string; services: { port: number; product?: string; version?: string; cpe?: string }[] }[] };
+    const result = JSON.parse(stdout) as {
+      targets: number;
+      hosts: { address: string; services: { port: number; product?: string; version?: string; cpe?: string }[] }[];
+    };
     expect(result.targets).toBe(2);
     const host = result.hosts.find((entry) => entry.address === '127.0.13.81');
-    expect(host?.services).toEqual([expect.objectContaining({ port: 47301, product: 'lighttpd', version: '1.4.69', cpe: 'cpe:2.3:a:lighttpd:lighttpd:1.4.69:*:*:*:*:*:*:*' })]);
+    expect(host?.services).toEqual([
+      expect.objectContaining({ port: 47301, product: 'lighttpd', version: '1.4.69', cpe: 'cpe:2.3:a:lighttpd:lighttpd:1.4.69:*:*:*:*:*:*:*' }),
+    ]);
   });
 
   it('prints a table by default', async () => {

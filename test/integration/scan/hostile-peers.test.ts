@@ -29,7 +29,10 @@ describe('hostile and broken peers', () => {
     });
     const before = openFds();
     const started = performance.now();
-    const result = await createScanEngine({ settings: caps }).scan({ subnets: ['127.0.13.32/28'], ports: '21,22,80,443,8080', udp: false }, { signal: AbortSignal.timeout(30_000) });
+    const result = await createScanEngine({ settings: caps }).scan(
+      { subnets: ['127.0.13.32/28'], ports: '21,22,80,443,8080', udp: false },
+      { signal: AbortSignal.timeout(30_000) },
+    );
     const took = performance.now() - started;
 
     const service = (address: string, port: number) => result.hosts.find((host) => host.address === address)?.services.find((entry) => entry.port === port);
@@ -52,14 +55,37 @@ describe('hostile and broken peers', () => {
     const { execFileSync } = await import('node:child_process');
     const { mkdtempSync, readFileSync } = await import('node:fs');
     const dir = mkdtempSync('/tmp/edge-cve-tls-');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${dir}/k`, '-out', `${dir}/c`, '-days', '2', '-subj', '/CN=hostile.test'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        `${dir}/k`,
+        '-out',
+        `${dir}/c`,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=hostile.test',
+      ],
+      { stdio: 'ignore' },
+    );
     const server = tls.createServer({ key: readFileSync(`${dir}/k`), cert: readFileSync(`${dir}/c`) }, (socket) => {
       socket.on('error', () => undefined);
       socket.once('data', () => socket.end('HTTP/1.1 204 No Content\r\nServer: hostile/2.0\r\n\r\n'));
     });
     await new Promise<void>((resolve) => server.listen(8443, '127.0.13.38', () => resolve()));
     try {
-      const result = await createScanEngine({ settings: caps }).scan({ subnets: ['127.0.13.38'], ports: '8443', udp: false }, { signal: AbortSignal.timeout(20_000) });
+      const result = await createScanEngine({ settings: caps }).scan(
+        { subnets: ['127.0.13.38'], ports: '8443', udp: false },
+        { signal: AbortSignal.timeout(20_000) },
+      );
       const found = result.hosts[0]?.services[0];
       expect(found).toMatchObject({ service: 'https', product: 'hostile', version: '2.0', facts: { 'tls-subject': 'CN=hostile.test' } });
       expect(found?.facts?.['tls-valid-to']).toMatch(/^\d{4}-\d{2}-\d{2}T/);

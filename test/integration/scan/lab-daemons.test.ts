@@ -54,7 +54,10 @@ describe('the scanner against the loopback lab', () => {
     const others = lab.services.filter((service) => service !== ssh);
     for (const other of others) {
       const host = result.hosts.find((entry) => entry.address === other.address);
-      expect(host?.openPorts.some((open) => open.protocol === 'tcp' && open.port === 22), other.address).toBe(false);
+      expect(
+        host?.openPorts.some((open) => open.protocol === 'tcp' && open.port === 22),
+        other.address,
+      ).toBe(false);
     }
   });
 

@@ -80,7 +80,11 @@ describe('probes against protocol simulators', () => {
       socket.once('data', () => socket.write(Buffer.concat([encodeWord('!trap'), encodeWord('=message=invalid user name or password (6)'), encodeWord('')])));
     });
     await tcpServer('127.0.13.65', 80, (socket) => {
-      socket.once('data', () => socket.end('HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<html><head><title>RouterOS router configuration page</title></head><body><h1>RouterOS v6.49.7</h1><a href="/webfig/">Webfig</a></body></html>'));
+      socket.once('data', () =>
+        socket.end(
+          'HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<html><head><title>RouterOS router configuration page</title></head><body><h1>RouterOS v6.49.7</h1><a href="/webfig/">Webfig</a></body></html>',
+        ),
+      );
     });
     const snmp = await udpServer('127.0.13.65', 161, routerOsSnmpReply);
     await udpServer('127.0.13.65', 5678, () => mndpReply());
@@ -94,7 +98,8 @@ describe('probes against protocol simulators', () => {
       { subnets: ['127.0.13.64/30'], ports: '23,25,80,110,143,3306,5432,8728' },
       { signal: AbortSignal.timeout(30_000) },
     );
-    const on = (address: string, protocol: string, port: number) => result.hosts.find((host) => host.address === address)?.services.find((entry) => entry.protocol === protocol && entry.port === port);
+    const on = (address: string, protocol: string, port: number) =>
+      result.hosts.find((host) => host.address === address)?.services.find((entry) => entry.protocol === protocol && entry.port === port);
 
     const routerOs = { product: 'MikroTik RouterOS', version: '6.49.7' };
     expect(on('127.0.13.65', 'tcp', 23)).toMatchObject({ service: 'telnet', ...routerOs, cpe: 'cpe:2.3:o:mikrotik:routeros:6.49.7:*:*:*:-:*:*:*' });

@@ -37,7 +37,13 @@ describe('the scope guard', () => {
     const excluded = await tcpServer('127.0.13.2', PORT, (socket) => socket.end());
     const events: ScanEvent[] = [];
     const result = await createScanEngine().scan(
-      { subnets: ['127.0.13.0/29', '127.0.13.8/32'], excludes: ['127.0.13.2'], knownAlive: ['127.0.13.8', '127.0.13.9', '10.20.30.40'], ports: String(PORT), udp: false },
+      {
+        subnets: ['127.0.13.0/29', '127.0.13.8/32'],
+        excludes: ['127.0.13.2'],
+        knownAlive: ['127.0.13.8', '127.0.13.9', '10.20.30.40'],
+        ports: String(PORT),
+        udp: false,
+      },
       { signal: AbortSignal.timeout(20_000), onEvent: (event) => events.push(event) },
     );
     expect(result.targets).toBe(6);

@@ -20,10 +20,20 @@ describe('the agent is killed mid-scan', () => {
     writeFileSync(
       config,
       [
-        `site_id: ${site.id}`, `subnets: [${subnetOf(net)}]`,
-        'router:', '  host: 127.0.0.1', `  port: ${routerPort}`, '  user: edge-cve', '  password: router-secret',
-        'scan:', "  ports: '2222,8080,2121'", '  udp: false',
-        'control_plane:', `  url: ${cp.url.replace(/^http/, 'ws')}`, `  token: ${site.token}`, '',
+        `site_id: ${site.id}`,
+        `subnets: [${subnetOf(net)}]`,
+        'router:',
+        '  host: 127.0.0.1',
+        `  port: ${routerPort}`,
+        '  user: edge-cve',
+        '  password: router-secret',
+        'scan:',
+        "  ports: '2222,8080,2121'",
+        '  udp: false',
+        'control_plane:',
+        `  url: ${cp.url.replace(/^http/, 'ws')}`,
+        `  token: ${site.token}`,
+        '',
       ].join('\n'),
       { mode: 0o600 },
     );
@@ -43,10 +53,14 @@ describe('the agent is killed mid-scan', () => {
 
     const second = startAgentProcess(args);
     await second.waitForLog('uplink connected');
-    const status = await eventually('the scan to finish on the control plane', async () => {
-      const body = (await cp.request('GET', `/scans/cve/${scanId}`)).body as { status: string };
-      return ['completed', 'partial', 'failed'].includes(body.status) ? body.status : undefined;
-    }, 25_000);
+    const status = await eventually(
+      'the scan to finish on the control plane',
+      async () => {
+        const body = (await cp.request('GET', `/scans/cve/${scanId}`)).body as { status: string };
+        return ['completed', 'partial', 'failed'].includes(body.status) ? body.status : undefined;
+      },
+      25_000,
+    );
     expect(status).toBe('completed');
     const findings = await cp.store.scans.findings(scanId);
     const keys = findings.map((f) => `${f.host.ip} ${f.cve.id} ${f.port}`);
@@ -59,7 +73,9 @@ describe('the agent is killed mid-scan', () => {
     // The same findings as the agent stored, none lost across the kill, none twice.
     const db = new Database(path.join(dir, 'state', 'agent.db'), { readonly: true });
     const local = db
-      .prepare<[string], string>(`SELECT h.ip || ' ' || f.cve_id || ' ' || coalesce(f.port, 'null') FROM findings f JOIN scan_hosts h ON h.id = f.host_id JOIN scans s ON s.id = h.scan_id WHERE s.cp_scan_id = ?`)
+      .prepare<[string], string>(
+        `SELECT h.ip || ' ' || f.cve_id || ' ' || coalesce(f.port, 'null') FROM findings f JOIN scan_hosts h ON h.id = f.host_id JOIN scans s ON s.id = h.scan_id WHERE s.cp_scan_id = ?`,
+      )
       .pluck()
       .all(scanId);
     const left = db.prepare('SELECT count(*) FROM outbox').pluck().get();

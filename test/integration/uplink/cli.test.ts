@@ -18,7 +18,8 @@ describe('cve-agent uplink status', () => {
     const store = openStore({ stateDir, logger: pino({ level: 'silent' }), exclusive: false });
     const outbox = new Outbox(store.db);
     const runId = randomUUID();
-    for (let i = 0; i < 5; i += 1) outbox.append({ type: 'scan.event', at: `2026-12-01T08:0${i}:00.000Z`, run_id: runId, level: 'info', message: `event ${i}` });
+    for (let i = 0; i < 5; i += 1)
+      outbox.append({ type: 'scan.event', at: `2026-12-01T08:0${i}:00.000Z`, run_id: runId, level: 'info', message: `event ${i}` });
     outbox.acknowledge(2);
     const state = new UplinkState(store.db);
     state.setLastAcked(2);
@@ -28,7 +29,12 @@ describe('cve-agent uplink status', () => {
     const json = await runCli(['--config', config, '--data-dir', stateDir, '--json', 'uplink', 'status']);
     expect(json.code, json.stderr).toBe(0);
     expect(JSON.parse(json.stdout)).toEqual({
-      control_plane: 'wss://cve.example.net/agents', stream_id: state.streamId, outbox_pending: 3, oldest_pending_at: '2026-12-01T08:02:00.000Z', last_acked_seq: 2, last_command_seq: 7,
+      control_plane: 'wss://cve.example.net/agents',
+      stream_id: state.streamId,
+      outbox_pending: 3,
+      oldest_pending_at: '2026-12-01T08:02:00.000Z',
+      last_acked_seq: 2,
+      last_command_seq: 7,
     });
     const text = await runCli(['--config', config, '--data-dir', stateDir, 'uplink', 'status']);
     expect(text.code, text.stderr).toBe(0);

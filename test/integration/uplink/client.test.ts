@@ -26,7 +26,14 @@ function client(url: string, timers: ManualTimers, random: () => number, session
     timers,
     random,
     backoff: policy,
-    hello: () => ({ protocol: PROTOCOL_VERSION, agent_version: 'test', site_id: siteId, stream_id: '6c1f4d2b-3e5a-4b7c-9d0e-1f2a3b4c5d6e', last_acked_seq: 0, last_command_seq: 0 }),
+    hello: () => ({
+      protocol: PROTOCOL_VERSION,
+      agent_version: 'test',
+      site_id: siteId,
+      stream_id: '6c1f4d2b-3e5a-4b7c-9d0e-1f2a3b4c5d6e',
+      last_acked_seq: 0,
+      last_command_seq: 0,
+    }),
     onSession: (session) => sessions.push(session),
     onFrame: () => undefined,
     onDisconnected: () => undefined,
@@ -45,7 +52,11 @@ async function until(check: () => boolean, what: string): Promise<void> {
 
 describe('uplink client: reconnect backoff and heartbeats (injected timers, real sockets)', () => {
   it('doubles the wait after each refused dial up to the cap, drawn from the upper half of the ceiling', async () => {
-    for (const [draw, fraction] of [[1, 1], [0, 0.5], [0.5, 0.75]] as const) {
+    for (const [draw, fraction] of [
+      [1, 1],
+      [0, 0.5],
+      [0.5, 0.75],
+    ] as const) {
       const timers = new ManualTimers();
       const uplink = client(await refusedUrl(), timers, () => draw);
       uplink.start();

@@ -19,12 +19,23 @@ const scheduleId = 'a05b8c6f-7d9e-4f1a-9b2c-4d5e6f708192';
 const issued = () => new Date().toISOString();
 const later = () => new Date(Date.now() + 3600_000).toISOString();
 
-const reportsOf = (connection: HubConnection, type?: string) => connection.frames.filter((frame) => typeof frame.seq === 'number' && frame.type !== 'ack' && (type === undefined || frame.type === type));
+const reportsOf = (connection: HubConnection, type?: string) =>
+  connection.frames.filter((frame) => typeof frame.seq === 'number' && frame.type !== 'ack' && (type === undefined || frame.type === type));
 const acked = (connection: HubConnection, seq: number) => connection.frames.some((frame) => frame.type === 'ack' && frame.seq === seq);
 
 function scanCommand(type: 'scan.invoke' | 'scan.ips', seq: number, extra: Record<string, unknown> = {}) {
   return JSON.stringify({
-    type, seq, issued_at: issued(), scan_id: randomUUID(), sub_scan_id: randomUUID(), schedule_id: scheduleId, subnets: [subnet], min_cvss: 4, warning_threshold: 7, expires_at: later(), ...extra,
+    type,
+    seq,
+    issued_at: issued(),
+    scan_id: randomUUID(),
+    sub_scan_id: randomUUID(),
+    schedule_id: scheduleId,
+    subnets: [subnet],
+    min_cvss: 4,
+    warning_threshold: 7,
+    expires_at: later(),
+    ...extra,
   });
 }
 
@@ -107,9 +118,27 @@ describe('the agent applies the control plane commands', () => {
     const store = openStore({ stateDir, logger, exclusive: false });
     const outbox = new Outbox(store.db);
     const runId = randomUUID();
-    const ports = Array.from({ length: 20 }, (_, i) => ({ port: 1000 + i, protocol: 'tcp' as const, service: 'http', product: 'nginx', version: '1.13.2', cpe: 'cpe:2.3:a:f5:nginx:1.13.2:*:*:*:*:*:*:*' }));
+    const ports = Array.from({ length: 20 }, (_, i) => ({
+      port: 1000 + i,
+      protocol: 'tcp' as const,
+      service: 'http',
+      product: 'nginx',
+      version: '1.13.2',
+      cpe: 'cpe:2.3:a:f5:nginx:1.13.2:*:*:*:*:*:*:*',
+    }));
     outbox.append({ type: 'scan.event', at: issued(), run_id: runId, level: 'info', message: 'before' });
-    outbox.append({ type: 'host', at: issued(), run_id: runId, ip: '127.0.33.50', mac: null, hostname: null, manufacturer: null, sources: ['sweep'], open_ports: ports, os: null });
+    outbox.append({
+      type: 'host',
+      at: issued(),
+      run_id: runId,
+      ip: '127.0.33.50',
+      mac: null,
+      hostname: null,
+      manufacturer: null,
+      sources: ['sweep'],
+      open_ports: ports,
+      os: null,
+    });
     outbox.append({ type: 'scan.event', at: issued(), run_id: runId, level: 'info', message: 'after' });
     store.close();
     const hub = await startHubSimulator({ welcome: { max_frame_bytes: 1024 }, ackReports: true });
@@ -129,10 +158,31 @@ describe('the agent applies the control plane commands', () => {
     await hub.waitFor('the hello', () => hub.connections[0]?.frames[0]?.type === 'hello');
     const cp = hub.connections[0]!;
     const schedule = {
-      id: scheduleId, description: 'pushed', day_of_week: 1, time_of_day: '03:00', every_n_weeks: 2, timezone: 'UTC', min_cvss: 4, warning_threshold: 7,
-      ignore_offline_sites: false, notification_group: 'ops', sites: [{ id: siteId, subnet }], anchor_at: '2026-11-02T00:00:00.000Z', updated_at: issued(),
+      id: scheduleId,
+      description: 'pushed',
+      day_of_week: 1,
+      time_of_day: '03:00',
+      every_n_weeks: 2,
+      timezone: 'UTC',
+      min_cvss: 4,
+      warning_threshold: 7,
+      ignore_offline_sites: false,
+      notification_group: 'ops',
+      sites: [{ id: siteId, subnet }],
+      anchor_at: '2026-11-02T00:00:00.000Z',
+      updated_at: issued(),
     };
-    const mark = { id: randomUUID(), mac_address: '00:0C:29:11:22:33', cve_id: 'CVE-2023-38408', status: 'mitigated', justification: 'agent forwarding off', expiration_date: null, product: null, version: null, created_at: issued() };
+    const mark = {
+      id: randomUUID(),
+      mac_address: '00:0C:29:11:22:33',
+      cve_id: 'CVE-2023-38408',
+      status: 'mitigated',
+      justification: 'agent forwarding off',
+      expiration_date: null,
+      product: null,
+      version: null,
+      created_at: issued(),
+    };
     const outside = scanCommand('scan.ips', 3, { ips: ['127.0.35.9'] });
     const single = scanCommand('scan.ips', 4, { ips: [`127.0.${net}.2`] });
     const expired = scanCommand('scan.invoke', 5, { expires_at: '2020-01-01T00:00:00.000Z' });
@@ -148,15 +198,23 @@ describe('the agent applies the control plane commands', () => {
     expect(cp.frames.filter((frame) => frame.type === 'ack').map((frame) => frame.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
 
     // The schedule is armed from the control plane's anchor: the first Monday 03:00 UTC two weeks on from it.
-    const [armed] = agent.query<{ origin: string; anchor_at: string; next_scan_at: string }>('SELECT origin, anchor_at, next_scan_at FROM schedules WHERE id = ?', scheduleId);
+    const [armed] = agent.query<{ origin: string; anchor_at: string; next_scan_at: string }>(
+      'SELECT origin, anchor_at, next_scan_at FROM schedules WHERE id = ?',
+      scheduleId,
+    );
     expect(armed).toMatchObject({ origin: 'control_plane', anchor_at: '2026-11-02T00:00:00.000Z' });
     expect((Date.parse(armed!.next_scan_at) - Date.parse('2026-11-02T03:00:00.000Z')) % (14 * 86_400_000)).toBe(0);
-    expect(agent.query('SELECT mac, cve_id, status, origin FROM vuln_marks')).toEqual([{ mac: '00:0C:29:11:22:33', cve_id: 'CVE-2023-38408', status: 'mitigated', origin: 'control_plane' }]);
+    expect(agent.query('SELECT mac, cve_id, status, origin FROM vuln_marks')).toEqual([
+      { mac: '00:0C:29:11:22:33', cve_id: 'CVE-2023-38408', status: 'mitigated', origin: 'control_plane' },
+    ]);
 
     // The out-of-scope address is refused with an error naming the command, and no scan exists for it.
     expect(cp.frames.filter((frame) => frame.type === 'error')).toMatchObject([{ code: 'rejected', seq: 3, fatal: false }]);
     expect(String(cp.frames.find((frame) => frame.type === 'error')?.message)).toContain('127.0.35.9');
-    const scans = () => agent.query<{ kind: string; status: string; error: string | null; target_ips: string | null; stop_requested_at: string | null; cp_scan_id: string }>('SELECT kind, status, error, target_ips, stop_requested_at, cp_scan_id FROM scans ORDER BY created_at, rowid');
+    const scans = () =>
+      agent.query<{ kind: string; status: string; error: string | null; target_ips: string | null; stop_requested_at: string | null; cp_scan_id: string }>(
+        'SELECT kind, status, error, target_ips, stop_requested_at, cp_scan_id FROM scans ORDER BY created_at, rowid',
+      );
     await eventually('the scans to end', () => scans().every((scan) => !['queued', 'scanning'].includes(scan.status)) || undefined, 30_000);
     const [refused, ips, old, stopped] = scans();
     expect(scans()).toHaveLength(4);
@@ -172,7 +230,15 @@ describe('the agent applies the control plane commands', () => {
     // The reports carry the control plane's ids and reach it.
     await hub.waitFor('four scan.finished reports', () => reportsOf(cp, 'scan.finished').length === 4);
     const asReported = { completed: 'completed', partial: 'stopped', failed: 'failed' } as Record<string, string>;
-    expect(reportsOf(cp, 'scan.finished').map((frame) => frame.status).sort()).toEqual(scans().map((scan) => asReported[scan.status]).sort());
+    expect(
+      reportsOf(cp, 'scan.finished')
+        .map((frame) => frame.status)
+        .sort(),
+    ).toEqual(
+      scans()
+        .map((scan) => asReported[scan.status])
+        .sort(),
+    );
     expect(reportsOf(cp, 'scan.status').map((frame) => frame.scan_id)).toContain(invoked.scan_id);
     const findings = reportsOf(cp, 'finding').map((frame) => (frame.cve as { id: string }).id);
     expect(findings).toContain('CVE-2023-38408');

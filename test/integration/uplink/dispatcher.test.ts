@@ -7,7 +7,13 @@ import { openStore } from '../../../src/agent/store/database.js';
 import type { Command, UpFrame } from '../../../src/protocol/index.js';
 import { tempDir } from '../../helpers/temp.js';
 
-const stop = (seq: number): Command => ({ type: 'scan.stop', seq, issued_at: new Date().toISOString(), schedule_id: 'c27d0e8b-9f1a-4b3c-8d4e-6f708192a3b4', scan_id: null });
+const stop = (seq: number): Command => ({
+  type: 'scan.stop',
+  seq,
+  issued_at: new Date().toISOString(),
+  schedule_id: 'c27d0e8b-9f1a-4b3c-8d4e-6f708192a3b4',
+  scan_id: null,
+});
 
 function setup(handler: (command: Command) => Promise<void>) {
   const logger = pino({ level: 'silent' });
@@ -15,7 +21,9 @@ function setup(handler: (command: Command) => Promise<void>) {
   onTestFinished(() => store.close());
   const state = new UplinkState(store.db);
   const shutdown = new AbortController();
-  const handlers = Object.fromEntries(['schedule.upsert', 'schedule.delete', 'scan.invoke', 'scan.ips', 'scan.stop', 'vuln.mark', 'feed.file'].map((type) => [type, handler])) as unknown as CommandHandlers;
+  const handlers = Object.fromEntries(
+    ['schedule.upsert', 'schedule.delete', 'scan.invoke', 'scan.ips', 'scan.stop', 'vuln.mark', 'feed.file'].map((type) => [type, handler]),
+  ) as unknown as CommandHandlers;
   const dispatcher = new CommandDispatcher({ db: store.db, state, handlers, logger, shutdown: shutdown.signal });
   const sent: UpFrame[] = [];
   const session = { welcome: {} as never, open: true, send: (frame: UpFrame) => sent.push(frame), sendText: () => undefined } satisfies UplinkSession;

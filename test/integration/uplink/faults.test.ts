@@ -46,11 +46,18 @@ describe('uplink faults with the real control plane', () => {
     const scheduleId = await createSchedule(cp, site.id, net);
     await eventually('the schedule to be armed', () => agent.query('SELECT id FROM schedules WHERE id = ?', scheduleId).length > 0 || undefined);
     const scanId = await invoke(cp, scheduleId);
-    await eventually('the scan to start on the agent', () => agent.query("SELECT id FROM scans WHERE cp_scan_id = ? AND status = 'scanning'", scanId).length > 0 || undefined);
+    await eventually(
+      'the scan to start on the agent',
+      () => agent.query("SELECT id FROM scans WHERE cp_scan_id = ? AND status = 'scanning'", scanId).length > 0 || undefined,
+    );
     await cp.stop();
     stopped = true;
     // The scan goes on without the control plane; its reports wait in the outbox.
-    await eventually('the scan to finish on the agent', () => agent.query("SELECT id FROM scans WHERE cp_scan_id = ? AND status = 'completed'", scanId).length > 0 || undefined, 30_000);
+    await eventually(
+      'the scan to finish on the agent',
+      () => agent.query("SELECT id FROM scans WHERE cp_scan_id = ? AND status = 'completed'", scanId).length > 0 || undefined,
+      30_000,
+    );
     expect(agent.query<{ n: number }>('SELECT count(*) AS n FROM outbox')[0]!.n).toBeGreaterThan(0);
     expect(agent.agent.uplink?.connected).toBe(false);
     cp = await startHarness({ dir, config: { listen: { host: '127.0.0.1', port } } });

@@ -21,7 +21,10 @@ describe('the uplink against the real control plane', () => {
 
     const scheduleId = await createSchedule(cp, site.id, net);
     const [armed] = await eventually('the schedule to be armed', () => {
-      const rows = agent.query<{ id: string; origin: string; next_scan_at: string | null; anchor_at: string }>('SELECT id, origin, next_scan_at, anchor_at FROM schedules WHERE id = ?', scheduleId);
+      const rows = agent.query<{ id: string; origin: string; next_scan_at: string | null; anchor_at: string }>(
+        'SELECT id, origin, next_scan_at, anchor_at FROM schedules WHERE id = ?',
+        scheduleId,
+      );
       return rows.length > 0 ? rows : undefined;
     });
     const stored = (await cp.request('GET', `/scans/cve/scheduled/${scheduleId}`)).body as { next_scan_at: string };
@@ -52,7 +55,9 @@ describe('the uplink against the real control plane', () => {
     expect(ssh.every((f) => f.host.mac === macs.ssh)).toBe(true);
 
     // A single-IP scan through the REST API: one host scanned, its findings only.
-    const single = await cp.request('POST', '/scans/cve/scheduled/single-ip', { body: { schedule_id: scheduleId, site_id: site.id, ip_address: `127.0.${net}.3` } });
+    const single = await cp.request('POST', '/scans/cve/scheduled/single-ip', {
+      body: { schedule_id: scheduleId, site_id: site.id, ip_address: `127.0.${net}.3` },
+    });
     expect(single.status).toBe(202);
     const singleId = (single.body as { scan_id: string }).scan_id;
     await eventually('the single-IP scan to finish', async () => {
@@ -63,10 +68,14 @@ describe('the uplink against the real control plane', () => {
     const singleFindings = await cp.store.scans.findings(singleId);
     expect(singleFindings.length).toBeGreaterThan(0);
     expect(new Set(singleFindings.map((f) => f.host.ip))).toEqual(new Set([`127.0.${net}.3`]));
-    expect(agent.query('SELECT kind, target_ips FROM scans WHERE cp_scan_id = ?', singleId)).toEqual([{ kind: 'single_ip', target_ips: JSON.stringify([`127.0.${net}.3`]) }]);
+    expect(agent.query('SELECT kind, target_ips FROM scans WHERE cp_scan_id = ?', singleId)).toEqual([
+      { kind: 'single_ip', target_ips: JSON.stringify([`127.0.${net}.3`]) },
+    ]);
 
     // A mark made through the REST API reaches the agent, so its local reports agree.
-    const marked = await cp.request('POST', '/scans/cve/mac-address/cve/status', { body: { mac_address: macs.ssh, cve_id: 'CVE-2023-38408', status: 'mitigated', justification: 'ssh-agent forwarding disabled' } });
+    const marked = await cp.request('POST', '/scans/cve/mac-address/cve/status', {
+      body: { mac_address: macs.ssh, cve_id: 'CVE-2023-38408', status: 'mitigated', justification: 'ssh-agent forwarding disabled' },
+    });
     expect(marked.status).toBe(201);
     const [mark] = await eventually('the mark to reach the agent', () => {
       const rows = agent.query<{ mac: string; cve_id: string; status: string; origin: string }>('SELECT mac, cve_id, status, origin FROM vuln_marks');

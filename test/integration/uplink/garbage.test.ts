@@ -8,10 +8,23 @@ const scheduleId = '8e3f6a4d-5b7c-4d9e-9f1a-2b3c4d5e6f70';
 
 const upsert = (seq: number) =>
   JSON.stringify({
-    type: 'schedule.upsert', seq, issued_at: new Date().toISOString(),
+    type: 'schedule.upsert',
+    seq,
+    issued_at: new Date().toISOString(),
     schedule: {
-      id: scheduleId, description: 'pushed', day_of_week: 1, time_of_day: '03:00', every_n_weeks: 2, timezone: 'UTC', min_cvss: 4, warning_threshold: 7,
-      ignore_offline_sites: false, notification_group: 'ops', sites: [{ id: siteId, subnet: '127.0.34.0/24' }], anchor_at: '2026-11-02T00:00:00.000Z', updated_at: new Date().toISOString(),
+      id: scheduleId,
+      description: 'pushed',
+      day_of_week: 1,
+      time_of_day: '03:00',
+      every_n_weeks: 2,
+      timezone: 'UTC',
+      min_cvss: 4,
+      warning_threshold: 7,
+      ignore_offline_sites: false,
+      notification_group: 'ops',
+      sites: [{ id: siteId, subnet: '127.0.34.0/24' }],
+      anchor_at: '2026-11-02T00:00:00.000Z',
+      updated_at: new Date().toISOString(),
     },
   });
 

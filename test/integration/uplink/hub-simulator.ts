@@ -30,7 +30,9 @@ export interface HubSimulator {
 type WelcomeChoice = Partial<Welcome> | false;
 
 /** `welcome`: what to answer a hello with (false: nothing, the test welcomes itself), or a choice per connection. */
-export async function startHubSimulator(options: { welcome?: WelcomeChoice | ((index: number) => WelcomeChoice); ackReports?: boolean } = {}): Promise<HubSimulator> {
+export async function startHubSimulator(
+  options: { welcome?: WelcomeChoice | ((index: number) => WelcomeChoice); ackReports?: boolean } = {},
+): Promise<HubSimulator> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, path: AGENT_PATH, perMessageDeflate: false });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const connections: HubConnection[] = [];
@@ -43,7 +45,18 @@ export async function startHubSimulator(options: { welcome?: WelcomeChoice | ((i
       closed: undefined,
       send: (data, binary = false) => ws.send(data, { binary }),
       welcome: (overrides = {}) =>
-        ws.send(JSON.stringify({ type: 'welcome', protocol: PROTOCOL_VERSION, server_version: 'hub-sim', site_id: siteId, resume_after_seq: 0, heartbeat_interval_ms: 10_000, max_frame_bytes: 512 * 1024, ...overrides })),
+        ws.send(
+          JSON.stringify({
+            type: 'welcome',
+            protocol: PROTOCOL_VERSION,
+            server_version: 'hub-sim',
+            site_id: siteId,
+            resume_after_seq: 0,
+            heartbeat_interval_ms: 10_000,
+            max_frame_bytes: 512 * 1024,
+            ...overrides,
+          }),
+        ),
       terminate: () => ws.terminate(),
     };
     connections.push(connection);

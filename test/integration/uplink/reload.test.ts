@@ -20,11 +20,20 @@ describe('the uplink and SIGHUP', () => {
     const dir = tempDir('uplink-reload-');
     const file = path.join(dir, 'config.yaml');
     const write = (url: string | null) =>
-      writeFileSync(file, `config_version: 1\nsite_id: ${siteId}\nsubnets: [127.0.36.0/24]\n${url ? `control_plane:\n  url: ${url}\n  token: token-for-${url.slice(-5)}\n` : ''}`);
+      writeFileSync(
+        file,
+        `config_version: 1\nsite_id: ${siteId}\nsubnets: [127.0.36.0/24]\n${url ? `control_plane:\n  url: ${url}\n  token: token-for-${url.slice(-5)}\n` : ''}`,
+      );
     write(oldHub.url);
     const { config } = loadConfig(file, { env: {}, dataDir: path.join(dir, 'state') });
     const logger = pino({ level: 'silent' });
-    const agent = createAgent({ config, logger, notifier: createSdNotifier({ env: {}, logger }), dataDir: path.join(dir, 'state'), uplink: { backoff: { initialMs: 50, maxMs: 200, factor: 2 } } });
+    const agent = createAgent({
+      config,
+      logger,
+      notifier: createSdNotifier({ env: {}, logger }),
+      dataDir: path.join(dir, 'state'),
+      uplink: { backoff: { initialMs: 50, maxMs: 200, factor: 2 } },
+    });
     onTestFinished(async () => {
       await agent.stop();
     });

@@ -45,7 +45,15 @@ export interface SiteAgent {
   query<T>(sql: string, ...params: unknown[]): T[];
 }
 
-export async function startSiteAgent(options: { siteId: string; token: string; url: string; net: number; routerPort?: number; stateDir?: string; clock?: Clock }): Promise<SiteAgent> {
+export async function startSiteAgent(options: {
+  siteId: string;
+  token: string;
+  url: string;
+  net: number;
+  routerPort?: number;
+  stateDir?: string;
+  clock?: Clock;
+}): Promise<SiteAgent> {
   const stateDir = options.stateDir ?? tempDir('uplink-agent-');
   const { config } = buildConfig(
     {

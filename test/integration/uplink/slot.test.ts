@@ -14,14 +14,21 @@ describe('a schedule pushed by the control plane fires on its slot', () => {
     const { routerPort } = await startServices(net);
     const agent = await startSiteAgent({ siteId: site.id, token: site.token, url: cp.url, routerPort, net, clock });
     const scheduleId = await createSchedule(cp, site.id, net);
-    const armed = await eventually('the schedule to be armed', () => agent.query<{ next_scan_at: string }>('SELECT next_scan_at FROM schedules WHERE id = ?', scheduleId)[0]);
+    const armed = await eventually(
+      'the schedule to be armed',
+      () => agent.query<{ next_scan_at: string }>('SELECT next_scan_at FROM schedules WHERE id = ?', scheduleId)[0],
+    );
     const slot = new Date(armed.next_scan_at);
     // Both ends jump to just after the slot: the agent's scheduler fires it, the control plane opens the slot's scan.
     now = new Date(slot.getTime() + 1000);
-    const [scan] = await eventually('the slot scan to finish on the control plane', async () => {
-      const scans = await cp.store.scans.list('org-a', scheduleId);
-      return scans.length > 0 && ['completed', 'partial', 'failed'].includes(scans[0]!.status) ? scans : undefined;
-    }, 25_000);
+    const [scan] = await eventually(
+      'the slot scan to finish on the control plane',
+      async () => {
+        const scans = await cp.store.scans.list('org-a', scheduleId);
+        return scans.length > 0 && ['completed', 'partial', 'failed'].includes(scans[0]!.status) ? scans : undefined;
+      },
+      25_000,
+    );
     expect(scan).toMatchObject({ status: 'completed' });
     expect(await cp.store.scans.list('org-a', scheduleId)).toHaveLength(1);
     const local = agent.query<{ kind: string; slot_at: string }>('SELECT kind, slot_at FROM scans WHERE schedule_id = ?', scheduleId);

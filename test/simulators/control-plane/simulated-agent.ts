@@ -7,7 +7,14 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import {
-  AGENT_PATH, decodeDownFrame, isCommand, PROTOCOL_VERSION, type Command, type DownFrame, type Report, type Welcome,
+  AGENT_PATH,
+  decodeDownFrame,
+  isCommand,
+  PROTOCOL_VERSION,
+  type Command,
+  type DownFrame,
+  type Report,
+  type Welcome,
 } from '../../../src/protocol/index.js';
 
 type Unsequenced<R> = R extends Report ? Omit<R, 'seq'> : never;
@@ -104,10 +111,17 @@ export class SimulatedAgent {
     });
     ws.on('error', () => this.#wake());
     ws.on('open', () => {
-      this.sendRaw(JSON.stringify({
-        type: 'hello', protocol: PROTOCOL_VERSION, agent_version: this.#options.agentVersion ?? 'sim-1.0', site_id: this.siteId, stream_id: this.streamId,
-        last_acked_seq: this.#lastAcked, last_command_seq: this.#lastCommand,
-      }));
+      this.sendRaw(
+        JSON.stringify({
+          type: 'hello',
+          protocol: PROTOCOL_VERSION,
+          agent_version: this.#options.agentVersion ?? 'sim-1.0',
+          site_id: this.siteId,
+          stream_id: this.streamId,
+          last_acked_seq: this.#lastAcked,
+          last_command_seq: this.#lastCommand,
+        }),
+      );
     });
     return new Promise((resolve, reject) => {
       ws.once('unexpected-response', (_req, res) => reject(new Error(`refused: HTTP ${res.statusCode}`)));
@@ -160,7 +174,9 @@ export class SimulatedAgent {
       };
       const timer = setTimeout(() => {
         this.#waiters.delete(test);
-        reject(new Error(`condition not met within ${timeoutMs} ms (acked ${this.#lastAcked}, outbox ${this.outbox.size}, closes ${JSON.stringify(this.closes)})`));
+        reject(
+          new Error(`condition not met within ${timeoutMs} ms (acked ${this.#lastAcked}, outbox ${this.outbox.size}, closes ${JSON.stringify(this.closes)})`),
+        );
       }, timeoutMs);
       this.#waiters.add(test);
       test();

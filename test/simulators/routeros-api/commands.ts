@@ -32,9 +32,7 @@ export interface ApiFaults {
 }
 
 export type Answer =
-  | { kind: 'sentences'; sentences: string[][] }
-  | { kind: 'raw'; before: string[][]; bytes: Buffer; then?: 'reset' | 'end' }
-  | { kind: 'silent' };
+  { kind: 'sentences'; sentences: string[][] } | { kind: 'raw'; before: string[][]; bytes: Buffer; then?: 'reset' | 'end' } | { kind: 'silent' };
 
 /** Applies `=.proplist=` the way RouterOS does: only the listed keys, in the row's order. */
 function project(row: Record<string, string>, proplist: string | undefined): [string, string][] {
@@ -47,22 +45,55 @@ function project(row: Record<string, string>, proplist: string | undefined): [st
 export function answerCommand(command: string, attrs: Record<string, string>, tag: string[], data: RouterData, faults: ApiFaults): Answer {
   if (command === '/cancel') {
     // Nothing here streams, so every cancel finds its command already done.
-    return { kind: 'sentences', sentences: [['!trap', ...tag, '=category=0', '=message=no such command or directory (cancel)'], ['!done', ...tag]] };
+    return {
+      kind: 'sentences',
+      sentences: [
+        ['!trap', ...tag, '=category=0', '=message=no such command or directory (cancel)'],
+        ['!done', ...tag],
+      ],
+    };
   }
   if (!command.endsWith('/print')) {
-    return { kind: 'sentences', sentences: [['!trap', ...tag, '=message=no such command prefix'], ['!done', ...tag]] };
+    return {
+      kind: 'sentences',
+      sentences: [
+        ['!trap', ...tag, '=message=no such command prefix'],
+        ['!done', ...tag],
+      ],
+    };
   }
   const menu = command.slice(0, -'/print'.length);
   if (faults.noReplyTo?.includes(menu) || faults.noReplyTo?.includes('*')) return { kind: 'silent' };
   const trap = faults.trapOn?.[menu];
-  if (trap !== undefined) return { kind: 'sentences', sentences: [['!trap', ...tag, '=category=0', `=message=${trap}`], ['!done', ...tag]] };
+  if (trap !== undefined)
+    return {
+      kind: 'sentences',
+      sentences: [
+        ['!trap', ...tag, '=category=0', `=message=${trap}`],
+        ['!done', ...tag],
+      ],
+    };
   if (faults.fatalOn === menu) return { kind: 'raw', before: [], bytes: encodeSentence(['!fatal', 'out of memory']), then: 'end' };
   if (faults.malformedLengthOn === menu) return { kind: 'raw', before: [], bytes: Buffer.from([0xf8, 0x21, 0x72, 0x65]) };
   if (faults.hugeWordOn === menu) return { kind: 'raw', before: [], bytes: Buffer.concat([encodeLength(0x7fff0000, 5), Buffer.from('!re')]) };
-  if (faults.unknownReplyOn === menu) return { kind: 'sentences', sentences: [['!weird', ...tag], ['!done', ...tag]] };
+  if (faults.unknownReplyOn === menu)
+    return {
+      kind: 'sentences',
+      sentences: [
+        ['!weird', ...tag],
+        ['!done', ...tag],
+      ],
+    };
 
   const rows = data.menus[menu];
-  if (rows === undefined) return { kind: 'sentences', sentences: [['!trap', ...tag, '=message=no such command prefix'], ['!done', ...tag]] };
+  if (rows === undefined)
+    return {
+      kind: 'sentences',
+      sentences: [
+        ['!trap', ...tag, '=message=no such command prefix'],
+        ['!done', ...tag],
+      ],
+    };
   const sentences = rows.map((row) => ['!re', ...tag, ...project(row, attrs['.proplist']).map(([key, value]) => `=${key}=${value}`)]);
   if (faults.resetMidReply === menu) {
     const half = sentences.slice(0, Math.max(1, Math.floor(sentences.length / 2)));

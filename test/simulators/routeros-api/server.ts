@@ -33,7 +33,9 @@ export interface RunningApiSimulator {
 
 /** "00" + md5(0x00 + password + challenge), hex: RouterOS before 6.43. */
 export function legacyResponse(password: string, challengeHex: string): string {
-  return `00${createHash('md5').update(Buffer.concat([Buffer.from([0]), Buffer.from(password, 'latin1'), Buffer.from(challengeHex, 'hex')])).digest('hex')}`;
+  return `00${createHash('md5')
+    .update(Buffer.concat([Buffer.from([0]), Buffer.from(password, 'latin1'), Buffer.from(challengeHex, 'hex')]))
+    .digest('hex')}`;
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -105,14 +107,19 @@ export async function startApiSimulator(options: ApiSimulatorOptions): Promise<R
       const ok =
         !faults.rejectLogin &&
         attrs.name === options.data.user &&
-        (options.login === 'legacy' ? challenge !== undefined && attrs.response === legacyResponse(options.data.password, challenge) : attrs.password === options.data.password);
+        (options.login === 'legacy'
+          ? challenge !== undefined && attrs.response === legacyResponse(options.data.password, challenge)
+          : attrs.password === options.data.password);
       logins.push(`${attrs.name ?? ''}:${ok ? 'ok' : 'failed'}`);
       if (ok) {
         loggedIn = true;
         void send([['!done', ...tag]]);
       } else {
         const message = options.login === 'legacy' ? 'cannot log in' : 'invalid user name or password (6)';
-        void send([['!trap', ...tag, `=message=${message}`], ['!done', ...tag]]);
+        void send([
+          ['!trap', ...tag, `=message=${message}`],
+          ['!done', ...tag],
+        ]);
       }
     };
 
@@ -134,7 +141,10 @@ export async function startApiSimulator(options: ApiSimulatorOptions): Promise<R
         } else if (command === '/quit') {
           sendRaw(encodeSentence(['!fatal', 'session terminated on request']), 'end');
         } else if (!loggedIn) {
-          void send([['!trap', ...tag, '=message=not logged in'], ['!done', ...tag]]);
+          void send([
+            ['!trap', ...tag, '=message=not logged in'],
+            ['!done', ...tag],
+          ]);
         } else {
           const answer = answerCommand(command, attributes(words), tag, options.data, faults);
           if (answer.kind === 'silent') continue;

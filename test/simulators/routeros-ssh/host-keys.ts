@@ -26,7 +26,7 @@ function readTlv(der: Buffer, offset: number): Tlv {
 
 function children(der: Buffer, parent: Tlv): Tlv[] {
   const out: Tlv[] = [];
-  for (let at = parent.start; at < parent.end; ) {
+  for (let at = parent.start; at < parent.end;) {
     const child = readTlv(der, at);
     out.push(child);
     at = child.end;

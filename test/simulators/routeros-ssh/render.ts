@@ -9,11 +9,33 @@ const singletons = new Set(['/system/resource', '/system/identity', '/system/rou
 
 /** Booleans the console shows as flag letters in front of an item, per menu (legends of the captures). */
 const flags: Record<string, [string, string][]> = {
-  '/ip/arp': [['disabled', 'X'], ['invalid', 'I'], ['DHCP', 'H'], ['dynamic', 'D'], ['published', 'P'], ['complete', 'C']],
-  '/ip/dhcp-server/lease': [['disabled', 'X'], ['radius', 'R'], ['dynamic', 'D'], ['blocked', 'B']],
-  '/interface/bridge/host': [['disabled', 'X'], ['invalid', 'I'], ['dynamic', 'D'], ['local', 'L'], ['external', 'E']],
+  '/ip/arp': [
+    ['disabled', 'X'],
+    ['invalid', 'I'],
+    ['DHCP', 'H'],
+    ['dynamic', 'D'],
+    ['published', 'P'],
+    ['complete', 'C'],
+  ],
+  '/ip/dhcp-server/lease': [
+    ['disabled', 'X'],
+    ['radius', 'R'],
+    ['dynamic', 'D'],
+    ['blocked', 'B'],
+  ],
+  '/interface/bridge/host': [
+    ['disabled', 'X'],
+    ['invalid', 'I'],
+    ['dynamic', 'D'],
+    ['local', 'L'],
+    ['external', 'E'],
+  ],
   '/ipv6/neighbor': [['router', 'R']],
-  '/ip/address': [['disabled', 'X'], ['invalid', 'I'], ['dynamic', 'D']],
+  '/ip/address': [
+    ['disabled', 'X'],
+    ['invalid', 'I'],
+    ['dynamic', 'D'],
+  ],
 };
 
 /** Keys RouterOS leaves unquoted even with spaces (seen in the captures: `comment=test comment`, `class-id=udhcp 1.37.0`). */
@@ -26,7 +48,10 @@ function consoleValue(key: string, value: string): string {
 }
 
 function renderItem(menu: string, row: Row, index: number): string {
-  const letters = (flags[menu] ?? []).filter(([key]) => row[key] === 'true').map(([, letter]) => letter).join('');
+  const letters = (flags[menu] ?? [])
+    .filter(([key]) => row[key] === 'true')
+    .map(([, letter]) => letter)
+    .join('');
   const hidden = new Set(['.id', ...(flags[menu] ?? []).map(([key]) => key)]);
   const pairs = Object.entries(row)
     .filter(([key]) => !hidden.has(key))

@@ -75,7 +75,9 @@ describe('config validation', () => {
     const errors = errorsOf({ ...base, schedules: [schedule] });
     expect(errors.some((line) => line.startsWith('schedules.0.day_of_week:'))).toBe(true);
     expect(errors.some((line) => line.startsWith('schedules.0.time_of_day:'))).toBe(true);
-    expect(errorsOf({ ...base, schedules: [{ ...schedule, id: 'x', day_of_week: 1, time_of_day: '02:00' }] })).toEqual(['schedules.0.id: expected a UUID, got "x"']);
+    expect(errorsOf({ ...base, schedules: [{ ...schedule, id: 'x', day_of_week: 1, time_of_day: '02:00' }] })).toEqual([
+      'schedules.0.id: expected a UUID, got "x"',
+    ]);
   });
 
   it('sends an empty password explicitly when none is given, and gives only one secret source', () => {
@@ -90,7 +92,11 @@ describe('config validation', () => {
     const { config } = buildConfig(raw, undefined, { env: { ROUTER_PW: 'pw', CP_TOKEN: 'tok' } });
     expect(config.router?.password).toBe('pw');
     expect(config.control_plane?.token).toBe('tok');
-    expect(errorsOf(raw)).toEqual(['router.password_env: environment variable ROUTER_PW is not set', 'control_plane.token_env: environment variable CP_TOKEN is not set', 'control_plane.token: expected a token (token, token_file or token_env)']);
+    expect(errorsOf(raw)).toEqual([
+      'router.password_env: environment variable ROUTER_PW is not set',
+      'control_plane.token_env: environment variable CP_TOKEN is not set',
+      'control_plane.token: expected a token (token, token_file or token_env)',
+    ]);
   });
 
   it('warns when a file holding a secret is readable by others', () => {

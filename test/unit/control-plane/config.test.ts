@@ -27,7 +27,12 @@ describe('control plane config', () => {
   });
 
   it('names every problem by its path, in one run', () => {
-    const message = problems({ auth: { hs256_secret: secret, jwks_url: 'https://id.example/jwks' }, listen: { port: 70000 }, lsiten: {}, notification_groups: { ops: { webhooks: ['ftp://x'] } } });
+    const message = problems({
+      auth: { hs256_secret: secret, jwks_url: 'https://id.example/jwks' },
+      listen: { port: 70000 },
+      lsiten: {},
+      notification_groups: { ops: { webhooks: ['ftp://x'] } },
+    });
     expect(message).toContain('auth.jwks_url: give only one of hs256_secret, jwks_url');
     expect(message).toContain('listen.port: expected integer 0..65535');
     expect(message).toContain('lsiten: unknown key');

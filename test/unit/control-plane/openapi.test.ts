@@ -52,11 +52,26 @@ describe('GET /openapi.json', () => {
     const operations = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
     expect(operations.sort()).toEqual(
       [
-        'GET /scans/cve/scheduled', 'POST /scans/cve/scheduled', 'GET /scans/cve/scheduled/{scanScheduleId}', 'PUT /scans/cve/scheduled/{scanScheduleId}',
-        'DELETE /scans/cve/scheduled/{scanScheduleId}', 'POST /scans/cve/scheduled/{scanScheduleId}/invoke', 'DELETE /scans/cve/scheduled/{scanScheduleId}/invoke',
-        'POST /scans/cve/scheduled/single-ip', 'POST /scans/cve/scan/multiple-ips', 'GET /scans/cve', 'GET /scans/cve/{scan_id}', 'GET /scans/cve/{scanScheduleId}/status',
-        'POST /scans/cve/mac-address/cves', 'GET /scans/cve/mitigation/{cve_id}', 'GET /scans/cve/mac-address/cve/status', 'POST /scans/cve/mac-address/cve/status',
-        'GET /scans/cve/{scan_id}/report.json', 'GET /openapi.json', 'GET /healthz', 'GET /docs/errors/{code}',
+        'GET /scans/cve/scheduled',
+        'POST /scans/cve/scheduled',
+        'GET /scans/cve/scheduled/{scanScheduleId}',
+        'PUT /scans/cve/scheduled/{scanScheduleId}',
+        'DELETE /scans/cve/scheduled/{scanScheduleId}',
+        'POST /scans/cve/scheduled/{scanScheduleId}/invoke',
+        'DELETE /scans/cve/scheduled/{scanScheduleId}/invoke',
+        'POST /scans/cve/scheduled/single-ip',
+        'POST /scans/cve/scan/multiple-ips',
+        'GET /scans/cve',
+        'GET /scans/cve/{scan_id}',
+        'GET /scans/cve/{scanScheduleId}/status',
+        'POST /scans/cve/mac-address/cves',
+        'GET /scans/cve/mitigation/{cve_id}',
+        'GET /scans/cve/mac-address/cve/status',
+        'POST /scans/cve/mac-address/cve/status',
+        'GET /scans/cve/{scan_id}/report.json',
+        'GET /openapi.json',
+        'GET /healthz',
+        'GET /docs/errors/{code}',
       ].sort(),
     );
   });

@@ -51,12 +51,18 @@ describe('parseCpe', () => {
 
 describe('formatCpe', () => {
   it('round-trips NVD names, quoting what needs it', () => {
-    for (const name of ['cpe:2.3:h:mikrotik:ccr1009-7g-1c-1s\\+pc:-:*:*:*:*:*:*:*', 'cpe:2.3:o:mikrotik:routeros:6.44:beta20:*:*:testing:*:*:*', 'cpe:2.3:a:nodejs:node.js:18.12.0:*:*:*:lts:*:*:*']) {
+    for (const name of [
+      'cpe:2.3:h:mikrotik:ccr1009-7g-1c-1s\\+pc:-:*:*:*:*:*:*:*',
+      'cpe:2.3:o:mikrotik:routeros:6.44:beta20:*:*:testing:*:*:*',
+      'cpe:2.3:a:nodejs:node.js:18.12.0:*:*:*:lts:*:*:*',
+    ]) {
       expect(formatCpe(parseCpe(name))).toBe(name);
     }
   });
 
   it('builds from plain values, quoting specials and keeping a lone hyphen as NA', () => {
-    expect(formatCpe(buildCpe({ part: 'a', vendor: 'acme', product: 'a:b c', version: '1.0', update: '-' }))).toBe('cpe:2.3:a:acme:a\\:b\\ c:1.0:-:*:*:*:*:*:*');
+    expect(formatCpe(buildCpe({ part: 'a', vendor: 'acme', product: 'a:b c', version: '1.0', update: '-' }))).toBe(
+      'cpe:2.3:a:acme:a\\:b\\ c:1.0:-:*:*:*:*:*:*',
+    );
   });
 });

@@ -10,11 +10,17 @@ import { createCveMatcher, type CveMatcher } from '../../../src/agent/cve/matche
 /** The 78 real NVD records, verbatim (see test/fixtures/nvd/records/README.md). */
 export const recordsDir = fileURLToPath(new URL('../../fixtures/nvd/records', import.meta.url));
 
-export const recordFiles = readdirSync(recordsDir).filter((name) => /^CVE-\d+-\d+\.json$/.test(name)).sort();
+export const recordFiles = readdirSync(recordsDir)
+  .filter((name) => /^CVE-\d+-\d+\.json$/.test(name))
+  .sort();
 
 /** A fresh parsed copy of a real record, to read or to derive a variant from. */
 export function realRecord(id: string): Record<string, unknown> & { id: string; lastModified: string; vulnStatus: string } {
-  return JSON.parse(readFileSync(path.join(recordsDir, `${id}.json`), 'utf8')) as Record<string, unknown> & { id: string; lastModified: string; vulnStatus: string };
+  return JSON.parse(readFileSync(path.join(recordsDir, `${id}.json`), 'utf8')) as Record<string, unknown> & {
+    id: string;
+    lastModified: string;
+    vulnStatus: string;
+  };
 }
 
 export function allRealRecords(): Record<string, unknown>[] {

@@ -18,7 +18,15 @@ afterEach(() => {
 });
 
 function page(records: readonly unknown[]) {
-  return { resultsPerPage: records.length, startIndex: 0, totalResults: records.length, format: 'NVD_CVE', version: '2.0', timestamp: '2026-01-01T00:00:00.000', vulnerabilities: records.map((cve) => ({ cve })) };
+  return {
+    resultsPerPage: records.length,
+    startIndex: 0,
+    totalResults: records.length,
+    format: 'NVD_CVE',
+    version: '2.0',
+    timestamp: '2026-01-01T00:00:00.000',
+    vulnerabilities: records.map((cve) => ({ cve })),
+  };
 }
 
 function laterThan(time: string, days: number): string {
@@ -103,7 +111,13 @@ describe('importing records', () => {
     const kb = fresh([realRecord('CVE-2024-6387')]);
     const record = kb.store.get('CVE-2024-6387');
     const raw = realRecord('CVE-2024-6387') as unknown as { references: { url: string; tags?: string[] }[]; configurations: unknown[] };
-    expect(record).toMatchObject({ id: 'CVE-2024-6387', vulnStatus: 'Modified', published: '2024-07-01T13:15:06.467Z', lastModified: '2024-07-09T06:15:03.513Z', cwes: ['CWE-362', 'CWE-364'] });
+    expect(record).toMatchObject({
+      id: 'CVE-2024-6387',
+      vulnStatus: 'Modified',
+      published: '2024-07-01T13:15:06.467Z',
+      lastModified: '2024-07-09T06:15:03.513Z',
+      cwes: ['CWE-362', 'CWE-364'],
+    });
     expect(record?.description).toMatch(/^A security regression \(CVE-2006-5051\) was discovered in OpenSSH's server/);
     expect(record?.references).toEqual(raw.references.map((reference) => ({ url: reference.url, tags: reference.tags ?? [] })));
     // Every node and cpeMatch entry as NVD sent it; a statement's negate defaults to false.
@@ -125,7 +139,11 @@ describe('negate', () => {
     const [configuration] = record.configurations as { operator?: string; nodes: unknown[] }[];
     if (!configuration) throw new Error('fixture changed');
     configuration.operator = 'AND';
-    configuration.nodes.push({ operator: 'OR', negate: true, cpeMatch: [{ vulnerable: false, criteria: 'cpe:2.3:o:microsoft:windows:*:*:*:*:*:*:*:*', matchCriteriaId: '00000000-0000-0000-0000-000000000001' }] });
+    configuration.nodes.push({
+      operator: 'OR',
+      negate: true,
+      cpeMatch: [{ vulnerable: false, criteria: 'cpe:2.3:o:microsoft:windows:*:*:*:*:*:*:*:*', matchCriteriaId: '00000000-0000-0000-0000-000000000001' }],
+    });
     return record;
   }
 
@@ -154,7 +172,13 @@ describe('feed files', () => {
     writeFileSync(path.join(dir, 'notes.txt'), 'not a feed file');
     const kb = fresh();
     const batches: string[] = [];
-    const result = await importFeedFiles({ store: kb.store, logger: kb.log.logger, paths: [dir], batchSize: 20, onBatch: ({ source }) => batches.push(path.basename(source)) });
+    const result = await importFeedFiles({
+      store: kb.store,
+      logger: kb.log.logger,
+      paths: [dir],
+      batchSize: 20,
+      onBatch: ({ source }) => batches.push(path.basename(source)),
+    });
     expect(result.counts).toMatchObject({ inserted: 78, skipped: 0 });
     expect(result.records).toBe(78);
     expect(kb.store.counts()).toMatchObject({ cves: 78 });
@@ -180,19 +204,27 @@ describe('feed files', () => {
     const kb = fresh();
     const result = await importFeedFiles({ store: kb.store, logger: kb.log.logger, paths: [dir] });
     expect(result.counts).toMatchObject({ inserted: 1, skipped: 1 });
-    expect(kb.log.lines().find((line) => line.msg === 'skipped malformed CVE record')).toMatchObject({ cve: 'CVE-2023-38408', reason: expect.stringContaining('not valid JSON') });
+    expect(kb.log.lines().find((line) => line.msg === 'skipped malformed CVE record')).toMatchObject({
+      cve: 'CVE-2023-38408',
+      reason: expect.stringContaining('not valid JSON'),
+    });
   });
 
   it('refuses a file that is not JSON or not NVD, and a path that does not exist, with typed errors', async () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'a.json'), '{"resultsPerPage": 1, "vulnerabilities": [');
     const kb = fresh();
-    await expect(importFeedFiles({ store: kb.store, logger: kb.log.logger, paths: [dir] })).rejects.toMatchObject({ code: 'AGENT_ERR_CVE_FEED_INVALID', message: expect.stringContaining('a.json: not JSON') });
+    await expect(importFeedFiles({ store: kb.store, logger: kb.log.logger, paths: [dir] })).rejects.toMatchObject({
+      code: 'AGENT_ERR_CVE_FEED_INVALID',
+      message: expect.stringContaining('a.json: not JSON'),
+    });
     writeFileSync(path.join(dir, 'a.json'), '{"hello": "world"}');
     await expect(importFeedFiles({ store: kb.store, logger: kb.log.logger, paths: [dir] })).rejects.toMatchObject({ code: 'AGENT_ERR_CVE_FEED_INVALID' });
     writeFileSync(path.join(dir, 'a.json.gz'), Buffer.from([0x1f, 0x8b, 1, 2, 3]));
     expect(() => importFeedBytes(kb.store, Buffer.from([0x1f, 0x8b, 1, 2, 3]), { source: 'pushed.gz', logger: kb.log.logger })).toThrow(AgentError);
-    await expect(importFeedFiles({ store: kb.store, logger: kb.log.logger, paths: [path.join(dir, 'missing')] })).rejects.toMatchObject({ code: 'AGENT_ERR_CVE_FEED_UNREADABLE' });
+    await expect(importFeedFiles({ store: kb.store, logger: kb.log.logger, paths: [path.join(dir, 'missing')] })).rejects.toMatchObject({
+      code: 'AGENT_ERR_CVE_FEED_UNREADABLE',
+    });
     expect(kb.store.counts().cves).toBe(0);
   });
 
@@ -201,7 +233,14 @@ describe('feed files', () => {
     allRealRecords().forEach((record, index) => writeFileSync(path.join(dir, `r${String(index).padStart(2, '0')}.json`), JSON.stringify(record)));
     const kb = fresh();
     const controller = new AbortController();
-    const run = importFeedFiles({ store: kb.store, logger: kb.log.logger, paths: [dir], batchSize: 10, signal: controller.signal, onBatch: () => controller.abort(new Error('stop')) });
+    const run = importFeedFiles({
+      store: kb.store,
+      logger: kb.log.logger,
+      paths: [dir],
+      batchSize: 10,
+      signal: controller.signal,
+      onBatch: () => controller.abort(new Error('stop')),
+    });
     await expect(run).rejects.toThrow('stop');
     // The first batch committed whole; nothing after it.
     expect(kb.store.counts().cves).toBe(10);

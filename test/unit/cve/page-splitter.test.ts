@@ -7,9 +7,25 @@ describe('splitPage', () => {
       { cve: { id: 'CVE-2024-0001', descriptions: [{ lang: 'en', value: 'a } ] { [ "quoted" \\ backslash \\" and "vulnerabilities": [' }] } },
       { cve: { id: 'CVE-2024-0002', nested: [[{}], { a: [1, 2, { b: '}' }] }] } },
     ];
-    const text = JSON.stringify({ resultsPerPage: 2, startIndex: 40, totalResults: 42, format: 'NVD_CVE', version: '2.0', timestamp: '2026-01-01T00:00:00.000', vulnerabilities: elements });
+    const text = JSON.stringify({
+      resultsPerPage: 2,
+      startIndex: 40,
+      totalResults: 42,
+      format: 'NVD_CVE',
+      version: '2.0',
+      timestamp: '2026-01-01T00:00:00.000',
+      vulnerabilities: elements,
+    });
     const split = splitPage(Buffer.from(text));
-    expect(split?.wrapper).toEqual({ resultsPerPage: 2, startIndex: 40, totalResults: 42, format: 'NVD_CVE', version: '2.0', timestamp: '2026-01-01T00:00:00.000', vulnerabilities: [] });
+    expect(split?.wrapper).toEqual({
+      resultsPerPage: 2,
+      startIndex: 40,
+      totalResults: 42,
+      format: 'NVD_CVE',
+      version: '2.0',
+      timestamp: '2026-01-01T00:00:00.000',
+      vulnerabilities: [],
+    });
     expect(split?.elements.map((element) => JSON.parse(element.toString('utf8')) as unknown)).toEqual(elements);
   });
 

@@ -18,7 +18,7 @@ function fakeClock(start = 0) {
 }
 
 describe('the NVD rate limiter', () => {
-  it('allows NVD\'s public rates: 5 per 30 s without a key, 50 with one', () => {
+  it("allows NVD's public rates: 5 per 30 s without a key, 50 with one", () => {
     expect(nvdRateLimit(false)).toEqual({ requests: 5, windowMs: 30_000 });
     expect(nvdRateLimit(true)).toEqual({ requests: 50, windowMs: 30_000 });
   });

@@ -83,7 +83,7 @@ describe('OpenSSH', () => {
       ['openssh 9.3p2', 'CVE-2023-38408', false],
     ]);
 
-    it('turns the banner form into NVD\'s version and update', () => {
+    it("turns the banner form into NVD's version and update", () => {
       const found = finding('openssh 9.3p1', 'CVE-2023-38408');
       expect(found?.cpe).toBe('cpe:2.3:a:openbsd:openssh:9.3:p1:*:*:*:*:*:*');
       expect(found?.matched_criteria).toBe('cpe:2.3:a:openbsd:openssh:9.3:p1:*:*:*:*:*:*');
@@ -303,10 +303,12 @@ describe('RouterOS channels (sw_edition) and pre-releases', () => {
     expect(found?.confidence_level).toBe('medium');
   });
 
-  it('gives upgrade advice per channel, and the fix of the device\'s own channel', () => {
+  it("gives upgrade advice per channel, and the fix of the device's own channel", () => {
     const longTerm = finding('routeros 6.40.5 long-term', 'CVE-2018-1156');
     expect(longTerm?.fixed_in).toBe('6.40.9');
-    expect(longTerm?.advice.actions).toEqual(['RouterOS long-term: upgrade to 6.40.9 or later (/system package update set channel=long-term; /system package update install)']);
+    expect(longTerm?.advice.actions).toEqual([
+      'RouterOS long-term: upgrade to 6.40.9 or later (/system package update set channel=long-term; /system package update install)',
+    ]);
     const unknown = finding('routeros 6.40.5', 'CVE-2018-1156');
     // The "*" entry fits a device of unknown channel as observed: its fix is the one reported.
     expect(unknown?.fixed_in).toBe('6.42.7');
@@ -343,7 +345,9 @@ describe('AND configurations: running on a platform', () => {
   it('reports it with lower confidence and the assumed condition when the hardware was not observed', () => {
     const found = finding('routeros 6.44.3 stable', 'CVE-2020-10364');
     expect(found?.confidence).toBe(0.6);
-    expect(found?.assumptions).toEqual(['assumed the host runs mikrotik ccr1009-7g-1c-1s+, mikrotik ccr1009-7g-1c-1s+pc, mikrotik ccr1009-7g-1c-pc or 22 more (not observed by the scan)']);
+    expect(found?.assumptions).toEqual([
+      'assumed the host runs mikrotik ccr1009-7g-1c-1s+, mikrotik ccr1009-7g-1c-1s+pc, mikrotik ccr1009-7g-1c-pc or 22 more (not observed by the scan)',
+    ]);
   });
 
   it('decides "software on Windows" with the OS the scan saw', () => {
@@ -380,14 +384,20 @@ describe('records NVD has not analysed', () => {
 
 describe('scores', () => {
   it('shows the Primary score, preferring v3.1 over v2', () => {
-    expect(finding('openssh 9.7p1', 'CVE-2024-6387')).toMatchObject({ score: 8.1, severity: 'HIGH', cvss_version: '3.1', score_type: 'Primary', vector: 'CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H' });
+    expect(finding('openssh 9.7p1', 'CVE-2024-6387')).toMatchObject({
+      score: 8.1,
+      severity: 'HIGH',
+      cvss_version: '3.1',
+      score_type: 'Primary',
+      vector: 'CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H',
+    });
   });
 
   it('takes v3.0 when NVD scored a record with v3.0 and v2 only', () => {
     expect(finding('routeros 6.40.8 long-term', 'CVE-2018-1156')).toMatchObject({ score: 8.8, cvss_version: '3.0', score_source: 'nvd@nist.gov' });
   });
 
-  it('falls back to the CNA\'s Secondary score, v3.1 before v4.0, and keeps every metric', () => {
+  it("falls back to the CNA's Secondary score, v3.1 before v4.0, and keeps every metric", () => {
     const record = kb.store.get('CVE-2024-7347');
     expect(record?.score).toMatchObject({ version: '3.1', type: 'Secondary', score: 4.7, severity: 'MEDIUM' });
     expect(record?.metrics.map((metric) => `${metric.version} ${metric.type} ${metric.score}`)).toEqual(['3.1 Secondary 4.7', '4.0 Secondary 5.7']);

@@ -52,14 +52,28 @@ describe('serviceCandidates', () => {
   });
 
   it('takes the distribution revision from the version text or the service', () => {
-    expect(serviceCandidates({ product: 'OpenSSH', version: '9.2p1 Debian-2+deb12u3' }, noDatabase)).toMatchObject({ distro: 'Debian-2+deb12u3', version: '9.2p1' });
+    expect(serviceCandidates({ product: 'OpenSSH', version: '9.2p1 Debian-2+deb12u3' }, noDatabase)).toMatchObject({
+      distro: 'Debian-2+deb12u3',
+      version: '9.2p1',
+    });
     expect(serviceCandidates({ product: 'OpenSSH', version: '9.2p1', distro: 'Ubuntu-3ubuntu0.10' }, noDatabase).distro).toBe('Ubuntu-3ubuntu0.10');
   });
 
   it('asks the database for a product the rules do not know, and honours a given vendor', () => {
-    const vendors = (product: string) => (product === 'squid' ? [{ vendor: 'squid-cache', part: 'a' }, { vendor: 'other', part: 'a' }] : []);
-    expect(serviceCandidates({ product: 'Squid', version: '6.6' }, vendors).cpes).toEqual(['cpe:2.3:a:squid-cache:squid:6.6:*:*:*:*:*:*:*', 'cpe:2.3:a:other:squid:6.6:*:*:*:*:*:*:*']);
-    expect(serviceCandidates({ product: 'Squid', version: '6.6', vendor: 'squid-cache' }, vendors).cpes).toEqual(['cpe:2.3:a:squid-cache:squid:6.6:*:*:*:*:*:*:*']);
+    const vendors = (product: string) =>
+      product === 'squid'
+        ? [
+            { vendor: 'squid-cache', part: 'a' },
+            { vendor: 'other', part: 'a' },
+          ]
+        : [];
+    expect(serviceCandidates({ product: 'Squid', version: '6.6' }, vendors).cpes).toEqual([
+      'cpe:2.3:a:squid-cache:squid:6.6:*:*:*:*:*:*:*',
+      'cpe:2.3:a:other:squid:6.6:*:*:*:*:*:*:*',
+    ]);
+    expect(serviceCandidates({ product: 'Squid', version: '6.6', vendor: 'squid-cache' }, vendors).cpes).toEqual([
+      'cpe:2.3:a:squid-cache:squid:6.6:*:*:*:*:*:*:*',
+    ]);
     expect(serviceCandidates({ product: 'unheard-of', version: '1.0' }, vendors).cpes).toEqual([]);
   });
 
@@ -88,7 +102,14 @@ describe('parseLookup', () => {
 });
 
 describe('pickScore', () => {
-  const metric = (version: CveMetric['version'], type: CveMetric['type'], score: number): CveMetric => ({ version, type, score, source: type === 'Primary' ? 'nvd@nist.gov' : 'cna', severity: null, vector: `v${version}` });
+  const metric = (version: CveMetric['version'], type: CveMetric['type'], score: number): CveMetric => ({
+    version,
+    type,
+    score,
+    source: type === 'Primary' ? 'nvd@nist.gov' : 'cna',
+    severity: null,
+    vector: `v${version}`,
+  });
 
   it('prefers the Primary score, v3.1 then v3.0 then v4.0 then v2, over any Secondary one', () => {
     // metrics arrive in version order (record.ts collects them so)

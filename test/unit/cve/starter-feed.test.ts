@@ -11,7 +11,12 @@ afterEach(() => {
 
 describe('the starter feed', () => {
   it('ships the 78 real records unchanged, as one NVD API page', () => {
-    const page = JSON.parse(gunzipSync(readFileSync(starterFeedFile)).toString('utf8')) as { totalResults: number; format: string; version: string; vulnerabilities: { cve: unknown }[] };
+    const page = JSON.parse(gunzipSync(readFileSync(starterFeedFile)).toString('utf8')) as {
+      totalResults: number;
+      format: string;
+      version: string;
+      vulnerabilities: { cve: unknown }[];
+    };
     expect(page).toMatchObject({ totalResults: 78, format: 'NVD_CVE', version: '2.0' });
     expect(page.vulnerabilities.map((item) => item.cve)).toEqual(allRealRecords());
   });

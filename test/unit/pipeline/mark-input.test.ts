@@ -8,7 +8,11 @@ const valid = { device: 'b8-27-eb-44-55-66', cve_id: 'CVE-2017-7529', status: 'a
 describe('vulnerability mark input', () => {
   it('keeps MACs upper-case with colons, as the API returns them, and takes an IP for a host without one', () => {
     expect(parseMarkInput(valid)).toMatchObject({ mac: 'B8:27:EB:44:55:66', ip: null, status: 'accepted', expires_at: null });
-    expect(parseMarkInput({ ...valid, device: '127.0.30.2', expires: '2027-06-30T00:00:00+02:00' })).toMatchObject({ mac: null, ip: '127.0.30.2', expires_at: '2027-06-29T22:00:00.000Z' });
+    expect(parseMarkInput({ ...valid, device: '127.0.30.2', expires: '2027-06-30T00:00:00+02:00' })).toMatchObject({
+      mac: null,
+      ip: '127.0.30.2',
+      expires_at: '2027-06-29T22:00:00.000Z',
+    });
   });
 
   it.each([

@@ -27,7 +27,9 @@ describe('the outbox', () => {
     const store = openStore({ stateDir: tempDir(), logger: captureLogger().logger, exclusive: false });
     try {
       const outbox = new Outbox(store.db);
-      expect(() => outbox.append({ type: 'scan.progress', at, run_id: runId, percent: 140, hosts_done: 1, hosts_total: 2 })).toThrow(/invalid scan\.progress report: percent/);
+      expect(() => outbox.append({ type: 'scan.progress', at, run_id: runId, percent: 140, hosts_done: 1, hosts_total: 2 })).toThrow(
+        /invalid scan\.progress report: percent/,
+      );
       expect(() => outbox.append({ type: 'scan.event', at, run_id: 'not-a-uuid', level: 'info', message: 'x' })).toThrow(/run_id/);
       expect(outbox.count()).toBe(0);
     } finally {

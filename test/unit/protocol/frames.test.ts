@@ -8,7 +8,12 @@ const withSeq = (report: object, seq = 1) => JSON.stringify({ ...report, seq });
 describe('decoding frames', () => {
   it('accepts each report the simulated agent builds', () => {
     const runId = randomUUID();
-    for (const report of [scanStatus({ runId }), host(runId, '10.0.0.1', '4C:5E:0C:00:00:01'), finding(runId, '10.0.0.1', '4C:5E:0C:00:00:01'), finished(runId, 1)]) {
+    for (const report of [
+      scanStatus({ runId }),
+      host(runId, '10.0.0.1', '4C:5E:0C:00:00:01'),
+      finding(runId, '10.0.0.1', '4C:5E:0C:00:00:01'),
+      finished(runId, 1),
+    ]) {
       const decoded = decodeUpFrame(withSeq(report));
       expect(decoded.ok, JSON.stringify(decoded)).toBe(true);
     }
@@ -53,7 +58,8 @@ describe('feed files in chunks', () => {
     const bytes = Buffer.from(Array.from({ length: 10_000 }, (_, i) => i % 251));
     const chunks = splitFeedFile('nvd-2025.json.gz', bytes, 4096);
     expect(chunks.map((c) => c.chunk_index)).toEqual([0, 1, 2]);
-    for (const chunk of chunks) expect(downSchemas['feed.file'].safeParse({ ...chunk, type: 'feed.file', seq: 1, issued_at: new Date().toISOString() }).success).toBe(true);
+    for (const chunk of chunks)
+      expect(downSchemas['feed.file'].safeParse({ ...chunk, type: 'feed.file', seq: 1, issued_at: new Date().toISOString() }).success).toBe(true);
     const assembler = new FeedAssembler();
     expect(assembler.add(chunks[1] as never)).toEqual({ state: 'incomplete', received: 1 });
     expect(assembler.add(chunks[1] as never)).toEqual({ state: 'incomplete', received: 1 });

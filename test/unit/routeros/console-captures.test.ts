@@ -38,7 +38,10 @@ const expected: Record<string, Expectation> = {
   'ssh.ip-arp-print-without-paging.v6-log-echo.txt': {
     menu: 'arp',
     rows: 2,
-    check: { 0: { address: '185.163.212.158', interface: 'dmz-1-vlan', dynamic: 'true' }, 1: { address: '185.163.212.159', 'mac-address': 'AF:D6:C8:F2:36:16', interface: 'vlan-2' } },
+    check: {
+      0: { address: '185.163.212.158', interface: 'dmz-1-vlan', dynamic: 'true' },
+      1: { address: '185.163.212.159', 'mac-address': 'AF:D6:C8:F2:36:16', interface: 'vlan-2' },
+    },
     absent: ['echo:'],
   },
   'ssh.ip-arp-print-without-paging.v7.txt': {
@@ -88,14 +91,31 @@ const expected: Record<string, Expectation> = {
   'ssh.ip-dhcp-server-lease-print.v7.txt': {
     menu: 'leases',
     rows: 2,
-    check: { 1: { address: '10.0.1.99', 'mac-address': 'DE:6E:70:C0:CC:B2', 'host-name': 'raspberrypi', server: 'Clients', status: 'bound', 'last-seen': '2m48s', dynamic: 'true' } },
+    check: {
+      1: {
+        address: '10.0.1.99',
+        'mac-address': 'DE:6E:70:C0:CC:B2',
+        'host-name': 'raspberrypi',
+        server: 'Clients',
+        status: 'bound',
+        'last-seen': '2m48s',
+        dynamic: 'true',
+      },
+    },
   },
   'ssh.ip-neighbor-print-detail-without-paging.ansible.txt': {
     menu: 'neighbors',
     rows: 4,
     check: {
       // Its continuation lines are joined: system-caps-enabled sat on the third line.
-      2: { identity: 'router3', version: '6.40.8 (bugfix)', board: 'RB960PGS', 'system-caps': '', 'system-caps-enabled': '', 'mac-address': 'B8:69:F4:37:F0:C8' },
+      2: {
+        identity: 'router3',
+        version: '6.40.8 (bugfix)',
+        board: 'RB960PGS',
+        'system-caps': '',
+        'system-caps-enabled': '',
+        'mac-address': 'B8:69:F4:37:F0:C8',
+      },
       3: { 'system-description': 'MikroTik RouterOS 6.42.2 (stable) RBSXTLTE3-7', address: '10.37.129.6' },
     },
   },
@@ -111,7 +131,9 @@ const expected: Record<string, Expectation> = {
   'ssh.ip-neighbor-print-detail.v6.txt': {
     menu: 'neighbors',
     rows: 1,
-    check: { 0: { identity: 'MikroTik-Dev', platform: 'MikroTik', version: '6.48.6 (long-term)', 'system-caps-enabled': 'bridge,wlan-ap,router', unpack: 'none' } },
+    check: {
+      0: { identity: 'MikroTik-Dev', platform: 'MikroTik', version: '6.48.6 (long-term)', 'system-caps-enabled': 'bridge,wlan-ap,router', unpack: 'none' },
+    },
   },
   'ssh.ip-neighbor-print-detail.v7-ipv6.txt': {
     menu: 'neighbors',
@@ -121,21 +143,53 @@ const expected: Record<string, Expectation> = {
   'ssh.ipv6-neighbor-print-without-paging.txt': {
     menu: 'ipv6Neighbors',
     rows: 4,
-    check: { 2: { address: 'fe80::d7:4cff:fec1:2e32', 'mac-address': '00:0C:42:28:79:45', status: 'stale', router: 'true' }, 3: { address: '2a05:c100:1d::351c', status: 'failed', router: 'false' } },
+    check: {
+      2: { address: 'fe80::d7:4cff:fec1:2e32', 'mac-address': '00:0C:42:28:79:45', status: 'stale', router: 'true' },
+      3: { address: '2a05:c100:1d::351c', status: 'failed', router: 'false' },
+    },
   },
   'ssh.system-identity-print-without-paging.ansible.txt': { menu: 'identity', rows: 1, check: { 0: { name: 'MikroTik' } } },
   'ssh.system-identity-print.txt': { menu: 'identity', rows: 1, check: { 0: { name: 'Mikrotik-Device_Name' } } },
-  'ssh.system-resource-print-without-paging.ansible.txt': { menu: 'resource', rows: 1, check: { 0: { version: '6.42.5 (stable)', 'board-name': 'x86', 'architecture-name': 'x86' } } },
-  'ssh.system-resource-print.1.txt': { menu: 'resource', rows: 1, check: { 0: { version: '6.48.6 (long-term)', 'board-name': 'hEX PoE lite', cpu: 'MIPS 24Kc V7.4' } } },
+  'ssh.system-resource-print-without-paging.ansible.txt': {
+    menu: 'resource',
+    rows: 1,
+    check: { 0: { version: '6.42.5 (stable)', 'board-name': 'x86', 'architecture-name': 'x86' } },
+  },
+  'ssh.system-resource-print.1.txt': {
+    menu: 'resource',
+    rows: 1,
+    check: { 0: { version: '6.48.6 (long-term)', 'board-name': 'hEX PoE lite', cpu: 'MIPS 24Kc V7.4' } },
+  },
   'ssh.system-resource-print.2.txt': { menu: 'resource', rows: 1, check: { 0: { version: '6.48.7 (long-term)', 'factory-software': '6.44.6' } } },
   // Its first line is indented with tabs.
-  'ssh.system-resource-print.3.txt': { menu: 'resource', rows: 1, check: { 0: { uptime: '5w3d20m51s', version: '7.12.2 (stable)', 'board-name': 'CHR', 'architecture-name': 'x86_64' } } },
-  'ssh.system-resource-print.4.txt': { menu: 'resource', rows: 1, check: { 0: { version: '7.12.2 (stable)', 'board-name': 'CCR2004-1G-12S+2XS' } }, absent: ['cpu-frequency'] },
-  'ssh.system-resource-print.ros5-with-prompt.ansible.txt': { menu: 'resource', rows: 1, check: { 0: { version: '5.0rc1', cpu: 'e500v2', 'board-name': 'RB1100', platform: 'MikroTik' } } },
-  'ssh.system-routerboard-print-without-paging.ansible.txt': { menu: 'routerboard', rows: 1, check: { 0: { routerboard: 'yes', model: 'RouterBOARD 3011UiAS', 'current-firmware': '3.41' } } },
+  'ssh.system-resource-print.3.txt': {
+    menu: 'resource',
+    rows: 1,
+    check: { 0: { uptime: '5w3d20m51s', version: '7.12.2 (stable)', 'board-name': 'CHR', 'architecture-name': 'x86_64' } },
+  },
+  'ssh.system-resource-print.4.txt': {
+    menu: 'resource',
+    rows: 1,
+    check: { 0: { version: '7.12.2 (stable)', 'board-name': 'CCR2004-1G-12S+2XS' } },
+    absent: ['cpu-frequency'],
+  },
+  'ssh.system-resource-print.ros5-with-prompt.ansible.txt': {
+    menu: 'resource',
+    rows: 1,
+    check: { 0: { version: '5.0rc1', cpu: 'e500v2', 'board-name': 'RB1100', platform: 'MikroTik' } },
+  },
+  'ssh.system-routerboard-print-without-paging.ansible.txt': {
+    menu: 'routerboard',
+    rows: 1,
+    check: { 0: { routerboard: 'yes', model: 'RouterBOARD 3011UiAS', 'current-firmware': '3.41' } },
+  },
   'ssh.system-routerboard-print.1.txt': { menu: 'routerboard', rows: 1, check: { 0: { 'board-name': 'hEX', model: 'RB750Gr3', 'current-firmware': '6.49' } } },
   // Starts with a ";;; Firmware upgraded successfully" note.
-  'ssh.system-routerboard-print.2.txt': { menu: 'routerboard', rows: 1, check: { 0: { 'board-name': 'hAP ac^3', model: 'RBD53iG-5HacD2HnD', 'upgrade-firmware': '7.5' } } },
+  'ssh.system-routerboard-print.2.txt': {
+    menu: 'routerboard',
+    rows: 1,
+    check: { 0: { 'board-name': 'hAP ac^3', model: 'RBD53iG-5HacD2HnD', 'upgrade-firmware': '7.5' } },
+  },
   'ssh.system-routerboard-print.3.txt': { menu: 'routerboard', rows: 1, check: { 0: { model: 'RouterBOARD 750UP r2', 'serial-number': '8B0208F4D5F9' } } },
 };
 

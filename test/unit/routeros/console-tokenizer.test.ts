@@ -54,11 +54,17 @@ describe('console text', () => {
   });
 
   it('reads key: value prints with tabs, quotes and a leading note', () => {
-    expect(parseKeyValue(';;; note\n\t\t  uptime: 1d\n   version: "6.1 (stable)"\n  cpu: Intel(R) Core(TM)\n')).toEqual({ uptime: '1d', version: '6.1 (stable)', cpu: 'Intel(R) Core(TM)' });
+    expect(parseKeyValue(';;; note\n\t\t  uptime: 1d\n   version: "6.1 (stable)"\n  cpu: Intel(R) Core(TM)\n')).toEqual({
+      uptime: '1d',
+      version: '6.1 (stable)',
+      cpu: 'Intel(R) Core(TM)',
+    });
   });
 
   it('places table cells by column even when a cell is empty', () => {
-    const rows = parseColumnTable(' #    ADDRESS         MAC-ADDRESS       INTERFACE\n 0 DC 10.0.0.1        AA:BB:CC:DD:EE:FF ether2\n 1    10.0.0.2                          ether4\n');
+    const rows = parseColumnTable(
+      ' #    ADDRESS         MAC-ADDRESS       INTERFACE\n 0 DC 10.0.0.1        AA:BB:CC:DD:EE:FF ether2\n 1    10.0.0.2                          ether4\n',
+    );
     expect(rows).toEqual([
       { index: 0, flags: 'DC', values: { address: '10.0.0.1', 'mac-address': 'AA:BB:CC:DD:EE:FF', interface: 'ether2' } },
       { index: 1, flags: '', values: { address: '10.0.0.2', interface: 'ether4' } },

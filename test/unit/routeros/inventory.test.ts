@@ -65,7 +65,15 @@ describe('the merged inventory', () => {
         { address: 'fe80::1', 'mac-address': '4C:5E:0C:00:00:01', interface: 'bridge', status: 'stale' },
       ],
       neighbors: [
-        { identity: 'ap-1', platform: 'MikroTik', version: '6.49.8 (long-term)', board: 'RBwAPG-5HacD2HnD', 'mac-address': '48:A9:8A:00:00:01', address: '192.168.88.2', interface: 'ether2,bridge' },
+        {
+          identity: 'ap-1',
+          platform: 'MikroTik',
+          version: '6.49.8 (long-term)',
+          board: 'RBwAPG-5HacD2HnD',
+          'mac-address': '48:A9:8A:00:00:01',
+          address: '192.168.88.2',
+          interface: 'ether2,bridge',
+        },
         { identity: 'phone', platform: '', version: '', 'mac-address': '4C:5E:0C:12:AA:CC', address4: '192.168.88.9', interface: 'ether4' },
       ],
     }),
@@ -75,7 +83,13 @@ describe('the merged inventory', () => {
     const inventory = buildInventory({ read, target, vendors });
     expect(inventorySchema.parse(inventory)).toEqual(inventory);
     const printer = inventory.hosts.find((host) => host.mac === '4C:5E:0C:00:00:01');
-    expect(printer).toMatchObject({ ips: ['192.168.88.20', 'fe80::1'], hostnames: ['printer'], interfaces: ['bridge', 'ether3'], vendor: 'Routerboard.com', randomized_mac: false });
+    expect(printer).toMatchObject({
+      ips: ['192.168.88.20', 'fe80::1'],
+      hostnames: ['printer'],
+      interfaces: ['bridge', 'ether3'],
+      vendor: 'Routerboard.com',
+      randomized_mac: false,
+    });
     expect(printer?.sources.map((source) => source.table)).toEqual(['arp', 'dhcp-lease', 'bridge-host', 'ipv6-neighbor']);
     expect(printer?.sources[1]).toMatchObject({ table: 'dhcp-lease', ip: '192.168.88.20', hostname: 'printer', status: 'bound' });
     // The freshest row wins: the bridge saw it 30 s ago, the lease 5 min ago, ARP gives no age.
@@ -119,7 +133,12 @@ describe('the merged inventory', () => {
   });
 
   it('keeps the earliest first sighting the history knows', () => {
-    const inventory = buildInventory({ read, target, vendors, history: (mac) => (mac === '4C:5E:0C:00:00:01' ? { first_seen: '2025-01-01T00:00:00.000Z', last_seen: '2025-02-01T00:00:00.000Z' } : undefined) });
+    const inventory = buildInventory({
+      read,
+      target,
+      vendors,
+      history: (mac) => (mac === '4C:5E:0C:00:00:01' ? { first_seen: '2025-01-01T00:00:00.000Z', last_seen: '2025-02-01T00:00:00.000Z' } : undefined),
+    });
     const printer = inventory.hosts.find((host) => host.mac === '4C:5E:0C:00:00:01');
     expect(printer).toMatchObject({ first_seen: '2025-01-01T00:00:00.000Z', last_seen: readAt });
   });

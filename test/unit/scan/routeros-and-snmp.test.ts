@@ -66,11 +66,20 @@ describe('SNMP v2c', () => {
   });
 
   it('names RouterOS with the version from the MikroTik OID, Net-SNMP from versionTag', () => {
-    expect(identifySnmp({ sysDescr: 'RouterOS RB750Gr3', routerOsVersion: '6.49.7' })).toMatchObject({ product: 'MikroTik RouterOS', version: '6.49.7', cpe: 'cpe:2.3:o:mikrotik:routeros:6.49.7:*:*:*:*:*:*:*', confidence: confidence.exactBanner });
+    expect(identifySnmp({ sysDescr: 'RouterOS RB750Gr3', routerOsVersion: '6.49.7' })).toMatchObject({
+      product: 'MikroTik RouterOS',
+      version: '6.49.7',
+      cpe: 'cpe:2.3:o:mikrotik:routeros:6.49.7:*:*:*:*:*:*:*',
+      confidence: confidence.exactBanner,
+    });
     const bare = identifySnmp({ sysDescr: 'RouterOS CCR1009-7G-1C-1S+' });
     expect(bare).toMatchObject({ product: 'MikroTik RouterOS', confidence: confidence.productOnly });
     expect(bare?.version).toBeUndefined();
-    expect(identifySnmp({ sysDescr: 'Linux gw 6.1.0-18-amd64 #1 SMP x86_64', sysObjectID: '1.3.6.1.4.1.8072.3.2.10', netSnmpVersion: '5.9.3' })).toMatchObject({ product: 'Net-SNMP', version: '5.9.3', cpe: 'cpe:2.3:a:net-snmp:net-snmp:5.9.3:*:*:*:*:*:*:*' });
+    expect(identifySnmp({ sysDescr: 'Linux gw 6.1.0-18-amd64 #1 SMP x86_64', sysObjectID: '1.3.6.1.4.1.8072.3.2.10', netSnmpVersion: '5.9.3' })).toMatchObject({
+      product: 'Net-SNMP',
+      version: '5.9.3',
+      cpe: 'cpe:2.3:a:net-snmp:net-snmp:5.9.3:*:*:*:*:*:*:*',
+    });
     const printer = identifySnmp({ sysDescr: 'HP ETHERNET MULTI-ENVIRONMENT', sysObjectID: '1.3.6.1.4.1.11.2.3.9.1' });
     expect(printer).toMatchObject({ service: 'snmp', confidence: confidence.protocolOnly, evidence: 'sysDescr: HP ETHERNET MULTI-ENVIRONMENT' });
     expect(printer?.product).toBeUndefined();
@@ -137,7 +146,11 @@ describe('telnet', () => {
   });
 
   it('reads the RouterOS version from the banner', () => {
-    expect(parseTelnetBanner('MikroTik v6.49.7 (stable)\r\nLogin: ')).toMatchObject({ product: 'MikroTik RouterOS', version: '6.49.7', cpe: 'cpe:2.3:o:mikrotik:routeros:6.49.7:*:*:*:-:*:*:*' });
+    expect(parseTelnetBanner('MikroTik v6.49.7 (stable)\r\nLogin: ')).toMatchObject({
+      product: 'MikroTik RouterOS',
+      version: '6.49.7',
+      cpe: 'cpe:2.3:o:mikrotik:routeros:6.49.7:*:*:*:-:*:*:*',
+    });
     expect(parseTelnetBanner('Debian GNU/Linux 12\r\nlogin: ')).toMatchObject({ service: 'telnet', confidence: confidence.protocolOnly });
   });
 });

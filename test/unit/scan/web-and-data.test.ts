@@ -12,10 +12,15 @@ describe('HTTP identification', () => {
   it.each([
     ['Server: nginx/1.22.1', { product: 'nginx', version: '1.22.1', cpe: 'cpe:2.3:a:f5:nginx:1.22.1:*:*:*:*:*:*:*' }],
     ['Server: lighttpd/1.4.69', { product: 'lighttpd', version: '1.4.69', cpe: 'cpe:2.3:a:lighttpd:lighttpd:1.4.69:*:*:*:*:*:*:*' }],
-    ['Server: Apache/2.4.57 (Debian)', { product: 'Apache httpd', version: '2.4.57', distro: 'Debian', cpe: 'cpe:2.3:a:apache:http_server:2.4.57:*:*:*:*:*:*:*' }],
+    [
+      'Server: Apache/2.4.57 (Debian)',
+      { product: 'Apache httpd', version: '2.4.57', distro: 'Debian', cpe: 'cpe:2.3:a:apache:http_server:2.4.57:*:*:*:*:*:*:*' },
+    ],
     ['Server: Microsoft-IIS/10.0', { product: 'Microsoft IIS', version: '10.0', cpe: 'cpe:2.3:a:microsoft:internet_information_services:10.0:*:*:*:*:*:*:*' }],
   ])('%s', (header, expected) => {
-    const parsed = parseHttpResponse(response(`HTTP/1.1 200 OK\nDate: Mon, 01 Dec 2025 10:00:00 GMT\n${header}\nContent-Type: text/html`, '<html><head><title>Welcome</title></head></html>'));
+    const parsed = parseHttpResponse(
+      response(`HTTP/1.1 200 OK\nDate: Mon, 01 Dec 2025 10:00:00 GMT\n${header}\nContent-Type: text/html`, '<html><head><title>Welcome</title></head></html>'),
+    );
     expect(parsed).not.toBeNull();
     const found = identifyHttp(parsed!);
     expect(found).toMatchObject({ service: 'http', confidence: confidence.exactBanner, evidence: header, ...expected });
@@ -30,13 +35,23 @@ describe('HTTP identification', () => {
   });
 
   it('reads the RouterOS version from a WebFig login page', () => {
-    const page = '<html><head><title>RouterOS router configuration page</title></head><body><div class="top"><h1>RouterOS v6.49.7 (stable)</h1></div><a href="/webfig/">Webfig</a></body></html>';
+    const page =
+      '<html><head><title>RouterOS router configuration page</title></head><body><div class="top"><h1>RouterOS v6.49.7 (stable)</h1></div><a href="/webfig/">Webfig</a></body></html>';
     const found = identifyHttp(parseHttpResponse(response('HTTP/1.0 200 OK\nContent-Type: text/html', page))!);
-    expect(found).toMatchObject({ product: 'MikroTik RouterOS', version: '6.49.7', cpe: 'cpe:2.3:o:mikrotik:routeros:6.49.7:*:*:*:-:*:*:*', confidence: confidence.versionFromContent, evidence: 'RouterOS v6.49.7 (stable)' });
+    expect(found).toMatchObject({
+      product: 'MikroTik RouterOS',
+      version: '6.49.7',
+      cpe: 'cpe:2.3:o:mikrotik:routeros:6.49.7:*:*:*:-:*:*:*',
+      confidence: confidence.versionFromContent,
+      evidence: 'RouterOS v6.49.7 (stable)',
+    });
   });
 
   it('keeps TLS certificate facts next to the HTTP ones', () => {
-    const found = identifyHttp(parseHttpResponse(response('HTTP/1.1 200 OK\nServer: nginx/1.22.1'))!, { subject: 'CN=router.lan', validTo: '2026-01-01T00:00:00.000Z' });
+    const found = identifyHttp(parseHttpResponse(response('HTTP/1.1 200 OK\nServer: nginx/1.22.1'))!, {
+      subject: 'CN=router.lan',
+      validTo: '2026-01-01T00:00:00.000Z',
+    });
     expect(found.service).toBe('https');
     expect(found.facts).toMatchObject({ 'tls-subject': 'CN=router.lan', 'tls-valid-to': '2026-01-01T00:00:00.000Z' });
   });
@@ -50,11 +65,19 @@ describe('HTTP identification', () => {
 describe('Redis INFO server', () => {
   it('reads redis_version from the bulk reply', () => {
     const info = '# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\nredis_mode:standalone\r\nos:Linux 6.1.0 x86_64\r\n';
-    expect(parseRedisInfo(`$${info.length}\r\n${info}\r\n`)).toMatchObject({ product: 'Redis', version: '7.0.15', cpe: 'cpe:2.3:a:redis:redis:7.0.15:*:*:*:*:*:*:*', evidence: 'redis_version:7.0.15' });
+    expect(parseRedisInfo(`$${info.length}\r\n${info}\r\n`)).toMatchObject({
+      product: 'Redis',
+      version: '7.0.15',
+      cpe: 'cpe:2.3:a:redis:redis:7.0.15:*:*:*:*:*:*:*',
+      evidence: 'redis_version:7.0.15',
+    });
   });
 
   it('names Redis without a version when it wants a password or is in protected mode', () => {
-    for (const reply of ['-NOAUTH Authentication required.\r\n', '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user.\r\n']) {
+    for (const reply of [
+      '-NOAUTH Authentication required.\r\n',
+      '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user.\r\n',
+    ]) {
       const found = parseRedisInfo(reply);
       expect(found).toMatchObject({ product: 'Redis', confidence: confidence.productOnly });
       expect(found?.version).toBeUndefined();

@@ -51,7 +51,15 @@ function setup(options: { dir?: string; clock: FakeClock; job?: ScheduledJob; gr
     (async ({ run }) => {
       fired.push(run.slot_at);
     });
-  const scheduler = new Scheduler({ db: store.db, schedules, runs, clock: options.clock, logger: captured.logger, job, missedRunGraceMs: () => options.graceMs ?? 6 * hour });
+  const scheduler = new Scheduler({
+    db: store.db,
+    schedules,
+    runs,
+    clock: options.clock,
+    logger: captured.logger,
+    job,
+    missedRunGraceMs: () => options.graceMs ?? 6 * hour,
+  });
   const service = new ScheduleService({ schedules, clock: options.clock, logger: captured.logger });
   return { dir, store, schedules, runs, scheduler, service, fired, captured };
 }

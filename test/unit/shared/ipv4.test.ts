@@ -36,7 +36,13 @@ describe('subnetProblem: one verdict for the config, the API, the CLI and the sc
   });
 
   it('orders addresses numerically, others after', () => {
-    expect(['10.0.0.10', 'fe80::1', '10.0.0.9', undefined, '9.255.255.255'].sort(compareAddresses)).toEqual(['9.255.255.255', '10.0.0.9', '10.0.0.10', 'fe80::1', undefined]);
+    expect(['10.0.0.10', 'fe80::1', '10.0.0.9', undefined, '9.255.255.255'].sort(compareAddresses)).toEqual([
+      '9.255.255.255',
+      '10.0.0.9',
+      '10.0.0.10',
+      'fe80::1',
+      undefined,
+    ]);
   });
 
   it('finds the network of a router interface address', () => {

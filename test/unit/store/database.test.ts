@@ -60,7 +60,7 @@ describe('the agent store', () => {
   it('stops on a file that is not SQLite and leaves it as it was', () => {
     const dir = tempDir();
     const file = path.join(dir, 'agent.db');
-    writeFileSync(file, 'this is not a database, but it is somebody\'s data\n'.repeat(200));
+    writeFileSync(file, "this is not a database, but it is somebody's data\n".repeat(200));
     const before = hash(file);
     const error = expectAgentError(() => openStore({ stateDir: dir, logger: captureLogger().logger, exclusive: true }), 'AGENT_ERR_DB_CORRUPT');
     expect(error.message).toMatch(/is corrupt .*will not overwrite it/);

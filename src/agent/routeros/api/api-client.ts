@@ -72,7 +72,11 @@ export class RouterOsApiClient {
     this.#connector = connector;
     connector.on('error', (error: unknown) => this.#fail(fromSocketError(error, target, timeoutMs)));
     connector.on('timeout', () => this.#fail(timeoutError(target, timeoutMs, 'no data from the router')));
-    connector.on('fatal', (error: Error) => this.#fail(routerError('AGENT_ERR_ROUTER_CLOSED', target, error.message.replace(/^The router ended the session: /, 'the router ended the session: '), error)));
+    connector.on('fatal', (error: Error) =>
+      this.#fail(
+        routerError('AGENT_ERR_ROUTER_CLOSED', target, error.message.replace(/^The router ended the session: /, 'the router ended the session: '), error),
+      ),
+    );
     connector.on('close', () => this.#fail(routerError('AGENT_ERR_ROUTER_CLOSED', target, 'connection closed by the router')));
     await this.#track('connect', signal, (resolve) => {
       connector.once('connected', () => resolve(undefined));

@@ -19,7 +19,8 @@ export function consoleLines(text: string): string[] {
 }
 
 /** Lines RouterOS prints instead of a result when a command fails; the first one found, if any. */
-const errorLine = /^\s*(bad command name .*|syntax error.*|expected .*\(line \d+ column \d+\)|no such item.*|failure: .*|not enough permissions.*|input does not match .*|invalid value .*)$/;
+const errorLine =
+  /^\s*(bad command name .*|syntax error.*|expected .*\(line \d+ column \d+\)|no such item.*|failure: .*|not enough permissions.*|input does not match .*|invalid value .*)$/;
 
 export function consoleError(lines: readonly string[]): string | undefined {
   for (const line of lines) {
@@ -38,7 +39,20 @@ export function unquote(value: string): string {
   return unescapeQuoted(value.slice(1, -1));
 }
 
-const simpleEscapes: Record<string, string> = { n: '\n', r: '\r', t: '\t', _: ' ', a: '\u0007', b: '\b', f: '\f', v: '\v', $: '$', '?': '?', '"': '"', '\\': '\\' };
+const simpleEscapes: Record<string, string> = {
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  _: ' ',
+  a: '\u0007',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  $: '$',
+  '?': '?',
+  '"': '"',
+  '\\': '\\',
+};
 
 export function unescapeQuoted(body: string): string {
   let out = '';

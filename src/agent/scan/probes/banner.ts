@@ -1,5 +1,5 @@
 import { evidenceText, type Identification, confidence } from '../service.js';
-import type { BoundedSocket} from './io.js';
+import type { BoundedSocket } from './io.js';
 import { type ProbeContext, type TcpProbe } from './io.js';
 import { parseFtpBanner } from './ftp.js';
 import { parseImapGreeting } from './imap.js';

@@ -72,7 +72,17 @@ export function identifyHttp(response: HttpResponse, tlsFacts?: TlsFacts): Ident
       const version = match[1];
       const distro = /\(([A-Za-z][\w. -]*)\)/.exec(server)?.[1];
       return version && known.key
-        ? { service, product: known.product, ...(known.vendor ? { vendor: known.vendor } : {}), version, ...(distro ? { distro } : {}), cpe: cpeName(known.key, version), confidence: confidence.exactBanner, evidence, facts }
+        ? {
+            service,
+            product: known.product,
+            ...(known.vendor ? { vendor: known.vendor } : {}),
+            version,
+            ...(distro ? { distro } : {}),
+            cpe: cpeName(known.key, version),
+            confidence: confidence.exactBanner,
+            evidence,
+            facts,
+          }
         : { service, product: known.product, ...(distro ? { distro } : {}), confidence: confidence.productOnly, evidence, facts };
     }
     const generic = /^([A-Za-z][\w.-]*)(?:\/(\d+(?:\.\d+)+))?/.exec(server);
@@ -83,7 +93,14 @@ export function identifyHttp(response: HttpResponse, tlsFacts?: TlsFacts): Ident
     }
   }
   if (title && /RouterOS router configuration page/i.test(title)) {
-    return { service, product: 'MikroTik RouterOS', vendor: 'MikroTik', confidence: confidence.productOnly, evidence: evidenceText(`<title>${title}</title>`), facts };
+    return {
+      service,
+      product: 'MikroTik RouterOS',
+      vendor: 'MikroTik',
+      confidence: confidence.productOnly,
+      evidence: evidenceText(`<title>${title}</title>`),
+      facts,
+    };
   }
   return { service, confidence: confidence.protocolOnly, evidence: evidenceText(response.statusLine), facts };
 }
@@ -91,7 +108,8 @@ export function identifyHttp(response: HttpResponse, tlsFacts?: TlsFacts): Ident
 /** TLS certificate facts as `tls-subject`, `tls-valid-to`...: reported, never used to guess a product. */
 export function tlsFactEntries(tlsFacts: TlsFacts | undefined): Record<string, string> {
   const facts: Record<string, string> = {};
-  for (const [key, value] of Object.entries(tlsFacts ?? {})) if (typeof value === 'string') facts[`tls-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`] = value;
+  for (const [key, value] of Object.entries(tlsFacts ?? {}))
+    if (typeof value === 'string') facts[`tls-${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`] = value;
   return facts;
 }
 
@@ -107,7 +125,14 @@ async function exchange(socket: BoundedSocket, context: ProbeContext, tlsFacts?:
     // The title sits early in the page; stop at </title> or the end of the page, within the byte cap.
     const raw = await socket.read((received) => /<\/title>/i.test(received.toString('latin1')));
     const response = parseHttpResponse(raw);
-    if (!response) return raw.length > 0 && tlsFacts ? located({ service: 'tls', confidence: confidence.protocolOnly, evidence: evidenceText(raw.subarray(0, 120)), facts: tlsFactEntries(tlsFacts) }, context.port, 'tcp') : null;
+    if (!response)
+      return raw.length > 0 && tlsFacts
+        ? located(
+            { service: 'tls', confidence: confidence.protocolOnly, evidence: evidenceText(raw.subarray(0, 120)), facts: tlsFactEntries(tlsFacts) },
+            context.port,
+            'tcp',
+          )
+        : null;
     return located(identifyHttp(response, tlsFacts), context.port, 'tcp');
   } finally {
     socket.close();

@@ -31,6 +31,22 @@ export function identifyMndp(fields: Record<string, string>): Identification | n
   if (!version?.[1] && fields.platform !== 'MikroTik') return null;
   const facts = Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, evidenceText(value)]));
   return version?.[1]
-    ? { service: 'mndp', product: 'MikroTik RouterOS', vendor: 'MikroTik', version: version[1], cpe: cpeName('routeros', version[1], undefined, routerOsEdition(version[2])), confidence: confidence.exactBanner, evidence: evidenceText(`version: ${fields.version}`), facts }
-    : { service: 'mndp', product: 'MikroTik RouterOS', vendor: 'MikroTik', confidence: confidence.productOnly, evidence: evidenceText(`platform: ${fields.platform}`), facts };
+    ? {
+        service: 'mndp',
+        product: 'MikroTik RouterOS',
+        vendor: 'MikroTik',
+        version: version[1],
+        cpe: cpeName('routeros', version[1], undefined, routerOsEdition(version[2])),
+        confidence: confidence.exactBanner,
+        evidence: evidenceText(`version: ${fields.version}`),
+        facts,
+      }
+    : {
+        service: 'mndp',
+        product: 'MikroTik RouterOS',
+        vendor: 'MikroTik',
+        confidence: confidence.productOnly,
+        evidence: evidenceText(`platform: ${fields.platform}`),
+        facts,
+      };
 }

@@ -25,10 +25,27 @@ export function parseMysqlHandshake(packet: Buffer): Identification | null {
   const mariadb = /^(?:5\.5\.5-)?(\d+\.\d+\.\d+)-MariaDB(?:-(\S+))?/.exec(serverVersion);
   if (mariadb?.[1]) {
     const distro = mariadb[2]?.replace(/-log$/, '');
-    return { service: 'mysql', product: 'MariaDB', version: mariadb[1], ...(distro ? { distro } : {}), cpe: cpeName('mariadb', mariadb[1]), confidence: confidence.exactBanner, evidence };
+    return {
+      service: 'mysql',
+      product: 'MariaDB',
+      version: mariadb[1],
+      ...(distro ? { distro } : {}),
+      cpe: cpeName('mariadb', mariadb[1]),
+      confidence: confidence.exactBanner,
+      evidence,
+    };
   }
   const mysql = /^(\d+\.\d+\.\d+)(?:-(\S+))?/.exec(serverVersion);
   if (!mysql?.[1]) return null;
   const distro = mysql[2] && mysql[2] !== 'log' ? mysql[2] : undefined;
-  return { service: 'mysql', product: 'MySQL', vendor: 'Oracle', version: mysql[1], ...(distro ? { distro } : {}), cpe: cpeName('mysql', mysql[1]), confidence: confidence.exactBanner, evidence };
+  return {
+    service: 'mysql',
+    product: 'MySQL',
+    vendor: 'Oracle',
+    version: mysql[1],
+    ...(distro ? { distro } : {}),
+    cpe: cpeName('mysql', mysql[1]),
+    confidence: confidence.exactBanner,
+    evidence,
+  };
 }

@@ -9,9 +9,19 @@ import type { TcpProbe } from './io.js';
 export function parseRedisInfo(reply: string): Identification | null {
   if (reply.startsWith('$')) {
     const version = /^redis_version:(\d+\.\d+\.\d+)\s*$/m.exec(reply)?.[1];
-    if (!version) return /redis_/m.test(reply) ? { service: 'redis', product: 'Redis', confidence: confidence.productOnly, evidence: evidenceText(reply.slice(0, 200)) } : null;
+    if (!version)
+      return /redis_/m.test(reply)
+        ? { service: 'redis', product: 'Redis', confidence: confidence.productOnly, evidence: evidenceText(reply.slice(0, 200)) }
+        : null;
     const line = /^redis_version:.*$/m.exec(reply)?.[0] ?? '';
-    return { service: 'redis', product: 'Redis', version, cpe: cpeName('redis', version), confidence: confidence.exactBanner, evidence: evidenceText(line.trim()) };
+    return {
+      service: 'redis',
+      product: 'Redis',
+      version,
+      cpe: cpeName('redis', version),
+      confidence: confidence.exactBanner,
+      evidence: evidenceText(line.trim()),
+    };
   }
   if (/^-(NOAUTH|DENIED|WRONGPASS|ERR)\b/.test(reply) && /redis|NOAUTH|protected mode/i.test(reply)) {
     return { service: 'redis', product: 'Redis', confidence: confidence.productOnly, evidence: evidenceText(reply.split('\r\n')[0] ?? '') };

@@ -10,10 +10,19 @@ export function parseSmtpGreeting(text: string): Identification | null {
   if (exim?.[1]) return { service: 'smtp', product: 'Exim', version: exim[1], cpe: cpeName('exim', exim[1]), confidence: confidence.exactBanner, evidence };
   const sendmail = /\bSendmail (\d+\.\d+\.\d+)(?:\/[\d.]+)?(?:\/(\S+?))?;/.exec(firstLine);
   if (sendmail?.[1]) {
-    return { service: 'smtp', product: 'Sendmail', version: sendmail[1], ...(sendmail[2] ? { distro: sendmail[2] } : {}), cpe: cpeName('sendmail', sendmail[1]), confidence: confidence.exactBanner, evidence };
+    return {
+      service: 'smtp',
+      product: 'Sendmail',
+      version: sendmail[1],
+      ...(sendmail[2] ? { distro: sendmail[2] } : {}),
+      cpe: cpeName('sendmail', sendmail[1]),
+      confidence: confidence.exactBanner,
+      evidence,
+    };
   }
   const postfix = /\bPostfix(?: \(([^)]+)\))?/.exec(firstLine);
   if (postfix) return { service: 'smtp', product: 'Postfix', ...(postfix[1] ? { distro: postfix[1] } : {}), confidence: confidence.productOnly, evidence };
-  if (/Microsoft ESMTP MAIL Service/.test(firstLine)) return { service: 'smtp', product: 'Microsoft Exchange SMTP', vendor: 'Microsoft', confidence: confidence.productOnly, evidence };
+  if (/Microsoft ESMTP MAIL Service/.test(firstLine))
+    return { service: 'smtp', product: 'Microsoft Exchange SMTP', vendor: 'Microsoft', confidence: confidence.productOnly, evidence };
   return { service: 'smtp', confidence: confidence.protocolOnly, evidence };
 }

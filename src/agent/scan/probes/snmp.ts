@@ -27,13 +27,30 @@ export function identifySnmp(values: SnmpValues): Identification | null {
   if (description.startsWith('RouterOS') || values.sysObjectID?.startsWith('1.3.6.1.4.1.14988.')) {
     const version = values.routerOsVersion ?? /RouterOS (\d+\.\d+(?:\.\d+)?)/.exec(description)?.[1];
     return version
-      ? { service: 'snmp', product: 'MikroTik RouterOS', vendor: 'MikroTik', version, cpe: cpeName('routeros', version), confidence: confidence.exactBanner, evidence: values.routerOsVersion ? `mtxrLicVersion: ${version}` : evidence, facts }
+      ? {
+          service: 'snmp',
+          product: 'MikroTik RouterOS',
+          vendor: 'MikroTik',
+          version,
+          cpe: cpeName('routeros', version),
+          confidence: confidence.exactBanner,
+          evidence: values.routerOsVersion ? `mtxrLicVersion: ${version}` : evidence,
+          facts,
+        }
       : { service: 'snmp', product: 'MikroTik RouterOS', vendor: 'MikroTik', confidence: confidence.productOnly, evidence, facts };
   }
   if (values.sysObjectID?.startsWith('1.3.6.1.4.1.8072.')) {
     const version = values.netSnmpVersion;
     return version && /^\d+\.\d+(\.\d+)*$/.test(version)
-      ? { service: 'snmp', product: 'Net-SNMP', version, cpe: cpeName('netSnmp', version), confidence: confidence.exactBanner, evidence: `versionTag: ${version}`, facts }
+      ? {
+          service: 'snmp',
+          product: 'Net-SNMP',
+          version,
+          cpe: cpeName('netSnmp', version),
+          confidence: confidence.exactBanner,
+          evidence: `versionTag: ${version}`,
+          facts,
+        }
       : { service: 'snmp', product: 'Net-SNMP', confidence: confidence.productOnly, evidence, facts };
   }
   return { service: 'snmp', confidence: confidence.protocolOnly, evidence, facts };
@@ -100,10 +117,26 @@ export function decodeGetResponse(packet: Buffer, requestId: number): Map<string
 }
 
 /** One v2c GET for all four OIDs through the guarded UDP socket. */
-export async function querySnmp(guardedNet: GuardedNet, address: string, port: number, community: string, timeoutMs: number, signal: AbortSignal): Promise<SnmpValues | null> {
+export async function querySnmp(
+  guardedNet: GuardedNet,
+  address: string,
+  port: number,
+  community: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<SnmpValues | null> {
   const requestId = Math.floor(Math.random() * 0x7fffffff);
   const names = Object.keys(snmpOids) as (keyof typeof snmpOids)[];
-  const reply = await guardedNet.exchangeUdp(address, port, encodeGetRequest(community, requestId, names.map((name) => snmpOids[name])), { timeoutMs, signal, maxBytes: 16384 });
+  const reply = await guardedNet.exchangeUdp(
+    address,
+    port,
+    encodeGetRequest(
+      community,
+      requestId,
+      names.map((name) => snmpOids[name]),
+    ),
+    { timeoutMs, signal, maxBytes: 16384 },
+  );
   const decoded = reply === null ? null : decodeGetResponse(reply, requestId);
   if (!decoded) return null;
   const values: SnmpValues = {};

@@ -43,6 +43,7 @@ export function parseSshIdentification(banner: string): Identification | null {
     return { service: 'ssh', product: 'MikroTik RouterOS SSH', vendor: 'MikroTik', confidence: confidence.productOnly, evidence };
   }
   const libssh = /^libssh[_-](\d+\.\d+\.\d+)/.exec(software);
-  if (libssh?.[1]) return { service: 'ssh', product: 'libssh', version: libssh[1], cpe: cpeName('libssh', libssh[1]), confidence: confidence.exactBanner, evidence };
+  if (libssh?.[1])
+    return { service: 'ssh', product: 'libssh', version: libssh[1], cpe: cpeName('libssh', libssh[1]), confidence: confidence.exactBanner, evidence };
   return { service: 'ssh', product: software, confidence: confidence.productOnly, evidence };
 }

@@ -16,7 +16,13 @@ export const winboxProbe: TcpProbe = async (context) => {
     const said = await socket.read((received) => received.length > 0, Math.min(300, context.limits.stepTimeoutMs));
     if (said.length > 0) return null;
     return located(
-      { service: 'winbox', product: 'MikroTik RouterOS', vendor: 'MikroTik', confidence: confidence.portGuess, evidence: 'tcp/8291 open and silent until the client speaks, as Winbox is' },
+      {
+        service: 'winbox',
+        product: 'MikroTik RouterOS',
+        vendor: 'MikroTik',
+        confidence: confidence.portGuess,
+        evidence: 'tcp/8291 open and silent until the client speaks, as Winbox is',
+      },
       context.port,
       'tcp',
     );

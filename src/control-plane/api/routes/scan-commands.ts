@@ -22,7 +22,11 @@ export function registerScanCommandRoutes(app: FastifyInstance, deps: ApiDeps): 
   }
 
   /** The seed's order of checks: unknown schedule or site is 404, a site not in the schedule or an IP outside its subnets is 422. */
-  async function checkTargets(orgId: string, body: { schedule_id: string; site_id: string }, ips: string[]): Promise<{ schedule: StoredSchedule; siteId: string }> {
+  async function checkTargets(
+    orgId: string,
+    body: { schedule_id: string; site_id: string },
+    ips: string[],
+  ): Promise<{ schedule: StoredSchedule; siteId: string }> {
     const found = await schedule(orgId, body.schedule_id);
     const siteId = body.site_id.toLowerCase();
     const site = await store.sites.get(siteId);
@@ -30,7 +34,8 @@ export function registerScanCommandRoutes(app: FastifyInstance, deps: ApiDeps): 
     const subnets = sitesOf(found).get(siteId);
     if (!subnets) throw new ApiError('site_not_in_schedule', `site_id: ${siteId} is not one of the sites of schedule ${found.id}.`);
     const outside = ips.find((ip) => !inScope(ip, subnets));
-    if (outside !== undefined) throw new ApiError('ip_outside_site_subnet', `${outside} is outside the subnets of site ${siteId} in this schedule (${subnets.join(', ')}).`);
+    if (outside !== undefined)
+      throw new ApiError('ip_outside_site_subnet', `${outside} is outside the subnets of site ${siteId} in this schedule (${subnets.join(', ')}).`);
     return { schedule: found, siteId };
   }
 
@@ -41,7 +46,8 @@ export function registerScanCommandRoutes(app: FastifyInstance, deps: ApiDeps): 
     handler: async (request, principal) => {
       const found = await schedule(principal.org, pathId((request as IdParams).params.scanScheduleId, 'schedule_not_found'));
       const running = await store.scans.activeOfSchedule(found.id);
-      if (running) throw new ApiError('scan_already_running', `Scan ${running.id} of this schedule is still ${running.status}; stop it or wait for it to finish.`);
+      if (running)
+        throw new ApiError('scan_already_running', `Scan ${running.id} of this schedule is still ${running.status}; stop it or wait for it to finish.`);
       const scan = await deps.scans.invoke(found);
       return { status: 202, body: { scan_id: scan.id, status: 'pending', created_at: scan.created_at, message: ACCEPTED } };
     },
@@ -66,7 +72,10 @@ export function registerScanCommandRoutes(app: FastifyInstance, deps: ApiDeps): 
       const body = parseBody(singleIpRequest, request.body);
       const { schedule: found, siteId } = await checkTargets(principal.org, body, [body.ip_address]);
       const { scan } = await deps.scans.scanIps(found, siteId, [body.ip_address], 'single_ip');
-      return { status: 202, body: { scan_id: scan.id, status: 'pending', ip_address: body.ip_address, site_id: siteId, created_at: scan.created_at, message: ACCEPTED } };
+      return {
+        status: 202,
+        body: { scan_id: scan.id, status: 'pending', ip_address: body.ip_address, site_id: siteId, created_at: scan.created_at, message: ACCEPTED },
+      };
     },
   });
 

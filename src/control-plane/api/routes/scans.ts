@@ -30,7 +30,8 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
     scope: 'cve:view',
     handler: async (request, principal) => {
       const { scan_schedule_id: scheduleId } = request.query as { scan_schedule_id?: string | string[] };
-      if (scheduleId !== undefined && (typeof scheduleId !== 'string' || !isUuid(scheduleId))) throw new ApiError('parameter_invalid', 'scan_schedule_id: must be a UUID', 400);
+      if (scheduleId !== undefined && (typeof scheduleId !== 'string' || !isUuid(scheduleId)))
+        throw new ApiError('parameter_invalid', 'scan_schedule_id: must be a UUID', 400);
       const scans = await store.scans.list(principal.org, scheduleId?.toLowerCase());
       return { status: 200, body: await Promise.all(scans.map(async (scan) => (await summary(request, scan)).summary)) };
     },
@@ -66,9 +67,14 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
     scope: 'cve:view',
     handler: async (request, principal) => {
       const scan = await scanOf(principal.org, (request.params as { scan_id: string }).scan_id);
-      if (!isTerminalScan(scan.status)) throw new ApiError('scan_not_complete', `Scan ${scan.id} is ${scan.status}; poll GET /scans/cve/${scan.id} until it is completed, partial or failed.`);
+      if (!isTerminalScan(scan.status))
+        throw new ApiError('scan_not_complete', `Scan ${scan.id} is ${scan.status}; poll GET /scans/cve/${scan.id} until it is completed, partial or failed.`);
       const [{ multiSite, summary: body }, subs, events, hosts, findings] = await Promise.all([
-        summary(request, scan), store.scans.subScans(scan.id), store.scans.events(scan.id), store.scans.hosts(scan.id), store.scans.findings(scan.id),
+        summary(request, scan),
+        store.scans.subScans(scan.id),
+        store.scans.events(scan.id),
+        store.scans.hosts(scan.id),
+        store.scans.findings(scan.id),
       ]);
       const macs = [...new Set(findings.map((f) => f.host.mac).filter((mac): mac is string => mac !== null))];
       const [marks, occurrences] = await Promise.all([store.vulns.marksOf(principal.org, macs), store.vulns.occurrences(principal.org, macs)]);
@@ -79,9 +85,25 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
         status: 200,
         body: {
           scan: renderDetail(body, events, multiSite),
-          sites: subs.map((sub) => ({ site_id: sub.site_id, status: sub.status, subnets: sub.subnets, target_ips: sub.target_ips, error: sub.error, started_at: sub.started_at, finished_at: sub.finished_at })),
+          sites: subs.map((sub) => ({
+            site_id: sub.site_id,
+            status: sub.status,
+            subnets: sub.subnets,
+            target_ips: sub.target_ips,
+            error: sub.error,
+            started_at: sub.started_at,
+            finished_at: sub.finished_at,
+          })),
           hosts: hosts.map((host) => ({
-            id: host.id, site_id: host.site_id, ip_address: host.ip, mac_address: host.mac, hostname: host.hostname, manufacturer: host.manufacturer, os: host.os, open_ports: host.open_ports, cve_count: host.cve_count,
+            id: host.id,
+            site_id: host.site_id,
+            ip_address: host.ip,
+            mac_address: host.mac,
+            hostname: host.hostname,
+            manufacturer: host.manufacturer,
+            os: host.os,
+            open_ports: host.open_ports,
+            cve_count: host.cve_count,
           })),
           cves,
           // An accepted or mitigated CVE is no longer a warning.

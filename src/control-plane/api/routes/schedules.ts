@@ -21,17 +21,27 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
       if (!site || site.org_id !== orgId) throw new ApiError('site_unknown', `sites: ${siteId} is not a site of your organization.`);
     }
     if (!Object.hasOwn(deps.notificationGroups, body.notification_group)) {
-      throw new ApiError('notification_group_unknown', `notification_group: ${JSON.stringify(body.notification_group)} is not configured on the control plane.`);
+      throw new ApiError(
+        'notification_group_unknown',
+        `notification_group: ${JSON.stringify(body.notification_group)} is not configured on the control plane.`,
+      );
     }
   }
 
-  const normalized = (body: ScanScheduleWrite): ScanScheduleWrite => ({ ...body, sites: body.sites.map((site) => ({ id: site.id.toLowerCase(), subnet: site.subnet })) });
+  const normalized = (body: ScanScheduleWrite): ScanScheduleWrite => ({
+    ...body,
+    sites: body.sites.map((site) => ({ id: site.id.toLowerCase(), subnet: site.subnet })),
+  });
 
   /** Sends each site its part of the schedule, and a delete to the sites it no longer names. */
   async function push(schedule: StoredSchedule, removedSites: string[]): Promise<void> {
     const { org_id: _org, next_scan_at: _next, last_run_at: _last, created_at: _created, ...rest } = schedule;
     await deps.hub.commands([
-      ...[...sitesOf(schedule)].map(([siteId, subnets]) => ({ siteId, type: 'schedule.upsert' as const, body: { schedule: { ...rest, sites: subnets.map((subnet) => ({ id: siteId, subnet })) } } })),
+      ...[...sitesOf(schedule)].map(([siteId, subnets]) => ({
+        siteId,
+        type: 'schedule.upsert' as const,
+        body: { schedule: { ...rest, sites: subnets.map((subnet) => ({ id: siteId, subnet })) } },
+      })),
       ...removedSites.map((siteId) => ({ siteId, type: 'schedule.delete' as const, body: { schedule_id: schedule.id } })),
     ]);
   }
@@ -98,10 +108,18 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
       await checkReferences(principal.org, body);
       const now = clock.now();
       // The anchor stays: the fortnightly rhythm of a schedule survives an edit of its time of day.
-      const schedule: StoredSchedule = { ...before, ...body, next_scan_at: nextScanAt(body, new Date(before.anchor_at), now).toUTC().toISO() as string, updated_at: now.toISOString() };
+      const schedule: StoredSchedule = {
+        ...before,
+        ...body,
+        next_scan_at: nextScanAt(body, new Date(before.anchor_at), now).toUTC().toISO() as string,
+        updated_at: now.toISOString(),
+      };
       await store.schedules.replace(schedule);
       const kept = sitesOf(schedule);
-      await push(schedule, [...sitesOf(before).keys()].filter((siteId) => !kept.has(siteId)));
+      await push(
+        schedule,
+        [...sitesOf(before).keys()].filter((siteId) => !kept.has(siteId)),
+      );
       return { status: 200, body: await render(schedule) };
     },
   });
@@ -114,7 +132,9 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const schedule = await existing(principal.org, (request as IdParams).params.scanScheduleId);
       await deps.scans.stop(schedule.id);
       await store.schedules.delete(principal.org, schedule.id);
-      await deps.hub.commands([...sitesOf(schedule).keys()].map((siteId) => ({ siteId, type: 'schedule.delete' as const, body: { schedule_id: schedule.id } })));
+      await deps.hub.commands(
+        [...sitesOf(schedule).keys()].map((siteId) => ({ siteId, type: 'schedule.delete' as const, body: { schedule_id: schedule.id } })),
+      );
       return { status: 204 };
     },
   });

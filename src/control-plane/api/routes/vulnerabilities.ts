@@ -30,7 +30,11 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
     handler: async (request, principal) => {
       const body = parseBody(macCvesRequest, request.body);
       const macs = [...new Set(body.mac_addresses.map((mac) => normalizeMac(mac) as string))];
-      const [findings, marks, occurrences] = await Promise.all([store.vulns.findingsByMacs(principal.org, macs), store.vulns.marksOf(principal.org, macs), store.vulns.occurrences(principal.org, macs)]);
+      const [findings, marks, occurrences] = await Promise.all([
+        store.vulns.findingsByMacs(principal.org, macs),
+        store.vulns.marksOf(principal.org, macs),
+        store.vulns.occurrences(principal.org, macs),
+      ]);
       const now = clock.now();
       const index = indexOccurrences(occurrences);
       const macStats = Object.fromEntries(
@@ -86,7 +90,8 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
       const body = parseBody(cveStatusRequest, request.body);
       const now = clock.now();
       const expiration = body.expiration_date ?? null;
-      if (expiration !== null && Date.parse(expiration) <= now.getTime()) throw new ApiError('parameter_invalid', 'expiration_date: must be in the future', 422);
+      if (expiration !== null && Date.parse(expiration) <= now.getTime())
+        throw new ApiError('parameter_invalid', 'expiration_date: must be in the future', 422);
       const mac = normalizeMac(body.mac_address) as string;
       // The detected version at the time of the mark: the mark lapses once the device reports another.
       const latest = await store.vulns.latestFinding(principal.org, mac, body.cve_id);

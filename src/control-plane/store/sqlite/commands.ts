@@ -8,7 +8,9 @@ export function sqliteCommands(db: Db): CommandStore {
   const drop = db.prepare('DELETE FROM commands WHERE site_id = ? AND seq <= ?');
   const acked = db.prepare('UPDATE sites SET acked_command_seq = MAX(acked_command_seq, ?) WHERE id = ?');
   const dropExpired = db.prepare('DELETE FROM commands WHERE site_id = ? AND expires_at IS NOT NULL AND expires_at <= ?');
-  const pending = db.prepare<[string], { seq: number; type: string; body: string; expires_at: string | null }>('SELECT seq, type, body, expires_at FROM commands WHERE site_id = ? ORDER BY seq');
+  const pending = db.prepare<[string], { seq: number; type: string; body: string; expires_at: string | null }>(
+    'SELECT seq, type, body, expires_at FROM commands WHERE site_id = ? ORDER BY seq',
+  );
 
   const enqueue = db.transaction((items: { siteId: string; build: CommandBuilder }[]): PendingCommand[] =>
     items.map(({ siteId, build }) => {

@@ -37,10 +37,16 @@ export function openSqliteStore(options: SqliteStoreOptions): ControlPlaneStore 
     db = openSqlite({ file, logger: options.logger, migrations: controlPlaneMigrations });
   } catch (error) {
     if (error instanceof KernelError && error.code === 'DB_CORRUPT') {
-      throw new ControlPlaneError('CP_ERR_DB_CORRUPT', `database ${file} is corrupt; the control plane will not overwrite it: move it aside or restore a backup`, { cause: error });
+      throw new ControlPlaneError(
+        'CP_ERR_DB_CORRUPT',
+        `database ${file} is corrupt; the control plane will not overwrite it: move it aside or restore a backup`,
+        { cause: error },
+      );
     }
     if (error instanceof KernelError && error.code === 'DB_TOO_NEW') {
-      throw new ControlPlaneError('CP_ERR_DB_TOO_NEW', `database ${file} was migrated by a newer cve-control-plane; upgrade (the file was left untouched)`, { cause: error });
+      throw new ControlPlaneError('CP_ERR_DB_TOO_NEW', `database ${file} was migrated by a newer cve-control-plane; upgrade (the file was left untouched)`, {
+        cause: error,
+      });
     }
     throw error;
   }

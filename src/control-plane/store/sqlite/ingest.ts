@@ -27,22 +27,29 @@ const finalStatuses: readonly SubScanStatus[] = ['completed', 'stopped'];
 
 export function sqliteIngest(db: Db, state: ScanState): IngestStore {
   const streamSeq = db.prepare<[string, string], number>('SELECT last_seq FROM streams WHERE site_id = ? AND stream_id = ?').pluck();
-  const saveStream = db.prepare('INSERT INTO streams (site_id, stream_id, last_seq, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at');
+  const saveStream = db.prepare(
+    'INSERT INTO streams (site_id, stream_id, last_seq, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET last_seq = excluded.last_seq, updated_at = excluded.updated_at',
+  );
   const quarantine = db.prepare('INSERT INTO ingest_rejects (site_id, stream_id, seq, body, reason, at) VALUES (?, ?, ?, ?, ?, ?)');
   const subByRun = db.prepare<[string], SubRef>('SELECT id, scan_id, site_id, status FROM sub_scans WHERE run_id = ?');
   const subById = db.prepare<[string, string], SubRef & { run_id: string | null; org_id: string }>(
     'SELECT s.id, s.scan_id, s.site_id, s.status, s.run_id, c.org_id FROM sub_scans s JOIN scans c ON c.id = s.scan_id WHERE s.id = ? AND s.scan_id = ?',
   );
-  const subOfScanSite = db.prepare<[string, string], SubRef & { run_id: string | null }>('SELECT id, scan_id, site_id, status, run_id FROM sub_scans WHERE scan_id = ? AND site_id = ?');
-  const scanBySlot = db.prepare<[string, string], { id: string; org_id: string }>('SELECT id, org_id FROM scans WHERE schedule_id = ? AND slot_at = ?');
-  const scheduleOf = db.prepare<[string], { org_id: string; min_cvss: number; warning_threshold: number; ignore_offline_sites: number; notification_group: string }>(
-    'SELECT org_id, min_cvss, warning_threshold, ignore_offline_sites, notification_group FROM schedules WHERE id = ?',
+  const subOfScanSite = db.prepare<[string, string], SubRef & { run_id: string | null }>(
+    'SELECT id, scan_id, site_id, status, run_id FROM sub_scans WHERE scan_id = ? AND site_id = ?',
   );
+  const scanBySlot = db.prepare<[string, string], { id: string; org_id: string }>('SELECT id, org_id FROM scans WHERE schedule_id = ? AND slot_at = ?');
+  const scheduleOf = db.prepare<
+    [string],
+    { org_id: string; min_cvss: number; warning_threshold: number; ignore_offline_sites: number; notification_group: string }
+  >('SELECT org_id, min_cvss, warning_threshold, ignore_offline_sites, notification_group FROM schedules WHERE id = ?');
   const insertScan = db.prepare(
     `INSERT INTO scans (id, org_id, schedule_id, slot_at, kind, label, min_cvss, warning_threshold, ignore_offline_sites, notification_group, status, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
   );
-  const insertSub = db.prepare(`INSERT INTO sub_scans (id, scan_id, site_id, run_id, subnets, target_ips, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)`);
+  const insertSub = db.prepare(
+    `INSERT INTO sub_scans (id, scan_id, site_id, run_id, subnets, target_ips, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)`,
+  );
   const attachRun = db.prepare('UPDATE sub_scans SET run_id = ?, subnets = ?, target_ips = COALESCE(?, target_ips) WHERE id = ?');
   const setSubStatus = db.prepare('UPDATE sub_scans SET status = ?, started_at = COALESCE(started_at, ?), finished_at = NULL WHERE id = ?');
   const progress = db.prepare('UPDATE sub_scans SET progress = ?, hosts_done = ?, hosts_total = ? WHERE id = ?');
@@ -67,7 +74,9 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
     `INSERT INTO findings (id, org_id, scan_id, sub_scan_id, site_id, host_id, mac, ip, cve_id, score, port, protocol, service, cpe, product, version, confidence, evidence, created_at)
      VALUES (@id, @org_id, @scan_id, @sub_scan_id, @site_id, @host_id, @mac, @ip, @cve_id, @score, @port, @protocol, @service, @cpe, @product, @version, @confidence, @evidence, @created_at)`,
   );
-  const finish = db.prepare('UPDATE sub_scans SET status = ?, error = ?, findings_expected = ?, hosts_done = MAX(hosts_done, ?), progress = 100, finished_at = ? WHERE id = ?');
+  const finish = db.prepare(
+    'UPDATE sub_scans SET status = ?, error = ?, findings_expected = ?, hosts_done = MAX(hosts_done, ?), progress = 100, finished_at = ? WHERE id = ?',
+  );
   const received = db.prepare<[string], number>('SELECT findings_received FROM sub_scans WHERE id = ?').pluck();
   const inventory = db.prepare('INSERT INTO inventories (site_id, run_id, at, body) VALUES (?, ?, ?, ?)');
 
@@ -78,7 +87,8 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
     const targets = m.target_ips && toJson(m.target_ips);
     if (m.scan_id !== null && m.sub_scan_id !== null) {
       const sub = subById.get(m.sub_scan_id, m.scan_id);
-      if (!sub || sub.site_id !== site.id || sub.org_id !== site.org_id) throw new IngestRejection(`no sub-scan ${m.sub_scan_id} of scan ${m.scan_id} for this site`);
+      if (!sub || sub.site_id !== site.id || sub.org_id !== site.org_id)
+        throw new IngestRejection(`no sub-scan ${m.sub_scan_id} of scan ${m.scan_id} for this site`);
       if (sub.run_id !== null && sub.run_id !== m.run_id) throw new IngestRejection(`sub-scan ${sub.id} already belongs to run ${sub.run_id}`);
       attachRun.run(m.run_id, subnets, targets, sub.id);
       return sub;
@@ -93,8 +103,19 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
         const schedule = scheduleOf.get(m.schedule_id);
         if (schedule && schedule.org_id !== site.org_id) throw new IngestRejection(`schedule ${m.schedule_id} belongs to another organization`);
         scanId = randomUUID();
-        insertScan.run(scanId, site.org_id, m.schedule_id, m.slot_at, 'scheduled', scanLabel(), schedule?.min_cvss ?? m.min_cvss, schedule?.warning_threshold ?? m.warning_threshold,
-          schedule?.ignore_offline_sites ?? 0, schedule?.notification_group ?? null, item.received_at);
+        insertScan.run(
+          scanId,
+          site.org_id,
+          m.schedule_id,
+          m.slot_at,
+          'scheduled',
+          scanLabel(),
+          schedule?.min_cvss ?? m.min_cvss,
+          schedule?.warning_threshold ?? m.warning_threshold,
+          schedule?.ignore_offline_sites ?? 0,
+          schedule?.notification_group ?? null,
+          item.received_at,
+        );
       }
     } else {
       scanId = randomUUID();
@@ -122,7 +143,21 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
     const existing = hostId.get(sub.id, m.ip);
     if (existing !== undefined) return existing;
     const id = uuidv7();
-    upsertHost.run({ id, scan_id: sub.scan_id, sub_scan_id: sub.id, site_id: sub.site_id, ip: m.ip, mac: m.mac, hostname: null, manufacturer: null, os: null, sources: '[]', open_ports: '[]', port_count: 0, created_at: at });
+    upsertHost.run({
+      id,
+      scan_id: sub.scan_id,
+      sub_scan_id: sub.id,
+      site_id: sub.site_id,
+      ip: m.ip,
+      mac: m.mac,
+      hostname: null,
+      manufacturer: null,
+      os: null,
+      sources: '[]',
+      open_ports: '[]',
+      port_count: 0,
+      created_at: at,
+    });
     return id;
   }
 
@@ -155,8 +190,19 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
       case 'host': {
         const sub = subOf(item, m.run_id);
         upsertHost.run({
-          id: uuidv7(), scan_id: sub.scan_id, sub_scan_id: sub.id, site_id: sub.site_id, ip: m.ip, mac: m.mac, hostname: m.hostname, manufacturer: m.manufacturer,
-          os: m.os, sources: toJson(m.sources), open_ports: toJson(m.open_ports), port_count: m.open_ports.length, created_at: at,
+          id: uuidv7(),
+          scan_id: sub.scan_id,
+          sub_scan_id: sub.id,
+          site_id: sub.site_id,
+          ip: m.ip,
+          mac: m.mac,
+          hostname: m.hostname,
+          manufacturer: m.manufacturer,
+          os: m.os,
+          sources: toJson(m.sources),
+          open_ports: toJson(m.open_ports),
+          port_count: m.open_ports.length,
+          created_at: at,
         });
         for (const open of m.open_ports) scanPort.run(sub.scan_id, open.port);
         return undefined;
@@ -167,13 +213,35 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
         const { cve } = m;
         if (!ctx.cvesSeen.has(cve.id)) {
           ctx.cvesSeen.add(cve.id);
-          upsertCve.run({ ...cve, compliance_tags: toJson(cve.compliance_tags), refs: toJson(cve.references), fixed_versions: toJson(cve.fixed_versions), updated_at: at });
+          upsertCve.run({
+            ...cve,
+            compliance_tags: toJson(cve.compliance_tags),
+            refs: toJson(cve.references),
+            fixed_versions: toJson(cve.fixed_versions),
+            updated_at: at,
+          });
         }
         // Time-ordered ids: the primary key index grows at its end instead of at a random page per finding.
         insertFinding.run({
-          id: uuidv7(), org_id: item.site.org_id, scan_id: sub.scan_id, sub_scan_id: sub.id, site_id: sub.site_id, host_id: host, mac: m.mac, ip: m.ip, cve_id: cve.id,
-          score: cve.score, port: m.port, protocol: m.protocol, service: m.service, cpe: m.cpe, product: m.product, version: m.version, confidence: m.confidence,
-          evidence: m.evidence, created_at: at,
+          id: uuidv7(),
+          org_id: item.site.org_id,
+          scan_id: sub.scan_id,
+          sub_scan_id: sub.id,
+          site_id: sub.site_id,
+          host_id: host,
+          mac: m.mac,
+          ip: m.ip,
+          cve_id: cve.id,
+          score: cve.score,
+          port: m.port,
+          protocol: m.protocol,
+          service: m.service,
+          cpe: m.cpe,
+          product: m.product,
+          version: m.version,
+          confidence: m.confidence,
+          evidence: m.evidence,
+          created_at: at,
         });
         ctx.tallies.add({ host, mac: m.mac, sub: sub.id, scan: sub.scan_id, cve: cve.id, score: cve.score });
         return undefined;
@@ -182,7 +250,8 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
         const sub = subOf(item, m.run_id);
         finish.run(m.status, m.error, m.findings_sent, m.hosts_scanned, m.at, sub.id);
         const held = (received.get(sub.id) ?? 0) + ctx.tallies.pendingFor(sub.id);
-        if (held !== m.findings_sent) event.run(sub.scan_id, sub.site_id, at, 'warning', `the agent sent ${m.findings_sent} findings, the control plane holds ${held}`);
+        if (held !== m.findings_sent)
+          event.run(sub.scan_id, sub.site_id, at, 'warning', `the agent sent ${m.findings_sent} findings, the control plane holds ${held}`);
         return sub.scan_id;
       }
       case 'inventory': {

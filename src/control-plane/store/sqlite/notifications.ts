@@ -9,7 +9,9 @@ export function sqliteNotifications(db: Db): NotificationStore {
     `INSERT INTO deliveries (id, scan_id, group_name, url, event, body, status, attempts, next_attempt_at, last_status, last_error, created_at, delivered_at)
      VALUES (@id, @scan_id, @group_name, @url, @event, @body, @status, @attempts, @next_attempt_at, @last_status, @last_error, @created_at, @delivered_at)`,
   );
-  const due = db.prepare<[string, number], DeliveryRow>(`SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`);
+  const due = db.prepare<[string, number], DeliveryRow>(
+    `SELECT * FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?`,
+  );
   const nextDue = db.prepare<[], string>(`SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'`).pluck();
   const attempt = db.prepare(
     `UPDATE deliveries SET status = @status, attempts = @attempts, next_attempt_at = @next_attempt_at, last_status = @last_status, last_error = @last_error, delivered_at = @delivered_at WHERE id = @id`,

@@ -10,8 +10,12 @@ export interface ScanState {
 
 export function sqliteScanState(db: Db): ScanState {
   const counts = db.prepare<[string], { status: SubScanStatus; n: number }>('SELECT status, COUNT(*) AS n FROM sub_scans WHERE scan_id = ? GROUP BY status');
-  const failures = db.prepare<[string], { error: string | null; site_id: string }>(`SELECT error, site_id FROM sub_scans WHERE scan_id = ? AND status = 'failed' LIMIT 20`);
-  const scan = db.prepare<[string], { status: ScanStatus; finished_at: string | null; cve_count: number }>('SELECT status, finished_at, cve_count FROM scans WHERE id = ?');
+  const failures = db.prepare<[string], { error: string | null; site_id: string }>(
+    `SELECT error, site_id FROM sub_scans WHERE scan_id = ? AND status = 'failed' LIMIT 20`,
+  );
+  const scan = db.prepare<[string], { status: ScanStatus; finished_at: string | null; cve_count: number }>(
+    'SELECT status, finished_at, cve_count FROM scans WHERE id = ?',
+  );
   const anyHost = db.prepare<[string], number>('SELECT EXISTS (SELECT 1 FROM hosts WHERE scan_id = ?)').pluck();
   const update = db.prepare(
     `UPDATE scans SET status = @status, started_at = COALESCE(started_at, @started), finished_at = COALESCE(finished_at, @finished),
@@ -31,7 +35,10 @@ export function sqliteScanState(db: Db): ScanState {
       let error: string | null = null;
       if (status === 'failed') {
         const failed = failures.all(scanId).map((row) => `site ${row.site_id}: ${row.error ?? 'failed'}`);
-        error = statuses.length === 0 || statuses.every((s) => s === 'skipped') ? 'no site of the scan was online' : failed.join('; ').slice(0, 1000) || 'the scan was stopped before any result';
+        error =
+          statuses.length === 0 || statuses.every((s) => s === 'skipped')
+            ? 'no site of the scan was online'
+            : failed.join('; ').slice(0, 1000) || 'the scan was stopped before any result';
       }
       update.run({
         id: scanId,

@@ -17,7 +17,11 @@ interface RawHost extends Omit<HostRow, 'sources' | 'open_ports'> {
   open_ports: string;
 }
 
-export const hydrateScan = (row: RawScan): ScanRow => ({ ...row, ignore_offline_sites: row.ignore_offline_sites === 1, stop_requested: row.stop_requested === 1 });
+export const hydrateScan = (row: RawScan): ScanRow => ({
+  ...row,
+  ignore_offline_sites: row.ignore_offline_sites === 1,
+  stop_requested: row.stop_requested === 1,
+});
 export const hydrateSubScan = (row: RawSubScan): SubScanRow => ({ ...row, subnets: fromJson(row.subnets), target_ips: fromJson(row.target_ips) });
 
 const scanFields =
@@ -98,17 +102,28 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
   const byId = db.prepare<[string], RawScan>(`SELECT ${scanFields} FROM scans WHERE id = ?`);
   const byOrg = db.prepare<[string, string], RawScan>(`SELECT ${scanFields} FROM scans WHERE org_id = ? AND id = ?`);
   const listOrg = db.prepare<[string], RawScan>(`SELECT ${scanFields} FROM scans WHERE org_id = ? ORDER BY created_at DESC, id`);
-  const listSchedule = db.prepare<[string, string], RawScan>(`SELECT ${scanFields} FROM scans WHERE org_id = ? AND schedule_id = ? ORDER BY created_at DESC, id`);
-  const active = db.prepare<[string], RawScan>(`SELECT ${scanFields} FROM scans WHERE schedule_id = ? AND status IN ('queued', 'scanning') ORDER BY created_at DESC LIMIT 1`);
+  const listSchedule = db.prepare<[string, string], RawScan>(
+    `SELECT ${scanFields} FROM scans WHERE org_id = ? AND schedule_id = ? ORDER BY created_at DESC, id`,
+  );
+  const active = db.prepare<[string], RawScan>(
+    `SELECT ${scanFields} FROM scans WHERE schedule_id = ? AND status IN ('queued', 'scanning') ORDER BY created_at DESC LIMIT 1`,
+  );
   const insertSub = db.prepare(
     `INSERT INTO sub_scans (id, scan_id, site_id, subnets, target_ips, status, error, created_at, finished_at)
      VALUES (@id, @scan_id, @site_id, @subnets, @target_ips, @status, @error, @created_at, @finished_at) ON CONFLICT (scan_id, site_id) DO NOTHING`,
   );
   const subs = db.prepare<[string], RawSubScan>('SELECT * FROM sub_scans WHERE scan_id = ? ORDER BY created_at, site_id');
-  const totals = db.prepare<[string], { status: string; n: number; progress: number }>('SELECT status, COUNT(*) AS n, SUM(progress) AS progress FROM sub_scans WHERE scan_id = ? GROUP BY status');
+  const totals = db.prepare<[string], { status: string; n: number; progress: number }>(
+    'SELECT status, COUNT(*) AS n, SUM(progress) AS progress FROM sub_scans WHERE scan_id = ? GROUP BY status',
+  );
   const insertEvent = db.prepare('INSERT INTO scan_events (scan_id, site_id, at, level, message) VALUES (?, ?, ?, ?, ?)');
-  const events = db.prepare<[string, number], ScanEventRow>('SELECT at, level, site_id, message FROM (SELECT * FROM scan_events WHERE scan_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id');
-  const aggregates = db.prepare<[string, string, string, string, string, string], { unique_cves: number; open_ports: number; unique_ports: number; hosts_scanned: number; hosts_with_cves: number; sites_with_cves: number }>(
+  const events = db.prepare<[string, number], ScanEventRow>(
+    'SELECT at, level, site_id, message FROM (SELECT * FROM scan_events WHERE scan_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id',
+  );
+  const aggregates = db.prepare<
+    [string, string, string, string, string, string],
+    { unique_cves: number; open_ports: number; unique_ports: number; hosts_scanned: number; hosts_with_cves: number; sites_with_cves: number }
+  >(
     `SELECT (SELECT COUNT(*) FROM scan_cves WHERE scan_id = ?) AS unique_cves,
             (SELECT COALESCE(SUM(port_count), 0) FROM hosts WHERE scan_id = ?) AS open_ports,
             (SELECT COUNT(*) FROM scan_ports WHERE scan_id = ?) AS unique_ports,
@@ -116,7 +131,9 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
             (SELECT COUNT(*) FROM hosts WHERE scan_id = ? AND cve_count > 0) AS hosts_with_cves,
             (SELECT COUNT(*) FROM sub_scans WHERE scan_id = ? AND findings_received > 0) AS sites_with_cves`,
   );
-  const hosts = db.prepare<[string], RawHost>('SELECT id, scan_id, site_id, ip, mac, hostname, manufacturer, os, sources, open_ports, cve_count, created_at FROM hosts WHERE scan_id = ? ORDER BY site_id, ip');
+  const hosts = db.prepare<[string], RawHost>(
+    'SELECT id, scan_id, site_id, ip, mac, hostname, manufacturer, os, sources, open_ports, cve_count, created_at FROM hosts WHERE scan_id = ? ORDER BY site_id, ip',
+  );
   const findings = db.prepare<[string], RawFindingView>(`${findingViewSelect} WHERE f.scan_id = ? ORDER BY c.score DESC, f.id`);
   const changeSub = db.prepare(
     `UPDATE sub_scans SET status = @status, error = COALESCE(@error, error),
@@ -129,7 +146,14 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
   const addSubScans = (scanId: string, list: NewSubScan[], at: string) => {
     for (const sub of list) {
       const terminal = sub.status === 'failed' || sub.status === 'skipped' || sub.status === 'stopped' || sub.status === 'completed';
-      insertSub.run({ ...sub, scan_id: scanId, subnets: toJson(sub.subnets), target_ips: sub.target_ips && toJson(sub.target_ips), created_at: at, finished_at: terminal ? at : null });
+      insertSub.run({
+        ...sub,
+        scan_id: scanId,
+        subnets: toJson(sub.subnets),
+        target_ips: sub.target_ips && toJson(sub.target_ips),
+        created_at: at,
+        finished_at: terminal ? at : null,
+      });
     }
   };
 
@@ -144,11 +168,13 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
     return { scan: hydrateScan(byId.get(row.id) as RawScan), created: inserted, finished };
   });
 
-  const change = db.transaction((scanId: string, changes: Parameters<ScanStore['changeSubScans']>[1], event: { level: string; message: string } | null, at: string) => {
-    for (const c of changes) changeSub.run({ ...c, scan_id: scanId, at });
-    if (event) insertEvent.run(scanId, null, at, event.level, event.message);
-    return state.recompute(scanId, at);
-  });
+  const change = db.transaction(
+    (scanId: string, changes: Parameters<ScanStore['changeSubScans']>[1], event: { level: string; message: string } | null, at: string) => {
+      for (const c of changes) changeSub.run({ ...c, scan_id: scanId, at });
+      if (event) insertEvent.run(scanId, null, at, event.level, event.message);
+      return state.recompute(scanId, at);
+    },
+  );
 
   return {
     async create(input, at) {

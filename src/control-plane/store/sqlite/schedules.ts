@@ -10,12 +10,18 @@ interface ScheduleRow extends Omit<StoredSchedule, 'sites' | 'ignore_offline_sit
 const hydrate = (row: ScheduleRow): StoredSchedule => ({ ...row, ignore_offline_sites: row.ignore_offline_sites === 1, sites: fromJson(row.sites) });
 const dehydrate = (schedule: StoredSchedule) => ({ ...schedule, ignore_offline_sites: schedule.ignore_offline_sites ? 1 : 0, sites: toJson(schedule.sites) });
 
-const fields = 'id, org_id, description, day_of_week, time_of_day, every_n_weeks, timezone, min_cvss, warning_threshold, ignore_offline_sites, notification_group, sites, anchor_at, next_scan_at, last_run_at, created_at, updated_at';
+const fields =
+  'id, org_id, description, day_of_week, time_of_day, every_n_weeks, timezone, min_cvss, warning_threshold, ignore_offline_sites, notification_group, sites, anchor_at, next_scan_at, last_run_at, created_at, updated_at';
 
 export function sqliteSchedules(db: Db): ScheduleStore {
   const list = db.prepare<[string], ScheduleRow>(`SELECT ${fields} FROM schedules WHERE org_id = ? ORDER BY created_at DESC, id`);
   const one = db.prepare<[string, string], ScheduleRow>(`SELECT ${fields} FROM schedules WHERE org_id = ? AND id = ?`);
-  const insert = db.prepare(`INSERT INTO schedules (${fields}) VALUES (${fields.split(', ').map((f) => `@${f}`).join(', ')})`);
+  const insert = db.prepare(
+    `INSERT INTO schedules (${fields}) VALUES (${fields
+      .split(', ')
+      .map((f) => `@${f}`)
+      .join(', ')})`,
+  );
   const replace = db.prepare(
     `UPDATE schedules SET description = @description, day_of_week = @day_of_week, time_of_day = @time_of_day, every_n_weeks = @every_n_weeks,
        timezone = @timezone, min_cvss = @min_cvss, warning_threshold = @warning_threshold, ignore_offline_sites = @ignore_offline_sites,

@@ -4,7 +4,9 @@ import type { Site, SiteStore } from '../types.js';
 const columns = 'id, org_id, name, created_at, token_rotated_at, last_seen_at, agent_version';
 
 export function sqliteSites(db: Db): SiteStore {
-  const insert = db.prepare('INSERT INTO sites (id, org_id, name, token_hash, token_rotated_at, created_at) VALUES (@id, @org_id, @name, @token_hash, @token_rotated_at, @created_at)');
+  const insert = db.prepare(
+    'INSERT INTO sites (id, org_id, name, token_hash, token_rotated_at, created_at) VALUES (@id, @org_id, @name, @token_hash, @token_rotated_at, @created_at)',
+  );
   const all = db.prepare<[], Site>(`SELECT ${columns} FROM sites ORDER BY org_id, created_at, id`);
   const ofOrg = db.prepare<[string], Site>(`SELECT ${columns} FROM sites WHERE org_id = ? ORDER BY created_at, id`);
   const one = db.prepare<[string], Site>(`SELECT ${columns} FROM sites WHERE id = ?`);

@@ -43,8 +43,24 @@ describe('validateScheduleWrite: a valid body', () => {
     ['the other boundaries', { day_of_week: 0, every_n_weeks: 2, min_cvss: 9.9, warning_threshold: 10, time_of_day: '0:00' }],
     ['UTC', { timezone: 'UTC' }],
     ['a zone with a 45-minute offset', { timezone: 'Asia/Kathmandu' }],
-    ['a /22 and a /32', { sites: [{ id: SITE_A, subnet: '10.0.4.0/22' }, { id: SITE_B, subnet: '10.0.9.7/32' }] }],
-    ['one site with two different subnets', { sites: [{ id: SITE_A, subnet: '10.0.0.0/24' }, { id: SITE_A, subnet: '10.0.1.0/24' }] }],
+    [
+      'a /22 and a /32',
+      {
+        sites: [
+          { id: SITE_A, subnet: '10.0.4.0/22' },
+          { id: SITE_B, subnet: '10.0.9.7/32' },
+        ],
+      },
+    ],
+    [
+      'one site with two different subnets',
+      {
+        sites: [
+          { id: SITE_A, subnet: '10.0.0.0/24' },
+          { id: SITE_A, subnet: '10.0.1.0/24' },
+        ],
+      },
+    ],
     ['an upper-case UUID', { sites: [{ id: SITE_A.toUpperCase(), subnet: '10.0.0.0/24' }] }],
   ])('accepts %s', (_name, patch) => {
     expect(validateScheduleWrite({ ...valid(), ...patch }).ok).toBe(true);
@@ -88,7 +104,13 @@ describe('validateScheduleWrite: each broken rule gives exactly one error naming
     ['an IPv6 subnet', site('2001:db8::/64'), 'sites.0.subnet'],
     [
       'the same site and subnet twice',
-      { sites: [{ id: SITE_A, subnet: '10.0.0.0/24' }, { id: SITE_B, subnet: '10.0.0.0/24' }, { id: SITE_A, subnet: '10.0.0.0/24' }] },
+      {
+        sites: [
+          { id: SITE_A, subnet: '10.0.0.0/24' },
+          { id: SITE_B, subnet: '10.0.0.0/24' },
+          { id: SITE_A, subnet: '10.0.0.0/24' },
+        ],
+      },
       'sites.2.subnet',
       /repeats sites\[0\]/,
     ],
@@ -152,7 +174,10 @@ describe('validateScheduleWrite: several broken rules', () => {
       timezone: 'Nowhere/City',
       min_cvss: 8,
       warning_threshold: 5,
-      sites: [{ id: SITE_A, subnet: '10.0.0.1/24' }, { id: 'nope', subnet: '10.0.0.0/20' }],
+      sites: [
+        { id: SITE_A, subnet: '10.0.0.1/24' },
+        { id: 'nope', subnet: '10.0.0.0/20' },
+      ],
       notification_group: '',
     });
     expect(errors.map((e) => e.field).sort()).toEqual(
