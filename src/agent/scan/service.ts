@@ -38,10 +38,10 @@ export type ServiceFinding = z.infer<typeof serviceFindingSchema>;
 /** Printable, single-line, bounded: a banner as it can be logged and stored. */
 export function evidenceText(raw: string | Buffer): string {
   const text = typeof raw === 'string' ? raw : raw.toString('latin1');
-  // eslint-disable-next-line no-control-regex
   const printable = text
     .replace(/\r/g, '')
     .replace(/\n/g, '\\n')
+    // eslint-disable-next-line no-control-regex -- escaping control bytes is the point
     .replace(/[\x00-\x1f\x7f-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
   return printable.length > MAX_EVIDENCE_CHARS ? `${printable.slice(0, MAX_EVIDENCE_CHARS - 1)}…` : printable;
 }
