@@ -24,6 +24,11 @@ export interface UdpExchangeOptions {
 
 const refusedCodes = new Set(['ECONNREFUSED', 'ECONNRESET']);
 
+/** A timer this late means the agent's event loop stalled, not that the peer was slow. */
+const STALL_MS = 25;
+/** How many times a stall may restart a connect's timeout (a wedged loop must still end the scan). */
+const MAX_STALL_EXTENSIONS = 3;
+
 /**
  * Sockets that can only be opened through the scope guard. The engine and every probe get one
  * of these and nothing else that opens sockets. One listener on the scan's signal destroys every
@@ -63,7 +68,12 @@ export class GuardedNet {
     return new Promise((resolve, reject) => {
       const started = performance.now();
       const socket = new net.Socket();
+      let settled = false;
+      let dueAt = started + options.timeoutMs;
+      let extensions = 0;
       const finish = (outcome: TcpOutcome | Error) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         this.#connecting.delete(onAbort);
         extra?.removeEventListener('abort', onAbort);
@@ -86,7 +96,21 @@ export class GuardedNet {
         if (refusedCodes.has(error.code ?? '')) finish({ state: 'closed', rttMs: performance.now() - started });
         else finish({ state: 'silent', reason: error.code ?? error.message });
       };
-      const timer = setTimeout(() => finish({ state: 'silent', reason: 'timeout' }), options.timeoutMs);
+      const onTimeout = () => {
+        const lostMs = performance.now() - dueAt;
+        if (lostMs > STALL_MS && extensions < MAX_STALL_EXTENSIONS) {
+          // The agent's own thread was held up (a busy box, a long synchronous write): the time
+          // it lost is not the peer's fault. Give the peer its whole timeout again.
+          extensions += 1;
+          dueAt = performance.now() + options.timeoutMs;
+          timer = setTimeout(onTimeout, options.timeoutMs);
+          return;
+        }
+        // Timers run before I/O in each turn of the loop, so an answer that arrived while the
+        // loop was busy is still waiting: let it be read first. A socket that connected is open.
+        setImmediate(() => finish({ state: 'silent', reason: 'timeout' }));
+      };
+      let timer = setTimeout(onTimeout, options.timeoutMs);
       this.#connecting.add(onAbort);
       extra?.addEventListener('abort', onAbort, { once: true });
       socket.once('connect', onConnect);

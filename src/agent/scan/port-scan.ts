@@ -37,7 +37,8 @@ export async function scanHostPorts(
         let state: 'open' | 'closed' | 'silent';
         try {
           if (!deps.rate.unlimited) await deps.rate.take(signal);
-          const outcome = await deps.net.connectTcp(address, port, { timeoutMs: hostRtt.timeoutMs(), signal });
+          // A retry backs off: a port silent once gets twice the time, in case the first try met a busy peer.
+          const outcome = await deps.net.connectTcp(address, port, { timeoutMs: hostRtt.timeoutMs() * 2 ** attempt, signal });
           state = outcome.state;
           if (outcome.state !== 'silent') hostRtt.observe(outcome.rttMs);
         } finally {
