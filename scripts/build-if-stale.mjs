@@ -1,0 +1,37 @@
+// Builds dist/ only when a source is newer than the last build, so `npm start` reaches READY
+// without recompiling an unchanged tree. The stamp is written after a successful build.
+// Usage: node scripts/build-if-stale.mjs [--force] [root]   (root defaults to the project; --force always builds)
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const args = process.argv.slice(2);
+const force = args.includes('--force');
+const root = path.resolve(args.find((arg) => arg !== '--force') ?? path.dirname(path.dirname(fileURLToPath(import.meta.url))));
+const stamp = path.join(root, 'dist', '.build-stamp');
+const inputs = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json'];
+
+function newestMtime(entry) {
+  if (!existsSync(entry)) return 0;
+  const stat = statSync(entry);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs; // a deleted file changes its directory
+  for (const child of readdirSync(entry)) newest = Math.max(newest, newestMtime(path.join(entry, child)));
+  return newest;
+}
+
+const sources = Math.max(...inputs.map((entry) => newestMtime(path.join(root, entry))));
+const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
+if (built >= sources && !force) {
+  console.error('build: dist/ is up to date');
+} else {
+  const tsc = createRequire(path.join(root, 'package.json')).resolve('typescript/bin/tsc');
+  if (!force) console.error('build: sources changed since the last build; compiling');
+  execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  writeFileSync(stamp, `${new Date().toISOString()}\n`);
+  // A source dated in the future (a clock that jumped, an archive) must not make every start rebuild.
+  const stampAt = new Date(Math.max(Date.now(), Math.ceil(sources) + 1)); // +1 ms: utimes rounds through float seconds
+  utimesSync(stamp, stampAt, stampAt);
+}
