@@ -6,6 +6,7 @@ import type { ScanResult } from '../agent/scan/engine.js';
 import type { ScanEvent } from '../agent/scan/events.js';
 import type { ScanSettings } from '../agent/scan/settings.js';
 import { renderTable } from './table.js';
+import { exitCodes } from '../shared/exit-codes.js';
 
 interface GlobalOptions {
   config?: string;
@@ -144,7 +145,7 @@ export function registerScanCommands(program: Command): void {
         bar.stop();
         if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         else printTable(result);
-        if (result.aborted) process.exitCode = 130;
+        if (result.aborted) process.exitCode = exitCodes.interrupted;
       } finally {
         bar.stop();
         process.off('SIGINT', interrupt);

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { exitCodes } from '../../../src/cli/exit-codes.js';
+import { exitCodes } from '../../../src/shared/exit-codes.js';
 
 const unit = fileURLToPath(new URL('../../../systemd/cve-control-plane.service', import.meta.url));
 
