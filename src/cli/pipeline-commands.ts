@@ -9,6 +9,7 @@ import { openStore } from '../agent/store/database.js';
 import { MetaRepository } from '../agent/store/meta-repository.js';
 import { SchedulesRepository } from '../agent/store/schedules-repository.js';
 import { renderTable } from './table.js';
+import { exitCodes } from '../shared/exit-codes.js';
 
 interface GlobalOptions {
   config?: string;
@@ -131,11 +132,11 @@ export function registerPipelineCommands(program: Command): void {
     .option('--csv', 'one line per finding')
     .action(async (scanId: string | undefined, flags: { latest?: boolean; csv?: boolean }) => {
       const options = program.opts<GlobalOptions>();
+      if (scanId === undefined && !flags.latest) program.error('error: give a scan id (or label) or --latest', { exitCode: exitCodes.usage });
       const { config } = loadConfig(options.config, { dataDir: options.dataDir });
       await withPipeline(config, async ({ siteScans }) => {
-        const id = scanId ?? (flags.latest ? siteScans.scans.list({ limit: 1 })[0]?.id : undefined);
-        if (id === undefined)
-          throw new AgentError('AGENT_ERR_SCAN_NOT_FOUND', scanId === undefined && !flags.latest ? 'give a scan id or --latest' : 'no scan yet');
+        const id = scanId ?? siteScans.scans.list({ limit: 1 })[0]?.id;
+        if (id === undefined) throw new AgentError('AGENT_ERR_SCAN_NOT_FOUND', 'no scan yet');
         const report = siteScans.reports.build(id, utcIso(systemClock.now()));
         if (!report) throw new AgentError('AGENT_ERR_SCAN_NOT_FOUND', `no scan has the id ${id}`);
         if (flags.csv) {

@@ -5,6 +5,7 @@ import { AgentError } from '../agent/errors.js';
 import type { ScanResult } from '../agent/scan/engine.js';
 import type { ScanEvent } from '../agent/scan/events.js';
 import type { ScanSettings } from '../agent/scan/settings.js';
+import { wholeNumber } from './arguments.js';
 import { renderTable } from './table.js';
 import { exitCodes } from '../shared/exit-codes.js';
 
@@ -22,9 +23,9 @@ interface ScanFlags {
   udp: boolean;
   versions: boolean;
   snmpCommunity?: string;
-  concurrency?: string;
-  perHost?: string;
-  rate?: string;
+  concurrency?: number;
+  perHost?: number;
+  rate?: number;
   schedule?: string;
   ip?: string[];
   assumeAlive?: boolean;
@@ -37,13 +38,6 @@ const collect = (value: string, previous: string[] = []) => [
     .map((part) => part.trim())
     .filter(Boolean),
 ];
-
-function positiveInteger(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 0) throw new AgentError('AGENT_ERR_SCAN_TARGET_INVALID', `--${name} must be a whole number, got "${value}"`);
-  return number;
-}
 
 /** A bar on a terminal; on a pipe or a log file nothing, so the output stays parseable. */
 async function progressBar(enabled: boolean) {
@@ -96,9 +90,9 @@ export function registerScanCommands(program: Command): void {
     .option('--no-udp', 'do not ask DNS, SNMP and MNDP over UDP')
     .option('--no-versions', 'open ports only: no service and version detection')
     .option('--snmp-community <name>', 'SNMP v2c community', 'public')
-    .addOption(new Option('--concurrency <n>', 'sockets open at once').default(undefined))
-    .option('--per-host <n>', 'connects at once to one host')
-    .option('--rate <n>', 'connect attempts per second (0 = unlimited)')
+    .addOption(new Option('--concurrency <n>', 'sockets open at once').argParser(wholeNumber(1, 4096)))
+    .option('--per-host <n>', 'connects at once to one host', wholeNumber(1, 1024))
+    .option('--rate <n>', 'connect attempts per second (0 = unlimited)', wholeNumber(0))
     .option('--assume-alive', "treat every address as up and skip discovery (nmap's -Pn)")
     .option('--schedule <id>', "run the whole pipeline (router, scan, CVEs, stored report) for this schedule's subnets of the site")
     .option('--ip <address>', "with --schedule: only this address (repeatable); it must lie in the schedule's subnets", collect)
@@ -119,9 +113,9 @@ export function registerScanCommands(program: Command): void {
       if (subnets.length === 0) throw new AgentError('AGENT_ERR_SCAN_TARGET_INVALID', 'no subnet to scan: give --subnet or list subnets in the config');
       const settings: Partial<ScanSettings> = {
         ...(flags.snmpCommunity ? { snmpCommunity: flags.snmpCommunity } : {}),
-        ...(flags.concurrency === undefined ? {} : { globalConcurrency: positiveInteger('concurrency', flags.concurrency) }),
-        ...(flags.perHost === undefined ? {} : { perHostConcurrency: positiveInteger('per-host', flags.perHost) }),
-        ...(flags.rate === undefined ? {} : { connectsPerSecond: positiveInteger('rate', flags.rate) }),
+        ...(flags.concurrency === undefined ? {} : { globalConcurrency: flags.concurrency }),
+        ...(flags.perHost === undefined ? {} : { perHostConcurrency: flags.perHost }),
+        ...(flags.rate === undefined ? {} : { connectsPerSecond: flags.rate }),
       };
       const controller = new AbortController();
       const interrupt = () => controller.abort(new Error('interrupted'));

@@ -118,3 +118,28 @@ describe('cve-agent CLI', () => {
     expect(help.stdout).toContain('schedules');
   });
 });
+
+describe('cve-agent refuses options that make no sense (usage error, exit 64, nothing run)', () => {
+  it.each([
+    [['scan', '--subnet', '127.0.99.0/30', '--concurrency', '0'], /--concurrency <n>.*'0' is invalid\. expected a whole number from 1/],
+    [['scan', '--subnet', '127.0.99.0/30', '--per-host', '0'], /--per-host <n>.*'0' is invalid/],
+    [['scan', '--subnet', '127.0.99.0/30', '--rate', '-1'], /--rate <n>.*'-1' is invalid/],
+    [['next', '-n', 'abc'], /--count <n>.*'abc' is invalid/],
+    [['next', '-n', '0'], /--count <n>.*'0' is invalid\. expected a whole number from 1 to 100/],
+    [['next', '-n', '-3'], /--count <n>.*'-3' is invalid/],
+    [['report'], /give a scan id \(or label\) or --latest/],
+  ])('%j', async (args, message) => {
+    const { base } = setup();
+    const result = await runCli([...base, ...args]);
+    expect(result.code).toBe(64);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses a subnet with host bits set, as the config does (exit 65)', async () => {
+    const { base } = setup();
+    const result = await runCli([...base, 'scan', '--subnet', '127.0.99.5/24']);
+    expect(result.code).toBe(65);
+    expect(result.stderr).toContain('"127.0.99.5/24": host bits set, did you mean 127.0.99.0/24?');
+  });
+});
