@@ -185,6 +185,7 @@ export function createAgent(deps: AgentDeps): Agent {
     deps.logger.child({ component: 'agent' }),
   );
   let synced: ReturnType<ScheduleService['syncFromConfig']> | undefined;
+  let ready = false;
 
   async function start(signal?: AbortSignal): Promise<void> {
     const started = performance.now();
@@ -197,6 +198,7 @@ export function createAgent(deps: AgentDeps): Agent {
       return last !== undefined && Date.now() - last.getTime() < (tickSeconds * 3 + 5) * 1000;
     });
     notifier.ready(`${armed} schedule(s) armed`);
+    ready = true;
     log.info(
       { site_id: siteId, state_dir: config.state_dir, schedules: armed, config_schedules: synced, startup_ms: Math.round(performance.now() - started) },
       'agent ready',
@@ -205,8 +207,14 @@ export function createAgent(deps: AgentDeps): Agent {
 
   async function doStop(): Promise<number> {
     notifier.stopping();
-    log.info('agent stopping');
     lifetime.abort(new Error('agent stopping'));
+    if (!ready) {
+      // A start that failed (or was cut short): undo what started, and leave the verdict to the caller.
+      await parts.stop();
+      log.info('agent did not start; the parts that had started are stopped');
+      return 0;
+    }
+    log.info('agent stopping');
     const exitCode = await parts.stop();
     log.info({ exit_code: exitCode }, 'agent stopped');
     return exitCode;

@@ -10,6 +10,7 @@ import { MetaRepository } from '../agent/store/meta-repository.js';
 import { SchedulesRepository } from '../agent/store/schedules-repository.js';
 import { renderTable } from './table.js';
 import { exitCodes } from '../shared/exit-codes.js';
+import { createCliLogger } from './cli-logger.js';
 
 interface GlobalOptions {
   config?: string;
@@ -38,7 +39,7 @@ interface ScanOverrides {
 
 async function openPipeline(config: AgentConfig, overrides: ScanOverrides) {
   // Errors only: the scan's own warnings are in its report and events.
-  const logger = pino({ level: 'error' }, pino.destination(2));
+  const logger = createCliLogger('cve-agent', 'error');
   const store = openStore({ stateDir: config.state_dir, logger, exclusive: false });
   const siteId = new MetaRepository(store.db).siteId(config.site_id);
   const { openSiteScans } = await import('../agent/pipeline/open-site-scans.js');

@@ -4,6 +4,7 @@ import { loadConfig, type AgentConfig, type RouterSettings } from '../agent/conf
 import { AgentError } from '../agent/errors.js';
 import type { Inventory, RouterCheck } from '../agent/routeros/index.js';
 import { openStore } from '../agent/store/database.js';
+import { createCliLogger } from './cli-logger.js';
 import { renderTable } from './table.js';
 
 // The router module (ssh2, node-routeros, the OUI registry) loads when a router command runs,
@@ -118,7 +119,7 @@ export function registerRouterCommands(program: Command): void {
     .description('read the router and print every host by MAC, its neighbors and its networks')
     .action(async () => {
       const { config, router: settings, options } = routerConfig(program);
-      const logger = pino({ level: 'warn' }, pino.destination(2));
+      const logger = createCliLogger('cve-agent');
       const store = openStore({ stateDir: config.state_dir, logger, exclusive: false });
       const run = interruptible();
       try {

@@ -1,5 +1,4 @@
 import { DateTime } from 'luxon';
-import pino from 'pino';
 import type { AgentConfig } from '../agent/config/load.js';
 import { AgentError } from '../agent/errors.js';
 import { systemClock, utcIso } from '../shared/clock.js';
@@ -10,6 +9,7 @@ import { openStore } from '../agent/store/database.js';
 import { MetaRepository } from '../agent/store/meta-repository.js';
 import { SchedulesRepository, type StoredSchedule } from '../agent/store/schedules-repository.js';
 import { renderTable } from './table.js';
+import { createCliLogger } from './cli-logger.js';
 
 interface OutputOptions {
   json?: boolean;
@@ -17,7 +17,7 @@ interface OutputOptions {
 
 /** CLI commands share the file with a running daemon (WAL), so they never take its lock. */
 function withStore<T>(config: AgentConfig, use: (store: { schedules: SchedulesRepository; service: ScheduleService; siteId: string }) => T): T {
-  const logger = pino({ level: 'warn' }, pino.destination(2));
+  const logger = createCliLogger('cve-agent');
   const opened = openStore({ stateDir: config.state_dir, logger, exclusive: false });
   try {
     const schedules = new SchedulesRepository(opened.db);

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import pino from 'pino';
 import { loadConfig } from '../agent/config/load.js';
 import { openStore } from '../agent/store/database.js';
 import { readUplinkState } from '../agent/uplink/uplink-state.js';
+import { createCliLogger } from './cli-logger.js';
 
 interface GlobalOptions {
   config?: string;
@@ -19,7 +19,7 @@ export function registerUplinkCommands(program: Command): void {
     .action(() => {
       const options = program.opts<GlobalOptions>();
       const { config } = loadConfig(options.config, { dataDir: options.dataDir });
-      const store = openStore({ stateDir: config.state_dir, logger: pino({ level: 'error' }, pino.destination(2)), exclusive: false });
+      const store = openStore({ stateDir: config.state_dir, logger: createCliLogger('cve-agent', 'error'), exclusive: false });
       try {
         const state = readUplinkState(store.db);
         const outbox = store.db

@@ -63,6 +63,14 @@ describe('cve-agent router', () => {
     expect(result.stderr).toBe(`cve-agent: router 127.0.0.1:${sim.port} (api): login failed (invalid user name or password (6))\n`);
   });
 
+  it('inventory says "login failed" on one line too, with no log object or stack', async () => {
+    const { file, dataDir } = configFile({ host: '127.0.0.1', port: sim.port, user: 'admin', password: 'nope' });
+    const result = await runCli(['--config', file, '--data-dir', dataDir, 'router', 'inventory']);
+    expect(result.code).toBe(77);
+    expect(result.stderr).not.toMatch(/[{}]|\n\s+at /);
+    expect(result.stderr.trimEnd().split('\n').at(-1)).toBe(`cve-agent: router 127.0.0.1:${sim.port} (api): login failed (invalid user name or password (6))`);
+  });
+
   it('check says "connection refused on <port>" and exits 69 when the port is closed', async () => {
     const closed = await startApiSimulator({ data: routerFromCaptures() });
     const port = closed.port;
