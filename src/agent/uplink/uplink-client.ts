@@ -14,6 +14,7 @@ import {
   MAX_FRAME_BYTES,
   type DownFrame,
   type Hello,
+  type ProtocolError,
   type ProtocolErrorCode,
   type UpFrame,
   type Welcome,
@@ -22,6 +23,9 @@ import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.js';
 import { systemTimers, type UplinkTimers } from './timers.js';
 
 /** The frames the client hands on: everything but the session's own housekeeping. */
+/** After a refusal at hello the dials go on from this many failures' backoff (the cap, by default). */
+const REFUSED_BACKOFF_FAILURES = 6;
+
 export type SessionFrame = Exclude<DownFrame, { type: 'welcome' | 'heartbeat' }>;
 
 /** One open, welcomed connection. */
@@ -71,6 +75,7 @@ export class UplinkClient {
   #helloTimer: unknown;
   #heartbeatTimer: unknown;
   #lastHeardAt = 0;
+  #lastRefusal: string | undefined;
   /** The waits armed so far (the reconnect delays), newest last: what the backoff test reads. */
   readonly waits: number[] = [];
 
@@ -163,6 +168,7 @@ export class UplinkClient {
       if (session) return this.#refuse(ws, 'rejected', 'a second welcome on one connection', closeCodes.policy, null);
       return this.#welcomed(ws, frame);
     }
+    if (!session && frame.type === 'error') return this.#refused(frame);
     if (!session) return this.#refuse(ws, 'rejected', `${frame.type} before welcome`, closeCodes.policy, 'seq' in frame ? frame.seq : null);
     if (frame.type === 'heartbeat') return;
     if (frame.type === 'error') {
@@ -177,7 +183,24 @@ export class UplinkClient {
     }
   }
 
+  /**
+   * The control plane refused this agent at hello and says why (a site id that does not match the
+   * token, a protocol it does not speak). Logged once per reason, naming what to check; the dials
+   * go on at the longest backoff, since only a config change or an upgrade can fix it.
+   */
+  #refused(frame: ProtocolError): void {
+    const advice: Partial<Record<ProtocolErrorCode, string>> = {
+      site_mismatch: 'site_id in the agent config must be the id the token was issued for (cve-control-plane sites list)',
+      protocol_version_unsupported: 'upgrade the agent or the control plane so both speak the same protocol',
+    };
+    const line = `the control plane refused this agent (${frame.code}): ${frame.message}${advice[frame.code] ? `; ${advice[frame.code]}` : ''}`;
+    if (this.#lastRefusal !== line) this.#log.error({ code: frame.code }, line);
+    this.#lastRefusal = line;
+    this.#failures = Math.max(this.#failures, REFUSED_BACKOFF_FAILURES);
+  }
+
   #welcomed(ws: WebSocket, welcome: Welcome): void {
+    this.#lastRefusal = undefined;
     this.#timers.clearTimeout(this.#helloTimer);
     this.#failures = 0;
     const session = {

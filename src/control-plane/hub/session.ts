@@ -199,7 +199,8 @@ export class AgentSession implements IngestSource {
     if (hello.protocol !== PROTOCOL_VERSION) {
       return this.fail('protocol_version_unsupported', `this control plane speaks protocol ${PROTOCOL_VERSION}, not ${hello.protocol}`, closeCodes.policy);
     }
-    if (hello.site_id !== this.site.id) return this.fail('site_mismatch', 'the hello names another site than the token', closeCodes.policy);
+    if (hello.site_id !== this.site.id)
+      return this.fail('site_mismatch', `the hello names site ${hello.site_id}, but the token was issued for site ${this.site.id}`, closeCodes.policy);
     clearTimeout(this.#helloTimer);
     this.#hello = hello;
     const now = this.#deps.clock.now().toISOString();
