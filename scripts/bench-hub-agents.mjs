@@ -77,7 +77,7 @@ function runFrames(agent, command) {
       port: 8291,
       protocol: 'tcp',
       service: 'winbox',
-      cpe: 'cpe:2.3:o:mikrotik:routeros:6.40.5:*:*:*:*:*:*:*',
+      cpe: 'cpe:2.3:o:mikrotik:routeros:6.40.5:-:*:*:*:*:*:*',
       product: 'routeros',
       version: '6.40.5',
       confidence: 'high',

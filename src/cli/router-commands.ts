@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import pino from 'pino';
 import { loadConfig, type AgentConfig, type RouterSettings } from '../agent/config/load.js';
+import { routerOsCpe, serviceCpe } from '../agent/cve/services.js';
 import { AgentError } from '../agent/errors.js';
 import type { Inventory, RouterCheck } from '../agent/routeros/index.js';
 import { openStore } from '../agent/store/database.js';
+import { parseRouterOsVersion } from '../shared/routeros-version.js';
 import { createCliLogger } from './cli-logger.js';
 import { renderTable } from './table.js';
 
@@ -60,10 +62,17 @@ function printCheck(check: RouterCheck): void {
   for (const warning of check.warnings) process.stdout.write(`  warning: ${warning}\n`);
 }
 
+/** The CPE cve/ names a RouterOS neighbor by; '-' for other platforms or an unreadable version. */
+function neighborCpe(neighbor: Inventory['neighbors'][number]): string {
+  const release = neighbor.platform === 'MikroTik' ? parseRouterOsVersion(neighbor.version ?? undefined) : undefined;
+  return release === undefined ? '-' : routerOsCpe(release);
+}
+
 function printInventory(inventory: Inventory): void {
   const { router } = inventory;
+  const cpe = serviceCpe({ product: 'RouterOS', version: router.version, channel: router.channel ?? undefined }) ?? '-';
   process.stdout.write(
-    `router ${router.identity ?? '-'}: RouterOS ${router.version}${router.channel ? ` (${router.channel})` : ''} on ${router.board ?? '-'}, ${router.cpe}\n\n`,
+    `router ${router.identity ?? '-'}: RouterOS ${router.version}${router.channel ? ` (${router.channel})` : ''} on ${router.board ?? '-'}, ${cpe}\n\n`,
   );
   process.stdout.write(
     renderTable(
@@ -84,7 +93,7 @@ function printInventory(inventory: Inventory): void {
     process.stdout.write(
       renderTable(
         ['NEIGHBOR', 'ADDRESS', 'MAC', 'VERSION', 'BOARD', 'CPE'],
-        inventory.neighbors.map((n) => [n.identity ?? '-', n.address ?? '-', n.mac ?? '-', n.version ?? '-', n.board ?? '-', n.cpe ?? '-']),
+        inventory.neighbors.map((n) => [n.identity ?? '-', n.address ?? '-', n.mac ?? '-', n.version ?? '-', n.board ?? '-', neighborCpe(n)]),
       ),
     );
   }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { loadConfig } from '../agent/config/load.js';
+import { serviceCpe } from '../agent/cve/services.js';
 import { AgentError } from '../agent/errors.js';
 import type { ScanResult } from '../agent/scan/engine.js';
 import type { ScanEvent } from '../agent/scan/events.js';
@@ -66,7 +67,7 @@ function printTable(result: ScanResult): void {
           service.service,
           service.product ?? '-',
           [service.version, service.update].filter(Boolean).join('') || '-',
-          service.cpe ?? '-',
+          serviceCpe(service) ?? '-',
           String(service.confidence),
           service.evidence.slice(0, 60),
         ]),

@@ -1,3 +1,4 @@
+import { routerOsChannelOfSwEdition } from '../../shared/routeros-version.js';
 import { buildCpe, parseCpe, valueText, type Cpe } from './cpe.js';
 import type { CriterionRow } from './cve-store.js';
 import { distroTrackerUrl } from './distro.js';
@@ -60,8 +61,6 @@ export function describeRange(row: CriterionRow): string {
   return qualifiers.length === 0 ? parts.join(', ') : `${parts.join(', ')} (${qualifiers.join(', ')})`;
 }
 
-const channelNames = { ltr: 'long-term', '-': 'stable' } as const;
-
 /**
  * RouterOS upgrade advice per channel. NVD writes the channel in sw_edition; a `*` entry
  * applies to every channel, so the fix of each channel is looked for as if the device ran it.
@@ -79,7 +78,7 @@ function routerOsAdvice(rows: readonly CriterionRow[], candidate: Cpe): string[]
       sw_edition: edition,
     });
     const fixed = fixedIn(rows, asIf);
-    const name = channelNames[edition as keyof typeof channelNames];
+    const name = routerOsChannelOfSwEdition[edition] ?? edition;
     if (fixed !== null) return `RouterOS ${name}: upgrade to ${fixed} or later (/system package update set channel=${name}; /system package update install)`;
     const lastAffected = lastAffectedIn(rows, asIf);
     return lastAffected === null

@@ -1,3 +1,4 @@
+import { routerOsChannelOfSwEdition } from '../../shared/routeros-version.js';
 import { parseCpe, sameValue, valueText, type Cpe, type CpeAttributeName, type CpeValue } from './cpe.js';
 import type { NvdConfiguration, NvdNode } from './nvd-schema.js';
 import { compareVersions, hasBounds, isPreRelease, withinBounds, type VersionBounds } from './version.js';
@@ -13,12 +14,10 @@ export type Assumption = { kind: 'attribute' | 'platform' | 'pre_release'; text:
 /** Attributes the scan may not know; a criterion's value for them is assumed, not refused. */
 const assumable: readonly CpeAttributeName[] = ['update', 'edition', 'language', 'sw_edition', 'target_sw', 'target_hw', 'other'];
 
-const routerOsChannels: Readonly<Record<string, string>> = { ltr: 'long-term', '-': 'stable', testing: 'testing' };
-
 function describeAssumed(cpe: Cpe, attribute: CpeAttributeName, value: CpeValue): string {
   const text = valueText(value);
   if (attribute === 'sw_edition' && valueText(cpe.vendor) === 'mikrotik')
-    return `assumed the ${routerOsChannels[text] ?? text} channel (the scan did not learn the channel)`;
+    return `assumed the ${routerOsChannelOfSwEdition[text] ?? text} channel (the scan did not learn the channel)`;
   return `assumed ${attribute} ${text === '-' ? 'is not applicable' : `= ${text}`} (the scan did not learn it)`;
 }
 

@@ -1,20 +1,24 @@
+import { parseRouterOsVersion, routerOsSwEdition, type RouterOsRelease } from '../../shared/routeros-version.js';
 import { buildCpe, cpeAttributeNames, formatCpe, parseCpe, valueText, type Cpe } from './cpe.js';
 import { splitDistroRevision } from './distro.js';
 import { hasPreReleaseMarker } from './version.js';
 
 /**
  * From what the scan detected (`OpenSSH 9.2p1`, `RouterOS 7.1rc1 long-term`) to the CPE names
- * NVD uses, with each product's own way of writing versions.
+ * NVD uses, with each product's own way of writing versions. The one place that names products
+ * as CPEs: probes and the router module report what they saw, never a CPE.
  */
 
-/** A detected service as the scan pipeline hands it over. */
+/** A detected service as the scan pipeline hands it over: what was seen, no CPE. */
 export interface DetectedService {
-  cpe?: string | undefined;
   product: string;
   version: string;
   update?: string | undefined;
+  /** A release channel printed apart from the version (RouterOS `long-term`, `bugfix`). */
+  channel?: string | undefined;
   /** A distribution revision seen in the banner (`Debian-2+deb12u3`, `(Ubuntu)`). */
   distro?: string | undefined;
+  /** For display; narrows only the database fallback for products the rules below do not know. */
   vendor?: string | undefined;
 }
 
@@ -30,7 +34,8 @@ interface ProductRule {
   wholeVersionText?: boolean;
   /** Every vendor:product NVD has used for it (nginx moved from nginx:nginx to f5:nginx). */
   names: readonly (readonly [vendor: string, product: string])[];
-  split: (version: string) => CpeParts;
+  /** Undefined when the text is not a version of the product. */
+  split: (version: string, channel: string | undefined) => CpeParts | undefined;
 }
 
 /** `7.1rc1` -> version 7.1, update rc1, the way NVD writes pre-releases. */
@@ -60,23 +65,15 @@ function splitBind(version: string): CpeParts {
   return { ...splitPreRelease(version), sw_edition: '-' };
 }
 
-/** RouterOS: a release without rc/beta has update NA; the channel, when printed, goes to sw_edition. */
-function splitRouterOs(version: string): CpeParts {
-  const channelWord = /\s*\(?\b(long-term|ltr|stable|testing|development)\)?\s*$/i.exec(version);
-  const bare = channelWord ? version.slice(0, channelWord.index) : version;
-  const parts = splitPreRelease(bare.trim());
-  const channel = channelWord?.[1]?.toLowerCase();
-  let swEdition =
-    channel === 'long-term' || channel === 'ltr'
-      ? 'ltr'
-      : channel === 'stable'
-        ? '-'
-        : channel === 'testing' || channel === 'development'
-          ? 'testing'
-          : undefined;
-  // MikroTik publishes rc and beta builds only on the testing (and development) channel.
-  if (swEdition === undefined && parts.update !== undefined) swEdition = 'testing';
-  return { ...parts, update: parts.update ?? '-', ...(swEdition === undefined ? {} : { sw_edition: swEdition }) };
+/** RouterOS (shared/routeros-version.ts): rc/beta in update, a release's update NA, the channel in sw_edition. */
+function routerOsParts(release: RouterOsRelease): CpeParts {
+  const swEdition = routerOsSwEdition(release);
+  return { version: release.version, update: release.prerelease ?? '-', ...(swEdition === undefined ? {} : { sw_edition: swEdition }) };
+}
+
+function splitRouterOs(version: string, channel: string | undefined): CpeParts | undefined {
+  const release = parseRouterOsVersion(version, channel);
+  return release === undefined ? undefined : routerOsParts(release);
 }
 
 const a = (names: ProductRule['names'], split: ProductRule['split'] = splitPreRelease): ProductRule => ({ part: 'a', names, split });
@@ -113,6 +110,14 @@ const productRules: ReadonlyMap<string, ProductRule> = new Map<string, ProductRu
   ['lighttpd', a([['lighttpd', 'lighttpd']])],
   ['dropbear', a([['dropbear_ssh_project', 'dropbear_ssh']])],
   ['dropbear sshd', a([['dropbear_ssh_project', 'dropbear_ssh']])],
+  ['dropbear ssh', a([['dropbear_ssh_project', 'dropbear_ssh']])],
+  ['libssh', a([['libssh', 'libssh']])],
+  ['pure-ftpd', a([['pureftpd', 'pure-ftpd']])],
+  ['sendmail', a([['sendmail', 'sendmail']])],
+  ['dovecot', a([['dovecot', 'dovecot']])],
+  ['postgresql', a([['postgresql', 'postgresql']])],
+  ['unbound', a([['nlnetlabs', 'unbound']])],
+  ['net-snmp', a([['net-snmp', 'net-snmp']])],
   ['samba', a([['samba', 'samba']])],
   ['openssl', a([['openssl', 'openssl']])],
   ['iis', a([['microsoft', 'internet_information_services']])],
@@ -149,22 +154,18 @@ export type VendorsOfProduct = (product: string) => readonly { vendor: string; p
 export function serviceCandidates(service: DetectedService, vendorsOfProduct: VendorsOfProduct): ServiceCandidates {
   const { upstream, distro: gluedDistro } = splitDistroRevision(service.version);
   const distro = service.distro ?? gluedDistro;
-  if (service.cpe !== undefined) {
-    parseCpe(service.cpe);
-    return { cpes: [service.cpe], distro, version: upstream };
-  }
   const rule = productRules.get(normaliseName(service.product));
-  const parts: CpeParts = rule
-    ? rule.split(rule.wholeVersionText ? service.version.trim() : upstream)
+  const parts: CpeParts | undefined = rule
+    ? rule.split(rule.wholeVersionText ? service.version.trim() : upstream, service.channel)
     : hasPreReleaseMarker(upstream)
       ? splitPreRelease(upstream)
       : { version: upstream };
+  if (parts === undefined) return { cpes: [], distro, version: upstream };
   if (service.update !== undefined) parts.update = service.update;
   let names: { vendor: string; product: string; part: string }[];
   if (rule) {
-    names = rule.names
-      .filter(([vendor]) => service.vendor === undefined || vendor === service.vendor.toLowerCase())
-      .map(([vendor, product]) => ({ vendor, product, part: rule.part }));
+    // Every name NVD files the product under: a vendor the banner suggests (F5 for nginx) must not hide older filings.
+    names = rule.names.map(([vendor, product]) => ({ vendor, product, part: rule.part }));
   } else {
     const product = normaliseName(service.product).replace(/ /g, '_');
     names = vendorsOfProduct(product)
@@ -179,22 +180,30 @@ export function serviceCandidates(service: DetectedService, vendorsOfProduct: Ve
   return { cpes, distro, version: upstream };
 }
 
+/** The name a detected service is listed under (reports, `scan show`): its first CPE from the rules alone; null when they do not know it. */
+export function serviceCpe(service: Partial<DetectedService>): string | null {
+  const { product, version } = service;
+  if (product === undefined || version === undefined) return null;
+  return serviceCandidates({ ...service, product, version }, () => []).cpes[0] ?? null;
+}
+
 /**
  * The CPE of a RouterOS device as NVD writes it: channel in sw_edition (`ltr` long-term,
- * `-` stable, `testing`), rc/beta in update. For the scan pipeline's router inventory.
+ * `-` stable, `testing`), rc/beta in update, a release's update NA.
  */
-export function routerOsCpe(version: string, channel?: 'long-term' | 'stable' | 'testing' | 'development'): string {
-  const parts = splitRouterOs(channel === undefined ? version : `${version} ${channel}`);
+export function routerOsCpe(release: RouterOsRelease): string {
+  const parts = routerOsParts(release);
   return formatCpe(
     buildCpe({ part: 'o', vendor: 'mikrotik', product: 'routeros', version: parts.version, update: parts.update, sw_edition: parts.sw_edition }),
   );
 }
 
 /**
- * RouterOS CPEs from other parts of the agent may leave a release's update as ANY or keep the
- * pre-release in the version (`7.1rc1`). RouterOS always prints a pre-release tag when there
- * is one, so a release has update NA: without this, a `6.44` router would "match" NVD's
- * `6.44:beta20` testing build with an assumed update.
+ * A RouterOS CPE an operator types (`cve-agent lookup cpe:…`) may leave a release's update as
+ * ANY or keep the pre-release in the version (`7.1rc1`). RouterOS always prints a pre-release
+ * tag when there is one, so a release has update NA: without this, a `6.44` router would
+ * "match" NVD's `6.44:beta20` testing build with an assumed update. The names built here
+ * already follow that rule.
  */
 export function normaliseCandidate(cpe: Cpe): Cpe {
   if (valueText(cpe.vendor) !== 'mikrotik' || valueText(cpe.product) !== 'routeros' || cpe.version.kind !== 'value') return cpe;

@@ -8,10 +8,12 @@ import { forEachLimited } from '../scan/limits.js';
 import type { ServiceFinding } from '../scan/service.js';
 import { createScanSession, linkedSignal, type HostResult } from '../scan/session.js';
 import { defaultScanSettings, type ScanSettings } from '../scan/settings.js';
+import { serviceCpe } from '../cve/services.js';
 import { findingsForHost, type CveLookup } from './cve-findings.js';
 import type { NewScan, ScanRepository } from './scan-repository.js';
 import type { HostRecord, HostSourceTag, ScanRow, ServiceRecord, StoredFinding } from './scan-types.js';
 import { inScope } from '../../shared/ipv4.js';
+import { parseRouterOsVersion } from '../../shared/routeros-version.js';
 
 /** Reads the site's router; absent for a site without one. */
 export type InventoryReader = (signal: AbortSignal) => Promise<Inventory>;
@@ -70,8 +72,9 @@ function serviceRecord(finding: ServiceFinding): ServiceRecord {
     vendor: finding.vendor ?? null,
     version: finding.version ?? null,
     update: finding.update ?? null,
+    channel: finding.channel ?? null,
     distro: finding.distro ?? null,
-    cpe: finding.cpe ?? null,
+    cpe: serviceCpe(finding),
     confidence: finding.confidence,
     evidence: finding.evidence,
   };
@@ -345,11 +348,13 @@ function routerDevices(inventory: Inventory, subnets: readonly string[]): HostRe
       role: 'router',
       sources: ['neighbor'],
       found_by: 'router',
-      services: [routerService(inventory.router.cpe, routerVersion, `/system/resource: version ${routerVersion}`)],
+      services: [routerService(routerVersion, inventory.router.channel, `/system/resource: version ${routerVersion}`)],
     });
   }
   for (const neighbor of inventory.neighbors) {
-    if (neighbor.cpe === null || neighbor.address === null || !/^\d+\.\d+\.\d+\.\d+$/.test(neighbor.address)) continue;
+    // Only RouterOS neighbors with a readable version; others are judged by a scan.
+    const release = neighbor.platform === 'MikroTik' ? parseRouterOsVersion(neighbor.version ?? undefined) : undefined;
+    if (release === undefined || neighbor.address === null || !/^\d+\.\d+\.\d+\.\d+$/.test(neighbor.address)) continue;
     if (devices.some((device) => device.ip === neighbor.address)) continue;
     devices.push({
       ip: neighbor.address,
@@ -362,8 +367,8 @@ function routerDevices(inventory: Inventory, subnets: readonly string[]): HostRe
       found_by: 'router',
       services: [
         routerService(
-          neighbor.cpe,
-          neighbor.version ?? '',
+          release.display,
+          release.channel ?? null,
           `/ip/neighbor: ${neighbor.identity ?? ''} ${neighbor.platform ?? ''} ${neighbor.version ?? ''}`.trim(),
         ),
       ],
@@ -372,7 +377,7 @@ function routerDevices(inventory: Inventory, subnets: readonly string[]): HostRe
   return devices;
 }
 
-function routerService(cpe: string, version: string, evidence: string): ServiceRecord {
+function routerService(version: string, channel: string | null, evidence: string): ServiceRecord {
   return {
     port: null,
     protocol: null,
@@ -381,8 +386,9 @@ function routerService(cpe: string, version: string, evidence: string): ServiceR
     vendor: 'mikrotik',
     version,
     update: null,
+    channel,
     distro: null,
-    cpe,
+    cpe: serviceCpe({ product: 'RouterOS', version, channel: channel ?? undefined }),
     confidence: 90,
     evidence,
   };

@@ -41,7 +41,10 @@ export interface ServiceRecord {
   vendor: string | null;
   version: string | null;
   update: string | null;
+  /** Release channel as seen (RouterOS `long-term`); not stored, cve/ reads it. */
+  channel: string | null;
   distro: string | null;
+  /** The name cve/ lists the service under (services.ts serviceCpe); probes report no CPE. */
   cpe: string | null;
   confidence: number;
   evidence: string;

@@ -41,7 +41,6 @@ export const routerInfoSchema = z.strictObject({
   architecture: z.string().nullable(),
   firmware: z.string().nullable(),
   uptime: z.string().nullable(),
-  cpe: z.string(),
 });
 
 export const neighborSchema = z.strictObject({
@@ -52,8 +51,6 @@ export const neighborSchema = z.strictObject({
   mac: z.string().nullable(),
   address: z.string().nullable(),
   interface: z.string().nullable(),
-  /** Only for RouterOS neighbors with a readable version; others are judged by a scan. */
-  cpe: z.string().nullable(),
 });
 
 export const routerAddressSchema = z.strictObject({

@@ -2,7 +2,8 @@ import type { Inventory, InventoryHost, InventoryNeighbor, SourceTable } from '.
 import { isMulticastMac, isRandomizedMac, type VendorLookup } from './mac.js';
 import { parseRecords, type RouterRecords } from './records.js';
 import { routerError, type RouterTarget } from './router-errors.js';
-import { parseRouterOsDuration, parseRouterOsVersion, routerOsCpe } from './routeros-version.js';
+import { parseRouterOsVersion } from '../../shared/routeros-version.js';
+import { parseRouterOsDuration } from './routeros-version.js';
 import type { ReadResult } from './table-reader.js';
 import { compareAddresses, networkOfInterfaceAddress } from '../../shared/ipv4.js';
 
@@ -90,7 +91,6 @@ export function buildInventory({ read, target, vendors, history }: BuildInventor
   const neighbors: InventoryNeighbor[] = records.neighbors.map((row) => {
     const address = row.address4 ?? (row.address !== undefined && /^\d+(\.\d+){3}$/.test(row.address) ? row.address : undefined);
     note('neighbor', row['mac-address'], { ip: address, hostname: row.identity, interface: row.interface, age: row.age });
-    const version = row.platform === 'MikroTik' ? parseRouterOsVersion(row.version) : undefined;
     return {
       identity: row.identity ?? null,
       platform: row.platform ?? null,
@@ -99,7 +99,6 @@ export function buildInventory({ read, target, vendors, history }: BuildInventor
       mac: row['mac-address'] ?? null,
       address: address ?? row.address ?? null,
       interface: row.interface ?? null,
-      cpe: version === undefined ? null : routerOsCpe(version),
     };
   });
 
@@ -129,14 +128,13 @@ function routerInfo(records: RouterRecords, target: RouterTarget): Inventory['ro
   const board = records.routerboard[0];
   return {
     identity: records.identity[0]?.name ?? null,
-    version: version.version + (version.prerelease ?? ''),
+    version: version.display,
     channel: version.channel ?? null,
     board: resource['board-name'] ?? board?.['board-name'] ?? null,
     model: board?.routerboard ? (board.model ?? null) : null,
     architecture: resource['architecture-name'] ?? null,
     firmware: board?.routerboard ? (board['current-firmware'] ?? null) : null,
     uptime: resource.uptime ?? null,
-    cpe: routerOsCpe(version),
   };
 }
 

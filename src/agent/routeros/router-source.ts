@@ -10,7 +10,7 @@ import type { Inventory } from './inventory-schema.js';
 import type { VendorLookup } from './mac.js';
 import { parseRecords } from './records.js';
 import { isRouterError, routerError, type RouterTarget } from './router-errors.js';
-import { parseRouterOsVersion } from './routeros-version.js';
+import { parseRouterOsVersion } from '../../shared/routeros-version.js';
 import { createSshReader } from './ssh/ssh-reader.js';
 import type { ReadResult, TableReader } from './table-reader.js';
 
@@ -163,7 +163,7 @@ export function createRouterSource(deps: RouterSourceDeps) {
       return {
         transport,
         target: `${settings.host}:${transport === 'ssh' && settings.transport !== 'ssh' ? settings.ssh_port : settings.port}`,
-        version: version.version + (version.prerelease ?? ''),
+        version: version.display,
         channel: version.channel ?? null,
         identity: records.identity[0]?.name ?? null,
         board: records.resource[0]?.['board-name'] ?? records.routerboard[0]?.model ?? null,

@@ -25,8 +25,9 @@ export const serviceFindingSchema = z
     vendor: z.string().min(1).optional(),
     version: z.string().min(1).optional(),
     update: z.string().min(1).optional(),
+    /** A release channel printed with the version (RouterOS `(long-term)`), as printed. */
+    channel: z.string().min(1).optional(),
     distro: z.string().min(1).optional(),
-    cpe: z.string().startsWith('cpe:2.3:').optional(),
     confidence: z.number().int().min(0).max(100),
     evidence: z.string().max(MAX_EVIDENCE_CHARS),
     facts: z.record(z.string(), z.string()).optional(),

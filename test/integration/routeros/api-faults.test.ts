@@ -53,8 +53,8 @@ describe('the API client against the simulator', () => {
       version: '7.4',
       channel: 'stable',
       board: 'CCR2004-16G-2S+',
-      cpe: 'cpe:2.3:o:mikrotik:routeros:7.4:*:*:*:-:*:*:*',
     });
+    expect(inventory.router).not.toHaveProperty('cpe');
     expect(inventory.hosts.find((host) => host.mac === 'C0:F5:35:00:BD:08')).toMatchObject({ ips: ['192.168.40.13'], hostnames: ['WiiM Amp-BD08'] });
     expect(inventory.neighbors).toEqual([
       {
@@ -65,7 +65,6 @@ describe('the API client against the simulator', () => {
         mac: '4C:5E:0C:12:AA:CC',
         address: '172.31.1.12',
         interface: 'ether3,br-lan',
-        cpe: 'cpe:2.3:o:mikrotik:routeros:6.40.8:*:*:*:ltr:*:*:*',
       },
     ]);
     expect(inventory.transport).toBe('api');

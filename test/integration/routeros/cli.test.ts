@@ -99,7 +99,8 @@ describe('cve-agent router', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const inventory = inventorySchema.parse(JSON.parse(result.stdout));
-    expect(inventory.router.cpe).toBe('cpe:2.3:o:mikrotik:routeros:7.4:*:*:*:-:*:*:*');
+    expect(inventory.router).toMatchObject({ version: '7.4', channel: 'stable' });
+    expect(inventory.router).not.toHaveProperty('cpe');
     expect(inventory.addresses).toEqual([{ address: '192.168.56.10/24', network: '192.168.56.0/24', interface: 'ether1' }]);
     const db = new Database(path.join(dataDir, 'agent.db'), { readonly: true });
     try {
@@ -124,9 +125,9 @@ describe('cve-agent router', () => {
     const { file, dataDir } = configFile({ host: '127.0.0.1', port: sim.port, user: 'admin', password: 'secret' });
     const result = await runCli(['--config', file, '--data-dir', dataDir, 'router', 'inventory']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^router MikroTik: RouterOS 7\.4 \(stable\) on CCR2004-16G-2S\+, cpe:2\.3:o:mikrotik:routeros:7\.4/);
+    expect(result.stdout).toMatch(/^router MikroTik: RouterOS 7\.4 \(stable\) on CCR2004-16G-2S\+, cpe:2\.3:o:mikrotik:routeros:7\.4:-:\*:\*:-:\*:\*:\*$/m);
     expect(result.stdout).toMatch(/192\.168\.56\.1 +0A:00:27:00:00:00 \(random\) +-/);
-    expect(result.stdout).toMatch(/sw +172\.31\.1\.12 +4C:5E:0C:12:AA:CC +6\.40\.8 \(bugfix\)/);
+    expect(result.stdout).toMatch(/sw +172\.31\.1\.12 +4C:5E:0C:12:AA:CC +6\.40\.8 \(bugfix\) +\S+ +cpe:2\.3:o:mikrotik:routeros:6\.40\.8:-:\*:\*:ltr:/);
   });
 
   it('says there is no router when the config has none', async () => {

@@ -1,6 +1,8 @@
 import ssh2 from 'ssh2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { routerOsCpe } from '../../../src/agent/cve/services.js';
 import { inventorySchema } from '../../../src/agent/routeros/inventory-schema.js';
+import { parseRouterOsVersion } from '../../../src/shared/routeros-version.js';
 import { consoleCommands } from '../../../src/agent/routeros/ssh/console-menus.js';
 import { startApiSimulator } from '../../simulators/routeros-api/server.js';
 import { startSshSimulator, type RunningSshSimulator, type SshFaults } from '../../simulators/routeros-ssh/server.js';
@@ -32,7 +34,7 @@ describe('the SSH reader against the simulator', () => {
     expect(sim.logins).toEqual(['admin+ct']);
     expect(sim.commands).toEqual(Object.values(consoleCommands));
     // The captured /system resource print of a 6.42.5 x86 router (ansible fixture).
-    expect(inventory.router).toMatchObject({ version: '6.42.5', channel: 'stable', board: 'x86', cpe: 'cpe:2.3:o:mikrotik:routeros:6.42.5:*:*:*:-:*:*:*' });
+    expect(inventory.router).toMatchObject({ version: '6.42.5', channel: 'stable', board: 'x86' });
     // Captured terse lease output: the host name and the lease's active address.
     expect(inventory.hosts.find((host) => host.mac === 'AA:C1:AB:E3:F5:E8')).toMatchObject({ ips: ['192.168.80.254'], randomized_mac: true });
     expect(inventory.hosts.find((host) => host.mac === '74:83:C2:36:5A:6E')).toMatchObject({
@@ -40,12 +42,12 @@ describe('the SSH reader against the simulator', () => {
       hostnames: ['Unifi3B'],
       vendor: 'Ubiquiti Inc',
     });
-    // Captured neighbor detail output, wrapped lines and all.
-    expect(inventory.neighbors.map((n) => [n.identity, n.cpe])).toEqual([
-      ['router1', 'cpe:2.3:o:mikrotik:routeros:6.42.2:*:*:*:-:*:*:*'],
-      ['router2', 'cpe:2.3:o:mikrotik:routeros:6.42.2:*:*:*:-:*:*:*'],
-      ['router3', 'cpe:2.3:o:mikrotik:routeros:6.40.8:*:*:*:ltr:*:*:*'],
-      ['router4', 'cpe:2.3:o:mikrotik:routeros:6.42.2:*:*:*:-:*:*:*'],
+    // Captured neighbor detail output, wrapped lines and all; cve/ names their RouterOS (a release's update is NA).
+    expect(inventory.neighbors.map((n) => [n.identity, routerOsCpe(parseRouterOsVersion(n.version ?? undefined)!)])).toEqual([
+      ['router1', 'cpe:2.3:o:mikrotik:routeros:6.42.2:-:*:*:-:*:*:*'],
+      ['router2', 'cpe:2.3:o:mikrotik:routeros:6.42.2:-:*:*:-:*:*:*'],
+      ['router3', 'cpe:2.3:o:mikrotik:routeros:6.40.8:-:*:*:ltr:*:*:*'],
+      ['router4', 'cpe:2.3:o:mikrotik:routeros:6.42.2:-:*:*:-:*:*:*'],
     ]);
     expect(inventory.transport).toBe('ssh');
   });

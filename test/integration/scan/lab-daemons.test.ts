@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serviceCpe } from '../../../src/agent/cve/services.js';
 import { createScanEngine, type ScanResult } from '../../../src/agent/scan/engine.js';
 import type { ScanEvent } from '../../../src/agent/scan/events.js';
 import { startLab, type Lab, type LabService } from '../../lab/lab.js';
@@ -35,7 +36,7 @@ describe('the scanner against the loopback lab', () => {
         expect(finding, label).toBeDefined();
         expect(finding?.product, label).toBe(service.expect.product);
         expect(`${finding?.version}${finding?.update ?? ''}`, label).toBe(service.upstreamVersion);
-        expect(finding?.cpe, label).toMatch(/^cpe:2\.3:a:[^:]+:[^:]+:\d/);
+        expect(finding && serviceCpe(finding), label).toMatch(/^cpe:2\.3:a:[^:]+:[^:]+:\d/);
         expect(finding?.evidence.length, label).toBeGreaterThan(0);
       }
     }
@@ -44,7 +45,7 @@ describe('the scanner against the loopback lab', () => {
   it('reads the Debian revision from the OpenSSH banner and the certificate from nginx over TLS', () => {
     const ssh = lab.services.find((service) => service.name === 'openssh') as LabService;
     expect(findingFor(ssh, 'tcp', 22)?.distro).toBe(`Debian-${ssh.debianRevision}`);
-    expect(findingFor(ssh, 'tcp', 22)?.cpe).toBe(`cpe:2.3:a:openbsd:openssh:${ssh.upstreamVersion.replace(/p(\d+)$/, ':p$1')}:*:*:*:*:*:*`);
+    expect(serviceCpe(findingFor(ssh, 'tcp', 22) ?? {})).toBe(`cpe:2.3:a:openbsd:openssh:${ssh.upstreamVersion.replace(/p(\d+)$/, ':p$1')}:*:*:*:*:*:*`);
     const nginx = lab.services.find((service) => service.name === 'nginx') as LabService;
     expect(findingFor(nginx, 'tcp', 443)).toMatchObject({ service: 'https', facts: { 'tls-subject': 'CN=lab-nginx', title: 'lab nginx' } });
   });

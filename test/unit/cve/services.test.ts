@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isDistroRevision, splitDistroRevision } from '../../../src/agent/cve/distro.js';
 import { parseLookup } from '../../../src/agent/cve/lookup.js';
 import { pickScore, type CveMetric } from '../../../src/agent/cve/record.js';
-import { routerOsCpe, serviceCandidates } from '../../../src/agent/cve/services.js';
+import { serviceCandidates } from '../../../src/agent/cve/services.js';
 
 const noDatabase = () => [];
 
@@ -75,12 +75,6 @@ describe('serviceCandidates', () => {
       'cpe:2.3:a:squid-cache:squid:6.6:*:*:*:*:*:*:*',
     ]);
     expect(serviceCandidates({ product: 'unheard-of', version: '1.0' }, vendors).cpes).toEqual([]);
-  });
-
-  it('builds RouterOS CPEs the way NVD writes channels', () => {
-    expect(routerOsCpe('6.48.6', 'long-term')).toBe('cpe:2.3:o:mikrotik:routeros:6.48.6:-:*:*:ltr:*:*:*');
-    expect(routerOsCpe('7.12.1', 'stable')).toBe('cpe:2.3:o:mikrotik:routeros:7.12.1:-:*:*:-:*:*:*');
-    expect(routerOsCpe('7.13rc2', 'testing')).toBe('cpe:2.3:o:mikrotik:routeros:7.13:rc2:*:*:testing:*:*:*');
   });
 });
 

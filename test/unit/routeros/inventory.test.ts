@@ -111,7 +111,7 @@ describe('the merged inventory', () => {
     expect(host).toMatchObject({ randomized_mac: true, vendor: null, ips: ['192.168.88.22'] });
   });
 
-  it('gives the router and its RouterOS neighbors a CPE, other neighbors none', () => {
+  it('reports the router and its neighbors as read, naming no CPE (cve/ does)', () => {
     const inventory = buildInventory({ read, target, vendors });
     expect(inventory.router).toEqual({
       identity: 'gw',
@@ -122,9 +122,12 @@ describe('the merged inventory', () => {
       architecture: 'arm64',
       firmware: '7.16.2',
       uptime: null,
-      cpe: 'cpe:2.3:o:mikrotik:routeros:7.16.2:*:*:*:-:*:*:*',
     });
-    expect(inventory.neighbors.map((n) => n.cpe)).toEqual(['cpe:2.3:o:mikrotik:routeros:6.49.8:*:*:*:ltr:*:*:*', null]);
+    expect(inventory.neighbors.map((n) => [n.platform, n.version])).toEqual([
+      ['MikroTik', '6.49.8 (long-term)'],
+      [null, null],
+    ]);
+    expect(inventory.neighbors[0]).not.toHaveProperty('cpe');
     expect(inventory.neighbors[1]?.address).toBe('192.168.88.9');
   });
 
@@ -141,6 +144,16 @@ describe('the merged inventory', () => {
     });
     const printer = inventory.hosts.find((host) => host.mac === '4C:5E:0C:00:00:01');
     expect(printer).toMatchObject({ first_seen: '2025-01-01T00:00:00.000Z', last_seen: readAt });
+  });
+
+  it.each([
+    ['6.40.8 (bugfix)', '6.40.8', 'long-term'],
+    ['7.1beta4 (development)', '7.1beta4', 'development'],
+    ['v7.12.1 (Stable)', '7.12.1', 'stable'],
+    ['"5.0rc1"', '5.0rc1', null],
+  ])('reads the router version %s through the one RouterOS rule', (version, shown, channel) => {
+    const inventory = buildInventory({ read: { ...read, tables: tables({ resource: [{ version }] }) }, target, vendors });
+    expect(inventory.router).toMatchObject({ version: shown, channel });
   });
 
   it('refuses a router whose version it cannot read, with a typed error', () => {

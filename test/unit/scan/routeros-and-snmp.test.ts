@@ -1,6 +1,7 @@
 import asn1 from 'asn1';
 import { describe, expect, it } from 'vitest';
-import { cpeName } from '../../../src/agent/scan/cpe.js';
+import { parseFtpBanner } from '../../../src/agent/scan/probes/ftp.js';
+import { identifyHttp, parseHttpResponse } from '../../../src/agent/scan/probes/http.js';
 import { identifyMndp, parseMndp } from '../../../src/agent/scan/probes/mndp.js';
 import { decodeSentence, encodeWord, parseApiReply } from '../../../src/agent/scan/probes/routeros-api.js';
 import { decodeGetResponse, encodeGetRequest, identifySnmp, snmpOids } from '../../../src/agent/scan/probes/snmp.js';
@@ -69,7 +70,6 @@ describe('SNMP v2c', () => {
     expect(identifySnmp({ sysDescr: 'RouterOS RB750Gr3', routerOsVersion: '6.49.7' })).toMatchObject({
       product: 'MikroTik RouterOS',
       version: '6.49.7',
-      cpe: 'cpe:2.3:o:mikrotik:routeros:6.49.7:*:*:*:*:*:*:*',
       confidence: confidence.exactBanner,
     });
     const bare = identifySnmp({ sysDescr: 'RouterOS CCR1009-7G-1C-1S+' });
@@ -78,7 +78,6 @@ describe('SNMP v2c', () => {
     expect(identifySnmp({ sysDescr: 'Linux gw 6.1.0-18-amd64 #1 SMP x86_64', sysObjectID: '1.3.6.1.4.1.8072.3.2.10', netSnmpVersion: '5.9.3' })).toMatchObject({
       product: 'Net-SNMP',
       version: '5.9.3',
-      cpe: 'cpe:2.3:a:net-snmp:net-snmp:5.9.3:*:*:*:*:*:*:*',
     });
     const printer = identifySnmp({ sysDescr: 'HP ETHERNET MULTI-ENVIRONMENT', sysObjectID: '1.3.6.1.4.1.11.2.3.9.1' });
     expect(printer).toMatchObject({ service: 'snmp', confidence: confidence.protocolOnly, evidence: 'sysDescr: HP ETHERNET MULTI-ENVIRONMENT' });
@@ -108,7 +107,7 @@ describe('MNDP', () => {
   it('reads the TLVs and names RouterOS with its version and channel', () => {
     const fields = parseMndp(packet);
     expect(fields).toMatchObject({ mac: '4c:5e:0c:11:22:33', identity: 'gw-office', version: '6.48.6 (long-term)', board: 'RB750Gr3' });
-    expect(identifyMndp(fields!)).toMatchObject({ product: 'MikroTik RouterOS', version: '6.48.6', cpe: 'cpe:2.3:o:mikrotik:routeros:6.48.6:*:*:*:ltr:*:*:*' });
+    expect(identifyMndp(fields!)).toMatchObject({ product: 'MikroTik RouterOS', version: '6.48.6', channel: 'long-term' });
   });
 
   it('rejects truncated or overlong TLVs', () => {
@@ -149,16 +148,35 @@ describe('telnet', () => {
     expect(parseTelnetBanner('MikroTik v6.49.7 (stable)\r\nLogin: ')).toMatchObject({
       product: 'MikroTik RouterOS',
       version: '6.49.7',
-      cpe: 'cpe:2.3:o:mikrotik:routeros:6.49.7:*:*:*:-:*:*:*',
     });
     expect(parseTelnetBanner('Debian GNU/Linux 12\r\nlogin: ')).toMatchObject({ service: 'telnet', confidence: confidence.protocolOnly });
   });
 });
 
-describe('CPE names', () => {
-  it('uses the NVD vendor:product pairs and escapes reserved characters', () => {
-    expect(cpeName('openssh', '9.2', 'p1')).toBe('cpe:2.3:a:openbsd:openssh:9.2:p1:*:*:*:*:*:*');
-    expect(cpeName('routeros', '7.14.3', undefined, 'ltr')).toBe('cpe:2.3:o:mikrotik:routeros:7.14.3:*:*:*:ltr:*:*:*');
-    expect(cpeName('nginx', '1.2:3*')).toBe('cpe:2.3:a:f5:nginx:1.2\\:3\\*:*:*:*:*:*:*:*');
+/** Probes report the RouterOS version with its beta/rc tag and the channel word as printed; cve/ names them (test/unit/cve/product-names.test.ts). */
+describe('RouterOS banners', () => {
+  const webfig = (heading: string) =>
+    identifyHttp(
+      parseHttpResponse(
+        Buffer.from(
+          `HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<html><head><title>RouterOS router configuration page</title></head><body><h1>${heading}</h1></body></html>`,
+        ),
+      )!,
+    );
+  it.each<[string, () => unknown, { version: string; channel?: string }]>([
+    ['telnet, bugfix', () => parseTelnetBanner('MikroTik v6.49.7 (bugfix)\r\nLogin: '), { version: '6.49.7', channel: 'bugfix' }],
+    ['telnet, beta', () => parseTelnetBanner('MikroTik v7.1beta4 (development)\r\nLogin: '), { version: '7.1beta4', channel: 'development' }],
+    // The FTP pattern had no beta/rc: the banner was not recognised as RouterOS at all.
+    ['ftp, rc', () => parseFtpBanner('220 MikroTik FTP server (MikroTik 7.16rc2) ready\r\n'), { version: '7.16rc2' }],
+    ['ftp, long-term', () => parseFtpBanner('220 MikroTik FTP server (MikroTik 6.48.6 (long-term)) ready\r\n'), { version: '6.48.6', channel: 'long-term' }],
+    // SNMP dropped the rc tag and so claimed a release.
+    ['snmp sysDescr, rc', () => identifySnmp({ sysDescr: 'RouterOS 7.16rc2 RB951' }), { version: '7.16rc2' }],
+    ['webfig, testing', () => webfig('RouterOS v7.16rc2 (testing)'), { version: '7.16rc2', channel: 'testing' }],
+    ['mndp, long-term', () => identifyMndp({ version: '6.48.6 (long-term)', platform: 'MikroTik' }), { version: '6.48.6', channel: 'long-term' }],
+  ])('%s', (_name, identify, expected) => {
+    const found = identify();
+    expect(found).toMatchObject({ product: 'MikroTik RouterOS', ...expected });
+    if (expected.channel === undefined) expect(found).not.toHaveProperty('channel');
+    expect(found).not.toHaveProperty('cpe');
   });
 });

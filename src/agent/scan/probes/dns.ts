@@ -1,5 +1,4 @@
 import dnsPacket from 'dns-packet';
-import { cpeName } from '../cpe.js';
 import { confidence, evidenceText, located, type Identification } from '../service.js';
 import type { TcpProbe } from './io.js';
 
@@ -11,26 +10,24 @@ export function versionBindQuery(id: number): Buffer {
 export function parseVersionText(text: string): Identification {
   const evidence = evidenceText(text);
   const dnsmasq = /^dnsmasq-(\d+\.\d+(?:\.\d+)?)/.exec(text);
-  if (dnsmasq?.[1])
-    return { service: 'dns', product: 'dnsmasq', version: dnsmasq[1], cpe: cpeName('dnsmasq', dnsmasq[1]), confidence: confidence.exactBanner, evidence };
+  if (dnsmasq?.[1]) return { service: 'dns', product: 'dnsmasq', version: dnsmasq[1], confidence: confidence.exactBanner, evidence };
   // BIND: "9.18.28-1~deb12u2-Debian"; the part after the version is the distribution build.
-  const bind = /^(\d+\.\d+\.\d+)(?:-(S\d+))?(?:-(.+))?$/.exec(text);
+  // A supported-preview (-S1) or patch (-P1) build is part of the version; what follows is the packager's.
+  const bind = /^(\d+\.\d+\.\d+(?:-[SP]\d+)?)(?:-(.+))?$/.exec(text);
   if (bind?.[1]) {
-    const distro = bind[3];
+    const distro = bind[2];
     return {
       service: 'dns',
       product: 'ISC BIND',
       vendor: 'ISC',
       version: bind[1],
       ...(distro ? { distro } : {}),
-      cpe: cpeName('bind', bind[1]),
       confidence: confidence.exactBanner,
       evidence,
     };
   }
   const unbound = /^unbound (\d+\.\d+\.\d+)/.exec(text);
-  if (unbound?.[1])
-    return { service: 'dns', product: 'Unbound', version: unbound[1], cpe: cpeName('unbound', unbound[1]), confidence: confidence.exactBanner, evidence };
+  if (unbound?.[1]) return { service: 'dns', product: 'Unbound', version: unbound[1], confidence: confidence.exactBanner, evidence };
   const powerdns = /^PowerDNS (Recursor|Authoritative Server) (\d+\.\d+\.\d+)/.exec(text);
   if (powerdns?.[2]) return { service: 'dns', product: `PowerDNS ${powerdns[1]}`, version: powerdns[2], confidence: confidence.exactBanner, evidence };
   return { service: 'dns', confidence: confidence.protocolOnly, evidence };

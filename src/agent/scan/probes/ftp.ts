@@ -1,6 +1,5 @@
-import { cpeName } from '../cpe.js';
+import { routerOsChannelSource, routerOsVersionSource } from '../../../shared/routeros-version.js';
 import { confidence, evidenceText, type Identification } from '../service.js';
-import { routerOsEdition } from './routeros-version.js';
 
 /** The FTP 220 greeting (RFC 959): servers differ in how much of themselves they print. */
 export function parseFtpBanner(text: string): Identification | null {
@@ -9,8 +8,7 @@ export function parseFtpBanner(text: string): Identification | null {
   if (/^500 OOPS: vsftpd/.test(text)) return { service: 'ftp', product: 'vsftpd', confidence: confidence.productOnly, evidence };
   if (!/^220[ -]/.test(text)) return null;
   const vsftpd = /\(vsFTPd (\d+\.\d+\.\d+)\)/.exec(text);
-  if (vsftpd?.[1])
-    return { service: 'ftp', product: 'vsftpd', version: vsftpd[1], cpe: cpeName('vsftpd', vsftpd[1]), confidence: confidence.exactBanner, evidence };
+  if (vsftpd?.[1]) return { service: 'ftp', product: 'vsftpd', version: vsftpd[1], confidence: confidence.exactBanner, evidence };
   const proftpd = /ProFTPD(?: (\d+\.\d+\.\d+[a-z]?))?/.exec(text);
   if (proftpd) {
     const version = proftpd[1];
@@ -21,20 +19,19 @@ export function parseFtpBanner(text: string): Identification | null {
           product: 'ProFTPD',
           version,
           ...(distro ? { distro } : {}),
-          cpe: cpeName('proftpd', version),
           confidence: confidence.exactBanner,
           evidence,
         }
       : { service: 'ftp', product: 'ProFTPD', ...(distro ? { distro } : {}), confidence: confidence.productOnly, evidence };
   }
-  const mikrotik = /MikroTik FTP server \(MikroTik (\d+\.\d+(?:\.\d+)?)(?: \(([\w-]+)\))?\)/.exec(text);
+  const mikrotik = new RegExp(String.raw`MikroTik FTP server \(MikroTik ${routerOsVersionSource}(?:${routerOsChannelSource})?\)`).exec(text);
   if (mikrotik?.[1]) {
     return {
       service: 'ftp',
       product: 'MikroTik RouterOS',
       vendor: 'MikroTik',
       version: mikrotik[1],
-      cpe: cpeName('routeros', mikrotik[1], undefined, routerOsEdition(mikrotik[2])),
+      ...(mikrotik[2] ? { channel: mikrotik[2] } : {}),
       confidence: confidence.exactBanner,
       evidence,
     };

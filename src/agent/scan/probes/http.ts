@@ -1,7 +1,6 @@
-import { cpeName, type CpeProductKey } from '../cpe.js';
+import { routerOsChannelSource, routerOsVersionSource } from '../../../shared/routeros-version.js';
 import { confidence, evidenceText, located, type Identification, type ServiceFinding } from '../service.js';
 import type { BoundedSocket, ProbeContext, TcpProbe, TlsFacts } from './io.js';
-import { routerOsEdition } from './routeros-version.js';
 
 export interface HttpResponse {
   status: number;
@@ -30,15 +29,15 @@ export function parseHttpResponse(raw: Buffer): HttpResponse | null {
   return { status: Number(match[1]), statusLine: match[0], headers, body };
 }
 
-const serverProducts: { pattern: RegExp; product: string; key?: CpeProductKey; vendor?: string }[] = [
-  { pattern: /^nginx(?:\/(\d+\.\d+\.\d+))?/i, product: 'nginx', key: 'nginx', vendor: 'F5' },
-  { pattern: /^lighttpd(?:\/(\d+\.\d+\.\d+))?/i, product: 'lighttpd', key: 'lighttpd' },
-  { pattern: /^Apache(?:\/(\d+\.\d+\.\d+))?/, product: 'Apache httpd', key: 'apacheHttpd', vendor: 'Apache' },
-  { pattern: /^Microsoft-IIS(?:\/(\d+\.\d+))?/, product: 'Microsoft IIS', key: 'iis', vendor: 'Microsoft' },
+const serverProducts: { pattern: RegExp; product: string; vendor?: string }[] = [
+  { pattern: /^nginx(?:\/(\d+\.\d+\.\d+))?/i, product: 'nginx', vendor: 'F5' },
+  { pattern: /^lighttpd(?:\/(\d+\.\d+\.\d+))?/i, product: 'lighttpd' },
+  { pattern: /^Apache(?:\/(\d+\.\d+\.\d+))?/, product: 'Apache httpd', vendor: 'Apache' },
+  { pattern: /^Microsoft-IIS(?:\/(\d+\.\d+))?/, product: 'Microsoft IIS', vendor: 'Microsoft' },
 ];
 
 /** MikroTik WebFig shows the RouterOS version on its login page (`RouterOS v6.49.7`). */
-const webfigVersion = /RouterOS v(\d+\.\d+(?:\.\d+)?(?:(?:beta|rc)\d+)?)(?:\s*\(([\w-]+)\))?/;
+const webfigVersion = new RegExp(`RouterOS ${routerOsVersionSource}(?:${routerOsChannelSource})?`);
 
 export function identifyHttp(response: HttpResponse, tlsFacts?: TlsFacts): Identification {
   const service = tlsFacts ? 'https' : 'http';
@@ -58,7 +57,7 @@ export function identifyHttp(response: HttpResponse, tlsFacts?: TlsFacts): Ident
       product: 'MikroTik RouterOS',
       vendor: 'MikroTik',
       version: webfig[1],
-      cpe: cpeName('routeros', webfig[1], undefined, routerOsEdition(webfig[2])),
+      ...(webfig[2] ? { channel: webfig[2] } : {}),
       confidence: confidence.versionFromContent,
       evidence: evidenceText(webfig[0]),
       facts,
@@ -71,14 +70,13 @@ export function identifyHttp(response: HttpResponse, tlsFacts?: TlsFacts): Ident
       if (!match) continue;
       const version = match[1];
       const distro = /\(([A-Za-z][\w. -]*)\)/.exec(server)?.[1];
-      return version && known.key
+      return version
         ? {
             service,
             product: known.product,
             ...(known.vendor ? { vendor: known.vendor } : {}),
             version,
             ...(distro ? { distro } : {}),
-            cpe: cpeName(known.key, version),
             confidence: confidence.exactBanner,
             evidence,
             facts,

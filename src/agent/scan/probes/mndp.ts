@@ -1,6 +1,5 @@
-import { cpeName } from '../cpe.js';
+import { routerOsChannelSource, routerOsVersionSource } from '../../../shared/routeros-version.js';
 import { confidence, evidenceText, type Identification } from '../service.js';
-import { routerOsEdition } from './routeros-version.js';
 
 /** MNDP discovery request: a zero header and sequence; RouterOS answers with its TLVs. */
 export const MNDP_REQUEST = Buffer.alloc(4);
@@ -27,7 +26,7 @@ export function parseMndp(packet: Buffer): Record<string, string> | null {
 }
 
 export function identifyMndp(fields: Record<string, string>): Identification | null {
-  const version = /^(\d+\.\d+(?:\.\d+)?(?:(?:beta|rc)\d+)?)(?: \(([\w-]+)\))?/.exec(fields.version ?? '');
+  const version = new RegExp(`^${routerOsVersionSource}(?:${routerOsChannelSource})?`).exec(fields.version ?? '');
   if (!version?.[1] && fields.platform !== 'MikroTik') return null;
   const facts = Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, evidenceText(value)]));
   return version?.[1]
@@ -36,7 +35,7 @@ export function identifyMndp(fields: Record<string, string>): Identification | n
         product: 'MikroTik RouterOS',
         vendor: 'MikroTik',
         version: version[1],
-        cpe: cpeName('routeros', version[1], undefined, routerOsEdition(version[2])),
+        ...(version[2] ? { channel: version[2] } : {}),
         confidence: confidence.exactBanner,
         evidence: evidenceText(`version: ${fields.version}`),
         facts,

@@ -1,4 +1,3 @@
-import { cpeName } from '../cpe.js';
 import { confidence, evidenceText, type Identification } from '../service.js';
 
 /**
@@ -30,7 +29,6 @@ export function parseMysqlHandshake(packet: Buffer): Identification | null {
       product: 'MariaDB',
       version: mariadb[1],
       ...(distro ? { distro } : {}),
-      cpe: cpeName('mariadb', mariadb[1]),
       confidence: confidence.exactBanner,
       evidence,
     };
@@ -44,7 +42,6 @@ export function parseMysqlHandshake(packet: Buffer): Identification | null {
     vendor: 'Oracle',
     version: mysql[1],
     ...(distro ? { distro } : {}),
-    cpe: cpeName('mysql', mysql[1]),
     confidence: confidence.exactBanner,
     evidence,
   };

@@ -1,4 +1,3 @@
-import { cpeName } from '../cpe.js';
 import { confidence, evidenceText, located, type Identification } from '../service.js';
 import type { TcpProbe } from './io.js';
 
@@ -18,7 +17,6 @@ export function parseRedisInfo(reply: string): Identification | null {
       service: 'redis',
       product: 'Redis',
       version,
-      cpe: cpeName('redis', version),
       confidence: confidence.exactBanner,
       evidence: evidenceText(line.trim()),
     };

@@ -1,4 +1,3 @@
-import { cpeName } from '../cpe.js';
 import { confidence, evidenceText, type Identification } from '../service.js';
 
 /** The SMTP 220 greeting (RFC 5321 4.2): Exim and Sendmail print versions, Postfix does not by default. */
@@ -7,7 +6,7 @@ export function parseSmtpGreeting(text: string): Identification | null {
   const firstLine = text.split(/\r?\n/)[0] ?? '';
   const evidence = evidenceText(firstLine);
   const exim = /\bExim (\d+\.\d+(?:\.\d+)*)/.exec(firstLine);
-  if (exim?.[1]) return { service: 'smtp', product: 'Exim', version: exim[1], cpe: cpeName('exim', exim[1]), confidence: confidence.exactBanner, evidence };
+  if (exim?.[1]) return { service: 'smtp', product: 'Exim', version: exim[1], confidence: confidence.exactBanner, evidence };
   const sendmail = /\bSendmail (\d+\.\d+\.\d+)(?:\/[\d.]+)?(?:\/(\S+?))?;/.exec(firstLine);
   if (sendmail?.[1]) {
     return {
@@ -15,7 +14,6 @@ export function parseSmtpGreeting(text: string): Identification | null {
       product: 'Sendmail',
       version: sendmail[1],
       ...(sendmail[2] ? { distro: sendmail[2] } : {}),
-      cpe: cpeName('sendmail', sendmail[1]),
       confidence: confidence.exactBanner,
       evidence,
     };

@@ -1,6 +1,6 @@
 import asn1 from 'asn1';
 import type { GuardedNet } from '../guarded-net.js';
-import { cpeName } from '../cpe.js';
+import { routerOsVersionSource } from '../../../shared/routeros-version.js';
 import { confidence, evidenceText, type Identification } from '../service.js';
 
 // asn1 is CommonJS whose exports Node cannot name statically.
@@ -25,14 +25,13 @@ export function identifySnmp(values: SnmpValues): Identification | null {
   const facts: Record<string, string> = { sysDescr: evidenceText(description) };
   if (values.sysObjectID) facts.sysObjectID = values.sysObjectID;
   if (description.startsWith('RouterOS') || values.sysObjectID?.startsWith('1.3.6.1.4.1.14988.')) {
-    const version = values.routerOsVersion ?? /RouterOS (\d+\.\d+(?:\.\d+)?)/.exec(description)?.[1];
+    const version = values.routerOsVersion ?? new RegExp(`RouterOS ${routerOsVersionSource}`).exec(description)?.[1];
     return version
       ? {
           service: 'snmp',
           product: 'MikroTik RouterOS',
           vendor: 'MikroTik',
           version,
-          cpe: cpeName('routeros', version),
           confidence: confidence.exactBanner,
           evidence: values.routerOsVersion ? `mtxrLicVersion: ${version}` : evidence,
           facts,
@@ -46,7 +45,6 @@ export function identifySnmp(values: SnmpValues): Identification | null {
           service: 'snmp',
           product: 'Net-SNMP',
           version,
-          cpe: cpeName('netSnmp', version),
           confidence: confidence.exactBanner,
           evidence: `versionTag: ${version}`,
           facts,

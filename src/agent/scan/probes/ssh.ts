@@ -1,4 +1,3 @@
-import { cpeName } from '../cpe.js';
 import { confidence, evidenceText, type Identification } from '../service.js';
 
 const identificationLine = /^SSH-(\d+\.\d+)-(\S+)(?: (.*))?$/;
@@ -18,7 +17,6 @@ export function parseSshIdentification(banner: string): Identification | null {
   const openssh = /^OpenSSH_(?:for_Windows_)?(\d+\.\d+)(p\d+)?/.exec(software);
   if (openssh) {
     const [, version = '', portable] = openssh;
-    const update = portable ?? '-';
     return {
       service: 'ssh',
       product: 'OpenSSH',
@@ -26,7 +24,6 @@ export function parseSshIdentification(banner: string): Identification | null {
       version,
       ...(portable ? { update: portable } : {}),
       ...(comments ? { distro: comments.trim() } : software.includes('for_Windows') ? { distro: 'Windows' } : {}),
-      cpe: cpeName('openssh', version, update),
       confidence: confidence.exactBanner,
       evidence,
     };
@@ -35,7 +32,7 @@ export function parseSshIdentification(banner: string): Identification | null {
   if (dropbear) {
     const version = dropbear[1];
     return version
-      ? { service: 'ssh', product: 'Dropbear SSH', version, cpe: cpeName('dropbear', version), confidence: confidence.exactBanner, evidence }
+      ? { service: 'ssh', product: 'Dropbear SSH', version, confidence: confidence.exactBanner, evidence }
       : { service: 'ssh', product: 'Dropbear SSH', confidence: confidence.productOnly, evidence };
   }
   if (software === 'ROSSSH') {
@@ -43,7 +40,6 @@ export function parseSshIdentification(banner: string): Identification | null {
     return { service: 'ssh', product: 'MikroTik RouterOS SSH', vendor: 'MikroTik', confidence: confidence.productOnly, evidence };
   }
   const libssh = /^libssh[_-](\d+\.\d+\.\d+)/.exec(software);
-  if (libssh?.[1])
-    return { service: 'ssh', product: 'libssh', version: libssh[1], cpe: cpeName('libssh', libssh[1]), confidence: confidence.exactBanner, evidence };
+  if (libssh?.[1]) return { service: 'ssh', product: 'libssh', version: libssh[1], confidence: confidence.exactBanner, evidence };
   return { service: 'ssh', product: software, confidence: confidence.productOnly, evidence };
 }

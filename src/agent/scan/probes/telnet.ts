@@ -1,7 +1,6 @@
-import { cpeName } from '../cpe.js';
+import { routerOsChannelSource, routerOsVersionSource } from '../../../shared/routeros-version.js';
 import { confidence, evidenceText, type Identification } from '../service.js';
 import type { BoundedSocket } from './io.js';
-import { routerOsEdition } from './routeros-version.js';
 
 export const TELNET_IAC = 255;
 const DONT = 254;
@@ -77,14 +76,14 @@ export function parseTelnetBanner(text: string): Identification | null {
   const trimmed = text.replace(/\r/g, '').trim();
   if (trimmed.length === 0) return null;
   const evidence = evidenceText(trimmed);
-  const mikrotik = /MikroTik v(\d+\.\d+(?:\.\d+)?(?:(?:beta|rc)\d+)?)(?: \(([\w-]+)\))?/.exec(trimmed);
+  const mikrotik = new RegExp(`MikroTik ${routerOsVersionSource}(?:${routerOsChannelSource})?`).exec(trimmed);
   if (mikrotik?.[1]) {
     return {
       service: 'telnet',
       product: 'MikroTik RouterOS',
       vendor: 'MikroTik',
       version: mikrotik[1],
-      cpe: cpeName('routeros', mikrotik[1], undefined, routerOsEdition(mikrotik[2])),
+      ...(mikrotik[2] ? { channel: mikrotik[2] } : {}),
       confidence: confidence.exactBanner,
       evidence,
     };
