@@ -4,6 +4,8 @@ import type { AgentConfig } from '../agent/config/load.js';
 import { loadConfig } from '../agent/config/load.js';
 import { AgentError } from '../agent/errors.js';
 import type { ScanReport } from '../agent/pipeline/report.js';
+import type { ScanRepository } from '../agent/pipeline/scan-repository.js';
+import { parseScanRef } from '../shared/scan-label.js';
 import { systemClock, utcIso } from '../shared/clock.js';
 import { openStore } from '../agent/store/database.js';
 import { MetaRepository } from '../agent/store/meta-repository.js';
@@ -60,7 +62,7 @@ export function printReport(report: ScanReport): void {
   const s = report.summary;
   process.stdout.write(`scan ${report.label} (${report.id}) ${report.status}${report.error ? `: ${report.error}` : ''}\n`);
   process.stdout.write(
-    `hosts ${s.hosts_scanned}, with CVEs ${s.hosts_with_cves}; CVEs ${s.cve_count} (${s.unique_cves} unique, repeat ${s.cve_repeat_ratio}); highest ${s.highest_score}, average ${s.average_score}; warnings ${s.warnings}; open ports ${s.open_ports} (${s.unique_ports} unique)\n\n`,
+    `hosts ${s.hosts_scanned}, with CVEs ${s.hosts_with_cves}; CVEs ${s.cve_count} (${s.unique_cves} unique, repeat ${s.cve_repeat_ratio}); highest ${s.highest_score ?? '-'}, average ${s.average_score ?? '-'}; warnings ${s.warnings}; open ports ${s.open_ports} (${s.unique_ports} unique)\n\n`,
   );
   const rows = report.hosts.flatMap((host) =>
     host.findings.map((finding) => [
@@ -125,6 +127,20 @@ export async function runScheduledScan(program: Command, flags: { schedule: stri
   );
 }
 
+/** `report <ref>`: a run UUID, a control-plane scan UUID (any case) or a label; the newest when a label names several. */
+function scanOfRef(scans: ScanRepository, input: string): string {
+  const ref = parseScanRef(input);
+  if (ref === undefined)
+    throw new AgentError('AGENT_ERR_SCAN_NOT_FOUND', `${input} is no scan reference: give a run id, a control-plane scan id or a label such as ABC-DEF-GHJ`);
+  const [newest, ...older] = scans.find(ref);
+  if (newest === undefined) throw new AgentError('AGENT_ERR_SCAN_NOT_FOUND', `no scan has the ${ref.kind === 'uuid' ? 'id' : 'label'} ${input}`);
+  if (older.length > 0)
+    process.stderr.write(
+      `${older.length + 1} scans have the label ${newest.label}; showing the newest, ${newest.id} (others: ${older.map((scan) => scan.id).join(', ')})\n`,
+    );
+  return newest.id;
+}
+
 export function registerPipelineCommands(program: Command): void {
   program
     .command('report [scan-id]')
@@ -136,7 +152,7 @@ export function registerPipelineCommands(program: Command): void {
       if (scanId === undefined && !flags.latest) program.error('error: give a scan id (or label) or --latest', { exitCode: exitCodes.usage });
       const { config } = loadConfig(options.config, { dataDir: options.dataDir });
       await withPipeline(config, async ({ siteScans }) => {
-        const id = scanId ?? siteScans.scans.list({ limit: 1 })[0]?.id;
+        const id = scanId !== undefined ? scanOfRef(siteScans.scans, scanId) : siteScans.scans.list({ limit: 1 })[0]?.id;
         if (id === undefined) throw new AgentError('AGENT_ERR_SCAN_NOT_FOUND', 'no scan yet');
         const report = siteScans.reports.build(id, utcIso(systemClock.now()));
         if (!report) throw new AgentError('AGENT_ERR_SCAN_NOT_FOUND', `no scan has the id ${id}`);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../shared/sqlite.js';
+import { markInForce, type MarkStatus } from '../../shared/marks.js';
 
-export type MarkStatus = 'accepted' | 'mitigated' | 'open';
+export type { MarkStatus };
 
 export interface VulnMark {
   id: string;
@@ -69,23 +70,19 @@ export class MarksRepository {
   }
 
   /**
-   * The mark in force for a finding: the latest for that device and CVE, unless it expired or
-   * was made for another version of the product. A host with a MAC is matched by MAC only.
+   * The mark in force for a finding (`markInForce`): the newest unexpired one for that device and
+   * CVE, unless it was made for another product key. A host with a MAC is matched by MAC only.
    */
   applicable(finding: { mac: string | null; ip: string; cve_id: string; cpe: string }, now: string): AppliedMark | undefined {
-    const latest =
+    const marks =
       finding.mac !== null
         ? this.#db
-            .prepare<[string, string], VulnMark>('SELECT * FROM vuln_marks WHERE cve_id = ? AND mac = ? ORDER BY created_at DESC, rowid DESC LIMIT 1')
-            .get(finding.cve_id, finding.mac)
+            .prepare<[string, string], VulnMark>('SELECT * FROM vuln_marks WHERE cve_id = ? AND mac = ? ORDER BY created_at DESC, rowid DESC')
+            .all(finding.cve_id, finding.mac)
         : this.#db
-            .prepare<[string, string], VulnMark>(
-              'SELECT * FROM vuln_marks WHERE cve_id = ? AND mac IS NULL AND ip = ? ORDER BY created_at DESC, rowid DESC LIMIT 1',
-            )
-            .get(finding.cve_id, finding.ip);
-    if (!latest || latest.status === 'open') return undefined;
-    if (latest.expires_at !== null && latest.expires_at <= now) return undefined;
-    if (latest.cpe !== null && latest.cpe !== finding.cpe) return undefined;
-    return { ...latest, weak: finding.mac === null };
+            .prepare<[string, string], VulnMark>('SELECT * FROM vuln_marks WHERE cve_id = ? AND mac IS NULL AND ip = ? ORDER BY created_at DESC, rowid DESC')
+            .all(finding.cve_id, finding.ip);
+    const mark = markInForce(marks, finding, new Date(now));
+    return mark && { ...mark, weak: finding.mac === null };
   }
 }

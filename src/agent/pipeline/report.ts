@@ -2,7 +2,9 @@ import type { Db } from '../../shared/sqlite.js';
 import type { AppliedMark, MarksRepository } from './marks.js';
 import type { ScanRepository } from './scan-repository.js';
 import type { ScanRow, StoredFinding } from './scan-types.js';
-import { ipv4ToNumber } from '../../shared/ipv4.js';
+import { compareAddresses } from '../../shared/ipv4.js';
+import { deviceKey } from '../../shared/marks.js';
+import { summarise, type SummaryNumbers } from '../../shared/report/summary.js';
 
 /** A stored finding as a report shows it: with the mark in force, if any. */
 export interface ReportFinding extends Omit<StoredFinding, 'service' | 'references'> {
@@ -55,20 +57,8 @@ export interface ScanReport {
   started_at: string | null;
   finished_at: string | null;
   runtime_seconds: number | null;
-  summary: {
-    hosts_scanned: number;
-    hosts_with_cves: number;
-    cve_count: number;
-    unique_cves: number;
-    cve_repeat_ratio: number;
-    highest_score: number;
-    average_score: number;
-    open_ports: number;
-    unique_ports: number;
-    warnings: number;
-    accepted: number;
-    mitigated: number;
-  };
+  /** Score numbers are null when there is nothing to score; see `summarise`. */
+  summary: SummaryNumbers;
   hosts: ReportHost[];
   delta: { previous_scan_id: string | null; new: DeltaEntry[]; fixed: DeltaEntry[]; still_open: DeltaEntry[] };
   events: { time: string; message: string }[];
@@ -80,8 +70,6 @@ interface FindingRow extends Omit<ReportFinding, 'status' | 'mark' | 'possibly_b
   warning: number;
   assumptions: string;
 }
-
-const round = (value: number) => Math.round(value * 100) / 100;
 
 export class ReportBuilder {
   readonly #db: Db;
@@ -147,17 +135,13 @@ export class ReportBuilder {
           };
         }),
       }))
-      .sort((a, b) => ipv4ToNumber(a.ip) - ipv4ToNumber(b.ip));
+      .sort((a, b) => compareAddresses(a.ip, b.ip));
   }
 
   build(scanId: string, now: string): ScanReport | undefined {
     const scan = this.#scans.get(scanId);
     if (!scan) return undefined;
     const hosts = this.#hosts(scan, now);
-    const all = hosts.flatMap((host) => host.findings);
-    const scores = all.map((finding) => finding.score);
-    const ports = hosts.flatMap((host) => host.services.filter((service) => service.port !== null).map((service) => `${service.protocol}/${service.port}`));
-    const unique = new Set(all.map((finding) => finding.cve_id));
     const previous = this.#scans.previous(scan);
     return {
       id: scan.id,
@@ -175,20 +159,10 @@ export class ReportBuilder {
       started_at: scan.started_at,
       finished_at: scan.finished_at,
       runtime_seconds: scan.started_at && scan.finished_at ? Math.round((Date.parse(scan.finished_at) - Date.parse(scan.started_at)) / 1000) : null,
-      summary: {
-        hosts_scanned: hosts.length,
-        hosts_with_cves: hosts.filter((host) => host.findings.length > 0).length,
-        cve_count: all.length,
-        unique_cves: unique.size,
-        cve_repeat_ratio: unique.size === 0 ? 0 : round(all.length / unique.size),
-        highest_score: scores.length === 0 ? 0 : Math.max(...scores),
-        average_score: scores.length === 0 ? 0 : round(scores.reduce((sum, score) => sum + score, 0) / scores.length),
-        open_ports: ports.length,
-        unique_ports: new Set(ports.map((port) => port.split('/')[1])).size,
-        warnings: all.filter((finding) => finding.warning).length,
-        accepted: all.filter((finding) => finding.status === 'accepted').length,
-        mitigated: all.filter((finding) => finding.status === 'mitigated').length,
-      },
+      summary: summarise(
+        hosts.map((host) => ({ findings: host.findings, ports: host.services.flatMap(({ protocol, port }) => (port === null ? [] : [{ protocol, port }])) })),
+        scan.warning_threshold,
+      ),
       hosts,
       delta: delta(hosts, previous ? this.#hosts(previous, now) : undefined, previous?.id ?? null),
       events: this.#scans.events(scan.id).map(({ time, message }) => ({ time, message })),
@@ -203,8 +177,8 @@ function delta(current: ReportHost[], previous: ReportHost[] | undefined, previo
     new Map(
       hosts.flatMap((host) =>
         host.findings.map((finding): [string, DeltaEntry] => [
-          `${host.mac ?? host.ip} ${finding.cve_id}`,
-          { device: host.mac ?? host.ip, ip: host.ip, cve_id: finding.cve_id, score: finding.score },
+          `${deviceKey(host)} ${finding.cve_id}`,
+          { device: deviceKey(host), ip: host.ip, cve_id: finding.cve_id, score: finding.score },
         ]),
       ),
     );

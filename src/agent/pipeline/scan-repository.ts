@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../shared/sqlite.js';
+import type { ScanRef } from '../../shared/scan-label.js';
 import { Outbox } from './outbox.js';
 import type { HostRecord, ScanRow, ScanStatus, StoredFinding } from './scan-types.js';
 
@@ -48,8 +49,9 @@ export class ScanRepository {
     this.outbox = new Outbox(db);
   }
 
-  create(scan: NewScan, now: string): ScanRow {
-    const id = randomUUID();
+  /** `id`: the run id, when the caller derived something from it (the label). */
+  create(scan: NewScan & { id?: string }, now: string): ScanRow {
+    const id = scan.id ?? randomUUID();
     this.#db.transaction(() => {
       this.#db
         .prepare(
@@ -92,6 +94,19 @@ export class ScanRepository {
   get(id: string): ScanRow | undefined {
     const row = this.#db.prepare<[string], ScanDbRow>('SELECT * FROM scans WHERE id = ?').get(id);
     return row ? toScan(row) : undefined;
+  }
+
+  /** The scans a reference names, newest first: a UUID is a run id or a control-plane scan id; a label may name more than one. */
+  find(ref: ScanRef): ScanRow[] {
+    const rows =
+      ref.kind === 'uuid'
+        ? this.#db
+            .prepare<[string, string, string], ScanDbRow>(
+              'SELECT * FROM scans WHERE id = ? OR cp_scan_id = ? ORDER BY id = ? DESC, created_at DESC, rowid DESC',
+            )
+            .all(ref.id, ref.id, ref.id)
+        : this.#db.prepare<[string], ScanDbRow>('SELECT * FROM scans WHERE label = ? ORDER BY created_at DESC, rowid DESC').all(ref.label);
+    return rows.map(toScan);
   }
 
   list(options: { scheduleId?: string; limit?: number } = {}): ScanRow[] {

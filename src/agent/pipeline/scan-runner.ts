@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AgentError } from '../errors.js';
 import type { Inventory, InventoryHost } from '../routeros/index.js';
@@ -14,6 +14,7 @@ import type { NewScan, ScanRepository } from './scan-repository.js';
 import type { HostRecord, HostSourceTag, ScanRow, ServiceRecord, StoredFinding } from './scan-types.js';
 import { inScope } from '../../shared/ipv4.js';
 import { parseRouterOsVersion } from '../../shared/routeros-version.js';
+import { scanKeyOf, scanLabelOf } from '../../shared/scan-label.js';
 
 /** Reads the site's router; absent for a site without one. */
 export type InventoryReader = (signal: AbortSignal) => Promise<Inventory>;
@@ -48,12 +49,6 @@ export interface StageTimings {
 /** Progress bands of the stages, so the percent only moves forward. */
 const bands = { inventory: [0, 5], discovery: [5, 15], hosts: [15, 95], router: [95, 99] } as const;
 const band = (stage: keyof typeof bands, share: number) => bands[stage][0] + (bands[stage][1] - bands[stage][0]) * Math.min(1, Math.max(0, share));
-
-/** A label people can read out over the phone: "KQX-MWA-TRB". */
-export function scanLabel(): string {
-  const letter = () => String.fromCharCode(65 + randomInt(26));
-  return Array.from({ length: 3 }, () => `${letter()}${letter()}${letter()}`).join('-');
-}
 
 const tableTags: Record<string, HostSourceTag> = {
   arp: 'arp',
@@ -99,7 +94,8 @@ export function createScanRunner(deps: ScanRunnerDeps) {
           `${ip} is outside the schedule's subnets for this site (${scan.subnets.join(', ')}); nothing was sent`,
         );
     }
-    return scans.create({ ...scan, label: scanLabel() }, now());
+    const id = randomUUID();
+    return scans.create({ ...scan, id, label: scanLabelOf(scanKeyOf({ ...scan, run_id: id })) }, now());
   }
 
   async function run(scanId: string, callerSignal: AbortSignal): Promise<ScanRow> {

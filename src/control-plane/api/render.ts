@@ -4,6 +4,8 @@ import { formatRuntime, isTerminalScan } from '../scans/status.js';
 import type { CveMarkRow, FindingView, Occurrence, ScanAggregates, ScanEventRow, ScanRow, SiteTotals, StoredSchedule, SubScanRow } from '../store/types.js';
 import type { cveInstance, cveStatus, scanDetail, scanSummary } from './shapes.js';
 import { renderOptionalInZone } from '../../shared/schedule/zone-time.js';
+import { averageScore, repeatRatio } from '../../shared/report/summary.js';
+import { deviceKey, markInForce } from '../../shared/marks.js';
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
@@ -63,11 +65,11 @@ export function renderSummary(scan: ScanRow, sites: SiteTotals, agg: ScanAggrega
     started_at: scan.started_at,
     finished_at: scan.finished_at,
     runtime: started === null ? null : formatRuntime(ended - started),
-    average_score: scan.cve_count === 0 ? null : round(scan.score_sum / scan.cve_count, 2),
+    average_score: averageScore(scan.score_sum, scan.cve_count),
     highest_score: scan.highest_score,
     cve_count: scan.cve_count,
     unique_cves: agg.unique_cves,
-    cve_repeat_ratio: agg.unique_cves === 0 ? 0 : round(scan.cve_count / agg.unique_cves, 2),
+    cve_repeat_ratio: repeatRatio(scan.cve_count, agg.unique_cves),
     open_ports: agg.open_ports,
     unique_ports: agg.unique_ports,
     hosts_scanned: agg.hosts_scanned,
@@ -95,29 +97,21 @@ export function renderDetail(summary: z.infer<typeof scanSummary>, events: reado
 }
 
 /**
- * The status a finding shows: the latest unexpired mark of its device and CVE, unless the
- * device's detected version of the product changed since the mark was made.
+ * The status a finding shows (`markInForce`): the newest unexpired mark of its device and CVE,
+ * unless it was made for another product key. Marks are by MAC: a host without one is open.
  */
-export function markStatus(
-  finding: Pick<FindingView, 'product' | 'version' | 'host' | 'cve'>,
-  marks: readonly CveMarkRow[],
-  now: Date,
-): 'open' | 'accepted' | 'mitigated' {
+export function markStatus(finding: Pick<FindingView, 'cpe' | 'host' | 'cve'>, marks: readonly CveMarkRow[], now: Date): 'open' | 'accepted' | 'mitigated' {
   const mac = finding.host.mac;
   if (mac === null) return 'open';
-  const mark = marks.find(
-    (m) => m.mac_address === mac && m.cve_id === finding.cve.id && (m.expiration_date === null || Date.parse(m.expiration_date) > now.getTime()),
-  );
-  if (!mark) return 'open';
-  if (mark.version !== null && (mark.version !== finding.version || mark.product !== finding.product)) return 'open';
-  return mark.status;
+  const mine = marks.filter((m) => m.mac_address === mac && m.cve_id === finding.cve.id).map((m) => ({ ...m, expires_at: m.expiration_date }));
+  return markInForce(mine, finding, now)?.status ?? 'open';
 }
 
 /** Occurrences keyed by device and CVE, so each finding finds its others without a scan of the list. */
 export function indexOccurrences(occurrences: readonly Occurrence[]): Map<string, Occurrence[]> {
   const index = new Map<string, Occurrence[]>();
   for (const o of occurrences) {
-    const key = `${o.mac} ${o.cve_id}`;
+    const key = `${deviceKey(o)} ${o.cve_id}`;
     const list = index.get(key);
     if (list) list.push(o);
     else index.set(key, [o]);
@@ -145,10 +139,11 @@ export function renderCveInstance(
     compliance_tags: finding.cve.compliance_tags,
     host: { id: finding.host.id, hostname: finding.host.hostname, mac_address: mac, manufacturer: finding.host.manufacturer, ip_address: finding.host.ip },
     status: markStatus(finding, marks, now),
+    // Occurrences are fetched by MAC only (addresses repeat across sites): a host without one lists none.
     other_occurrences:
       mac === null
         ? []
-        : (occurrences.get(`${mac} ${finding.cve.id}`) ?? [])
+        : (occurrences.get(`${deviceKey(finding.host)} ${finding.cve.id}`) ?? [])
             .filter((o) => o.id !== finding.id)
             .map((o) => ({ id: o.id, scan_id: o.scan_id, host_id: o.host_id, created_at: o.created_at })),
     port: finding.port,

@@ -31,7 +31,7 @@ export const scheduleStatus = z.strictObject({ targets: z.array(uuid), scanned: 
 export const scanSummary = z.strictObject({
   id: uuid,
   scan_schedule_id: uuid.nullable(),
-  scan_id: z.string().regex(/^[A-Z]{3}-[A-Z]{3}-[A-Z]{3}$/),
+  scan_id: z.string().regex(/^[A-HJ-NP-Z]{3}-[A-HJ-NP-Z]{3}-[A-HJ-NP-Z]{3}$/),
   targets: z.int().min(0),
   started_at: time.nullable(),
   finished_at: time.nullable(),

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import type { Hub } from '../hub/hub.js';
 import type { ControlPlaneStore, NewScan, NewSubScan, ScanKind, ScanRow, StoredSchedule } from '../store/types.js';
-import { scanLabel } from './status.js';
+import { scanKeyOf, scanLabelOf } from '../../shared/scan-label.js';
 
 export interface ScanServiceDeps {
   store: ControlPlaneStore;
@@ -72,14 +72,15 @@ export class ScanService {
   }
 
   #newScan(schedule: StoredSchedule, kind: ScanKind, slotAt: string | null, plan: Plan): NewScan {
+    const id = randomUUID();
     return {
       scan: {
-        id: randomUUID(),
+        id,
         org_id: schedule.org_id,
         schedule_id: schedule.id,
         slot_at: slotAt,
         kind,
-        label: scanLabel(),
+        label: scanLabelOf(scanKeyOf({ schedule_id: schedule.id, slot_at: slotAt, cp_scan_id: id, run_id: id })),
         min_cvss: schedule.min_cvss,
         warning_threshold: schedule.warning_threshold,
         ignore_offline_sites: schedule.ignore_offline_sites,

@@ -1,5 +1,4 @@
 /** How a scan's status follows from its sites' parts (seed 004's statuses, the API README's rules). */
-import { randomInt } from 'node:crypto';
 import type { ScanStatus, SubScanStatus } from '../store/types.js';
 
 export const openSubScanStatuses: readonly SubScanStatus[] = ['pending', 'queued', 'scanning', 'stopping'];
@@ -27,13 +26,6 @@ export function deriveScanStatus(subStatuses: readonly SubScanStatus[], hasResul
   }
   if (targeted.length > 0 && targeted.every((status) => status === 'completed')) return 'completed';
   return hasResults ? 'partial' : 'failed';
-}
-
-/** The human label of a scan summary ("ABC-DEF-GHI"). */
-export function scanLabel(): string {
-  const letters = 'ABCDEFGHJKLMNPQRSTUVWXYZ';
-  const group = () => Array.from({ length: 3 }, () => letters[randomInt(letters.length)]).join('');
-  return `${group()}-${group()}-${group()}`;
 }
 
 /** "35 minutes", "2 hours 5 minutes", "40 seconds": the summary's `runtime`. */

@@ -154,6 +154,7 @@ export interface Occurrence {
   scan_id: string;
   host_id: string;
   mac: string;
+  ip: string;
   cve_id: string;
   created_at: string;
 }
@@ -168,6 +169,8 @@ export interface CveMarkRow {
   scan_id: string | null;
   product: string | null;
   version: string | null;
+  /** The CPE of the finding the mark was made for: it lapses once the finding's product key differs (`markInForce`). */
+  cpe: string | null;
   expiration_date: string | null;
   created_by: string;
   updated_by: string;

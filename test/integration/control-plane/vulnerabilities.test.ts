@@ -27,11 +27,11 @@ async function call(method: string, path: string, options: Parameters<Harness['r
 }
 
 /** One local scan of the device with the given RouterOS version and CVEs. */
-async function scanDevice(version: string, cves: [string, number][]) {
+async function scanDevice(version: string, cves: [string, number][], as?: { cpe: string; product: string }) {
   const runId = newRunId();
   agent.report(scanStatus({ runId }));
   agent.report(host(runId, '192.168.88.1', MAC));
-  for (const [id, score] of cves) agent.report(finding(runId, '192.168.88.1', MAC, id, score, version));
+  for (const [id, score] of cves) agent.report({ ...finding(runId, '192.168.88.1', MAC, id, score, version), ...as });
   agent.report(finished(runId, cves.length));
   await agent.drained();
 }
@@ -133,6 +133,22 @@ describe('status marks (15, 16)', () => {
       ((await call('POST', '/scans/cve/mac-address/cves', { token: otherOrg, body: { mac_addresses: [MAC] } })).body as { total_cve_instances: number })
         .total_cve_instances,
     ).toBe(0);
+  });
+
+  // Bug fix: the mark kept the probe's product text and version_used (9.2 for 9.2p1 and 9.2p2), so
+  // an OpenSSH update did not lapse it; it now lapses on the product key of the CPE, as on the agent.
+  it('lets a mark lapse when OpenSSH 9.2p1 becomes 9.2p2', async () => {
+    const openssh = (update: string) => ({ cpe: `cpe:2.3:a:openbsd:openssh:9.2:${update}:*:*:*:*:*:*`, product: 'OpenSSH' });
+    await scanDevice('9.2', [['CVE-2023-38408', 9.8]], openssh('p1'));
+    const body = { mac_address: MAC, cve_id: 'CVE-2023-38408', status: 'accepted', justification: 'ssh is reachable from the management VLAN only' };
+    expect((await call('POST', '/scans/cve/mac-address/cve/status', { body })).status).toBe(201);
+    const statuses = async () =>
+      ((await call('POST', '/scans/cve/mac-address/cves', { body: { mac_addresses: [MAC] } })).body as { cves: { status: string }[] }).cves.map(
+        (c) => c.status,
+      );
+    expect(await statuses()).toEqual(['accepted']);
+    await scanDevice('9.2', [['CVE-2023-38408', 9.8]], openssh('p2'));
+    expect(await statuses()).toEqual(['open', 'accepted']);
   });
 
   it('stops applying a mark once it expires', async () => {

@@ -132,6 +132,33 @@ describe('the scan pipeline, end to end over loopback', () => {
     expect(finding?.status).toBe('accepted');
     expect(finding?.mark).toMatchObject({ author: 'ops', weak: false });
     expect(report.summary.accepted).toBe(1);
+    // Bug fix: an accepted finding no longer counts as a warning (it did on the agent, not in the API's report.json).
+    expect(report.summary.warnings).toBe(report.hosts.flatMap((h) => h.findings).filter((f) => f.warning && f.status === 'open').length);
+    // Bug fix: the whole CPE was compared, so an NVD vendor alias (or a learnt RouterOS channel) reopened it; the product key is not changed by either.
+    const alias = finding!.cpe
+      .split(':')
+      .map((field, i) => (i === 3 ? (field === 'nginx' ? 'f5' : 'nginx') : field))
+      .join(':');
+    expect(siteScans.marks.applicable({ mac: macs.web, ip: '127.0.30.3', cve_id: 'CVE-2017-7529', cpe: alias }, utcIso(new Date()))?.status).toBe('accepted');
+    // Bug fix: a newer mark that has expired no longer hides the older one still in force (the newest unexpired counts, as on the control plane).
+    siteScans.marks.add(
+      {
+        mac: macs.web,
+        ip: null,
+        cve_id: 'CVE-2017-7529',
+        status: 'mitigated',
+        justification: 'patched for a while, then rolled back',
+        author: 'ops',
+        expires_at: '2020-01-01T00:00:00.000Z',
+        cpe: null,
+        scan_id: null,
+        origin: 'cli',
+      },
+      utcIso(new Date()),
+    );
+    expect(siteScans.marks.applicable({ mac: macs.web, ip: '127.0.30.3', cve_id: 'CVE-2017-7529', cpe: finding!.cpe }, utcIso(new Date()))?.status).toBe(
+      'accepted',
+    );
     // The same CVE on another device stays open; a mark for another version no longer applies.
     expect(
       siteScans.marks.applicable(

@@ -40,6 +40,16 @@ describe('the uplink against the real control plane', () => {
       return ['completed', 'partial', 'failed'].includes(body.status) ? body : undefined;
     });
     expect(status).toMatchObject({ status: 'completed' });
+
+    // One label for the scan on both sides: the agent derives it from the control-plane scan id, as the control plane does.
+    const [run] = agent.query<{ label: string }>('SELECT label FROM scans WHERE cp_scan_id = ?', scanId);
+    const label = (status as unknown as { scan_id: string }).scan_id;
+    expect(run!.label).toBe(label);
+    // The scan list takes that label (any case, dashes optional) as a filter.
+    const listed = await cp.request('GET', `/scans/cve?scan_id=${label.replaceAll('-', '').toLowerCase()}`);
+    expect(listed.status).toBe(200);
+    expect((listed.body as { id: string }[]).map((scan) => scan.id)).toEqual([scanId]);
+    expect((await cp.request('GET', '/scans/cve?scan_id=not-a-scan')).status).toBe(400);
     await eventually('the outbox to empty', () => agent.query<{ n: number }>('SELECT count(*) AS n FROM outbox')[0]!.n === 0 || undefined);
 
     const local = agent.query<LocalFinding>(

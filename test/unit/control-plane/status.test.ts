@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deriveScanStatus, formatRuntime, scanLabel } from '../../../src/control-plane/scans/status.js';
+import { deriveScanStatus, formatRuntime } from '../../../src/control-plane/scans/status.js';
+import { scanLabelOf } from '../../../src/shared/scan-label.js';
 
 describe('deriveScanStatus', () => {
   it.each([
@@ -32,9 +33,10 @@ describe('summary formatting', () => {
     expect(formatRuntime(120 * 60_000)).toBe('2 hours');
   });
 
-  it('labels scans like ABC-DEF-GHI', () => {
-    const labels = new Set(Array.from({ length: 50 }, scanLabel));
-    for (const label of labels) expect(label).toMatch(/^[A-Z]{3}-[A-Z]{3}-[A-Z]{3}$/);
+  // The label is derived from the scan's key (src/shared/scan-label.ts), no longer drawn at random.
+  it('labels scans like ABC-DEF-GHJ', () => {
+    const labels = new Set(Array.from({ length: 50 }, (_, i) => scanLabelOf({ scanId: `9c46a6f1-a8d8-4f5a-9b2f-${String(i).padStart(12, '0')}` })));
+    for (const label of labels) expect(label).toMatch(/^[A-HJ-NP-Z]{3}-[A-HJ-NP-Z]{3}-[A-HJ-NP-Z]{3}$/);
     expect(labels.size).toBeGreaterThan(45);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AgentError } from '../../../src/agent/errors.js';
 import { parseMarkInput } from '../../../src/agent/pipeline/mark-input.js';
-import { scanLabel } from '../../../src/agent/pipeline/scan-runner.js';
+import { scanLabelOf } from '../../../src/shared/scan-label.js';
 
 const valid = { device: 'b8-27-eb-44-55-66', cve_id: 'CVE-2017-7529', status: 'accepted', justification: 'behind a proxy that strips Range', author: 'ops' };
 
@@ -34,9 +34,10 @@ describe('vulnerability mark input', () => {
 });
 
 describe('scan labels', () => {
-  it('are three groups of three capital letters', () => {
-    const labels = new Set(Array.from({ length: 50 }, () => scanLabel()));
-    for (const label of labels) expect(label).toMatch(/^[A-Z]{3}-[A-Z]{3}-[A-Z]{3}$/);
+  // Bug fix: the agent drew its own random label from A-Z (with I and O); it is now derived from the run's key, in the 24-letter alphabet.
+  it('are three groups of three letters without I and O', () => {
+    const labels = new Set(Array.from({ length: 50 }, (_, i) => scanLabelOf({ runId: `0407b8cc-24e1-4a44-8bb8-${String(i).padStart(12, '0')}` })));
+    for (const label of labels) expect(label).toMatch(/^[A-HJ-NP-Z]{3}-[A-HJ-NP-Z]{3}-[A-HJ-NP-Z]{3}$/);
     expect(labels.size).toBeGreaterThan(45);
   });
 });

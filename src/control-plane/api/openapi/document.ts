@@ -148,6 +148,13 @@ const operations: Operation[] = [
     scope: 'cve:view',
     params: [
       { name: 'scan_schedule_id', in: 'query', required: false, description: 'Only the scans of this schedule.', schema: { type: 'string', format: 'uuid' } },
+      {
+        name: 'scan_id',
+        in: 'query',
+        required: false,
+        description: "Only the scan with this label (the summary's scan_id, e.g. ABC-DEF-GHJ; any case, dashes optional) or this scan UUID.",
+        schema: { type: 'string' },
+      },
     ],
     responses: { 200: 'ScanSummary[]', 400: null },
   },

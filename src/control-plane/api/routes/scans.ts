@@ -6,6 +6,8 @@ import type { ScanRow } from '../../store/types.js';
 import { addRoute, baseUrlOf, type ApiDeps } from '../context.js';
 import { indexOccurrences, renderCveInstance, renderDetail, renderSummary, siteCounts } from '../render.js';
 import { isUuid, pathId } from '../validate.js';
+import { isOpenWarning } from '../../../shared/report/thresholds.js';
+import { parseScanRef } from '../../../shared/scan-label.js';
 
 /** The summary's events list holds the latest ones; the report holds them all. */
 const SUMMARY_EVENTS = 100;
@@ -29,10 +31,15 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
     url: '/scans/cve',
     scope: 'cve:view',
     handler: async (request, principal) => {
-      const { scan_schedule_id: scheduleId } = request.query as { scan_schedule_id?: string | string[] };
+      const { scan_schedule_id: scheduleId, scan_id: scanRef } = request.query as { scan_schedule_id?: string | string[]; scan_id?: string | string[] };
       if (scheduleId !== undefined && (typeof scheduleId !== 'string' || !isUuid(scheduleId)))
         throw new ApiError('parameter_invalid', 'scan_schedule_id: must be a UUID', 400);
-      const scans = await store.scans.list(principal.org, scheduleId?.toLowerCase());
+      const ref = typeof scanRef === 'string' ? parseScanRef(scanRef) : undefined;
+      if (scanRef !== undefined && ref === undefined)
+        throw new ApiError('parameter_invalid', 'scan_id: must be a scan label such as ABC-DEF-GHJ or a scan UUID', 400);
+      const scans = (await store.scans.list(principal.org, scheduleId?.toLowerCase())).filter(
+        (scan) => ref === undefined || (ref.kind === 'uuid' ? scan.id === ref.id : scan.label === ref.label),
+      );
       return { status: 200, body: await Promise.all(scans.map(async (scan) => (await summary(request, scan)).summary)) };
     },
   });
@@ -107,7 +114,7 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
           })),
           cves,
           // An accepted or mitigated CVE is no longer a warning.
-          warnings: cves.filter((cve) => cve.score >= scan.warning_threshold && cve.status === 'open'),
+          warnings: cves.filter((cve) => isOpenWarning(cve, scan.warning_threshold)),
           min_cvss: scan.min_cvss,
           warning_threshold: scan.warning_threshold,
         },

@@ -8,15 +8,17 @@ import { buildMitigation } from '../mitigation.js';
 import { indexOccurrences, renderCveInstance, renderMark } from '../render.js';
 import { cveIdPattern, cveStatusQuery, cveStatusRequest, macCvesRequest } from '../shapes.js';
 import { normalizeMac, parseBody } from '../validate.js';
-
-const round2 = (value: number) => Math.round(value * 100) / 100;
+import { averageScore, highestScore } from '../../../shared/report/summary.js';
 
 function scoreStats(findings: readonly FindingView[]) {
   const scores = findings.map((f) => f.cve.score);
   return {
     unique_cve_count: new Set(findings.map((f) => f.cve.id)).size,
-    highest_score: scores.length === 0 ? null : Math.max(...scores),
-    average_score: scores.length === 0 ? null : round2(scores.reduce((a, b) => a + b, 0) / scores.length),
+    highest_score: highestScore(scores),
+    average_score: averageScore(
+      scores.reduce((a, b) => a + b, 0),
+      scores.length,
+    ),
   };
 }
 
@@ -106,6 +108,7 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
         scan_id: latest?.scan_id ?? null,
         product: latest?.product ?? null,
         version: latest?.version ?? null,
+        cpe: latest?.cpe ?? null,
         expiration_date: expiration === null ? null : new Date(expiration).toISOString(),
         created_by: principal.sub,
         updated_by: principal.sub,
@@ -114,7 +117,7 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
       };
       await store.vulns.insertMark(mark);
       if (latest) {
-        const { org_id: _org, scan_id: _scan, updated_by: _u, created_by: _c, updated_at: _ua, ...relayed } = mark;
+        const { org_id: _org, scan_id: _scan, updated_by: _u, created_by: _c, updated_at: _ua, cpe: _cpe, ...relayed } = mark;
         await deps.hub.command(latest.site_id, 'vuln.mark', { mark: relayed });
       }
       return { status: 201, body: { data: renderMark(mark), message: `${body.cve_id} on ${mac} marked ${body.status}.` } };

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../../shared/sqlite.js';
 import type { Finding, HostReport, Report, ScanStatus as ScanStatusReport } from '../../../protocol/index.js';
-import { scanLabel } from '../../scans/status.js';
+import { scanKeyOf, scanLabelOf } from '../../../shared/scan-label.js';
 import type { IngestItem, IngestResult, IngestStore, SubScanStatus } from '../types.js';
 import { toJson } from './json.js';
 import type { ScanState } from './scan-state.js';
@@ -94,6 +94,8 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
       return sub;
     }
     let scanId: string;
+    // The label the agent shows for this run: both derive it from the same fields.
+    const label = scanLabelOf(scanKeyOf({ schedule_id: m.schedule_id, slot_at: m.slot_at, cp_scan_id: m.scan_id, run_id: m.run_id }));
     if (m.schedule_id !== null && m.slot_at !== null) {
       const existing = scanBySlot.get(m.schedule_id, m.slot_at);
       if (existing && existing.org_id !== site.org_id) throw new IngestRejection(`schedule ${m.schedule_id} belongs to another organization`);
@@ -109,7 +111,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
           m.schedule_id,
           m.slot_at,
           'scheduled',
-          scanLabel(),
+          label,
           schedule?.min_cvss ?? m.min_cvss,
           schedule?.warning_threshold ?? m.warning_threshold,
           schedule?.ignore_offline_sites ?? 0,
@@ -119,7 +121,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
       }
     } else {
       scanId = randomUUID();
-      insertScan.run(scanId, site.org_id, m.schedule_id, null, 'local', scanLabel(), m.min_cvss, m.warning_threshold, 0, null, item.received_at);
+      insertScan.run(scanId, site.org_id, m.schedule_id, null, 'local', label, m.min_cvss, m.warning_threshold, 0, null, item.received_at);
     }
     const sub = subOfScanSite.get(scanId, site.id);
     if (sub) {

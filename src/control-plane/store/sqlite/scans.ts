@@ -3,6 +3,7 @@ import type { CveRecord, OpenPort } from '../../../protocol/index.js';
 import type { FindingView, HostRow, NewSubScan, ScanEventRow, ScanRow, ScanStore, SubScanRow } from '../types.js';
 import { fromJson, toJson } from './json.js';
 import type { ScanState } from './scan-state.js';
+import { compareAddresses } from '../../../shared/ipv4.js';
 
 interface RawScan extends Omit<ScanRow, 'ignore_offline_sites' | 'stop_requested'> {
   ignore_offline_sites: number;
@@ -217,7 +218,11 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
       return aggregates.get(scanId, scanId, scanId, scanId, scanId, scanId) as Awaited<ReturnType<ScanStore['aggregates']>>;
     },
     async hosts(scanId) {
-      return hosts.all(scanId).map((row) => ({ ...row, sources: fromJson(row.sources), open_ports: fromJson<OpenPort[]>(row.open_ports) }));
+      // By site, then by address in numeric order (10.0.0.9 before 10.0.0.10), as the agent's report.
+      return hosts
+        .all(scanId)
+        .sort((a, b) => (a.site_id < b.site_id ? -1 : a.site_id > b.site_id ? 1 : compareAddresses(a.ip, b.ip)))
+        .map((row) => ({ ...row, sources: fromJson(row.sources), open_ports: fromJson<OpenPort[]>(row.open_ports) }));
     },
     async findings(scanId) {
       return findings.all(scanId).map(hydrateFinding);

@@ -4,6 +4,7 @@
  * of rows scattered over the file; per batch each row is written once.
  */
 import type { Db } from '../../../shared/sqlite.js';
+import { isWarning } from '../../../shared/report/thresholds.js';
 
 export class Tallies {
   readonly #hosts = new Map<string, { n: number; mac: string | null }>();
@@ -63,7 +64,7 @@ export class Tallies {
       for (const { scan: id, cve, n } of t.#scanCves.values()) scanCve.run(id, cve, n);
       for (const [id, { n, sum, max, scores }] of t.#scans) {
         const limit = threshold.get(id) ?? Infinity;
-        scan.run({ id, n, sum, max, warnings: scores.filter((s) => s >= limit).length });
+        scan.run({ id, n, sum, max, warnings: scores.filter((s) => isWarning(s, limit)).length });
       }
     };
   }

@@ -10,7 +10,7 @@ const inMacs = `IN (SELECT value FROM json_each(?))`;
 export function sqliteVulns(db: Db): VulnStore {
   const byMacs = db.prepare<[string, string], RawFindingView>(`${findingViewSelect} WHERE f.org_id = ? AND h.mac ${inMacs} ORDER BY f.id DESC`);
   const occurrences = db.prepare<[string, string], Occurrence>(
-    `SELECT f.id, f.scan_id, f.host_id, h.mac, f.cve_id, f.created_at FROM findings f JOIN hosts h ON h.id = f.host_id WHERE f.org_id = ? AND h.mac ${inMacs} ORDER BY f.id DESC`,
+    `SELECT f.id, f.scan_id, f.host_id, h.mac, h.ip, f.cve_id, f.created_at FROM findings f JOIN hosts h ON h.id = f.host_id WHERE f.org_id = ? AND h.mac ${inMacs} ORDER BY f.id DESC`,
   );
   const cve = db.prepare<
     [string],
@@ -32,11 +32,11 @@ export function sqliteVulns(db: Db): VulnStore {
     `${findingViewSelect} WHERE f.org_id = ? AND h.mac = ? AND f.cve_id = ? ORDER BY f.id DESC LIMIT 1`,
   );
   const insertMark = db.prepare(
-    `INSERT INTO cve_marks (id, org_id, mac, cve_id, status, justification, scan_id, product, version, expiration_date, created_by, updated_by, created_at, updated_at)
-     VALUES (@id, @org_id, @mac_address, @cve_id, @status, @justification, @scan_id, @product, @version, @expiration_date, @created_by, @updated_by, @created_at, @updated_at)`,
+    `INSERT INTO cve_marks (id, org_id, mac, cve_id, status, justification, scan_id, product, version, cpe, expiration_date, created_by, updated_by, created_at, updated_at)
+     VALUES (@id, @org_id, @mac_address, @cve_id, @status, @justification, @scan_id, @product, @version, @cpe, @expiration_date, @created_by, @updated_by, @created_at, @updated_at)`,
   );
   const markFields =
-    'id, org_id, mac AS mac_address, cve_id, status, justification, scan_id, product, version, expiration_date, created_by, updated_by, created_at, updated_at';
+    'id, org_id, mac AS mac_address, cve_id, status, justification, scan_id, product, version, cpe, expiration_date, created_by, updated_by, created_at, updated_at';
   const listMarks = db.prepare<{ org: string; mac: string | null; cve: string | null; status: string | null }, CveMarkRow>(
     `SELECT ${markFields} FROM cve_marks WHERE org_id = @org AND (@mac IS NULL OR mac = @mac) AND (@cve IS NULL OR cve_id = @cve) AND (@status IS NULL OR status = @status)
      ORDER BY created_at DESC, rowid DESC`,
