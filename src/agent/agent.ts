@@ -5,6 +5,7 @@ import { AgentError } from './errors.js';
 import { createSdNotifier, type SdNotifier } from './sd-notify.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { composeParts } from '../shared/lifecycle.js';
+import type { CveDataStatus } from './cve/freshness.js';
 import { ScheduleService } from './schedule/schedule-service.js';
 import { Scheduler, type ScheduledJob } from './schedule/scheduler.js';
 import type { OpenedSiteScans } from './pipeline/open-site-scans.js';
@@ -50,6 +51,11 @@ export interface Agent extends AsyncDisposable {
   stop(): Promise<number>;
   /** SIGHUP: re-reads the config file; an invalid file is refused and the running config stays. */
   reload(): ReloadResult;
+}
+
+/** The CVE data in a status line: "CVE data: 78 CVEs, 412 day(s) old (stale)". */
+function cveDataLine(status: CveDataStatus): string {
+  return `CVE data: ${status.cves} CVEs, ${status.age_days ?? '-'} day(s) old${status.stale ? ' (stale)' : ''}`;
 }
 
 export function createAgent(deps: AgentDeps): Agent {
@@ -142,6 +148,21 @@ export function createAgent(deps: AgentDeps): Agent {
         stop: () => store?.close(),
       },
       {
+        name: 'cve data',
+        // The CVE database exists from the first start (with the starter feed), and its age is said at once.
+        start: async () => {
+          const [{ openCveDatabase }, { cveDataStatus }] = await Promise.all([import('./cve/cve-database.js'), import('./cve/freshness.js')]);
+          const cveDb = openCveDatabase({ stateDir: config.state_dir, logger: deps.logger, loadStarterFeed: true });
+          try {
+            cveData = cveDataStatus(cveDb.store, clock.now(), config.feed.stale_after);
+          } finally {
+            cveDb.close();
+          }
+          if (cveData.warning) log.warn({ cve_data: cveData }, cveData.warning);
+        },
+        stop: () => undefined,
+      },
+      {
         name: 'scans',
         // Scans cut short by the last stop (or a crash) resume first, before any new slot fires.
         start: async () => {
@@ -186,6 +207,7 @@ export function createAgent(deps: AgentDeps): Agent {
   );
   let synced: ReturnType<ScheduleService['syncFromConfig']> | undefined;
   let ready = false;
+  let cveData: CveDataStatus | undefined;
 
   async function start(signal?: AbortSignal): Promise<void> {
     const started = performance.now();
@@ -197,10 +219,17 @@ export function createAgent(deps: AgentDeps): Agent {
       const last = current.lastTickAt;
       return last !== undefined && Date.now() - last.getTime() < (tickSeconds * 3 + 5) * 1000;
     });
-    notifier.ready(`${armed} schedule(s) armed`);
+    notifier.ready(`${armed} schedule(s) armed${cveData ? `; ${cveDataLine(cveData)}` : ''}`);
     ready = true;
     log.info(
-      { site_id: siteId, state_dir: config.state_dir, schedules: armed, config_schedules: synced, startup_ms: Math.round(performance.now() - started) },
+      {
+        site_id: siteId,
+        state_dir: config.state_dir,
+        schedules: armed,
+        config_schedules: synced,
+        cve_data: cveData,
+        startup_ms: Math.round(performance.now() - started),
+      },
       'agent ready',
     );
   }

@@ -28,6 +28,7 @@ export interface AgentConfig {
   control_plane: ControlPlaneSettings | undefined;
   scheduler: ParsedConfig['scheduler'];
   scan: ParsedConfig['scan'];
+  feed: ParsedConfig['feed'];
   schedules: readonly LocalSchedule[];
   /** The file it came from, or undefined for embedded defaults. */
   source: string | undefined;
@@ -91,6 +92,7 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
     control_plane: controlPlane,
     scheduler: value.scheduler,
     scan: value.scan,
+    feed: value.feed,
     schedules: schedules.schedules,
     source: file,
   };

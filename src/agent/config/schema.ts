@@ -113,6 +113,12 @@ export const configSchema = z.strictObject({
       resume_within: durationSchema.default(6 * 3600 * 1000),
     })
     .prefault({}),
+  feed: z
+    .strictObject({
+      // CVE data older than this is said in feed status, every report, the daemon's log and status line.
+      stale_after: durationSchema.default(7 * 86400 * 1000),
+    })
+    .prefault({}),
   // Local schedules for a site without a control plane; validated by the API's schedule rules (see load.ts).
   schedules: z.array(z.record(z.string(), z.unknown()), { error: 'expected a list of schedules' }).default([]),
 });
@@ -121,4 +127,4 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 
 /** Keys a SIGHUP applies at once; a change to any other key is logged as needing a restart. */
-export const reloadableKeys = new Set<keyof ParsedConfig>(['router', 'subnets', 'control_plane', 'scheduler', 'scan', 'schedules']);
+export const reloadableKeys = new Set<keyof ParsedConfig>(['router', 'subnets', 'control_plane', 'scheduler', 'scan', 'feed', 'schedules']);

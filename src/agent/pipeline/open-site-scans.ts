@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/load.js';
 import { createCveMatcher } from '../cve/matcher.js';
 import { openCveDatabase } from '../cve/cve-database.js';
-import { ensureStarterFeed } from '../cve/starter-feed.js';
 import { createRouterSource, InventoryRepository, loadOuiRegistry } from '../routeros/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/sqlite.js';
@@ -27,12 +26,7 @@ export function openSiteScans(deps: {
   overrides?: Partial<SiteScansDeps>;
 }): OpenedSiteScans {
   const { config, logger } = deps;
-  const cveDb = openCveDatabase({ stateDir: config.state_dir, logger });
-  try {
-    ensureStarterFeed(cveDb.store, logger);
-  } catch (error) {
-    logger.error({ err: error }, 'starter CVE feed import failed; scans run without CVE matching until a feed is imported');
-  }
+  const cveDb = openCveDatabase({ stateDir: config.state_dir, logger, loadStarterFeed: true });
   const router = config.router;
   const readInventory = router
     ? createRouterSource({ settings: router, logger, vendors: loadOuiRegistry(), history: new InventoryRepository(deps.db) }).readInventory

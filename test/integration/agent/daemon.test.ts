@@ -38,8 +38,13 @@ describe('cve-agent run (a real process)', () => {
     await notify.waitFor((all) => all.some((d) => d.data.includes('READY=1')));
     const ready = notify.received.find((d) => d.data.includes('READY=1'));
     expect(ready?.data).toContain('STATUS=1 schedule(s) armed');
+    // The CVE database exists from the first start, with the starter feed, and its age is said.
+    expect(ready?.data).toMatch(/; CVE data: 78 CVEs, \d+ day\(s\) old/);
     expect(ready?.pid).toBe(agent.child.pid);
-    await agent.waitForLog('agent ready');
+    const readyLog = await agent.waitForLog('agent ready');
+    expect(readyLog.cve_data).toMatchObject({ cves: 78 });
+    // The starter feed's newest record is older than the default 7 days: said once at start.
+    expect(agent.logs.some((l) => l.level === 40 && /^the CVE data is \d+ day\(s\) old/.test(String(l.msg)))).toBe(true);
     // The watchdog is fed at half of WATCHDOG_USEC while the scheduler ticks.
     await notify.waitFor((all) => all.filter((d) => d.data === 'WATCHDOG=1').length >= 2, 5000);
 
