@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { AgentError } from '../errors.js';
-
-const macPattern = /^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$/;
+import { normalizeMac } from '../../shared/mac.js';
 
 const markInputSchema = z.strictObject({
   device: z
     .string()
-    .refine((value) => macPattern.test(value) || z.ipv4().safeParse(value).success, { error: 'expected a MAC (XX:XX:XX:XX:XX:XX) or an IPv4 address' }),
+    .refine((value) => normalizeMac(value) !== undefined || z.ipv4().safeParse(value).success, {
+      error: 'expected a MAC (XX:XX:XX:XX:XX:XX) or an IPv4 address',
+    }),
   cve_id: z.string().regex(/^CVE-\d{4}-\d{4,7}$/, { error: 'expected a CVE id such as CVE-2018-14847' }),
   status: z.enum(['accepted', 'mitigated', 'open'], { error: 'expected accepted, mitigated or open' }),
   justification: z.string().min(10, { error: 'expected 10 to 1000 characters' }).max(1000, { error: 'expected 10 to 1000 characters' }),
@@ -22,10 +23,10 @@ export function parseMarkInput(input: unknown) {
     throw new AgentError('AGENT_ERR_MARK_INVALID', `invalid mark:\n  ${lines.join('\n  ')}`, { details: lines });
   }
   const { device, cve_id, status, justification, author, expires } = parsed.data;
-  const isMac = macPattern.test(device);
+  const mac = normalizeMac(device) ?? null;
   return {
-    mac: isMac ? device.toUpperCase().replace(/-/g, ':') : null,
-    ip: isMac ? null : device,
+    mac,
+    ip: mac === null ? device : null,
     cve_id,
     status,
     justification,

@@ -1,10 +1,11 @@
 import type { Inventory, InventoryHost, InventoryNeighbor, SourceTable } from './inventory-schema.js';
-import { isMulticastMac, isRandomizedMac, type VendorLookup } from './mac.js';
+import type { VendorLookup } from './mac.js';
 import { parseRecords, type RouterRecords } from './records.js';
 import { routerError, type RouterTarget } from './router-errors.js';
 import { parseRouterOsDuration, parseRouterOsVersion, routerOsCpe } from './routeros-version.js';
 import type { ReadResult } from './table-reader.js';
 import { compareAddresses, networkOfInterfaceAddress } from '../../shared/ipv4.js';
+import { isMulticastMac, isRandomizedMac } from '../../shared/mac.js';
 
 /** What the agent remembers of a MAC from earlier reads (the inventory store). */
 export interface Sighting {

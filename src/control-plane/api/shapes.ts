@@ -3,14 +3,17 @@
  * each: request bodies are parsed with them, and /openapi.json is generated from them.
  */
 import { z } from 'zod';
+import { MAC_INPUT_PATTERN, MAC_PATTERN, normalizeMac } from '../../shared/mac.js';
 
 const uuid = z.uuid();
 const time = z.iso.datetime({ offset: true });
 const ipv4 = z.ipv4({ error: 'must be an IPv4 address such as 192.168.1.55' });
+/** Any spelling the MAC input rule takes; parsed to the canonical form. */
 const macInput = z
   .string()
-  .regex(/^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/, 'must be a MAC address such as 4C:5E:0C:12:34:56 or 4C-5E-0C-12-34-56');
-const mac = z.string().regex(/^[0-9A-F]{2}(:[0-9A-F]{2}){5}$/);
+  .regex(MAC_INPUT_PATTERN, 'must be a MAC address such as 4C:5E:0C:12:34:56 or 4C-5E-0C-12-34-56')
+  .transform((value) => normalizeMac(value) as string);
+const mac = z.string().regex(MAC_PATTERN);
 const cveIdPattern = /^CVE-\d{4}-\d{4,7}$/;
 const cveId = z.string().regex(cveIdPattern, 'must be a CVE id such as CVE-2018-14847');
 const score = z.number().min(0).max(10);

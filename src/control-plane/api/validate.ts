@@ -67,8 +67,3 @@ export function pathId(value: string, notFound: 'schedule_not_found' | 'scan_not
 }
 
 export const isUuid = (value: string): boolean => UUID.test(value);
-
-/** "4c-5e-0c-12-34-56" -> "4C:5E:0C:12:34:56"; undefined when it is not a MAC. */
-export function normalizeMac(value: string): string | undefined {
-  return /^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/.test(value) ? value.toUpperCase().replaceAll('-', ':') : undefined;
-}

@@ -101,6 +101,12 @@ describe('status marks (15, 16)', () => {
     const list = await call('GET', `/scans/cve/mac-address/cve/status?mac_address=${encodeURIComponent(MAC)}`);
     expect((list.body as { data: { status: string }[] }).data.map((m) => m.status)).toEqual(['mitigated', 'accepted']);
     expect(((await call('GET', '/scans/cve/mac-address/cve/status?status=accepted')).body as { data: unknown[] }).data).toHaveLength(1);
+    // The one MAC input rule: Cisco dotted and bare hex are the same device; mixed separators are refused.
+    for (const spelling of ['4c5e.0caa.bb01', '4C5E0CAABB01']) {
+      const same = await call('GET', `/scans/cve/mac-address/cve/status?mac_address=${spelling}`);
+      expect((same.body as { data: { mac_address: string }[] }).data.map((m) => m.mac_address)).toEqual([MAC, MAC]);
+    }
+    expect((await call('GET', '/scans/cve/mac-address/cve/status?mac_address=4c:5e-0c:aa-bb:01')).status).toBe(422);
     const cves = async () =>
       ((await call('POST', '/scans/cve/mac-address/cves', { body: { mac_addresses: [MAC] } })).body as { cves: { status: string; created_at: string }[] }).cves;
     expect((await cves()).map((c) => c.status)).toEqual(['mitigated']);

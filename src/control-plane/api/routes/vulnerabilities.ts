@@ -7,7 +7,7 @@ import { addRoute, type ApiDeps } from '../context.js';
 import { buildMitigation } from '../mitigation.js';
 import { indexOccurrences, renderCveInstance, renderMark } from '../render.js';
 import { cveIdPattern, cveStatusQuery, cveStatusRequest, macCvesRequest } from '../shapes.js';
-import { normalizeMac, parseBody } from '../validate.js';
+import { parseBody } from '../validate.js';
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
 
@@ -29,7 +29,7 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
     scope: 'cve:view',
     handler: async (request, principal) => {
       const body = parseBody(macCvesRequest, request.body);
-      const macs = [...new Set(body.mac_addresses.map((mac) => normalizeMac(mac) as string))];
+      const macs = [...new Set(body.mac_addresses)];
       const [findings, marks, occurrences] = await Promise.all([
         store.vulns.findingsByMacs(principal.org, macs),
         store.vulns.marksOf(principal.org, macs),
@@ -77,7 +77,7 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
     scope: 'cve:view',
     handler: async (request, principal) => {
       const query = parseBody(cveStatusQuery, request.query ?? {});
-      const marks = await store.vulns.listMarks(principal.org, { ...query, mac_address: query.mac_address && normalizeMac(query.mac_address) });
+      const marks = await store.vulns.listMarks(principal.org, query);
       return { status: 200, body: { data: marks.map(renderMark) } };
     },
   });
@@ -92,7 +92,7 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
       const expiration = body.expiration_date ?? null;
       if (expiration !== null && Date.parse(expiration) <= now.getTime())
         throw new ApiError('parameter_invalid', 'expiration_date: must be in the future', 422);
-      const mac = normalizeMac(body.mac_address) as string;
+      const mac = body.mac_address;
       // The detected version at the time of the mark: the mark lapses once the device reports another.
       const latest = await store.vulns.latestFinding(principal.org, mac, body.cve_id);
       const at = now.toISOString();
