@@ -3,7 +3,9 @@
  * schema is strict (unknown keys are a malformed frame), so a typo in a peer fails loudly.
  */
 import { z } from 'zod';
+import { CVE_ID_EXAMPLE, CVE_ID_PATTERN } from '../shared/cve-id.js';
 import { MAC_PATTERN } from '../shared/mac.js';
+import { SEVERITIES } from '../shared/severity.js';
 
 export const uuid = z.uuid();
 export const utcTime = z.iso.datetime({ offset: true });
@@ -13,10 +15,10 @@ export const seqOrZero = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 export const ipv4 = z.ipv4();
 /** Upper-case, colon-separated: the form the API returns and the form the agent sends. */
 export const mac = z.string().regex(MAC_PATTERN, 'must be an upper-case MAC such as 4C:5E:0C:12:34:56');
-export const cveId = z.string().regex(/^CVE-\d{4}-\d{4,7}$/, 'must be a CVE id such as CVE-2018-14847');
+export const cveId = z.string().regex(CVE_ID_PATTERN, `must be a CVE id such as ${CVE_ID_EXAMPLE}`);
 export const subnet = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 CIDR');
 export const cvssScore = z.number().min(0).max(10);
-export const severity = z.enum(['NONE', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']);
+export const severity = z.enum(SEVERITIES);
 export const port = z.int().min(1).max(65535);
 /** Bounded text: no single field can balloon a frame past what it carries in practice. */
 export const text = (max: number) => z.string().max(max);

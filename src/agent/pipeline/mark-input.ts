@@ -1,14 +1,16 @@
 import { z } from 'zod';
 import { AgentError } from '../errors.js';
+import { CVE_ID_EXAMPLE, CVE_ID_INPUT_PATTERN, normalizeCveId } from '../../shared/cve-id.js';
 import { normalizeMac } from '../../shared/mac.js';
 
 const markInputSchema = z.strictObject({
-  device: z
+  device: z.string().refine((value) => normalizeMac(value) !== undefined || z.ipv4().safeParse(value).success, {
+    error: 'expected a MAC (XX:XX:XX:XX:XX:XX) or an IPv4 address',
+  }),
+  cve_id: z
     .string()
-    .refine((value) => normalizeMac(value) !== undefined || z.ipv4().safeParse(value).success, {
-      error: 'expected a MAC (XX:XX:XX:XX:XX:XX) or an IPv4 address',
-    }),
-  cve_id: z.string().regex(/^CVE-\d{4}-\d{4,7}$/, { error: 'expected a CVE id such as CVE-2018-14847' }),
+    .regex(CVE_ID_INPUT_PATTERN, { error: `expected a CVE id such as ${CVE_ID_EXAMPLE}` })
+    .transform((value) => normalizeCveId(value) as string),
   status: z.enum(['accepted', 'mitigated', 'open'], { error: 'expected accepted, mitigated or open' }),
   justification: z.string().min(10, { error: 'expected 10 to 1000 characters' }).max(1000, { error: 'expected 10 to 1000 characters' }),
   author: z.string().min(1),

@@ -15,6 +15,10 @@ describe('vulnerability mark input', () => {
     });
   });
 
+  it('takes a CVE id in either case and stores it upper-case, as the control plane does', () => {
+    expect(parseMarkInput({ ...valid, cve_id: 'cve-2017-7529' })).toMatchObject({ cve_id: 'CVE-2017-7529' });
+  });
+
   it.each([
     ['device', { device: 'host-1' }, 'expected a MAC'],
     ['cve_id', { cve_id: 'CVE-17-1' }, 'expected a CVE id'],

@@ -1,12 +1,13 @@
 /** Endpoints 13-16: CVEs by device, mitigation advice, accepted/mitigated marks. */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { CVE_ID_EXAMPLE, normalizeCveId } from '../../../shared/cve-id.js';
 import { ApiError } from '../../errors.js';
 import type { CveMarkRow, FindingView } from '../../store/types.js';
 import { addRoute, type ApiDeps } from '../context.js';
 import { buildMitigation } from '../mitigation.js';
 import { indexOccurrences, renderCveInstance, renderMark } from '../render.js';
-import { cveIdPattern, cveStatusQuery, cveStatusRequest, macCvesRequest } from '../shapes.js';
+import { cveStatusQuery, cveStatusRequest, macCvesRequest } from '../shapes.js';
 import { parseBody } from '../validate.js';
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
@@ -63,8 +64,8 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
     url: '/scans/cve/mitigation/:cve_id',
     scope: 'cve:view',
     handler: async (request) => {
-      const id = (request as FastifyRequest<{ Params: { cve_id: string } }>).params.cve_id.toUpperCase();
-      if (!cveIdPattern.test(id)) throw new ApiError('parameter_invalid', 'cve_id: must be a CVE id such as CVE-2018-14847', 422);
+      const id = normalizeCveId((request as FastifyRequest<{ Params: { cve_id: string } }>).params.cve_id);
+      if (id === undefined) throw new ApiError('parameter_invalid', `cve_id: must be a CVE id such as ${CVE_ID_EXAMPLE}`, 422);
       const cve = await store.vulns.cve(id);
       if (!cve) throw new ApiError('cve_not_found', `No scan of this control plane has reported ${id}.`);
       return { status: 200, body: { cve_id: id, mitigation: buildMitigation(cve), generated_at: clock.now().toISOString() } };
