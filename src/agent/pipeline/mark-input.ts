@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { AgentError } from '../errors.js';
 import { CVE_ID_EXAMPLE, CVE_ID_INPUT_PATTERN, normalizeCveId } from '../../shared/cve-id.js';
+import { isCanonicalIPv4 } from '../../shared/ipv4.js';
 import { normalizeMac } from '../../shared/mac.js';
 
 const markInputSchema = z.strictObject({
-  device: z.string().refine((value) => normalizeMac(value) !== undefined || z.ipv4().safeParse(value).success, {
+  device: z.string().refine((value) => normalizeMac(value) !== undefined || isCanonicalIPv4(value), {
     error: 'expected a MAC (XX:XX:XX:XX:XX:XX) or an IPv4 address',
   }),
   cve_id: z

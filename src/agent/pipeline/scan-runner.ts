@@ -11,7 +11,7 @@ import { defaultScanSettings, type ScanSettings } from '../scan/settings.js';
 import { findingsForHost, type CveLookup } from './cve-findings.js';
 import type { NewScan, ScanRepository } from './scan-repository.js';
 import type { HostRecord, HostSourceTag, ScanRow, ServiceRecord, StoredFinding } from './scan-types.js';
-import { inScope } from '../../shared/ipv4.js';
+import { inScope, isCanonicalIPv4 } from '../../shared/ipv4.js';
 
 /** Reads the site's router; absent for a site without one. */
 export type InventoryReader = (signal: AbortSignal) => Promise<Inventory>;
@@ -349,7 +349,7 @@ function routerDevices(inventory: Inventory, subnets: readonly string[]): HostRe
     });
   }
   for (const neighbor of inventory.neighbors) {
-    if (neighbor.cpe === null || neighbor.address === null || !/^\d+\.\d+\.\d+\.\d+$/.test(neighbor.address)) continue;
+    if (neighbor.cpe === null || neighbor.address === null || !isCanonicalIPv4(neighbor.address)) continue;
     if (devices.some((device) => device.ip === neighbor.address)) continue;
     devices.push({
       ip: neighbor.address,
