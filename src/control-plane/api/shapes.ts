@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { CVE_ID_EXAMPLE, CVE_ID_INPUT_PATTERN, CVE_ID_PATTERN, normalizeCveId } from '../../shared/cve-id.js';
 import { MAC_INPUT_PATTERN, MAC_PATTERN, normalizeMac } from '../../shared/mac.js';
+import { justificationSchema, MARK_STATUSES, markStatusSchema } from '../../shared/mark-input.js';
 import { SEVERITIES } from '../../shared/severity.js';
 
 const uuid = z.uuid();
@@ -117,7 +118,7 @@ export const cveStatus = z.strictObject({
   id: uuid,
   mac_address: mac,
   cve_id: cveId,
-  status: z.enum(['accepted', 'mitigated']),
+  status: z.enum(MARK_STATUSES),
   justification: z.string(),
   scan_id: uuid.nullable(),
   expiration_date: time.nullable(),
@@ -130,15 +131,15 @@ export const cveStatusList = z.strictObject({ data: z.array(cveStatus) });
 export const cveStatusRequest = z.strictObject({
   mac_address: macInput,
   cve_id: cveIdInput,
-  status: z.enum(['accepted', 'mitigated'], { error: 'must be accepted or mitigated' }),
-  justification: z.string().min(10, 'must be 10 to 1000 characters').max(1000, 'must be 10 to 1000 characters'),
+  status: markStatusSchema,
+  justification: justificationSchema,
   expiration_date: time.nullable().optional(),
 });
 export const cveStatusCreated = z.strictObject({ data: cveStatus, message: z.string() });
 export const cveStatusQuery = z.strictObject({
   mac_address: macInput.optional(),
   cve_id: cveIdInput.optional(),
-  status: z.enum(['accepted', 'mitigated'], { error: 'must be accepted or mitigated' }).optional(),
+  status: markStatusSchema.optional(),
 });
 
 const reportHost = z.strictObject({

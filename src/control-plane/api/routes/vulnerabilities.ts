@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CVE_ID_EXAMPLE, normalizeCveId } from '../../../shared/cve-id.js';
+import { expiryProblem } from '../../../shared/mark-input.js';
 import { ApiError } from '../../errors.js';
 import type { CveMarkRow, FindingView } from '../../store/types.js';
 import { addRoute, type ApiDeps } from '../context.js';
@@ -91,8 +92,8 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
       const body = parseBody(cveStatusRequest, request.body);
       const now = clock.now();
       const expiration = body.expiration_date ?? null;
-      if (expiration !== null && Date.parse(expiration) <= now.getTime())
-        throw new ApiError('parameter_invalid', 'expiration_date: must be in the future', 422);
+      const expiryRefused = expiration === null ? undefined : expiryProblem(expiration, now);
+      if (expiryRefused !== undefined) throw new ApiError('parameter_invalid', `expiration_date: ${expiryRefused}`, 422);
       const mac = body.mac_address;
       // The detected version at the time of the mark: the mark lapses once the device reports another.
       const latest = await store.vulns.latestFinding(principal.org, mac, body.cve_id);
