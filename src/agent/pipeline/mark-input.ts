@@ -4,6 +4,7 @@ import { CVE_ID_EXAMPLE, CVE_ID_INPUT_PATTERN, normalizeCveId } from '../../shar
 import { isCanonicalIPv4 } from '../../shared/ipv4.js';
 import { normalizeMac } from '../../shared/mac.js';
 import { expiryProblem, justificationSchema, localMarkStatusSchema } from '../../shared/mark-input.js';
+import { formatIssues } from '../../shared/zod-issues.js';
 
 const markInputSchema = (now: Date) =>
   z.strictObject({
@@ -33,7 +34,7 @@ const markInputSchema = (now: Date) =>
 export function parseMarkInput(input: unknown, now: Date) {
   const parsed = markInputSchema(now).safeParse(input);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    const lines = formatIssues(parsed.error.issues, input);
     throw new AgentError('AGENT_ERR_MARK_INVALID', `invalid mark:\n  ${lines.join('\n  ')}`, { details: lines });
   }
   const { device, cve_id, status, justification, author, expires } = parsed.data;
