@@ -170,12 +170,12 @@ export function registerPipelineCommands(program: Command): void {
     .requiredOption('--status <status>', 'accepted, mitigated, or open to clear')
     .requiredOption('--justification <text>', 'why (10 to 1000 characters)')
     .option('--author <name>', 'who decides', process.env.USER ?? 'operator')
-    .option('--expires <iso-date>', 'when the mark stops applying')
+    .option('--expires <iso-time>', 'when the mark stops applying: an ISO 8601 time in the future, such as 2027-06-30T00:00:00Z')
     .action(async (device: string, cveId: string, flags: { status: string; justification: string; author: string; expires?: string }) => {
       const options = program.opts<GlobalOptions>();
       const { config } = loadConfig(options.config, { dataDir: options.dataDir });
       const { parseMarkInput } = await import('../agent/pipeline/mark-input.js');
-      const input = parseMarkInput({ device, cve_id: cveId, ...flags });
+      const input = parseMarkInput({ device, cve_id: cveId, ...flags }, systemClock.now());
       await withPipeline(config, async ({ siteScans }) => {
         const mark = siteScans.marks.add({ ...input, scan_id: null, cpe: null, origin: 'cli' }, utcIso(systemClock.now()));
         if (options.json) process.stdout.write(`${JSON.stringify(mark, null, 2)}\n`);

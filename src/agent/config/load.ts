@@ -3,7 +3,7 @@ import { KernelError } from '../../shared/errors.js';
 import { deepFreeze, readYamlFile, resolveSecret, secretContext } from '../../shared/config/kit.js';
 import { AgentError } from '../errors.js';
 import { cidrSchema, configSchema, type ParsedConfig } from './schema.js';
-import { formatIssues } from '../../shared/config/format-issues.js';
+import { formatIssues } from '../../shared/zod-issues.js';
 import { parseLocalSchedules, type LocalSchedule } from './local-schedules.js';
 
 export interface RouterSettings extends Omit<NonNullable<ParsedConfig['router']>, 'password' | 'password_file' | 'password_env'> {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { AgentError } from '../errors.js';
 import { nvdPageSchema, type NvdPage } from './nvd-schema.js';
 import { createRateLimiter, nvdRateLimit, type RateLimit, type WaitingClock } from './rate-limiter.js';
+import { backoffDelay } from '../../shared/backoff.js';
 
 export const nvdCveApiUrl = 'https://services.nvd.nist.gov/rest/json/cves/2.0';
 
@@ -140,9 +141,9 @@ export function createNvdClient(options: NvdClientOptions) {
         if (!(error instanceof RetryableFailure)) throw error;
         last = error.message;
         if (attemptNo === retry.attempts) break;
-        const backoff = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attemptNo - 1));
-        // Full jitter keeps several sites behind one NAT from retrying in step.
-        const wait = Math.min(retry.maxDelayMs, Math.max(error.retryAfterMs ?? 0, backoff / 2 + random() * (backoff / 2)));
+        // Jitter keeps several sites behind one NAT from retrying in step; Retry-After wins when longer.
+        const backoff = backoffDelay(attemptNo, { initialMs: retry.baseDelayMs, maxMs: retry.maxDelayMs, factor: 2 }, random);
+        const wait = Math.min(retry.maxDelayMs, Math.max(error.retryAfterMs ?? 0, backoff));
         logger.warn(
           { startIndex: request.startIndex, attempt: attemptNo, reason: error.message, waitMs: Math.round(wait) },
           'NVD API request failed; retrying',

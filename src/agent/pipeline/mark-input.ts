@@ -1,31 +1,47 @@
 import { z } from 'zod';
 import { AgentError } from '../errors.js';
+import { CVE_ID_EXAMPLE, CVE_ID_INPUT_PATTERN, normalizeCveId } from '../../shared/cve-id.js';
+import { isCanonicalIPv4 } from '../../shared/ipv4.js';
+import { normalizeMac } from '../../shared/mac.js';
+import { expiryProblem, justificationSchema, localMarkStatusSchema } from '../../shared/mark-input.js';
+import { formatIssues } from '../../shared/zod-issues.js';
 
-const macPattern = /^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$/;
+const markInputSchema = (now: Date) =>
+  z.strictObject({
+    device: z.string().refine((value) => normalizeMac(value) !== undefined || isCanonicalIPv4(value), {
+      error: 'must be a MAC (XX:XX:XX:XX:XX:XX) or an IPv4 address',
+    }),
+    cve_id: z
+      .string()
+      .regex(CVE_ID_INPUT_PATTERN, { error: `must be a CVE id such as ${CVE_ID_EXAMPLE}` })
+      .transform((value) => normalizeCveId(value) as string),
+    status: localMarkStatusSchema,
+    justification: justificationSchema,
+    author: z.string().min(1),
+    expires: z
+      .string()
+      .superRefine((value, ctx) => {
+        const problem = expiryProblem(value, now);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
+  });
 
-const markInputSchema = z.strictObject({
-  device: z
-    .string()
-    .refine((value) => macPattern.test(value) || z.ipv4().safeParse(value).success, { error: 'expected a MAC (XX:XX:XX:XX:XX:XX) or an IPv4 address' }),
-  cve_id: z.string().regex(/^CVE-\d{4}-\d{4,7}$/, { error: 'expected a CVE id such as CVE-2018-14847' }),
-  status: z.enum(['accepted', 'mitigated', 'open'], { error: 'expected accepted, mitigated or open' }),
-  justification: z.string().min(10, { error: 'expected 10 to 1000 characters' }).max(1000, { error: 'expected 10 to 1000 characters' }),
-  author: z.string().min(1),
-  expires: z.iso.datetime({ offset: true, error: 'expected an ISO 8601 time such as 2027-06-30T00:00:00Z' }).optional(),
-});
-
-/** A mark as typed by an operator or sent by the control plane: MACs are kept upper-case with colons, as the API returns them. */
-export function parseMarkInput(input: unknown) {
-  const parsed = markInputSchema.safeParse(input);
+/**
+ * A mark as typed by an operator, made at `now`: MACs are kept upper-case with colons and CVE ids
+ * upper-case, as the API returns them; the rules are the control plane's (src/shared/mark-input.ts).
+ */
+export function parseMarkInput(input: unknown, now: Date) {
+  const parsed = markInputSchema(now).safeParse(input);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    const lines = formatIssues(parsed.error.issues, input);
     throw new AgentError('AGENT_ERR_MARK_INVALID', `invalid mark:\n  ${lines.join('\n  ')}`, { details: lines });
   }
   const { device, cve_id, status, justification, author, expires } = parsed.data;
-  const isMac = macPattern.test(device);
+  const mac = normalizeMac(device) ?? null;
   return {
-    mac: isMac ? device.toUpperCase().replace(/-/g, ':') : null,
-    ip: isMac ? null : device,
+    mac,
+    ip: mac === null ? device : null,
     cve_id,
     status,
     justification,

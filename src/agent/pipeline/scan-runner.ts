@@ -12,7 +12,7 @@ import { serviceCpe } from '../cve/services.js';
 import { findingsForHost, type CveLookup } from './cve-findings.js';
 import type { NewScan, ScanRepository } from './scan-repository.js';
 import type { HostRecord, HostSourceTag, ScanRow, ServiceRecord, StoredFinding } from './scan-types.js';
-import { inScope } from '../../shared/ipv4.js';
+import { inScope, isCanonicalIPv4 } from '../../shared/ipv4.js';
 import { parseRouterOsVersion } from '../../shared/routeros-version.js';
 import { scanKeyOf, scanLabelOf } from '../../shared/scan-label.js';
 
@@ -350,7 +350,7 @@ function routerDevices(inventory: Inventory, subnets: readonly string[]): HostRe
   for (const neighbor of inventory.neighbors) {
     // Only RouterOS neighbors with a readable version; others are judged by a scan.
     const release = neighbor.platform === 'MikroTik' ? parseRouterOsVersion(neighbor.version ?? undefined) : undefined;
-    if (release === undefined || neighbor.address === null || !/^\d+\.\d+\.\d+\.\d+$/.test(neighbor.address)) continue;
+    if (release === undefined || neighbor.address === null || !isCanonicalIPv4(neighbor.address)) continue;
     if (devices.some((device) => device.ip === neighbor.address)) continue;
     devices.push({
       ip: neighbor.address,

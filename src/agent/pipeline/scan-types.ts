@@ -1,4 +1,5 @@
 /** Shapes of the scan pipeline's rows, shared by the runner, the repository and the reports. */
+import type { Severity } from '../../shared/severity.js';
 
 export type ScanKind = 'schedule' | 'invoke' | 'single_ip' | 'multiple_ips';
 export type ScanStatus = 'queued' | 'scanning' | 'completed' | 'partial' | 'failed';
@@ -65,7 +66,7 @@ export interface HostRecord {
 export interface StoredFinding {
   cve_id: string;
   score: number;
-  severity: 'NONE' | 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+  severity: Severity;
   vector: string | null;
   cvss_version: string | null;
   cpe: string;

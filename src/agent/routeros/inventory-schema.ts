@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAC_PATTERN } from '../../shared/mac.js';
 
 /**
  * The inventory the scan pipeline reads: the contract of this module, so its type comes from
@@ -20,7 +21,7 @@ export const hostSourceSchema = z.strictObject({
 });
 
 export const hostSchema = z.strictObject({
-  mac: z.string().regex(/^[0-9A-F]{2}(:[0-9A-F]{2}){5}$/),
+  mac: z.string().regex(MAC_PATTERN),
   ips: z.array(z.string()),
   hostnames: z.array(z.string()),
   interfaces: z.array(z.string()),

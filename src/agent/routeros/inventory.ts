@@ -1,11 +1,12 @@
 import type { Inventory, InventoryHost, InventoryNeighbor, SourceTable } from './inventory-schema.js';
-import { isMulticastMac, isRandomizedMac, type VendorLookup } from './mac.js';
+import type { VendorLookup } from './mac.js';
 import { parseRecords, type RouterRecords } from './records.js';
 import { routerError, type RouterTarget } from './router-errors.js';
 import { parseRouterOsVersion } from '../../shared/routeros-version.js';
 import { parseRouterOsDuration } from './routeros-version.js';
 import type { ReadResult } from './table-reader.js';
-import { compareAddresses, networkOfInterfaceAddress } from '../../shared/ipv4.js';
+import { compareAddresses, isCanonicalIPv4, networkOfInterfaceAddress } from '../../shared/ipv4.js';
+import { isMulticastMac, isRandomizedMac } from '../../shared/mac.js';
 
 /** What the agent remembers of a MAC from earlier reads (the inventory store). */
 export interface Sighting {
@@ -89,7 +90,7 @@ export function buildInventory({ read, target, vendors, history }: BuildInventor
     note('ipv6-neighbor', row['mac-address'], { ip: row.address, interface: row.interface, status: row.status });
   }
   const neighbors: InventoryNeighbor[] = records.neighbors.map((row) => {
-    const address = row.address4 ?? (row.address !== undefined && /^\d+(\.\d+){3}$/.test(row.address) ? row.address : undefined);
+    const address = row.address4 ?? (row.address !== undefined && isCanonicalIPv4(row.address) ? row.address : undefined);
     note('neighbor', row['mac-address'], { ip: address, hostname: row.identity, interface: row.interface, age: row.age });
     return {
       identity: row.identity ?? null,

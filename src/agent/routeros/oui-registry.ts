@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isRandomizedMac, type VendorLookup } from './mac.js';
+import type { VendorLookup } from './mac.js';
+import { isRandomizedMac } from '../../shared/mac.js';
 
 /**
  * The IEEE registry from the oui-data package: keys are 6 (MA-L), 7 (MA-M) or 9 (MA-S) hex

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { normaliseMac } from './mac.js';
 import type { MenuName, Row, RouterTables } from './tables.js';
+import { normalizeMac } from '../../shared/mac.js';
 
 /**
  * One schema per RouterOS menu: rows from the API and from the SSH parsers (same keys, values
@@ -26,7 +26,7 @@ const mac = z
   .optional()
   .transform((value, ctx) => {
     if (value === undefined || value === '') return undefined;
-    const normalised = normaliseMac(value);
+    const normalised = normalizeMac(value);
     if (normalised === undefined) ctx.addIssue({ code: 'custom', message: `not a MAC address: ${value.slice(0, 40)}` });
     return normalised;
   });

@@ -19,8 +19,11 @@ import {
   type UpFrame,
   type Welcome,
 } from '../../protocol/index.js';
-import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.js';
+import { backoffDelay, type BackoffPolicy } from '../../shared/backoff.js';
 import { systemTimers, type UplinkTimers } from './timers.js';
+
+/** How long the uplink waits before dialing again after a failed or lost connection. */
+const defaultBackoff: BackoffPolicy = { initialMs: 1000, maxMs: 60_000, factor: 2 };
 
 /** The frames the client hands on: everything but the session's own housekeeping. */
 /** After a refusal at hello the dials go on from this many failures' backoff (the cap, by default). */
@@ -246,8 +249,8 @@ export class UplinkClient {
       this.#deps.onDisconnected();
     }
     if (!this.#running) return;
-    const wait = backoffDelay(this.#failures, this.#deps.backoff ?? defaultBackoff, this.#deps.random);
     this.#failures += 1;
+    const wait = backoffDelay(this.#failures, this.#deps.backoff ?? defaultBackoff, this.#deps.random);
     this.waits.push(wait);
     if (this.waits.length > 64) this.waits.shift();
     this.#log.debug({ wait_ms: wait, failures: this.#failures }, 'dialing the control plane again after a wait');

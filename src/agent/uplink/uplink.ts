@@ -11,7 +11,7 @@ import type { ScheduleService } from '../schedule/schedule-service.js';
 import type { Db } from '../../shared/sqlite.js';
 import type { SchedulesRepository } from '../store/schedules-repository.js';
 import { readAgentVersion } from './agent-version.js';
-import type { BackoffPolicy } from './backoff.js';
+import type { BackoffPolicy } from '../../shared/backoff.js';
 import { CommandDispatcher } from './command-dispatcher.js';
 import { createCommandHandlers } from './command-handlers.js';
 import { FeedTransfers } from './feed-transfers.js';

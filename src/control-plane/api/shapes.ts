@@ -3,16 +3,27 @@
  * each: request bodies are parsed with them, and /openapi.json is generated from them.
  */
 import { z } from 'zod';
+import { CVE_ID_EXAMPLE, CVE_ID_INPUT_PATTERN, CVE_ID_PATTERN, normalizeCveId } from '../../shared/cve-id.js';
+import { MAC_INPUT_PATTERN, MAC_PATTERN, normalizeMac } from '../../shared/mac.js';
+import { justificationSchema, MARK_STATUSES, markStatusSchema } from '../../shared/mark-input.js';
+import { SEVERITIES } from '../../shared/severity.js';
 
 const uuid = z.uuid();
 const time = z.iso.datetime({ offset: true });
 const ipv4 = z.ipv4({ error: 'must be an IPv4 address such as 192.168.1.55' });
+/** Any spelling the MAC input rule takes; parsed to the canonical form. */
 const macInput = z
   .string()
-  .regex(/^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/, 'must be a MAC address such as 4C:5E:0C:12:34:56 or 4C-5E-0C-12-34-56');
-const mac = z.string().regex(/^[0-9A-F]{2}(:[0-9A-F]{2}){5}$/);
-const cveIdPattern = /^CVE-\d{4}-\d{4,7}$/;
-const cveId = z.string().regex(cveIdPattern, 'must be a CVE id such as CVE-2018-14847');
+  .regex(MAC_INPUT_PATTERN, 'must be a MAC address such as 4C:5E:0C:12:34:56 or 4C-5E-0C-12-34-56')
+  .transform((value) => normalizeMac(value) as string);
+const mac = z.string().regex(MAC_PATTERN);
+const cveIdMessage = `must be a CVE id such as ${CVE_ID_EXAMPLE}`;
+const cveId = z.string().regex(CVE_ID_PATTERN, cveIdMessage);
+/** A CVE id in either case; parsed to the canonical upper-case form. */
+const cveIdInput = z
+  .string()
+  .regex(CVE_ID_INPUT_PATTERN, cveIdMessage)
+  .transform((value) => normalizeCveId(value) as string);
 const score = z.number().min(0).max(10);
 
 export const singleIpRequest = z.strictObject({ schedule_id: uuid, site_id: uuid, ip_address: ipv4 });
@@ -67,7 +78,7 @@ export const cveInstance = z.strictObject({
   created_at: time,
   vector: z.string().nullable(),
   score,
-  severity: z.enum(['NONE', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL']),
+  severity: z.enum(SEVERITIES),
   scan_id: uuid,
   compliance_tags: z.array(z.string()),
   host: z.strictObject({ id: uuid, hostname: z.string().nullable(), mac_address: mac.nullable(), manufacturer: z.string().nullable(), ip_address: ipv4 }),
@@ -107,7 +118,7 @@ export const cveStatus = z.strictObject({
   id: uuid,
   mac_address: mac,
   cve_id: cveId,
-  status: z.enum(['accepted', 'mitigated']),
+  status: z.enum(MARK_STATUSES),
   justification: z.string(),
   scan_id: uuid.nullable(),
   expiration_date: time.nullable(),
@@ -119,16 +130,16 @@ export const cveStatus = z.strictObject({
 export const cveStatusList = z.strictObject({ data: z.array(cveStatus) });
 export const cveStatusRequest = z.strictObject({
   mac_address: macInput,
-  cve_id: cveId,
-  status: z.enum(['accepted', 'mitigated'], { error: 'must be accepted or mitigated' }),
-  justification: z.string().min(10, 'must be 10 to 1000 characters').max(1000, 'must be 10 to 1000 characters'),
+  cve_id: cveIdInput,
+  status: markStatusSchema,
+  justification: justificationSchema,
   expiration_date: time.nullable().optional(),
 });
 export const cveStatusCreated = z.strictObject({ data: cveStatus, message: z.string() });
 export const cveStatusQuery = z.strictObject({
   mac_address: macInput.optional(),
-  cve_id: cveId.optional(),
-  status: z.enum(['accepted', 'mitigated'], { error: 'must be accepted or mitigated' }).optional(),
+  cve_id: cveIdInput.optional(),
+  status: markStatusSchema.optional(),
 });
 
 const reportHost = z.strictObject({
@@ -173,5 +184,3 @@ export const scanReport = z.strictObject({
 });
 
 export const health = z.strictObject({ status: z.literal('ok'), version: z.string(), agents_connected: z.int() });
-
-export { cveIdPattern };

@@ -5,49 +5,25 @@
  */
 import type { z } from 'zod';
 import { validateScheduleWrite, type ScanScheduleWrite } from '../../shared/schedule/rules.js';
+import { toFieldErrors, type FieldError } from '../../shared/zod-issues.js';
 import { ApiError } from '../errors.js';
 
-interface Problem {
-  kind: 'type' | 'rule';
-  missing: boolean;
-  message: string;
-}
-
-const where = (path: readonly PropertyKey[]) => (path.length === 0 ? 'body' : path.map(String).join('.'));
-
-function problemsOf(error: z.ZodError): Problem[] {
-  return error.issues.flatMap((issue): Problem[] => {
-    if (issue.code === 'unrecognized_keys')
-      return issue.keys.map((key) => ({ kind: 'type', missing: false, message: `${where([...issue.path, key])}: is not a known field` }));
-    if (issue.code === 'invalid_type') {
-      const missing = issue.input === undefined;
-      return [
-        {
-          kind: 'type',
-          missing,
-          message: `${where(issue.path)}: ${missing ? 'is required' : `must be ${issue.expected === 'int' ? 'an integer' : `a ${issue.expected}`}`}`,
-        },
-      ];
-    }
-    return [{ kind: 'rule', missing: false, message: `${where(issue.path)}: ${issue.message}` }];
-  });
-}
-
-function raise(problems: Problem[]): never {
+function raise(problems: FieldError[]): never {
   const malformed = problems.filter((p) => p.kind === 'type');
   const chosen = malformed.length > 0 ? malformed : problems;
   const message = chosen
     .slice(0, 5)
     .map((p) => p.message)
     .join('; ');
-  if (malformed.length > 0) throw new ApiError(malformed.every((p) => p.missing) ? 'parameter_missing' : 'parameter_invalid', message, 400);
+  if (malformed.length > 0)
+    throw new ApiError(malformed.every((p) => p.code === 'parameter_missing') ? 'parameter_missing' : 'parameter_invalid', message, 400);
   throw new ApiError('parameter_invalid', message, 422);
 }
 
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   if (body === undefined || body === null) throw new ApiError('parameter_missing', 'body: a JSON object is required', 400);
   const result = schema.safeParse(body, { reportInput: true });
-  if (!result.success) raise(problemsOf(result.error));
+  if (!result.success) raise(toFieldErrors(result.error.issues));
   return result.data;
 }
 
@@ -55,7 +31,7 @@ export function parseScheduleBody(body: unknown): ScanScheduleWrite {
   if (body === undefined || body === null) throw new ApiError('parameter_missing', 'body: a JSON object is required', 400);
   const result = validateScheduleWrite(body);
   if (result.ok) return result.value;
-  raise(result.errors.map((e) => ({ kind: e.kind, missing: e.code === 'parameter_missing', message: e.message })));
+  raise(result.errors);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -67,8 +43,3 @@ export function pathId(value: string, notFound: 'schedule_not_found' | 'scan_not
 }
 
 export const isUuid = (value: string): boolean => UUID.test(value);
-
-/** "4c-5e-0c-12-34-56" -> "4C:5E:0C:12:34:56"; undefined when it is not a MAC. */
-export function normalizeMac(value: string): string | undefined {
-  return /^[0-9A-Fa-f]{2}([:-])[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/.test(value) ? value.toUpperCase().replaceAll('-', ':') : undefined;
-}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { deepFreeze, readYamlFile, resolveSecret, secretContext, secretSourceOf } from '../../shared/config/kit.js';
 import { KernelError } from '../../shared/errors.js';
-import { formatIssues } from '../../shared/config/format-issues.js';
+import { formatIssues } from '../../shared/zod-issues.js';
 import { ControlPlaneError } from '../errors.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { backoffDelay } from '../../shared/backoff.js';
 import type { Clock } from '../../shared/clock.js';
 import type { NotificationGroup } from '../config/load.js';
 import type { DeliveryRow, NotificationStore, ScanRow } from '../store/types.js';
@@ -29,11 +30,9 @@ export interface NotifierDeps {
   random?: () => number;
 }
 
-/** The delay before attempt `attempt + 1`: initial * 2^(attempt-1), capped, with the upper half jittered. */
-export function backoffMs(attempt: number, settings: NotifierSettings, random: () => number): number {
-  const ceiling = Math.min(settings.backoff_max_seconds, settings.backoff_initial_seconds * 2 ** (attempt - 1)) * 1000;
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
+/** The delay before attempt `attempt + 1`: the shared backoff, doubling from the initial wait. */
+const backoffMs = (attempt: number, settings: NotifierSettings, random: () => number): number =>
+  backoffDelay(attempt, { initialMs: settings.backoff_initial_seconds * 1000, maxMs: settings.backoff_max_seconds * 1000, factor: 2 }, random);
 
 // Worth another try: the receiver may be back later. Any other 4xx is the request's fault and final.
 const retryable = (status: number) => status >= 500 || status === 408 || status === 429;

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { cveId, cvssScore, ipv4, mac, seq, subnet, text, utcTime, uuid } from '../fields.js';
+import { justificationSchema, markStatusSchema } from '../../shared/mark-input.js';
 
 const command = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.strictObject({ type: z.literal(type), seq, issued_at: utcTime, ...shape });
 
@@ -59,8 +60,8 @@ export const cveMarkSchema = z.strictObject({
   id: uuid,
   mac_address: mac,
   cve_id: cveId,
-  status: z.enum(['accepted', 'mitigated']),
-  justification: text(1000),
+  status: markStatusSchema,
+  justification: justificationSchema,
   expiration_date: utcTime.nullable(),
   /** The product and version detected when the mark was made: the mark lapses once they change. */
   product: text(200).nullable(),

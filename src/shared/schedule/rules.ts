@@ -5,6 +5,7 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { subnetProblem } from '../ipv4.js';
+import { toFieldErrors, type FieldError } from '../zod-issues.js';
 
 export const TIME_OF_DAY_PATTERN = /^([0-1]?[0-9]|2[0-3]):[0-5][0-9]$/;
 
@@ -80,62 +81,12 @@ export const scanScheduleWriteSchema = z
 
 export type ScanScheduleWrite = z.infer<typeof scanScheduleWriteSchema>;
 
-/**
- * `kind` lets a REST caller choose the status: 'type' (missing, wrong JSON type, unknown field) is
- * a malformed body (400), 'rule' is a well-formed body that breaks a rule (422).
- */
-export interface FieldError {
-  field: string;
-  code: 'parameter_missing' | 'parameter_invalid';
-  kind: 'type' | 'rule';
-  message: string;
-}
+export type { FieldError };
 
 export type ValidationResult = { ok: true; value: ScanScheduleWrite } | { ok: false; errors: FieldError[] };
-
-type Path = readonly PropertyKey[];
-const fieldOf = (path: Path): string => path.map(String).join('.');
-const humanOf = (path: Path): string =>
-  path.length === 0 ? 'body' : path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
-
-const EXPECTED: Record<string, string> = {
-  int: 'an integer',
-  number: 'a number',
-  string: 'a string',
-  boolean: 'true or false',
-  array: 'an array',
-  object: 'an object',
-};
-
-function describeValue(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'number') return Number.isInteger(v) ? `integer ${v}` : `number ${v}`;
-  if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
-  return typeof v;
-}
-
-function toFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
-  const at = (path: Path, code: FieldError['code'], kind: FieldError['kind'], text: string): FieldError => ({
-    field: fieldOf(path),
-    code,
-    kind,
-    message: `${humanOf(path)}: ${text}`,
-  });
-  if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => at([...issue.path, key], 'parameter_invalid', 'type', 'is not a known field'));
-  }
-  if (issue.code === 'invalid_type') {
-    if (issue.input === undefined) return [at(issue.path, 'parameter_missing', 'type', 'is required')];
-    const expected = EXPECTED[issue.expected] ?? issue.expected;
-    return [at(issue.path, 'parameter_invalid', 'type', `must be ${expected}, got ${describeValue(issue.input)}`)];
-  }
-  const got = issue.input === undefined || issue.code === 'custom' ? '' : `, got ${describeValue(issue.input)}`;
-  return [at(issue.path, 'parameter_invalid', 'rule', `${issue.message}${got}`)];
-}
 
 export function validateScheduleWrite(input: unknown): ValidationResult {
   const result = scanScheduleWriteSchema.safeParse(input, { reportInput: true });
   if (result.success) return { ok: true, value: result.data };
-  return { ok: false, errors: result.error.issues.flatMap(toFieldErrors) };
+  return { ok: false, errors: toFieldErrors(result.error.issues) };
 }

@@ -101,11 +101,25 @@ describe('status marks (15, 16)', () => {
     const list = await call('GET', `/scans/cve/mac-address/cve/status?mac_address=${encodeURIComponent(MAC)}`);
     expect((list.body as { data: { status: string }[] }).data.map((m) => m.status)).toEqual(['mitigated', 'accepted']);
     expect(((await call('GET', '/scans/cve/mac-address/cve/status?status=accepted')).body as { data: unknown[] }).data).toHaveLength(1);
+    // The one MAC input rule: Cisco dotted and bare hex are the same device; mixed separators are refused.
+    for (const spelling of ['4c5e.0caa.bb01', '4C5E0CAABB01']) {
+      const same = await call('GET', `/scans/cve/mac-address/cve/status?mac_address=${spelling}`);
+      expect((same.body as { data: { mac_address: string }[] }).data.map((m) => m.mac_address)).toEqual([MAC, MAC]);
+    }
+    expect((await call('GET', '/scans/cve/mac-address/cve/status?mac_address=4c:5e-0c:aa-bb:01')).status).toBe(422);
+    // The one CVE id rule: the case of the id does not matter on input, as on the mitigation path.
+    const lower = await call('POST', '/scans/cve/mac-address/cve/status', {
+      body: { mac_address: MAC, cve_id: 'cve-2018-14847', status: 'mitigated', justification: 'Upgraded the firmware and rebooted the router.' },
+    });
+    expect(lower.status).toBe(201);
+    expect(lower.body).toMatchObject({ data: { cve_id: 'CVE-2018-14847' } });
+    const byLowerId = await call('GET', '/scans/cve/mac-address/cve/status?cve_id=cve-2018-14847');
+    expect((byLowerId.body as { data: unknown[] }).data).toHaveLength(3);
     const cves = async () =>
       ((await call('POST', '/scans/cve/mac-address/cves', { body: { mac_addresses: [MAC] } })).body as { cves: { status: string; created_at: string }[] }).cves;
     expect((await cves()).map((c) => c.status)).toEqual(['mitigated']);
     // The vuln.mark reached the site that reported the device.
-    await agent.waitFor(() => agent.commands.filter((c) => c.type === 'vuln.mark').length === 2);
+    await agent.waitFor(() => agent.commands.filter((c) => c.type === 'vuln.mark').length === 3);
 
     // A newer scan finds another version: the mark was about 6.40.5 and does not carry over.
     await scanDevice('6.41.0', [['CVE-2018-14847', 9.1]]);

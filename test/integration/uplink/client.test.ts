@@ -1,7 +1,7 @@
 import net from 'node:net';
 import pino from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { backoffDelay } from '../../../src/agent/uplink/backoff.js';
+import { backoffDelay } from '../../../src/shared/backoff.js';
 import { agentEndpoint, UplinkClient, type UplinkSession } from '../../../src/agent/uplink/uplink-client.js';
 import { PROTOCOL_VERSION } from '../../../src/protocol/index.js';
 import { startHubSimulator } from './hub-simulator.js';

@@ -131,6 +131,14 @@ describe('the merged inventory', () => {
     expect(inventory.neighbors[1]?.address).toBe('192.168.88.9');
   });
 
+  it('notes a neighbor address as a host IP only when it is a canonical IPv4 address (the kernel rule)', () => {
+    const neighbor = (address: string) => ({ identity: 'n', platform: '', version: '', 'mac-address': '4C:5E:0C:12:AA:CD', address, interface: 'ether5' });
+    const tablesWith = { ...read.tables, neighbors: ['192.168.88.3', '999.1.1.1', '010.0.0.1', 'fe80::1'].map(neighbor) };
+    const host = buildInventory({ read: { ...read, tables: tablesWith }, target, vendors }).hosts.find((h) => h.mac === '4C:5E:0C:12:AA:CD');
+    // Before: /^\d+(\.\d+){3}$/ took 999.1.1.1 and 010.0.0.1 as the host's addresses.
+    expect(host?.ips).toEqual(['192.168.88.3']);
+  });
+
   it('lists the router networks it is attached to, without disabled addresses', () => {
     expect(buildInventory({ read, target, vendors }).addresses).toEqual([{ address: '192.168.88.1/24', network: '192.168.88.0/24', interface: 'bridge' }]);
   });

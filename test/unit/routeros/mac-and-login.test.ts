@@ -2,16 +2,16 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { legacyLoginResponse } from '../../../src/agent/routeros/api/legacy-login.js';
-import { isMulticastMac, isRandomizedMac, normaliseMac } from '../../../src/agent/routeros/mac.js';
+import { isMulticastMac, isRandomizedMac, normalizeMac } from '../../../src/shared/mac.js';
 import { loadOuiRegistry } from '../../../src/agent/routeros/oui-registry.js';
 
 describe('MAC addresses', () => {
   it('normalises the spellings RouterOS and others use, refuses the rest', () => {
-    expect(normaliseMac('4c:5e:0c:12:aa:cc')).toBe('4C:5E:0C:12:AA:CC');
-    expect(normaliseMac('4C-5E-0C-12-AA-CC')).toBe('4C:5E:0C:12:AA:CC');
-    expect(normaliseMac('4c5e.0c12.aacc')).toBe('4C:5E:0C:12:AA:CC');
-    expect(normaliseMac('4C:5E:0C:12:AA')).toBeUndefined();
-    expect(normaliseMac('incomplete')).toBeUndefined();
+    expect(normalizeMac('4c:5e:0c:12:aa:cc')).toBe('4C:5E:0C:12:AA:CC');
+    expect(normalizeMac('4C-5E-0C-12-AA-CC')).toBe('4C:5E:0C:12:AA:CC');
+    expect(normalizeMac('4c5e.0c12.aacc')).toBe('4C:5E:0C:12:AA:CC');
+    expect(normalizeMac('4C:5E:0C:12:AA')).toBeUndefined();
+    expect(normalizeMac('incomplete')).toBeUndefined();
   });
 
   it('flags locally administered and group addresses', () => {

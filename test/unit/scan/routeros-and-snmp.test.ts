@@ -106,7 +106,7 @@ describe('MNDP', () => {
 
   it('reads the TLVs and names RouterOS with its version and channel', () => {
     const fields = parseMndp(packet);
-    expect(fields).toMatchObject({ mac: '4c:5e:0c:11:22:33', identity: 'gw-office', version: '6.48.6 (long-term)', board: 'RB750Gr3' });
+    expect(fields).toMatchObject({ mac: '4C:5E:0C:11:22:33', identity: 'gw-office', version: '6.48.6 (long-term)', board: 'RB750Gr3' });
     expect(identifyMndp(fields!)).toMatchObject({ product: 'MikroTik RouterOS', version: '6.48.6', channel: 'long-term' });
   });
 

@@ -1,3 +1,4 @@
+import { macFromBytes } from '../../../shared/mac.js';
 import { routerOsChannelSource, routerOsVersionSource } from '../../../shared/routeros-version.js';
 import { confidence, evidenceText, type Identification } from '../service.js';
 
@@ -17,7 +18,7 @@ export function parseMndp(packet: Buffer): Record<string, string> | null {
     if (index + 4 + length > packet.length) return null;
     const value = packet.subarray(index + 4, index + 4 + length);
     const name = tlvNames[type];
-    if (name === 'mac') fields.mac = [...value].map((byte) => byte.toString(16).padStart(2, '0')).join(':');
+    if (name === 'mac') fields.mac = macFromBytes(value);
     else if (name === 'ipv4' && value.length === 4) fields.ipv4 = [...value].join('.');
     else if (name) fields[name] = value.toString('utf8').slice(0, 256);
     index += 4 + length;

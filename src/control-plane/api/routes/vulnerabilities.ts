@@ -1,13 +1,15 @@
 /** Endpoints 13-16: CVEs by device, mitigation advice, accepted/mitigated marks. */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { CVE_ID_EXAMPLE, normalizeCveId } from '../../../shared/cve-id.js';
+import { expiryProblem } from '../../../shared/mark-input.js';
 import { ApiError } from '../../errors.js';
 import type { CveMarkRow, FindingView } from '../../store/types.js';
 import { addRoute, type ApiDeps } from '../context.js';
 import { buildMitigation } from '../mitigation.js';
 import { indexOccurrences, renderCveInstance, renderMark } from '../render.js';
-import { cveIdPattern, cveStatusQuery, cveStatusRequest, macCvesRequest } from '../shapes.js';
-import { normalizeMac, parseBody } from '../validate.js';
+import { cveStatusQuery, cveStatusRequest, macCvesRequest } from '../shapes.js';
+import { parseBody } from '../validate.js';
 import { averageScore, highestScore } from '../../../shared/report/summary.js';
 
 function scoreStats(findings: readonly FindingView[]) {
@@ -31,7 +33,7 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
     scope: 'cve:view',
     handler: async (request, principal) => {
       const body = parseBody(macCvesRequest, request.body);
-      const macs = [...new Set(body.mac_addresses.map((mac) => normalizeMac(mac) as string))];
+      const macs = [...new Set(body.mac_addresses)];
       const [findings, marks, occurrences] = await Promise.all([
         store.vulns.findingsByMacs(principal.org, macs),
         store.vulns.marksOf(principal.org, macs),
@@ -65,8 +67,8 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
     url: '/scans/cve/mitigation/:cve_id',
     scope: 'cve:view',
     handler: async (request) => {
-      const id = (request as FastifyRequest<{ Params: { cve_id: string } }>).params.cve_id.toUpperCase();
-      if (!cveIdPattern.test(id)) throw new ApiError('parameter_invalid', 'cve_id: must be a CVE id such as CVE-2018-14847', 422);
+      const id = normalizeCveId((request as FastifyRequest<{ Params: { cve_id: string } }>).params.cve_id);
+      if (id === undefined) throw new ApiError('parameter_invalid', `cve_id: must be a CVE id such as ${CVE_ID_EXAMPLE}`, 422);
       const cve = await store.vulns.cve(id);
       if (!cve) throw new ApiError('cve_not_found', `No scan of this control plane has reported ${id}.`);
       return { status: 200, body: { cve_id: id, mitigation: buildMitigation(cve), generated_at: clock.now().toISOString() } };
@@ -79,7 +81,7 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
     scope: 'cve:view',
     handler: async (request, principal) => {
       const query = parseBody(cveStatusQuery, request.query ?? {});
-      const marks = await store.vulns.listMarks(principal.org, { ...query, mac_address: query.mac_address && normalizeMac(query.mac_address) });
+      const marks = await store.vulns.listMarks(principal.org, query);
       return { status: 200, body: { data: marks.map(renderMark) } };
     },
   });
@@ -92,9 +94,9 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
       const body = parseBody(cveStatusRequest, request.body);
       const now = clock.now();
       const expiration = body.expiration_date ?? null;
-      if (expiration !== null && Date.parse(expiration) <= now.getTime())
-        throw new ApiError('parameter_invalid', 'expiration_date: must be in the future', 422);
-      const mac = normalizeMac(body.mac_address) as string;
+      const expiryRefused = expiration === null ? undefined : expiryProblem(expiration, now);
+      if (expiryRefused !== undefined) throw new ApiError('parameter_invalid', `expiration_date: ${expiryRefused}`, 422);
+      const mac = body.mac_address;
       // The detected version at the time of the mark: the mark lapses once the device reports another.
       const latest = await store.vulns.latestFinding(principal.org, mac, body.cve_id);
       const at = now.toISOString();
