@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import pino from 'pino';
 import { loadConfig, type AgentConfig, type RouterSettings } from '../agent/config/load.js';
 import { AgentError } from '../agent/errors.js';
-import type { Inventory, PresentedIdentity, RouterCheck } from '../agent/routeros/index.js';
+import type { Inventory, PresentedIdentity, RouterCheck, RouterPins } from '../agent/routeros/index.js';
 import { openStore } from '../agent/store/database.js';
 import { renderTable } from './table.js';
 
@@ -93,6 +93,17 @@ function printInventory(inventory: Inventory): void {
   for (const warning of inventory.warnings) process.stdout.write(`warning: ${warning}\n`);
 }
 
+/** The pins in agent.db; `router check` logs nothing, so a fingerprint learned on first use is said on stderr. */
+function announcingPins(pins: RouterPins): RouterPins {
+  return {
+    get: (key) => pins.get(key),
+    set(key, fingerprint) {
+      pins.set(key, fingerprint);
+      process.stderr.write(`warning: router ${key.host}:${key.port} (${key.transport}): first use, pinned ${fingerprint}\n`);
+    },
+  };
+}
+
 const describeEndpoint = (identity: PresentedIdentity) => `router ${identity.host}:${identity.port} (${identity.transport})`;
 
 /** One endpoint's fingerprints, for people. */
@@ -113,13 +124,13 @@ export function registerRouterCommands(program: Command): void {
     .description('connect with the configured settings and print the version, identity and table sizes, or why it could not')
     .action(async () => {
       const { config, router: settings, options } = routerConfig(program);
-      // Warnings only: the first use of a router's key or certificate, which is pinned from then on.
-      const logger = pino({ level: 'warn' }, pino.destination(2));
+      const logger = pino({ level: 'silent' });
       const store = openStore({ stateDir: config.state_dir, logger, exclusive: false });
       const run = interruptible();
       try {
         const { createRouterSource, RouterPinRepository } = await routeros();
-        const source = createRouterSource({ settings, logger, vendors: { vendorOf: () => undefined }, pins: new RouterPinRepository(store.db) });
+        const pins = announcingPins(new RouterPinRepository(store.db));
+        const source = createRouterSource({ settings, logger, vendors: { vendorOf: () => undefined }, pins });
         const check = await source.check(run.signal);
         if (options.json) process.stdout.write(`${JSON.stringify(check, null, 2)}\n`);
         else printCheck(check);
