@@ -21,6 +21,7 @@ export const agentErrors = {
   AGENT_ERR_ROUTER_AUTH: { exitCode: 77, message: 'login failed' },
   AGENT_ERR_ROUTER_UNREACHABLE: { exitCode: 69, message: 'the router cannot be reached' },
   AGENT_ERR_ROUTER_TLS: { exitCode: 69, message: 'the TLS handshake with the router failed' },
+  AGENT_ERR_ROUTER_IDENTITY: { exitCode: 77, message: 'the router presented a key or certificate other than the pinned one' },
   AGENT_ERR_ROUTER_TIMEOUT: { exitCode: 75, message: 'the router did not answer in time' },
   AGENT_ERR_ROUTER_TRAP: { exitCode: 69, message: 'the router refused the command' },
   AGENT_ERR_ROUTER_PROTOCOL: { exitCode: 76, message: 'the router sent a malformed reply' },

@@ -39,6 +39,30 @@ const oneSecretSource = (name: string) => (value: Record<string, unknown>, ctx: 
   }
 };
 
+/** OpenSSH's form (`ssh-keygen -lf`): `SHA256:` and 43 base64 characters; a trailing `=` is dropped. */
+const sshFingerprintError = 'expected an SSH host key fingerprint like SHA256: and 43 base64 characters, as ssh-keygen -lf prints it';
+const sshFingerprintSchema = z
+  .string({ error: sshFingerprintError })
+  .trim()
+  .regex(/^SHA256:[A-Za-z0-9+/]{43}=?$/, { error: sshFingerprintError })
+  .transform((text) => text.replace(/=$/, ''));
+
+/** OpenSSL's form (`openssl x509 -noout -fingerprint -sha256`), its `sha256 Fingerprint=` optional: kept as 32 upper-case hex pairs with colons. */
+const tlsFingerprintError = 'expected a SHA-256 certificate fingerprint of 32 hex pairs like AB:CD:..., as openssl x509 -fingerprint -sha256 prints it';
+const tlsFingerprintSchema = z
+  .string({ error: tlsFingerprintError })
+  .trim()
+  .regex(/^(sha256 fingerprint=)?(([0-9A-F]{2}:){31}[0-9A-F]{2}|[0-9A-F]{64})$/i, { error: tlsFingerprintError })
+  .transform((text) =>
+    (
+      text
+        .replace(/^sha256 fingerprint=/i, '')
+        .replace(/:/g, '')
+        .toUpperCase()
+        .match(/../g) ?? []
+    ).join(':'),
+  );
+
 const transportDefaults = { api: 8728, 'api-ssl': 8729, ssh: 22 } as const;
 
 export const routerSchema = z
@@ -56,6 +80,9 @@ export const routerSchema = z
         reject_unauthorized: z.boolean({ error: 'expected true or false' }).default(true),
       })
       .optional(),
+    // The router's identity, pinned: with none here, what it presents on first use is learned and kept in agent.db.
+    ssh_host_key_fingerprint: sshFingerprintSchema.optional(),
+    tls_fingerprint: tlsFingerprintSchema.optional(),
     ssh_fallback: z.boolean({ error: 'expected true or false' }).default(true),
     // The SSH port the fallback uses when transport is api or api-ssl (with transport ssh, `port` is the SSH port).
     ssh_port: intRange(1, 65535).default(22),

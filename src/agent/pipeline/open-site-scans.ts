@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/load.js';
 import { createCveMatcher } from '../cve/matcher.js';
 import { openCveDatabase } from '../cve/cve-database.js';
-import { createRouterSource, InventoryRepository, loadOuiRegistry } from '../routeros/index.js';
+import { createRouterSource, InventoryRepository, loadOuiRegistry, RouterPinRepository } from '../routeros/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/sqlite.js';
 import { createSiteScans, type SiteScans, type SiteScansDeps } from './site-scans.js';
@@ -29,7 +29,13 @@ export function openSiteScans(deps: {
   const cveDb = openCveDatabase({ stateDir: config.state_dir, logger, loadStarterFeed: true });
   const router = config.router;
   const readInventory = router
-    ? createRouterSource({ settings: router, logger, vendors: loadOuiRegistry(), history: new InventoryRepository(deps.db) }).readInventory
+    ? createRouterSource({
+        settings: router,
+        logger,
+        vendors: loadOuiRegistry(),
+        history: new InventoryRepository(deps.db),
+        pins: new RouterPinRepository(deps.db),
+      }).readInventory
     : undefined;
   const siteScans = createSiteScans({
     db: deps.db,

@@ -19,3 +19,6 @@ export { InventoryRepository } from './inventory-repository.js';
 export { loadOuiRegistry, type OuiRegistry } from './oui-registry.js';
 export type { VendorLookup } from './mac.js';
 export { isRouterError, type RouterTarget } from './router-errors.js';
+export { memoryRouterPins, type PinKey, type RouterPins, type StoredPin } from './router-identity.js';
+export { RouterPinRepository } from './pin-repository.js';
+export { presentedIdentities, type PresentedIdentity } from './router-trust.js';

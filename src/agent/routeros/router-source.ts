@@ -11,6 +11,7 @@ import type { VendorLookup } from './mac.js';
 import { parseRecords } from './records.js';
 import { isRouterError, routerError, type RouterTarget } from './router-errors.js';
 import { parseRouterOsVersion } from '../../shared/routeros-version.js';
+import { checkIdentity, memoryRouterPins, type PinKey, type RouterPins } from './router-identity.js';
 import { createSshReader } from './ssh/ssh-reader.js';
 import type { ReadResult, TableReader } from './table-reader.js';
 
@@ -32,6 +33,11 @@ export interface RouterSourceDeps {
   logger: Logger;
   vendors: VendorLookup;
   history?: InventoryHistory;
+  /**
+   * Where the router's SSH host key and TLS certificate fingerprints are pinned once learned
+   * (RouterPinRepository on agent.db); without it they are learned for this source's life only.
+   */
+  pins?: RouterPins;
   retry?: RetryPolicy;
   /** Waits between retries; tests record the delays instead of sleeping. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -53,27 +59,52 @@ export interface RouterCheck {
 export const defaultRetry: RetryPolicy = { attempts: 4, baseDelayMs: 2000, maxDelayMs: 30_000 };
 
 /** Worth another try: the router may be rebooting or the link flapping. Auth, TLS and protocol errors are not. */
+// An identity mismatch (AGENT_ERR_ROUTER_IDENTITY) is not retried either: it is a decision, not a fault.
 const retryable = new Set(['AGENT_ERR_ROUTER_UNREACHABLE', 'AGENT_ERR_ROUTER_TIMEOUT', 'AGENT_ERR_ROUTER_CLOSED']);
 
+/**
+ * The socket's TLS options. With `tls.ca_file` the CA checks the certificate (unless
+ * `reject_unauthorized: false`); without it the pinned fingerprint does (RouterOS certificates
+ * are mostly self-signed), so CA verification is off and the check runs once the handshake is done.
+ */
 export function tlsOptions(settings: RouterSettings): ConnectionOptions {
-  const rejectUnauthorized = settings.tls?.reject_unauthorized ?? true;
-  const options: ConnectionOptions = { rejectUnauthorized };
-  if (settings.tls?.ca_file !== undefined) options.ca = readFileSync(settings.tls.ca_file);
+  const caFile = settings.tls?.ca_file;
+  const options: ConnectionOptions = { rejectUnauthorized: caFile !== undefined && (settings.tls?.reject_unauthorized ?? true) };
+  if (caFile !== undefined) options.ca = readFileSync(caFile);
   // A router without a certificate on api-ssl speaks anonymous DH only; OpenSSL 3 allows it at
   // level 0, and only if the list does not also say !aNULL (a "!" removes a cipher for good).
-  if (!rejectUnauthorized) options.ciphers = `${tlsDefaultCiphers.replace(':!aNULL', '')}:ADH-AES256-GCM-SHA384:@SECLEVEL=0`;
+  // Only `reject_unauthorized: false` lets such a router in, and only while no certificate is pinned.
+  if (settings.tls?.reject_unauthorized === false) options.ciphers = `${tlsDefaultCiphers.replace(':!aNULL', '')}:ADH-AES256-GCM-SHA384:@SECLEVEL=0`;
   return options;
 }
 
+/** The endpoints whose identity a read relies on: the configured transport's and the SSH fallback's. */
+export function pinnedEndpoints(settings: RouterSettings): PinKey[] {
+  const endpoints: PinKey[] = [];
+  if (settings.transport !== 'api') endpoints.push({ host: settings.host, port: settings.port, transport: settings.transport });
+  if (settings.transport !== 'ssh' && settings.ssh_fallback) endpoints.push({ host: settings.host, port: settings.ssh_port, transport: 'ssh' });
+  return endpoints;
+}
+
+/** The fingerprint config.yaml pins for an endpoint, if any. */
+export const configuredPin = (settings: RouterSettings, key: PinKey): string | undefined =>
+  key.transport === 'ssh' ? settings.ssh_host_key_fingerprint : settings.tls_fingerprint;
+
 /** The configured reader, and the SSH reader the fallback uses when the API port is closed. */
-function readers(deps: RouterSourceDeps): { primary: TableReader; fallback: TableReader | undefined } {
+function readers(deps: RouterSourceDeps, pins: RouterPins): { primary: TableReader; fallback: TableReader | undefined } {
   const { settings, logger } = deps;
   const timeoutMs = settings.timeout_seconds * 1000;
   const credentials = { user: settings.user, password: settings.password, timeoutMs };
-  const ssh = (port: number) => createSshReader({ client: { ...credentials, target: { host: settings.host, port, transport: 'ssh' } }, logger });
+  const judge = (key: PinKey) => (fingerprint: string | undefined) =>
+    checkIdentity({ key, configured: configuredPin(settings, key), pins, logger }, fingerprint);
+  const ssh = (port: number) => {
+    const key: PinKey = { host: settings.host, port, transport: 'ssh' };
+    return createSshReader({ client: { ...credentials, target: key, verifyHostKey: judge(key) }, logger });
+  };
   if (settings.transport === 'ssh') return { primary: ssh(settings.port), fallback: undefined };
   const target: RouterTarget = { host: settings.host, port: settings.port, transport: settings.transport };
-  const primary = createApiReader({ client: { ...credentials, target, tls: settings.transport === 'api-ssl' ? tlsOptions(settings) : undefined }, logger });
+  const tls = settings.transport === 'api-ssl' ? { options: tlsOptions(settings), verifyPeer: judge({ ...target, transport: 'api-ssl' }) } : undefined;
+  const primary = createApiReader({ client: { ...credentials, target, tls }, logger });
   return { primary, fallback: settings.ssh_fallback ? ssh(settings.ssh_port) : undefined };
 }
 
@@ -90,9 +121,10 @@ export function createRouterSource(deps: RouterSourceDeps) {
   const random = deps.random ?? Math.random;
   const { settings, logger } = deps;
   const target: RouterTarget = { host: settings.host, port: settings.port, transport: settings.transport };
+  const pins = deps.pins ?? memoryRouterPins();
 
   async function readOnce(signal: AbortSignal): Promise<{ read: ReadResult; transport: TableReader['transport'] }> {
-    const { primary, fallback } = readers(deps);
+    const { primary, fallback } = readers(deps, pins);
     try {
       return { read: await primary.read(signal), transport: primary.transport };
     } catch (error) {

@@ -55,16 +55,22 @@ describe('API-SSL', () => {
     }
   });
 
-  it('checks a certificate against tls.ca_file, and refuses it without', async () => {
+  it('checks a certificate against tls.ca_file, and refuses one that CA did not sign', async () => {
     const { key, cert, certFile } = selfSigned();
+    const other = selfSigned();
     const sim = await startApiSimulator({ data, tls: { key, cert } });
     try {
       const settings = routerSettings({ port: sim.port, transport: 'api-ssl', tls: { ca_file: certFile, reject_unauthorized: true } });
       expect((await oneTrySource(settings).check(AbortSignal.timeout(20_000))).identity).toBe('MikroTik');
-      await expect(oneTrySource({ ...settings, tls: { reject_unauthorized: true } }).check(AbortSignal.timeout(20_000))).rejects.toMatchObject({
+      // With a CA given, CA verification stays on: the pin comes on top of it, not instead.
+      await expect(
+        oneTrySource({ ...settings, tls: { ca_file: other.certFile, reject_unauthorized: true } }).check(AbortSignal.timeout(20_000)),
+      ).rejects.toMatchObject({
         code: 'AGENT_ERR_ROUTER_TLS',
         message: expect.stringContaining('self-signed certificate'),
       });
+      // Without one, the self-signed certificate is pinned on first use (identity.test.ts).
+      expect((await oneTrySource({ ...settings, tls: { reject_unauthorized: true } }).check(AbortSignal.timeout(20_000))).identity).toBe('MikroTik');
       expect(await eventually(() => sim.connections() === 0)).toBe(true);
     } finally {
       await sim.stop();

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import type { RouterSettings } from '../../../src/agent/config/load.js';
 import { loadOuiRegistry } from '../../../src/agent/routeros/oui-registry.js';
@@ -37,4 +39,18 @@ export async function eventually(check: () => boolean, timeoutMs = 2000): Promis
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   return check();
+}
+
+/** The real cve-agent in its own process; asynchronous so a simulator in the test's process can answer it. */
+export function runAgentCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const cli = fileURLToPath(new URL('../../../src/cli/cve-agent.ts', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

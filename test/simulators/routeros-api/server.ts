@@ -28,6 +28,8 @@ export interface RunningApiSimulator {
   received: string[][];
   logins: string[];
   setFaults(faults: ApiFaults): void;
+  /** API-SSL with a certificate: presents another key and certificate from the next connection on. */
+  setCertificate(pem: { key: string; cert: string }): void;
   stop(): Promise<void>;
 }
 
@@ -185,6 +187,10 @@ export async function startApiSimulator(options: ApiSimulatorOptions): Promise<R
     logins,
     setFaults(next) {
       faults = next;
+    },
+    setCertificate(pem) {
+      if (!(server instanceof tls.Server) || options.tls === 'anonymous') throw new Error('setCertificate needs a simulator started with a certificate');
+      server.setSecureContext({ key: pem.key, cert: pem.cert });
     },
     async stop() {
       for (const socket of sockets) socket.destroy();

@@ -24,6 +24,8 @@ export interface SshSimulatorOptions {
   faults?: SshFaults;
   /** RouterOS 6.x: only diffie-hellman-group14-sha1 and an ssh-dss host key. */
   legacyAlgorithms?: boolean;
+  /** A private host key (OpenSSH or PEM); the default is the process's shared one. */
+  hostKey?: string;
 }
 
 export interface RunningSshSimulator {
@@ -33,7 +35,11 @@ export interface RunningSshSimulator {
   /** User names that authenticated (with their `+ct` suffix) and commands run. */
   logins: string[];
   commands: string[];
+  /** Every authentication request, accepted or not, with its method: a refused host key must leave this empty. */
+  authAttempts: { username: string; method: string; password?: string }[];
   setFaults(faults: SshFaults): void;
+  /** Presents another host key from the next connection on, as a re-keyed router (or an impostor) would. */
+  setHostKey(privateKey: string): void;
   stop(): Promise<void>;
 }
 
@@ -54,49 +60,53 @@ export async function startSshSimulator(options: SshSimulatorOptions): Promise<R
   const sockets = new Set<Socket>();
   const logins: string[] = [];
   const commands: string[] = [];
+  const authAttempts: RunningSshSimulator['authAttempts'] = [];
   const legacy = options.legacyAlgorithms === true;
-  const server = new ssh2.Server(
-    {
-      hostKeys: [hostKey(legacy ? 'dsa' : 'ed25519')],
-      ...(legacy ? { algorithms: { kex: ['diffie-hellman-group14-sha1'], serverHostKey: ['ssh-dss'] } } : {}),
-    },
-    (client) => {
-      client.on('error', () => undefined);
-      client.on('authentication', (ctx) => {
-        // RouterOS reads console options after '+': the account is the part before it.
-        const account = ctx.username.split('+')[0];
-        if (ctx.method === 'password' && !faults.rejectLogin && account === options.data.user && ctx.password === options.data.password) {
-          logins.push(ctx.username);
-          ctx.accept();
-        } else {
-          ctx.reject(['password']);
-        }
-      });
-      client.on('ready', () => {
-        client.on('session', (accept) => {
-          const session = accept();
-          session.on('exec', (acceptExec, _reject, info) => {
-            const stream = acceptExec();
-            commands.push(info.command);
-            if (faults.noReplyTo?.includes(info.command) || faults.noReplyTo?.includes('*')) return;
-            const rendered = renderCommand(info.command, options.data);
-            let text = rendered ?? badCommand(info.command);
-            if (faults.logEcho) text = withLogEcho(text);
-            const bytes = Buffer.from(text.replace(/\r?\n/g, '\r\n'), 'utf8');
-            if (faults.resetMidOutput === info.command) {
-              stream.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
-              setTimeout(() => [...sockets].forEach((socket) => socket.resetAndDestroy()), 20);
-              return;
-            }
-            const size = faults.chunkBytes ?? bytes.length;
-            for (let at = 0; at < bytes.length; at += size) stream.write(bytes.subarray(at, at + size));
-            stream.exit(0);
-            stream.end();
+  const makeServer = (key: string) =>
+    new ssh2.Server(
+      {
+        hostKeys: [key],
+        ...(legacy ? { algorithms: { kex: ['diffie-hellman-group14-sha1'], serverHostKey: ['ssh-dss'] } } : {}),
+      },
+      (client) => {
+        client.on('error', () => undefined);
+        client.on('authentication', (ctx) => {
+          authAttempts.push({ username: ctx.username, method: ctx.method, ...(ctx.method === 'password' ? { password: ctx.password } : {}) });
+          // RouterOS reads console options after '+': the account is the part before it.
+          const account = ctx.username.split('+')[0];
+          if (ctx.method === 'password' && !faults.rejectLogin && account === options.data.user && ctx.password === options.data.password) {
+            logins.push(ctx.username);
+            ctx.accept();
+          } else {
+            ctx.reject(['password']);
+          }
+        });
+        client.on('ready', () => {
+          client.on('session', (accept) => {
+            const session = accept();
+            session.on('exec', (acceptExec, _reject, info) => {
+              const stream = acceptExec();
+              commands.push(info.command);
+              if (faults.noReplyTo?.includes(info.command) || faults.noReplyTo?.includes('*')) return;
+              const rendered = renderCommand(info.command, options.data);
+              let text = rendered ?? badCommand(info.command);
+              if (faults.logEcho) text = withLogEcho(text);
+              const bytes = Buffer.from(text.replace(/\r?\n/g, '\r\n'), 'utf8');
+              if (faults.resetMidOutput === info.command) {
+                stream.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+                setTimeout(() => [...sockets].forEach((socket) => socket.resetAndDestroy()), 20);
+                return;
+              }
+              const size = faults.chunkBytes ?? bytes.length;
+              for (let at = 0; at < bytes.length; at += size) stream.write(bytes.subarray(at, at + size));
+              stream.exit(0);
+              stream.end();
+            });
           });
         });
-      });
-    },
-  );
+      },
+    );
+  let server = makeServer(options.hostKey ?? hostKey(legacy ? 'dsa' : 'ed25519'));
   // Our own listener hands each socket to ssh2 (its public injectSocket), so the simulator can count and reset them.
   const listener = createServer((socket) => {
     sockets.add(socket);
@@ -115,8 +125,12 @@ export async function startSshSimulator(options: SshSimulatorOptions): Promise<R
     connections: () => [...sockets].filter((socket) => !socket.destroyed).length,
     logins,
     commands,
+    authAttempts,
     setFaults(next) {
       faults = next;
+    },
+    setHostKey(privateKey) {
+      server = makeServer(privateKey);
     },
     async stop() {
       for (const socket of sockets) socket.destroy();

@@ -70,6 +70,23 @@ describe('config validation', () => {
     expect(errorsOf({ router: { host: 'r', user: 'u', transport: 'telnet' } })).toEqual(['router.transport: expected one of api, api-ssl, ssh, got "telnet"']);
   });
 
+  it('takes pinned fingerprints as ssh-keygen and openssl print them, and refuses anything else', () => {
+    const ssh = 'SHA256:nThbg6kXUpJWGl7E1IGOCspRomTxdCARLviKw6E5SY8';
+    const hex = 'ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89';
+    const router = (extra: Record<string, unknown>) => buildConfig({ router: { host: 'r', user: 'u', ...extra } }, undefined, { env: {} }).config.router;
+    expect(router({ ssh_host_key_fingerprint: `${ssh}=`, tls_fingerprint: `sha256 Fingerprint=${hex}` })).toMatchObject({
+      ssh_host_key_fingerprint: ssh,
+      tls_fingerprint: hex.toUpperCase(),
+    });
+    expect(router({ tls_fingerprint: hex.replace(/:/g, '') })?.tls_fingerprint).toBe(hex.toUpperCase());
+    expect(router({})?.ssh_host_key_fingerprint).toBeUndefined();
+    expect(router({})?.tls_fingerprint).toBeUndefined();
+    const [sshError] = errorsOf({ router: { host: 'r', user: 'u', ssh_host_key_fingerprint: 'MD5:aa:bb' } });
+    expect(sshError).toMatch(/^router\.ssh_host_key_fingerprint: expected an SSH host key fingerprint .*ssh-keygen -lf.*, got "MD5:aa:bb"$/);
+    const [tlsError] = errorsOf({ router: { host: 'r', user: 'u', tls_fingerprint: hex.slice(3) } });
+    expect(tlsError).toMatch(/^router\.tls_fingerprint: expected a SHA-256 certificate fingerprint .*openssl x509 -fingerprint -sha256/);
+  });
+
   it('checks local schedules with the API rules and names them by index', () => {
     const schedule = { id: '6b0f7d2c-5e1a-4f3b-9c8d-7a6e5f4d3c2b', day_of_week: 7, time_of_day: '24:00', every_n_weeks: 2, min_cvss: 4, warning_threshold: 7 };
     const errors = errorsOf({ ...base, schedules: [schedule] });

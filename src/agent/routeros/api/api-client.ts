@@ -1,18 +1,21 @@
 import type { EventEmitter } from 'node:events';
-import type { ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import nodeRouteros from 'node-routeros';
 import type { Logger } from 'pino';
 import { AgentError } from '../../errors.js';
 import { abortReason, fromSocketError, routerError, timeoutError, type RouterTarget } from '../router-errors.js';
+import { tlsFingerprint } from '../router-identity.js';
 import type { Row } from '../tables.js';
 import { legacyLoginResponse } from './legacy-login.js';
 
 /** The parts of node-routeros the client uses; tests hand in an unpatched copy to prove the guard. */
 export interface RouterOsLibrary {
-  Connector: new (options: { host: string; port: number; timeout: number; tls?: ConnectionOptions }) => EventEmitter & { connect(): unknown; destroy(): void };
+  Connector: new (options: { host: string; port: number; timeout: number; tls?: ConnectionOptions }) => Connector;
   Channel: new (connector: never) => EventEmitter & { write(params: string[]): Promise<Record<string, unknown>[]> };
   Receiver: { edgeCvePatch?: string };
 }
+
+type Connector = EventEmitter & { connect(): unknown; destroy(): void; socket?: unknown };
 
 export const defaultLibrary = nodeRouteros as unknown as RouterOsLibrary;
 
@@ -33,8 +36,16 @@ export interface ApiClientOptions {
   user: string;
   /** Always a string: '' is sent as an empty password, never as "undefined". */
   password: string;
-  /** TLS options for api-ssl; undefined for plain api. */
-  tls?: ConnectionOptions;
+  /** For api-ssl (undefined for plain api): the socket's options, and the judge of the router's certificate. */
+  tls?: {
+    options: ConnectionOptions;
+    /**
+     * Called once the handshake is done and before the login is written, with the SHA-256
+     * fingerprint of the certificate the router presented (undefined: it presented none);
+     * an error refuses the session with it.
+     */
+    verifyPeer(fingerprint: string | undefined): AgentError | undefined;
+  };
   /** Applies to connect, login and each command. */
   timeoutMs: number;
   logger: Logger;
@@ -53,7 +64,7 @@ interface Pending {
 export class RouterOsApiClient {
   readonly #options: ApiClientOptions;
   readonly #library: RouterOsLibrary;
-  #connector: (EventEmitter & { connect(): unknown; destroy(): void }) | undefined;
+  #connector: Connector | undefined;
   #failure: unknown;
   #closed = false;
   readonly #pending = new Set<Pending>();
@@ -68,7 +79,8 @@ export class RouterOsApiClient {
     assertPatched(this.#library);
     signal.throwIfAborted();
     const { target, timeoutMs } = this.#options;
-    const connector = new this.#library.Connector({ host: target.host, port: target.port, timeout: Math.ceil(timeoutMs / 1000), tls: this.#options.tls });
+    const tls = this.#options.tls;
+    const connector = new this.#library.Connector({ host: target.host, port: target.port, timeout: Math.ceil(timeoutMs / 1000), tls: tls?.options });
     this.#connector = connector;
     connector.on('error', (error: unknown) => this.#fail(fromSocketError(error, target, timeoutMs)));
     connector.on('timeout', () => this.#fail(timeoutError(target, timeoutMs, 'no data from the router')));
@@ -78,8 +90,14 @@ export class RouterOsApiClient {
       ),
     );
     connector.on('close', () => this.#fail(routerError('AGENT_ERR_ROUTER_CLOSED', target, 'connection closed by the router')));
-    await this.#track('connect', signal, (resolve) => {
-      connector.once('connected', () => resolve(undefined));
+    await this.#track('connect', signal, (resolve, reject) => {
+      connector.once('connected', () => {
+        // Under TLS 'connected' is the socket's secureConnect: nothing has been written yet.
+        // (Node's checkServerIdentity would not do: it is skipped when CA verification is off.)
+        const refused = tls === undefined ? undefined : this.#judgePeer(connector, tls.verifyPeer);
+        if (refused === undefined) resolve(undefined);
+        else reject(this.#fail(refused));
+      });
       connector.connect();
     });
     await this.#login(signal);
@@ -100,6 +118,16 @@ export class RouterOsApiClient {
     this.#closed = true;
     this.#rejectAll(this.#failure ?? routerError('AGENT_ERR_ROUTER_CLOSED', this.#options.target, 'session closed by the agent'));
     this.#connector?.destroy();
+  }
+
+  #judgePeer(connector: Connector, verifyPeer: (fingerprint: string | undefined) => AgentError | undefined): unknown {
+    try {
+      const certificate = (connector.socket as TLSSocket).getPeerCertificate();
+      // An anonymous-DH session has no certificate: Node gives an empty object.
+      return verifyPeer(certificate.raw === undefined ? undefined : tlsFingerprint(certificate.raw));
+    } catch (error) {
+      return error;
+    }
   }
 
   async #login(signal: AbortSignal): Promise<void> {

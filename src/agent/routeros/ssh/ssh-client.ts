@@ -1,6 +1,8 @@
 import ssh2 from 'ssh2';
 import type { Logger } from 'pino';
+import type { AgentError } from '../../errors.js';
 import { abortReason, fromSocketError, routerError, timeoutError, type RouterTarget } from '../router-errors.js';
+import { sshFingerprint } from '../router-identity.js';
 
 export interface SshClientOptions {
   target: RouterTarget;
@@ -8,6 +10,11 @@ export interface SshClientOptions {
   password: string;
   timeoutMs: number;
   logger: Logger;
+  /**
+   * Judges the host key's fingerprint (OpenSSH form) during key exchange, before any user name
+   * or password is sent: an error refuses the session with it.
+   */
+  verifyHostKey: (fingerprint: string) => AgentError | undefined;
   /** Largest output one command may produce; more is a protocol error, not a memory problem. */
   maxOutputBytes?: number;
 }
@@ -31,6 +38,8 @@ export class RouterOsSshClient {
   readonly #client = new ssh2.Client();
   #failure: unknown;
   #closed = false;
+  /** Why the host key was refused; ssh2 reports only "Host denied". */
+  #identityFailure: unknown;
   readonly #pending = new Set<(error: unknown) => void>();
 
   constructor(options: SshClientOptions) {
@@ -52,6 +61,15 @@ export class RouterOsSshClient {
         tryKeyboard: false,
         readyTimeout: timeoutMs,
         algorithms: routerOsAlgorithms,
+        // Called with the host key blob during key exchange; authentication only starts after it says yes.
+        hostVerifier: (key: Buffer) => {
+          try {
+            this.#identityFailure = this.#options.verifyHostKey(sshFingerprint(key));
+          } catch (error) {
+            this.#identityFailure = error;
+          }
+          return this.#identityFailure === undefined;
+        },
       });
     });
   }
@@ -94,6 +112,7 @@ export class RouterOsSshClient {
 
   #mapError(error: Error & { level?: string }): unknown {
     const { target, timeoutMs } = this.#options;
+    if (this.#identityFailure !== undefined) return this.#identityFailure;
     if (error.level === 'client-authentication') return routerError('AGENT_ERR_ROUTER_AUTH', target, 'login failed (password refused)', error);
     if (error.level === 'client-timeout') return timeoutError(target, timeoutMs, 'SSH handshake');
     if (error.level === 'handshake' || error.level === 'protocol') return routerError('AGENT_ERR_ROUTER_PROTOCOL', target, `SSH ${error.message}`, error);
@@ -139,4 +158,32 @@ export class RouterOsSshClient {
     this.#client.destroy();
     return reason;
   }
+}
+
+/**
+ * The host key fingerprint the router presents, and nothing more: the key exchange is cut
+ * short by refusing the key, so no user name or password is sent.
+ */
+export async function probeSshHostKey(target: RouterTarget, timeoutMs: number, logger: Logger, signal: AbortSignal): Promise<string> {
+  let seen: string | undefined;
+  const client = new RouterOsSshClient({
+    target,
+    user: '',
+    password: '',
+    timeoutMs,
+    logger,
+    verifyHostKey: (fingerprint) => {
+      seen = fingerprint;
+      return routerError('AGENT_ERR_ROUTER_IDENTITY', target, `presented SSH host key ${fingerprint} (probe only)`);
+    },
+  });
+  try {
+    await client.connect(signal);
+  } catch (error) {
+    if (seen !== undefined) return seen;
+    throw error;
+  } finally {
+    client.close();
+  }
+  throw routerError('AGENT_ERR_ROUTER_PROTOCOL', target, 'the SSH session opened without showing a host key');
 }
