@@ -271,6 +271,14 @@ describe('the agent applies the control plane commands', () => {
     onTestFinished(() => {
       cveDb.close();
     });
-    expect(cveDb.prepare('SELECT id FROM cves').pluck().all()).toEqual(['CVE-2013-2028']);
+    // The agent's first start loaded the starter feed (78 records, nginx's CVE-2013-2028 among them);
+    // the pushed file is imported over it: the last import names the transfer, the forged one left no trace.
+    expect(cveDb.prepare('SELECT id FROM cves').pluck().all()).toContain('CVE-2013-2028');
+    const lastImport = JSON.parse(cveDb.prepare("SELECT value FROM feed_meta WHERE key = 'last_import'").pluck().get() as string) as {
+      source: string;
+      unchanged: number;
+    };
+    expect(lastImport.source).toContain('transfer.json');
+    expect(lastImport.source).not.toContain('forged');
   });
 });
