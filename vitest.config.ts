@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The CLI tests run the built commands: dist/ is compiled first, only when a source changed.
+    globalSetup: ['test/global-setup.ts'],
     // Integration tests start real processes and sockets; two cores are all CI has.
     testTimeout: 30_000,
     hookTimeout: 30_000,

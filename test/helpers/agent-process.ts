@@ -1,9 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { onTestFinished } from 'vitest';
+import { agentCli } from './cli.js';
 
-const cli = fileURLToPath(new URL('../../src/cli/cve-agent.ts', import.meta.url));
+const cli = agentCli;
 
 export interface AgentProcess {
   child: ChildProcessWithoutNullStreams;
@@ -16,7 +16,7 @@ export interface AgentProcess {
 
 /** Runs the real CLI (TypeScript through tsx) as its own process; it is killed if the test leaves it running. */
 export function startAgentProcess(args: string[], env: NodeJS.ProcessEnv = {}): AgentProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], {
+  const child = spawn(process.execPath, [cli, ...args], {
     env: { ...process.env, NOTIFY_SOCKET: '', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -67,7 +67,7 @@ export function startAgentProcess(args: string[], env: NodeJS.ProcessEnv = {}): 
 /** Runs the CLI to completion and returns its exit code and output. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { env: { ...process.env, NOTIFY_SOCKET: '', ...env } });
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, NOTIFY_SOCKET: '', ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

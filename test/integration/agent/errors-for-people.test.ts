@@ -1,18 +1,18 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/agent-process.js';
 import { tempDir } from '../../helpers/temp.js';
+import { agentCli } from '../../helpers/cli.js';
 
-const cli = fileURLToPath(new URL('../../../src/cli/cve-agent.ts', import.meta.url));
+const cli = agentCli;
 const stackLine = /\n\s+at /;
 
 /** The CLI as the unprivileged user `nobody`, as a service user meets a root-made state directory. */
 function runAsNobody(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '--import', 'tsx', cli, ...args], {
+    const child = spawn('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, cli, ...args], {
       env: { ...process.env, NOTIFY_SOCKET: '', HOME: '/nonexistent' },
     });
     let stdout = '';

@@ -2,17 +2,17 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { SimulatedAgent } from '../../simulators/control-plane/simulated-agent.js';
 import { tempDir } from '../../helpers/temp.js';
 import { JWT_SECRET } from './harness.js';
+import { controlPlaneCli } from '../../helpers/cli.js';
 
-const cli = fileURLToPath(new URL('../../../src/cli/cve-control-plane.ts', import.meta.url));
+const cli = controlPlaneCli;
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args]);
+    const child = spawn(process.execPath, [cli, ...args]);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -56,7 +56,7 @@ describe('cve-control-plane CLI', () => {
       id: string;
       token: string;
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--config', config, 'serve']);
+    const child = spawn(process.execPath, [cli, '--config', config, 'serve']);
     onTestFinished(() => void (child.exitCode === null && child.kill('SIGKILL')));
     const logs: Record<string, unknown>[] = [];
     createInterface({ input: child.stdout }).on('line', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));

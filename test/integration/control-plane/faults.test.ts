@@ -8,7 +8,6 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { generateSiteToken, hashSiteToken } from '../../../src/control-plane/hub/tokens.js';
@@ -18,6 +17,7 @@ import { finding, finished, host, macOf, newRunId, scanStatus } from '../../simu
 import { SimulatedAgent } from '../../simulators/control-plane/simulated-agent.js';
 import { tempDir } from '../../helpers/temp.js';
 import { JWT_SECRET, startHarness, type Harness } from './harness.js';
+import { controlPlaneCli } from '../../helpers/cli.js';
 
 const FINDINGS = 300;
 let h: Harness | undefined;
@@ -145,9 +145,9 @@ describe('exactly once, whatever fails', () => {
       token_hash: hashSiteToken(token),
     });
     await store.close();
-    const cli = fileURLToPath(new URL('../../../src/cli/cve-control-plane.ts', import.meta.url));
+    const cli = controlPlaneCli;
     const serve = async () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', cli, '--config', file, 'serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = spawn(process.execPath, [cli, '--config', file, 'serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
       onTestFinished(() => void (child.exitCode === null && child.kill('SIGKILL')));
       const ready = new Promise<void>((resolve) =>
         createInterface({ input: child.stdout }).on('line', (line) => line.includes('control plane ready') && resolve()),

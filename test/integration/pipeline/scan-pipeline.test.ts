@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildConfig, type AgentConfig } from '../../../src/agent/config/load.js';
@@ -16,6 +15,7 @@ import { captureLogger } from '../../helpers/logger.js';
 import { startFakeService } from '../../helpers/fake-services.js';
 import { tempDir } from '../../helpers/temp.js';
 import { macs, siteId, siteRouter, subnet } from './site-router.js';
+import { agentCli } from '../../helpers/cli.js';
 
 const scheduleId = '6b0f7d2c-5e1a-4f3b-9c8d-7a6e5f4d3c2b';
 const ports = '2222,8080,2121,2323';
@@ -233,8 +233,8 @@ describe('the scan pipeline, end to end over loopback', () => {
     const dir = tempDir();
     const configFile = path.join(dir, 'config.yaml');
     writeFileSync(configFile, JSON.stringify({ ...raw, state_dir: path.join(dir, 'state') }));
-    const cli = fileURLToPath(new URL('../../../src/cli/cve-agent.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, '--config', configFile, 'scan', '--schedule', scheduleId, '--ports', ports, '--no-udp'], {
+    const cli = agentCli;
+    const child = spawn(process.execPath, [cli, '--config', configFile, 'scan', '--schedule', scheduleId, '--ports', ports, '--no-udp'], {
       stdio: 'ignore',
     });
     onTestFinished(() => {

@@ -1,20 +1,20 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inventorySchema } from '../../../src/agent/routeros/inventory-schema.js';
 import { tempDir } from '../../helpers/temp.js';
 import { startApiSimulator, type RunningApiSimulator } from '../../simulators/routeros-api/server.js';
 import { routerFromCaptures } from '../../simulators/router-data.js';
+import { agentCli } from '../../helpers/cli.js';
 
-const cli = fileURLToPath(new URL('../../../src/cli/cve-agent.ts', import.meta.url));
+const cli = agentCli;
 
 /** The real CLI in its own process; asynchronous so the simulator in this process can answer it. */
 function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

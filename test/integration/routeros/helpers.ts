@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import type { RouterSettings } from '../../../src/agent/config/load.js';
 import { loadOuiRegistry } from '../../../src/agent/routeros/oui-registry.js';
 import type { VendorLookup } from '../../../src/agent/routeros/mac.js';
 import { createRouterSource, type RouterSourceDeps } from '../../../src/agent/routeros/router-source.js';
+import { agentCli } from '../../helpers/cli.js';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -43,9 +43,9 @@ export async function eventually(check: () => boolean, timeoutMs = 2000): Promis
 
 /** The real cve-agent in its own process; asynchronous so a simulator in the test's process can answer it. */
 export function runAgentCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cli = fileURLToPath(new URL('../../../src/cli/cve-agent.ts', import.meta.url));
+  const cli = agentCli;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
