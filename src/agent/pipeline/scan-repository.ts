@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../shared/sqlite.js';
-import { Outbox } from './outbox.js';
+import { OutboxRepository } from '../store/outbox-repository.js';
 import type { HostRecord, ScanRow, ScanStatus, StoredFinding } from './scan-types.js';
 
 export type NewScan = Pick<
@@ -18,6 +18,17 @@ export type NewScan = Pick<
   | 'warning_threshold'
   | 'ignore_offline_sites'
 >;
+
+export interface DoneHostRow {
+  id: string;
+  ip: string;
+  mac: string | null;
+  hostname: string | null;
+  manufacturer: string | null;
+  role: string;
+  randomized_mac: number;
+  sources: string;
+}
 
 interface ScanDbRow extends Omit<ScanRow, 'subnets' | 'target_ips' | 'ignore_offline_sites'> {
   subnets: string;
@@ -41,11 +52,11 @@ const finishedStatus = { completed: 'completed', partial: 'stopped', failed: 'fa
  */
 export class ScanRepository {
   readonly #db: Db;
-  readonly outbox: Outbox;
+  readonly outbox: OutboxRepository;
 
   constructor(db: Db) {
     this.#db = db;
-    this.outbox = new Outbox(db);
+    this.outbox = new OutboxRepository(db);
   }
 
   create(scan: NewScan, now: string): ScanRow {
@@ -112,6 +123,17 @@ export class ScanRepository {
       )
       .get(scan.schedule_id, scan.id, scan.created_at);
     return row ? toScan(row) : undefined;
+  }
+
+  /** The scan a control-plane sub-scan already has here: a command replayed after a lost ack starts nothing new. */
+  byCpSubScan(subScanId: string): ScanRow | undefined {
+    const row = this.#db.prepare<[string], ScanDbRow>('SELECT * FROM scans WHERE cp_sub_scan_id = ?').get(subScanId);
+    return row ? toScan(row) : undefined;
+  }
+
+  /** Whether a killed process left any scan going (cheap: the scans module loads nothing else for it). */
+  hasUnfinished(): boolean {
+    return this.#db.prepare("SELECT 1 FROM scans WHERE status IN ('queued', 'scanning') LIMIT 1").pluck().get() !== undefined;
   }
 
   /** Scans a killed process left going. */
@@ -296,6 +318,28 @@ export class ScanRepository {
       });
     }
     return findingsAdded;
+  }
+
+  /** The hosts a report shows: those done. */
+  doneHosts(scanId: string): DoneHostRow[] {
+    return this.#db
+      .prepare<[string], DoneHostRow>(
+        "SELECT id, ip, mac, hostname, manufacturer, role, randomized_mac, sources FROM scan_hosts WHERE scan_id = ? AND state = 'done'",
+      )
+      .all(scanId);
+  }
+
+  servicesOfHost<Row>(hostId: string): Row[] {
+    return this.#db
+      .prepare<[string], Row>(
+        'SELECT port, protocol, service, product, version, cpe, confidence, evidence FROM scan_services WHERE host_id = ? ORDER BY protocol, port',
+      )
+      .all(hostId);
+  }
+
+  /** Every column of the host's findings, highest score first. */
+  findingsOfHost<Row>(hostId: string): Row[] {
+    return this.#db.prepare<[string], Row>('SELECT * FROM findings WHERE host_id = ? ORDER BY score DESC, cve_id').all(hostId);
   }
 
   finish(id: string, status: Exclude<ScanStatus, 'queued' | 'scanning'>, error: string | null, now: string): void {

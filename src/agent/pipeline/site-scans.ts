@@ -47,7 +47,7 @@ export interface StartOptions {
 export function createSiteScans(deps: SiteScansDeps) {
   const scans = new ScanRepository(deps.db);
   const marks = new MarksRepository(deps.db);
-  const reports = new ReportBuilder({ db: deps.db, scans, marks });
+  const reports = new ReportBuilder({ scans, marks });
   const runner = createScanRunner({
     scans,
     clock: deps.clock,

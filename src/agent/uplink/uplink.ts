@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import { isCommand, PROTOCOL_VERSION } from '../../protocol/index.js';
-import { Outbox } from '../pipeline/outbox.js';
+import { OutboxRepository } from '../store/outbox-repository.js';
 import type { SiteScans } from '../pipeline/site-scans.js';
 import type { Clock } from '../../shared/clock.js';
 import type { ScheduleService } from '../schedule/schedule-service.js';
@@ -52,7 +52,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
   const state = new UplinkState(deps.db);
   const pump = new OutboxPump({
     db: deps.db,
-    outbox: new Outbox(deps.db),
+    outbox: new OutboxRepository(deps.db),
     state,
     logger: deps.logger,
     timers: deps.timers,

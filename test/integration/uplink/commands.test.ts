@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { Outbox } from '../../../src/agent/pipeline/outbox.js';
+import { OutboxRepository } from '../../../src/agent/store/outbox-repository.js';
 import { openStore } from '../../../src/agent/store/database.js';
 import { splitFeedFile } from '../../../src/protocol/index.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -44,7 +44,7 @@ describe('the agent applies the control plane commands', () => {
     const stateDir = tempDir('uplink-window-');
     const logger = pino({ level: 'silent' });
     const store = openStore({ stateDir, logger, exclusive: false });
-    const outbox = new Outbox(store.db);
+    const outbox = new OutboxRepository(store.db);
     const runId = randomUUID();
     for (let i = 0; i < 60; i += 1) outbox.append({ type: 'scan.event', at: issued(), run_id: runId, level: 'info', message: `event ${i}` });
     store.close();
@@ -91,7 +91,7 @@ describe('the agent applies the control plane commands', () => {
     const stateDir = tempDir('uplink-overack-');
     const logger = pino({ level: 'silent' });
     const store = openStore({ stateDir, logger, exclusive: false });
-    const outbox = new Outbox(store.db);
+    const outbox = new OutboxRepository(store.db);
     const runId = randomUUID();
     for (let i = 0; i < 20; i += 1) outbox.append({ type: 'scan.event', at: issued(), run_id: runId, level: 'info', message: `event ${i}` });
     store.close();
@@ -116,7 +116,7 @@ describe('the agent applies the control plane commands', () => {
     const stateDir = tempDir('uplink-oversize-');
     const logger = pino({ level: 'silent' });
     const store = openStore({ stateDir, logger, exclusive: false });
-    const outbox = new Outbox(store.db);
+    const outbox = new OutboxRepository(store.db);
     const runId = randomUUID();
     const ports = Array.from({ length: 20 }, (_, i) => ({
       port: 1000 + i,
