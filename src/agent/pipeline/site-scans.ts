@@ -10,7 +10,8 @@ import type { CveLookup } from './cve-findings.js';
 import { MarksRepository } from './marks.js';
 import { ReportBuilder } from './report.js';
 import { ScanRepository } from './scan-repository.js';
-import { createScanRunner, StopRequest, type InventoryReader } from './scan-runner.js';
+import { createScanRunner, scanLabel, StopRequest, type InventoryReader } from './scan-runner.js';
+import { inScope } from '../../shared/ipv4.js';
 import type { ScanKind, ScanRow } from './scan-types.js';
 
 export interface SiteScansDeps {
@@ -71,7 +72,7 @@ export function createSiteScans(deps: SiteScansDeps) {
     const subnets = subnetsOf(schedule);
     if (subnets.length === 0) throw new AgentError('AGENT_ERR_SCAN_TARGET_INVALID', `schedule ${schedule.id} names no subnet of this site (${deps.siteId})`);
     const targetIps = options.targetIps ?? null;
-    return runner.create({
+    const scan = {
       kind: options.kind ?? (targetIps === null ? 'schedule' : targetIps.length === 1 ? 'single_ip' : 'multiple_ips'),
       schedule_id: schedule.id,
       slot_at: options.slotAt ?? null,
@@ -83,7 +84,15 @@ export function createSiteScans(deps: SiteScansDeps) {
       min_cvss: schedule.min_cvss,
       warning_threshold: schedule.warning_threshold,
       ignore_offline_sites: schedule.ignore_offline_sites,
-    });
+    };
+    for (const ip of scan.target_ips ?? []) {
+      if (!inScope(ip, scan.subnets))
+        throw new AgentError(
+          'AGENT_ERR_SCAN_OUT_OF_SCOPE',
+          `${ip} is outside the schedule's subnets for this site (${scan.subnets.join(', ')}); nothing was sent`,
+        );
+    }
+    return scans.create({ ...scan, label: scanLabel() }, now());
   }
 
   /** Runs a created scan; `shutdown` pauses it (it resumes at the next start), stop() ends it partial. */
