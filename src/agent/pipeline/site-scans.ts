@@ -10,7 +10,9 @@ import type { CveLookup } from './cve-findings.js';
 import { MarksRepository } from './marks.js';
 import { ReportBuilder } from './report.js';
 import { ScanRepository } from './scan-repository.js';
-import { createScanRunner, scanLabel, StopRequest, type InventoryReader } from './scan-runner.js';
+import { createScanRunner, type InventoryReader } from './runner/run.js';
+import { StopRequest } from './runner/outcome.js';
+import { scanLabel } from './scan-runner.js';
 import { inScope } from '../../shared/ipv4.js';
 import type { ScanKind, ScanRow } from './scan-types.js';
 
