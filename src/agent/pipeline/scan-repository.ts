@@ -82,6 +82,15 @@ export class ScanRepository {
     return this.get(id) as ScanRow;
   }
 
+  /** A run that will not happen: stored failed with its reason, and reported queued then failed, in one transaction. */
+  createRefused(scan: NewScan, reason: string, now: string): ScanRow {
+    return this.#db.transaction(() => {
+      const row = this.create(scan, now);
+      this.finish(row.id, 'failed', reason, now);
+      return this.get(row.id) as ScanRow;
+    })();
+  }
+
   #status(id: string, status: 'queued' | 'scanning' | 'stopping', now: string): void {
     const scan = this.get(id) as ScanRow;
     this.outbox.append({

@@ -218,9 +218,14 @@ describe('the agent applies the control plane commands', () => {
     await eventually('the scans to end', () => scans().every((scan) => !['queued', 'scanning'].includes(scan.status)) || undefined, 30_000);
     const [refused, ips, old, stopped] = scans();
     expect(scans()).toHaveLength(4);
-    // The refused one is recorded as a failed run, so the control plane closes that sub-scan.
-    expect(refused).toMatchObject({ kind: 'single_ip', status: 'failed', target_ips: null });
+    // The refused one is recorded as a failed run of the IPs asked for, so the control plane closes that sub-scan.
+    expect(refused).toMatchObject({ kind: 'single_ip', status: 'failed', target_ips: JSON.stringify(['127.0.35.9']) });
     expect(refused!.error).toContain('127.0.35.9');
+    const outsideSubScan = (JSON.parse(outside) as { sub_scan_id: string }).sub_scan_id;
+    await hub.waitFor('the refused run reported', () => reportsOf(cp, 'scan.status').some((frame) => frame.sub_scan_id === outsideSubScan));
+    expect(reportsOf(cp, 'scan.status').filter((frame) => frame.sub_scan_id === outsideSubScan)).toMatchObject([
+      { status: 'queued', target_ips: ['127.0.35.9'] },
+    ]);
     expect(ips).toMatchObject({ kind: 'single_ip', status: 'completed', target_ips: JSON.stringify([`127.0.${net}.2`]) });
     expect(old).toMatchObject({ kind: 'invoke', status: 'failed' });
     expect(old!.error).toContain('expired');
