@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../shared/sqlite.js';
-import { OutboxRepository } from '../store/outbox-repository.js';
+import { OutboxRepository, type OutgoingReport } from '../store/outbox-repository.js';
 import type { HostRecord, ScanRow, ScanStatus, StoredFinding } from './scan-types.js';
 
 export type NewScan = Pick<
@@ -199,6 +199,14 @@ export class ScanRepository {
 
   setRouterState(id: string, state: string): void {
     this.#db.prepare('UPDATE scans SET router_state = ? WHERE id = ?').run(state, id);
+  }
+
+  /** The router answered: the run notes it online, and its inventory is queued for the control plane, in one transaction. */
+  routerRead(id: string, inventory: Extract<OutgoingReport, { type: 'inventory' }>): void {
+    this.#db.transaction(() => {
+      this.setRouterState(id, 'online');
+      this.outbox.append(inventory);
+    })();
   }
 
   /** The discovery checkpoint: every live host is known before any is probed. */

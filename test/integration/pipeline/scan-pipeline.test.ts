@@ -106,6 +106,21 @@ describe('the scan pipeline, end to end over loopback', () => {
     const outbox = queued.pending(0, 10_000);
     expect(outbox.filter((row) => row.type === 'finding')).toHaveLength(all.length);
     expect(outbox.at(-1)?.type).toBe('scan.finished');
+
+    // The router as this run read it goes to the control plane once, after the run is reported scanning.
+    const inventories = outbox.filter((row) => row.type === 'inventory');
+    expect(inventories).toHaveLength(1);
+    const scanning = outbox.find((row) => row.type === 'scan.status' && (JSON.parse(row.payload) as { status: string }).status === 'scanning');
+    expect(inventories[0]!.seq).toBeGreaterThan(scanning!.seq);
+    const inventory = JSON.parse(inventories[0]!.payload) as {
+      run_id: string;
+      router: Record<string, unknown>;
+      hosts: { mac: string; ip: string }[];
+      neighbors: { mac: string }[];
+    };
+    expect(inventory).toMatchObject({ run_id: scan.id, router: { identity: 'site-gw', routeros_version: '6.40.5', board: 'RB951Ui-2HnD', serial: null } });
+    expect(inventory.hosts).toContainEqual(expect.objectContaining({ mac: macs.ssh, ip: '127.0.30.2' }));
+    expect(inventory.neighbors.map((neighbor) => neighbor.mac)).toContain(macs.neighbor);
   });
 
   it('applies an accepted mark to the device by MAC until the detected version changes', async () => {

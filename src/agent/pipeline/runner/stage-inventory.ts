@@ -1,5 +1,6 @@
 import type { Inventory, InventoryHost } from '../../routeros/index.js';
 import { inScope } from '../../../shared/ipv4.js';
+import { inventoryReport } from '../inventory-report.js';
 import type { RunContext } from './context.js';
 import { SiteFailure } from './outcome.js';
 
@@ -21,7 +22,7 @@ export async function inventoryStage(ctx: RunContext, readInventory: InventoryRe
   if (readInventory) {
     try {
       inventory = await readInventory(ctx.signal);
-      scans.setRouterState(scan.id, 'online');
+      reportInventory(ctx, inventory);
       ctx.event(
         `Router ${inventory.router.identity ?? '?'} RouterOS ${inventory.router.version}${inventory.router.channel ? ` (${inventory.router.channel})` : ''} over ${inventory.transport}: ${inventory.hosts.length} hosts, ${inventory.neighbors.length} neighbors`,
       );
@@ -41,4 +42,16 @@ export async function inventoryStage(ctx: RunContext, readInventory: InventoryRe
   ctx.progress('inventory', 1, knownAlive.length, 0);
   ctx.lap('inventory');
   return { inventory, byIp, knownAlive };
+}
+
+/** After each read: the router's inventory goes to the control plane with the run's router state. */
+function reportInventory(ctx: RunContext, inventory: Inventory): void {
+  const { scan, scans } = ctx;
+  try {
+    scans.routerRead(scan.id, inventoryReport(inventory, scan, ctx.now()));
+  } catch (error) {
+    // A report the protocol would refuse is a bug; the scan goes on without it.
+    scans.setRouterState(scan.id, 'online');
+    ctx.log.error({ err: error }, 'router inventory not reported');
+  }
 }
