@@ -58,8 +58,13 @@ describe('refusing a scan', () => {
     const store = openStore({ stateDir: tempDir(), logger, exclusive: false });
     onTestFinished(() => store.close());
     // Refusing loads no scanner: an engine that is asked for fails the test.
-    const scans = createScans({ db: store.db, clock: systemClock, logger, siteId, engine: () => Promise.reject(new Error('the engine was loaded')) });
-    return { scans, outbox: new OutboxRepository(store.db) };
+    const loads = { count: 0 };
+    const engine = () => {
+      loads.count += 1;
+      return Promise.reject(new Error('the engine was loaded'));
+    };
+    const scans = createScans({ db: store.db, clock: systemClock, logger, siteId, engine });
+    return { scans, loads, outbox: new OutboxRepository(store.db) };
   }
 
   const command = (ips: string[]) => ({
@@ -77,7 +82,7 @@ describe('refusing a scan', () => {
   });
 
   it('records a failed run of the IPs asked for, reported queued then failed, and sends nothing', () => {
-    const { scans, outbox } = openModule();
+    const { scans, loads, outbox } = openModule();
     const spec = commandSpec(command(['127.0.35.9']), siteId, undefined);
     const reason = scopeProblem(spec)!;
     const refused = scans.refuse(spec, reason);
@@ -88,6 +93,7 @@ describe('refusing a scan', () => {
       { type: 'scan.finished', status: 'failed', run_id: refused.id, error: reason, hosts_scanned: 0, findings_sent: 0 },
     ]);
     expect(() => scans.start(spec)).toThrow(/127\.0\.35\.9 is outside the schedule's subnets/);
+    expect(loads.count).toBe(0);
   });
 
   it('is idempotent for one control-plane sub-scan', () => {
@@ -98,5 +104,18 @@ describe('refusing a scan', () => {
     expect(scans.refuse(spec, 'out of scope').id).toBe(first.id);
     expect(scans.list()).toHaveLength(1);
     expect(outbox.count()).toBe(2);
+  });
+
+  it('ends a run failed, saying why, when the scanner cannot be loaded; the next run tries to load it again', async () => {
+    const { scans, loads, outbox } = openModule();
+    const spec = commandSpec(command(['127.0.30.2']), siteId, undefined);
+    const { scan, done } = scans.start(spec);
+    expect(scan.status).toBe('queued');
+    const ended = await done;
+    expect(ended).toMatchObject({ status: 'failed', error: 'the scanner could not be loaded: the engine was loaded' });
+    expect(outbox.pending(0, 100).map((row) => row.type)).toEqual(['scan.status', 'scan.event', 'scan.finished']);
+    const again = await scans.start(commandSpec(command(['127.0.30.3']), siteId, undefined)).done;
+    expect(again.error).toMatch(/could not be loaded/);
+    expect(loads.count).toBe(2);
   });
 });
