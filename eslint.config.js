@@ -14,6 +14,8 @@ const toProtocol = layer('protocol', 'the kernel imports nothing above it');
 const netmaskOnlyInIpv4 = { name: 'netmask', message: 'IPv4 parsing and scope live in src/shared/ipv4.ts alone' };
 // Past routeros/index.ts: anything under routeros/ other than its index.
 const routerosInternals = { regex: '(^|/)routeros/(?!index\\.js$).+', message: 'import the router module through routeros/index.js' };
+// Past pipeline/index.ts: anything under pipeline/ other than its index (the scans module's public face).
+const scansInternals = { regex: '(^|\\./|/agent/)pipeline/(?!index\\.js$).+', message: 'import the scans module through pipeline/index.js' };
 
 const restrict = (patterns, paths = [netmaskOnlyInIpv4]) => ['error', { patterns, paths }];
 
@@ -45,12 +47,13 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
-  { files: ['src/**/*.ts', 'scripts/**/*.ts'], rules: { 'no-restricted-imports': restrict([routerosInternals]) } },
+  { files: ['src/**/*.ts', 'scripts/**/*.ts'], rules: { 'no-restricted-imports': restrict([routerosInternals, scansInternals]) } },
   { files: ['src/shared/**/*.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toControlPlane, toCli, toProtocol]) } },
   { files: ['src/shared/ipv4.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toControlPlane, toCli, toProtocol], []) } },
   { files: ['src/protocol/**/*.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toControlPlane, toCli]) } },
   { files: ['src/control-plane/**/*.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toCli]) } },
-  { files: ['src/agent/**/*.ts'], rules: { 'no-restricted-imports': restrict([toControlPlane, toCli, routerosInternals]) } },
+  { files: ['src/agent/**/*.ts'], rules: { 'no-restricted-imports': restrict([toControlPlane, toCli, routerosInternals, scansInternals]) } },
+  { files: ['src/agent/pipeline/**/*.ts'], rules: { 'no-restricted-imports': restrict([toControlPlane, toCli, routerosInternals]) } },
   { files: ['src/agent/routeros/**/*.ts'], rules: { 'no-restricted-imports': restrict([toControlPlane, toCli]) } },
   {
     files: ['src/agent/scan/**/*.ts'],

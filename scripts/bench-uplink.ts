@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import pino from 'pino';
 import { createAgent } from '../src/agent/agent.js';
 import { buildConfig as buildAgentConfig } from '../src/agent/config/load.js';
-import { Outbox, type OutgoingReport } from '../src/agent/pipeline/outbox.js';
+import { OutboxRepository, type OutgoingReport } from '../src/agent/store/outbox-repository.js';
 import { createSdNotifier } from '../src/agent/sd-notify.js';
 import { openStore } from '../src/agent/store/database.js';
 import { buildConfig as buildControlPlaneConfig } from '../src/control-plane/config/load.js';
@@ -73,7 +73,7 @@ async function benchUplink(): Promise<{ reports: number; seconds: number; stream
   const stateDir = path.join(dir, 'agent');
   const reports = runReports();
   const prefill = openStore({ stateDir, logger, exclusive: false });
-  const outbox = new Outbox(prefill.db);
+  const outbox = new OutboxRepository(prefill.db);
   prefill.db.transaction(() => {
     for (const report of reports) outbox.append(report as OutgoingReport);
   })();

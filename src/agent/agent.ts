@@ -8,8 +8,7 @@ import { composeParts } from '../shared/lifecycle.js';
 import type { CveDataStatus } from './cve/freshness.js';
 import { ScheduleService } from './schedule/schedule-service.js';
 import { Scheduler, type ScheduledJob } from './schedule/scheduler.js';
-import type { OpenedSiteScans } from './pipeline/open-site-scans.js';
-import type { SiteScans } from './pipeline/site-scans.js';
+import { openScans, slotJob, type Scans, type ScansModule } from './pipeline/index.js';
 import { openStore, type OpenedStore } from './store/database.js';
 import { MetaRepository } from './store/meta-repository.js';
 import { RunsRepository } from './store/runs-repository.js';
@@ -44,8 +43,8 @@ export interface Agent extends AsyncDisposable {
   readonly scheduler: Scheduler | undefined;
   /** The connection to the control plane, when control_plane is configured. */
   readonly uplink: Uplink | undefined;
-  /** The scan pipeline of this site (loaded on first use). */
-  siteScans(): Promise<SiteScans>;
+  /** This site's scans, once started. */
+  scans(): Scans;
   start(signal?: AbortSignal): Promise<void>;
   /** Stops every part in reverse order, each even if another failed; resolves to the exit code. */
   stop(): Promise<number>;
@@ -68,8 +67,7 @@ export function createAgent(deps: AgentDeps): Agent {
   let scheduleService: ScheduleService | undefined;
   let siteId: string | undefined;
   let stopping: Promise<number> | undefined;
-  let pipeline: Promise<OpenedSiteScans> | undefined;
-  let pipelineStale = false;
+  let scans: ScansModule | undefined;
   let uplink: Uplink | undefined;
   let schedulesRepo: SchedulesRepository | undefined;
   // Uplink restarts (SIGHUP with a new control_plane) run one after another.
@@ -77,26 +75,10 @@ export function createAgent(deps: AgentDeps): Agent {
   // Aborted when the agent stops: running scans pause and resume at the next start.
   const lifetime = new AbortController();
 
-  /** The scan pipeline, loaded on first use so an idle agent does not hold the scanner and the CVE matcher. */
-  function sitePipeline(): Promise<OpenedSiteScans> {
-    if (pipelineStale && pipeline) {
-      // A reload changed the router or scan settings: the next scan gets a pipeline built on them.
-      const old = pipeline;
-      pipeline = undefined;
-      pipelineStale = false;
-      void old.then(async (opened) => {
-        await opened.siteScans.idle();
-        opened.close();
-      });
-    }
-    pipeline ??= import('./pipeline/open-site-scans.js').then(({ openSiteScans }) => {
-      if (!store || siteId === undefined) throw new Error('the agent is not started');
-      return openSiteScans({ config, db: store.db, logger: deps.logger, clock, siteId });
-    });
-    return pipeline;
-  }
-
-  const scanJob: ScheduledJob = async (context) => (await sitePipeline()).siteScans.job(context);
+  const startedScans = (): Scans => {
+    if (!scans) throw new Error('the agent is not started');
+    return scans;
+  };
 
   const tickSeconds = deps.tickSeconds ?? 5;
 
@@ -114,7 +96,7 @@ export function createAgent(deps: AgentDeps): Agent {
       logger: deps.logger,
       scheduleService,
       schedules: schedulesRepo,
-      siteScans: async () => (await sitePipeline()).siteScans,
+      scans: startedScans,
       shutdown: lifetime.signal,
       ...deps.uplink,
     });
@@ -165,16 +147,18 @@ export function createAgent(deps: AgentDeps): Agent {
       {
         name: 'scans',
         // Scans cut short by the last stop (or a crash) resume first, before any new slot fires.
-        start: async () => {
-          const unfinished = store?.db.prepare("SELECT count(*) FROM scans WHERE status IN ('queued', 'scanning')").pluck().get() as number;
-          if (unfinished > 0 && deps.job === undefined) (await sitePipeline()).siteScans.resumeUnfinished(lifetime.signal);
+        start: () => {
+          scans = openScans({
+            config: () => config,
+            db: (store as OpenedStore).db,
+            logger: deps.logger,
+            clock,
+            siteId: siteId as string,
+            shutdown: lifetime.signal,
+          });
+          if (deps.job === undefined) scans.resumeUnfinished();
         },
-        stop: async () => {
-          if (!pipeline) return;
-          const opened = await pipeline;
-          await opened.siteScans.idle();
-          opened.close();
-        },
+        stop: () => scans?.close(),
       },
       {
         name: 'scheduler',
@@ -186,7 +170,7 @@ export function createAgent(deps: AgentDeps): Agent {
             runs: new RunsRepository(db),
             clock,
             logger: deps.logger,
-            job: deps.job ?? scanJob,
+            job: deps.job ?? slotJob(startedScans, siteId as string),
             missedRunGraceMs: () => config.scheduler.missed_run_grace,
             tickSeconds,
           });
@@ -272,7 +256,7 @@ export function createAgent(deps: AgentDeps): Agent {
     const synced = scheduleService?.syncFromConfig(config.schedules);
     if (JSON.stringify(previous.control_plane) !== JSON.stringify(config.control_plane) && store !== undefined) restartUplink();
     if (['router', 'scan', 'subnets'].some((key) => JSON.stringify(previous[key as keyof AgentConfig]) !== JSON.stringify(config[key as keyof AgentConfig])))
-      pipelineStale = true;
+      scans?.refreshEngine();
     if (restartRequired.length > 0) log.warn({ keys: restartRequired }, 'config changes that need a restart were not applied');
     log.info({ schedules: synced }, 'config reloaded');
     notifier.status(`config reloaded; ${scheduler ? 'scheduler armed' : ''}`.trim());
@@ -292,9 +276,7 @@ export function createAgent(deps: AgentDeps): Agent {
     get uplink() {
       return uplink;
     },
-    async siteScans() {
-      return (await sitePipeline()).siteScans;
-    },
+    scans: startedScans,
     start,
     stop() {
       stopping ??= doStop();

@@ -3,16 +3,15 @@ import pino from 'pino';
 import type { AgentConfig } from '../agent/config/load.js';
 import { loadConfig } from '../agent/config/load.js';
 import { AgentError } from '../agent/errors.js';
-import type { ScanReport } from '../agent/pipeline/report.js';
-import type { ScanRepository } from '../agent/pipeline/scan-repository.js';
-import { parseScanRef } from '../shared/scan-label.js';
+import type { Scans, ScanReport } from '../agent/pipeline/index.js';
 import { systemClock, utcIso } from '../shared/clock.js';
 import { openStore } from '../agent/store/database.js';
 import { MetaRepository } from '../agent/store/meta-repository.js';
 import { SchedulesRepository } from '../agent/store/schedules-repository.js';
-import { renderTable } from './table.js';
+import { parseScanRef } from '../shared/scan-label.js';
 import { exitCodes } from '../shared/exit-codes.js';
 import { createCliLogger } from './cli-logger.js';
+import { renderTable } from './table.js';
 
 interface GlobalOptions {
   config?: string;
@@ -20,7 +19,7 @@ interface GlobalOptions {
   json?: boolean;
 }
 
-/** Opens agent.db (shared with a running daemon through WAL) and the pipeline on it. */
+/** Opens agent.db (shared with a running daemon through WAL) and this site's scans on it; the scanner loads only if a scan runs. */
 async function withPipeline<T>(
   config: AgentConfig,
   use: (context: Awaited<ReturnType<typeof openPipeline>>) => Promise<T>,
@@ -30,7 +29,7 @@ async function withPipeline<T>(
   try {
     return await use(context);
   } finally {
-    context.close();
+    await context.close();
   }
 }
 
@@ -44,15 +43,16 @@ async function openPipeline(config: AgentConfig, overrides: ScanOverrides) {
   const logger = createCliLogger('cve-agent', 'error');
   const store = openStore({ stateDir: config.state_dir, logger, exclusive: false });
   const siteId = new MetaRepository(store.db).siteId(config.site_id);
-  const { openSiteScans } = await import('../agent/pipeline/open-site-scans.js');
-  const opened = openSiteScans({ config, db: store.db, logger, clock: systemClock, siteId, overrides });
+  const { openScans, MarksRepository } = await import('../agent/pipeline/index.js');
+  const scans = openScans({ config: () => config, db: store.db, logger, clock: systemClock, siteId, overrides });
   return {
     store,
     siteId,
     schedules: new SchedulesRepository(store.db),
-    siteScans: opened.siteScans,
-    close() {
-      opened.close();
+    scans,
+    marks: new MarksRepository(store.db),
+    async close() {
+      await scans.close();
       store.close();
     },
   };
@@ -91,19 +91,24 @@ export async function runScheduledScan(program: Command, flags: { schedule: stri
   const { config } = loadConfig(options.config, { dataDir: options.dataDir });
   await withPipeline(
     config,
-    async ({ schedules, siteScans }) => {
+    async ({ schedules, scans, siteId }) => {
       const { ScheduleService } = await import('../agent/schedule/schedule-service.js');
+      const { cliSpec, scopeProblem } = await import('../agent/pipeline/index.js');
       new ScheduleService({ schedules, clock: systemClock, logger: pino({ level: 'warn' }) }).syncFromConfig(config.schedules);
       const schedule = schedules.get(flags.schedule);
       if (!schedule) throw new AgentError('AGENT_ERR_SCHEDULE_NOT_FOUND', `no schedule has the id ${flags.schedule}`);
-      const scan = siteScans.create(schedule, { targetIps: flags.ip && flags.ip.length > 0 ? flags.ip : null, kind: flags.ip ? undefined : 'invoke' });
-      const interrupt = () => siteScans.stop(scan.id);
+      const spec = cliSpec(schedule, siteId, flags.ip);
+      // Out of scope: the CLI stores nothing and exits 77, before any packet.
+      const problem = scopeProblem(spec);
+      if (problem !== undefined) throw new AgentError('AGENT_ERR_SCAN_OUT_OF_SCOPE', problem);
+      const { scan, done } = scans.start(spec);
+      const interrupt = () => scans.stop(scan.id);
       process.once('SIGINT', interrupt);
       process.once('SIGTERM', interrupt);
       const tty = process.stderr.isTTY === true && !options.json;
       const timer = tty
         ? setInterval(() => {
-            const current = siteScans.scans.get(scan.id);
+            const current = scans.get(scan.id);
             if (current)
               process.stderr.write(
                 `\r${scan.label} [${'#'.repeat(Math.floor(current.progress / 5)).padEnd(20, '.')}] ${current.progress}% ${current.stage} ${current.hosts_done}/${current.hosts_total ?? '?'} hosts `,
@@ -111,9 +116,9 @@ export async function runScheduledScan(program: Command, flags: { schedule: stri
           }, 250)
         : undefined;
       try {
-        const result = await siteScans.run(scan.id);
+        const result = await done;
         if (tty) process.stderr.write('\n');
-        const report = siteScans.reports.build(result.id, utcIso(systemClock.now())) as ScanReport;
+        const report = scans.report(result.id) as ScanReport;
         if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else printReport(report);
         if (result.status === 'failed') process.exitCode = 1;
@@ -128,7 +133,7 @@ export async function runScheduledScan(program: Command, flags: { schedule: stri
 }
 
 /** `report <ref>`: a run UUID, a control-plane scan UUID (any case) or a label; the newest when a label names several. */
-function scanOfRef(scans: ScanRepository, input: string): string {
+function scanOfRef(scans: Scans, input: string): string {
   const ref = parseScanRef(input);
   if (ref === undefined)
     throw new AgentError('AGENT_ERR_SCAN_NOT_FOUND', `${input} is no scan reference: give a run id, a control-plane scan id or a label such as ABC-DEF-GHJ`);
@@ -151,13 +156,13 @@ export function registerPipelineCommands(program: Command): void {
       const options = program.opts<GlobalOptions>();
       if (scanId === undefined && !flags.latest) program.error('error: give a scan id (or label) or --latest', { exitCode: exitCodes.usage });
       const { config } = loadConfig(options.config, { dataDir: options.dataDir });
-      await withPipeline(config, async ({ siteScans }) => {
-        const id = scanId !== undefined ? scanOfRef(siteScans.scans, scanId) : siteScans.scans.list({ limit: 1 })[0]?.id;
+      await withPipeline(config, async ({ scans }) => {
+        const id = scanId !== undefined ? scanOfRef(scans, scanId) : scans.list({ limit: 1 })[0]?.id;
         if (id === undefined) throw new AgentError('AGENT_ERR_SCAN_NOT_FOUND', 'no scan yet');
-        const report = siteScans.reports.build(id, utcIso(systemClock.now()));
+        const report = scans.report(id);
         if (!report) throw new AgentError('AGENT_ERR_SCAN_NOT_FOUND', `no scan has the id ${id}`);
         if (flags.csv) {
-          const { reportCsv } = await import('../agent/pipeline/report.js');
+          const { reportCsv } = await import('../agent/pipeline/index.js');
           process.stdout.write(reportCsv(report));
         } else if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
         else printReport(report);
@@ -174,10 +179,10 @@ export function registerPipelineCommands(program: Command): void {
     .action(async (device: string, cveId: string, flags: { status: string; justification: string; author: string; expires?: string }) => {
       const options = program.opts<GlobalOptions>();
       const { config } = loadConfig(options.config, { dataDir: options.dataDir });
-      const { parseMarkInput } = await import('../agent/pipeline/mark-input.js');
+      const { parseMarkInput } = await import('../agent/pipeline/index.js');
       const input = parseMarkInput({ device, cve_id: cveId, ...flags }, systemClock.now());
-      await withPipeline(config, async ({ siteScans }) => {
-        const mark = siteScans.marks.add({ ...input, scan_id: null, cpe: null, origin: 'cli' }, utcIso(systemClock.now()));
+      await withPipeline(config, async ({ marks }) => {
+        const mark = marks.add({ ...input, scan_id: null, cpe: null, origin: 'cli' }, utcIso(systemClock.now()));
         if (options.json) process.stdout.write(`${JSON.stringify(mark, null, 2)}\n`);
         else
           process.stdout.write(

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../agent/config/load.js';
 import { openStore } from '../agent/store/database.js';
+import { OutboxRepository } from '../agent/store/outbox-repository.js';
 import { readUplinkState } from '../agent/uplink/uplink-state.js';
 import { createCliLogger } from './cli-logger.js';
 
@@ -22,9 +23,7 @@ export function registerUplinkCommands(program: Command): void {
       const store = openStore({ stateDir: config.state_dir, logger: createCliLogger('cve-agent', 'error'), exclusive: false });
       try {
         const state = readUplinkState(store.db);
-        const outbox = store.db
-          .prepare<[], { pending: number; oldest: string | null }>('SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox')
-          .get() as { pending: number; oldest: string | null };
+        const outbox = new OutboxRepository(store.db).summary();
         const status = {
           control_plane: config.control_plane?.url ?? null,
           stream_id: state.streamId,

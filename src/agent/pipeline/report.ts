@@ -1,4 +1,3 @@
-import type { Db } from '../../shared/sqlite.js';
 import type { AppliedMark, MarksRepository } from './marks.js';
 import type { ScanRepository } from './scan-repository.js';
 import type { ScanRow, StoredFinding } from './scan-types.js';
@@ -72,36 +71,18 @@ interface FindingRow extends Omit<ReportFinding, 'status' | 'mark' | 'possibly_b
 }
 
 export class ReportBuilder {
-  readonly #db: Db;
   readonly #scans: ScanRepository;
   readonly #marks: MarksRepository;
 
-  constructor(deps: { db: Db; scans: ScanRepository; marks: MarksRepository }) {
-    this.#db = deps.db;
+  constructor(deps: { scans: ScanRepository; marks: MarksRepository }) {
     this.#scans = deps.scans;
     this.#marks = deps.marks;
   }
 
   #hosts(scan: ScanRow, now: string): ReportHost[] {
-    const hosts = this.#db
-      .prepare<
-        [string],
-        {
-          id: string;
-          ip: string;
-          mac: string | null;
-          hostname: string | null;
-          manufacturer: string | null;
-          role: string;
-          randomized_mac: number;
-          sources: string;
-        }
-      >("SELECT id, ip, mac, hostname, manufacturer, role, randomized_mac, sources FROM scan_hosts WHERE scan_id = ? AND state = 'done'")
-      .all(scan.id);
-    const services = this.#db.prepare<[string], ReportHost['services'][number]>(
-      'SELECT port, protocol, service, product, version, cpe, confidence, evidence FROM scan_services WHERE host_id = ? ORDER BY protocol, port',
-    );
-    const findings = this.#db.prepare<[string], FindingRow>('SELECT * FROM findings WHERE host_id = ? ORDER BY score DESC, cve_id');
+    const hosts = this.#scans.doneHosts(scan.id);
+    const services = (hostId: string) => this.#scans.servicesOfHost<ReportHost['services'][number]>(hostId);
+    const findings = (hostId: string) => this.#scans.findingsOfHost<FindingRow>(hostId);
     return hosts
       .map((host) => ({
         ip: host.ip,
@@ -111,8 +92,8 @@ export class ReportBuilder {
         role: host.role,
         randomized_mac: host.randomized_mac === 1,
         sources: JSON.parse(host.sources) as string[],
-        services: services.all(host.id),
-        findings: findings.all(host.id).map((row): ReportFinding => {
+        services: services(host.id),
+        findings: findings(host.id).map((row): ReportFinding => {
           const mark = this.#marks.applicable({ mac: host.mac, ip: host.ip, cve_id: row.cve_id, cpe: row.cpe }, now);
           const { host_id: _hostId, ...rest } = row;
           return {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../shared/sqlite.js';
 import type { ScanRef } from '../../shared/scan-label.js';
-import { Outbox } from './outbox.js';
+import { OutboxRepository, type OutgoingReport } from '../store/outbox-repository.js';
 import type { HostRecord, ScanRow, ScanStatus, StoredFinding } from './scan-types.js';
 
 export type NewScan = Pick<
@@ -19,6 +19,17 @@ export type NewScan = Pick<
   | 'warning_threshold'
   | 'ignore_offline_sites'
 >;
+
+export interface DoneHostRow {
+  id: string;
+  ip: string;
+  mac: string | null;
+  hostname: string | null;
+  manufacturer: string | null;
+  role: string;
+  randomized_mac: number;
+  sources: string;
+}
 
 interface ScanDbRow extends Omit<ScanRow, 'subnets' | 'target_ips' | 'ignore_offline_sites'> {
   subnets: string;
@@ -42,11 +53,11 @@ const finishedStatus = { completed: 'completed', partial: 'stopped', failed: 'fa
  */
 export class ScanRepository {
   readonly #db: Db;
-  readonly outbox: Outbox;
+  readonly outbox: OutboxRepository;
 
   constructor(db: Db) {
     this.#db = db;
-    this.outbox = new Outbox(db);
+    this.outbox = new OutboxRepository(db);
   }
 
   /** `id`: the run id, when the caller derived something from it (the label). */
@@ -71,6 +82,15 @@ export class ScanRepository {
       this.#status(id, 'queued', now);
     })();
     return this.get(id) as ScanRow;
+  }
+
+  /** A run that will not happen: stored failed with its reason, and reported queued then failed, in one transaction. */
+  createRefused(scan: NewScan, reason: string, now: string): ScanRow {
+    return this.#db.transaction(() => {
+      const row = this.create(scan, now);
+      this.finish(row.id, 'failed', reason, now);
+      return this.get(row.id) as ScanRow;
+    })();
   }
 
   #status(id: string, status: 'queued' | 'scanning' | 'stopping', now: string): void {
@@ -129,6 +149,17 @@ export class ScanRepository {
     return row ? toScan(row) : undefined;
   }
 
+  /** The scan a control-plane sub-scan already has here: a command replayed after a lost ack starts nothing new. */
+  byCpSubScan(subScanId: string): ScanRow | undefined {
+    const row = this.#db.prepare<[string], ScanDbRow>('SELECT * FROM scans WHERE cp_sub_scan_id = ?').get(subScanId);
+    return row ? toScan(row) : undefined;
+  }
+
+  /** Whether a killed process left any scan going (cheap: the scans module loads nothing else for it). */
+  hasUnfinished(): boolean {
+    return this.#db.prepare("SELECT 1 FROM scans WHERE status IN ('queued', 'scanning') LIMIT 1").pluck().get() !== undefined;
+  }
+
   /** Scans a killed process left going. */
   unfinished(): ScanRow[] {
     return this.#db.prepare<[], ScanDbRow>("SELECT * FROM scans WHERE status IN ('queued', 'scanning') ORDER BY created_at").all().map(toScan);
@@ -183,6 +214,14 @@ export class ScanRepository {
 
   setRouterState(id: string, state: string): void {
     this.#db.prepare('UPDATE scans SET router_state = ? WHERE id = ?').run(state, id);
+  }
+
+  /** The router answered: the run notes it online, and its inventory is queued for the control plane, in one transaction. */
+  routerRead(id: string, inventory: Extract<OutgoingReport, { type: 'inventory' }>): void {
+    this.#db.transaction(() => {
+      this.setRouterState(id, 'online');
+      this.outbox.append(inventory);
+    })();
   }
 
   /** The discovery checkpoint: every live host is known before any is probed. */
@@ -311,6 +350,28 @@ export class ScanRepository {
       });
     }
     return findingsAdded;
+  }
+
+  /** The hosts a report shows: those done. */
+  doneHosts(scanId: string): DoneHostRow[] {
+    return this.#db
+      .prepare<[string], DoneHostRow>(
+        "SELECT id, ip, mac, hostname, manufacturer, role, randomized_mac, sources FROM scan_hosts WHERE scan_id = ? AND state = 'done'",
+      )
+      .all(scanId);
+  }
+
+  servicesOfHost<Row>(hostId: string): Row[] {
+    return this.#db
+      .prepare<[string], Row>(
+        'SELECT port, protocol, service, product, version, cpe, confidence, evidence FROM scan_services WHERE host_id = ? ORDER BY protocol, port',
+      )
+      .all(hostId);
+  }
+
+  /** Every column of the host's findings, highest score first. */
+  findingsOfHost<Row>(hostId: string): Row[] {
+    return this.#db.prepare<[string], Row>('SELECT * FROM findings WHERE host_id = ? ORDER BY score DESC, cve_id').all(hostId);
   }
 
   finish(id: string, status: Exclude<ScanStatus, 'queued' | 'scanning'>, error: string | null, now: string): void {

@@ -15,7 +15,12 @@ export interface CommandContext {
   commit<T>(write: () => T): T;
 }
 
-export type CommandHandlers = { [T in CommandType]: (command: Extract<Command, { type: T }>, context: CommandContext) => Promise<void> | void };
+/** A handler that refuses a command without failing returns `rejected`: the control plane gets the same error reply as for a throw. */
+export type CommandOutcome = void | { rejected: string };
+
+export type CommandHandlers = {
+  [T in CommandType]: (command: Extract<Command, { type: T }>, context: CommandContext) => Promise<CommandOutcome> | CommandOutcome;
+};
 
 export interface CommandDispatcherDeps {
   db: Db;
@@ -61,17 +66,16 @@ export class CommandDispatcher {
         })(),
     };
     try {
-      const handler = this.#deps.handlers[command.type] as (command: Command, context: CommandContext) => Promise<void> | void;
-      await handler(command, context);
-      this.#log.info({ type: command.type, seq: command.seq }, 'command applied');
+      const handler = this.#deps.handlers[command.type] as (command: Command, context: CommandContext) => Promise<CommandOutcome> | CommandOutcome;
+      const outcome = await handler(command, context);
+      if (outcome?.rejected !== undefined) this.#reject(command, session, outcome.rejected);
+      else this.#log.info({ type: command.type, seq: command.seq }, 'command applied');
     } catch (error) {
       if (this.#deps.shutdown?.aborted) {
         this.#log.info({ type: command.type, seq: command.seq }, 'command interrupted by the shutdown; the control plane sends it again at the next start');
         return;
       }
-      const message = error instanceof Error ? error.message : String(error);
-      this.#log.error({ err: error, type: command.type, seq: command.seq }, `command refused: ${message}`);
-      session.send({ type: 'error', code: 'rejected', message: `${command.type}: ${message}`.slice(0, 1000), seq: command.seq, fatal: false });
+      this.#reject(command, session, error instanceof Error ? error.message : String(error), error);
     }
     try {
       state.setLastCommand(command.seq);
@@ -81,5 +85,10 @@ export class CommandDispatcher {
       return;
     }
     session.send({ type: 'ack', seq: command.seq });
+  }
+
+  #reject(command: Command, session: UplinkSession, message: string, error?: unknown): void {
+    this.#log.error({ err: error, type: command.type, seq: command.seq }, `command refused: ${message}`);
+    session.send({ type: 'error', code: 'rejected', message: `${command.type}: ${message}`.slice(0, 1000), seq: command.seq, fatal: false });
   }
 }

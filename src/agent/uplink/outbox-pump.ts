@@ -5,7 +5,7 @@
  * reconnect the unacknowledged rest is sent again from the seq the welcome names.
  */
 import type { Logger } from 'pino';
-import type { Outbox } from '../pipeline/outbox.js';
+import type { OutboxRepository } from '../store/outbox-repository.js';
 import type { Db } from '../../shared/sqlite.js';
 import { systemTimers, type UplinkTimers } from './timers.js';
 import type { UplinkSession } from './uplink-client.js';
@@ -13,7 +13,7 @@ import type { UplinkState } from './uplink-state.js';
 
 export interface OutboxPumpDeps {
   db: Db;
-  outbox: Outbox;
+  outbox: OutboxRepository;
   state: UplinkState;
   logger: Logger;
   timers?: UplinkTimers;

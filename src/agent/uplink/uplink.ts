@@ -4,8 +4,8 @@
  */
 import type { Logger } from 'pino';
 import { isCommand, PROTOCOL_VERSION } from '../../protocol/index.js';
-import { Outbox } from '../pipeline/outbox.js';
-import type { SiteScans } from '../pipeline/site-scans.js';
+import { OutboxRepository } from '../store/outbox-repository.js';
+import type { Scans } from '../pipeline/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { ScheduleService } from '../schedule/schedule-service.js';
 import type { Db } from '../../shared/sqlite.js';
@@ -29,7 +29,7 @@ export interface UplinkDeps {
   logger: Logger;
   scheduleService: ScheduleService;
   schedules: SchedulesRepository;
-  siteScans: () => Promise<SiteScans>;
+  scans: () => Scans;
   shutdown: AbortSignal;
   agentVersion?: string;
   timers?: UplinkTimers;
@@ -52,7 +52,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
   const state = new UplinkState(deps.db);
   const pump = new OutboxPump({
     db: deps.db,
-    outbox: new Outbox(deps.db),
+    outbox: new OutboxRepository(deps.db),
     state,
     logger: deps.logger,
     timers: deps.timers,
@@ -66,7 +66,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
     logger: deps.logger,
     scheduleService: deps.scheduleService,
     schedules: deps.schedules,
-    siteScans: deps.siteScans,
+    scans: deps.scans,
     feeds: new FeedTransfers({ stateDir: deps.stateDir, logger: deps.logger }),
     shutdown: deps.shutdown,
   });

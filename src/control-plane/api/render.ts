@@ -1,7 +1,18 @@
 /** Store rows -> the API's shapes. Pure functions: the routes fetch, these shape. */
 import type { z } from 'zod';
 import { formatRuntime, isTerminalScan } from '../scans/status.js';
-import type { CveMarkRow, FindingView, Occurrence, ScanAggregates, ScanEventRow, ScanRow, SiteTotals, StoredSchedule, SubScanRow } from '../store/types.js';
+import type {
+  CveMarkRow,
+  FindingView,
+  Occurrence,
+  ScanAggregates,
+  RouterInventoryRow,
+  ScanEventRow,
+  ScanRow,
+  SiteTotals,
+  StoredSchedule,
+  SubScanRow,
+} from '../store/types.js';
 import type { cveInstance, cveStatus, scanDetail, scanSummary } from './shapes.js';
 import { renderOptionalInZone } from '../../shared/schedule/zone-time.js';
 import { averageScore, repeatRatio } from '../../shared/report/summary.js';
@@ -167,5 +178,25 @@ export function renderMark(mark: CveMarkRow): z.infer<typeof cveStatus> {
     updated_by: mark.updated_by,
     created_at: mark.created_at,
     updated_at: mark.updated_at,
+  };
+}
+
+/** The site's router in a scan report: the inventory its run reported last, or null. */
+export function renderRouter(inventory: RouterInventoryRow | undefined) {
+  if (!inventory) return null;
+  return {
+    identity: inventory.router.identity,
+    routeros_version: inventory.router.routeros_version,
+    board: inventory.router.board,
+    serial: inventory.router.serial,
+    read_at: inventory.at,
+    hosts_known: inventory.hosts.length,
+    neighbors: inventory.neighbors.map((neighbor) => ({
+      mac_address: neighbor.mac,
+      ip_address: neighbor.ip,
+      identity: neighbor.identity,
+      platform: neighbor.platform,
+      version: neighbor.version,
+    })),
   };
 }

@@ -162,6 +162,26 @@ const reportHost = z.strictObject({
   ),
   cve_count: z.int(),
 });
+/** The site's router as the run read it (the agent's inventory report); null when the run reported none. */
+const reportRouter = z.strictObject({
+  identity: z.string(),
+  routeros_version: z.string(),
+  board: z.string().nullable(),
+  serial: z.string().nullable(),
+  read_at: time,
+  /** Hosts its tables know inside the run's subnets. */
+  hosts_known: z.int(),
+  neighbors: z.array(
+    z.strictObject({
+      mac_address: mac,
+      ip_address: ipv4.nullable(),
+      identity: z.string().nullable(),
+      platform: z.string().nullable(),
+      version: z.string().nullable(),
+    }),
+  ),
+});
+
 export const scanReport = z.strictObject({
   scan: scanDetail,
   sites: z.array(
@@ -173,6 +193,7 @@ export const scanReport = z.strictObject({
       error: z.string().nullable(),
       started_at: time.nullable(),
       finished_at: time.nullable(),
+      router: reportRouter.nullable(),
     }),
   ),
   hosts: z.array(reportHost),

@@ -73,6 +73,16 @@ export interface SubScanRow {
   findings_received: number;
 }
 
+/** The router inventory a site's run reported last (its JSON body as the agent sent it). */
+export interface RouterInventoryRow {
+  sub_scan_id: string;
+  site_id: string;
+  at: string;
+  router: { identity: string; routeros_version: string; board: string | null; serial: string | null };
+  hosts: { mac: string; ip: string | null; hostname: string | null; interface: string | null; source: string }[];
+  neighbors: { mac: string; ip: string | null; identity: string | null; platform: string | null; version: string | null }[];
+}
+
 export interface ScanEventRow {
   at: string;
   level: string;
@@ -251,6 +261,8 @@ export interface ScanStore {
   /** The non-terminal scan of a schedule, if one runs. */
   activeOfSchedule(scheduleId: string): Promise<ScanRow | undefined>;
   subScans(scanId: string): Promise<SubScanRow[]>;
+  /** The latest router inventory of each of the scan's sub-scans that reported one. */
+  routerInventories(scanId: string): Promise<RouterInventoryRow[]>;
   siteTotals(scanId: string): Promise<SiteTotals>;
   events(scanId: string, limit?: number): Promise<ScanEventRow[]>;
   aggregates(scanId: string): Promise<ScanAggregates>;

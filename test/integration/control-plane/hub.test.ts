@@ -177,6 +177,28 @@ describe('the hub: ingest, acks and replays', () => {
     ).toBe(1);
   });
 
+  it("ties a run's router inventory to the run's sub-scan, and quarantines one naming an unknown run", async () => {
+    const harness = await setup();
+    const agent = await agentFor(harness);
+    await agent.connect();
+    const inventoryOf = (runId: string) => ({
+      type: 'inventory' as const,
+      at: new Date().toISOString(),
+      run_id: runId,
+      router: { identity: 'gw-main', routeros_version: '6.49.7', board: 'RB4011', serial: null },
+      hosts: [{ mac: '4C:5E:0C:00:00:01', ip: '192.168.88.2', hostname: 'nas', interface: 'bridge', source: 'dhcp' as const }],
+      neighbors: [],
+    });
+    const runId = newRunId();
+    agent.report(scanStatus({ runId, scheduleId: randomUUID(), slotAt: '2030-01-07T07:00:00.000Z' }));
+    agent.report(inventoryOf(runId));
+    const stray = agent.report(inventoryOf(newRunId()));
+    await agent.drained();
+    expect(agent.rejections).toEqual([{ seq: stray, message: expect.stringContaining('unknown run') }]);
+    expect(count(harness, 'SELECT COUNT(*) FROM inventories i JOIN sub_scans s ON s.id = i.sub_scan_id WHERE s.run_id = ?', runId)).toBe(1);
+    expect(count(harness, 'SELECT COUNT(*) FROM inventories')).toBe(1);
+  });
+
   it('quarantines a report it cannot apply, acknowledges it and says why, without closing', async () => {
     const harness = await setup();
     const agent = await agentFor(harness);

@@ -54,10 +54,10 @@ describe('the daemon runs a schedule on time', () => {
     expect(scheduler.tick().fired).toEqual([scheduleId]);
     await scheduler.idle();
 
-    const siteScans = await agent.siteScans();
-    const [scan] = siteScans.scans.list({ scheduleId });
+    const scans = agent.scans();
+    const [scan] = scans.list({ scheduleId });
     expect(scan).toMatchObject({ kind: 'schedule', status: 'completed', slot_at: '2027-01-16T15:30:00.000Z' });
-    const report = siteScans.reports.build(scan!.id, now.toISOString())!;
+    const report = scans.report(scan!.id)!;
     const ssh = report.hosts.find((host) => host.ip === '127.0.30.2');
     expect(ssh?.mac).toBe(macs.ssh);
     expect(ssh?.findings.map((finding) => finding.cve_id)).toContain('CVE-2023-38408');

@@ -4,7 +4,9 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildConfig, type AgentConfig } from '../../../src/agent/config/load.js';
-import { openSiteScans } from '../../../src/agent/pipeline/open-site-scans.js';
+import { cliSpec, MarksRepository, openScans } from '../../../src/agent/pipeline/index.js';
+import { ScanRepository } from '../../../src/agent/pipeline/scan-repository.js';
+import { OutboxRepository } from '../../../src/agent/store/outbox-repository.js';
 import { systemClock, utcIso } from '../../../src/shared/clock.js';
 import { ScheduleService } from '../../../src/agent/schedule/schedule-service.js';
 import { openStore } from '../../../src/agent/store/database.js';
@@ -46,23 +48,24 @@ function openPipeline(config: AgentConfig) {
   const schedules = new SchedulesRepository(store.db);
   new ScheduleService({ schedules, clock: systemClock, logger }).syncFromConfig(config.schedules);
   const siteIdKept = new MetaRepository(store.db).siteId(config.site_id);
-  const opened = openSiteScans({ config, db: store.db, logger, clock: systemClock, siteId: siteIdKept, overrides: { ports, udp: false } });
-  onTestFinished(() => {
-    opened.close();
+  const scans = openScans({ config: () => config, db: store.db, logger, clock: systemClock, siteId: siteIdKept, overrides: { ports, udp: false } });
+  onTestFinished(async () => {
+    await scans.close();
     store.close();
   });
-  return { store, schedules, siteScans: opened.siteScans };
+  const spec = (ips?: string[]) => cliSpec(schedules.get(scheduleId)!, siteIdKept, ips);
+  return { store, schedules, scans, spec, repo: new ScanRepository(store.db), marks: new MarksRepository(store.db), outbox: new OutboxRepository(store.db) };
 }
 
 describe('the scan pipeline, end to end over loopback', () => {
   it('reports the right CVEs on the right hosts, keyed by the MACs of the router tables, with the router and its neighbor', async () => {
     const { raw } = await startSite();
     const { config } = buildConfig(raw, undefined, { env: {}, dataDir: tempDir() });
-    const { schedules, siteScans } = openPipeline(config);
-    const scan = siteScans.create(schedules.get(scheduleId)!);
-    const result = await siteScans.run(scan.id);
+    const { scans, spec, outbox: queued } = openPipeline(config);
+    const { scan, done } = scans.start(spec());
+    const result = await done;
     expect(result.status, result.error ?? '').toBe('completed');
-    const report = siteScans.reports.build(scan.id, utcIso(new Date()))!;
+    const report = scans.report(scan.id)!;
     const host = (ip: string) => report.hosts.find((h) => h.ip === ip);
     const cves = (ip: string) =>
       host(ip)
@@ -100,19 +103,33 @@ describe('the scan pipeline, end to end over loopback', () => {
     );
 
     // Every stored finding was queued for the control plane exactly once.
-    const outbox = siteScans.scans.outbox.pending(0, 10_000);
+    const outbox = queued.pending(0, 10_000);
     expect(outbox.filter((row) => row.type === 'finding')).toHaveLength(all.length);
     expect(outbox.at(-1)?.type).toBe('scan.finished');
+
+    // The router as this run read it goes to the control plane once, after the run is reported scanning.
+    const inventories = outbox.filter((row) => row.type === 'inventory');
+    expect(inventories).toHaveLength(1);
+    const scanning = outbox.find((row) => row.type === 'scan.status' && (JSON.parse(row.payload) as { status: string }).status === 'scanning');
+    expect(inventories[0]!.seq).toBeGreaterThan(scanning!.seq);
+    const inventory = JSON.parse(inventories[0]!.payload) as {
+      run_id: string;
+      router: Record<string, unknown>;
+      hosts: { mac: string; ip: string }[];
+      neighbors: { mac: string }[];
+    };
+    expect(inventory).toMatchObject({ run_id: scan.id, router: { identity: 'site-gw', routeros_version: '6.40.5', board: 'RB951Ui-2HnD', serial: null } });
+    expect(inventory.hosts).toContainEqual(expect.objectContaining({ mac: macs.ssh, ip: '127.0.30.2' }));
+    expect(inventory.neighbors.map((neighbor) => neighbor.mac)).toContain(macs.neighbor);
   });
 
   it('applies an accepted mark to the device by MAC until the detected version changes', async () => {
     const { raw } = await startSite();
     const { config } = buildConfig(raw, undefined, { env: {}, dataDir: tempDir() });
-    const { schedules, siteScans } = openPipeline(config);
-    const schedule = schedules.get(scheduleId)!;
-    const first = siteScans.create(schedule);
-    await siteScans.run(first.id);
-    siteScans.marks.add(
+    const { scans, spec, marks } = openPipeline(config);
+    const { scan: first, done } = scans.start(spec());
+    await done;
+    marks.add(
       {
         mac: macs.web,
         ip: null,
@@ -127,7 +144,7 @@ describe('the scan pipeline, end to end over loopback', () => {
       },
       utcIso(new Date()),
     );
-    const report = siteScans.reports.build(first.id, utcIso(new Date()))!;
+    const report = scans.report(first.id)!;
     const finding = report.hosts.find((h) => h.mac === macs.web)?.findings.find((f) => f.cve_id === 'CVE-2017-7529');
     expect(finding?.status).toBe('accepted');
     expect(finding?.mark).toMatchObject({ author: 'ops', weak: false });
@@ -139,9 +156,9 @@ describe('the scan pipeline, end to end over loopback', () => {
       .split(':')
       .map((field, i) => (i === 3 ? (field === 'nginx' ? 'f5' : 'nginx') : field))
       .join(':');
-    expect(siteScans.marks.applicable({ mac: macs.web, ip: '127.0.30.3', cve_id: 'CVE-2017-7529', cpe: alias }, utcIso(new Date()))?.status).toBe('accepted');
+    expect(marks.applicable({ mac: macs.web, ip: '127.0.30.3', cve_id: 'CVE-2017-7529', cpe: alias }, utcIso(new Date()))?.status).toBe('accepted');
     // Bug fix: a newer mark that has expired no longer hides the older one still in force (the newest unexpired counts, as on the control plane).
-    siteScans.marks.add(
+    marks.add(
       {
         mac: macs.web,
         ip: null,
@@ -156,18 +173,13 @@ describe('the scan pipeline, end to end over loopback', () => {
       },
       utcIso(new Date()),
     );
-    expect(siteScans.marks.applicable({ mac: macs.web, ip: '127.0.30.3', cve_id: 'CVE-2017-7529', cpe: finding!.cpe }, utcIso(new Date()))?.status).toBe(
-      'accepted',
-    );
+    expect(marks.applicable({ mac: macs.web, ip: '127.0.30.3', cve_id: 'CVE-2017-7529', cpe: finding!.cpe }, utcIso(new Date()))?.status).toBe('accepted');
     // The same CVE on another device stays open; a mark for another version no longer applies.
     expect(
-      siteScans.marks.applicable(
-        { mac: macs.web, ip: '127.0.30.3', cve_id: 'CVE-2017-7529', cpe: 'cpe:2.3:a:f5:nginx:1.13.1:*:*:*:*:*:*:*' },
-        utcIso(new Date()),
-      ),
+      marks.applicable({ mac: macs.web, ip: '127.0.30.3', cve_id: 'CVE-2017-7529', cpe: 'cpe:2.3:a:f5:nginx:1.13.1:*:*:*:*:*:*:*' }, utcIso(new Date())),
     ).toBeUndefined();
     // An expired mark no longer applies.
-    siteScans.marks.add(
+    marks.add(
       {
         mac: macs.web,
         ip: null,
@@ -182,13 +194,12 @@ describe('the scan pipeline, end to end over loopback', () => {
       },
       utcIso(new Date()),
     );
-    const again = siteScans.reports.build(first.id, utcIso(new Date()))!;
+    const again = scans.report(first.id)!;
     expect(again.hosts.find((h) => h.mac === macs.web)?.findings.find((f) => f.cve_id === 'CVE-2021-23017')?.status).toBe('open');
 
     // A second scan of the same schedule: nothing changed, so the delta says still open.
-    const second = siteScans.create(schedule);
-    await siteScans.run(second.id);
-    const delta = siteScans.reports.build(second.id, utcIso(new Date()))!.delta;
+    const second = await scans.start(spec()).done;
+    const delta = scans.report(second.id)!.delta;
     expect(delta.previous_scan_id).toBe(first.id);
     expect(delta.new).toEqual([]);
     expect(delta.fixed).toEqual([]);
@@ -198,13 +209,14 @@ describe('the scan pipeline, end to end over loopback', () => {
   it('refuses a single-IP scan outside the schedule subnets before sending a packet', async () => {
     const { raw, router } = await startSite();
     const { config } = buildConfig(raw, undefined, { env: {}, dataDir: tempDir() });
-    const { schedules, siteScans } = openPipeline(config);
-    expect(() => siteScans.create(schedules.get(scheduleId)!, { targetIps: ['127.0.31.7'] })).toThrow(/127\.0\.31\.7 is outside the schedule's subnets/);
+    const { scans, spec } = openPipeline(config);
+    expect(() => scans.start(spec(['127.0.31.7']))).toThrow(/127\.0\.31\.7 is outside the schedule's subnets/);
     expect(router.logins).toEqual([]);
-    const single = siteScans.create(schedules.get(scheduleId)!, { targetIps: ['127.0.30.2'] });
+    expect(scans.list()).toEqual([]);
+    const { scan: single, done } = scans.start(spec(['127.0.30.2']));
     expect(single.kind).toBe('single_ip');
-    const result = await siteScans.run(single.id);
-    const report = siteScans.reports.build(result.id, utcIso(new Date()))!;
+    const result = await done;
+    const report = scans.report(result.id)!;
     expect(report.hosts.map((h) => h.ip)).toEqual(['127.0.30.2']);
     expect(report.hosts[0]?.mac).toBe(macs.ssh);
   });
@@ -212,20 +224,19 @@ describe('the scan pipeline, end to end over loopback', () => {
   it('ends partial within 2 s of a stop request, keeping what was found', async () => {
     const { raw } = await startSite({ tarpit: true });
     const { config } = buildConfig(raw, undefined, { env: {}, dataDir: tempDir() });
-    const { schedules, siteScans } = openPipeline(config);
-    const scan = siteScans.create(schedules.get(scheduleId)!);
-    const running = siteScans.run(scan.id);
-    const done = () => siteScans.scans.hostsByState(scan.id, 'done').map((host) => host.ip);
+    const { scans, spec, repo } = openPipeline(config);
+    const { scan, done: running } = scans.start(spec());
+    const done = () => repo.hostsByState(scan.id, 'done').map((host) => host.ip);
     while (!['127.0.30.2', '127.0.30.3', '127.0.30.4'].every((ip) => done().includes(ip))) await new Promise((resolve) => setTimeout(resolve, 50));
     const stoppedAt = performance.now();
-    expect(siteScans.stop(scan.id)).toBe(true);
+    expect(scans.stop(scan.id)).toBe(true);
     const result = await running;
     expect(performance.now() - stoppedAt).toBeLessThan(2000);
     expect(result.status).toBe('partial');
-    expect(siteScans.scans.events(scan.id).map((e) => e.message)).toEqual(
+    expect(repo.events(scan.id).map((e) => e.message)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^Scan stopped on request; \d+ hosts done were kept$/)]),
     );
-    expect(siteScans.reports.build(scan.id, utcIso(new Date()))!.summary.cve_count).toBeGreaterThan(0);
+    expect(scans.report(scan.id)!.summary.cve_count).toBeGreaterThan(0);
   });
 
   it('resumes a scan after kill -9 without probing done hosts again or recording a finding twice', async () => {
@@ -264,13 +275,13 @@ describe('the scan pipeline, end to end over loopback', () => {
     expect(Math.min(probed.ssh, probed.web, probed.ftp)).toBeGreaterThan(0);
 
     const { config } = buildConfig({ ...raw, state_dir: path.join(dir, 'state') }, configFile, { env: {} });
-    const { siteScans, store } = openPipeline(config);
-    const [scan] = siteScans.scans.unfinished();
+    const { scans, repo, store } = openPipeline(config);
+    const [scan] = repo.unfinished();
     expect(scan?.status).toBe('scanning');
-    const resumed = siteScans.resumeUnfinished(new AbortController().signal);
+    const resumed = scans.resumeUnfinished();
     expect(resumed.map((s) => s.id)).toEqual([scan?.id]);
-    await siteScans.idle();
-    const final = siteScans.scans.get(scan!.id)!;
+    await scans.idle();
+    const final = scans.get(scan!.id)!;
     expect(final.status).toBe('completed');
     expect({ ssh: services.ssh.connections(), web: services.web.connections(), ftp: services.ftp.connections() }).toEqual(probed);
     const dupes = store.db.prepare('SELECT count(*) - count(DISTINCT host_id || cve_id || cpe || ifnull(port, -1)) FROM findings').pluck().get();
@@ -282,7 +293,7 @@ describe('the scan pipeline, end to end over loopback', () => {
       .pluck()
       .get();
     expect(sentTwice).toBe(0);
-    expect(siteScans.scans.events(scan!.id).map((e) => e.message)).toEqual(
+    expect(repo.events(scan!.id).map((e) => e.message)).toEqual(
       expect.arrayContaining([expect.stringMatching(/^Resuming scan after a restart \(\d+ hosts already done\)/)]),
     );
   });

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { Outbox } from '../../../src/agent/pipeline/outbox.js';
+import { OutboxRepository } from '../../../src/agent/store/outbox-repository.js';
 import { openStore } from '../../../src/agent/store/database.js';
 import { UplinkState } from '../../../src/agent/uplink/uplink-state.js';
 import { runCli } from '../../helpers/agent-process.js';
@@ -16,7 +16,7 @@ describe('cve-agent uplink status', () => {
     const config = path.join(dir, 'config.yaml');
     writeFileSync(config, 'subnets: [127.0.39.0/24]\ncontrol_plane:\n  url: wss://cve.example.net/agents\n  token: not-shown\n', { mode: 0o600 });
     const store = openStore({ stateDir, logger: pino({ level: 'silent' }), exclusive: false });
-    const outbox = new Outbox(store.db);
+    const outbox = new OutboxRepository(store.db);
     const runId = randomUUID();
     for (let i = 0; i < 5; i += 1)
       outbox.append({ type: 'scan.event', at: `2026-12-01T08:0${i}:00.000Z`, run_id: runId, level: 'info', message: `event ${i}` });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { Outbox } from '../../../src/agent/pipeline/outbox.js';
+import { OutboxRepository } from '../../../src/agent/store/outbox-repository.js';
 import { openStore } from '../../../src/agent/store/database.js';
 import { splitFeedFile } from '../../../src/protocol/index.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -44,7 +44,7 @@ describe('the agent applies the control plane commands', () => {
     const stateDir = tempDir('uplink-window-');
     const logger = pino({ level: 'silent' });
     const store = openStore({ stateDir, logger, exclusive: false });
-    const outbox = new Outbox(store.db);
+    const outbox = new OutboxRepository(store.db);
     const runId = randomUUID();
     for (let i = 0; i < 60; i += 1) outbox.append({ type: 'scan.event', at: issued(), run_id: runId, level: 'info', message: `event ${i}` });
     store.close();
@@ -91,7 +91,7 @@ describe('the agent applies the control plane commands', () => {
     const stateDir = tempDir('uplink-overack-');
     const logger = pino({ level: 'silent' });
     const store = openStore({ stateDir, logger, exclusive: false });
-    const outbox = new Outbox(store.db);
+    const outbox = new OutboxRepository(store.db);
     const runId = randomUUID();
     for (let i = 0; i < 20; i += 1) outbox.append({ type: 'scan.event', at: issued(), run_id: runId, level: 'info', message: `event ${i}` });
     store.close();
@@ -116,7 +116,7 @@ describe('the agent applies the control plane commands', () => {
     const stateDir = tempDir('uplink-oversize-');
     const logger = pino({ level: 'silent' });
     const store = openStore({ stateDir, logger, exclusive: false });
-    const outbox = new Outbox(store.db);
+    const outbox = new OutboxRepository(store.db);
     const runId = randomUUID();
     const ports = Array.from({ length: 20 }, (_, i) => ({
       port: 1000 + i,
@@ -218,9 +218,14 @@ describe('the agent applies the control plane commands', () => {
     await eventually('the scans to end', () => scans().every((scan) => !['queued', 'scanning'].includes(scan.status)) || undefined, 30_000);
     const [refused, ips, old, stopped] = scans();
     expect(scans()).toHaveLength(4);
-    // The refused one is recorded as a failed run, so the control plane closes that sub-scan.
-    expect(refused).toMatchObject({ kind: 'single_ip', status: 'failed', target_ips: null });
+    // The refused one is recorded as a failed run of the IPs asked for, so the control plane closes that sub-scan.
+    expect(refused).toMatchObject({ kind: 'single_ip', status: 'failed', target_ips: JSON.stringify(['127.0.35.9']) });
     expect(refused!.error).toContain('127.0.35.9');
+    const outsideSubScan = (JSON.parse(outside) as { sub_scan_id: string }).sub_scan_id;
+    await hub.waitFor('the refused run reported', () => reportsOf(cp, 'scan.status').some((frame) => frame.sub_scan_id === outsideSubScan));
+    expect(reportsOf(cp, 'scan.status').filter((frame) => frame.sub_scan_id === outsideSubScan)).toMatchObject([
+      { status: 'queued', target_ips: ['127.0.35.9'] },
+    ]);
     expect(ips).toMatchObject({ kind: 'single_ip', status: 'completed', target_ips: JSON.stringify([`127.0.${net}.2`]) });
     expect(old).toMatchObject({ kind: 'invoke', status: 'failed' });
     expect(old!.error).toContain('expired');

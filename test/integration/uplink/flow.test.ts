@@ -63,6 +63,17 @@ describe('the uplink against the real control plane', () => {
     const ssh = central.filter((f) => f.host.ip === `127.0.${net}.2`);
     expect(ssh.map((f) => f.cve.id)).toContain('CVE-2023-38408');
     expect(ssh.every((f) => f.host.mac === macs.ssh)).toBe(true);
+    // The report shows the site's router as the run read it (the agent's inventory report).
+    const report = (await cp.request('GET', `/scans/cve/${scanId}/report.json`)).body as {
+      sites: { site_id: string; router: Record<string, unknown> | null }[];
+    };
+    expect(report.sites).toEqual([
+      expect.objectContaining({
+        site_id: site.id,
+        router: expect.objectContaining({ identity: 'site-gw', routeros_version: '6.40.5', board: 'RB951Ui-2HnD', hosts_known: expect.any(Number) }),
+      }),
+    ]);
+    expect(report.sites[0]!.router!.neighbors).toEqual([expect.objectContaining({ mac_address: macs.neighbor, identity: expect.any(String) })]);
 
     // A single-IP scan through the REST API: one host scanned, its findings only.
     const single = await cp.request('POST', '/scans/cve/scheduled/single-ip', {

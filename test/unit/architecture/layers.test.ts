@@ -24,6 +24,9 @@ describe('layer rules', () => {
     ['src/agent/scan/planted.ts', "import { createRouterSource } from '../routeros/index.js';", /knows nothing of the pipeline/],
     ['src/agent/pipeline/planted.ts', "import { parseTerse } from '../routeros/ssh/key-value.js';", /through routeros\/index\.js/],
     ['src/cli/planted.ts', "import { loadOuiRegistry } from '../agent/routeros/oui-registry.js';", /through routeros\/index\.js/],
+    ['src/agent/uplink/planted.ts', "import { ScanRepository } from '../pipeline/scan-repository.js';", /through pipeline\/index\.js/],
+    ['src/agent/planted.ts', "import { createScanRunner } from './pipeline/runner/run.js';", /through pipeline\/index\.js/],
+    ['src/cli/planted.ts', "import { MarksRepository } from '../agent/pipeline/marks.js';", /through pipeline\/index\.js/],
     ['src/agent/routeros/planted.ts', "import { Netmask } from 'netmask';", /src\/shared\/ipv4\.ts alone/],
     ['src/control-plane/planted.ts', "import { Netmask } from 'netmask';", /src\/shared\/ipv4\.ts alone/],
   ])('%s: %s is refused', async (file, code, message) => {
@@ -35,6 +38,8 @@ describe('layer rules', () => {
     ['src/control-plane/api/planted.ts', "import { systemClock } from '../../shared/clock.js';"],
     ['src/agent/pipeline/planted.ts', "import { createRouterSource } from '../routeros/index.js';"],
     ['src/agent/routeros/planted.ts', "import { parseTerse } from './ssh/key-value.js';"],
+    ['src/agent/uplink/planted.ts', "import { commandSpec, type Scans } from '../pipeline/index.js';"],
+    ['src/agent/pipeline/runner/planted.ts', "import { ScanRepository } from '../scan-repository.js';"],
     ['src/cli/planted.ts', "import { createAgent } from '../agent/agent.js';"],
     ['src/shared/ipv4.ts', "import { Netmask } from 'netmask';"],
   ])('%s: %s is allowed', async (file, code) => {

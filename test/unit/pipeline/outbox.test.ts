@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Outbox } from '../../../src/agent/pipeline/outbox.js';
+import { OutboxRepository } from '../../../src/agent/store/outbox-repository.js';
 import { openStore } from '../../../src/agent/store/database.js';
 import { captureLogger } from '../../helpers/logger.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -11,7 +11,7 @@ describe('the outbox', () => {
   it('hands out rows in seq order within a window and forgets only what was acknowledged', () => {
     const store = openStore({ stateDir: tempDir(), logger: captureLogger().logger, exclusive: false });
     try {
-      const outbox = new Outbox(store.db);
+      const outbox = new OutboxRepository(store.db);
       const seqs = [1, 2, 3, 4, 5].map((n) => outbox.append({ type: 'scan.event', at, run_id: runId, level: 'info', message: `event ${n}` }));
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
       expect(outbox.pending(0, 2).map((row) => JSON.parse(row.payload).message)).toEqual(['event 1', 'event 2']);
@@ -26,7 +26,7 @@ describe('the outbox', () => {
   it('refuses a report the control plane would refuse, and stores nothing of it', () => {
     const store = openStore({ stateDir: tempDir(), logger: captureLogger().logger, exclusive: false });
     try {
-      const outbox = new Outbox(store.db);
+      const outbox = new OutboxRepository(store.db);
       expect(() => outbox.append({ type: 'scan.progress', at, run_id: runId, percent: 140, hosts_done: 1, hosts_total: 2 })).toThrow(
         /invalid scan\.progress report: percent/,
       );

@@ -4,7 +4,7 @@ import { ApiError } from '../../errors.js';
 import { isTerminalScan } from '../../scans/status.js';
 import type { ScanRow } from '../../store/types.js';
 import { addRoute, baseUrlOf, type ApiDeps } from '../context.js';
-import { indexOccurrences, renderCveInstance, renderDetail, renderSummary, siteCounts } from '../render.js';
+import { indexOccurrences, renderCveInstance, renderDetail, renderRouter, renderSummary, siteCounts } from '../render.js';
 import { isUuid, pathId } from '../validate.js';
 import { isOpenWarning } from '../../../shared/report/thresholds.js';
 import { parseScanRef } from '../../../shared/scan-label.js';
@@ -76,9 +76,10 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const scan = await scanOf(principal.org, (request.params as { scan_id: string }).scan_id);
       if (!isTerminalScan(scan.status))
         throw new ApiError('scan_not_complete', `Scan ${scan.id} is ${scan.status}; poll GET /scans/cve/${scan.id} until it is completed, partial or failed.`);
-      const [{ multiSite, summary: body }, subs, events, hosts, findings] = await Promise.all([
+      const [{ multiSite, summary: body }, subs, routers, events, hosts, findings] = await Promise.all([
         summary(request, scan),
         store.scans.subScans(scan.id),
+        store.scans.routerInventories(scan.id),
         store.scans.events(scan.id),
         store.scans.hosts(scan.id),
         store.scans.findings(scan.id),
@@ -100,6 +101,7 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
             error: sub.error,
             started_at: sub.started_at,
             finished_at: sub.finished_at,
+            router: renderRouter(routers.find((router) => router.sub_scan_id === sub.id)),
           })),
           hosts: hosts.map((host) => ({
             id: host.id,

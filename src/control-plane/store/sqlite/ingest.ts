@@ -78,7 +78,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
     'UPDATE sub_scans SET status = ?, error = ?, findings_expected = ?, hosts_done = MAX(hosts_done, ?), progress = 100, finished_at = ? WHERE id = ?',
   );
   const received = db.prepare<[string], number>('SELECT findings_received FROM sub_scans WHERE id = ?').pluck();
-  const inventory = db.prepare('INSERT INTO inventories (site_id, run_id, at, body) VALUES (?, ?, ?, ?)');
+  const inventory = db.prepare('INSERT INTO inventories (site_id, run_id, sub_scan_id, at, body) VALUES (?, ?, ?, ?, ?)');
 
   /** Finds the sub-scan a run's first report belongs to, creating the scan and sub-scan when the agent started it on its own. */
   function resolveRun(item: IngestItem, m: ScanStatusReport): SubRef {
@@ -257,7 +257,9 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
         return sub.scan_id;
       }
       case 'inventory': {
-        inventory.run(item.site.id, m.run_id, m.at, toJson({ router: m.router, hosts: m.hosts, neighbors: m.neighbors }));
+        // A run's inventory belongs to its sub-scan; an unknown or foreign run is quarantined like any other report.
+        const sub = m.run_id === null ? undefined : subOf(item, m.run_id);
+        inventory.run(item.site.id, m.run_id, sub?.id ?? null, m.at, toJson({ router: m.router, hosts: m.hosts, neighbors: m.neighbors }));
         return undefined;
       }
     }

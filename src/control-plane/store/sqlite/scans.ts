@@ -1,6 +1,6 @@
 import type { Db } from '../../../shared/sqlite.js';
 import type { CveRecord, OpenPort } from '../../../protocol/index.js';
-import type { FindingView, HostRow, NewSubScan, ScanEventRow, ScanRow, ScanStore, SubScanRow } from '../types.js';
+import type { FindingView, HostRow, NewSubScan, RouterInventoryRow, ScanEventRow, ScanRow, ScanStore, SubScanRow } from '../types.js';
 import { fromJson, toJson } from './json.js';
 import type { ScanState } from './scan-state.js';
 import { compareAddresses } from '../../../shared/ipv4.js';
@@ -114,6 +114,11 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
      VALUES (@id, @scan_id, @site_id, @subnets, @target_ips, @status, @error, @created_at, @finished_at) ON CONFLICT (scan_id, site_id) DO NOTHING`,
   );
   const subs = db.prepare<[string], RawSubScan>('SELECT * FROM sub_scans WHERE scan_id = ? ORDER BY created_at, site_id');
+  const inventories = db.prepare<[string], { sub_scan_id: string; site_id: string; at: string; body: string }>(
+    `SELECT s.id AS sub_scan_id, s.site_id, i.at, i.body FROM sub_scans s
+       JOIN inventories i ON i.id = (SELECT max(id) FROM inventories WHERE sub_scan_id = s.id)
+     WHERE s.scan_id = ?`,
+  );
   const totals = db.prepare<[string], { status: string; n: number; progress: number }>(
     'SELECT status, COUNT(*) AS n, SUM(progress) AS progress FROM sub_scans WHERE scan_id = ? GROUP BY status',
   );
@@ -198,6 +203,11 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
     },
     async subScans(scanId) {
       return subs.all(scanId).map(hydrateSubScan);
+    },
+    async routerInventories(scanId) {
+      return inventories
+        .all(scanId)
+        .map(({ body, ...row }): RouterInventoryRow => ({ ...row, ...fromJson<Omit<RouterInventoryRow, 'sub_scan_id' | 'site_id' | 'at'>>(body) }));
     },
     async siteTotals(scanId) {
       const result = { targets: 0, scanned: 0, failed: 0, progress: 0 };

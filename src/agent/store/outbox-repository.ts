@@ -2,7 +2,7 @@ import type { Report } from '../../protocol/frames.js';
 import { upSchemas } from '../../protocol/frames.js';
 import type { Db } from '../../shared/sqlite.js';
 
-/** A report as the pipeline writes it: the outbox gives it its seq. */
+/** A report as the scans write it: the outbox gives it its seq. */
 export type OutgoingReport = Report extends infer R ? (R extends { seq: number } ? Omit<R, 'seq'> : never) : never;
 
 export interface OutboxRow {
@@ -12,11 +12,12 @@ export interface OutboxRow {
 }
 
 /**
- * The agent's queue of reports for the control plane. Rows are appended inside the same
+ * The agent's queue of reports for the control plane: a store table that the scans append to
+ * and the uplink drains, neither knowing the other. Rows are appended inside the same
  * transaction as the result they report, so a result is never stored without its report nor
  * reported without being stored; the uplink deletes them only when acknowledged.
  */
-export class Outbox {
+export class OutboxRepository {
   readonly #db: Db;
   readonly #insert;
 
@@ -46,5 +47,13 @@ export class Outbox {
 
   count(): number {
     return this.#db.prepare('SELECT count(*) FROM outbox').pluck().get() as number;
+  }
+
+  /** What waits for the control plane: how many rows, and since when. */
+  summary(): { pending: number; oldest: string | null } {
+    return this.#db.prepare<[], { pending: number; oldest: string | null }>('SELECT count(*) AS pending, min(created_at) AS oldest FROM outbox').get() as {
+      pending: number;
+      oldest: string | null;
+    };
   }
 }

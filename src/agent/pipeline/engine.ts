@@ -5,26 +5,19 @@ import { openCveDatabase } from '../cve/cve-database.js';
 import { createRouterSource, InventoryRepository, loadOuiRegistry, RouterPinRepository } from '../routeros/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/sqlite.js';
-import { createSiteScans, type SiteScans, type SiteScansDeps } from './site-scans.js';
+import { createScanRunner, type ScanRunnerDeps } from './runner/run.js';
+import { ScanRepository } from './scan-repository.js';
+import type { ScanEngine } from './scans.js';
 
-export interface OpenedSiteScans {
-  siteScans: SiteScans;
-  close(): void;
-}
+/** What a test or the CLI may set in place of the config's: the router reader, CVE lookup, ports and scanner settings. */
+export type EngineOverrides = Partial<Pick<ScanRunnerDeps, 'readInventory' | 'cve' | 'scanSettings' | 'ports' | 'udp'>>;
 
 /**
- * Wires the pipeline to the real parts: cve.db (with the starter feed on first use), the
- * router over the API or SSH, the OUI registry. Loaded on first use, so an idle daemon does
- * not carry the scanner, the matcher and the OUI table in memory.
+ * Wires the runner to the real parts: cve.db (with the starter feed on first use), the router
+ * over the API or SSH, the OUI registry. Loaded on the first run, so an idle daemon does not
+ * carry the scanner, the matcher and the OUI table in memory.
  */
-export function openSiteScans(deps: {
-  config: AgentConfig;
-  db: Db;
-  logger: Logger;
-  clock: Clock;
-  siteId: string;
-  overrides?: Partial<SiteScansDeps>;
-}): OpenedSiteScans {
+export function openScanEngine(deps: { config: AgentConfig; db: Db; logger: Logger; clock: Clock; overrides?: EngineOverrides }): ScanEngine {
   const { config, logger } = deps;
   const cveDb = openCveDatabase({ stateDir: config.state_dir, logger, loadStarterFeed: true });
   const router = config.router;
@@ -37,16 +30,14 @@ export function openSiteScans(deps: {
         pins: new RouterPinRepository(deps.db),
       }).readInventory
     : undefined;
-  const siteScans = createSiteScans({
-    db: deps.db,
+  const runner = createScanRunner({
+    scans: new ScanRepository(deps.db),
     clock: deps.clock,
     logger,
-    siteId: deps.siteId,
     readInventory,
     cve: { matcher: createCveMatcher(cveDb.store), vendorsOfProduct: cveDb.store.vendorsOfProduct },
     ports: config.scan.ports,
     udp: config.scan.udp,
-    resumeWithinMs: config.scan.resume_within,
     scanSettings: {
       snmpCommunity: config.scan.snmp_community,
       globalConcurrency: config.scan.max_connections,
@@ -54,5 +45,5 @@ export function openSiteScans(deps: {
     },
     ...deps.overrides,
   });
-  return { siteScans, close: () => cveDb.close() };
+  return { run: runner.run, close: () => cveDb.close() };
 }

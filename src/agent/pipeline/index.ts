@@ -1,0 +1,53 @@
+/**
+ * The scans module's public face: everything outside pipeline/ imports it from here. One
+ * ScanSpec describes a scan whatever started it; each source has a small adapter that builds it.
+ *
+ *   const scans = openScans({ config: () => config, db, logger, clock, siteId, shutdown });
+ *   scheduler job:   slotJob(() => scans, siteId)
+ *   uplink command:  const spec = commandSpec(command, siteId, stored); scopeProblem(spec) ? scans.refuse(spec, why) : scans.start(spec)
+ *   CLI:             scans.start(cliSpec(schedule, siteId, ips)).done
+ *
+ * Creating, refusing, listing and reporting load none of the scanner; the engine (scanner,
+ * router, cve.db) is loaded on the first run.
+ */
+import type { Logger } from 'pino';
+import type { AgentConfig } from '../config/load.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Db } from '../../shared/sqlite.js';
+import type { EngineOverrides } from './engine.js';
+import { createScans, type ScansModule } from './scans.js';
+
+export { createScans, type ScanEngine, type ScanFilter, type Scans, type ScansDeps, type ScansModule, type StartedScan, type StartOptions } from './scans.js';
+export { kindOf, scopeProblem, thresholdsOf, toNewScan, type ScanOrigin, type ScanScope, type ScanSpec, type ScanThresholds } from './spec.js';
+export { slotJob, slotSpec } from './adapters/slot.js';
+export { commandSpec } from './adapters/command.js';
+export { cliSpec } from './adapters/cli.js';
+export type { EngineOverrides } from './engine.js';
+export { MarksRepository, type VulnMark, type AppliedMark, type MarkStatus } from './marks.js';
+export { parseMarkInput } from './mark-input.js';
+export { reportCsv, type ScanReport } from './report.js';
+export type { ScanKind, ScanRow, ScanStatus } from './scan-types.js';
+
+/** The scans of this site wired to the real engine, built from the config current when the first run needs it. */
+export function openScans(deps: {
+  config: () => AgentConfig;
+  db: Db;
+  logger: Logger;
+  clock: Clock;
+  siteId: string;
+  shutdown?: AbortSignal;
+  overrides?: EngineOverrides;
+}): ScansModule {
+  return createScans({
+    db: deps.db,
+    clock: deps.clock,
+    logger: deps.logger,
+    siteId: deps.siteId,
+    shutdown: deps.shutdown,
+    resumeWithinMs: deps.config().scan.resume_within,
+    engine: async () => {
+      const { openScanEngine } = await import('./engine.js');
+      return openScanEngine({ config: deps.config(), db: deps.db, logger: deps.logger, clock: deps.clock, overrides: deps.overrides });
+    },
+  });
+}

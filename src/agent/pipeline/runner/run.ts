@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../../shared/clock.js';
+import { createScanSession } from '../../scan/session.js';
+import { defaultScanSettings, type ScanSettings } from '../../scan/settings.js';
+import type { CveLookup } from '../cve-findings.js';
+import { beginRun, openRunContext } from './context.js';
+import { classifyEnd, completeRun, settleRun } from './outcome.js';
+import { discoveryStage } from './stage-discovery.js';
+import { hostsStage } from './stage-hosts.js';
+import { inventoryStage, type InventoryReader } from './stage-inventory.js';
+import { routerStage } from './stage-router.js';
+import type { ScanRepository } from '../scan-repository.js';
+import type { ScanRow } from '../scan-types.js';
+
+export type { InventoryReader } from './stage-inventory.js';
+
+export interface ScanRunnerDeps {
+  scans: ScanRepository;
+  clock: Clock;
+  logger: Logger;
+  readInventory?: InventoryReader;
+  /** Absent when no CVE database is loaded: the scan still finds hosts and services. */
+  cve?: CveLookup;
+  scanSettings?: Partial<ScanSettings>;
+  /** Ports to scan (default: the engine's list). */
+  ports?: string;
+  udp?: boolean;
+}
+
+/**
+ * Runs one site's scan: router inventory, discovery, then host by host ports, services and
+ * CVEs, each host stored (with its reports) the moment it is done. A stop aborts the signal;
+ * what was stored stays. A scan found unfinished at start is resumed: stored hosts are not
+ * probed again. Each stage is its own function in runner/.
+ */
+export function createScanRunner(deps: ScanRunnerDeps) {
+  const { scans } = deps;
+  const settings: ScanSettings = { ...defaultScanSettings, ...deps.scanSettings };
+
+  async function run(scanId: string, callerSignal: AbortSignal): Promise<ScanRow> {
+    const scan = scans.get(scanId);
+    if (!scan) throw new Error(`no scan ${scanId}`);
+    const ctx = openRunContext(scan, deps, callerSignal);
+    const writes = { flush: () => undefined as void };
+    const { siteWide, targets } = beginRun(ctx);
+    try {
+      const router = await inventoryStage(ctx, deps.readInventory, targets);
+      const session = createScanSession(
+        { subnets: targets, knownAlive: router.knownAlive, ports: deps.ports, udp: deps.udp },
+        { settings, signal: ctx.signal, emit: () => undefined, logger: ctx.log },
+      );
+      const work = await discoveryStage(ctx, session, router);
+      await hostsStage(ctx, session, router, work, { cve: deps.cve, hostGroup: settings.hostGroup }, writes);
+      routerStage(ctx, router, work, deps.cve, siteWide);
+      completeRun(ctx);
+    } catch (error) {
+      writes.flush();
+      settleRun(ctx, classifyEnd(error, callerSignal, scans.hostsByState(scan.id, 'done').length), error);
+    } finally {
+      ctx.close();
+    }
+    return scans.get(scan.id) as ScanRow;
+  }
+
+  return { run };
+}
+
+export type ScanRunner = ReturnType<typeof createScanRunner>;
