@@ -4,7 +4,8 @@ import { AgentError } from '../agent/errors.js';
 import { systemClock, utcIso } from '../shared/clock.js';
 import { upcomingScans } from '../shared/schedule/next-run.js';
 import { ScheduleService } from '../agent/schedule/schedule-service.js';
-import { renderInZone, renderOptionalInZone } from '../shared/schedule/zone-time.js';
+import { renderInZone } from '../shared/schedule/zone-time.js';
+import { scheduleView } from '../shared/schedule/view.js';
 import { openStore } from '../agent/store/database.js';
 import { MetaRepository } from '../agent/store/meta-repository.js';
 import { SchedulesRepository, type StoredSchedule } from '../agent/store/schedules-repository.js';
@@ -31,26 +32,9 @@ function withStore<T>(config: AgentConfig, use: (store: { schedules: SchedulesRe
   }
 }
 
-/** The API's view of a schedule: times in the schedule's zone, with its offset. */
+/** The API's view of a schedule (times in its zone), with where it came from. */
 function present(schedule: StoredSchedule) {
-  return {
-    id: schedule.id,
-    origin: schedule.origin,
-    description: schedule.description,
-    day_of_week: schedule.day_of_week,
-    time_of_day: schedule.time_of_day,
-    every_n_weeks: schedule.every_n_weeks,
-    timezone: schedule.timezone,
-    min_cvss: schedule.min_cvss,
-    warning_threshold: schedule.warning_threshold,
-    ignore_offline_sites: schedule.ignore_offline_sites,
-    notification_group: schedule.notification_group,
-    sites: schedule.sites,
-    next_scan_at: renderOptionalInZone(schedule.next_scan_at, schedule.timezone),
-    last_run_at: renderOptionalInZone(schedule.last_run_at, schedule.timezone),
-    created_at: schedule.created_at,
-    updated_at: schedule.updated_at,
-  };
+  return { ...scheduleView(schedule), origin: schedule.origin };
 }
 
 const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];

@@ -1,5 +1,6 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
+import { exactlyOneOf, intRange, nonEmpty, secretKeyNames, secretKeys } from '../../shared/config/fields.js';
 import { subnetProblem } from '../../shared/ipv4.js';
 
 /**
@@ -8,37 +9,12 @@ import { subnetProblem } from '../../shared/ipv4.js';
  * `reloadable` lists the top-level keys a SIGHUP may change without a restart.
  */
 
-const intRange = (lo: number, hi: number) => {
-  const error = `expected integer ${lo}..${hi}`;
-  return z.int({ error }).min(lo, { error }).max(hi, { error });
-};
-
-const nonEmpty = (what: string) =>
-  z
-    .string({ error: `expected ${what}` })
-    .trim()
-    .min(1, { error: `expected ${what}` });
-
 export const cidrSchema = z.string({ error: 'expected IPv4 CIDR like 192.168.88.0/24' }).superRefine((value, ctx) => {
   const problem = subnetProblem(value);
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
 });
 
 /** A secret is given inline, in a file (e.g. a systemd credential) or in an environment variable: one of the three. */
-const secretInline = z.string({ error: 'expected a string' }).optional();
-const secretFile = nonEmpty('a file path').optional();
-const secretEnv = z
-  .string({ error: 'expected an environment variable name' })
-  .regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name' })
-  .optional();
-
-const oneSecretSource = (name: string) => (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
-  const given = [name, `${name}_file`, `${name}_env`].filter((key) => value[key] !== undefined);
-  if (given.length > 1) {
-    ctx.addIssue({ code: 'custom', path: [given[1] ?? name], message: `give only one of ${given.join(', ')}` });
-  }
-};
-
 /** OpenSSH's form (`ssh-keygen -lf`): `SHA256:` and 43 base64 characters; a trailing `=` is dropped. */
 const sshFingerprintError = 'expected an SSH host key fingerprint like SHA256: and 43 base64 characters, as ssh-keygen -lf prints it';
 const sshFingerprintSchema = z
@@ -71,9 +47,7 @@ export const routerSchema = z
     transport: z.enum(['api', 'api-ssl', 'ssh'], { error: 'expected one of api, api-ssl, ssh' }).default('api'),
     port: intRange(1, 65535).optional(),
     user: nonEmpty('a user name'),
-    password: secretInline,
-    password_file: secretFile,
-    password_env: secretEnv,
+    ...secretKeys('password', { allowEmptyInline: true }),
     tls: z
       .strictObject({
         ca_file: nonEmpty('a file path').optional(),
@@ -88,18 +62,16 @@ export const routerSchema = z
     ssh_port: intRange(1, 65535).default(22),
     timeout_seconds: intRange(1, 300).default(10),
   })
-  .superRefine(oneSecretSource('password'))
+  .superRefine(exactlyOneOf(secretKeyNames('password'), false))
   // node-routeros keeps 8728 under TLS unless told otherwise: the default follows the transport.
   .transform((router) => ({ ...router, port: router.port ?? transportDefaults[router.transport] }));
 
 export const controlPlaneSchema = z
   .strictObject({
     url: z.url({ protocol: /^wss?$/, error: 'expected a ws:// or wss:// URL' }),
-    token: secretInline,
-    token_file: secretFile,
-    token_env: secretEnv,
+    ...secretKeys('token'),
   })
-  .superRefine(oneSecretSource('token'));
+  .superRefine(exactlyOneOf(secretKeyNames('token'), false));
 
 const durationSchema = z
   .string({ error: 'expected a duration like 90m or 6h' })

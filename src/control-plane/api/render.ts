@@ -14,35 +14,15 @@ import type {
   SubScanRow,
 } from '../store/types.js';
 import type { cveInstance, cveStatus, scanDetail, scanSummary } from './shapes.js';
-import { renderOptionalInZone } from '../../shared/schedule/zone-time.js';
+import { scheduleView } from '../../shared/schedule/view.js';
 import { averageScore, repeatRatio } from '../../shared/report/summary.js';
 import { deviceKey, markInForce } from '../../shared/marks.js';
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-/** A stored UTC instant in the schedule's zone, with its offset ("2025-11-10T02:00:00-05:00"). */
-
 export function renderSchedule(schedule: StoredSchedule, active: ScanRow | undefined) {
   const status = !active ? 'ready' : active.stop_requested ? 'stopping' : active.status === 'queued' ? 'starting' : 'running';
-  return {
-    id: schedule.id,
-    description: schedule.description,
-    day_of_week: schedule.day_of_week,
-    time_of_day: schedule.time_of_day,
-    every_n_weeks: schedule.every_n_weeks,
-    timezone: schedule.timezone,
-    min_cvss: schedule.min_cvss,
-    warning_threshold: schedule.warning_threshold,
-    ignore_offline_sites: schedule.ignore_offline_sites,
-    next_scan_at: renderOptionalInZone(schedule.next_scan_at, schedule.timezone),
-    running: active !== undefined,
-    sites: schedule.sites,
-    created_at: schedule.created_at,
-    updated_at: schedule.updated_at,
-    status,
-    last_run_at: renderOptionalInZone(schedule.last_run_at, schedule.timezone),
-    notification_group: schedule.notification_group,
-  };
+  return { ...scheduleView(schedule), running: active !== undefined, status };
 }
 
 export interface SiteCounts {

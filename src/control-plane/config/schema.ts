@@ -3,50 +3,27 @@
  * come from it. Strict everywhere, so a misspelt key is an error, never silently ignored.
  */
 import { z } from 'zod';
-
-const intRange = (lo: number, hi: number) => {
-  const error = `expected integer ${lo}..${hi}`;
-  return z.int({ error }).min(lo, { error }).max(hi, { error });
-};
-const nonEmpty = (what: string) =>
-  z
-    .string({ error: `expected ${what}` })
-    .trim()
-    .min(1, { error: `expected ${what}` });
-const envName = z.string({ error: 'expected an environment variable name' }).regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected an environment variable name' });
-
-/** A secret is written inline, read from a file (a systemd credential) or from the environment: exactly one of them. */
-const secretSource = (name: string) => ({
-  [name]: z.string({ error: 'expected a string' }).min(1, { error: 'expected a non-empty secret' }).optional(),
-  [`${name}_file`]: nonEmpty('a file path').optional(),
-  [`${name}_env`]: envName.optional(),
-});
-
-const exactlyOneOf = (keys: string[], required: boolean) => (value: Record<string, unknown>, ctx: z.RefinementCtx) => {
-  const given = keys.filter((key) => value[key] !== undefined);
-  if (given.length > 1) ctx.addIssue({ code: 'custom', path: [given[1] as string], message: `give only one of ${given.join(', ')}` });
-  if (required && given.length === 0) ctx.addIssue({ code: 'custom', path: [], message: `expected one of ${keys.join(', ')}` });
-};
+import { exactlyOneOf, intRange, nonEmpty, secretKeyNames, secretKeys } from '../../shared/config/fields.js';
 
 const httpUrl = (what: string) => z.url({ protocol: /^https?$/, error: `expected an http:// or https:// URL (${what})` });
 
 export const authSchema = z
   .strictObject({
-    ...secretSource('hs256_secret'),
+    ...secretKeys('hs256_secret'),
     jwks_url: httpUrl('the JWKS of your identity provider').optional(),
     issuer: nonEmpty('the expected iss claim').optional(),
     audience: nonEmpty('the expected aud claim').optional(),
     clock_tolerance_seconds: intRange(0, 300).default(30),
   })
-  .superRefine(exactlyOneOf(['hs256_secret', 'hs256_secret_file', 'hs256_secret_env', 'jwks_url'], true));
+  .superRefine(exactlyOneOf([...secretKeyNames('hs256_secret'), 'jwks_url'], true));
 
 export const notificationGroupSchema = z
   .strictObject({
     /** The HMAC key of the X-Signature header; each receiver checks it with the same key. */
-    ...secretSource('secret'),
+    ...secretKeys('secret'),
     webhooks: z.array(httpUrl('a webhook receiver'), { error: 'expected a list of URLs' }).min(1, { error: 'expected at least one webhook URL' }),
   })
-  .superRefine(exactlyOneOf(['secret', 'secret_file', 'secret_env'], true));
+  .superRefine(exactlyOneOf(secretKeyNames('secret'), true));
 
 export const configSchema = z.strictObject({
   config_version: z.literal(1, { error: 'expected 1 (the only config version this control plane knows)' }).default(1),
