@@ -1,3 +1,5 @@
+import { CatalogError, type CatalogEntry } from '../shared/catalog-error.js';
+
 /**
  * The agent's catalog of typed errors. Every error the agent raises on purpose carries a
  * stable `code` that is documented in docs/errors.md (a test keeps the two in step) and an
@@ -34,20 +36,13 @@ export const agentErrors = {
   AGENT_ERR_NVD_UNAVAILABLE: { exitCode: 69, message: 'the NVD API did not answer after retries' },
   AGENT_ERR_NVD_REFUSED: { exitCode: 77, message: 'the NVD API refused the request' },
   AGENT_ERR_NVD_PROTOCOL: { exitCode: 76, message: 'the NVD API sent a malformed page' },
-} as const;
+} as const satisfies Record<string, CatalogEntry>;
 
 export type AgentErrorCode = keyof typeof agentErrors;
 
-export class AgentError extends Error {
-  readonly code: AgentErrorCode;
-  readonly exitCode: number;
-  readonly details: readonly string[];
-
+export class AgentError extends CatalogError<AgentErrorCode> {
   constructor(code: AgentErrorCode, message?: string, options?: { cause?: unknown; details?: readonly string[] }) {
-    super(message ?? agentErrors[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(agentErrors, code, message, options);
     this.name = 'AgentError';
-    this.code = code;
-    this.exitCode = agentErrors[code].exitCode;
-    this.details = options?.details ?? [];
   }
 }

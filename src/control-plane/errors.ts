@@ -1,3 +1,5 @@
+import { CatalogError, type CatalogEntry } from '../shared/catalog-error.js';
+
 /**
  * The control plane's two catalogs of typed errors, both documented in docs/api-errors.md (a test
  * keeps code and page in step):
@@ -156,18 +158,13 @@ export const controlPlaneErrors = {
   CP_ERR_LISTEN_FAILED: { exitCode: 69, message: 'the control plane cannot listen on its address' },
   CP_ERR_SITE_INVALID: { exitCode: 65, message: 'the site arguments are invalid' },
   CP_ERR_SITE_NOT_FOUND: { exitCode: 66, message: 'no site has that id' },
-} as const;
+} as const satisfies Record<string, CatalogEntry>;
 
 export type ControlPlaneErrorCode = keyof typeof controlPlaneErrors;
 
-export class ControlPlaneError extends Error {
-  readonly code: ControlPlaneErrorCode;
-  readonly exitCode: number;
-
+export class ControlPlaneError extends CatalogError<ControlPlaneErrorCode> {
   constructor(code: ControlPlaneErrorCode, message?: string, options?: { cause?: unknown }) {
-    super(message ?? controlPlaneErrors[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(controlPlaneErrors, code, message, options);
     this.name = 'ControlPlaneError';
-    this.code = code;
-    this.exitCode = controlPlaneErrors[code].exitCode;
   }
 }
