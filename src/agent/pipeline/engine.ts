@@ -43,7 +43,8 @@ export function openScanEngine(deps: { config: AgentConfig; db: Db; logger: Logg
       globalConcurrency: config.scan.max_connections,
       connectsPerSecond: config.scan.connects_per_second,
     },
-    ...deps.overrides,
+    // Only what was given overrides the config: an absent flag leaves the site's setting in force.
+    ...Object.fromEntries(Object.entries(deps.overrides ?? {}).filter(([, value]) => value !== undefined)),
   });
   return { run: runner.run, close: () => cveDb.close() };
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createScanEngine } from '../../../src/agent/scan/engine.js';
 import { encodeWord } from '../../../src/agent/scan/probes/routeros-api.js';
 import { SSL_REQUEST } from '../../../src/agent/scan/probes/postgres.js';
-import { tcpServer, udpServer } from './servers.js';
+import { mndpReply, tcpServer, udpServer } from './servers.js';
 
 // Peers that cannot run here as real programs (RouterOS, and daemons the lab does not install),
 // simulated byte for byte over loopback on 127.0.13.64-79.
@@ -53,16 +53,6 @@ function routerOsSnmpReply(request: Buffer): Buffer | null {
   writer.endSequence();
   writer.endSequence();
   return writer.buffer;
-}
-
-function mndpReply(): Buffer {
-  const tlv = (type: number, value: string) => {
-    const header = Buffer.alloc(4);
-    header.writeUInt16BE(type, 0);
-    header.writeUInt16BE(Buffer.byteLength(value), 2);
-    return Buffer.concat([header, Buffer.from(value)]);
-  };
-  return Buffer.concat([Buffer.from([0, 0, 0, 0]), tlv(5, 'gw-lab'), tlv(7, '6.49.7 (stable)'), tlv(8, 'MikroTik')]);
 }
 
 function mariadbHandshake(): Buffer {

@@ -76,3 +76,14 @@ export async function settledFds(baseline: number, waitMs = 2000): Promise<numbe
   }
   return now;
 }
+
+/** A RouterOS MNDP announcement: identity gw-lab, RouterOS 6.49.7 (stable). */
+export function mndpReply(): Buffer {
+  const tlv = (type: number, value: string) => {
+    const header = Buffer.alloc(4);
+    header.writeUInt16BE(type, 0);
+    header.writeUInt16BE(Buffer.byteLength(value), 2);
+    return Buffer.concat([header, Buffer.from(value)]);
+  };
+  return Buffer.concat([Buffer.from([0, 0, 0, 0]), tlv(5, 'gw-lab'), tlv(7, '6.49.7 (stable)'), tlv(8, 'MikroTik')]);
+}
