@@ -117,11 +117,9 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
         created_at: at,
         updated_at: at,
       };
-      await store.vulns.insertMark(mark);
-      if (latest) {
-        const { org_id: _org, scan_id: _scan, updated_by: _u, created_by: _c, updated_at: _ua, cpe: _cpe, ...relayed } = mark;
-        await deps.hub.command(latest.site_id, 'vuln.mark', { mark: relayed });
-      }
+      const { org_id: _org, scan_id: _scan, updated_by: _u, created_by: _c, updated_at: _ua, cpe: _cpe, ...relayed } = mark;
+      const commands = latest ? [{ siteId: latest.site_id, type: 'vuln.mark' as const, body: { mark: relayed } }] : [];
+      deps.hub.deliver(commands, await store.vulns.insertMark(mark, deps.hub.prepare(commands)));
       return { status: 201, body: { data: renderMark(mark), message: `${body.cve_id} on ${mac} marked ${body.status}.` } };
     },
   });

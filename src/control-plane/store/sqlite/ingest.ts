@@ -11,6 +11,7 @@ import type { IngestItem, IngestResult, IngestStore, SubScanStatus } from '../ty
 import { toJson } from './json.js';
 import type { ScanState } from './scan-state.js';
 import { Tallies } from './tallies.js';
+import { scheduleRunMarker } from './scans.js';
 import { uuidv7 } from './uuidv7.js';
 
 /** A report that is well-formed but cannot be applied: it is quarantined, acknowledged and reported back. */
@@ -78,6 +79,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
     'UPDATE sub_scans SET status = ?, error = ?, findings_expected = ?, hosts_done = MAX(hosts_done, ?), progress = 100, finished_at = ? WHERE id = ?',
   );
   const received = db.prepare<[string], number>('SELECT findings_received FROM sub_scans WHERE id = ?').pluck();
+  const markRun = scheduleRunMarker(db);
   const inventory = db.prepare('INSERT INTO inventories (site_id, run_id, at, body) VALUES (?, ?, ?, ?)');
 
   /** Finds the sub-scan a run's first report belongs to, creating the scan and sub-scan when the agent started it on its own. */
@@ -118,6 +120,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
           schedule?.notification_group ?? null,
           item.received_at,
         );
+        if (schedule) markRun(m.schedule_id, new Date(m.slot_at).toISOString());
       }
     } else {
       scanId = randomUUID();

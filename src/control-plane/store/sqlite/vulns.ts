@@ -1,6 +1,7 @@
 import type { Db } from '../../../shared/sqlite.js';
 import type { CveRecord } from '../../../protocol/index.js';
-import type { CveMarkRow, Occurrence, VulnStore } from '../types.js';
+import type { CommandItem, CveMarkRow, Occurrence, VulnStore } from '../types.js';
+import { commandWriter } from './commands.js';
 import { fromJson } from './json.js';
 import { findingViewSelect, hydrateFinding, type RawFindingView } from './scans.js';
 
@@ -35,6 +36,11 @@ export function sqliteVulns(db: Db): VulnStore {
     `INSERT INTO cve_marks (id, org_id, mac, cve_id, status, justification, scan_id, product, version, cpe, expiration_date, created_by, updated_by, created_at, updated_at)
      VALUES (@id, @org_id, @mac_address, @cve_id, @status, @justification, @scan_id, @product, @version, @cpe, @expiration_date, @created_by, @updated_by, @created_at, @updated_at)`,
   );
+  const writeCommands = commandWriter(db);
+  const insertMarkTx = db.transaction((mark: CveMarkRow, commands: CommandItem[]) => {
+    insertMark.run(mark);
+    return writeCommands(commands);
+  });
   const markFields =
     'id, org_id, mac AS mac_address, cve_id, status, justification, scan_id, product, version, cpe, expiration_date, created_by, updated_by, created_at, updated_at';
   const listMarks = db.prepare<{ org: string; mac: string | null; cve: string | null; status: string | null }, CveMarkRow>(
@@ -62,8 +68,8 @@ export function sqliteVulns(db: Db): VulnStore {
       const row = latest.get(orgId, mac, cveId);
       return row && hydrateFinding(row);
     },
-    async insertMark(mark) {
-      insertMark.run(mark);
+    async insertMark(mark, commands = []) {
+      return insertMarkTx.immediate(mark, commands);
     },
     async listMarks(orgId, filter) {
       return listMarks.all({ org: orgId, mac: filter.mac_address ?? null, cve: filter.cve_id ?? null, status: filter.status ?? null });
