@@ -97,8 +97,9 @@ export const apiErrors = {
   },
   cve_not_found: {
     statuses: [404],
-    message: 'No scan of this control plane has reported that CVE.',
-    howToSolve: 'Mitigation advice is built from the CVE records the agents report with their findings; check the id, or wait for a scan that finds it.',
+    message: 'No scan of your organization has reported that CVE.',
+    howToSolve:
+      'Mitigation advice is built from the CVE records your agents report with their findings; a CVE only other organizations found is not known to yours. Check the id, or wait for a scan that finds it.',
   },
   site_unknown: {
     statuses: [422],

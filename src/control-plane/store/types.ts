@@ -301,7 +301,8 @@ export interface CommandStore {
 export interface VulnStore {
   findingsByMacs(orgId: string, macs: string[]): Promise<FindingView[]>;
   occurrences(orgId: string, macs: string[]): Promise<Occurrence[]>;
-  cve(id: string): Promise<CveRecord | undefined>;
+  /** The CVE as this organization knows it (public record and its own facts); undefined unless one of its scans found it. */
+  cve(orgId: string, id: string): Promise<CveRecord | undefined>;
   latestFinding(orgId: string, mac: string, cveId: string): Promise<FindingView | undefined>;
   /** Appends the mark and stores its commands in one transaction. */
   insertMark(mark: CveMarkRow, commands?: CommandItem[]): Promise<PendingCommand[]>;

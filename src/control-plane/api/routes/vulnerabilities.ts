@@ -66,11 +66,11 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
     method: 'GET',
     url: '/scans/cve/mitigation/:cve_id',
     scope: 'cve:view',
-    handler: async (request) => {
+    handler: async (request, principal) => {
       const id = normalizeCveId((request as FastifyRequest<{ Params: { cve_id: string } }>).params.cve_id);
       if (id === undefined) throw new ApiError('parameter_invalid', `cve_id: must be a CVE id such as ${CVE_ID_EXAMPLE}`, 422);
-      const cve = await store.vulns.cve(id);
-      if (!cve) throw new ApiError('cve_not_found', `No scan of this control plane has reported ${id}.`);
+      const cve = await store.vulns.cve(principal.org, id);
+      if (!cve) throw new ApiError('cve_not_found', `No scan of your organization has reported ${id}.`);
       return { status: 200, body: { cve_id: id, mitigation: buildMitigation(cve), generated_at: clock.now().toISOString() } };
     },
   });

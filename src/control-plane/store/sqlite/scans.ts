@@ -29,12 +29,14 @@ export const hydrateSubScan = (row: RawSubScan): SubScanRow => ({ ...row, subnet
 const scanFields =
   'id, org_id, schedule_id, slot_at, kind, label, min_cvss, warning_threshold, ignore_offline_sites, notification_group, status, stop_requested, error, created_at, started_at, finished_at, cve_count, score_sum, highest_score, warning_count';
 
-/** The select every finding view is read with: the finding, its host and its CVE record. */
+/** The select every finding view is read with: the finding, its host and its CVE record (public facts, and its organization's own). */
 export const findingViewSelect = `
   SELECT f.id, f.scan_id, f.site_id, f.port, f.protocol, f.service, f.cpe, f.product, f.version, f.confidence, f.evidence, f.created_at,
          h.id AS host_id, h.ip AS host_ip, h.mac AS host_mac, h.hostname AS host_hostname, h.manufacturer AS host_manufacturer,
-         c.id AS cve_id, c.description, c.published_at, c.vector, c.score, c.severity, c.compliance_tags, c.refs, c.fixed_versions, c.advice
-  FROM findings f JOIN hosts h ON h.id = f.host_id JOIN cves c ON c.id = f.cve_id`;
+         c.id AS cve_id, c.description, c.published_at, c.vector, c.score, c.severity, c.compliance_tags, c.refs,
+         COALESCE(o.fixed_versions, '[]') AS fixed_versions, o.advice
+  FROM findings f JOIN hosts h ON h.id = f.host_id JOIN cves c ON c.id = f.cve_id
+    LEFT JOIN org_cve_facts o ON o.org_id = f.org_id AND o.cve_id = f.cve_id`;
 
 export interface RawFindingView {
   id: string;

@@ -2,6 +2,7 @@ import type { Migration } from '../../../../shared/sqlite.js';
 import { initialMigration } from './001-initial.js';
 import { markCpeMigration } from './002-mark-cpe.js';
 import { scheduleBoundsMigration } from './003-schedule-bounds.js';
+import { orgCveFactsMigration } from './004-org-cve-facts.js';
 
 /** In order; a released migration is never edited, later features append theirs. */
-export const controlPlaneMigrations: readonly Migration[] = [initialMigration, markCpeMigration, scheduleBoundsMigration];
+export const controlPlaneMigrations: readonly Migration[] = [initialMigration, markCpeMigration, scheduleBoundsMigration, orgCveFactsMigration];
