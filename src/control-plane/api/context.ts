@@ -24,6 +24,7 @@ export interface ApiDeps {
 export interface Reply {
   status: number;
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 export type Handler = (request: FastifyRequest, principal: Principal) => Promise<Reply>;
@@ -58,6 +59,7 @@ export function addRoute(app: FastifyInstance, deps: ApiDeps, spec: RouteSpec): 
       const principal = principals.get(request) as Principal;
       const result = await spec.handler(request, principal);
       reply.status(result.status);
+      if (result.headers) reply.headers(result.headers);
       return result.body === undefined ? reply.send() : reply.send(result.body);
     },
   });

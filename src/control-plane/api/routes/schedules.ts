@@ -7,7 +7,8 @@ import { ApiError } from '../../errors.js';
 import type { OutgoingCommand } from '../../hub/hub.js';
 import { sitesOf } from '../../scans/scan-service.js';
 import type { StoredSchedule } from '../../store/types.js';
-import { addRoute, type ApiDeps } from '../context.js';
+import { addRoute, baseUrlOf, type ApiDeps } from '../context.js';
+import { nextHeaders, pageOf, pageRequest } from '../paging.js';
 import { renderSchedule } from '../render.js';
 import { parseScheduleBody, pathId } from '../validate.js';
 
@@ -61,9 +62,10 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
     method: 'GET',
     url: '/scans/cve/scheduled',
     scope: 'cve:view',
-    handler: async (_request, principal) => {
-      const schedules = await store.schedules.list(principal.org);
-      return { status: 200, body: await Promise.all(schedules.map(render)) };
+    handler: async (request, principal) => {
+      const page = pageRequest(request);
+      const { data, next } = pageOf(await store.schedules.list(principal.org), (s) => [s.created_at, s.id], ['desc', 'asc'], page);
+      return { status: 200, body: await Promise.all(data.map(render)), headers: nextHeaders(request, baseUrlOf(request, deps.publicUrl), next, page.limit) };
     },
   });
 

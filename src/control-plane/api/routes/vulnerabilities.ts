@@ -10,6 +10,7 @@ import { buildMitigation } from '../mitigation.js';
 import { indexOccurrences, renderCveInstance, renderMark } from '../render.js';
 import { cveStatusQuery, cveStatusRequest, macCvesRequest } from '../shapes.js';
 import { parseBody } from '../validate.js';
+import { pageOf, pageRequest } from '../paging.js';
 import { averageScore, highestScore } from '../../../shared/report/summary.js';
 
 function scoreStats(findings: readonly FindingView[]) {
@@ -32,6 +33,7 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
     url: '/scans/cve/mac-address/cves',
     scope: 'cve:view',
     handler: async (request, principal) => {
+      const page = pageRequest(request);
       const body = parseBody(macCvesRequest, request.body);
       const macs = [...new Set(body.mac_addresses)];
       const [findings, marks, occurrences] = await Promise.all([
@@ -41,6 +43,7 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
       ]);
       const now = clock.now();
       const index = indexOccurrences(occurrences);
+      const cvePage = pageOf(findings, (f) => [f.id], ['desc'], page);
       const macStats = Object.fromEntries(
         macs.map((mac) => {
           const mine = findings.filter((f) => f.host.mac === mac);
@@ -56,7 +59,9 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
           total_host_count: new Set(findings.map((f) => f.host.id)).size,
           mac_stats: macStats,
           stats: scoreStats(findings),
-          cves: findings.map((finding) => renderCveInstance(finding, marks, index, now)),
+          // Counts and stats cover every finding; `cves` is one page of them, newest first.
+          cves: cvePage.data.map((finding) => renderCveInstance(finding, marks, index, now)),
+          next_cursor: cvePage.next,
         },
       };
     },
@@ -80,9 +85,18 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
     url: '/scans/cve/mac-address/cve/status',
     scope: 'cve:view',
     handler: async (request, principal) => {
-      const query = parseBody(cveStatusQuery, request.query ?? {});
+      const page = pageRequest(request);
+      const { limit: _limit, cursor: _cursor, ...filters } = (request.query ?? {}) as Record<string, unknown>;
+      const query = parseBody(cveStatusQuery, filters);
       const marks = await store.vulns.listMarks(principal.org, query);
-      return { status: 200, body: { data: marks.map(renderMark) } };
+      // Newest first; marks made in the same millisecond keep the store's order, so the key holds the position among them.
+      let runStart = 0;
+      const keyed = marks.map((mark, i) => {
+        if (i > 0 && marks[i - 1]?.created_at !== mark.created_at) runStart = i;
+        return { mark, key: [mark.created_at, i - runStart] as const };
+      });
+      const { data, next } = pageOf(keyed, (k) => k.key, ['desc', 'asc'], page);
+      return { status: 200, body: { data: data.map((k) => renderMark(k.mark)), next_cursor: next } };
     },
   });
 
