@@ -33,6 +33,31 @@ export const apiErrors = {
     howToSolve:
       'Fix the parameter named in the message. 400 means the value has the wrong type or the field is unknown; 422 means it is well-formed but breaks a rule (a range, a pattern, `min_cvss < warning_threshold`).',
   },
+  url_invalid: {
+    statuses: [400],
+    message: 'The request path is not valid percent-encoding.',
+    howToSolve: 'Percent-encode path segments as UTF-8 (`%XX` with two hex digits each); ids are plain UUIDs and need no encoding.',
+  },
+  request_malformed: {
+    statuses: [400],
+    message: 'The HTTP request is malformed.',
+    howToSolve: 'Send a well-formed HTTP/1.1 request; check the request line, header syntax and `Content-Length` or chunked encoding.',
+  },
+  request_timeout: {
+    statuses: [408],
+    message: 'The request was not received in time.',
+    howToSolve: 'Send the whole request (headers and body) promptly; retry on a new connection.',
+  },
+  headers_too_large: {
+    statuses: [431],
+    message: 'The request headers are too large.',
+    howToSolve: 'Keep all request headers together under 16 KiB; a bearer token should be a few KiB at most.',
+  },
+  method_not_allowed: {
+    statuses: [405],
+    message: 'The path exists but does not serve this method.',
+    howToSolve: 'Use one of the methods the `Allow` header of the response lists; `/openapi.json` documents every operation.',
+  },
   content_type_unsupported: { statuses: [415], message: 'The request body must be JSON.', howToSolve: 'Send the body with `Content-Type: application/json`.' },
   request_too_large: {
     statuses: [413],
@@ -74,8 +99,9 @@ export const apiErrors = {
   },
   cve_not_found: {
     statuses: [404],
-    message: 'No scan of this control plane has reported that CVE.',
-    howToSolve: 'Mitigation advice is built from the CVE records the agents report with their findings; check the id, or wait for a scan that finds it.',
+    message: 'No scan of your organization has reported that CVE.',
+    howToSolve:
+      'Mitigation advice is built from the CVE records your agents report with their findings; a CVE only other organizations found is not known to yours. Check the id, or wait for a scan that finds it.',
   },
   site_unknown: {
     statuses: [422],
@@ -134,8 +160,10 @@ export function typeOfStatus(status: number): ApiErrorType {
 export class ApiError extends Error {
   readonly code: ApiErrorCode;
   readonly status: number;
+  /** For a 405: the methods the path serves, for the `Allow` header. */
+  readonly allow: string | undefined;
 
-  constructor(code: ApiErrorCode, message?: string, status?: number) {
+  constructor(code: ApiErrorCode, message?: string, status?: number, allow?: string) {
     const entry: ApiErrorEntry = apiErrors[code];
     const chosen = status ?? entry.statuses[0] ?? 500;
     if (!entry.statuses.includes(chosen)) throw new RangeError(`${code} is never ${chosen}`);
@@ -143,6 +171,7 @@ export class ApiError extends Error {
     this.name = 'ApiError';
     this.code = code;
     this.status = chosen;
+    this.allow = allow;
   }
 
   get type(): ApiErrorType {

@@ -11,7 +11,7 @@ import { requireScope, type Authenticate, type Principal, type Scope } from './a
 export interface ApiDeps {
   store: ControlPlaneStore;
   scans: ScanService;
-  hub: Pick<Hub, 'isOnline' | 'command' | 'commands' | 'connected'>;
+  hub: Pick<Hub, 'isOnline' | 'command' | 'commands' | 'prepare' | 'deliver' | 'connected'>;
   authenticate: Authenticate;
   clock: Clock;
   logger: Logger;
@@ -24,6 +24,7 @@ export interface ApiDeps {
 export interface Reply {
   status: number;
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 export type Handler = (request: FastifyRequest, principal: Principal) => Promise<Reply>;
@@ -58,6 +59,7 @@ export function addRoute(app: FastifyInstance, deps: ApiDeps, spec: RouteSpec): 
       const principal = principals.get(request) as Principal;
       const result = await spec.handler(request, principal);
       reply.status(result.status);
+      if (result.headers) reply.headers(result.headers);
       return result.body === undefined ? reply.send() : reply.send(result.body);
     },
   });

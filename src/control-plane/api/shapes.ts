@@ -110,6 +110,8 @@ export const macCvesResponse = z.strictObject({
   mac_stats: z.record(z.string(), macStat),
   stats: z.strictObject({ unique_cve_count: z.int(), highest_score: score.nullable(), average_score: score.nullable() }),
   cves: z.array(cveInstance),
+  /** `cves` is one page (`?limit=`, `?cursor=`); the counts and stats cover every instance. */
+  next_cursor: z.string().nullable(),
 });
 
 export const mitigation = z.strictObject({ cve_id: cveId, mitigation: z.string(), generated_at: time });
@@ -127,7 +129,8 @@ export const cveStatus = z.strictObject({
   created_at: time,
   updated_at: time,
 });
-export const cveStatusList = z.strictObject({ data: z.array(cveStatus) });
+/** `next_cursor`: the cursor of the next page (`?cursor=`), null on the last page. */
+export const cveStatusList = z.strictObject({ data: z.array(cveStatus), next_cursor: z.string().nullable() });
 export const cveStatusRequest = z.strictObject({
   mac_address: macInput,
   cve_id: cveIdInput,

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { AGENT_PATH, closeCodes, downSchemas, splitFeedFile, type Command } from '../../protocol/index.js';
 import type { Clock } from '../../shared/clock.js';
-import type { ControlPlaneStore } from '../store/types.js';
+import type { CommandItem, ControlPlaneStore, PendingCommand } from '../store/types.js';
 import { Ingestor } from './ingestor.js';
 import { AgentSession } from './session.js';
 import { bearerToken, hashSiteToken } from './tokens.js';
@@ -107,23 +107,37 @@ export class Hub {
 
   /**
    * Stores the commands (one transaction for all of them) and sends each at once to an agent that
-   * is connected. Returns, per command, whether it went out now. Every frame is checked against
-   * its schema first: a bug here must not reach an agent as a malformed frame.
+   * is connected. Returns, per command, whether it went out now.
    */
   async commands(items: OutgoingCommand[]): Promise<boolean[]> {
     if (items.length === 0) return [];
+    return this.deliver(items, await this.#deps.store.commands.enqueue(this.prepare(items)));
+  }
+
+  /**
+   * The commands as store items, to be written in the transaction of the rows they go with. Every
+   * frame is checked against its schema here, before anything is written, and again with its real
+   * seq as it is stored: a bug must not reach an agent as a malformed frame, nor leave a half-done write.
+   */
+  prepare(items: readonly OutgoingCommand[]): CommandItem[] {
     const issuedAt = this.#deps.clock.now().toISOString();
-    const stored = await this.#deps.store.commands.enqueue(
-      items.map(({ siteId, type, body, expiresAt }) => ({
-        siteId,
-        build: (seq: number) => {
-          const frame = { ...body, type, seq, issued_at: issuedAt };
-          downSchemas[type].parse(frame);
-          const { type: _t, seq: _s, ...rest } = frame;
-          return { type, body: rest, expires_at: expiresAt ?? null };
-        },
-      })),
-    );
+    const frameOf = ({ type, body }: OutgoingCommand, seq: number) => {
+      const frame = { ...body, type, seq, issued_at: issuedAt };
+      downSchemas[type].parse(frame);
+      return frame;
+    };
+    for (const item of items) frameOf(item, 1);
+    return items.map((item) => ({
+      siteId: item.siteId,
+      build: (seq: number) => {
+        const { type, seq: _s, ...rest } = frameOf(item, seq);
+        return { type, body: rest, expires_at: item.expiresAt ?? null };
+      },
+    }));
+  }
+
+  /** Sends stored commands (in the order of `items`) to the agents that are connected; per command, whether it went out now. */
+  deliver(items: readonly Pick<OutgoingCommand, 'siteId'>[], stored: readonly PendingCommand[]): boolean[] {
     return stored.map((pending, i) => {
       const session = this.#sessions.get((items[i] as OutgoingCommand).siteId);
       if (!session?.ready) return false;

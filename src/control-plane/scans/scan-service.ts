@@ -6,13 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
-import type { Hub } from '../hub/hub.js';
+import type { Hub, OutgoingCommand } from '../hub/hub.js';
 import type { ControlPlaneStore, NewScan, NewSubScan, ScanKind, ScanRow, StoredSchedule } from '../store/types.js';
 import { scanKeyOf, scanLabelOf } from '../../shared/scan-label.js';
 
 export interface ScanServiceDeps {
   store: ControlPlaneStore;
-  hub: Pick<Hub, 'isOnline' | 'command' | 'commands'>;
+  hub: Pick<Hub, 'isOnline' | 'command' | 'commands' | 'prepare' | 'deliver'>;
   clock: Clock;
   logger: Logger;
   commandTtlMinutes: number;
@@ -92,8 +92,11 @@ export class ScanService {
     };
   }
 
-  async #create(input: NewScan): Promise<ScanRow> {
-    const { scan, finished } = await this.#deps.store.scans.create(input, this.#deps.clock.now().toISOString());
+  /** The scan, its sub-scans, the schedule's last_run_at and the agents' commands: one transaction, then the commands go out. */
+  async #create(input: NewScan, commands: OutgoingCommand[] = []): Promise<ScanRow> {
+    const { hub } = this.#deps;
+    const { scan, finished, commands: stored } = await this.#deps.store.scans.create(input, this.#deps.clock.now().toISOString(), hub.prepare(commands));
+    hub.deliver(commands, stored);
     if (finished) this.#deps.onFinished();
     return scan;
   }
@@ -105,52 +108,54 @@ export class ScanService {
   /** POST .../invoke: the whole schedule now. The caller checked that nothing runs. */
   async invoke(schedule: StoredSchedule): Promise<ScanRow> {
     const input = this.#newScan(schedule, 'invoke', null, this.#plan(schedule));
-    const scan = await this.#create(input);
     const expiresAt = this.#expiry();
-    await this.#deps.hub.commands(
+    return this.#create(
+      input,
       input.subScans
         .filter((s) => s.status === 'pending')
         .map((sub) => ({
           siteId: sub.site_id,
           type: 'scan.invoke' as const,
           body: {
-            scan_id: scan.id,
+            scan_id: input.scan.id,
             sub_scan_id: sub.id,
             schedule_id: schedule.id,
             subnets: sub.subnets,
-            min_cvss: scan.min_cvss,
-            warning_threshold: scan.warning_threshold,
+            min_cvss: input.scan.min_cvss,
+            warning_threshold: input.scan.warning_threshold,
             expires_at: expiresAt,
           },
           expiresAt,
         })),
     );
-    return scan;
   }
 
   /** single-ip and multiple-ips: one site, the given addresses (already checked to lie in its subnets). */
   async scanIps(schedule: StoredSchedule, siteId: string, ips: string[], kind: 'single_ip' | 'multiple_ips'): Promise<{ scan: ScanRow; subScanId: string }> {
     const input = this.#newScan(schedule, kind, null, this.#plan(schedule, { siteId, ips }));
     const sub = input.subScans[0] as NewSubScan;
-    const scan = await this.#create(input);
-    if (sub.status === 'pending') {
-      await this.#deps.hub.command(
-        siteId,
-        'scan.ips',
-        {
-          scan_id: scan.id,
-          sub_scan_id: sub.id,
-          schedule_id: schedule.id,
-          subnets: sub.subnets,
-          ips,
-          min_cvss: scan.min_cvss,
-          warning_threshold: scan.warning_threshold,
-          expires_at: this.#expiry(),
-        },
-        this.#expiry(),
-      );
-    }
-    return { scan, subScanId: sub.id };
+    const expiresAt = this.#expiry();
+    const commands: OutgoingCommand[] =
+      sub.status === 'pending'
+        ? [
+            {
+              siteId,
+              type: 'scan.ips',
+              body: {
+                scan_id: input.scan.id,
+                sub_scan_id: sub.id,
+                schedule_id: schedule.id,
+                subnets: sub.subnets,
+                ips,
+                min_cvss: input.scan.min_cvss,
+                warning_threshold: input.scan.warning_threshold,
+                expires_at: expiresAt,
+              },
+              expiresAt,
+            },
+          ]
+        : [];
+    return { scan: await this.#create(input, commands), subScanId: sub.id };
   }
 
   /** A slot of the schedule came: the agents fire on their own; this records the scan and the offline rule. */

@@ -245,16 +245,23 @@ export interface SiteStore {
 export interface ScheduleStore {
   list(orgId: string): Promise<StoredSchedule[]>;
   get(orgId: string, id: string): Promise<StoredSchedule | undefined>;
-  insert(schedule: StoredSchedule): Promise<void>;
-  replace(schedule: StoredSchedule): Promise<void>;
-  delete(orgId: string, id: string): Promise<boolean>;
+  /** Stores the schedule and its commands in one transaction. */
+  insert(schedule: StoredSchedule, commands?: CommandItem[]): Promise<PendingCommand[]>;
+  /** Replaces the schedule and stores its commands in one transaction; undefined (and nothing written) if it is gone. */
+  replace(schedule: StoredSchedule, commands?: CommandItem[]): Promise<PendingCommand[] | undefined>;
+  /** Deletes the schedule and stores its commands in one transaction; undefined (and nothing written) if it was gone. */
+  delete(orgId: string, id: string, commands?: CommandItem[]): Promise<PendingCommand[] | undefined>;
   due(nowIso: string): Promise<StoredSchedule[]>;
   setTiming(id: string, nextScanAt: string, lastRunAt: string | null): Promise<void>;
 }
 
 export interface ScanStore {
-  /** Creates a scan and its sub-scans; a scheduled scan whose slot exists already gets only the sub-scans it lacks. */
-  create(input: NewScan, at: string): Promise<{ scan: ScanRow; created: boolean; finished: boolean }>;
+  /**
+   * Creates a scan and its sub-scans; a scheduled scan whose slot exists already gets only the
+   * sub-scans it lacks. The schedule's last_run_at becomes `at` (a slot's own time for a slot), and
+   * the commands are stored, all in one transaction.
+   */
+  create(input: NewScan, at: string, commands?: CommandItem[]): Promise<{ scan: ScanRow; created: boolean; finished: boolean; commands: PendingCommand[] }>;
   get(orgId: string, id: string): Promise<ScanRow | undefined>;
   list(orgId: string, scheduleId?: string): Promise<ScanRow[]>;
   latestOfSchedule(orgId: string, scheduleId: string): Promise<ScanRow | undefined>;
@@ -284,6 +291,16 @@ export interface IngestStore {
 
 export type CommandBuilder = (seq: number) => { type: string; body: Record<string, unknown>; expires_at: string | null };
 
+/**
+ * A command for a site, written in the same transaction as the rows of the request that causes it
+ * (a schedule, a scan, a mark): either both are stored or neither. `build` may throw (a frame its
+ * schema refuses), which rolls the whole write back.
+ */
+export interface CommandItem {
+  siteId: string;
+  build: CommandBuilder;
+}
+
 export interface CommandStore {
   /** Stores commands for many sites in one transaction, each with its site's next seq. */
   enqueue(items: { siteId: string; build: CommandBuilder }[]): Promise<PendingCommand[]>;
@@ -296,9 +313,11 @@ export interface CommandStore {
 export interface VulnStore {
   findingsByMacs(orgId: string, macs: string[]): Promise<FindingView[]>;
   occurrences(orgId: string, macs: string[]): Promise<Occurrence[]>;
-  cve(id: string): Promise<CveRecord | undefined>;
+  /** The CVE as this organization knows it (public record and its own facts); undefined unless one of its scans found it. */
+  cve(orgId: string, id: string): Promise<CveRecord | undefined>;
   latestFinding(orgId: string, mac: string, cveId: string): Promise<FindingView | undefined>;
-  insertMark(mark: CveMarkRow): Promise<void>;
+  /** Appends the mark and stores its commands in one transaction. */
+  insertMark(mark: CveMarkRow, commands?: CommandItem[]): Promise<PendingCommand[]>;
   listMarks(orgId: string, filter: { mac_address?: string; cve_id?: string; status?: string }): Promise<CveMarkRow[]>;
   /** Every mark of these devices, newest first, to resolve the one that applies. */
   marksOf(orgId: string, macs: string[]): Promise<CveMarkRow[]>;

@@ -6,22 +6,26 @@
 import { z } from 'zod';
 import { cveId, cvssScore, ipv4, mac, seq, subnet, text, utcTime, uuid } from '../fields.js';
 import { justificationSchema, markStatusSchema } from '../../shared/mark-input.js';
+import { SCHEDULE_LIMITS, TIME_OF_DAY_PATTERN } from '../../shared/schedule/rules.js';
 
 const command = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.strictObject({ type: z.literal(type), seq, issued_at: utcTime, ...shape });
 
 /** The schedule as this site must arm it: `sites` holds only this site's subnets. */
 export const pushedScheduleSchema = z.strictObject({
   id: uuid,
-  description: text(1000),
+  description: text(SCHEDULE_LIMITS.description),
   day_of_week: z.int().min(0).max(6),
-  time_of_day: z.string().regex(/^([0-1]?[0-9]|2[0-3]):[0-5][0-9]$/),
+  time_of_day: z.string().regex(TIME_OF_DAY_PATTERN),
   every_n_weeks: z.int().min(2).max(52),
-  timezone: text(64),
+  timezone: text(SCHEDULE_LIMITS.timezone),
   min_cvss: cvssScore,
   warning_threshold: cvssScore,
   ignore_offline_sites: z.boolean(),
-  notification_group: text(200),
-  sites: z.array(z.strictObject({ id: uuid, subnet })).min(1),
+  notification_group: text(SCHEDULE_LIMITS.notification_group),
+  sites: z
+    .array(z.strictObject({ id: uuid, subnet }))
+    .min(1)
+    .max(SCHEDULE_LIMITS.sites),
   /**
    * The week slots are counted from. Both ends compute the same slots from it, and the agent's
    * reports name the slot, which is how the control plane merges the sites' runs into one scan.

@@ -1,11 +1,29 @@
 /**
  * The rules of `ScanScheduleWrite` (seed-openapi.yaml and the API README), as one zod schema shared
- * by the agent and, later, the control plane's REST bodies.
+ * by the agent, the control plane's REST bodies and (its bounds) the protocol.
  */
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { subnetProblem } from '../ipv4.js';
 import { toFieldErrors, type FieldError } from '../zod-issues.js';
+
+/**
+ * The one bound of each free-form field of a schedule: the REST schema below, the control plane's
+ * store (migration 003 checks the same numbers; a test keeps them in step) and the protocol's
+ * schedule.upsert all refuse past these, so a body the API accepts is one every layer accepts.
+ */
+export const SCHEDULE_LIMITS = {
+  /** Characters of `description`. */
+  description: 1000,
+  /** Characters of `timezone` (the longest IANA name is about 32). */
+  timezone: 64,
+  /** Characters of `notification_group`. */
+  notification_group: 200,
+  /** Entries of `sites` (a site may appear once per subnet). */
+  sites: 1000,
+} as const;
+
+const atMost = (max: number) => `must be at most ${max} characters`;
 
 export const TIME_OF_DAY_PATTERN = /^([0-1]?[0-9]|2[0-3]):[0-5][0-9]$/;
 
@@ -32,22 +50,26 @@ const inCvssRange = (v: unknown): v is number => isNumber(v) && v >= 0 && v <= 1
 
 export const scanScheduleWriteSchema = z
   .strictObject({
-    description: z.string(),
+    description: z.string().max(SCHEDULE_LIMITS.description, atMost(SCHEDULE_LIMITS.description)),
     day_of_week: z.int().min(0, 'must be 0 (Sunday) to 6 (Saturday)').max(6, 'must be 0 (Sunday) to 6 (Saturday)'),
     time_of_day: z
       .string()
       .regex(TIME_OF_DAY_PATTERN, 'must be a 24-hour time HH:mm, such as 02:00')
       .overwrite((t) => (TIME_OF_DAY_PATTERN.test(t) ? normalizeTimeOfDay(t) : t)),
     every_n_weeks: z.int().min(2, 'must be from 2 to 52').max(52, 'must be from 2 to 52'),
-    timezone: z.string().refine((tz) => IANAZone.isValidZone(tz), {
-      error: (iss) => `${JSON.stringify(iss.input)} is not an IANA time zone such as America/New_York or UTC`,
-    }),
+    timezone: z
+      .string()
+      .max(SCHEDULE_LIMITS.timezone, atMost(SCHEDULE_LIMITS.timezone))
+      .refine((tz) => IANAZone.isValidZone(tz), {
+        error: (iss) => `${JSON.stringify(iss.input)} is not an IANA time zone such as America/New_York or UTC`,
+      }),
     min_cvss: cvss,
     warning_threshold: cvss,
     ignore_offline_sites: z.boolean().default(false),
     sites: z
       .array(site)
       .min(1, 'must list at least one site')
+      .max(SCHEDULE_LIMITS.sites, `must list at most ${SCHEDULE_LIMITS.sites} sites`)
       .superRefine((sites, ctx) => {
         const seen = new Map<string, number>();
         sites.forEach((s, i) => {
@@ -57,7 +79,10 @@ export const scanScheduleWriteSchema = z
           else ctx.addIssue({ code: 'custom', path: [i, 'subnet'], message: `repeats sites[${first}]: a site may appear again only with a different subnet` });
         });
       }),
-    notification_group: z.string().refine((g) => g.trim() !== '', 'must not be empty'),
+    notification_group: z
+      .string()
+      .max(SCHEDULE_LIMITS.notification_group, atMost(SCHEDULE_LIMITS.notification_group))
+      .refine((g) => g.trim() !== '', 'must not be empty'),
   })
   .superRefine(
     (body, ctx) => {

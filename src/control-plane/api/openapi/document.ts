@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { apiErrors } from '../../errors.js';
+import { DEFAULT_LIMIT, MAX_LIMIT } from '../paging.js';
 import * as shapes from '../shapes.js';
 import seed from './seed-openapi.json' with { type: 'json' };
 
@@ -28,6 +29,28 @@ const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const uuidParam = (name: string, what: string): Json => ({ name, in: 'path', required: true, description: what, schema: { type: 'string', format: 'uuid' } });
 const scheduleParam = uuidParam('scanScheduleId', 'The unique identifier of the scan schedule.');
 const scanParam = uuidParam('scan_id', 'The unique identifier of the scan.');
+
+/** Every list takes these; a bare-array answer returns the next cursor in X-Next-Cursor and Link, an object answer in next_cursor. */
+const pageParams: Json[] = [
+  {
+    name: 'limit',
+    in: 'query',
+    required: false,
+    description: `How many items a page holds (default ${DEFAULT_LIMIT}).`,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT },
+  },
+  {
+    name: 'cursor',
+    in: 'query',
+    required: false,
+    description: 'Where the page starts: the next cursor of the previous page, as returned; absent for the first page.',
+    schema: { type: 'string' },
+  },
+];
+const nextPageHeaders: Json = {
+  'X-Next-Cursor': { description: 'The cursor of the next page; absent on the last page.', schema: { type: 'string' } },
+  Link: { description: 'The next page as `<path?cursor=...&limit=...>; rel="next"`; absent on the last page.', schema: { type: 'string' } },
+};
 
 /** The generated component schemas, by name. */
 const generated: Record<string, z.ZodType> = {
@@ -57,7 +80,8 @@ const operations: Operation[] = [
     summary: 'List Scan Schedules',
     tag: 'Scan Schedules',
     scope: 'cve:view',
-    responses: { 200: 'ScanSchedule[]' },
+    params: pageParams,
+    responses: { 200: 'ScanSchedule[]', 400: null, 422: null },
   },
   {
     method: 'get',
@@ -155,8 +179,9 @@ const operations: Operation[] = [
         description: "Only the scan with this label (the summary's scan_id, e.g. ABC-DEF-GHJ; any case, dashes optional) or this scan UUID.",
         schema: { type: 'string' },
       },
+      ...pageParams,
     ],
-    responses: { 200: 'ScanSummary[]', 400: null },
+    responses: { 200: 'ScanSummary[]', 400: null, 422: null },
   },
   {
     method: 'get',
@@ -196,6 +221,7 @@ const operations: Operation[] = [
     tag: 'Vulnerability Intelligence',
     scope: 'cve:view',
     body: 'MacCvesRequest',
+    params: pageParams,
     responses: { 200: 'MacCvesResponse', 400: null, 422: null },
   },
   {
@@ -215,12 +241,14 @@ const operations: Operation[] = [
     summary: 'List CVE Status Marks',
     tag: 'Vulnerability Management',
     scope: 'cve:view',
-    params: ['mac_address', 'cve_id', 'status'].map((name) => ({
-      name,
-      in: 'query',
-      required: false,
-      schema: name === 'status' ? { type: 'string', enum: ['accepted', 'mitigated'] } : { type: 'string' },
-    })),
+    params: ['mac_address', 'cve_id', 'status']
+      .map((name): Json => ({
+        name,
+        in: 'query',
+        required: false,
+        schema: name === 'status' ? { type: 'string', enum: ['accepted', 'mitigated'] } : { type: 'string' },
+      }))
+      .concat(pageParams),
     responses: { 200: 'CveStatusList', 400: null, 422: null },
   },
   {
@@ -258,8 +286,11 @@ function responseOf(code: string, content: string | null): Json {
   const errorName = errorResponses[code];
   if (content === null && errorName !== undefined) return { $ref: `#/components/responses/${errorName}` };
   if (content === null) return { description: code === '204' ? 'Done; no body.' : 'Accepted; no body.' };
-  const schema = content.endsWith('[]') ? { type: 'array', items: schemaRef(content.slice(0, -2)) } : schemaRef(content);
-  return { description: 'Success.', content: { 'application/json': { schema } } };
+  if (content.endsWith('[]')) {
+    const schema = { type: 'array', items: schemaRef(content.slice(0, -2)) };
+    return { description: 'Success: one page, newest first.', headers: nextPageHeaders, content: { 'application/json': { schema } } };
+  }
+  return { description: 'Success.', content: { 'application/json': { schema: schemaRef(content) } } };
 }
 
 function operationOf(op: Operation): Json {

@@ -6,6 +6,7 @@ import type { ScanRow } from '../../store/types.js';
 import { addRoute, baseUrlOf, type ApiDeps } from '../context.js';
 import { indexOccurrences, renderCveInstance, renderDetail, renderRouter, renderSummary, siteCounts } from '../render.js';
 import { isUuid, pathId } from '../validate.js';
+import { nextHeaders, pageOf, pageRequest } from '../paging.js';
 import { isOpenWarning } from '../../../shared/report/thresholds.js';
 import { parseScanRef } from '../../../shared/scan-label.js';
 
@@ -37,10 +38,16 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const ref = typeof scanRef === 'string' ? parseScanRef(scanRef) : undefined;
       if (scanRef !== undefined && ref === undefined)
         throw new ApiError('parameter_invalid', 'scan_id: must be a scan label such as ABC-DEF-GHJ or a scan UUID', 400);
+      const page = pageRequest(request);
       const scans = (await store.scans.list(principal.org, scheduleId?.toLowerCase())).filter(
         (scan) => ref === undefined || (ref.kind === 'uuid' ? scan.id === ref.id : scan.label === ref.label),
       );
-      return { status: 200, body: await Promise.all(scans.map(async (scan) => (await summary(request, scan)).summary)) };
+      const { data, next } = pageOf(scans, (scan) => [scan.created_at, scan.id], ['desc', 'asc'], page);
+      return {
+        status: 200,
+        body: await Promise.all(data.map(async (scan) => (await summary(request, scan)).summary)),
+        headers: nextHeaders(request, baseUrlOf(request, deps.publicUrl), next, page.limit),
+      };
     },
   });
 

@@ -4,9 +4,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ScanScheduleWrite } from '../../../shared/schedule/rules.js';
 import { nextScanAt } from '../../../shared/schedule/next-run.js';
 import { ApiError } from '../../errors.js';
+import type { OutgoingCommand } from '../../hub/hub.js';
 import { sitesOf } from '../../scans/scan-service.js';
 import type { StoredSchedule } from '../../store/types.js';
-import { addRoute, type ApiDeps } from '../context.js';
+import { addRoute, baseUrlOf, type ApiDeps } from '../context.js';
+import { nextHeaders, pageOf, pageRequest } from '../paging.js';
 import { renderSchedule } from '../render.js';
 import { parseScheduleBody, pathId } from '../validate.js';
 
@@ -33,17 +35,17 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
     sites: body.sites.map((site) => ({ id: site.id.toLowerCase(), subnet: site.subnet })),
   });
 
-  /** Sends each site its part of the schedule, and a delete to the sites it no longer names. */
-  async function push(schedule: StoredSchedule, removedSites: string[]): Promise<void> {
+  /** Each site's part of the schedule, and a delete for the sites it no longer names. */
+  function pushes(schedule: StoredSchedule, removedSites: string[]): OutgoingCommand[] {
     const { org_id: _org, next_scan_at: _next, last_run_at: _last, created_at: _created, ...rest } = schedule;
-    await deps.hub.commands([
+    return [
       ...[...sitesOf(schedule)].map(([siteId, subnets]) => ({
         siteId,
         type: 'schedule.upsert' as const,
         body: { schedule: { ...rest, sites: subnets.map((subnet) => ({ id: siteId, subnet })) } },
       })),
       ...removedSites.map((siteId) => ({ siteId, type: 'schedule.delete' as const, body: { schedule_id: schedule.id } })),
-    ]);
+    ];
   }
 
   async function render(schedule: StoredSchedule) {
@@ -60,9 +62,10 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
     method: 'GET',
     url: '/scans/cve/scheduled',
     scope: 'cve:view',
-    handler: async (_request, principal) => {
-      const schedules = await store.schedules.list(principal.org);
-      return { status: 200, body: await Promise.all(schedules.map(render)) };
+    handler: async (request, principal) => {
+      const page = pageRequest(request);
+      const { data, next } = pageOf(await store.schedules.list(principal.org), (s) => [s.created_at, s.id], ['desc', 'asc'], page);
+      return { status: 200, body: await Promise.all(data.map(render)), headers: nextHeaders(request, baseUrlOf(request, deps.publicUrl), next, page.limit) };
     },
   });
 
@@ -85,8 +88,8 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
         created_at: at,
         updated_at: at,
       };
-      await store.schedules.insert(schedule);
-      await push(schedule, []);
+      const commands = pushes(schedule, []);
+      deps.hub.deliver(commands, await store.schedules.insert(schedule, deps.hub.prepare(commands)));
       return { status: 201, body: await render(schedule) };
     },
   });
@@ -114,12 +117,14 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
         next_scan_at: nextScanAt(body, new Date(before.anchor_at), now).toUTC().toISO() as string,
         updated_at: now.toISOString(),
       };
-      await store.schedules.replace(schedule);
       const kept = sitesOf(schedule);
-      await push(
+      const commands = pushes(
         schedule,
         [...sitesOf(before).keys()].filter((siteId) => !kept.has(siteId)),
       );
+      const stored = await store.schedules.replace(schedule, deps.hub.prepare(commands));
+      if (!stored) throw new ApiError('schedule_not_found');
+      deps.hub.deliver(commands, stored);
       return { status: 200, body: await render(schedule) };
     },
   });
@@ -131,10 +136,10 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
     handler: async (request, principal) => {
       const schedule = await existing(principal.org, (request as IdParams).params.scanScheduleId);
       await deps.scans.stop(schedule.id);
-      await store.schedules.delete(principal.org, schedule.id);
-      await deps.hub.commands(
-        [...sitesOf(schedule).keys()].map((siteId) => ({ siteId, type: 'schedule.delete' as const, body: { schedule_id: schedule.id } })),
-      );
+      const commands = [...sitesOf(schedule).keys()].map((siteId) => ({ siteId, type: 'schedule.delete' as const, body: { schedule_id: schedule.id } }));
+      const stored = await store.schedules.delete(principal.org, schedule.id, deps.hub.prepare(commands));
+      if (!stored) throw new ApiError('schedule_not_found');
+      deps.hub.deliver(commands, stored);
       return { status: 204 };
     },
   });

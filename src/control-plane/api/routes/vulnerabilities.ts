@@ -10,6 +10,7 @@ import { buildMitigation } from '../mitigation.js';
 import { indexOccurrences, renderCveInstance, renderMark } from '../render.js';
 import { cveStatusQuery, cveStatusRequest, macCvesRequest } from '../shapes.js';
 import { parseBody } from '../validate.js';
+import { pageOf, pageRequest } from '../paging.js';
 import { averageScore, highestScore } from '../../../shared/report/summary.js';
 
 function scoreStats(findings: readonly FindingView[]) {
@@ -32,6 +33,7 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
     url: '/scans/cve/mac-address/cves',
     scope: 'cve:view',
     handler: async (request, principal) => {
+      const page = pageRequest(request);
       const body = parseBody(macCvesRequest, request.body);
       const macs = [...new Set(body.mac_addresses)];
       const [findings, marks, occurrences] = await Promise.all([
@@ -41,6 +43,7 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
       ]);
       const now = clock.now();
       const index = indexOccurrences(occurrences);
+      const cvePage = pageOf(findings, (f) => [f.id], ['desc'], page);
       const macStats = Object.fromEntries(
         macs.map((mac) => {
           const mine = findings.filter((f) => f.host.mac === mac);
@@ -56,7 +59,9 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
           total_host_count: new Set(findings.map((f) => f.host.id)).size,
           mac_stats: macStats,
           stats: scoreStats(findings),
-          cves: findings.map((finding) => renderCveInstance(finding, marks, index, now)),
+          // Counts and stats cover every finding; `cves` is one page of them, newest first.
+          cves: cvePage.data.map((finding) => renderCveInstance(finding, marks, index, now)),
+          next_cursor: cvePage.next,
         },
       };
     },
@@ -66,11 +71,11 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
     method: 'GET',
     url: '/scans/cve/mitigation/:cve_id',
     scope: 'cve:view',
-    handler: async (request) => {
+    handler: async (request, principal) => {
       const id = normalizeCveId((request as FastifyRequest<{ Params: { cve_id: string } }>).params.cve_id);
       if (id === undefined) throw new ApiError('parameter_invalid', `cve_id: must be a CVE id such as ${CVE_ID_EXAMPLE}`, 422);
-      const cve = await store.vulns.cve(id);
-      if (!cve) throw new ApiError('cve_not_found', `No scan of this control plane has reported ${id}.`);
+      const cve = await store.vulns.cve(principal.org, id);
+      if (!cve) throw new ApiError('cve_not_found', `No scan of your organization has reported ${id}.`);
       return { status: 200, body: { cve_id: id, mitigation: buildMitigation(cve), generated_at: clock.now().toISOString() } };
     },
   });
@@ -80,9 +85,18 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
     url: '/scans/cve/mac-address/cve/status',
     scope: 'cve:view',
     handler: async (request, principal) => {
-      const query = parseBody(cveStatusQuery, request.query ?? {});
+      const page = pageRequest(request);
+      const { limit: _limit, cursor: _cursor, ...filters } = (request.query ?? {}) as Record<string, unknown>;
+      const query = parseBody(cveStatusQuery, filters);
       const marks = await store.vulns.listMarks(principal.org, query);
-      return { status: 200, body: { data: marks.map(renderMark) } };
+      // Newest first; marks made in the same millisecond keep the store's order, so the key holds the position among them.
+      let runStart = 0;
+      const keyed = marks.map((mark, i) => {
+        if (i > 0 && marks[i - 1]?.created_at !== mark.created_at) runStart = i;
+        return { mark, key: [mark.created_at, i - runStart] as const };
+      });
+      const { data, next } = pageOf(keyed, (k) => k.key, ['desc', 'asc'], page);
+      return { status: 200, body: { data: data.map((k) => renderMark(k.mark)), next_cursor: next } };
     },
   });
 
@@ -117,11 +131,9 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
         created_at: at,
         updated_at: at,
       };
-      await store.vulns.insertMark(mark);
-      if (latest) {
-        const { org_id: _org, scan_id: _scan, updated_by: _u, created_by: _c, updated_at: _ua, cpe: _cpe, ...relayed } = mark;
-        await deps.hub.command(latest.site_id, 'vuln.mark', { mark: relayed });
-      }
+      const { org_id: _org, scan_id: _scan, updated_by: _u, created_by: _c, updated_at: _ua, cpe: _cpe, ...relayed } = mark;
+      const commands = latest ? [{ siteId: latest.site_id, type: 'vuln.mark' as const, body: { mark: relayed } }] : [];
+      deps.hub.deliver(commands, await store.vulns.insertMark(mark, deps.hub.prepare(commands)));
       return { status: 201, body: { data: renderMark(mark), message: `${body.cve_id} on ${mac} marked ${body.status}.` } };
     },
   });

@@ -1,10 +1,23 @@
 import type { Db } from '../../../shared/sqlite.js';
-import type { CommandBuilder, CommandStore, PendingCommand } from '../types.js';
+import type { CommandItem, CommandStore, PendingCommand } from '../types.js';
 import { fromJson, toJson } from './json.js';
 
-export function sqliteCommands(db: Db): CommandStore {
+/** Writes commands with each site's next seq; call it inside the transaction of the rows they go with. */
+export function commandWriter(db: Db): (items: readonly CommandItem[]) => PendingCommand[] {
   const nextSeq = db.prepare<[string], number>('UPDATE sites SET last_command_seq = last_command_seq + 1 WHERE id = ? RETURNING last_command_seq').pluck();
   const insert = db.prepare('INSERT INTO commands (site_id, seq, type, body, expires_at) VALUES (?, ?, ?, ?, ?)');
+  return (items) =>
+    items.map(({ siteId, build }) => {
+      const seq = nextSeq.get(siteId);
+      if (seq === undefined) throw new Error(`no site ${siteId}`);
+      const command = build(seq);
+      insert.run(siteId, seq, command.type, toJson(command.body), command.expires_at);
+      return { seq, ...command };
+    });
+}
+
+export function sqliteCommands(db: Db): CommandStore {
+  const write = commandWriter(db);
   const drop = db.prepare('DELETE FROM commands WHERE site_id = ? AND seq <= ?');
   const acked = db.prepare('UPDATE sites SET acked_command_seq = MAX(acked_command_seq, ?) WHERE id = ?');
   const dropExpired = db.prepare('DELETE FROM commands WHERE site_id = ? AND expires_at IS NOT NULL AND expires_at <= ?');
@@ -12,15 +25,7 @@ export function sqliteCommands(db: Db): CommandStore {
     'SELECT seq, type, body, expires_at FROM commands WHERE site_id = ? ORDER BY seq',
   );
 
-  const enqueue = db.transaction((items: { siteId: string; build: CommandBuilder }[]): PendingCommand[] =>
-    items.map(({ siteId, build }) => {
-      const seq = nextSeq.get(siteId);
-      if (seq === undefined) throw new Error(`no site ${siteId}`);
-      const command = build(seq);
-      insert.run(siteId, seq, command.type, toJson(command.body), command.expires_at);
-      return { seq, ...command };
-    }),
-  );
+  const enqueue = db.transaction((items: CommandItem[]): PendingCommand[] => write(items));
   const ackOne = (siteId: string, seq: number) => {
     drop.run(siteId, seq);
     acked.run(seq, siteId);

@@ -11,6 +11,7 @@ import type { IngestItem, IngestResult, IngestStore, SubScanStatus } from '../ty
 import { toJson } from './json.js';
 import type { ScanState } from './scan-state.js';
 import { Tallies } from './tallies.js';
+import { scheduleRunMarker } from './scans.js';
 import { uuidv7 } from './uuidv7.js';
 
 /** A report that is well-formed but cannot be applied: it is quarantined, acknowledged and reported back. */
@@ -63,12 +64,18 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
   );
   const hostId = db.prepare<[string, string], string>('SELECT id FROM hosts WHERE sub_scan_id = ? AND ip = ?').pluck();
   const scanPort = db.prepare('INSERT OR IGNORE INTO scan_ports (scan_id, port) VALUES (?, ?)');
+  // The CVE's public record is global; what the agent derived for the device is its organization's own.
   const upsertCve = db.prepare(
-    `INSERT INTO cves (id, description, published_at, vector, score, severity, compliance_tags, refs, fixed_versions, advice, updated_at)
-     VALUES (@id, @description, @published_at, @vector, @score, @severity, @compliance_tags, @refs, @fixed_versions, @advice, @updated_at)
+    `INSERT INTO cves (id, description, published_at, vector, score, severity, compliance_tags, refs, updated_at)
+     VALUES (@id, @description, @published_at, @vector, @score, @severity, @compliance_tags, @refs, @updated_at)
      ON CONFLICT (id) DO UPDATE SET description = excluded.description, published_at = excluded.published_at, vector = excluded.vector,
        score = excluded.score, severity = excluded.severity, compliance_tags = excluded.compliance_tags, refs = excluded.refs,
-       fixed_versions = excluded.fixed_versions, advice = COALESCE(excluded.advice, advice), updated_at = excluded.updated_at`,
+       updated_at = excluded.updated_at`,
+  );
+  const upsertOrgFacts = db.prepare(
+    `INSERT INTO org_cve_facts (org_id, cve_id, fixed_versions, advice, updated_at) VALUES (@org_id, @cve_id, @fixed_versions, @advice, @updated_at)
+     ON CONFLICT (org_id, cve_id) DO UPDATE SET fixed_versions = excluded.fixed_versions, advice = COALESCE(excluded.advice, advice),
+       updated_at = excluded.updated_at`,
   );
   const insertFinding = db.prepare(
     `INSERT INTO findings (id, org_id, scan_id, sub_scan_id, site_id, host_id, mac, ip, cve_id, score, port, protocol, service, cpe, product, version, confidence, evidence, created_at)
@@ -78,6 +85,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
     'UPDATE sub_scans SET status = ?, error = ?, findings_expected = ?, hosts_done = MAX(hosts_done, ?), progress = 100, finished_at = ? WHERE id = ?',
   );
   const received = db.prepare<[string], number>('SELECT findings_received FROM sub_scans WHERE id = ?').pluck();
+  const markRun = scheduleRunMarker(db);
   const inventory = db.prepare('INSERT INTO inventories (site_id, run_id, sub_scan_id, at, body) VALUES (?, ?, ?, ?, ?)');
 
   /** Finds the sub-scan a run's first report belongs to, creating the scan and sub-scan when the agent started it on its own. */
@@ -118,6 +126,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
           schedule?.notification_group ?? null,
           item.received_at,
         );
+        if (schedule) markRun(m.schedule_id, new Date(m.slot_at).toISOString());
       }
     } else {
       scanId = randomUUID();
@@ -164,6 +173,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
   }
 
   interface PassContext {
+    /** CVE ids whose public record, and `<org> <cve>` keys whose organization's facts, this batch wrote. */
     cvesSeen: Set<string>;
     tallies: Tallies;
   }
@@ -215,13 +225,13 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
         const { cve } = m;
         if (!ctx.cvesSeen.has(cve.id)) {
           ctx.cvesSeen.add(cve.id);
-          upsertCve.run({
-            ...cve,
-            compliance_tags: toJson(cve.compliance_tags),
-            refs: toJson(cve.references),
-            fixed_versions: toJson(cve.fixed_versions),
-            updated_at: at,
-          });
+          const { fixed_versions: _f, advice: _a, references, ...record } = cve;
+          upsertCve.run({ ...record, compliance_tags: toJson(cve.compliance_tags), refs: toJson(references), updated_at: at });
+        }
+        const factsKey = `${item.site.org_id} ${cve.id}`;
+        if (!ctx.cvesSeen.has(factsKey)) {
+          ctx.cvesSeen.add(factsKey);
+          upsertOrgFacts.run({ org_id: item.site.org_id, cve_id: cve.id, fixed_versions: toJson(cve.fixed_versions), advice: cve.advice, updated_at: at });
         }
         // Time-ordered ids: the primary key index grows at its end instead of at a random page per finding.
         insertFinding.run({
@@ -299,7 +309,10 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
         const constraint = String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_CONSTRAINT');
         if (!isolated || (!(error instanceof IngestRejection) && !constraint)) throw error;
         // The savepoint rolled the report back, and a CVE upserted in it with it.
-        if (item.report.type === 'finding') ctx.cvesSeen.delete(item.report.cve.id);
+        if (item.report.type === 'finding') {
+          ctx.cvesSeen.delete(item.report.cve.id);
+          ctx.cvesSeen.delete(`${item.site.org_id} ${item.report.cve.id}`);
+        }
         const reason = (error as Error).message;
         quarantine.run(item.site.id, item.stream_id, item.report.seq, toJson(item.report), reason, item.received_at);
         results.push({ outcome: 'rejected', reason });

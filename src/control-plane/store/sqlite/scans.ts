@@ -1,6 +1,7 @@
 import type { Db } from '../../../shared/sqlite.js';
 import type { CveRecord, OpenPort } from '../../../protocol/index.js';
-import type { FindingView, HostRow, NewSubScan, RouterInventoryRow, ScanEventRow, ScanRow, ScanStore, SubScanRow } from '../types.js';
+import type { CommandItem, FindingView, HostRow, NewSubScan, RouterInventoryRow, ScanEventRow, ScanRow, ScanStore, SubScanRow } from '../types.js';
+import { commandWriter } from './commands.js';
 import { fromJson, toJson } from './json.js';
 import type { ScanState } from './scan-state.js';
 import { compareAddresses } from '../../../shared/ipv4.js';
@@ -28,12 +29,14 @@ export const hydrateSubScan = (row: RawSubScan): SubScanRow => ({ ...row, subnet
 const scanFields =
   'id, org_id, schedule_id, slot_at, kind, label, min_cvss, warning_threshold, ignore_offline_sites, notification_group, status, stop_requested, error, created_at, started_at, finished_at, cve_count, score_sum, highest_score, warning_count';
 
-/** The select every finding view is read with: the finding, its host and its CVE record. */
+/** The select every finding view is read with: the finding, its host and its CVE record (public facts, and its organization's own). */
 export const findingViewSelect = `
   SELECT f.id, f.scan_id, f.site_id, f.port, f.protocol, f.service, f.cpe, f.product, f.version, f.confidence, f.evidence, f.created_at,
          h.id AS host_id, h.ip AS host_ip, h.mac AS host_mac, h.hostname AS host_hostname, h.manufacturer AS host_manufacturer,
-         c.id AS cve_id, c.description, c.published_at, c.vector, c.score, c.severity, c.compliance_tags, c.refs, c.fixed_versions, c.advice
-  FROM findings f JOIN hosts h ON h.id = f.host_id JOIN cves c ON c.id = f.cve_id`;
+         c.id AS cve_id, c.description, c.published_at, c.vector, c.score, c.severity, c.compliance_tags, c.refs,
+         COALESCE(o.fixed_versions, '[]') AS fixed_versions, o.advice
+  FROM findings f JOIN hosts h ON h.id = f.host_id JOIN cves c ON c.id = f.cve_id
+    LEFT JOIN org_cve_facts o ON o.org_id = f.org_id AND o.cve_id = f.cve_id`;
 
 export interface RawFindingView {
   id: string;
@@ -93,6 +96,12 @@ export const hydrateFinding = (row: RawFindingView): FindingView => ({
   },
 });
 
+/** Sets a schedule's last_run_at when one of its scans is initiated (never moving it back). */
+export function scheduleRunMarker(db: Db): (scheduleId: string, at: string) => void {
+  const update = db.prepare('UPDATE schedules SET last_run_at = @at WHERE id = @id AND (last_run_at IS NULL OR last_run_at < @at)');
+  return (scheduleId, at) => void update.run({ at, id: scheduleId });
+}
+
 export function sqliteScans(db: Db, state: ScanState): ScanStore {
   const insertScan = db.prepare(
     `INSERT INTO scans (id, org_id, schedule_id, slot_at, kind, label, min_cvss, warning_threshold, ignore_offline_sites, notification_group, status, created_at)
@@ -147,6 +156,7 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
      WHERE id = @id AND scan_id = @scan_id`,
   );
   const stop = db.prepare('UPDATE scans SET stop_requested = 1 WHERE id = ?');
+  const markRun = scheduleRunMarker(db);
   const overdue = db.prepare<[string], RawSubScan>(`SELECT * FROM sub_scans WHERE status IN ('pending', 'queued', 'scanning', 'stopping') AND created_at <= ?`);
 
   const addSubScans = (scanId: string, list: NewSubScan[], at: string) => {
@@ -163,15 +173,17 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
     }
   };
 
-  const create = db.transaction((input: Parameters<ScanStore['create']>[0], at: string) => {
+  const writeCommands = commandWriter(db);
+  const create = db.transaction((input: Parameters<ScanStore['create']>[0], at: string, commands: CommandItem[]) => {
     const { scan } = input;
     const inserted = insertScan.run({ ...scan, ignore_offline_sites: scan.ignore_offline_sites ? 1 : 0 }).changes === 1;
+    if (inserted && scan.schedule_id !== null) markRun(scan.schedule_id, scan.slot_at ?? at);
     const row = inserted || scan.schedule_id === null || scan.slot_at === null ? byId.get(scan.id) : bySlot.get(scan.schedule_id, scan.slot_at);
     if (!row) throw new Error(`scan ${scan.id} vanished while being created`);
     addSubScans(row.id, input.subScans, at);
     for (const event of input.events) insertEvent.run(row.id, event.site_id, at, event.level, event.message);
     const finished = state.recompute(row.id, at);
-    return { scan: hydrateScan(byId.get(row.id) as RawScan), created: inserted, finished };
+    return { scan: hydrateScan(byId.get(row.id) as RawScan), created: inserted, finished, commands: writeCommands(commands) };
   });
 
   const change = db.transaction(
@@ -183,8 +195,8 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
   );
 
   return {
-    async create(input, at) {
-      return create.immediate(input, at);
+    async create(input, at, commands = []) {
+      return create.immediate(input, at, commands);
     },
     async get(orgId, id) {
       const row = byOrg.get(orgId, id);

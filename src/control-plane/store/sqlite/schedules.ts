@@ -1,5 +1,6 @@
 import type { Db } from '../../../shared/sqlite.js';
-import type { ScheduleStore, StoredSchedule } from '../types.js';
+import type { CommandItem, ScheduleStore, StoredSchedule } from '../types.js';
+import { commandWriter } from './commands.js';
 import { fromJson, toJson } from './json.js';
 
 interface ScheduleRow extends Omit<StoredSchedule, 'sites' | 'ignore_offline_sites'> {
@@ -31,6 +32,17 @@ export function sqliteSchedules(db: Db): ScheduleStore {
   const remove = db.prepare('DELETE FROM schedules WHERE org_id = ? AND id = ?');
   const due = db.prepare<[string], ScheduleRow>(`SELECT ${fields} FROM schedules WHERE next_scan_at <= ? ORDER BY next_scan_at`);
   const timing = db.prepare('UPDATE schedules SET next_scan_at = ?, last_run_at = COALESCE(?, last_run_at) WHERE id = ?');
+  const writeCommands = commandWriter(db);
+  const insertTx = db.transaction((schedule: StoredSchedule, commands: CommandItem[]) => {
+    insert.run(dehydrate(schedule));
+    return writeCommands(commands);
+  });
+  const replaceTx = db.transaction((schedule: StoredSchedule, commands: CommandItem[]) =>
+    replace.run(dehydrate(schedule)).changes === 1 ? writeCommands(commands) : undefined,
+  );
+  const deleteTx = db.transaction((orgId: string, id: string, commands: CommandItem[]) =>
+    remove.run(orgId, id).changes === 1 ? writeCommands(commands) : undefined,
+  );
   return {
     async list(orgId) {
       return list.all(orgId).map(hydrate);
@@ -39,14 +51,14 @@ export function sqliteSchedules(db: Db): ScheduleStore {
       const row = one.get(orgId, id);
       return row && hydrate(row);
     },
-    async insert(schedule) {
-      insert.run(dehydrate(schedule));
+    async insert(schedule, commands = []) {
+      return insertTx.immediate(schedule, commands);
     },
-    async replace(schedule) {
-      replace.run(dehydrate(schedule));
+    async replace(schedule, commands = []) {
+      return replaceTx.immediate(schedule, commands);
     },
-    async delete(orgId, id) {
-      return remove.run(orgId, id).changes === 1;
+    async delete(orgId, id, commands = []) {
+      return deleteTx.immediate(orgId, id, commands);
     },
     async due(nowIso) {
       return due.all(nowIso).map(hydrate);
