@@ -3,7 +3,8 @@ import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import nodeRouteros from 'node-routeros';
 import type { Logger } from 'pino';
 import { AgentError } from '../../errors.js';
-import { abortReason, fromSocketError, routerError, timeoutError, type RouterTarget } from '../router-errors.js';
+import { fromSocketError, routerError, timeoutError, type RouterTarget } from '../router-errors.js';
+import { SessionSteps } from '../session-steps.js';
 import { tlsFingerprint } from '../router-identity.js';
 import type { Row } from '../tables.js';
 import { legacyLoginResponse } from './legacy-login.js';
@@ -52,10 +53,6 @@ export interface ApiClientOptions {
   library?: RouterOsLibrary;
 }
 
-interface Pending {
-  reject(error: unknown): void;
-}
-
 /**
  * One API session over node-routeros's Connector and Channel. The library gives framing,
  * tags and replies; this adds what it lacks: a deadline on every step, rejection of every
@@ -65,13 +62,12 @@ export class RouterOsApiClient {
   readonly #options: ApiClientOptions;
   readonly #library: RouterOsLibrary;
   #connector: Connector | undefined;
-  #failure: unknown;
-  #closed = false;
-  readonly #pending = new Set<Pending>();
+  readonly #steps: SessionSteps;
 
   constructor(options: ApiClientOptions) {
     this.#options = options;
     this.#library = options.library ?? defaultLibrary;
+    this.#steps = new SessionSteps({ ...options, name: 'router API', release: () => this.#connector?.destroy() });
   }
 
   /** Opens the TCP (or TLS) session and logs in; rejects with a typed error or the abort reason. */
@@ -82,21 +78,21 @@ export class RouterOsApiClient {
     const tls = this.#options.tls;
     const connector = new this.#library.Connector({ host: target.host, port: target.port, timeout: Math.ceil(timeoutMs / 1000), tls: tls?.options });
     this.#connector = connector;
-    connector.on('error', (error: unknown) => this.#fail(fromSocketError(error, target, timeoutMs)));
-    connector.on('timeout', () => this.#fail(timeoutError(target, timeoutMs, 'no data from the router')));
+    connector.on('error', (error: unknown) => this.#steps.fail(fromSocketError(error, target, timeoutMs)));
+    connector.on('timeout', () => this.#steps.fail(timeoutError(target, timeoutMs, 'no data from the router')));
     connector.on('fatal', (error: Error) =>
-      this.#fail(
+      this.#steps.fail(
         routerError('AGENT_ERR_ROUTER_CLOSED', target, error.message.replace(/^The router ended the session: /, 'the router ended the session: '), error),
       ),
     );
-    connector.on('close', () => this.#fail(routerError('AGENT_ERR_ROUTER_CLOSED', target, 'connection closed by the router')));
-    await this.#track('connect', signal, (resolve, reject) => {
+    connector.on('close', () => this.#steps.fail(routerError('AGENT_ERR_ROUTER_CLOSED', target, 'connection closed by the router')));
+    await this.#steps.track('connect', signal, (resolve, reject) => {
       connector.once('connected', () => {
         // Under TLS 'connected' is the socket's secureConnect: nothing has been written yet.
         // (Node's checkServerIdentity would not do: it is skipped when CA verification is off.)
         const refused = tls === undefined ? undefined : this.#judgePeer(connector, tls.verifyPeer);
         if (refused === undefined) resolve(undefined);
-        else reject(this.#fail(refused));
+        else reject(this.#steps.fail(refused));
       });
       connector.connect();
     });
@@ -114,10 +110,7 @@ export class RouterOsApiClient {
 
   /** Ends the session; pending commands reject with AGENT_ERR_ROUTER_CLOSED. Safe to call twice. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#rejectAll(this.#failure ?? routerError('AGENT_ERR_ROUTER_CLOSED', this.#options.target, 'session closed by the agent'));
-    this.#connector?.destroy();
+    if (this.#steps.close()) this.#connector?.destroy();
   }
 
   #judgePeer(connector: Connector, verifyPeer: (fingerprint: string | undefined) => AgentError | undefined): unknown {
@@ -148,7 +141,7 @@ export class RouterOsApiClient {
     if (challenge === undefined) return;
     // RouterOS before 6.43 ignores =password= and answers with an MD5 challenge.
     if (typeof challenge !== 'string' || !/^[0-9a-f]{32}$/i.test(challenge)) {
-      throw this.#fail(routerError('AGENT_ERR_ROUTER_PROTOCOL', target, `login challenge is not 32 hex digits: ${String(challenge).slice(0, 40)}`));
+      throw this.#steps.fail(routerError('AGENT_ERR_ROUTER_PROTOCOL', target, `login challenge is not 32 hex digits: ${String(challenge).slice(0, 40)}`));
     }
     try {
       await this.#command(['/login', `=name=${user}`, `=response=${legacyLoginResponse(password, challenge)}`], signal, 'login');
@@ -162,7 +155,7 @@ export class RouterOsApiClient {
     if (connector === undefined) throw new Error('connect() first');
     // Only the command word: attributes carry the password on /login.
     this.#options.logger.trace({ command: words[0] }, 'router API command');
-    return this.#track(what, signal, (resolve, reject) => {
+    return this.#steps.track(what, signal, (resolve, reject) => {
       const channel = new this.#library.Channel(connector as never);
       let trap: Record<string, unknown> | undefined;
       channel.once('trap', (data: Record<string, unknown>) => {
@@ -175,54 +168,9 @@ export class RouterOsApiClient {
           reject(routerError('AGENT_ERR_ROUTER_TRAP', target, `!trap: ${String(trap.message ?? '')}${category}`, error));
         } else {
           // The patched library rejects an unknown reply word instead of throwing.
-          reject(this.#fail(routerError('AGENT_ERR_ROUTER_PROTOCOL', target, (error as Error).message, error)));
+          reject(this.#steps.fail(routerError('AGENT_ERR_ROUTER_PROTOCOL', target, (error as Error).message, error)));
         }
       });
     });
-  }
-
-  /** Runs one step under the session's deadline and the caller's signal; a timeout or abort ends the session. */
-  #track<T>(what: string, signal: AbortSignal, start: (resolve: (value: T) => void, reject: (error: unknown) => void) => void): Promise<T> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    if (this.#closed) return Promise.reject(routerError('AGENT_ERR_ROUTER_CLOSED', this.#options.target, 'session closed by the agent'));
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      const entry: Pending = { reject: (error) => finish(() => reject(error)) };
-      const onAbort = () => this.#fail(abortReason(signal));
-      const timer = setTimeout(() => this.#fail(timeoutError(this.#options.target, this.#options.timeoutMs, what)), this.#options.timeoutMs);
-      const finish = (settle: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        this.#pending.delete(entry);
-        settle();
-      };
-      this.#pending.add(entry);
-      signal.addEventListener('abort', onAbort, { once: true });
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      start(
-        (value) => finish(() => resolve(value)),
-        (error) => finish(() => reject(error)),
-      );
-    });
-  }
-
-  /** The session is dead: remember why, reject everything pending, release the socket. */
-  #fail(error: unknown): unknown {
-    if (this.#failure === undefined && !this.#closed) {
-      this.#failure = error;
-      this.#options.logger.debug({ err: error }, 'router API session failed');
-    }
-    this.#rejectAll(this.#failure ?? error);
-    this.#connector?.destroy();
-    return this.#failure ?? error;
-  }
-
-  #rejectAll(error: unknown): void {
-    for (const pending of [...this.#pending]) pending.reject(error);
   }
 }

@@ -1,7 +1,8 @@
 import ssh2 from 'ssh2';
 import type { Logger } from 'pino';
 import type { AgentError } from '../../errors.js';
-import { abortReason, fromSocketError, routerError, timeoutError, type RouterTarget } from '../router-errors.js';
+import { fromSocketError, routerError, timeoutError, type RouterTarget } from '../router-errors.js';
+import { SessionSteps } from '../session-steps.js';
 import { sshFingerprint } from '../router-identity.js';
 
 export interface SshClientOptions {
@@ -36,22 +37,21 @@ export const consoleUser = (user: string): string => `${user}+ct`;
 export class RouterOsSshClient {
   readonly #options: SshClientOptions;
   readonly #client = new ssh2.Client();
-  #failure: unknown;
-  #closed = false;
   /** Why the host key was refused; ssh2 reports only "Host denied". */
   #identityFailure: unknown;
-  readonly #pending = new Set<(error: unknown) => void>();
+  readonly #steps: SessionSteps;
 
   constructor(options: SshClientOptions) {
     this.#options = options;
+    this.#steps = new SessionSteps({ ...options, name: 'router SSH', release: () => this.#client.destroy() });
   }
 
   async connect(signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     const { target, timeoutMs } = this.#options;
-    this.#client.on('error', (error: Error & { level?: string }) => this.#fail(this.#mapError(error)));
-    this.#client.on('close', () => this.#fail(routerError('AGENT_ERR_ROUTER_CLOSED', target, 'connection closed by the router')));
-    await this.#track('connect', signal, (resolve) => {
+    this.#client.on('error', (error: Error & { level?: string }) => this.#steps.fail(this.#mapError(error)));
+    this.#client.on('close', () => this.#steps.fail(routerError('AGENT_ERR_ROUTER_CLOSED', target, 'connection closed by the router')));
+    await this.#steps.track('connect', signal, (resolve) => {
       this.#client.once('ready', () => resolve(undefined));
       this.#client.connect({
         host: target.host,
@@ -77,10 +77,10 @@ export class RouterOsSshClient {
   /** Runs one command; resolves with everything it printed (stdout then stderr). */
   exec(command: string, signal: AbortSignal): Promise<string> {
     const limit = this.#options.maxOutputBytes ?? 64 * 1024 * 1024;
-    return this.#track(command, signal, (resolve, reject) => {
+    return this.#steps.track(command, signal, (resolve, reject) => {
       this.#client.exec(command, (error, stream) => {
         if (error) {
-          reject(this.#fail(this.#mapError(error)));
+          reject(this.#steps.fail(this.#mapError(error)));
           return;
         }
         const out: Buffer[] = [];
@@ -89,7 +89,7 @@ export class RouterOsSshClient {
         const take = (into: Buffer[]) => (chunk: Buffer) => {
           size += chunk.length;
           if (size > limit) {
-            reject(this.#fail(routerError('AGENT_ERR_ROUTER_PROTOCOL', this.#options.target, `${command}: output over ${limit} bytes`)));
+            reject(this.#steps.fail(routerError('AGENT_ERR_ROUTER_PROTOCOL', this.#options.target, `${command}: output over ${limit} bytes`)));
             return;
           }
           into.push(chunk);
@@ -102,10 +102,7 @@ export class RouterOsSshClient {
   }
 
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    const reason = this.#failure ?? routerError('AGENT_ERR_ROUTER_CLOSED', this.#options.target, 'session closed by the agent');
-    for (const reject of [...this.#pending]) reject(reason);
+    if (!this.#steps.close()) return;
     this.#client.end();
     this.#client.destroy();
   }
@@ -117,46 +114,6 @@ export class RouterOsSshClient {
     if (error.level === 'client-timeout') return timeoutError(target, timeoutMs, 'SSH handshake');
     if (error.level === 'handshake' || error.level === 'protocol') return routerError('AGENT_ERR_ROUTER_PROTOCOL', target, `SSH ${error.message}`, error);
     return fromSocketError(error, target, timeoutMs);
-  }
-
-  #track<T>(what: string, signal: AbortSignal, start: (resolve: (value: T) => void, reject: (error: unknown) => void) => void): Promise<T> {
-    if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    if (this.#closed) return Promise.reject(routerError('AGENT_ERR_ROUTER_CLOSED', this.#options.target, 'session closed by the agent'));
-    return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      const onAbort = () => this.#fail(abortReason(signal));
-      const timer = setTimeout(() => this.#fail(timeoutError(this.#options.target, this.#options.timeoutMs, what)), this.#options.timeoutMs);
-      const finish = (settle: () => void) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        this.#pending.delete(rejectEntry);
-        settle();
-      };
-      const rejectEntry = (error: unknown) => finish(() => reject(error));
-      this.#pending.add(rejectEntry);
-      signal.addEventListener('abort', onAbort, { once: true });
-      if (signal.aborted) {
-        onAbort();
-        return;
-      }
-      start(
-        (value) => finish(() => resolve(value)),
-        (error) => finish(() => reject(error)),
-      );
-    });
-  }
-
-  #fail(error: unknown): unknown {
-    if (this.#failure === undefined && !this.#closed) {
-      this.#failure = error;
-      this.#options.logger.debug({ err: error }, 'router SSH session failed');
-    }
-    const reason = this.#failure ?? error;
-    for (const reject of [...this.#pending]) reject(reason);
-    this.#client.destroy();
-    return reason;
   }
 }
 
