@@ -94,7 +94,7 @@ describe('invoking a schedule (6) and what it reports (10-12, report)', () => {
     expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({
       targets: [agent.siteId, offline.id].sort(),
       scanned: [offline.id],
-      failed: [offline.id],,
+      failed: [offline.id],
       storage_failing: [],
     });
     expect((await call('POST', `/scans/cve/scheduled/${scheduleId}/invoke`)).body).toMatchObject({ type: 'conflict_error', code: 'scan_already_running' });
@@ -128,7 +128,7 @@ describe('invoking a schedule (6) and what it reports (10-12, report)', () => {
     expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({
       targets: [agent.siteId, offline.id].sort(),
       scanned: [agent.siteId, offline.id].sort(),
-      failed: [offline.id],,
+      failed: [offline.id],
       storage_failing: [],
     });
 
@@ -160,7 +160,12 @@ describe('invoking a schedule (6) and what it reports (10-12, report)', () => {
     await agent.waitFor(() => agent.commands.some((c) => c.type === 'scan.invoke'));
     await runCommanded(agent, lastCommand(agent, 'scan.invoke'), 1);
     expect((await call('GET', `/scans/cve/${scanId}`)).body).toMatchObject({ status: 'completed', targets: 1, percentage_failed: 0 });
-    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({ targets: [agent.siteId], scanned: [agent.siteId], failed: [], storage_failing: [] });
+    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({
+      targets: [agent.siteId],
+      scanned: [agent.siteId],
+      failed: [],
+      storage_failing: [],
+    });
   });
 
   it('fails the whole scan when every site is offline', async () => {
@@ -302,7 +307,7 @@ describe('sites that never answer', () => {
     expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({
       targets: [silent.siteId, slow.siteId].sort(),
       scanned: [silent.siteId],
-      failed: [silent.siteId],,
+      failed: [silent.siteId],
       storage_failing: [],
     });
     expect((await call('GET', `/scans/cve/${scanId}`)).body).toMatchObject({ status: 'scanning' });
@@ -336,7 +341,12 @@ describe('deleting a schedule (5) and other organizations', () => {
     agent.report(finished(runId, 0, 'stopped'));
     await agent.drained();
     expect((await call('GET', `/scans/cve/${scanId}`)).body).toMatchObject({ status: 'failed', scan_schedule_id: scheduleId });
-    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({ targets: [agent.siteId], scanned: [agent.siteId], failed: [], storage_failing: [] });
+    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({
+      targets: [agent.siteId],
+      scanned: [agent.siteId],
+      failed: [],
+      storage_failing: [],
+    });
 
     const stranger = await h.jwt({ org: 'org-b' });
     expect((await call('GET', `/scans/cve/${scanId}`, { token: stranger })).body).toMatchObject({ code: 'scan_not_found' });
