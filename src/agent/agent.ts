@@ -3,7 +3,7 @@ import { loadConfig, type AgentConfig } from './config/load.js';
 import { reloadableKeys } from './config/schema.js';
 import { AgentError } from './errors.js';
 import { createSdNotifier, type SdNotifier } from './sd-notify.js';
-import { type Clock, systemClock } from '../shared/clock.js';
+import { type Clock, systemClock, utcIso } from '../shared/clock.js';
 import { composeParts } from '../shared/lifecycle.js';
 import type { CveDataStatus } from './cve/freshness.js';
 import { ScheduleService } from './schedule/schedule-service.js';
@@ -13,6 +13,7 @@ import { openStore, type OpenedStore } from './store/database.js';
 import { MetaRepository } from './store/meta-repository.js';
 import { RunsRepository } from './store/runs-repository.js';
 import { SchedulesRepository } from './store/schedules-repository.js';
+import { StorageHealth, storageStatusLine, type StorageGate } from './storage-health.js';
 import type { Uplink, UplinkDeps } from './uplink/uplink.js';
 
 export interface AgentDeps {
@@ -43,6 +44,8 @@ export interface Agent extends AsyncDisposable {
   readonly scheduler: Scheduler | undefined;
   /** The connection to the control plane, when control_plane is configured. */
   readonly uplink: Uplink | undefined;
+  /** Whether the state directory's disk takes writes (failing: no scan starts until it does again). */
+  readonly storage: StorageGate | undefined;
   /** This site's scans, once started. */
   scans(): Scans;
   start(signal?: AbortSignal): Promise<void>;
@@ -70,6 +73,7 @@ export function createAgent(deps: AgentDeps): Agent {
   let scans: ScansModule | undefined;
   let uplink: Uplink | undefined;
   let schedulesRepo: SchedulesRepository | undefined;
+  let storage: StorageHealth | undefined;
   // Uplink restarts (SIGHUP with a new control_plane) run one after another.
   let uplinkChange: Promise<void> = Promise.resolve();
   // Aborted when the agent stops: running scans pause and resume at the next start.
@@ -98,6 +102,7 @@ export function createAgent(deps: AgentDeps): Agent {
       schedules: schedulesRepo,
       scans: startedScans,
       shutdown: lifetime.signal,
+      storage,
       ...deps.uplink,
     });
     uplink.start();
@@ -130,6 +135,16 @@ export function createAgent(deps: AgentDeps): Agent {
         stop: () => store?.close(),
       },
       {
+        name: 'storage health',
+        // A full disk degrades the agent, never kills it: every write from a timer reports here, and a probe write clears it.
+        start: () => {
+          const meta = new MetaRepository((store as OpenedStore).db);
+          storage = new StorageHealth({ probe: () => meta.set('storage_probe_at', utcIso(clock.now())), clock, logger: deps.logger });
+          storage.onChange((state) => notifier.status(state.failing ? storageStatusLine(state) : `storage writable again; ${normalStatus()}`));
+        },
+        stop: () => storage?.stop(),
+      },
+      {
         name: 'cve data',
         // The CVE database exists from the first start (with the starter feed), and its age is said at once.
         start: async () => {
@@ -155,6 +170,7 @@ export function createAgent(deps: AgentDeps): Agent {
             clock,
             siteId: siteId as string,
             shutdown: lifetime.signal,
+            storage,
           });
           if (deps.job === undefined) scans.resumeUnfinished();
         },
@@ -173,6 +189,7 @@ export function createAgent(deps: AgentDeps): Agent {
             job: deps.job ?? slotJob(startedScans, siteId as string),
             missedRunGraceMs: () => config.scheduler.missed_run_grace,
             tickSeconds,
+            storage,
           });
           scheduler.start();
         },
@@ -193,6 +210,11 @@ export function createAgent(deps: AgentDeps): Agent {
   let ready = false;
   let cveData: CveDataStatus | undefined;
 
+  /** The STATUS= line of an agent at work: its schedules and its CVE data. */
+  function normalStatus(): string {
+    return `${schedulesRepo?.list().length ?? 0} schedule(s) armed${cveData ? `; ${cveDataLine(cveData)}` : ''}`;
+  }
+
   async function start(signal?: AbortSignal): Promise<void> {
     const started = performance.now();
     await parts.start(signal);
@@ -203,7 +225,7 @@ export function createAgent(deps: AgentDeps): Agent {
       const last = current.lastTickAt;
       return last !== undefined && Date.now() - last.getTime() < (tickSeconds * 3 + 5) * 1000;
     });
-    notifier.ready(`${armed} schedule(s) armed${cveData ? `; ${cveDataLine(cveData)}` : ''}`);
+    notifier.ready(normalStatus());
     ready = true;
     log.info(
       {
@@ -275,6 +297,9 @@ export function createAgent(deps: AgentDeps): Agent {
     },
     get uplink() {
       return uplink;
+    },
+    get storage() {
+      return storage;
     },
     scans: startedScans,
     start,

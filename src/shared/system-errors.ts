@@ -63,3 +63,17 @@ export function oneLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.split('\n')[0] ?? text;
 }
+
+/** The codes of a disk that is full or failing under a write: the daemon degrades on them, it does not die. */
+export function isStorageFailure(error: unknown): boolean {
+  for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 5; depth += 1) {
+    const { code } = current as SystemErrorLike;
+    if (
+      typeof code === 'string' &&
+      (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EIO' || code === 'STORAGE_FAILING' || code.startsWith('SQLITE_IOERR'))
+    )
+      return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -16,6 +16,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/sqlite.js';
 import type { EngineOverrides } from './engine.js';
 import { createScans, type ScansModule } from './scans.js';
+import type { StorageGate } from '../storage-health.js';
 
 export { createScans, type ScanEngine, type ScanFilter, type Scans, type ScansDeps, type ScansModule, type StartedScan, type StartOptions } from './scans.js';
 export { kindOf, scopeProblem, thresholdsOf, toNewScan, type ScanOrigin, type ScanScope, type ScanSpec, type ScanThresholds } from './spec.js';
@@ -37,6 +38,7 @@ export function openScans(deps: {
   siteId: string;
   shutdown?: AbortSignal;
   overrides?: EngineOverrides;
+  storage?: StorageGate;
 }): ScansModule {
   return createScans({
     db: deps.db,
@@ -45,6 +47,7 @@ export function openScans(deps: {
     siteId: deps.siteId,
     shutdown: deps.shutdown,
     resumeWithinMs: deps.config().scan.resume_within,
+    storage: deps.storage,
     engine: async () => {
       const { openScanEngine } = await import('./engine.js');
       return openScanEngine({ config: deps.config(), db: deps.db, logger: deps.logger, clock: deps.clock, overrides: deps.overrides });

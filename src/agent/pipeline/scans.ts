@@ -11,6 +11,7 @@ import { ScanRepository, type NewScan } from './scan-repository.js';
 import { scanKeyOf, scanLabelOf, type ScanRef } from '../../shared/scan-label.js';
 import type { ScanRow } from './scan-types.js';
 import { scopeProblem, toNewScan, type ScanSpec } from './spec.js';
+import { StorageUnavailable, type StorageGate } from '../storage-health.js';
 
 /**
  * This site's scans, whatever started them. Every source (scheduler slot, control-plane command,
@@ -88,6 +89,12 @@ export interface ScansDeps {
   /** A scan left unfinished by a kill is resumed if its last checkpoint is younger than this, else closed. */
   resumeWithinMs?: number;
   engine: () => Promise<ScanEngine>;
+  /**
+   * While it says storage is failing no scan starts (start throws StorageUnavailable); a run cut
+   * short by a write failing on a full disk stays scanning, and every such run resumes when it
+   * recovers.
+   */
+  storage?: StorageGate;
 }
 
 /** A new row with its id and the label both sides derive from the scan's key (src/shared/scan-label.ts). */
@@ -145,6 +152,13 @@ export function createScans(deps: ScansDeps): ScansModule {
           return repo.get(scanId) as ScanRow;
         },
       )
+      .catch((error: unknown) => {
+        if (deps.storage?.failed(error, `scan ${scanId}`) === true) {
+          log.warn({ scan_id: scanId }, 'scan paused: storage is failing; it resumes when storage recovers');
+          throw new StorageUnavailable(deps.storage.state);
+        }
+        throw error;
+      })
       .finally(() => {
         for (const remove of listeners) remove();
         active.delete(scanId);
@@ -152,6 +166,17 @@ export function createScans(deps: ScansDeps): ScansModule {
     active.set(scanId, { controller, done });
     return done;
   }
+
+  // Storage is back: the runs a full disk cut short (still scanning) go on from their stored hosts.
+  deps.storage?.onChange((state) => {
+    if (state.failing || deps.shutdown?.aborted) return;
+    try {
+      const resumed = module.resumeUnfinished();
+      if (resumed.length > 0) log.info({ scans: resumed.map((scan) => scan.id) }, 'storage recovered: paused scans resumed');
+    } catch (error) {
+      if (deps.storage?.failed(error, 'resume scans') !== true) log.error({ err: error }, 'paused scans could not be resumed');
+    }
+  });
 
   function existingRun(spec: ScanSpec): ScanRow | undefined {
     return spec.origin.kind === 'command' ? repo.byCpSubScan(spec.origin.cpSubScanId) : undefined;
@@ -161,6 +186,7 @@ export function createScans(deps: ScansDeps): ScansModule {
     start(spec, options = {}) {
       const problem = scopeProblem(spec);
       if (problem !== undefined) throw new AgentError('AGENT_ERR_SCAN_OUT_OF_SCOPE', problem);
+      if (deps.storage?.failing === true) throw new StorageUnavailable(deps.storage.state);
       const existing = existingRun(spec);
       if (existing) return { scan: existing, done: active.get(existing.id)?.done ?? Promise.resolve(existing), duplicate: true };
       const commit = options.commit ?? ((write) => write());

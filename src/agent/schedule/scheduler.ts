@@ -6,6 +6,7 @@ import type { RunsRepository, RunStatus, ScheduleRun } from '../store/runs-repos
 import type { SchedulesRepository, StoredSchedule } from '../store/schedules-repository.js';
 import { type Clock, utcIso } from '../../shared/clock.js';
 import { nextScanAt, previousScanAt } from '../../shared/schedule/next-run.js';
+import { storageStatusLine, type StorageGate } from '../storage-health.js';
 
 /** What a fired schedule does. It must honour the signal: stop() aborts it. */
 export type ScheduledJob = (context: { schedule: StoredSchedule; run: ScheduleRun; signal: AbortSignal; logger: Logger }) => Promise<void>;
@@ -21,11 +22,26 @@ export interface SchedulerDeps {
   missedRunGraceMs: () => number;
   /** Seconds between ticks; slots are whole minutes, so a few seconds keeps a fire on time. */
   tickSeconds?: number;
+  /**
+   * Consulted before a slot fires: while storage is failing the slot is skipped (recorded with the
+   * reason when the disk takes it, else once it recovers), and the next slot fires as usual.
+   */
+  storage?: StorageGate;
 }
+
+export type SkipReason = 'overlap' | 'missed' | 'storage';
 
 export interface TickOutcome {
   fired: string[];
-  skipped: { schedule_id: string; slot_at: string; reason: 'overlap' | 'missed' }[];
+  skipped: { schedule_id: string; slot_at: string; reason: SkipReason }[];
+}
+
+/** A run's end the store could not take (a full disk): written at a later tick. */
+interface UnwrittenFinish {
+  runId: string;
+  status: RunStatus;
+  finishedAt: string;
+  message: string | null;
 }
 
 interface RunningJob {
@@ -45,6 +61,9 @@ export class Scheduler {
   readonly #running = new Map<string, RunningJob>();
   #task: ScheduledTask | undefined;
   #lastTickAt: Date | undefined;
+  /** Slots skipped while storage failed and not yet recorded, by schedule id. */
+  readonly #storageSkips = new Map<string, { slotAt: string; message: string }>();
+  readonly #unwrittenFinishes: UnwrittenFinish[] = [];
 
   constructor(deps: SchedulerDeps) {
     this.#deps = deps;
@@ -86,10 +105,29 @@ export class Scheduler {
     const now = clock.now();
     this.#lastTickAt = now;
     const outcome: TickOutcome = { fired: [], skipped: [] };
+    this.#writeUnwrittenFinishes();
     for (const schedule of schedules.due(utcIso(now))) {
-      this.#handleDue(schedule, now, outcome);
+      try {
+        this.#handleDue(schedule, now, outcome);
+      } catch (error) {
+        // A write that failed on a full disk: the next tick sees storage failing and skips the slot.
+        if (this.#deps.storage?.failed(error, `schedule ${schedule.id}`) !== true) throw error;
+      }
     }
     return outcome;
+  }
+
+  #writeUnwrittenFinishes(): void {
+    while (this.#unwrittenFinishes.length > 0 && this.#deps.storage?.failing !== true) {
+      const next = this.#unwrittenFinishes[0] as UnwrittenFinish;
+      try {
+        this.#deps.runs.finish(next.runId, next.status, next.finishedAt, next.message);
+      } catch (error) {
+        if (this.#deps.storage?.failed(error, 'schedule run finish') !== true) this.#log.error({ err: error, run_id: next.runId }, 'run end not recorded');
+        else return;
+      }
+      this.#unwrittenFinishes.shift();
+    }
   }
 
   #handleDue(schedule: StoredSchedule, now: Date, outcome: TickOutcome): void {
@@ -107,7 +145,7 @@ export class Scheduler {
       log.warn({ missed_from: schedule.next_scan_at }, 'earlier slots passed while the agent was down; only the latest is considered');
     }
     const lateMs = now.getTime() - slot.toMillis();
-    const skip = (reason: 'overlap' | 'missed', status: RunStatus, message: string) => {
+    const skip = (reason: SkipReason, status: RunStatus, message: string) => {
       db.transaction(() => {
         runs.insert({
           id: randomUUID(),
@@ -125,6 +163,22 @@ export class Scheduler {
       log.warn({ next_scan_at: nextAt }, message);
     };
 
+    const storage = this.#deps.storage;
+    const held = this.#storageSkips.get(schedule.id);
+    if (storage?.failing === true || held?.slotAt === slotAt) {
+      const message = held?.slotAt === slotAt ? held.message : `${storageStatusLine((storage as StorageGate).state)}; slot skipped`;
+      try {
+        skip('storage', 'skipped_missed', message);
+        this.#storageSkips.delete(schedule.id);
+      } catch (error) {
+        if (storage?.failed(error, 'schedule skip') !== true) throw error;
+        // Said once per slot; recorded at the first tick after the disk has room again.
+        if (held?.slotAt !== slotAt) log.warn({ next_scan_at: nextAt }, message);
+        this.#storageSkips.set(schedule.id, { slotAt, message });
+        outcome.skipped.push({ schedule_id: schedule.id, slot_at: slotAt, reason: 'storage' });
+      }
+      return;
+    }
     if (lateMs > this.#deps.missedRunGraceMs()) {
       skip('missed', 'skipped_missed', `slot missed by ${Math.round(lateMs / 60000)} min, more than the grace; skipped`);
       return;
@@ -161,8 +215,15 @@ export class Scheduler {
   #launch(schedule: StoredSchedule, run: ScheduleRun): void {
     const controller = new AbortController();
     const log = this.#log.child({ schedule_id: schedule.id, run_id: run.id });
+    // Runs in the job's promise chain, so it never throws: an end a full disk refuses is written at a later tick.
     const finish = (status: RunStatus, message: string | null) => {
-      this.#deps.runs.finish(run.id, status, utcIso(this.#deps.clock.now()), message);
+      const finishedAt = utcIso(this.#deps.clock.now());
+      try {
+        this.#deps.runs.finish(run.id, status, finishedAt, message);
+      } catch (error) {
+        if (this.#deps.storage?.failed(error, 'schedule run finish') !== true) log.error({ err: error, status }, 'run end not recorded');
+        else this.#unwrittenFinishes.push({ runId: run.id, status, finishedAt, message });
+      }
       log.info({ status }, 'run finished');
     };
     const done = Promise.resolve()

@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Command, CommandType } from '../../protocol/index.js';
 import type { Db } from '../../shared/sqlite.js';
+import type { StorageGate } from '../storage-health.js';
 import type { UplinkSession } from './uplink-client.js';
 import type { UplinkState } from './uplink-state.js';
 
@@ -29,6 +30,12 @@ export interface CommandDispatcherDeps {
   logger: Logger;
   /** Aborted when the agent stops: a command it interrupts is neither recorded nor acknowledged, so it comes again. */
   shutdown?: AbortSignal;
+  /**
+   * While storage is failing no command is applied: it waits, in order, until storage recovers.
+   * A command whose writes fail on a full disk wrote nothing (one transaction) and is applied
+   * again then, so a scan invoked meanwhile starts late rather than never.
+   */
+  storage?: StorageGate;
 }
 
 export class CommandDispatcher {
@@ -52,11 +59,24 @@ export class CommandDispatcher {
   }
 
   async #apply(command: Command, session: UplinkSession): Promise<void> {
-    const { state, db } = this.#deps;
+    const { state } = this.#deps;
     if (command.seq <= state.lastCommandSeq) {
       session.send({ type: 'ack', seq: state.lastCommandSeq });
       return;
     }
+    const storage = this.#deps.storage;
+    for (;;) {
+      await storage?.whenWritable(this.#deps.shutdown);
+      if (this.#deps.shutdown?.aborted) return;
+      const applied = await this.#applyOnce(command, session);
+      if (applied) return;
+      this.#log.warn({ type: command.type, seq: command.seq }, 'command held until storage recovers; it is applied then');
+    }
+  }
+
+  /** False when the command's writes failed on failing storage (nothing was applied, and it must be tried again). */
+  async #applyOnce(command: Command, session: UplinkSession): Promise<boolean> {
+    const { state, db } = this.#deps;
     const context: CommandContext = {
       commit: (write) =>
         db.transaction(() => {
@@ -73,7 +93,11 @@ export class CommandDispatcher {
     } catch (error) {
       if (this.#deps.shutdown?.aborted) {
         this.#log.info({ type: command.type, seq: command.seq }, 'command interrupted by the shutdown; the control plane sends it again at the next start');
-        return;
+        return true;
+      }
+      if (this.#deps.storage?.failed(error, `command ${command.type}`) === true) {
+        state.resync();
+        return false;
       }
       this.#reject(command, session, error instanceof Error ? error.message : String(error), error);
     }
@@ -81,10 +105,14 @@ export class CommandDispatcher {
       state.setLastCommand(command.seq);
     } catch (error) {
       // Not recorded: the ack is withheld, and the command comes again at the next hello.
-      this.#log.error({ err: error, seq: command.seq }, 'could not record the applied command');
-      return;
+      state.resync();
+      if (this.#deps.storage?.failed(error, 'command record') !== true)
+        this.#log.error({ err: error, seq: command.seq }, 'could not record the applied command');
+      else this.#log.warn({ seq: command.seq }, 'applied command not recorded on the failing disk; the control plane sends it again at the next hello');
+      return true;
     }
     session.send({ type: 'ack', seq: command.seq });
+    return true;
   }
 
   #reject(command: Command, session: UplinkSession, message: string, error?: unknown): void {

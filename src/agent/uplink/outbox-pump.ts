@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { OutboxRepository } from '../store/outbox-repository.js';
 import type { Db } from '../../shared/sqlite.js';
+import type { StorageGate } from '../storage-health.js';
 import { systemTimers, type UplinkTimers } from './timers.js';
 import type { UplinkSession } from './uplink-client.js';
 import type { UplinkState } from './uplink-state.js';
@@ -23,6 +24,8 @@ export interface OutboxPumpDeps {
   pollMs?: number;
   /** Acks within this long are deleted in one transaction (one fsync instead of one per ack). */
   ackFlushMs?: number;
+  /** Told of a delete that fails on a full or failing disk; the rows stay and go at the next flush. */
+  storage?: StorageGate;
 }
 
 export class OutboxPump {
@@ -38,6 +41,9 @@ export class OutboxPump {
   #flushTimer: unknown;
   /** Acknowledged but not yet deleted: rows at or below it are replayed after a crash, and the control plane ignores them. */
   #ackedUpTo = 0;
+  /** Deleted (committed) up to here; behind #ackedUpTo while a flush is due or failed on a full disk. */
+  #deletedUpTo: number;
+  readonly #unwatch: (() => void) | undefined;
   /** The largest number of rows ever in flight at once: what the window test reads. */
   peakInFlight = 0;
 
@@ -46,6 +52,17 @@ export class OutboxPump {
     this.#timers = deps.timers ?? systemTimers;
     this.#window = Math.max(1, deps.window ?? 128);
     this.#log = deps.logger.child({ component: 'uplink-outbox' });
+    this.#deletedUpTo = deps.state.lastAckedSeq;
+    // Acks that a full disk kept from being deleted go as soon as it has room again.
+    this.#unwatch = deps.storage?.onChange((state) => {
+      if (!state.failing) this.flush();
+    });
+  }
+
+  /** The uplink is stopping: no more flushes on storage changes. */
+  close(): void {
+    this.detach();
+    this.#unwatch?.();
   }
 
   attach(session: UplinkSession): void {
@@ -113,15 +130,28 @@ export class OutboxPump {
   flush(): void {
     this.#timers.clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
-    if (this.#ackedUpTo > this.#deps.state.lastAckedSeq) this.#acknowledge(this.#ackedUpTo);
+    if (this.#ackedUpTo > this.#deletedUpTo) this.#acknowledge(this.#ackedUpTo);
   }
 
+  /**
+   * Runs from a timer and from the socket's events, so it never throws: a delete that fails on a
+   * full disk leaves the rows (the control plane has them, and ignores them if they come again)
+   * and the next flush, at the next ack or when storage recovers, deletes them.
+   */
   #acknowledge(seq: number): void {
     if (seq <= 0) return;
-    const deleted = this.#deps.db.transaction(() => {
-      this.#deps.state.setLastAcked(seq);
-      return this.#deps.outbox.acknowledge(seq);
-    })();
+    let deleted: number;
+    try {
+      deleted = this.#deps.db.transaction(() => {
+        this.#deps.state.setLastAcked(seq);
+        return this.#deps.outbox.acknowledge(seq);
+      })();
+    } catch (error) {
+      this.#deps.state.resync();
+      if (this.#deps.storage?.failed(error, 'outbox acknowledge') !== true) this.#log.error({ err: error, seq }, 'outbox rows could not be deleted; kept');
+      return;
+    }
+    this.#deletedUpTo = Math.max(this.#deletedUpTo, seq);
     if (deleted > 0) this.#log.debug({ seq, deleted }, 'outbox rows acknowledged');
   }
 }

@@ -13,6 +13,7 @@ import {
   heartbeat,
   MAX_FRAME_BYTES,
   type DownFrame,
+  type Heartbeat,
   type Hello,
   type ProtocolError,
   type ProtocolErrorCode,
@@ -50,6 +51,8 @@ export interface UplinkClientDeps {
   onSession: (session: UplinkSession) => void;
   onFrame: (frame: SessionFrame, session: UplinkSession) => void;
   onDisconnected: () => void;
+  /** What every heartbeat says of this agent beyond being alive (its storage while failing). */
+  heartbeat?: () => Omit<Heartbeat, 'type' | 'at'>;
   timers?: UplinkTimers;
   random?: () => number;
   backoff?: BackoffPolicy;
@@ -118,6 +121,14 @@ export class UplinkClient {
       if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
       else ws.close(closeCodes.goingAway, 'agent stopping');
     });
+  }
+
+  /** Sends a heartbeat now, e.g. to tell the control plane of a change at once; false without a connection. */
+  heartbeatNow(extra: Omit<Heartbeat, 'type' | 'at'> = {}): boolean {
+    const ws = this.#ws;
+    if (!this.connected || !ws) return false;
+    this.#send(ws, { type: 'heartbeat', at: new Date().toISOString(), ...this.#deps.heartbeat?.(), ...extra });
+    return true;
   }
 
   #dial(): void {
@@ -230,7 +241,7 @@ export class UplinkClient {
         ws.terminate();
         return;
       }
-      this.#send(ws, { type: 'heartbeat', at: new Date().toISOString() });
+      this.#send(ws, { type: 'heartbeat', at: new Date().toISOString(), ...this.#deps.heartbeat?.() });
     }, interval);
     this.#log.info({ server_version: welcome.server_version, resume_after_seq: welcome.resume_after_seq }, 'uplink connected');
     this.#deps.onSession(session);

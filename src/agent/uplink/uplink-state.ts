@@ -45,6 +45,12 @@ export class UplinkState {
     return this.#lastCommand;
   }
 
+  /** Reads both seqs back from the store: after a transaction that set them was rolled back (a full disk). */
+  resync(): void {
+    this.#lastAcked = Number(this.#meta.get(keys.lastAcked) ?? 0);
+    this.#lastCommand = Number(this.#meta.get(keys.lastCommand) ?? 0);
+  }
+
   setLastAcked(seq: number): void {
     if (seq <= this.#lastAcked) return;
     this.#meta.set(keys.lastAcked, String(seq));

@@ -19,6 +19,8 @@ import { OutboxPump } from './outbox-pump.js';
 import type { UplinkTimers } from './timers.js';
 import { UplinkClient } from './uplink-client.js';
 import { UplinkState } from './uplink-state.js';
+import type { AgentStorage } from '../../protocol/index.js';
+import type { StorageGate, StorageState } from '../storage-health.js';
 
 export interface UplinkDeps {
   settings: { url: string; token: string };
@@ -37,6 +39,13 @@ export interface UplinkDeps {
   backoff?: BackoffPolicy;
   window?: number;
   pollMs?: number;
+  /** The agent's storage health: told to the control plane (heartbeats), and consulted before commands apply. */
+  storage?: StorageGate;
+}
+
+/** The protocol's view of the storage state. */
+function storageOnWire(state: StorageState): AgentStorage {
+  return { state: state.failing ? 'failing' : 'ok', reason: state.reason?.slice(0, 500) ?? null, since: state.since };
 }
 
 export interface Uplink {
@@ -58,6 +67,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
     timers: deps.timers,
     window: deps.window,
     pollMs: deps.pollMs,
+    storage: deps.storage,
   });
   const handlers = createCommandHandlers({
     db: deps.db,
@@ -70,7 +80,8 @@ export function createUplink(deps: UplinkDeps): Uplink {
     feeds: new FeedTransfers({ stateDir: deps.stateDir, logger: deps.logger }),
     shutdown: deps.shutdown,
   });
-  const commands = new CommandDispatcher({ db: deps.db, state, handlers, logger: deps.logger, shutdown: deps.shutdown });
+  const commands = new CommandDispatcher({ db: deps.db, state, handlers, logger: deps.logger, shutdown: deps.shutdown, storage: deps.storage });
+  const storage = deps.storage;
   const agentVersion = deps.agentVersion ?? readAgentVersion();
   const client = new UplinkClient({
     url: deps.settings.url,
@@ -87,13 +98,21 @@ export function createUplink(deps: UplinkDeps): Uplink {
       last_acked_seq: state.lastAckedSeq,
       last_command_seq: state.lastCommandSeq,
     }),
-    onSession: (session) => pump.attach(session),
+    onSession: (session) => {
+      pump.attach(session);
+      // A control plane that dialled in while storage was failing hears of it at once.
+      if (storage?.failing === true) client.heartbeatNow();
+    },
     onDisconnected: () => pump.detach(),
+    // Said with every heartbeat while failing; a healthy agent's heartbeat is what it always was.
+    heartbeat: () => (storage?.failing === true ? { storage: storageOnWire(storage.state) } : {}),
     onFrame: (frame, session) => {
       if (frame.type === 'ack') pump.acked(frame.seq);
       else if (isCommand(frame)) commands.receive(frame, session);
     },
   });
+  // Each change (failing, and healthy again) goes out at once.
+  const unwatch = storage?.onChange((changed) => client.heartbeatNow({ storage: storageOnWire(changed) }));
   return {
     get connected() {
       return client.connected;
@@ -103,8 +122,9 @@ export function createUplink(deps: UplinkDeps): Uplink {
     commands,
     start: () => client.start(),
     async stop() {
+      unwatch?.();
       await client.stop();
-      pump.detach();
+      pump.close();
       // A command half-applied when the socket closed finishes first: the store closes after this.
       await commands.idle();
     },

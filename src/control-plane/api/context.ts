@@ -11,7 +11,7 @@ import { requireScope, type Authenticate, type Principal, type Scope } from './a
 export interface ApiDeps {
   store: ControlPlaneStore;
   scans: ScanService;
-  hub: Pick<Hub, 'isOnline' | 'command' | 'commands' | 'prepare' | 'deliver' | 'connected'>;
+  hub: Pick<Hub, 'isOnline' | 'command' | 'commands' | 'prepare' | 'deliver' | 'connected' | 'storageOf'>;
   authenticate: Authenticate;
   clock: Clock;
   logger: Logger;

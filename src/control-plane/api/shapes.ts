@@ -37,7 +37,13 @@ export const multipleIpsResponse = z.strictObject({ scan_id: uuid, scan_site_id:
 
 export const invokeResponse = z.strictObject({ scan_id: uuid, status: z.literal('pending'), created_at: time, message: z.string() });
 
-export const scheduleStatus = z.strictObject({ targets: z.array(uuid), scanned: z.array(uuid), failed: z.array(uuid) });
+export const scheduleStatus = z.strictObject({
+  targets: z.array(uuid),
+  scanned: z.array(uuid),
+  failed: z.array(uuid),
+  /** Target sites whose agent reports its storage failing (a full disk): they start no scans until it recovers. */
+  storage_failing: z.array(z.strictObject({ site_id: uuid, reason: z.string().nullable(), since: time })),
+});
 
 export const scanSummary = z.strictObject({
   id: uuid,

@@ -7,7 +7,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { AGENT_PATH, closeCodes, downSchemas, splitFeedFile, type Command } from '../../protocol/index.js';
+import { AGENT_PATH, closeCodes, downSchemas, splitFeedFile, type AgentStorage, type Command } from '../../protocol/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { CommandItem, ControlPlaneStore, PendingCommand } from '../store/types.js';
 import { Ingestor } from './ingestor.js';
@@ -71,6 +71,11 @@ export class Hub {
   /** Connected agents that completed hello. */
   get connected(): number {
     return this.#sessions.size;
+  }
+
+  /** A connected site's storage as its agent last told (undefined when it is not connected or never said). */
+  storageOf(siteId: string): AgentStorage | undefined {
+    return this.#sessions.get(siteId)?.storage;
   }
 
   /** How often reading was paused because the ingest queue was too long. */

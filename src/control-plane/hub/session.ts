@@ -10,6 +10,7 @@ import {
   decodeUpFrame,
   isReport,
   PROTOCOL_VERSION,
+  type AgentStorage,
   type DownFrame,
   type Hello,
   type ProtocolErrorCode,
@@ -49,6 +50,7 @@ export class AgentSession implements IngestSource {
   #lastHeardAt: number;
   #helloTimer: NodeJS.Timeout | undefined;
   #replaying: PendingCommand[] | undefined;
+  #storage: AgentStorage | undefined;
 
   constructor(ws: WebSocket, site: Site, deps: SessionDeps, helloTimeoutMs: number) {
     this.#ws = ws;
@@ -65,6 +67,11 @@ export class AgentSession implements IngestSource {
 
   get ready(): boolean {
     return this.#state === 'ready';
+  }
+
+  /** The agent's storage as its last heartbeat told (undefined: it never said, so it is healthy). */
+  get storage(): AgentStorage | undefined {
+    return this.#storage;
   }
 
   /** Milliseconds since the peer last sent anything (a frame or a pong). */
@@ -187,6 +194,12 @@ export class AgentSession implements IngestSource {
         this.#deps.onCommandAck(this.site.id, frame.seq);
         return;
       case 'heartbeat':
+        if (frame.storage !== undefined && frame.storage.state !== this.#storage?.state) {
+          if (frame.storage.state === 'failing')
+            this.#log.warn({ reason: frame.storage.reason, since: frame.storage.since }, 'agent storage failing: it starts no scans until it recovers');
+          else if (this.#storage !== undefined) this.#log.info({ since: frame.storage.since }, 'agent storage recovered');
+        }
+        if (frame.storage !== undefined) this.#storage = frame.storage;
         this.send({ type: 'heartbeat', at: this.#deps.clock.now().toISOString() });
         return;
       case 'error':

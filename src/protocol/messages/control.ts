@@ -40,10 +40,23 @@ export const ackSchema = z.strictObject({
   seq,
 });
 
+/**
+ * The agent's storage as it last found it (optional, agent -> control plane only): `failing` while
+ * writes fail on a full or failing disk, when the agent starts no scans; sent at once on each
+ * change and with every heartbeat while failing. An agent that never sends it is healthy.
+ */
+export const agentStorageSchema = z.strictObject({
+  state: z.enum(['ok', 'failing']),
+  /** What failed, e.g. "SQLITE_FULL: database or disk is full (outbox acknowledge)"; null when ok. */
+  reason: text(500).nullable(),
+  since: utcTime,
+});
+
 /** Either side, any time: proves the peer is alive above the WebSocket ping, and is answered in kind. */
 export const heartbeatSchema = z.strictObject({
   type: z.literal('heartbeat'),
   at: utcTime,
+  storage: agentStorageSchema.optional(),
 });
 
 export const protocolErrorCodes = [
@@ -76,5 +89,6 @@ export type Hello = z.infer<typeof helloSchema>;
 export type Welcome = z.infer<typeof welcomeSchema>;
 export type Ack = z.infer<typeof ackSchema>;
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
+export type AgentStorage = z.infer<typeof agentStorageSchema>;
 export type ProtocolError = z.infer<typeof protocolErrorSchema>;
 export type ProtocolErrorCode = (typeof protocolErrorCodes)[number];

@@ -81,7 +81,7 @@ describe('invoking a schedule (6) and what it reports (10-12, report)', () => {
       { id: agent.siteId, subnet: '192.168.88.0/24' },
       { id: offline.id, subnet: '192.168.89.0/24' },
     ]);
-    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({ targets: [], scanned: [], failed: [] });
+    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({ targets: [], scanned: [], failed: [], storage_failing: [] });
 
     const invoked = await call('POST', `/scans/cve/scheduled/${scheduleId}/invoke`);
     expect(invoked.status).toBe(202);
@@ -95,6 +95,7 @@ describe('invoking a schedule (6) and what it reports (10-12, report)', () => {
       targets: [agent.siteId, offline.id].sort(),
       scanned: [offline.id],
       failed: [offline.id],
+      storage_failing: [],
     });
     expect((await call('POST', `/scans/cve/scheduled/${scheduleId}/invoke`)).body).toMatchObject({ type: 'conflict_error', code: 'scan_already_running' });
     expect((await call('GET', `/scans/cve/scheduled/${scheduleId}`)).body).toMatchObject({ running: true, status: 'starting' });
@@ -128,6 +129,7 @@ describe('invoking a schedule (6) and what it reports (10-12, report)', () => {
       targets: [agent.siteId, offline.id].sort(),
       scanned: [agent.siteId, offline.id].sort(),
       failed: [offline.id],
+      storage_failing: [],
     });
 
     const report = await call('GET', `/scans/cve/${scanId}/report.json`);
@@ -154,11 +156,16 @@ describe('invoking a schedule (6) and what it reports (10-12, report)', () => {
       { ignore_offline_sites: true },
     );
     const scanId = ((await call('POST', `/scans/cve/scheduled/${scheduleId}/invoke`)).body as { scan_id: string }).scan_id;
-    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({ targets: [agent.siteId], scanned: [], failed: [] });
+    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({ targets: [agent.siteId], scanned: [], failed: [], storage_failing: [] });
     await agent.waitFor(() => agent.commands.some((c) => c.type === 'scan.invoke'));
     await runCommanded(agent, lastCommand(agent, 'scan.invoke'), 1);
     expect((await call('GET', `/scans/cve/${scanId}`)).body).toMatchObject({ status: 'completed', targets: 1, percentage_failed: 0 });
-    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({ targets: [agent.siteId], scanned: [agent.siteId], failed: [] });
+    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({
+      targets: [agent.siteId],
+      scanned: [agent.siteId],
+      failed: [],
+      storage_failing: [],
+    });
   });
 
   it('fails the whole scan when every site is offline', async () => {
@@ -301,6 +308,7 @@ describe('sites that never answer', () => {
       targets: [silent.siteId, slow.siteId].sort(),
       scanned: [silent.siteId],
       failed: [silent.siteId],
+      storage_failing: [],
     });
     expect((await call('GET', `/scans/cve/${scanId}`)).body).toMatchObject({ status: 'scanning' });
 
@@ -333,7 +341,12 @@ describe('deleting a schedule (5) and other organizations', () => {
     agent.report(finished(runId, 0, 'stopped'));
     await agent.drained();
     expect((await call('GET', `/scans/cve/${scanId}`)).body).toMatchObject({ status: 'failed', scan_schedule_id: scheduleId });
-    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({ targets: [agent.siteId], scanned: [agent.siteId], failed: [] });
+    expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({
+      targets: [agent.siteId],
+      scanned: [agent.siteId],
+      failed: [],
+      storage_failing: [],
+    });
 
     const stranger = await h.jwt({ org: 'org-b' });
     expect((await call('GET', `/scans/cve/${scanId}`, { token: stranger })).body).toMatchObject({ code: 'scan_not_found' });

@@ -33,6 +33,8 @@ export interface RunContext {
   /** The caller's: its reason tells a stop request from a shutdown. */
   readonly callerSignal: AbortSignal;
   readonly timings: StageTimings;
+  /** Ends the run from inside (a write that failed on a full disk, from a timer): `signal` aborts with `reason`. */
+  halt(reason: unknown): void;
   now(): string;
   /** Stored, reported to the control plane and logged. */
   event(message: string, level?: 'info' | 'warning' | 'error'): void;
@@ -47,7 +49,8 @@ export function openRunContext(scan: ScanRow, deps: { scans: ScanRepository; clo
   const { scans } = deps;
   const now = () => utcIso(deps.clock.now());
   const log = deps.logger.child({ component: 'pipeline', scan_id: scan.id, label: scan.label });
-  const { signal, unlink } = linkedSignal(callerSignal);
+  const halted = new AbortController();
+  const { signal, unlink } = linkedSignal(AbortSignal.any([callerSignal, halted.signal]));
   let lastReported = -10;
   const timings: StageTimings = { inventory: 0, discovery: 0, hosts: 0, cve: 0, storage: 0, router: 0, total: 0, findings: 0 };
   const startedAt = performance.now();
@@ -59,6 +62,7 @@ export function openRunContext(scan: ScanRow, deps: { scans: ScanRepository; clo
     signal,
     callerSignal,
     timings,
+    halt: (reason) => halted.abort(reason),
     now,
     event(message, level = 'info') {
       scans.event(scan.id, level, message, now());

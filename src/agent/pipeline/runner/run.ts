@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../../shared/clock.js';
+import { isStorageFailure } from '../../../shared/system-errors.js';
 import { createScanSession } from '../../scan/session.js';
 import { defaultScanSettings, type ScanSettings } from '../../scan/settings.js';
 import type { CveLookup } from '../cve-findings.js';
@@ -54,6 +55,10 @@ export function createScanRunner(deps: ScanRunnerDeps) {
       routerStage(ctx, router, work, deps.cve, siteWide);
       completeRun(ctx);
     } catch (error) {
+      // A full or failing disk: the run stops where it is and stays scanning, with the hosts
+      // stored so far; the scans module resumes it when storage recovers.
+      const storage = [error, ctx.signal.reason].find((cause) => isStorageFailure(cause));
+      if (storage !== undefined && !callerSignal.aborted) throw storage;
       writes.flush();
       settleRun(ctx, classifyEnd(error, callerSignal, scans.hostsByState(scan.id, 'done').length), error);
     } finally {

@@ -67,9 +67,12 @@ export async function hostsStage(
   writes: { flush: () => void },
 ): Promise<void> {
   const { scan, scans } = ctx;
-  const writer = hostWriter((batch) => {
-    ctx.timings.findings += ctx.timed('storage', () => scans.completeHosts(scan, batch, ctx.now())).findingsAdded;
-  });
+  const writer = hostWriter(
+    (batch) => {
+      ctx.timings.findings += ctx.timed('storage', () => scans.completeHosts(scan, batch, ctx.now())).findingsAdded;
+    },
+    (error) => ctx.halt(error),
+  );
   writes.flush = () => writer.flush();
   await forEachLimited(work.pending, deps.hostGroup, ctx.signal, async (pendingHost) => {
     const result = await session.scanHost({ address: pendingHost.ip, foundBy: pendingHost.found_by as HostResult['foundBy'], openPorts: [], services: [] });
@@ -96,9 +99,11 @@ type HostWrite = { host: HostRecord; findings: StoredFinding[] };
 /**
  * Hosts with something to report are written at once, each in its own transaction. Hosts
  * with nothing (most addresses of a sweep) are written in batches: one fsync for up to 64 of
- * them or 250 ms, since losing them to a power cut only means probing them again.
+ * them or 250 ms, since losing them to a power cut only means probing them again. A write that
+ * fails keeps its batch (the hosts stay pending in the store); one that fails in the timer,
+ * where nobody could catch it, goes to `failed`, which ends the run.
  */
-function hostWriter(write: (batch: HostWrite[]) => void) {
+function hostWriter(write: (batch: HostWrite[]) => void, failed: (error: unknown) => void) {
   let queue: HostWrite[] = [];
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
@@ -107,13 +112,25 @@ function hostWriter(write: (batch: HostWrite[]) => void) {
     if (queue.length === 0) return;
     const batch = queue;
     queue = [];
-    write(batch);
+    try {
+      write(batch);
+    } catch (error) {
+      queue = [...batch, ...queue];
+      throw error;
+    }
   };
   return {
     add(host: HostRecord, findings: StoredFinding[]) {
       queue.push({ host, findings });
       if (host.services.length > 0 || findings.length > 0 || queue.length >= 64) flush();
-      else timer ??= setTimeout(flush, 250);
+      else
+        timer ??= setTimeout(() => {
+          try {
+            flush();
+          } catch (error) {
+            failed(error);
+          }
+        }, 250);
     },
     flush,
   };

@@ -71,7 +71,14 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const [schedule, latest] = await Promise.all([store.schedules.get(principal.org, id), store.scans.latestOfSchedule(principal.org, id)]);
       // A deleted schedule's past scans stay, and so does the answer about its latest one.
       if (!schedule && !latest) throw new ApiError('schedule_not_found');
-      return { status: 200, body: latest ? siteCounts(await store.scans.subScans(latest.id)) : { targets: [], scanned: [], failed: [] } };
+      const counts = latest ? siteCounts(await store.scans.subScans(latest.id)) : { targets: [], scanned: [], failed: [] };
+      // The schedule's sites whose agent cannot write now (a full disk): why their part does not start.
+      const siteIds = [...new Set([...counts.targets, ...(schedule?.sites ?? []).map((site) => site.id)])];
+      const failing = siteIds.flatMap((siteId) => {
+        const storage = deps.hub.storageOf(siteId);
+        return storage?.state === 'failing' ? [{ site_id: siteId, reason: storage.reason, since: storage.since }] : [];
+      });
+      return { status: 200, body: { ...counts, storage_failing: failing } };
     },
   });
 
