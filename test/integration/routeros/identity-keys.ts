@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import ssh2 from 'ssh2';
 import { tempDir } from '../../helpers/temp.js';
+import { ed25519KeyPair } from '../../simulators/routeros-ssh/host-keys.js';
 
 /** An ed25519 host key made here, and its fingerprint as OpenSSH's own ssh-keygen prints it. */
 export function sshHostKey(): { privateKey: string; fingerprint: string } {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  const pair = ed25519KeyPair();
   const file = path.join(tempDir('router-hostkey-'), 'key.pub');
   writeFileSync(file, `${pair.public}\n`);
   const printed = execFileSync('ssh-keygen', ['-lf', file], { encoding: 'utf8' });

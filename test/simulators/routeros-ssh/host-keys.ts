@@ -62,11 +62,24 @@ export function dsaHostKey(): string {
   return `-----BEGIN DSA PRIVATE KEY-----\n${lines.join('\n')}\n-----END DSA PRIVATE KEY-----\n`;
 }
 
+/**
+ * An ed25519 key pair from ssh2, drawn again until its public key is well formed: ssh2 1.17's
+ * generateKeyPairSync drops a leading zero byte of the 32-byte ed25519 key (about 1 key in 256),
+ * giving a blob that OpenSSH refuses ("is not a public key file") and a host key a client rejects.
+ */
+export function ed25519KeyPair(): { private: string; public: string } {
+  for (;;) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    const blob = Buffer.from(pair.public.split(' ')[1] ?? '', 'base64');
+    if (blob.length === 4 + 'ssh-ed25519'.length + 4 + 32) return pair;
+  }
+}
+
 let modern: string | undefined;
 let legacy: string | undefined;
 
 /** Generated once per process: key generation is the slow part of starting a simulator. */
 export function hostKey(kind: 'ed25519' | 'dsa'): string {
   if (kind === 'dsa') return (legacy ??= dsaHostKey());
-  return (modern ??= ssh2.utils.generateKeyPairSync('ed25519').private);
+  return (modern ??= ed25519KeyPair().private);
 }
