@@ -2,6 +2,7 @@ import type { Migration } from '../../../../shared/sqlite.js';
 import { initialMigration } from './001-initial.js';
 import { markCpeMigration } from './002-mark-cpe.js';
 import { inventorySubScanMigration } from './003-inventory-sub-scan.js';
+import { subScanCoverageMigration } from './004-sub-scan-coverage.js';
 
 /** In order; a released migration is never edited, later features append theirs. */
-export const controlPlaneMigrations: readonly Migration[] = [initialMigration, markCpeMigration, inventorySubScanMigration];
+export const controlPlaneMigrations: readonly Migration[] = [initialMigration, markCpeMigration, inventorySubScanMigration, subScanCoverageMigration];
