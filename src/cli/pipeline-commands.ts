@@ -85,7 +85,11 @@ export function printReport(report: ScanReport): void {
       `\nsince the previous scan: ${report.delta.new.length} new, ${report.delta.fixed.length} fixed, ${report.delta.still_open.length} still open\n`,
     );
   // What the report could not see: a clean report is only worth what it covered.
-  process.stdout.write(`\ncoverage:\n${coverageLines(report.coverage).map((line) => `  ${line}\n`).join('')}`);
+  process.stdout.write(
+    `\ncoverage:\n${coverageLines(report.coverage)
+      .map((line) => `  ${line}\n`)
+      .join('')}`,
+  );
 }
 
 /** `cve-agent scan --schedule <id> [--ip ...]`: the whole pipeline by hand, Ctrl-C is a stop request. */

@@ -98,7 +98,10 @@ export function registerScanCommands(program: Command): void {
     .option('--assume-alive', "treat every address as up and skip discovery (nmap's -Pn)")
     .option('--schedule <id>', "run the whole pipeline (router, scan, CVEs, stored report) for this schedule's subnets of the site")
     .option('--ip <address>', "with --schedule: only this address (repeatable); it must lie in the schedule's subnets", collect)
-    .option('--with-router', 'with --ip: judge the router and its MikroTik neighbors too, from the versions the router reports (a whole-schedule scan always does)')
+    .option(
+      '--with-router',
+      'with --ip: judge the router and its MikroTik neighbors too, from the versions the router reports (a whole-schedule scan always does)',
+    )
     .action(async (flags: ScanFlags) => {
       const options = program.opts<GlobalOptions>();
       if (flags.schedule !== undefined) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { commandSpec, createScans, kindOf, scopeProblem, toNewScan, type ScanSpec } from '../../../src/agent/pipeline/index.js';
 import { openStore } from '../../../src/agent/store/database.js';
-import { scanIpsSchema } from '../../../src/protocol/index.js';
+import { scanIpsSchema, type ScanIps } from '../../../src/protocol/index.js';
 import { OutboxRepository } from '../../../src/agent/store/outbox-repository.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { captureLogger } from '../../helpers/logger.js';
@@ -65,7 +65,7 @@ describe('the scan spec', () => {
       min_cvss: 0,
       warning_threshold: 7,
       expires_at: '2027-01-17T03:00:00.000Z',
-    } as const;
+    } satisfies ScanIps;
     expect(scanIpsSchema.safeParse(command).success).toBe(true);
     expect(scanIpsSchema.safeParse({ ...command, with_router: true }).success).toBe(true);
     expect(scanIpsSchema.safeParse({ ...command, with_router: 'yes' }).success).toBe(false);

@@ -105,7 +105,10 @@ export function routerDevices(
       judgements.push({
         ...judgement,
         judged: false,
-        reason: neighbor.version === null ? 'the router reported no RouterOS version for it' : `its RouterOS version could not be read (${JSON.stringify(neighbor.version)})`,
+        reason:
+          neighbor.version === null
+            ? 'the router reported no RouterOS version for it'
+            : `its RouterOS version could not be read (${JSON.stringify(neighbor.version)})`,
       });
       continue;
     }
