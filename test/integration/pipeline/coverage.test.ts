@@ -17,7 +17,11 @@ import { captureLogger } from '../../helpers/logger.js';
 import { startFakeService } from '../../helpers/fake-services.js';
 import { runCli } from '../../helpers/agent-process.js';
 import { tempDir } from '../../helpers/temp.js';
-import { siteId, siteRouter, subnet } from './site-router.js';
+import { siteId, siteRouter as siteRouterOn30 } from './site-router.js';
+
+// Its own addresses, so it runs beside the other pipeline tests (their services listen on 127.0.30.x).
+const subnet = '127.0.41.0/24';
+const siteRouter = (): RouterData => JSON.parse(JSON.stringify(siteRouterOn30()).replaceAll('127.0.30.', '127.0.41.')) as RouterData;
 
 const scheduleId = '7c1e8d3b-6f2a-4e4c-8d9e-8b7f6e5d4c3a';
 const ports = '2222,8080,2121,2323';
@@ -25,8 +29,8 @@ const ports = '2222,8080,2121,2323';
 async function startSite(data: RouterData, options: { schedule?: Record<string, unknown>; feed?: Record<string, unknown> } = {}) {
   const router = await startApiSimulator({ data });
   onTestFinished(() => router.stop());
-  await startFakeService({ host: '127.0.30.2', port: 2222, greeting: 'SSH-2.0-OpenSSH_7.4\r\n' });
-  await startFakeService({ host: '127.0.30.3', port: 8080, httpServer: 'nginx/1.13.2' });
+  await startFakeService({ host: '127.0.41.2', port: 2222, greeting: 'SSH-2.0-OpenSSH_7.4\r\n' });
+  await startFakeService({ host: '127.0.41.3', port: 8080, httpServer: 'nginx/1.13.2' });
   const raw = {
     site_id: siteId,
     subnets: [subnet],
@@ -92,37 +96,37 @@ const cvesOf = (report: { hosts: { ip: string; findings: { cve_id: string }[] }[
 // Before: the router's CVEs were kept only when one of its own /ip address entries lay inside the scanned subnets.
 describe('the router and its MikroTik neighbors are always judged', () => {
   it('judges a router whose own address lies outside the subnets (a management VLAN), keyed by the address the agent reaches it at', async () => {
-    const config = await startSite(routerElsewhere('127.0.31.1/28', '127.0.31.0'));
+    const config = await startSite(routerElsewhere('127.0.42.1/28', '127.0.42.0'));
     const { run } = openPipeline(config);
     const { result, report } = await run();
     expect(result.status, result.error ?? '').toBe('completed');
     expect(report.hosts.find((host) => host.ip === '127.0.0.1')).toMatchObject({ role: 'router', hostname: 'site-gw' });
     expect(cvesOf(report, '127.0.0.1')).toEqual(expect.arrayContaining(['CVE-2018-14847', 'CVE-2018-7445']));
-    expect(cvesOf(report, '127.0.30.9')).toContain('CVE-2019-3976');
+    expect(cvesOf(report, '127.0.41.9')).toContain('CVE-2019-3976');
     expect(report.coverage.router).toEqual({ state: 'read', judged: true, reason: null });
     expect(report.coverage.devices).toEqual([
       expect.objectContaining({ role: 'router', ip: '127.0.0.1', identity: 'site-gw', judged: true }),
-      expect.objectContaining({ role: 'neighbor', ip: '127.0.30.9', identity: 'ap-roof', judged: true }),
+      expect.objectContaining({ role: 'neighbor', ip: '127.0.41.9', identity: 'ap-roof', judged: true }),
     ]);
   });
 
   it('a single-IP scan judges them only when asked', async () => {
     const config = await startSite(siteRouter());
     const { run } = openPipeline(config);
-    const plain = await run(['127.0.30.2']);
+    const plain = await run(['127.0.41.2']);
     expect(plain.result.status).toBe('completed');
-    expect(plain.report.hosts.map((host) => host.ip)).toEqual(['127.0.30.2']);
+    expect(plain.report.hosts.map((host) => host.ip)).toEqual(['127.0.41.2']);
     expect(plain.report.coverage.router).toMatchObject({ state: 'read', judged: false, reason: expect.stringContaining('only when asked') });
     expect(plain.report.coverage.warnings.filter((warning) => /router|neighbor/.test(warning))).toEqual([]);
 
-    const asked = await run(['127.0.30.2'], true);
+    const asked = await run(['127.0.41.2'], true);
     expect(asked.result.status).toBe('completed');
     expect(asked.report.hosts.map((host) => [host.ip, host.role])).toEqual([
-      ['127.0.30.1', 'router'],
-      ['127.0.30.2', 'host'],
-      ['127.0.30.9', 'neighbor'],
+      ['127.0.41.1', 'router'],
+      ['127.0.41.2', 'host'],
+      ['127.0.41.9', 'neighbor'],
     ]);
-    expect(cvesOf(asked.report, '127.0.30.1')).toContain('CVE-2018-14847');
+    expect(cvesOf(asked.report, '127.0.41.1')).toContain('CVE-2018-14847');
     expect(asked.report.coverage.router.judged).toBe(true);
   });
 
@@ -130,7 +134,7 @@ describe('the router and its MikroTik neighbors are always judged', () => {
     const data = siteRouter();
     data.menus['/ip/neighbor'] = [
       ...(data.menus['/ip/neighbor'] ?? []),
-      { '.id': '*2', interface: 'ether3', address: '127.0.30.10', 'mac-address': '48:A9:8A:0A:0B:0C', identity: 'ap-old', platform: 'MikroTik' },
+      { '.id': '*2', interface: 'ether3', address: '127.0.41.10', 'mac-address': '48:A9:8A:0A:0B:0C', identity: 'ap-old', platform: 'MikroTik' },
     ];
     const config = await startSite(data);
     const { run } = openPipeline(config);
@@ -164,11 +168,11 @@ describe('a report says what it could not see', () => {
     const data = siteRouter();
     data.menus['/ip/arp'] = [
       ...(data.menus['/ip/arp'] ?? []),
-      { '.id': '*9', address: '127.0.30.8', 'mac-address': '00:11:22:33:44:88', interface: 'bridge-lan', dynamic: 'true', complete: 'true' },
+      { '.id': '*9', address: '127.0.41.8', 'mac-address': '00:11:22:33:44:88', interface: 'bridge-lan', dynamic: 'true', complete: 'true' },
     ];
     const config = await startSite(data, { feed: { stale_after: '1s' } });
-    await startFakeService({ host: '127.0.30.5', port: 2323, tarpit: true });
-    await startFakeService({ host: '127.0.30.6', port: 2323, greeting: 'hello from a box nobody knows\r\n' });
+    await startFakeService({ host: '127.0.41.5', port: 2323, tarpit: true });
+    await startFakeService({ host: '127.0.41.6', port: 2323, greeting: 'hello from a box nobody knows\r\n' });
     const { run, outbox } = openPipeline(config, { scanSettings: { portTimeoutMs: 1500, probeStepTimeoutMs: 1000 } });
     const { result, report } = await run();
     expect(result.status, result.error ?? '').toBe('completed');
@@ -176,14 +180,14 @@ describe('a report says what it could not see', () => {
     expect(coverage.addresses.in_scope).toBe(expandTargets([subnet]).length);
     expect(coverage.addresses.answered).toBeGreaterThanOrEqual(4);
     expect(coverage.addresses.answered).toBeLessThanOrEqual(coverage.addresses.in_scope);
-    expect(coverage.router_known_silent.hosts).toContainEqual({ ip: '127.0.30.8', mac: '00:11:22:33:44:88', hostname: null });
-    expect(coverage.router_known_silent.hosts.map((host) => host.ip)).not.toContain('127.0.30.2');
-    expect(coverage.services_unversioned.services).toContainEqual(expect.objectContaining({ ip: '127.0.30.6', port: 2323, protocol: 'tcp', version: null }));
-    expect(coverage.services_unversioned.services.map((service) => service.ip)).not.toContain('127.0.30.2');
-    expect(coverage.probes_cut.probes).toContainEqual(expect.objectContaining({ ip: '127.0.30.5', port: 2323, protocol: 'tcp' }));
+    expect(coverage.router_known_silent.hosts).toContainEqual({ ip: '127.0.41.8', mac: '00:11:22:33:44:88', hostname: null });
+    expect(coverage.router_known_silent.hosts.map((host) => host.ip)).not.toContain('127.0.41.2');
+    expect(coverage.services_unversioned.services).toContainEqual(expect.objectContaining({ ip: '127.0.41.6', port: 2323, protocol: 'tcp', version: null }));
+    expect(coverage.services_unversioned.services.map((service) => service.ip)).not.toContain('127.0.41.2');
+    expect(coverage.probes_cut.probes).toContainEqual(expect.objectContaining({ ip: '127.0.41.5', port: 2323, protocol: 'tcp' }));
     // On loopback every address answers a connect (refused): those without a scanned port open are listed, up to the cap.
     expect(coverage.alive_without_open_port.count).toBeGreaterThan(0);
-    expect(coverage.alive_without_open_port.hosts).not.toContain('127.0.30.2');
+    expect(coverage.alive_without_open_port.hosts).not.toContain('127.0.41.2');
     expect(coverage.cve_data).toMatchObject({ stale: true });
     expect(coverage.cve_data!.cves).toBeGreaterThan(0);
     expect(coverage.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^the CVE data is \d+ day\(s\) old/)]));
@@ -204,7 +208,7 @@ describe('a report says what it could not see', () => {
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain('coverage:');
     expect(text.stdout).toContain(`addresses: ${coverage.addresses.answered} of ${coverage.addresses.in_scope} in scope answered`);
-    expect(text.stdout).toMatch(/services without a version \(no CVE judged\): \d+ \(.*127\.0\.30\.6:2323\/tcp/);
+    expect(text.stdout).toMatch(/services without a version \(no CVE judged\): \d+ \(.*127\.0\.41\.6:2323\/tcp/);
     expect(text.stdout).toContain('warning: the CVE data is');
   });
 });
