@@ -8,6 +8,7 @@ import { systemClock, utcIso } from '../shared/clock.js';
 import { openStore } from '../agent/store/database.js';
 import { MetaRepository } from '../agent/store/meta-repository.js';
 import { SchedulesRepository } from '../agent/store/schedules-repository.js';
+import { coverageLines } from '../shared/report/coverage.js';
 import { parseScanRef } from '../shared/scan-label.js';
 import { exitCodes } from '../shared/exit-codes.js';
 import { createCliLogger } from './cli-logger.js';
@@ -83,10 +84,19 @@ export function printReport(report: ScanReport): void {
     process.stdout.write(
       `\nsince the previous scan: ${report.delta.new.length} new, ${report.delta.fixed.length} fixed, ${report.delta.still_open.length} still open\n`,
     );
+  // What the report could not see: a clean report is only worth what it covered.
+  process.stdout.write(
+    `\ncoverage:\n${coverageLines(report.coverage)
+      .map((line) => `  ${line}\n`)
+      .join('')}`,
+  );
 }
 
 /** `cve-agent scan --schedule <id> [--ip ...]`: the whole pipeline by hand, Ctrl-C is a stop request. */
-export async function runScheduledScan(program: Command, flags: { schedule: string; ip?: string[]; ports?: string; udp?: boolean }): Promise<void> {
+export async function runScheduledScan(
+  program: Command,
+  flags: { schedule: string; ip?: string[]; withRouter?: boolean; ports?: string; udp?: boolean },
+): Promise<void> {
   const options = program.opts<GlobalOptions>();
   const { config } = loadConfig(options.config, { dataDir: options.dataDir });
   await withPipeline(
@@ -97,7 +107,7 @@ export async function runScheduledScan(program: Command, flags: { schedule: stri
       new ScheduleService({ schedules, clock: systemClock, logger: pino({ level: 'warn' }) }).syncFromConfig(config.schedules);
       const schedule = schedules.get(flags.schedule);
       if (!schedule) throw new AgentError('AGENT_ERR_SCHEDULE_NOT_FOUND', `no schedule has the id ${flags.schedule}`);
-      const spec = cliSpec(schedule, siteId, flags.ip);
+      const spec = cliSpec(schedule, siteId, flags.ip, { withRouter: flags.withRouter });
       // Out of scope: the CLI stores nothing and exits 77, before any packet.
       const problem = scopeProblem(spec);
       if (problem !== undefined) throw new AgentError('AGENT_ERR_SCAN_OUT_OF_SCOPE', problem);

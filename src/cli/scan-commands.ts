@@ -29,6 +29,7 @@ interface ScanFlags {
   rate?: number;
   schedule?: string;
   ip?: string[];
+  withRouter?: boolean;
   assumeAlive?: boolean;
 }
 
@@ -97,13 +98,17 @@ export function registerScanCommands(program: Command): void {
     .option('--assume-alive', "treat every address as up and skip discovery (nmap's -Pn)")
     .option('--schedule <id>', "run the whole pipeline (router, scan, CVEs, stored report) for this schedule's subnets of the site")
     .option('--ip <address>', "with --schedule: only this address (repeatable); it must lie in the schedule's subnets", collect)
+    .option(
+      '--with-router',
+      'with --ip: judge the router and its MikroTik neighbors too, from the versions the router reports (a whole-schedule scan always does)',
+    )
     .action(async (flags: ScanFlags, command: Command) => {
       const options = program.opts<GlobalOptions>();
       if (flags.schedule !== undefined) {
         const { runScheduledScan } = await import('./pipeline-commands.js');
         // A flag overrides the config's scan settings only when given (--no-udp's default is not a choice).
         const udp = command.getOptionValueSource('udp') === 'cli' ? flags.udp : undefined;
-        await runScheduledScan(program, { schedule: flags.schedule, ip: flags.ip, ports: flags.ports, udp });
+        await runScheduledScan(program, { schedule: flags.schedule, ip: flags.ip, withRouter: flags.withRouter, ports: flags.ports, udp });
         return;
       }
       if (flags.ip !== undefined)

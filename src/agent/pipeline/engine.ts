@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/load.js';
 import { createCveMatcher } from '../cve/matcher.js';
 import { openCveDatabase } from '../cve/cve-database.js';
+import { cveDataStatus } from '../cve/freshness.js';
 import { createRouterSource, InventoryRepository, loadOuiRegistry, RouterPinRepository } from '../routeros/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/sqlite.js';
@@ -36,6 +37,11 @@ export function openScanEngine(deps: { config: AgentConfig; db: Db; logger: Logg
     logger,
     readInventory,
     cve: { matcher: createCveMatcher(cveDb.store), vendorsOfProduct: cveDb.store.vendorsOfProduct },
+    routerHost: router?.host,
+    cveData: () => {
+      const { newest_record, data_as_of, age_days, stale, cves, warning } = cveDataStatus(cveDb.store, deps.clock.now(), config.feed.stale_after);
+      return { cves, newest_record, data_as_of, age_days, stale, warning };
+    },
     ports: config.scan.ports,
     udp: config.scan.udp,
     scanSettings: {

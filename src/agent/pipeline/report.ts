@@ -1,9 +1,11 @@
 import type { AppliedMark, MarksRepository } from './marks.js';
 import type { ScanRepository } from './scan-repository.js';
 import type { ScanRow, StoredFinding } from './scan-types.js';
+import { scanCoverage } from './coverage.js';
 import { compareAddresses } from '../../shared/ipv4.js';
 import { deviceKey } from '../../shared/marks.js';
 import { summarise, type SummaryNumbers } from '../../shared/report/summary.js';
+import type { Coverage } from '../../shared/report/coverage.js';
 
 /** A stored finding as a report shows it: with the mark in force, if any. */
 export interface ReportFinding extends Omit<StoredFinding, 'service' | 'references'> {
@@ -61,6 +63,8 @@ export interface ScanReport {
   hosts: ReportHost[];
   delta: { previous_scan_id: string | null; new: DeltaEntry[]; fixed: DeltaEntry[]; still_open: DeltaEntry[] };
   events: { time: string; message: string }[];
+  /** What the run could not see: docs/reports.md. */
+  coverage: Coverage;
 }
 
 interface FindingRow extends Omit<ReportFinding, 'status' | 'mark' | 'possibly_backported' | 'warning' | 'assumptions'> {
@@ -147,6 +151,7 @@ export class ReportBuilder {
       hosts,
       delta: delta(hosts, previous ? this.#hosts(previous, now) : undefined, previous?.id ?? null),
       events: this.#scans.events(scan.id).map(({ time, message }) => ({ time, message })),
+      coverage: scanCoverage(this.#scans, scan),
     };
   }
 }

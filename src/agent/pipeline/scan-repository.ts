@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../../shared/sqlite.js';
 import type { ScanRef } from '../../shared/scan-label.js';
 import { OutboxRepository, type OutgoingReport } from '../store/outbox-repository.js';
-import type { HostRecord, ScanRow, ScanStatus, StoredFinding } from './scan-types.js';
+import type { Coverage } from '../../shared/report/coverage.js';
+import { scanCoverage } from './coverage.js';
+import type { HostRecord, ProbeCut, RunNotes, ScanRow, ScanStatus, StoredFinding } from './scan-types.js';
 
 export type NewScan = Pick<
   ScanRow,
@@ -18,7 +20,8 @@ export type NewScan = Pick<
   | 'min_cvss'
   | 'warning_threshold'
   | 'ignore_offline_sites'
->;
+> &
+  Partial<Pick<ScanRow, 'with_router'>>;
 
 export interface DoneHostRow {
   id: string;
@@ -31,18 +34,43 @@ export interface DoneHostRow {
   sources: string;
 }
 
-interface ScanDbRow extends Omit<ScanRow, 'subnets' | 'target_ips' | 'ignore_offline_sites'> {
+interface ScanDbRow extends Omit<ScanRow, 'subnets' | 'target_ips' | 'ignore_offline_sites' | 'with_router'> {
   subnets: string;
   target_ips: string | null;
   ignore_offline_sites: number;
+  with_router: number;
+  run_notes: string;
 }
 
-const toScan = (row: ScanDbRow): ScanRow => ({
+const toScan = ({ run_notes: _notes, ...row }: ScanDbRow): ScanRow => ({
   ...row,
   subnets: JSON.parse(row.subnets) as string[],
   target_ips: row.target_ips === null ? null : (JSON.parse(row.target_ips) as string[]),
   ignore_offline_sites: row.ignore_offline_sites === 1,
+  with_router: row.with_router === 1,
 });
+
+/** A host as the coverage statement counts it. */
+export interface CoverageHostRow {
+  ip: string;
+  mac: string | null;
+  hostname: string | null;
+  role: string;
+  found_by: string;
+  state: 'pending' | 'done';
+  probe_cuts: string;
+  open_ports: number;
+}
+
+/** An open port whose service was seen without a product or a version. */
+export interface UnversionedServiceRow {
+  ip: string;
+  port: number;
+  protocol: 'tcp' | 'udp';
+  service: string;
+  product: string | null;
+  version: string | null;
+}
 
 /** The protocol's final word for one site's run: a stopped run that kept results is 'stopped'. */
 const finishedStatus = { completed: 'completed', partial: 'stopped', failed: 'failed' } as const;
@@ -67,9 +95,9 @@ export class ScanRepository {
       this.#db
         .prepare(
           `INSERT INTO scans (id, label, kind, schedule_id, slot_at, cp_scan_id, cp_sub_scan_id, site_id, subnets, target_ips,
-             min_cvss, warning_threshold, ignore_offline_sites, status, created_at)
+             min_cvss, warning_threshold, ignore_offline_sites, with_router, status, created_at)
            VALUES (@id, @label, @kind, @schedule_id, @slot_at, @cp_scan_id, @cp_sub_scan_id, @site_id, @subnets, @target_ips,
-             @min_cvss, @warning_threshold, @ignore, 'queued', @now)`,
+             @min_cvss, @warning_threshold, @ignore, @with_router, 'queued', @now)`,
         )
         .run({
           ...scan,
@@ -78,6 +106,7 @@ export class ScanRepository {
           subnets: JSON.stringify(scan.subnets),
           target_ips: scan.target_ips ? JSON.stringify(scan.target_ips) : null,
           ignore: scan.ignore_offline_sites ? 1 : 0,
+          with_router: scan.with_router ? 1 : 0,
         });
       this.#status(id, 'queued', now);
     })();
@@ -212,6 +241,44 @@ export class ScanRepository {
     })();
   }
 
+  /** What the run noted for its coverage statement so far. */
+  notes(id: string): RunNotes {
+    const raw = this.#db.prepare<[string], string>('SELECT run_notes FROM scans WHERE id = ?').pluck().get(id);
+    return raw === undefined ? {} : (JSON.parse(raw) as RunNotes);
+  }
+
+  /** Adds to (or replaces parts of) the run's notes. */
+  addNotes(id: string, notes: RunNotes): void {
+    this.#db.prepare('UPDATE scans SET run_notes = ? WHERE id = ?').run(JSON.stringify({ ...this.notes(id), ...notes }), id);
+  }
+
+  /** The run's hosts as the coverage statement counts them: how each was found and how many ports it had open. */
+  coverageHosts(scanId: string): CoverageHostRow[] {
+    return this.#db
+      .prepare<[string], CoverageHostRow>(
+        `SELECT h.ip, h.mac, h.hostname, h.role, h.found_by, h.state, h.probe_cuts,
+           (SELECT count(*) FROM scan_services s WHERE s.host_id = h.id AND s.port IS NOT NULL) AS open_ports
+         FROM scan_hosts h WHERE h.scan_id = ?`,
+      )
+      .all(scanId);
+  }
+
+  /** Open ports of the run whose service was seen without a product or a version. */
+  unversionedServices(scanId: string): UnversionedServiceRow[] {
+    return this.#db
+      .prepare<[string], UnversionedServiceRow>(
+        `SELECT h.ip, s.port, s.protocol, s.service, s.product, s.version FROM scan_services s JOIN scan_hosts h ON h.id = s.host_id
+         WHERE h.scan_id = ? AND h.state = 'done' AND s.port IS NOT NULL AND (s.product IS NULL OR s.version IS NULL)`,
+      )
+      .all(scanId);
+  }
+
+  /** The run's coverage statement as it stands. */
+  coverage(id: string): Coverage | undefined {
+    const scan = this.get(id);
+    return scan ? scanCoverage(this, scan) : undefined;
+  }
+
   setRouterState(id: string, state: string): void {
     this.#db.prepare('UPDATE scans SET router_state = ? WHERE id = ?').run(state, id);
   }
@@ -268,12 +335,21 @@ export class ScanRepository {
     const hostId = existing?.id ?? randomUUID();
     this.#db
       .prepare(
-        `INSERT INTO scan_hosts (id, scan_id, ip, mac, hostname, manufacturer, randomized_mac, role, sources, found_by, state, done_at)
-         VALUES (@id, @scan_id, @ip, @mac, @hostname, @manufacturer, @randomized, @role, @sources, @found_by, 'done', @now)
+        `INSERT INTO scan_hosts (id, scan_id, ip, mac, hostname, manufacturer, randomized_mac, role, sources, found_by, state, done_at, probe_cuts)
+         VALUES (@id, @scan_id, @ip, @mac, @hostname, @manufacturer, @randomized, @role, @sources, @found_by, 'done', @now, @probe_cuts)
          ON CONFLICT (scan_id, ip) DO UPDATE SET mac = excluded.mac, hostname = excluded.hostname, manufacturer = excluded.manufacturer,
-           randomized_mac = excluded.randomized_mac, role = excluded.role, sources = excluded.sources, state = 'done', done_at = excluded.done_at`,
+           randomized_mac = excluded.randomized_mac, role = excluded.role, sources = excluded.sources, state = 'done', done_at = excluded.done_at,
+           probe_cuts = CASE WHEN excluded.probe_cuts = '[]' THEN probe_cuts ELSE excluded.probe_cuts END`,
       )
-      .run({ ...host, id: hostId, scan_id: scan.id, randomized: host.randomized_mac ? 1 : 0, sources: JSON.stringify(host.sources), now });
+      .run({
+        ...host,
+        id: hostId,
+        scan_id: scan.id,
+        randomized: host.randomized_mac ? 1 : 0,
+        sources: JSON.stringify(host.sources),
+        probe_cuts: JSON.stringify(host.probe_cuts ?? ([] as ProbeCut[])),
+        now,
+      });
     const insertService = this.#db.prepare(
       `INSERT INTO scan_services (id, host_id, port, protocol, service, product, vendor, version, version_update, distro, cpe, confidence, evidence)
        VALUES (@id, @host_id, @port, @protocol, @service, @product, @vendor, @version, @update, @distro, @cpe, @confidence, @evidence)
@@ -392,6 +468,7 @@ export class ScanRepository {
         error: error?.slice(0, 1000) ?? null,
         hosts_scanned: counts.hosts,
         findings_sent: counts.findings,
+        coverage: this.coverage(id),
       });
     })();
   }

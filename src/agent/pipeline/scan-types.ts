@@ -1,4 +1,5 @@
 /** Shapes of the scan pipeline's rows, shared by the runner, the repository and the reports. */
+import type { Coverage, DeviceJudgement } from '../../shared/report/coverage.js';
 import type { Severity } from '../../shared/severity.js';
 
 export type ScanKind = 'schedule' | 'invoke' | 'single_ip' | 'multiple_ips';
@@ -19,6 +20,8 @@ export interface ScanRow {
   min_cvss: number;
   warning_threshold: number;
   ignore_offline_sites: boolean;
+  /** A targeted scan that asked to judge the router and its neighbors too (a site-wide scan always does). */
+  with_router: boolean;
   status: ScanStatus;
   progress: number;
   stage: string;
@@ -61,6 +64,24 @@ export interface HostRecord {
   sources: HostSourceTag[];
   found_by: string;
   services: ServiceRecord[];
+  /** Probes on this host cut by a deadline or a limit before they named the service. */
+  probe_cuts?: ProbeCut[];
+}
+
+export interface ProbeCut {
+  port: number;
+  protocol: 'tcp' | 'udp';
+  reason: string;
+}
+
+/** What the run notes as it goes, for its coverage statement (stored, so a resumed run's report is whole). */
+export interface RunNotes {
+  /** The CVE data the run matched against; null when none was loaded. */
+  cve_data?: (NonNullable<Coverage['cve_data']> & { warning: string | null }) | null;
+  router?: Coverage['router'];
+  devices?: DeviceJudgement[];
+  /** Said about the router and its neighbors: what could not be judged, and why. */
+  warnings?: string[];
 }
 
 export interface StoredFinding {

@@ -35,6 +35,12 @@ export interface ScanSpec {
   origin: ScanOrigin;
   scope: ScanScope;
   thresholds: ScanThresholds;
+  /**
+   * A targeted scan (single or multiple IPs) judges the router and its MikroTik neighbors only if
+   * asked; a site-wide scan always does. Judging reads the versions the router reports: nothing is
+   * sent to them, so the scope is not widened.
+   */
+  withRouter?: boolean;
 }
 
 /** Why the spec may not run (a target outside this site's subnets, or no subnet at all), or undefined. Nothing is sent before this is checked. */
@@ -69,6 +75,7 @@ export function toNewScan(spec: ScanSpec): Omit<NewScan, 'label'> {
     min_cvss: thresholds.minCvss,
     warning_threshold: thresholds.warningThreshold,
     ignore_offline_sites: thresholds.ignoreOfflineSites,
+    with_router: spec.withRouter === true,
   };
 }
 

@@ -61,6 +61,8 @@ export interface DetectOptions {
   limits: ProbeLimits;
   /** Wall time for all probes of one port together. */
   portTimeoutMs: number;
+  /** Told when the port's deadline cut the probes short (the finding is then what they got so far). */
+  onCut?: (reason: string) => void;
 }
 
 /**
@@ -97,6 +99,7 @@ export async function identifyTcpService(
     }
   }
   signal.throwIfAborted();
+  if (portSignal.aborted) options.onCut?.(`probes cut at the port's ${options.portTimeoutMs} ms deadline`);
   if (spoke) return spoke;
   const name = portNames[port];
   return located(

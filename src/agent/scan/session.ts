@@ -33,6 +33,8 @@ export interface HostResult {
   foundBy: AliveEvidence;
   openPorts: { port: number; protocol: 'tcp' | 'udp' }[];
   services: ServiceFinding[];
+  /** Probes cut by a deadline or a limit before they named the service. */
+  cuts?: { port: number; protocol: 'tcp' | 'udp'; reason: string }[];
 }
 
 export interface SessionOptions {
@@ -116,7 +118,13 @@ export function createScanSession(request: ScanRequest, { settings, signal, emit
   /** Names the service on one open TCP port of a host. */
   async function identify(host: HostResult, port: number): Promise<void> {
     const finding = await global.run(signal, () =>
-      identifyTcpService(guardedNet, host.address, port, { limits, portTimeoutMs: settings.portTimeoutMs }, signal),
+      identifyTcpService(
+        guardedNet,
+        host.address,
+        port,
+        { limits, portTimeoutMs: settings.portTimeoutMs, onCut: (reason) => (host.cuts ??= []).push({ port, protocol: 'tcp', reason }) },
+        signal,
+      ),
     );
     host.services.push(finding);
     emit({ type: 'service-identified', address: host.address, finding });

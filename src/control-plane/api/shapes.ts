@@ -7,6 +7,7 @@ import { CVE_ID_EXAMPLE, CVE_ID_INPUT_PATTERN, CVE_ID_PATTERN, normalizeCveId } 
 import { MAC_INPUT_PATTERN, MAC_PATTERN, normalizeMac } from '../../shared/mac.js';
 import { justificationSchema, MARK_STATUSES, markStatusSchema } from '../../shared/mark-input.js';
 import { SEVERITIES } from '../../shared/severity.js';
+import { coverageSchema } from '../../shared/report/coverage.js';
 
 const uuid = z.uuid();
 const time = z.iso.datetime({ offset: true });
@@ -26,12 +27,16 @@ const cveIdInput = z
   .transform((value) => normalizeCveId(value) as string);
 const score = z.number().min(0).max(10);
 
-export const singleIpRequest = z.strictObject({ schedule_id: uuid, site_id: uuid, ip_address: ipv4 });
+/** Judge the site's router and its MikroTik neighbors too (from the versions the router reports; nothing is sent to them). */
+const withRouter = z.boolean().optional();
+
+export const singleIpRequest = z.strictObject({ schedule_id: uuid, site_id: uuid, ip_address: ipv4, with_router: withRouter });
 
 export const multipleIpsRequest = z.strictObject({
   schedule_id: uuid,
   site_id: uuid,
   ips: z.array(ipv4).min(1, 'must list at least one IP').max(1024, 'must list at most 1024 IPs'),
+  with_router: withRouter,
 });
 export const multipleIpsResponse = z.strictObject({ scan_id: uuid, scan_site_id: uuid, target_ips: z.array(ipv4), message: z.string() });
 
@@ -203,6 +208,8 @@ export const scanReport = z.strictObject({
       started_at: time.nullable(),
       finished_at: time.nullable(),
       router: reportRouter.nullable(),
+      /** What the site's run could not see (docs/reports.md); null when the agent sent none. */
+      coverage: coverageSchema.nullable(),
     }),
   ),
   hosts: z.array(reportHost),

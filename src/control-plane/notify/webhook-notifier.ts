@@ -11,6 +11,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { NotificationGroup } from '../config/load.js';
 import type { DeliveryRow, NotificationStore, ScanRow } from '../store/types.js';
 import { signBody } from './sign.js';
+import { coverageSummary } from '../../shared/report/coverage.js';
 
 export interface NotifierSettings {
   max_attempts: number;
@@ -99,12 +100,12 @@ export class WebhookNotifier {
   }
 
   async #pass(): Promise<void> {
-    for (const scan of await this.#deps.store.awaiting()) await this.#deps.store.queue(scan.id, this.#deliveriesFor(scan));
+    for (const scan of await this.#deps.store.awaiting()) await this.#deps.store.queue(scan.id, await this.#deliveriesFor(scan));
     const due = await this.#deps.store.due(this.#deps.clock.now().toISOString(), 50);
     await Promise.all(due.map((delivery) => this.#attempt(delivery)));
   }
 
-  #deliveriesFor(scan: ScanRow): DeliveryRow[] {
+  async #deliveriesFor(scan: ScanRow): Promise<DeliveryRow[]> {
     const group = scan.notification_group === null ? undefined : this.#deps.groups[scan.notification_group];
     if (!group) {
       if (scan.notification_group !== null)
@@ -112,6 +113,11 @@ export class WebhookNotifier {
       return [];
     }
     const at = this.#deps.clock.now().toISOString();
+    // What each site's run could not see, in short: the counts and the warnings (report.json has the lists).
+    const coverage = (await this.#deps.store.coverageOf(scan.id)).map(({ site_id, coverage: statement }) => ({
+      site_id,
+      summary: statement ? coverageSummary(statement) : null,
+    }));
     const body = JSON.stringify({
       event: `scan.${scan.status}`,
       timestamp: at,
@@ -123,6 +129,7 @@ export class WebhookNotifier {
         highest_score: scan.highest_score,
         warnings: scan.warning_count,
         report_url: `${this.#deps.baseUrl()}/scans/cve/${scan.id}/report.json`,
+        coverage,
       },
     });
     return group.webhooks.map((url) => ({

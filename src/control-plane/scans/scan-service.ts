@@ -130,8 +130,17 @@ export class ScanService {
     );
   }
 
-  /** single-ip and multiple-ips: one site, the given addresses (already checked to lie in its subnets). */
-  async scanIps(schedule: StoredSchedule, siteId: string, ips: string[], kind: 'single_ip' | 'multiple_ips'): Promise<{ scan: ScanRow; subScanId: string }> {
+  /**
+   * single-ip and multiple-ips: one site, the given addresses (already checked to lie in its subnets).
+   * `withRouter`: the agent judges the site's router and neighbors too; sent only when asked, so an agent before the field still takes the command.
+   */
+  async scanIps(
+    schedule: StoredSchedule,
+    siteId: string,
+    ips: string[],
+    kind: 'single_ip' | 'multiple_ips',
+    options: { withRouter?: boolean } = {},
+  ): Promise<{ scan: ScanRow; subScanId: string }> {
     const input = this.#newScan(schedule, kind, null, this.#plan(schedule, { siteId, ips }));
     const sub = input.subScans[0] as NewSubScan;
     const expiresAt = this.#expiry();
@@ -147,6 +156,7 @@ export class ScanService {
                 schedule_id: schedule.id,
                 subnets: sub.subnets,
                 ips,
+                ...(options.withRouter === true ? { with_router: true } : {}),
                 min_cvss: input.scan.min_cvss,
                 warning_threshold: input.scan.warning_threshold,
                 expires_at: expiresAt,

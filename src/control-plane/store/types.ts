@@ -5,6 +5,7 @@
  */
 import type { ScanScheduleWrite } from '../../shared/schedule/rules.js';
 import type { CveRecord, OpenPort, Report } from '../../protocol/index.js';
+import type { Coverage } from '../../shared/report/coverage.js';
 
 export interface Site {
   id: string;
@@ -71,6 +72,8 @@ export interface SubScanRow {
   finished_at: string | null;
   findings_expected: number | null;
   findings_received: number;
+  /** What the site's run could not see, as its scan.finished said; null when it sent none. */
+  coverage: Coverage | null;
 }
 
 /** The router inventory a site's run reported last (its JSON body as the agent sent it). */
@@ -326,6 +329,8 @@ export interface VulnStore {
 export interface NotificationStore {
   /** Finished scans whose deliveries have not been queued yet. */
   awaiting(): Promise<ScanRow[]>;
+  /** The coverage statement of each site of the scan, as its run reported it (null when it sent none). */
+  coverageOf(scanId: string): Promise<{ site_id: string; coverage: Coverage | null }[]>;
   /** Queues the scan's deliveries and marks it queued, in one transaction. */
   queue(scanId: string, deliveries: DeliveryRow[]): Promise<void>;
   due(nowIso: string, limit: number): Promise<DeliveryRow[]>;

@@ -55,7 +55,15 @@ const scanTarget = {
 export const scanInvokeSchema = command('scan.invoke', scanTarget);
 
 /** Scan only these addresses (one for single-ip, several for multiple-ips), each inside `subnets`. */
-export const scanIpsSchema = command('scan.ips', { ...scanTarget, ips: z.array(ipv4).min(1).max(1024) });
+export const scanIpsSchema = command('scan.ips', {
+  ...scanTarget,
+  ips: z.array(ipv4).min(1).max(1024),
+  /**
+   * Judge the site's router and its MikroTik neighbors too, from the versions the router reports
+   * (no packet goes to them). Optional: sent only when true, so an agent before it still takes the command.
+   */
+  with_router: z.boolean().optional(),
+});
 
 /** Stop what runs for the schedule (a scheduled slot or an invoked scan); harmless when nothing runs. */
 export const scanStopSchema = command('scan.stop', { schedule_id: uuid, scan_id: uuid.nullable() });

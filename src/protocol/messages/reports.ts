@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { cveId, cvssScore, ipv4, mac, port, seq, severity, subnet, text, utcTime, uuid } from '../fields.js';
+import { coverageSchema } from '../../shared/report/coverage.js';
 
 const report = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.strictObject({ type: z.literal(type), seq, at: utcTime, ...shape });
 
@@ -108,6 +109,8 @@ export const scanFinishedSchema = report('scan.finished', {
   hosts_scanned: z.int().min(0),
   /** How many findings of this run the agent sent: the control plane checks its count against it. */
   findings_sent: z.int().min(0),
+  /** What the run could not see (src/shared/report/coverage.ts). Optional: an agent before it sends none. */
+  coverage: coverageSchema.optional(),
 });
 
 /** What the router knows: the site's hosts from its tables and the RouterOS version of each MikroTik neighbor. */

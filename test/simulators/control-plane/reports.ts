@@ -1,5 +1,6 @@
 /** Builders for the reports of one simulated run, each valid against the protocol schemas. */
 import { randomUUID } from 'node:crypto';
+import type { Coverage } from '../../../src/shared/report/coverage.js';
 import type { ReportInput } from './simulated-agent.js';
 
 const now = () => new Date().toISOString();
@@ -83,7 +84,13 @@ export function finding(runId: string, ip: string, mac: string, cveId = 'CVE-201
   };
 }
 
-export function finished(runId: string, findingsSent: number, status: 'completed' | 'failed' | 'stopped' = 'completed', hostsScanned = 1): ReportInput {
+export function finished(
+  runId: string,
+  findingsSent: number,
+  status: 'completed' | 'failed' | 'stopped' = 'completed',
+  hostsScanned = 1,
+  coverage?: Coverage,
+): ReportInput {
   return {
     type: 'scan.finished',
     at: now(),
@@ -92,6 +99,36 @@ export function finished(runId: string, findingsSent: number, status: 'completed
     error: status === 'failed' ? 'router unreachable' : null,
     hosts_scanned: hostsScanned,
     findings_sent: findingsSent,
+    ...(coverage ? { coverage } : {}),
+  };
+}
+
+/** A coverage statement as an agent sends it: one silent host, one service without a version, a neighbor not judged, stale CVE data. */
+export function sampleCoverage(): Coverage {
+  return {
+    addresses: { in_scope: 254, answered: 12 },
+    router_known_silent: { count: 1, hosts: [{ ip: '192.168.88.30', mac: '4C:5E:0C:00:00:30', hostname: 'printer' }] },
+    alive_without_open_port: { count: 2, hosts: ['192.168.88.40', '192.168.88.41'] },
+    services_unversioned: {
+      count: 1,
+      services: [{ ip: '192.168.88.20', port: 8080, protocol: 'tcp', service: 'http', product: null, version: null }],
+    },
+    probes_cut: { count: 1, probes: [{ ip: '192.168.88.50', port: 23, protocol: 'tcp', reason: "probes cut at the port's 8000 ms deadline" }] },
+    router: { state: 'read', judged: true, reason: null },
+    devices: [
+      { role: 'router', ip: '10.255.0.1', identity: 'gw', mac: null, version: '6.40.5 (stable)', judged: true, reason: null },
+      {
+        role: 'neighbor',
+        ip: '192.168.88.9',
+        identity: 'ap-old',
+        mac: '48:A9:8A:0A:0B:0C',
+        version: null,
+        judged: false,
+        reason: 'the router reported no RouterOS version for it',
+      },
+    ],
+    cve_data: { cves: 1200, newest_record: '2026-01-01T00:00:00.000Z', data_as_of: null, age_days: 40, stale: true },
+    warnings: ['neighbor ap-old not judged: the router reported no RouterOS version for it', 'the CVE data is 40 day(s) old'],
   };
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { commandSpec, createScans, kindOf, scopeProblem, toNewScan, type ScanSpec } from '../../../src/agent/pipeline/index.js';
 import { openStore } from '../../../src/agent/store/database.js';
+import { scanIpsSchema, type ScanIps } from '../../../src/protocol/index.js';
 import { OutboxRepository } from '../../../src/agent/store/outbox-repository.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { captureLogger } from '../../helpers/logger.js';
@@ -49,6 +50,27 @@ describe('the scan spec', () => {
     expect(
       toNewScan({ origin: { kind: 'slot', scheduleId, slotAt: '2027-01-17T02:00:00.000Z' }, scope: scope(null), thresholds: { ...thresholds, minCvss: 5.5 } }),
     ).toMatchObject({ kind: 'schedule', slot_at: '2027-01-17T02:00:00.000Z', cp_scan_id: null, min_cvss: 5.5 });
+  });
+
+  it('asks a scan.ips to judge the router and its neighbors only when the command says with_router, and keeps it on the row', () => {
+    const command = {
+      type: 'scan.ips',
+      seq: 3,
+      issued_at: '2027-01-17T02:00:00.000Z',
+      scan_id: randomUUID(),
+      sub_scan_id: randomUUID(),
+      schedule_id: scheduleId,
+      subnets: ['127.0.30.0/24'],
+      ips: ['127.0.30.2'],
+      min_cvss: 0,
+      warning_threshold: 7,
+      expires_at: '2027-01-17T03:00:00.000Z',
+    } satisfies ScanIps;
+    expect(scanIpsSchema.safeParse(command).success).toBe(true);
+    expect(scanIpsSchema.safeParse({ ...command, with_router: true }).success).toBe(true);
+    expect(scanIpsSchema.safeParse({ ...command, with_router: 'yes' }).success).toBe(false);
+    expect(toNewScan(commandSpec(command, 'site', undefined))).toMatchObject({ kind: 'single_ip', with_router: false });
+    expect(toNewScan(commandSpec({ ...command, with_router: true }, 'site', undefined))).toMatchObject({ kind: 'single_ip', with_router: true });
   });
 });
 

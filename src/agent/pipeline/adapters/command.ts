@@ -10,5 +10,6 @@ export function commandSpec(command: ScanInvoke | ScanIps, siteId: string, store
     origin: { kind: 'command', scheduleId: command.schedule_id, cpScanId: command.scan_id, cpSubScanId: command.sub_scan_id },
     scope: { siteId, subnets: command.subnets, targetIps: command.type === 'scan.ips' ? command.ips : null },
     thresholds: { minCvss: command.min_cvss, warningThreshold: command.warning_threshold, ignoreOfflineSites: stored?.ignore_offline_sites ?? false },
+    withRouter: command.type === 'scan.ips' && command.with_router === true,
   };
 }

@@ -11,7 +11,7 @@ import { hostsStage } from './stage-hosts.js';
 import { inventoryStage, type InventoryReader } from './stage-inventory.js';
 import { routerStage } from './stage-router.js';
 import type { ScanRepository } from '../scan-repository.js';
-import type { ScanRow } from '../scan-types.js';
+import type { RunNotes, ScanRow } from '../scan-types.js';
 
 export type { InventoryReader } from './stage-inventory.js';
 
@@ -26,6 +26,10 @@ export interface ScanRunnerDeps {
   /** Ports to scan (default: the engine's list). */
   ports?: string;
   udp?: boolean;
+  /** The address the agent reaches the router at (config router.host): the router's key when none of its own addresses is in scope. */
+  routerHost?: string;
+  /** The CVE data's size and age (cve/freshness.ts), noted by each run for its coverage statement. */
+  cveData?: () => RunNotes['cve_data'];
 }
 
 /**
@@ -45,6 +49,7 @@ export function createScanRunner(deps: ScanRunnerDeps) {
     const writes = { flush: () => undefined as void };
     const { siteWide, targets } = beginRun(ctx);
     try {
+      scans.addNotes(scan.id, { cve_data: deps.cve ? deps.cveData?.() : null });
       const router = await inventoryStage(ctx, deps.readInventory, targets);
       const session = createScanSession(
         { subnets: targets, knownAlive: router.knownAlive, ports: deps.ports, udp: deps.udp },
@@ -52,7 +57,7 @@ export function createScanRunner(deps: ScanRunnerDeps) {
       );
       const work = await discoveryStage(ctx, session, router);
       await hostsStage(ctx, session, router, work, { cve: deps.cve, hostGroup: settings.hostGroup }, writes);
-      routerStage(ctx, router, work, deps.cve, siteWide);
+      routerStage(ctx, router, work, { cve: deps.cve, routerHost: deps.routerHost }, siteWide || scan.with_router);
       completeRun(ctx);
     } catch (error) {
       // A full or failing disk: the run stops where it is and stays scanning, with the hosts

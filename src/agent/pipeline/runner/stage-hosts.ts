@@ -51,6 +51,7 @@ export function hostRecord(pending: { ip: string }, result: HostResult, known: I
     ],
     found_by: result.foundBy,
     services: result.services.map(serviceRecord),
+    ...(result.cuts && result.cuts.length > 0 ? { probe_cuts: result.cuts } : {}),
   };
 }
 

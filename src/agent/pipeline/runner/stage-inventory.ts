@@ -23,6 +23,11 @@ export async function inventoryStage(ctx: RunContext, readInventory: InventoryRe
     try {
       inventory = await readInventory(ctx.signal);
       reportInventory(ctx, inventory);
+      scans.addNotes(scan.id, {
+        router: { state: 'read', judged: false, reason: 'the scan ended before the router and its neighbors were judged' },
+        devices: [],
+        warnings: [],
+      });
       ctx.event(
         `Router ${inventory.router.identity ?? '?'} RouterOS ${inventory.router.version}${inventory.router.channel ? ` (${inventory.router.channel})` : ''} over ${inventory.transport}: ${inventory.hosts.length} hosts, ${inventory.neighbors.length} neighbors`,
       );
@@ -30,10 +35,20 @@ export async function inventoryStage(ctx: RunContext, readInventory: InventoryRe
       ctx.signal.throwIfAborted();
       scans.setRouterState(scan.id, 'offline');
       const reason = error instanceof Error ? error.message : String(error);
+      scans.addNotes(scan.id, {
+        router: { state: 'unreachable', judged: false, reason: `the router could not be read: ${reason}` },
+        devices: [],
+        warnings: [`the router and its neighbors were not judged: the router could not be read (${reason})`],
+      });
       if (!scan.ignore_offline_sites) throw new SiteFailure(`router unreachable: ${reason}`);
       ctx.event(`Router unreachable (${reason}); scanning on with the subnet sweep alone`, 'warning');
     }
   } else {
+    scans.addNotes(scan.id, {
+      router: { state: 'not_configured', judged: false, reason: 'no router is configured for this site' },
+      devices: [],
+      warnings: ['no router is configured: the router and its MikroTik neighbors were not judged'],
+    });
     ctx.event('No router configured: the subnet sweep alone finds hosts', 'warning');
   }
   const byIp = new Map<string, InventoryHost>();

@@ -1,5 +1,6 @@
 import type { Inventory } from '../../routeros/index.js';
 import { inScope, isCanonicalIPv4 } from '../../../shared/ipv4.js';
+import type { DeviceJudgement } from '../../../shared/report/coverage.js';
 import { parseRouterOsVersion } from '../../../shared/routeros-version.js';
 import { serviceCpe } from '../../cve/services.js';
 import { findingsForHost, type CveLookup } from '../cve-findings.js';
@@ -8,11 +9,29 @@ import type { RunContext } from './context.js';
 import type { HostWork } from './stage-discovery.js';
 import type { RouterView } from './stage-inventory.js';
 
-/** Stage 4: the router and its MikroTik neighbors, judged by the versions the router reported (a site-wide run only). */
-export function routerStage(ctx: RunContext, router: RouterView, work: HostWork, cve: CveLookup | undefined, siteWide: boolean): void {
+const notAsked = 'a targeted scan judges the router and its neighbors only when asked (--with-router, or with_router on scan.ips)';
+
+/**
+ * Stage 4: the router and its MikroTik neighbors, judged by the versions the router reported.
+ * A site-wide run always judges them, whatever its subnets; a targeted one only when asked
+ * (`judge`). No packet goes to them: the versions come from the router's own tables. What could
+ * not be judged is noted, with why, for the report's coverage statement.
+ */
+export function routerStage(
+  ctx: RunContext,
+  router: RouterView,
+  work: HostWork,
+  deps: { cve: CveLookup | undefined; routerHost?: string | undefined },
+  judge: boolean,
+): void {
   const { scan, scans } = ctx;
-  if (router.inventory && siteWide) {
-    for (const device of routerDevices(router.inventory, scan.subnets)) {
+  if (!judge) {
+    const state = router.inventory ? 'read' : (scans.notes(scan.id).router?.state ?? 'not_read');
+    scans.addNotes(scan.id, { router: { state, judged: false, reason: notAsked }, devices: [], warnings: [] });
+  } else if (router.inventory) {
+    const { records, judgements } = routerDevices(router.inventory, scan.subnets, deps.routerHost);
+    const { cve } = deps;
+    for (const device of records) {
       const findings = cve ? findingsForHost(device, cve, scan) : [];
       scans.completeHost(scan, device, findings, ctx.now());
       if (findings.length > 0)
@@ -21,18 +40,50 @@ export function routerStage(ctx: RunContext, router: RouterView, work: HostWork,
           'warning',
         );
     }
+    const devices = cve
+      ? judgements
+      : judgements.map((judgement) => (judgement.judged ? { ...judgement, judged: false, reason: 'no CVE data is loaded' } : judgement));
+    const own = devices.find((device) => device.role === 'router');
+    const warnings = devices
+      .filter((device) => !device.judged)
+      .map((device) => `${device.role} ${device.identity ?? device.ip ?? device.mac ?? '?'} not judged: ${device.reason ?? 'unknown'}`);
+    for (const warning of warnings) ctx.event(warning, 'warning');
+    scans.addNotes(scan.id, { router: { state: 'read', judged: own?.judged ?? false, reason: own?.reason ?? null }, devices, warnings });
     ctx.progress('router', 1, work.total, work.done);
   }
   ctx.lap('router');
 }
 
-/** The router itself and each RouterOS neighbor as hosts with their RouterOS CPE: judged without a probe. */
-export function routerDevices(inventory: Inventory, subnets: readonly string[]): HostRecord[] {
-  const devices: HostRecord[] = [];
-  const own = inventory.addresses.map((address) => address.address.split('/')[0] as string).find((ip) => inScope(ip, subnets));
+/**
+ * The address the router is reported under: one of its own `/ip address` entries inside the
+ * subnets, else the address the agent reached it at (config `router.host`), else its first own
+ * address. A router whose LAN address lies outside the scanned subnets (a /28 of a /24, a
+ * management VLAN, a point-to-point uplink) is judged all the same: no packet goes to it.
+ */
+export function routerAddress(inventory: Inventory, subnets: readonly string[], connectedTo: string | undefined): string | null {
+  const own = inventory.addresses.map((address) => address.address.split('/')[0] as string).filter(isCanonicalIPv4);
+  return own.find((ip) => inScope(ip, subnets)) ?? (connectedTo !== undefined && isCanonicalIPv4(connectedTo) ? connectedTo : undefined) ?? own[0] ?? null;
+}
+
+/** The router itself and each RouterOS neighbor as hosts with their RouterOS CPE (judged without a probe), and which could not be. */
+export function routerDevices(
+  inventory: Inventory,
+  subnets: readonly string[],
+  connectedTo?: string,
+): { records: HostRecord[]; judgements: DeviceJudgement[] } {
+  const records: HostRecord[] = [];
+  const judgements: DeviceJudgement[] = [];
+  const own = routerAddress(inventory, subnets, connectedTo);
   const routerVersion = inventory.router.version;
-  if (own) {
-    devices.push({
+  const routerRelease = parseRouterOsVersion(routerVersion);
+  const routerJudgement = { role: 'router' as const, ip: own, identity: inventory.router.identity, mac: null, version: routerVersion || null };
+  if (routerRelease === undefined) {
+    judgements.push({ ...routerJudgement, judged: false, reason: `its RouterOS version could not be read (${JSON.stringify(routerVersion)})` });
+  } else if (own === null) {
+    judgements.push({ ...routerJudgement, judged: false, reason: 'it reported no IPv4 address and the agent reaches it by name' });
+  } else {
+    judgements.push({ ...routerJudgement, judged: true, reason: null });
+    records.push({
       ip: own,
       mac: null,
       hostname: inventory.router.identity,
@@ -45,12 +96,30 @@ export function routerDevices(inventory: Inventory, subnets: readonly string[]):
     });
   }
   for (const neighbor of inventory.neighbors) {
-    // Only RouterOS neighbors with a readable version; others are judged by a scan.
-    const release = neighbor.platform === 'MikroTik' ? parseRouterOsVersion(neighbor.version ?? undefined) : undefined;
-    if (release === undefined || neighbor.address === null || !isCanonicalIPv4(neighbor.address)) continue;
-    if (devices.some((device) => device.ip === neighbor.address)) continue;
-    devices.push({
-      ip: neighbor.address,
+    // Only RouterOS neighbors; others are judged by a scan.
+    if (neighbor.platform !== 'MikroTik') continue;
+    const release = parseRouterOsVersion(neighbor.version ?? undefined);
+    const address = neighbor.address !== null && isCanonicalIPv4(neighbor.address) ? neighbor.address : null;
+    const judgement = { role: 'neighbor' as const, ip: address, identity: neighbor.identity, mac: neighbor.mac, version: neighbor.version };
+    if (release === undefined) {
+      judgements.push({
+        ...judgement,
+        judged: false,
+        reason:
+          neighbor.version === null
+            ? 'the router reported no RouterOS version for it'
+            : `its RouterOS version could not be read (${JSON.stringify(neighbor.version)})`,
+      });
+      continue;
+    }
+    if (address === null) {
+      judgements.push({ ...judgement, judged: false, reason: 'the router reported no IPv4 address for it' });
+      continue;
+    }
+    if (records.some((device) => device.ip === address)) continue;
+    judgements.push({ ...judgement, judged: true, reason: null });
+    records.push({
+      ip: address,
       mac: neighbor.mac,
       hostname: neighbor.identity,
       manufacturer: 'MikroTik',
@@ -67,7 +136,7 @@ export function routerDevices(inventory: Inventory, subnets: readonly string[]):
       ],
     });
   }
-  return devices;
+  return { records, judgements };
 }
 
 function routerService(version: string, channel: string | null, evidence: string): ServiceRecord {

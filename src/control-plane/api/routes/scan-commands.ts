@@ -71,7 +71,7 @@ export function registerScanCommandRoutes(app: FastifyInstance, deps: ApiDeps): 
     handler: async (request, principal) => {
       const body = parseBody(singleIpRequest, request.body);
       const { schedule: found, siteId } = await checkTargets(principal.org, body, [body.ip_address]);
-      const { scan } = await deps.scans.scanIps(found, siteId, [body.ip_address], 'single_ip');
+      const { scan } = await deps.scans.scanIps(found, siteId, [body.ip_address], 'single_ip', { withRouter: body.with_router === true });
       return {
         status: 202,
         body: { scan_id: scan.id, status: 'pending', ip_address: body.ip_address, site_id: siteId, created_at: scan.created_at, message: ACCEPTED },
@@ -87,7 +87,7 @@ export function registerScanCommandRoutes(app: FastifyInstance, deps: ApiDeps): 
       const body = parseBody(multipleIpsRequest, request.body);
       const ips = [...new Set(body.ips)];
       const { schedule: found, siteId } = await checkTargets(principal.org, body, ips);
-      const { scan, subScanId } = await deps.scans.scanIps(found, siteId, ips, 'multiple_ips');
+      const { scan, subScanId } = await deps.scans.scanIps(found, siteId, ips, 'multiple_ips', { withRouter: body.with_router === true });
       return { status: 202, body: { scan_id: scan.id, scan_site_id: subScanId, target_ips: ips, message: ACCEPTED } };
     },
   });

@@ -116,6 +116,7 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
             started_at: sub.started_at,
             finished_at: sub.finished_at,
             router: renderRouter(routers.find((router) => router.sub_scan_id === sub.id)),
+            coverage: sub.coverage,
           })),
           hosts: hosts.map((host) => ({
             id: host.id,

@@ -82,7 +82,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
      VALUES (@id, @org_id, @scan_id, @sub_scan_id, @site_id, @host_id, @mac, @ip, @cve_id, @score, @port, @protocol, @service, @cpe, @product, @version, @confidence, @evidence, @created_at)`,
   );
   const finish = db.prepare(
-    'UPDATE sub_scans SET status = ?, error = ?, findings_expected = ?, hosts_done = MAX(hosts_done, ?), progress = 100, finished_at = ? WHERE id = ?',
+    'UPDATE sub_scans SET status = ?, error = ?, findings_expected = ?, hosts_done = MAX(hosts_done, ?), progress = 100, finished_at = ?, coverage = ? WHERE id = ?',
   );
   const received = db.prepare<[string], number>('SELECT findings_received FROM sub_scans WHERE id = ?').pluck();
   const markRun = scheduleRunMarker(db);
@@ -260,7 +260,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
       }
       case 'scan.finished': {
         const sub = subOf(item, m.run_id);
-        finish.run(m.status, m.error, m.findings_sent, m.hosts_scanned, m.at, sub.id);
+        finish.run(m.status, m.error, m.findings_sent, m.hosts_scanned, m.at, m.coverage === undefined ? null : toJson(m.coverage), sub.id);
         const held = (received.get(sub.id) ?? 0) + ctx.tallies.pendingFor(sub.id);
         if (held !== m.findings_sent)
           event.run(sub.scan_id, sub.site_id, at, 'warning', `the agent sent ${m.findings_sent} findings, the control plane holds ${held}`);

@@ -1,5 +1,6 @@
 import type { Db } from '../../../shared/sqlite.js';
 import type { DeliveryRow, NotificationStore } from '../types.js';
+import { fromJson } from './json.js';
 import { hydrateScan } from './scans.js';
 
 export function sqliteNotifications(db: Db): NotificationStore {
@@ -16,6 +17,9 @@ export function sqliteNotifications(db: Db): NotificationStore {
   const attempt = db.prepare(
     `UPDATE deliveries SET status = @status, attempts = @attempts, next_attempt_at = @next_attempt_at, last_status = @last_status, last_error = @last_error, delivered_at = @delivered_at WHERE id = @id`,
   );
+  const coverage = db.prepare<[string], { site_id: string; coverage: string | null }>(
+    'SELECT site_id, coverage FROM sub_scans WHERE scan_id = ? ORDER BY created_at, site_id',
+  );
   const all = db.prepare<[], DeliveryRow>('SELECT * FROM deliveries ORDER BY created_at, id');
   const ofScan = db.prepare<[string], DeliveryRow>('SELECT * FROM deliveries WHERE scan_id = ? ORDER BY created_at, id');
   const queue = db.transaction((scanId: string, deliveries: DeliveryRow[]) => {
@@ -25,6 +29,9 @@ export function sqliteNotifications(db: Db): NotificationStore {
   return {
     async awaiting() {
       return (awaiting.all() as Parameters<typeof hydrateScan>[0][]).map(hydrateScan);
+    },
+    async coverageOf(scanId) {
+      return coverage.all(scanId).map((row) => ({ site_id: row.site_id, coverage: fromJson(row.coverage) }));
     },
     async queue(scanId, deliveries) {
       queue.immediate(scanId, deliveries);

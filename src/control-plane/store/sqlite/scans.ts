@@ -10,9 +10,10 @@ interface RawScan extends Omit<ScanRow, 'ignore_offline_sites' | 'stop_requested
   ignore_offline_sites: number;
   stop_requested: number;
 }
-interface RawSubScan extends Omit<SubScanRow, 'subnets' | 'target_ips'> {
+interface RawSubScan extends Omit<SubScanRow, 'subnets' | 'target_ips' | 'coverage'> {
   subnets: string;
   target_ips: string | null;
+  coverage?: string | null;
 }
 interface RawHost extends Omit<HostRow, 'sources' | 'open_ports'> {
   sources: string;
@@ -24,7 +25,12 @@ export const hydrateScan = (row: RawScan): ScanRow => ({
   ignore_offline_sites: row.ignore_offline_sites === 1,
   stop_requested: row.stop_requested === 1,
 });
-export const hydrateSubScan = (row: RawSubScan): SubScanRow => ({ ...row, subnets: fromJson(row.subnets), target_ips: fromJson(row.target_ips) });
+export const hydrateSubScan = (row: RawSubScan): SubScanRow => ({
+  ...row,
+  subnets: fromJson(row.subnets),
+  target_ips: fromJson(row.target_ips),
+  coverage: row.coverage === undefined ? null : fromJson(row.coverage),
+});
 
 const scanFields =
   'id, org_id, schedule_id, slot_at, kind, label, min_cvss, warning_threshold, ignore_offline_sites, notification_group, status, stop_requested, error, created_at, started_at, finished_at, cve_count, score_sum, highest_score, warning_count';

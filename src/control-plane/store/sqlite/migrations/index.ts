@@ -4,6 +4,7 @@ import { markCpeMigration } from './002-mark-cpe.js';
 import { inventorySubScanMigration } from './003-inventory-sub-scan.js';
 import { scheduleBoundsMigration } from './004-schedule-bounds.js';
 import { orgCveFactsMigration } from './005-org-cve-facts.js';
+import { subScanCoverageMigration } from './006-sub-scan-coverage.js';
 
 /** In order; a released migration is never edited, later features append theirs. */
 export const controlPlaneMigrations: readonly Migration[] = [
@@ -12,4 +13,5 @@ export const controlPlaneMigrations: readonly Migration[] = [
   inventorySubScanMigration,
   scheduleBoundsMigration,
   orgCveFactsMigration,
+  subScanCoverageMigration,
 ];
