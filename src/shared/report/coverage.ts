@@ -120,25 +120,39 @@ export function coverageSummary(coverage: Coverage): CoverageSummary {
 }
 
 /** A few lines for a terminal: what was covered and what was not. */
+/** How many entries of a list a human line shows before ", N more". */
+const SHOWN_PER_LINE = 8;
+
 export function coverageLines(coverage: Coverage): string[] {
   const c = coverage;
-  const more = (shown: number, total: number) => (total > shown ? `, ${total - shown} more` : '');
+  // A person reads a few of each list and the count; `--json` and the API carry them whole.
+  const listed = (items: readonly string[], total: number) => {
+    const shown = items.slice(0, SHOWN_PER_LINE);
+    return `${shown.join(', ')}${total > shown.length ? `, ${total - shown.length} more` : ''}`;
+  };
   const lines = [`addresses: ${c.addresses.answered} of ${c.addresses.in_scope} in scope answered`];
   if (c.router_known_silent.count > 0)
     lines.push(
-      `known to the router, silent: ${c.router_known_silent.count} (${c.router_known_silent.hosts.map((h) => h.ip).join(', ')}${more(c.router_known_silent.hosts.length, c.router_known_silent.count)})`,
+      `known to the router, silent: ${c.router_known_silent.count} (${listed(
+        c.router_known_silent.hosts.map((h) => h.ip),
+        c.router_known_silent.count,
+      )})`,
     );
   if (c.alive_without_open_port.count > 0)
-    lines.push(
-      `alive, no scanned port open: ${c.alive_without_open_port.count} (${c.alive_without_open_port.hosts.join(', ')}${more(c.alive_without_open_port.hosts.length, c.alive_without_open_port.count)})`,
-    );
+    lines.push(`alive, no scanned port open: ${c.alive_without_open_port.count} (${listed(c.alive_without_open_port.hosts, c.alive_without_open_port.count)})`);
   if (c.services_unversioned.count > 0)
     lines.push(
-      `services without a version (no CVE judged): ${c.services_unversioned.count} (${c.services_unversioned.services.map((s) => `${s.ip}:${s.port}/${s.protocol} ${s.product ?? s.service}`).join(', ')}${more(c.services_unversioned.services.length, c.services_unversioned.count)})`,
+      `services without a version (no CVE judged): ${c.services_unversioned.count} (${listed(
+        c.services_unversioned.services.map((s) => `${s.ip}:${s.port}/${s.protocol} ${s.product ?? s.service}`),
+        c.services_unversioned.count,
+      )})`,
     );
   if (c.probes_cut.count > 0)
     lines.push(
-      `probes cut: ${c.probes_cut.count} (${c.probes_cut.probes.map((p) => `${p.ip}:${p.port}/${p.protocol} ${p.reason}`).join(', ')}${more(c.probes_cut.probes.length, c.probes_cut.count)})`,
+      `probes cut: ${c.probes_cut.count} (${listed(
+        c.probes_cut.probes.map((p) => `${p.ip}:${p.port}/${p.protocol} ${p.reason}`),
+        c.probes_cut.count,
+      )})`,
     );
   for (const device of c.devices)
     lines.push(

@@ -208,7 +208,7 @@ describe('a report says what it could not see', () => {
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toContain('coverage:');
     expect(text.stdout).toContain(`addresses: ${coverage.addresses.answered} of ${coverage.addresses.in_scope} in scope answered`);
-    expect(text.stdout).toMatch(/services without a version \(no CVE judged\): \d+ \(.*127\.0\.41\.6:2323\/tcp/);
+    expect(text.stdout).toMatch(/services without a version \(no CVE judged\): \d+ \(.*127\.0\.43\.6:2323\/tcp/);
     expect(text.stdout).toContain('warning: the CVE data is');
   });
 });
