@@ -308,7 +308,8 @@ async function main(only: string[]): Promise<number> {
       const generate = generators[name];
       if (!generate) throw new Error(`README.md block ${name} has no generator and no skip entry`);
       try {
-        text = replaceOutput(text, name, await generate(context));
+        // Paths inside this checkout are shown relative to it: they are the reader's own project, not this machine's.
+        text = replaceOutput(text, name, (await generate(context)).replaceAll(`${ROOT}/`, ''));
         console.log(`${name}: regenerated`);
       } catch (error) {
         failed += 1;
