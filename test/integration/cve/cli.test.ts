@@ -102,6 +102,17 @@ describe('cve-agent feed and lookup', () => {
     expect(unknown.stderr).toContain('no product named "frobnicator"');
   });
 
+  it('says a skipped record on one human line, never a log object or a stack', async () => {
+    const dir = dataDir();
+    const page = path.join(dir, 'page.json');
+    const [good] = allRealRecords();
+    writeFileSync(page, JSON.stringify({ format: 'NVD_CVE', version: '2.0', vulnerabilities: [{ cve: good }, { cve: { id: 'CVE-2099-0001' } }] }));
+    const result = await run(['--data-dir', dir, 'feed', 'import', page]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/^cve-agent: warning: skipped malformed CVE record.* cve=CVE-2099-0001/m);
+    expect(result.stderr).not.toMatch(/[{}]|\n\s+at /);
+  });
+
   it('resumes an update killed mid-way at the first page it had not stored', async () => {
     const dir = dataDir();
     const nvd: NvdServer = await startNvdServer({ records: allRealRecords(), apiKey: 'k-1' });
