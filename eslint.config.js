@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /**
- * The layers, as import rules (docs/architecture.md): cli -> agent | control-plane -> protocol -> shared.
+ * The layers, as import rules (docs/architecture.md): cli -> agent | control-plane -> protocol | cve -> shared.
+ * cve/ (NVD data, matching, distro verdicts) serves both daemons and imports only the kernel.
  * The agent and the control plane never import each other; the kernel imports nothing above it.
  * Patterns are regular expressions over the import specifier as written.
  */
@@ -11,6 +12,8 @@ const toAgent = layer('agent', 'the control plane, protocol and kernel never imp
 const toControlPlane = layer('control-plane', 'the agent, protocol and kernel never import the control plane: move the shared rule to src/shared/');
 const toCli = layer('cli', 'only the CLI imports the CLI');
 const toProtocol = layer('protocol', 'the kernel imports nothing above it');
+const toCve = layer('cve', 'the kernel imports nothing above it');
+const cveToProtocol = layer('protocol', 'the CVE layer imports only the kernel');
 const netmaskOnlyInIpv4 = { name: 'netmask', message: 'IPv4 parsing and scope live in src/shared/ipv4.ts alone' };
 // Past routeros/index.ts: anything under routeros/ other than its index.
 const routerosInternals = { regex: '(^|/)routeros/(?!index\\.js$).+', message: 'import the router module through routeros/index.js' };
@@ -48,9 +51,10 @@ export default tseslint.config(
     },
   },
   { files: ['src/**/*.ts', 'scripts/**/*.ts'], rules: { 'no-restricted-imports': restrict([routerosInternals, scansInternals]) } },
-  { files: ['src/shared/**/*.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toControlPlane, toCli, toProtocol]) } },
-  { files: ['src/shared/ipv4.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toControlPlane, toCli, toProtocol], []) } },
+  { files: ['src/shared/**/*.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toControlPlane, toCli, toProtocol, toCve]) } },
+  { files: ['src/shared/ipv4.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toControlPlane, toCli, toProtocol, toCve], []) } },
   { files: ['src/protocol/**/*.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toControlPlane, toCli]) } },
+  { files: ['src/cve/**/*.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toControlPlane, toCli, cveToProtocol]) } },
   { files: ['src/control-plane/**/*.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toCli]) } },
   { files: ['src/agent/**/*.ts'], rules: { 'no-restricted-imports': restrict([toControlPlane, toCli, routerosInternals, scansInternals]) } },
   { files: ['src/agent/pipeline/**/*.ts'], rules: { 'no-restricted-imports': restrict([toControlPlane, toCli, routerosInternals]) } },

@@ -23,7 +23,7 @@ const services = 1000;
 const aims = { importSeconds: 60, peakRssMb: 300, matchSeconds: 1 };
 
 const { openCveDatabase } = await import(path.join(root, 'dist/agent/cve/cve-database.js'));
-const { createCveMatcher } = await import(path.join(root, 'dist/agent/cve/matcher.js'));
+const { createCveMatcher } = await import(path.join(root, 'dist/cve/matcher.js'));
 
 // A deterministic generator, so two runs see the same corpus and the same services.
 let seed = 42;

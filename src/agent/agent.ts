@@ -5,7 +5,7 @@ import { AgentError } from './errors.js';
 import { createSdNotifier, type SdNotifier } from './sd-notify.js';
 import { type Clock, systemClock, utcIso } from '../shared/clock.js';
 import { composeParts } from '../shared/lifecycle.js';
-import type { CveDataStatus } from './cve/freshness.js';
+import type { CveDataStatus } from '../cve/freshness.js';
 import { ScheduleService } from './schedule/schedule-service.js';
 import { Scheduler, type ScheduledJob } from './schedule/scheduler.js';
 import { openScans, slotJob, type Scans, type ScansModule } from './pipeline/index.js';
@@ -148,7 +148,7 @@ export function createAgent(deps: AgentDeps): Agent {
         name: 'cve data',
         // The CVE database exists from the first start (with the starter feed), and its age is said at once.
         start: async () => {
-          const [{ openCveDatabase }, { cveDataStatus }] = await Promise.all([import('./cve/cve-database.js'), import('./cve/freshness.js')]);
+          const [{ openCveDatabase }, { cveDataStatus }] = await Promise.all([import('./cve/cve-database.js'), import('../cve/freshness.js')]);
           const cveDb = openCveDatabase({ stateDir: config.state_dir, logger: deps.logger, loadStarterFeed: true });
           try {
             cveData = cveDataStatus(cveDb.store, clock.now(), config.feed.stale_after);

@@ -30,12 +30,6 @@ export const agentErrors = {
   AGENT_ERR_ROUTER_CLOSED: { exitCode: 75, message: 'the router closed the session' },
   AGENT_ERR_ROUTER_OFFLINE: { exitCode: 69, message: 'the router is offline' },
   AGENT_ERR_ROUTER_CLIENT_UNPATCHED: { exitCode: 70, message: 'the RouterOS API library is not patched' },
-  AGENT_ERR_CVE_FEED_INVALID: { exitCode: 65, message: 'the CVE feed file is not NVD CVE JSON' },
-  AGENT_ERR_CVE_FEED_UNREADABLE: { exitCode: 66, message: 'the CVE feed path cannot be read' },
-  AGENT_ERR_CVE_LOOKUP_INVALID: { exitCode: 65, message: 'the lookup is neither a CPE 2.3 name nor a known product and version' },
-  AGENT_ERR_NVD_UNAVAILABLE: { exitCode: 69, message: 'the NVD API did not answer after retries' },
-  AGENT_ERR_NVD_REFUSED: { exitCode: 77, message: 'the NVD API refused the request' },
-  AGENT_ERR_NVD_PROTOCOL: { exitCode: 76, message: 'the NVD API sent a malformed page' },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type AgentErrorCode = keyof typeof agentErrors;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import pino from 'pino';
 import { loadConfig, type AgentConfig, type RouterSettings } from '../agent/config/load.js';
-import { routerOsCpe, serviceCpe } from '../agent/cve/services.js';
+import { routerOsCpe, serviceCpe } from '../cve/services.js';
 import { AgentError } from '../agent/errors.js';
 import type { Inventory, PresentedIdentity, RouterCheck, RouterPins } from '../agent/routeros/index.js';
 import { openStore } from '../agent/store/database.js';

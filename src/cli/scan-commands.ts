@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { loadConfig } from '../agent/config/load.js';
-import { serviceCpe } from '../agent/cve/services.js';
+import { serviceCpe } from '../cve/services.js';
 import { AgentError } from '../agent/errors.js';
 import type { ScanResult } from '../agent/scan/engine.js';
 import type { ScanEvent } from '../agent/scan/events.js';

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/load.js';
-import { createCveMatcher } from '../cve/matcher.js';
+import { createCveMatcher } from '../../cve/matcher.js';
 import { openCveDatabase } from '../cve/cve-database.js';
-import { cveDataStatus } from '../cve/freshness.js';
+import { cveDataStatus } from '../../cve/freshness.js';
 import { createRouterSource, InventoryRepository, loadOuiRegistry, RouterPinRepository } from '../routeros/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/sqlite.js';

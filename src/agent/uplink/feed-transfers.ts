@@ -10,8 +10,8 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renam
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type { FeedFile } from '../../protocol/index.js';
-import type { ImportCounts } from '../cve/import.js';
-import { AgentError } from '../errors.js';
+import type { ImportCounts } from '../../cve/import.js';
+import { CveError } from '../../cve/errors.js';
 
 /** A pushed feed file is refused beyond this (the NVD's yearly files are well under it, gzipped). */
 export const MAX_FEED_FILE_BYTES = 512 * 1024 * 1024;
@@ -33,9 +33,9 @@ export class FeedTransfers {
 
   async receive(chunk: FeedFile, signal?: AbortSignal): Promise<FeedChunkResult> {
     if (chunk.size > MAX_FEED_FILE_BYTES)
-      throw new AgentError('AGENT_ERR_CVE_FEED_INVALID', `feed ${chunk.name} is ${chunk.size} bytes, more than the ${MAX_FEED_FILE_BYTES} allowed`);
+      throw new CveError('CVE_ERR_FEED_INVALID', `feed ${chunk.name} is ${chunk.size} bytes, more than the ${MAX_FEED_FILE_BYTES} allowed`);
     if (chunk.chunk_index >= chunk.chunk_count)
-      throw new AgentError('AGENT_ERR_CVE_FEED_INVALID', `chunk ${chunk.chunk_index} of a ${chunk.chunk_count}-chunk transfer`);
+      throw new CveError('CVE_ERR_FEED_INVALID', `chunk ${chunk.chunk_index} of a ${chunk.chunk_count}-chunk transfer`);
     const dir = path.join(this.#root, chunk.transfer_id);
     mkdirSync(dir, { recursive: true, mode: 0o750 });
     const header: TransferHeader = { transfer_id: chunk.transfer_id, name: chunk.name, sha256: chunk.sha256, size: chunk.size, chunk_count: chunk.chunk_count };
@@ -43,7 +43,7 @@ export class FeedTransfers {
     if (existsSync(headerFile)) {
       const first = JSON.parse(readFileSync(headerFile, 'utf8')) as TransferHeader;
       if (JSON.stringify(first) !== JSON.stringify(header)) {
-        throw new AgentError('AGENT_ERR_CVE_FEED_INVALID', `chunk ${chunk.chunk_index} disagrees with the first chunk of transfer ${chunk.transfer_id}`);
+        throw new CveError('CVE_ERR_FEED_INVALID', `chunk ${chunk.chunk_index} disagrees with the first chunk of transfer ${chunk.transfer_id}`);
       }
     } else {
       writeFileSync(headerFile, JSON.stringify(header));
@@ -60,7 +60,7 @@ export class FeedTransfers {
       return { state: 'imported', name: chunk.name, counts };
     } catch (error) {
       // A bad file is dropped; an import cut short by a stop keeps its chunks for the replay of this last one.
-      if (error instanceof AgentError) rmSync(dir, { recursive: true, force: true });
+      if (error instanceof CveError) rmSync(dir, { recursive: true, force: true });
       throw error;
     }
   }
@@ -79,10 +79,10 @@ export class FeedTransfers {
       size += part.length;
       appendFileSync(file, part);
     }
-    if (size !== header.size) throw new AgentError('AGENT_ERR_CVE_FEED_INVALID', `feed ${header.name}: assembled ${size} bytes, expected ${header.size}`);
-    if (hash.digest('hex') !== header.sha256) throw new AgentError('AGENT_ERR_CVE_FEED_INVALID', `feed ${header.name}: sha256 mismatch`);
+    if (size !== header.size) throw new CveError('CVE_ERR_FEED_INVALID', `feed ${header.name}: assembled ${size} bytes, expected ${header.size}`);
+    if (hash.digest('hex') !== header.sha256) throw new CveError('CVE_ERR_FEED_INVALID', `feed ${header.name}: sha256 mismatch`);
     // Loaded when a feed arrives: an idle agent does not carry the importer.
-    const [{ openCveDatabase }, { importFeedFiles }] = await Promise.all([import('../cve/cve-database.js'), import('../cve/import.js')]);
+    const [{ openCveDatabase }, { importFeedFiles }] = await Promise.all([import('../cve/cve-database.js'), import('../../cve/import.js')]);
     const cveDb = openCveDatabase({ stateDir: this.#stateDir, logger: this.#logger });
     try {
       const { counts } = await importFeedFiles({ store: cveDb.store, logger: this.#logger, paths: [file], signal });

@@ -1,8 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createNvdClient } from '../../../src/agent/cve/nvd-client.js';
-import type { WaitingClock } from '../../../src/agent/cve/rate-limiter.js';
-import { metaKeys, readCursor, updateFeed } from '../../../src/agent/cve/update.js';
+import { createNvdClient } from '../../../src/cve/nvd-client.js';
+import type { WaitingClock } from '../../../src/cve/rate-limiter.js';
+import { metaKeys, readCursor, updateFeed } from '../../../src/cve/update.js';
 import { allRealRecords, knowledgeBase, realRecord, type TestKnowledgeBase } from '../../unit/cve/fixtures.js';
 import { startNvdServer, type NvdServer } from './nvd-server.js';
 
@@ -123,7 +123,7 @@ describe('cve-agent feed update against a recorded NVD', () => {
     await expect(
       updateFeed({ store: base.store, client: client(nvd, base, clock, { attempts: 3 }), clock, logger: base.log.logger, resultsPerPage: 30 }),
     ).rejects.toMatchObject({
-      code: 'AGENT_ERR_NVD_UNAVAILABLE',
+      code: 'CVE_ERR_NVD_UNAVAILABLE',
       message: expect.stringContaining('startIndex 30 after 3 attempts (last: HTTP 503)'),
     });
     expect(base.store.counts().cves).toBe(30);
@@ -142,12 +142,12 @@ describe('cve-agent feed update against a recorded NVD', () => {
     await expect(
       updateFeed({ store: base.store, client: client(nvd, base, clock, { apiKey: 'wrong-key' }), clock, logger: base.log.logger }),
     ).rejects.toMatchObject({
-      code: 'AGENT_ERR_NVD_REFUSED',
+      code: 'CVE_ERR_NVD_REFUSED',
       message: expect.stringContaining('NVD answers 404 to an invalid API key'),
     });
     nvd.faults.push('not-a-page');
     await expect(updateFeed({ store: base.store, client: client(nvd, base, clock), clock, logger: base.log.logger })).rejects.toMatchObject({
-      code: 'AGENT_ERR_NVD_PROTOCOL',
+      code: 'CVE_ERR_NVD_PROTOCOL',
     });
     expect(nvd.requests).toHaveLength(2);
     expect(base.store.counts().cves).toBe(0);

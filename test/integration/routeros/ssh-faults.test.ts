@@ -1,6 +1,6 @@
 import ssh2 from 'ssh2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { routerOsCpe } from '../../../src/agent/cve/services.js';
+import { routerOsCpe } from '../../../src/cve/services.js';
 import { inventorySchema } from '../../../src/agent/routeros/inventory-schema.js';
 import { parseRouterOsVersion } from '../../../src/shared/routeros-version.js';
 import { consoleCommands } from '../../../src/agent/routeros/ssh/console-menus.js';

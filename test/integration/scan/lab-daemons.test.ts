@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceCpe } from '../../../src/agent/cve/services.js';
+import { serviceCpe } from '../../../src/cve/services.js';
 import { createScanEngine, type ScanResult } from '../../../src/agent/scan/engine.js';
 import type { ScanEvent } from '../../../src/agent/scan/events.js';
 import { startLab, type Lab, type LabService } from '../../lab/lab.js';

@@ -19,6 +19,10 @@ describe('layer rules', () => {
     ['src/shared/planted.ts', "import { AgentError } from '../agent/errors.js';", /never import the agent/],
     ['src/shared/planted.ts', "import { frames } from '../protocol/index.js';", /imports nothing above it/],
     ['src/protocol/planted.ts', "import { openStore } from '../agent/store/database.js';", /never import the agent/],
+    ['src/cve/planted.ts', "import { AgentError } from '../agent/errors.js';", /never import the agent/],
+    ['src/cve/planted.ts', "import { ApiError } from '../control-plane/errors.js';", /never import the control plane/],
+    ['src/cve/planted.ts', "import { frames } from '../protocol/index.js';", /CVE layer imports only the kernel/],
+    ['src/shared/planted.ts', "import { CveError } from '../cve/errors.js';", /imports nothing above it/],
     ['src/agent/scan/planted.ts', "import { Outbox } from '../pipeline/outbox.js';", /knows nothing of the pipeline/],
     ['src/agent/scan/planted.ts', "import { UplinkClient } from '../uplink/uplink-client.js';", /knows nothing of the pipeline/],
     ['src/agent/scan/planted.ts', "import { createRouterSource } from '../routeros/index.js';", /knows nothing of the pipeline/],
@@ -42,6 +46,8 @@ describe('layer rules', () => {
     ['src/agent/pipeline/runner/planted.ts', "import { ScanRepository } from '../scan-repository.js';"],
     ['src/cli/planted.ts', "import { createAgent } from '../agent/agent.js';"],
     ['src/shared/ipv4.ts', "import { Netmask } from 'netmask';"],
+    ['src/control-plane/planted.ts', "import { CveError } from '../cve/errors.js';"],
+    ['src/agent/planted.ts', "import { CveError } from '../cve/errors.js';"],
   ])('%s: %s is allowed', async (file, code) => {
     expect(await restrictedImports(file, `${code}\nexport const x = 1;\n`)).toEqual([]);
   });

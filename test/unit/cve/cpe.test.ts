@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildCpe, CpeParseError, formatCpe, parseCpe, valueText } from '../../../src/agent/cve/cpe.js';
+import { buildCpe, CpeParseError, formatCpe, parseCpe, valueText } from '../../../src/cve/cpe.js';
 
 describe('parseCpe', () => {
   it('reads every attribute, ANY and NA', () => {

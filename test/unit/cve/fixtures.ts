@@ -4,8 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { captureLogger, type CapturedLogger } from '../../helpers/logger.js';
 import { openCveDatabase, type CveDatabase } from '../../../src/agent/cve/cve-database.js';
-import { importBatch } from '../../../src/agent/cve/import.js';
-import { createCveMatcher, type CveMatcher } from '../../../src/agent/cve/matcher.js';
+import { importBatch } from '../../../src/cve/import.js';
+import { createCveMatcher, type CveMatcher } from '../../../src/cve/matcher.js';
 
 /** The 78 real NVD records, verbatim (see test/fixtures/nvd/records/README.md). */
 export const recordsDir = fileURLToPath(new URL('../../fixtures/nvd/records', import.meta.url));

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openCveDatabase } from '../../../src/agent/cve/cve-database.js';
-import { cveDataStatus } from '../../../src/agent/cve/freshness.js';
+import { cveDataStatus } from '../../../src/cve/freshness.js';
 import { captureLogger } from '../../helpers/logger.js';
 import { tempDir } from '../../helpers/temp.js';
 

@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentError } from '../../../src/agent/errors.js';
-import { importBatch, importFeedBytes, importFeedFiles } from '../../../src/agent/cve/import.js';
+import { CveError } from '../../../src/cve/errors.js';
+import { importBatch, importFeedBytes, importFeedFiles } from '../../../src/cve/import.js';
 import { tempDir } from '../../helpers/temp.js';
 import { allRealRecords, ids, knowledgeBase, realRecord, recordsDir, type TestKnowledgeBase } from './fixtures.js';
 
@@ -215,15 +215,15 @@ describe('feed files', () => {
     writeFileSync(path.join(dir, 'a.json'), '{"resultsPerPage": 1, "vulnerabilities": [');
     const kb = fresh();
     await expect(importFeedFiles({ store: kb.store, logger: kb.log.logger, paths: [dir] })).rejects.toMatchObject({
-      code: 'AGENT_ERR_CVE_FEED_INVALID',
+      code: 'CVE_ERR_FEED_INVALID',
       message: expect.stringContaining('a.json: not JSON'),
     });
     writeFileSync(path.join(dir, 'a.json'), '{"hello": "world"}');
-    await expect(importFeedFiles({ store: kb.store, logger: kb.log.logger, paths: [dir] })).rejects.toMatchObject({ code: 'AGENT_ERR_CVE_FEED_INVALID' });
+    await expect(importFeedFiles({ store: kb.store, logger: kb.log.logger, paths: [dir] })).rejects.toMatchObject({ code: 'CVE_ERR_FEED_INVALID' });
     writeFileSync(path.join(dir, 'a.json.gz'), Buffer.from([0x1f, 0x8b, 1, 2, 3]));
-    expect(() => importFeedBytes(kb.store, Buffer.from([0x1f, 0x8b, 1, 2, 3]), { source: 'pushed.gz', logger: kb.log.logger })).toThrow(AgentError);
+    expect(() => importFeedBytes(kb.store, Buffer.from([0x1f, 0x8b, 1, 2, 3]), { source: 'pushed.gz', logger: kb.log.logger })).toThrow(CveError);
     await expect(importFeedFiles({ store: kb.store, logger: kb.log.logger, paths: [path.join(dir, 'missing')] })).rejects.toMatchObject({
-      code: 'AGENT_ERR_CVE_FEED_UNREADABLE',
+      code: 'CVE_ERR_FEED_UNREADABLE',
     });
     expect(kb.store.counts().cves).toBe(0);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitPage } from '../../../src/agent/cve/page-splitter.js';
+import { splitPage } from '../../../src/cve/page-splitter.js';
 
 describe('splitPage', () => {
   it('cuts a page into its elements without being fooled by brackets and quotes inside strings', () => {

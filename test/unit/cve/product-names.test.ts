@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routerOsCpe, serviceCandidates, serviceCpe, type DetectedService } from '../../../src/agent/cve/services.js';
+import { routerOsCpe, serviceCandidates, serviceCpe, type DetectedService } from '../../../src/cve/services.js';
 import { parseRouterOsVersion } from '../../../src/shared/routeros-version.js';
 
 /** cve/ alone names what a probe or the router saw; probes report product, version, update, channel, distro. */

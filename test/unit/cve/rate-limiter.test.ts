@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRateLimiter, nvdRateLimit, type WaitingClock } from '../../../src/agent/cve/rate-limiter.js';
+import { createRateLimiter, nvdRateLimit, type WaitingClock } from '../../../src/cve/rate-limiter.js';
 
 /** A clock that records every wait and jumps ahead instead of sleeping. */
 function fakeClock(start = 0) {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Finding, MatchContext } from '../../../src/agent/cve/matcher.js';
-import type { DetectedService } from '../../../src/agent/cve/services.js';
+import type { Finding, MatchContext } from '../../../src/cve/matcher.js';
+import type { DetectedService } from '../../../src/cve/services.js';
 import { allRealRecords, ids, knowledgeBase, type TestKnowledgeBase } from './fixtures.js';
 
 /**

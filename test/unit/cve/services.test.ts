@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isDistroRevision, splitDistroRevision } from '../../../src/agent/cve/distro.js';
-import { parseLookup } from '../../../src/agent/cve/lookup.js';
-import { pickScore, type CveMetric } from '../../../src/agent/cve/record.js';
-import { serviceCandidates } from '../../../src/agent/cve/services.js';
+import { isDistroRevision, splitDistroRevision } from '../../../src/cve/distro.js';
+import { parseLookup } from '../../../src/cve/lookup.js';
+import { pickScore, type CveMetric } from '../../../src/cve/record.js';
+import { serviceCandidates } from '../../../src/cve/services.js';
 
 const noDatabase = () => [];
 
@@ -91,7 +91,7 @@ describe('parseLookup', () => {
 
   it('passes a CPE through and refuses text without a version', () => {
     expect(parseLookup(' cpe:2.3:a:openbsd:openssh:9.2 ')).toEqual({ kind: 'cpe', cpe: 'cpe:2.3:a:openbsd:openssh:9.2' });
-    expect(() => parseLookup('openssh')).toThrow(expect.objectContaining({ code: 'AGENT_ERR_CVE_LOOKUP_INVALID' }));
+    expect(() => parseLookup('openssh')).toThrow(expect.objectContaining({ code: 'CVE_ERR_LOOKUP_INVALID' }));
   });
 });
 

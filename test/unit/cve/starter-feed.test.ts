@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureStarterFeed, starterFeedFile } from '../../../src/agent/cve/starter-feed.js';
+import { ensureStarterFeed, starterFeedFile } from '../../../src/cve/starter-feed.js';
 import { allRealRecords, knowledgeBase, realRecord, type TestKnowledgeBase } from './fixtures.js';
 
 const opened: TestKnowledgeBase[] = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareVersions, hasPreReleaseMarker, isPreRelease, withinBounds } from '../../../src/agent/cve/version.js';
+import { compareVersions, hasPreReleaseMarker, isPreRelease, withinBounds } from '../../../src/cve/version.js';
 
 // `|| 0` folds -0 into 0 so toBe compares signs, not zeros.
 const sign = (n: number) => Math.sign(n) || 0;

@@ -2,7 +2,7 @@ import type { InventoryHost } from '../../routeros/index.js';
 import { forEachLimited } from '../../scan/limits.js';
 import type { ServiceFinding } from '../../scan/service.js';
 import type { HostResult, ScanSession } from '../../scan/session.js';
-import { serviceCpe } from '../../cve/services.js';
+import { serviceCpe } from '../../../cve/services.js';
 import { findingsForHost, type CveLookup } from '../cve-findings.js';
 import type { HostRecord, HostSourceTag, ServiceRecord, StoredFinding } from '../scan-types.js';
 import type { RunContext } from './context.js';

@@ -2,7 +2,7 @@ import type { Inventory } from '../../routeros/index.js';
 import { inScope, isCanonicalIPv4 } from '../../../shared/ipv4.js';
 import type { DeviceJudgement } from '../../../shared/report/coverage.js';
 import { parseRouterOsVersion } from '../../../shared/routeros-version.js';
-import { serviceCpe } from '../../cve/services.js';
+import { serviceCpe } from '../../../cve/services.js';
 import { findingsForHost, type CveLookup } from '../cve-findings.js';
 import type { HostRecord, ServiceRecord } from '../scan-types.js';
 import type { RunContext } from './context.js';

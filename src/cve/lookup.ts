@@ -1,4 +1,4 @@
-import { AgentError } from '../errors.js';
+import { CveError } from './errors.js';
 import type { DetectedService } from './services.js';
 
 /**
@@ -13,7 +13,7 @@ export function parseLookup(query: string): LookupQuery {
   if (/^cpe:/i.test(text)) return { kind: 'cpe', cpe: text };
   const match = /^(.*?[^\s_/-])[\s_/-]+v?(\d.*)$/i.exec(text);
   if (!match) {
-    throw new AgentError('AGENT_ERR_CVE_LOOKUP_INVALID', `"${query}" is neither a CPE 2.3 name nor "<product> <version>" (e.g. "openssh 9.2p1")`);
+    throw new CveError('CVE_ERR_LOOKUP_INVALID', `"${query}" is neither a CPE 2.3 name nor "<product> <version>" (e.g. "openssh 9.2p1")`);
   }
   return { kind: 'service', service: { product: match[1] ?? '', version: match[2] ?? '' } };
 }

@@ -1,4 +1,4 @@
-import type { Migration } from '../../shared/sqlite.js';
+import type { Migration } from '../shared/sqlite.js';
 
 /**
  * cve.db, the CVE knowledge base: its own file so agent.db stays small, and because it can

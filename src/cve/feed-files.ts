@@ -2,7 +2,7 @@ import { isAscii } from 'node:buffer';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { AgentError } from '../errors.js';
+import { CveError } from './errors.js';
 import { splitPage } from './page-splitter.js';
 
 /**
@@ -24,8 +24,8 @@ export interface FeedChunk {
 const feedFile = /\.json(\.gz)?$|\.gz$/i;
 const gzipMagic = Buffer.from([0x1f, 0x8b]);
 
-function invalid(source: string, reason: string, cause?: unknown): AgentError {
-  return new AgentError('AGENT_ERR_CVE_FEED_INVALID', `${source}: ${reason}`, cause === undefined ? undefined : { cause });
+function invalid(source: string, reason: string, cause?: unknown): CveError {
+  return new CveError('CVE_ERR_FEED_INVALID', `${source}: ${reason}`, cause === undefined ? undefined : { cause });
 }
 
 function gunzipped(bytes: Buffer, source: string): Buffer {
@@ -85,10 +85,10 @@ function listFeedFiles(root: string): string[] {
   try {
     stat = statSync(root);
   } catch (error) {
-    throw new AgentError('AGENT_ERR_CVE_FEED_UNREADABLE', `cannot read ${root} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
+    throw new CveError('CVE_ERR_FEED_UNREADABLE', `cannot read ${root} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, { cause: error });
   }
   if (stat.isFile()) return [root];
-  if (!stat.isDirectory()) throw new AgentError('AGENT_ERR_CVE_FEED_UNREADABLE', `${root} is neither a file nor a directory`);
+  if (!stat.isDirectory()) throw new CveError('CVE_ERR_FEED_UNREADABLE', `${root} is neither a file nor a directory`);
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
@@ -114,7 +114,7 @@ export function* readFeedChunks(roots: readonly string[], batchSize: number, sig
       try {
         bytes = readFileSync(file);
       } catch (error) {
-        throw new AgentError('AGENT_ERR_CVE_FEED_UNREADABLE', `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
+        throw new CveError('CVE_ERR_FEED_UNREADABLE', `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
           cause: error,
         });
       }

@@ -1,4 +1,4 @@
-import { parseRouterOsVersion, routerOsSwEdition, type RouterOsRelease } from '../../shared/routeros-version.js';
+import { parseRouterOsVersion, routerOsSwEdition, type RouterOsRelease } from '../shared/routeros-version.js';
 import { buildCpe, cpeAttributeNames, formatCpe, parseCpe, valueText, type Cpe } from './cpe.js';
 import { splitDistroRevision } from './distro.js';
 import { hasPreReleaseMarker } from './version.js';

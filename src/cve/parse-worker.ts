@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { AgentError } from '../errors.js';
+import { CveError } from './errors.js';
 import { readFeedChunks, resolveItem } from './feed-files.js';
 import { prepareRecord, type PreparedRecord } from './prepare.js';
 
@@ -66,6 +66,6 @@ if (port) {
     }
     send({ type: 'done' });
   } catch (error) {
-    send({ type: 'error', code: error instanceof AgentError ? error.code : undefined, message: (error as Error).message });
+    send({ type: 'error', code: error instanceof CveError ? error.code : undefined, message: (error as Error).message });
   }
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { AgentError } from '../errors.js';
+import { CveError } from './errors.js';
 import type { CveStore } from './cve-store.js';
 import { addCounts, emptyCounts, importBatch, type ImportCounts } from './import.js';
 import type { NvdClient } from './nvd-client.js';
@@ -87,11 +87,11 @@ export async function updateFeed(options: UpdateOptions): Promise<UpdateResult> 
       signal,
     );
     if (page.startIndex !== cursor.startIndex) {
-      throw new AgentError('AGENT_ERR_NVD_PROTOCOL', `asked for startIndex ${cursor.startIndex}, the page says ${page.startIndex}`);
+      throw new CveError('CVE_ERR_NVD_PROTOCOL', `asked for startIndex ${cursor.startIndex}, the page says ${page.startIndex}`);
     }
     const reached = cursor.startIndex + page.vulnerabilities.length;
     if (page.vulnerabilities.length === 0 && reached < page.totalResults) {
-      throw new AgentError('AGENT_ERR_NVD_PROTOCOL', `empty page at startIndex ${cursor.startIndex} of ${page.totalResults}: the update cannot advance`);
+      throw new CveError('CVE_ERR_NVD_PROTOCOL', `empty page at startIndex ${cursor.startIndex} of ${page.totalResults}: the update cannot advance`);
     }
     const passDone = reached >= page.totalResults;
     const following = passDone ? nextCursor(cursor, clock.now()) : { ...cursor, startIndex: reached };

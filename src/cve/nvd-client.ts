@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { AgentError } from '../errors.js';
+import { CveError } from './errors.js';
 import { nvdPageSchema, type NvdPage } from './nvd-schema.js';
 import { createRateLimiter, nvdRateLimit, type RateLimit, type WaitingClock } from './rate-limiter.js';
-import { backoffDelay } from '../../shared/backoff.js';
+import { backoffDelay } from '../shared/backoff.js';
 
 export const nvdCveApiUrl = 'https://services.nvd.nist.gov/rest/json/cves/2.0';
 
@@ -96,15 +96,15 @@ export function createNvdClient(options: NvdClientOptions) {
       if (status !== 200) {
         await response.body?.cancel().catch(() => undefined);
         if (retryableStatus(status)) throw new RetryableFailure(`HTTP ${status}`, retryAfter(response.headers.get('retry-after'), clock.now()));
-        throw new AgentError(
-          'AGENT_ERR_NVD_REFUSED',
+        throw new CveError(
+          'CVE_ERR_NVD_REFUSED',
           `NVD API answered HTTP ${status} for ${url.replace(/apiKey=[^&]*/, 'apiKey=…')}${status === 404 && options.apiKey ? ' (NVD answers 404 to an invalid API key)' : ''}`,
         );
       }
       body = await response.text();
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      if (error instanceof AgentError || error instanceof RetryableFailure) throw error;
+      if (error instanceof CveError || error instanceof RetryableFailure) throw error;
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new RetryableFailure(
         timeout.aborted ? `no answer within ${timeoutMs} ms` : `connection failed (${cause?.code ?? cause?.message ?? (error as Error).message})`,
@@ -118,8 +118,8 @@ export function createNvdClient(options: NvdClientOptions) {
     }
     const page = nvdPageSchema.safeParse(json);
     if (!page.success) {
-      throw new AgentError(
-        'AGENT_ERR_NVD_PROTOCOL',
+      throw new CveError(
+        'CVE_ERR_NVD_PROTOCOL',
         `NVD API page is not a CVE API 2.0 page: ${page.error.issues
           .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
           .slice(0, 3)
@@ -151,10 +151,7 @@ export function createNvdClient(options: NvdClientOptions) {
         await clock.sleep(wait, signal);
       }
     }
-    throw new AgentError(
-      'AGENT_ERR_NVD_UNAVAILABLE',
-      `NVD API did not answer startIndex ${request.startIndex} after ${retry.attempts} attempts (last: ${last})`,
-    );
+    throw new CveError('CVE_ERR_NVD_UNAVAILABLE', `NVD API did not answer startIndex ${request.startIndex} after ${retry.attempts} attempts (last: ${last})`);
   }
 
   return { fetchPage, urlFor };

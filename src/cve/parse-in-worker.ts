@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { AgentError, type AgentErrorCode } from '../errors.js';
+import { CveError, type CveErrorCode } from './errors.js';
 import type { ParseWorkerData, ParseWorkerMessage } from './parse-worker.js';
 import type { PreparedRecord } from './prepare.js';
 
@@ -67,16 +67,14 @@ export async function* parseInWorker(options: ParseInWorkerOptions): AsyncGenera
         options.signal?.throwIfAborted();
         const code = (message.error as { code?: string }).code;
         if (code === 'ERR_WORKER_OUT_OF_MEMORY') {
-          throw new AgentError(
-            'AGENT_ERR_CVE_FEED_INVALID',
-            `a feed file is too large to import within ${heapMb} MB (split it into pages of at most 2000 records)`,
-            { cause: message.error },
-          );
+          throw new CveError('CVE_ERR_FEED_INVALID', `a feed file is too large to import within ${heapMb} MB (split it into pages of at most 2000 records)`, {
+            cause: message.error,
+          });
         }
         throw message.error;
       }
       if (message.type === 'error') {
-        throw message.code === undefined ? new Error(message.message) : new AgentError(message.code as AgentErrorCode, message.message);
+        throw message.code === undefined ? new Error(message.message) : new CveError(message.code as CveErrorCode, message.message);
       }
       if (message.type === 'records') {
         records.push(...message.records);

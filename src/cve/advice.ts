@@ -1,4 +1,4 @@
-import { routerOsChannelOfSwEdition } from '../../shared/routeros-version.js';
+import { routerOsChannelOfSwEdition } from '../shared/routeros-version.js';
 import { buildCpe, parseCpe, valueText, type Cpe } from './cpe.js';
 import type { CriterionRow } from './cve-store.js';
 import { distroTrackerUrl } from './distro.js';

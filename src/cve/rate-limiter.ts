@@ -1,5 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Clock } from '../../shared/clock.js';
+import type { Clock } from '../shared/clock.js';
 
 /** Time and waiting, injected so tests drive backoff and rate limits without real waits. */
 export interface WaitingClock extends Clock {

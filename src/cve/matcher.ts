@@ -1,4 +1,4 @@
-import { AgentError } from '../errors.js';
+import { CveError } from './errors.js';
 import { CpeParseError, formatCpe, parseCpe, valueText, type Cpe } from './cpe.js';
 import type { CriterionRow, CveStore } from './cve-store.js';
 import { buildAdvice, describeRange, fixedIn, type Advice } from './advice.js';
@@ -59,8 +59,8 @@ export function confidenceLevel(confidence: number): Finding['confidence_level']
   return confidence >= 0.9 ? 'high' : confidence >= 0.5 ? 'medium' : 'low';
 }
 
-function invalidLookup(message: string, cause?: unknown): AgentError {
-  return new AgentError('AGENT_ERR_CVE_LOOKUP_INVALID', message, cause === undefined ? undefined : { cause });
+function invalidLookup(message: string, cause?: unknown): CveError {
+  return new CveError('CVE_ERR_LOOKUP_INVALID', message, cause === undefined ? undefined : { cause });
 }
 
 function parseOrThrow(text: string): Cpe {

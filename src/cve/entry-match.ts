@@ -1,4 +1,4 @@
-import { routerOsChannelOfSwEdition } from '../../shared/routeros-version.js';
+import { routerOsChannelOfSwEdition } from '../shared/routeros-version.js';
 import { parseCpe, sameValue, valueText, type Cpe, type CpeAttributeName, type CpeValue } from './cpe.js';
 import type { NvdConfiguration, NvdNode } from './nvd-schema.js';
 import { compareVersions, hasBounds, isPreRelease, withinBounds, type VersionBounds } from './version.js';

@@ -8,9 +8,9 @@ import { metaKeys } from './update.js';
 /**
  * The starter feed shipped with the agent: real NVD records (public domain) for the services
  * a MikroTik site runs, so a new site and the demo find real CVEs before the first update.
- * Same path from src/agent/cve (tests) and dist/agent/cve (the package).
+ * Same path from src/cve (tests) and dist/cve (the package).
  */
-export const starterFeedFile = fileURLToPath(new URL('../../../data/feed/starter-feed.json.gz', import.meta.url));
+export const starterFeedFile = fileURLToPath(new URL('../../data/feed/starter-feed.json.gz', import.meta.url));
 
 /**
  * Imports the starter feed into an empty database (nothing imported, nothing updated). Returns
