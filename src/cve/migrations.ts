@@ -82,4 +82,61 @@ export const cveKnowledgeBaseMigration: Migration = {
   `,
 };
 
-export const cveMigrations: readonly Migration[] = [cveKnowledgeBaseMigration];
+/**
+ * What turns a match into a verdict and a priority: the CISA KEV catalog, FIRST EPSS scores,
+ * the Debian and Ubuntu trackers' per-release package status, and MikroTik's newest RouterOS
+ * per channel. Each table is replaced or upserted by its source module (src/cve/sources/), in
+ * one transaction per run, so a reader never sees half a catalog.
+ */
+export const cveIntelligenceMigration: Migration = {
+  version: 2,
+  name: 'cve intelligence: kev, epss, distro tracker status, routeros releases',
+  sql: `
+    -- The CISA Known Exploited Vulnerabilities catalog (one row per cveID).
+    CREATE TABLE kev (
+      cve_id      TEXT PRIMARY KEY,
+      date_added  TEXT NOT NULL,            -- YYYY-MM-DD
+      due_date    TEXT,                     -- YYYY-MM-DD
+      ransomware  INTEGER NOT NULL,         -- 1 when knownRansomwareCampaignUse is "Known"
+      vendor      TEXT NOT NULL,
+      product     TEXT NOT NULL,
+      name        TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID;
+
+    -- FIRST EPSS: the probability of exploitation in the next 30 days, as of score_date.
+    CREATE TABLE epss (
+      cve_id      TEXT PRIMARY KEY,
+      score       REAL NOT NULL,
+      percentile  REAL NOT NULL,
+      score_date  TEXT NOT NULL             -- YYYY-MM-DD, the model's day
+    ) STRICT, WITHOUT ROWID;
+
+    -- A distribution tracker's verdict for one CVE in one source package of one release.
+    -- status: 'fixed' (fixed_version is the first fixed package version; '0' = never vulnerable),
+    -- 'vulnerable' (no fix released yet), 'not-affected', 'unknown' (undetermined, ignored,
+    -- deferred, end of life: the tracker does not say). ref: the DSA/DLA/USN or tracker URL.
+    CREATE TABLE distro_status (
+      distro        TEXT NOT NULL,          -- 'debian' | 'ubuntu'
+      release       TEXT NOT NULL,          -- codename: 'bookworm', 'jammy'
+      package       TEXT NOT NULL,          -- source package: 'openssh', 'apache2'
+      cve_id        TEXT NOT NULL,
+      status        TEXT NOT NULL CHECK (status IN ('fixed', 'vulnerable', 'not-affected', 'unknown')),
+      fixed_version TEXT,
+      ref           TEXT,
+      note          TEXT,
+      PRIMARY KEY (distro, release, package, cve_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX distro_status_by_cve ON distro_status (cve_id);
+
+    -- MikroTik's newest RouterOS per channel (stable, long-term, testing, development), as its
+    -- routers' own update check reads it.
+    CREATE TABLE routeros_releases (
+      channel     TEXT PRIMARY KEY,
+      version     TEXT NOT NULL,
+      released    TEXT,                     -- ISO 8601 when the source says
+      checked_at  TEXT NOT NULL
+    ) STRICT, WITHOUT ROWID;
+  `,
+};
+
+export const cveMigrations: readonly Migration[] = [cveKnowledgeBaseMigration, cveIntelligenceMigration];
