@@ -66,12 +66,17 @@ export class CommandDispatcher {
     }
     const storage = this.#deps.storage;
     for (;;) {
+      // Said whether storage failed before the command came or under its own writes.
+      if (storage?.failing === true) this.#held(command);
       await storage?.whenWritable(this.#deps.shutdown);
       if (this.#deps.shutdown?.aborted) return;
       const applied = await this.#applyOnce(command, session);
       if (applied) return;
-      this.#log.warn({ type: command.type, seq: command.seq }, 'command held until storage recovers; it is applied then');
     }
+  }
+
+  #held(command: Command): void {
+    this.#log.warn({ type: command.type, seq: command.seq }, 'command held until storage recovers; it is applied then');
   }
 
   /** False when the command's writes failed on failing storage (nothing was applied, and it must be tried again). */

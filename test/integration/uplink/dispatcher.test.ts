@@ -1,10 +1,12 @@
 import pino from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { StorageHealth } from '../../../src/agent/storage-health.js';
 import { CommandDispatcher, type CommandHandlers } from '../../../src/agent/uplink/command-dispatcher.js';
 import type { UplinkSession } from '../../../src/agent/uplink/uplink-client.js';
 import { UplinkState } from '../../../src/agent/uplink/uplink-state.js';
 import { openStore } from '../../../src/agent/store/database.js';
 import type { Command, UpFrame } from '../../../src/protocol/index.js';
+import { systemClock } from '../../../src/shared/clock.js';
 import { tempDir } from '../../helpers/temp.js';
 
 const stop = (seq: number): Command => ({
@@ -15,8 +17,8 @@ const stop = (seq: number): Command => ({
   scan_id: null,
 });
 
-function setup(handler: (command: Command) => Promise<void>) {
-  const logger = pino({ level: 'silent' });
+function setup(handler: (command: Command) => Promise<void>, options: { storage?: StorageHealth; logger?: pino.Logger } = {}) {
+  const logger = options.logger ?? pino({ level: 'silent' });
   const store = openStore({ stateDir: tempDir('uplink-dispatch-'), logger, exclusive: false });
   onTestFinished(() => store.close());
   const state = new UplinkState(store.db);
@@ -24,7 +26,7 @@ function setup(handler: (command: Command) => Promise<void>) {
   const handlers = Object.fromEntries(
     ['schedule.upsert', 'schedule.delete', 'scan.invoke', 'scan.ips', 'scan.stop', 'vuln.mark', 'feed.file'].map((type) => [type, handler]),
   ) as unknown as CommandHandlers;
-  const dispatcher = new CommandDispatcher({ db: store.db, state, handlers, logger, shutdown: shutdown.signal });
+  const dispatcher = new CommandDispatcher({ db: store.db, state, handlers, logger, shutdown: shutdown.signal, storage: options.storage });
   const sent: UpFrame[] = [];
   const session = { welcome: {} as never, open: true, send: (frame: UpFrame) => sent.push(frame), sendText: () => undefined } satisfies UplinkSession;
   return { dispatcher, state, shutdown, sent, session };
@@ -63,6 +65,43 @@ describe('command dispatcher', () => {
     await new Promise((resolve) => setTimeout(resolve, 10));
     shutdown.abort(new Error('agent stopping'));
     await dispatcher.idle();
+    expect(sent).toEqual([{ type: 'ack', seq: 1 }]);
+    expect(state.lastCommandSeq).toBe(1);
+  });
+
+  it('a command that comes while storage is already failing says it is held, waits, and is applied once storage recovers', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push((JSON.parse(line) as { msg: string }).msg) });
+    let diskFull = true;
+    const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    const storage = new StorageHealth({
+      clock: systemClock,
+      logger,
+      probeMs: 3_600_000,
+      probe: () => {
+        if (diskFull) throw full;
+      },
+    });
+    onTestFinished(() => storage.stop());
+    // Failing before the command comes, from another write (the outbox's, in the field).
+    expect(storage.failed(full, 'outbox acknowledge')).toBe(true);
+    const applied: number[] = [];
+    const { dispatcher, state, sent, session } = setup(
+      async (command) => {
+        applied.push(command.seq);
+      },
+      { storage, logger },
+    );
+    dispatcher.receive(stop(1), session);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(applied).toEqual([]);
+    expect(sent).toEqual([]);
+    expect(lines.filter((line) => line === 'command held until storage recovers; it is applied then')).toHaveLength(1);
+
+    diskFull = false;
+    expect(storage.probe()).toBe(true);
+    await dispatcher.idle();
+    expect(applied).toEqual([1]);
     expect(sent).toEqual([{ type: 'ack', seq: 1 }]);
     expect(state.lastCommandSeq).toBe(1);
   });
