@@ -123,6 +123,24 @@ describe('cve-agent lookup with what a scanner sees', () => {
     expect(missing.stderr).toContain('cannot read the batch file');
   });
 
+  it('streams: answers a line before the rest of the input exists, so a long input is never held in memory', async () => {
+    const child = spawn(process.execPath, [agentCli, '--data-dir', dir, 'lookup', '--batch', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    const firstAnswer = new Promise<string>((resolve) =>
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.includes('\n')) resolve(stdout);
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.stdin.write('redis_version:7.0.15\n');
+    // stdin is still open: the answer can only be here if the batch reads and answers line by line.
+    expect(JSON.parse((await firstAnswer).split('\n')[0] ?? '')).toMatchObject({ product: 'Redis', version: '7.0.15' });
+    child.stdin.end('dnsmasq-2.90\n');
+    expect(await exited).toBe(0);
+    expect(answers(stdout).map((answer) => answer.product)).toEqual(['Redis', 'dnsmasq']);
+  });
+
   it('documents how a query is read in --help', async () => {
     const help = await run(['lookup', '--help']);
     expect(help.stdout).toContain('the first rule that fits decides');
