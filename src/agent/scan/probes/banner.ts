@@ -37,13 +37,19 @@ export function parseGreeting(received: Buffer, port: number): Identification | 
   if (text.startsWith('+OK')) return parsePop3Greeting(text);
   if (text.startsWith('* OK') || text.startsWith('* PREAUTH')) return parseImapGreeting(text);
   if (text.startsWith('500 OOPS: vsftpd')) return parseFtpBanner(text);
-  if (/^220[ -]/.test(text)) {
-    const smtpHint = /\b(E?SMTP|Postfix|Exim|Sendmail|mail)\b/i.test(text.split('\n')[0] ?? '');
-    const ftpHint = /FTP/i.test(text);
-    if (ftpHint || (!smtpHint && (port === 21 || port === 2121))) return parseFtpBanner(text);
-    return parseSmtpGreeting(text);
-  }
+  if (/^220[ -]/.test(text)) return parseFtpOrSmtpGreeting(text, port);
   return null;
+}
+
+/**
+ * A 220 greeting is FTP's or SMTP's: its own words decide, the port only when they do not
+ * (undefined when the port is not known, as for a line given to `cve-agent lookup`).
+ */
+export function parseFtpOrSmtpGreeting(text: string, port: number | undefined): Identification | null {
+  const smtpHint = /\b(E?SMTP|Postfix|Exim|Sendmail|mail)\b/i.test(text.split('\n')[0] ?? '');
+  const ftpHint = /FTP/i.test(text);
+  if (ftpHint || (!smtpHint && (port === 21 || port === 2121))) return parseFtpBanner(text);
+  return parseSmtpGreeting(text);
 }
 
 /** Reads what a service says first, answering telnet option negotiation on the way. */

@@ -19,6 +19,14 @@ export function parseMysqlHandshake(packet: Buffer): Identification | null {
   const end = body.indexOf(0, 1);
   if (end < 2) return null;
   const serverVersion = body.subarray(1, end).toString('latin1');
+  return parseMysqlServerVersion(serverVersion);
+}
+
+/**
+ * The handshake's server-version string (`8.0.36-0ubuntu0.22.04.1`, `5.5.5-10.11.6-MariaDB-0+deb12u1`):
+ * the one rule for it, used by the probe and by `cve-agent lookup`.
+ */
+export function parseMysqlServerVersion(serverVersion: string): Identification | null {
   if (!/^\d+\.\d+\.\d+/.test(serverVersion)) return null;
   const evidence = evidenceText(serverVersion);
   const mariadb = /^(?:5\.5\.5-)?(\d+\.\d+\.\d+)-MariaDB(?:-(\S+))?/.exec(serverVersion);
