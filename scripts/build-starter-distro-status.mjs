@@ -13,7 +13,9 @@ const out = path.join(root, 'data', 'feed', 'starter-distro-status.json');
 
 /** Rows of a derived TSV: `#` comment lines, then a header, then tab-separated rows. */
 function readTsv(file) {
-  const lines = readFileSync(file, 'utf8').split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+  const lines = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((line) => line !== '' && !line.startsWith('#'));
   const header = lines[0].split('\t');
   return lines.slice(1).map((line) => Object.fromEntries(line.split('\t').map((value, k) => [header[k], value])));
 }

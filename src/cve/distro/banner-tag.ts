@@ -66,7 +66,7 @@ const ubuntuReleases: Record<string, string> = {
 const shippedUpstream: Record<'debian' | 'ubuntu', Record<string, Record<string, string>>> = {
   debian: {
     openssh: { '7.9p1': 'buster', '8.4p1': 'bullseye', '9.2p1': 'bookworm', '10.0p1': 'trixie' },
-    apache2: { '2.4.38': 'buster', '2.4.62': 'bookworm' },
+    // apache2 is left out: bullseye and bookworm both ship 2.4.62 from security updates.
     nginx: { '1.14.2': 'buster', '1.18.0': 'bullseye', '1.22.1': 'bookworm', '1.26.3': 'trixie' },
     exim4: { '4.92': 'buster', '4.94.2': 'bullseye', '4.96': 'bookworm', '4.98.2': 'trixie' },
     dnsmasq: { '2.80': 'buster', '2.85': 'bullseye', '2.89': 'bookworm', '2.91': 'trixie' },
@@ -115,7 +115,7 @@ export function releaseOfRevision(revision: string): { distro: 'debian' | 'ubunt
  */
 function revisionOf(tag: string): string | undefined {
   const word = /^(?:debian|ubuntu|raspbian|mariadb)-(\S+)$/i.exec(tag.trim());
-  const text = word ? (word[1] as string) : tag.trim().split(/\s+/)[0] ?? '';
+  const text = word ? (word[1] as string) : (tag.trim().split(/\s+/)[0] ?? '');
   // BIND and MariaDB put the word after: `1:9.18.28-1~deb12u2-Debian`, `0+deb12u1-log`.
   const revision = text.replace(/-(?:debian|ubuntu|log|mariadb.*)$/i, '');
   return /^\d[A-Za-z0-9.+~]*$/.test(revision) ? revision : undefined;

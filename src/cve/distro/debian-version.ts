@@ -85,8 +85,6 @@ export function compareDebianVersions(a: string, b: string): -1 | 0 | 1 {
   if (!left) throw new TypeError(`not a Debian version: ${a}`);
   if (!right) throw new TypeError(`not a Debian version: ${b}`);
   const result =
-    left.epoch !== right.epoch
-      ? left.epoch - right.epoch
-      : comparePart(left.upstream, right.upstream) || comparePart(left.revision, right.revision);
+    left.epoch !== right.epoch ? left.epoch - right.epoch : comparePart(left.upstream, right.upstream) || comparePart(left.revision, right.revision);
   return result < 0 ? -1 : result > 0 ? 1 : 0;
 }

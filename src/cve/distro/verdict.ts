@@ -66,7 +66,11 @@ export function decideDistroVerdict(pkg: DistroPackage, cveId: string, rows: rea
       if (fixed === null) return verdict('unknown', `${name} marks ${pkg.sourcePackage} fixed in ${pkg.release} without a version`, row);
       if (fixed === '0') return verdict('not-affected', `${name} ${pkg.release} ${pkg.sourcePackage} was never vulnerable`, row);
       if (pkg.packageVersion === undefined) {
-        return verdict('unknown', `${name} fixed ${pkg.sourcePackage} in ${fixed}; the banner does not show the package revision, so the installed version cannot be compared`, row);
+        return verdict(
+          'unknown',
+          `${name} fixed ${pkg.sourcePackage} in ${fixed}; the banner does not show the package revision, so the installed version cannot be compared`,
+          row,
+        );
       }
       return compareDebianVersions(pkg.packageVersion, fixed) >= 0
         ? verdict('fixed', `patched by ${name} in ${fixed}`, row)

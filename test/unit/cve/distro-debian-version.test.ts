@@ -64,8 +64,7 @@ function generator(seed: number) {
 async function dpkgCompare(pairs: readonly (readonly [string, string])[]): Promise<(-1 | 0 | 1)[]> {
   const script = pairs
     .map(
-      ([a, b]) =>
-        `if dpkg --compare-versions '${a}' lt '${b}'; then echo '<'; elif dpkg --compare-versions '${a}' eq '${b}'; then echo '='; else echo '>'; fi`,
+      ([a, b]) => `if dpkg --compare-versions '${a}' lt '${b}'; then echo '<'; elif dpkg --compare-versions '${a}' eq '${b}'; then echo '='; else echo '>'; fi`,
     )
     .join('\n');
   const { stdout } = await run('sh', ['-c', script], { maxBuffer: 1 << 20 });
@@ -111,9 +110,7 @@ describe('compareDebianVersions', () => {
       for (const result of results) answers.push(...result);
     }
     expect(answers).toHaveLength(pairs.length);
-    const mismatches = pairs
-      .map(([a, b], k) => ({ a, b, dpkg: answers[k], ours: compareDebianVersions(a, b) }))
-      .filter((row) => row.dpkg !== row.ours);
+    const mismatches = pairs.map(([a, b], k) => ({ a, b, dpkg: answers[k], ours: compareDebianVersions(a, b) })).filter((row) => row.dpkg !== row.ours);
     expect(mismatches.slice(0, 10)).toEqual([]);
     expect(new Set(answers)).toEqual(new Set([-1, 0, 1]));
   });
