@@ -7,6 +7,8 @@ import { createDistroStatusLookup, ensureStarterDistroStatus, loadDistroStatus }
 import { decideDistroVerdict, type DistroVerdictStatus } from '../../../src/cve/distro/verdict.js';
 import { createCveMatcher } from '../../../src/cve/matcher.js';
 import { CveError } from '../../../src/cve/errors.js';
+import { findingsForHost } from '../../../src/agent/pipeline/cve-findings.js';
+import type { HostRecord } from '../../../src/agent/pipeline/scan-types.js';
 import { allRealRecords, knowledgeBase, type TestKnowledgeBase } from './fixtures.js';
 
 /** Rows of a TSV with `#` comment lines and a header line. */
@@ -193,5 +195,33 @@ describe('distribution verdicts', () => {
     expect(createDistroStatusLookup(kb.db)('debian', 'zzz-test', 'CVE-2099-0001')).toEqual([]);
     expect(loadDistroStatus(kb.db, [good])).toBe(1);
     expect(createDistroStatusLookup(kb.db)('debian', 'zzz-test', 'CVE-2099-0001')).toEqual([good]);
+  });
+
+  it('scan findings: a patched CVE stays listed, says so, and is never a warning', () => {
+    const service = {
+      port: 22,
+      protocol: 'tcp',
+      service: 'ssh',
+      product: 'OpenSSH',
+      vendor: null,
+      version: '9.2p1',
+      update: null,
+      channel: null,
+      distro: 'Debian-2+deb12u3',
+      cpe: null,
+      evidence: 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3',
+    };
+    const host = { ip: '127.0.60.10', services: [service] } as unknown as HostRecord;
+    const lookup = { matcher: createCveMatcher(kb.store, createDistroStatusLookup(kb.db)), vendorsOfProduct: kb.store.vendorsOfProduct };
+    const findings = findingsForHost(host, lookup, { min_cvss: 0, warning_threshold: 7 });
+    const patched = findings.find((finding) => finding.cve_id === 'CVE-2024-6387');
+    expect(patched?.warning).toBe(false);
+    expect(patched?.advice).toMatch(
+      /^Patched: patched by Debian in 1:9\.2p1-2\+deb12u3 \(DSA-5724-1, https:\/\/security-tracker\.debian\.org\/tracker\/CVE-2024-6387\)\./,
+    );
+    const open = findings.find((finding) => finding.cve_id === 'CVE-2023-38408');
+    expect(open?.warning).toBe(true);
+    expect(open?.possibly_backported).toBe(false);
+    expect(open?.advice).toMatch(/^Vulnerable per the debian tracker/);
   });
 });
