@@ -37,7 +37,7 @@ const ubuntuStatus = {
   needed: 'vulnerable',
   active: 'vulnerable',
   pending: 'vulnerable',
-  deferred: 'vulnerable',
+  deferred: 'unknown', // as migration 2's comment says: the tracker does not decide yet
   'not-affected': 'not-affected',
   ignored: 'unknown',
   'needs-triage': 'unknown',

@@ -12,9 +12,9 @@ import { isDebianVersion } from './debian-version.js';
  *   version below it is vulnerable. Debian's "no [release] line, unstable fixed in V" rows are
  *   stored as 'fixed' V too: the tracker's rule is "fixed iff the release's version >= V",
  *   which is exactly the comparison the verdict makes. fixed_version '0' = never vulnerable.
- * - 'vulnerable': no fix in that release (Debian unfixed/no-dsa, Ubuntu needed/deferred/pending).
+ * - 'vulnerable': no fix in that release (Debian unfixed/no-dsa, Ubuntu needed/active/pending).
  * - 'not-affected': the release's package never had the flaw.
- * - 'unknown': the tracker does not decide (Ubuntu needs-triage/ignored, Debian removed).
+ * - 'unknown': the tracker does not decide (Ubuntu needs-triage/ignored/deferred, Debian removed).
  * Ubuntu's DNE (no such package in the release) is no row at all.
  */
 export const distroStatusRowSchema = z.strictObject({

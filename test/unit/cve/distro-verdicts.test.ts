@@ -59,7 +59,7 @@ function expectedFromTsv(distro: string, release: string, pkg: string, installed
           ? byVersion(row.note as string)
           : status === 'not-affected'
             ? 'not-affected'
-            : ['needed', 'deferred', 'active', 'pending'].includes(status)
+            : ['needed', 'active', 'pending'].includes(status)
               ? 'vulnerable'
               : 'unknown';
       result.set(row.cve as string, verdict);
