@@ -3,6 +3,9 @@ import { CpeParseError, formatCpe, parseCpe, valueText, type Cpe } from './cpe.j
 import type { CriterionRow, CveStore } from './cve-store.js';
 import { buildAdvice, describeRange, fixedIn, type Advice } from './advice.js';
 import { isDistroRevision } from './distro.js';
+import { distroPackageOf } from './distro/banner-tag.js';
+import type { DistroStatusLookup } from './distro/status-rows.js';
+import { decideDistroVerdict, type DistroVerdict } from './distro/verdict.js';
 import { evaluateConfiguration, matchEntry, rangeVersion, type Assumption, type EntryMatch } from './entry-match.js';
 import { normaliseCandidate, productLabel, serviceCandidates, type DetectedService } from './services.js';
 
@@ -36,6 +39,12 @@ export interface Finding {
   possibly_backported: boolean;
   assumptions: string[];
   advice: Advice;
+  /**
+   * The Debian/Ubuntu tracker's verdict for the package behind the banner, when the banner names
+   * one of their builds and tracker data is loaded (src/cve/distro/verdict.ts). 'fixed' and
+   * 'not-affected' mean the distribution patched it: not a vulnerability, listed as patched.
+   */
+  distro?: DistroVerdict;
 }
 
 export interface MatchContext {
@@ -89,7 +98,14 @@ export type CveMatcher = ReturnType<typeof createCveMatcher>;
  * A lookup reads the criteria of one vendor:product (one index range), evaluates the entries
  * in memory, and reads a record's configuration only for AND/negate statements.
  */
-export function createCveMatcher(store: CveStore) {
+/** The upstream version as a distribution package carries it: `9.2` update `p1` → `9.2p1`. */
+function upstreamOf(candidate: Cpe): string | undefined {
+  if (candidate.version.kind !== 'value') return undefined;
+  return candidate.update.kind === 'value' ? `${candidate.version.text}${candidate.update.text}` : candidate.version.text;
+}
+
+/** distroStatus: reads cve.db's distro_status; without it, distro builds stay "possibly backported". */
+export function createCveMatcher(store: CveStore, distroStatus?: DistroStatusLookup) {
   function decide(key: number, hits: readonly Hit[], candidate: Cpe, platforms: readonly Cpe[]): Decision | undefined {
     const options: Decision[] = hits.filter((hit) => hit.row.standalone === 1).map((hit) => ({ row: hit.row, assumptions: hit.match.assumptions }));
     const nested = hits.filter((hit) => hit.row.standalone === 0);
@@ -139,6 +155,8 @@ export function createCveMatcher(store: CveStore) {
       if (match) group.hits.push({ row, match });
     }
     const possiblyBackported = isDistroRevision(context.distro);
+    const upstream = upstreamOf(candidate);
+    const distroPackage = distroStatus !== undefined && upstream !== undefined ? distroPackageOf(candidate.product.text, upstream, context.distro) : undefined;
     const label = productLabel(cpeText);
     const formatted = formatCpe(candidate);
     const findings: Finding[] = [];
@@ -150,7 +168,13 @@ export function createCveMatcher(store: CveStore) {
       if (!summary) continue;
       if (context.minScore !== undefined && summary.score !== null && summary.score < context.minScore) continue;
       const fixed = fixedIn(group.rows, candidate);
-      const confidence = confidenceOf(decision.assumptions, possiblyBackported);
+      const distro =
+        distroPackage && distroStatus
+          ? decideDistroVerdict(distroPackage, summary.id, distroStatus(distroPackage.distro, distroPackage.sourcePackage, summary.id))
+          : undefined;
+      // A tracker verdict settles the backport question; only 'unknown' leaves it open.
+      const backported = possiblyBackported && (distro === undefined || distro.status === 'unknown');
+      const confidence = confidenceOf(decision.assumptions, backported);
       findings.push({
         cve_id: summary.id,
         description: summary.description,
@@ -171,7 +195,7 @@ export function createCveMatcher(store: CveStore) {
         fixed_in: fixed,
         confidence,
         confidence_level: confidenceLevel(confidence),
-        possibly_backported: possiblyBackported,
+        possibly_backported: backported,
         assumptions: decision.assumptions.map((assumption) => assumption.text),
         advice: buildAdvice({
           cveId: summary.id,
@@ -182,8 +206,9 @@ export function createCveMatcher(store: CveStore) {
           fixed,
           references: summary.adviceReferences,
           distro: context.distro,
-          possiblyBackported,
+          possiblyBackported: backported,
         }),
+        ...(distro ? { distro } : {}),
       });
     }
     return findings.sort((x, y) => (y.score ?? -1) - (x.score ?? -1) || (x.cve_id < y.cve_id ? -1 : 1));

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AgentConfig } from '../config/load.js';
 import { createCveMatcher } from '../../cve/matcher.js';
+import { createDistroStatusLookup } from '../../cve/distro/status-rows.js';
 import { openCveDatabase } from '../cve/cve-database.js';
 import { cveDataStatus } from '../../cve/freshness.js';
 import { createRouterSource, InventoryRepository, loadOuiRegistry, RouterPinRepository } from '../routeros/index.js';
@@ -36,7 +37,7 @@ export function openScanEngine(deps: { config: AgentConfig; db: Db; logger: Logg
     clock: deps.clock,
     logger,
     readInventory,
-    cve: { matcher: createCveMatcher(cveDb.store), vendorsOfProduct: cveDb.store.vendorsOfProduct },
+    cve: { matcher: createCveMatcher(cveDb.store, createDistroStatusLookup(cveDb.db)), vendorsOfProduct: cveDb.store.vendorsOfProduct },
     routerHost: router?.host,
     cveData: () => {
       const { newest_record, data_as_of, age_days, stale, cves, warning } = cveDataStatus(cveDb.store, deps.clock.now(), config.feed.stale_after);

@@ -59,7 +59,8 @@ describe('cve-agent feed and lookup', () => {
     const lines = table.stdout.split('\n');
     expect(lines[0]).toBe('cpe:2.3:a:openbsd:openssh:9.2:p1:*:*:*:*:*:*');
     expect(lines[1]).toMatch(/^CVE\s+SCORE\s+SEVERITY\s+AFFECTED\s+FIXED IN\s+CONFIDENCE\s+NOTES$/);
-    expect(table.stdout).toMatch(/CVE-2024-6387\s+8\.1 v3\.1\s+HIGH\s+>= 8\.6, < 9\.8\s+9\.8\s+medium 0\.50\s+possibly backported/);
+    // The starter Debian tracker rows decide the backport question: DSA-5724-1 fixed it in deb12u3.
+    expect(table.stdout).toMatch(/CVE-2024-6387\s+8\.1 v3\.1\s+HIGH\s+>= 8\.6, < 9\.8\s+9\.8\s+high 1\.00\s+fixed: patched by Debian in 1:9\.2p1-2\+deb12u3/);
 
     const json = await run([
       '--data-dir',
