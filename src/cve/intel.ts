@@ -72,9 +72,7 @@ export function loadKevCatalog(db: Db, json: string): number {
   } catch (error) {
     throw new CveError('CVE_ERR_FEED_INVALID', 'the KEV catalog is not CISA KEV JSON', { cause: error });
   }
-  const insert = db.prepare(
-    'INSERT OR REPLACE INTO kev (cve_id, date_added, due_date, ransomware, vendor, product, name) VALUES (?, ?, ?, ?, ?, ?, ?)',
-  );
+  const insert = db.prepare('INSERT OR REPLACE INTO kev (cve_id, date_added, due_date, ransomware, vendor, product, name) VALUES (?, ?, ?, ?, ?, ?, ?)');
   db.transaction(() => {
     db.prepare('DELETE FROM kev').run();
     for (const v of parsed.vulnerabilities) {

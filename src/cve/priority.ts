@@ -45,12 +45,7 @@ export function whyOf(facts: PriorityFacts): string[] {
 
 /** Fix-first comparison: tier, then EPSS (higher first), then CVSS (higher first), then CVE id for a stable order. */
 export function compareFixFirst(a: PriorityFacts, b: PriorityFacts): number {
-  return (
-    tier(a) - tier(b) ||
-    (b.epss?.score ?? -1) - (a.epss?.score ?? -1) ||
-    (b.score ?? -1) - (a.score ?? -1) ||
-    a.cve_id.localeCompare(b.cve_id)
-  );
+  return tier(a) - tier(b) || (b.epss?.score ?? -1) - (a.epss?.score ?? -1) || (b.score ?? -1) - (a.score ?? -1) || a.cve_id.localeCompare(b.cve_id);
 }
 
 /** Sorts findings fix-first and gives each its `priority` (rank from 1) with the why lines. */
