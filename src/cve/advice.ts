@@ -1,9 +1,10 @@
-import { routerOsChannelOfSwEdition } from '../shared/routeros-version.js';
+import { routerOsChannelOfSwEdition, type RouterOsChannel } from '../shared/routeros-version.js';
 import { buildCpe, parseCpe, valueText, type Cpe } from './cpe.js';
 import type { CriterionRow } from './cve-store.js';
 import { distroTrackerUrl } from './distro.js';
 import { matchesExceptVersion, rangeVersion } from './entry-match.js';
 import { adviceTags, type CveReference } from './record.js';
+import type { Exposure } from './priority.js';
 import { compareVersions } from './version.js';
 
 /** Fixed releases and what to do about a finding. */
@@ -127,4 +128,91 @@ export function buildAdvice(input: AdviceInput): Advice {
     );
   }
   return { summary: actions[0] ?? '', actions, references };
+}
+
+/** The RouterOS channel a device runs, and where that came from. */
+export interface DeviceChannel {
+  channel: RouterOsChannel;
+  /** `printed`: the router printed it (`/system resource` version `7.15.3 (stable)`); `inferred`: guessed from the version alone. */
+  source: 'printed' | 'inferred';
+}
+
+/**
+ * The device's channel: as the router printed it next to its version, else inferred from the
+ * version (a pre-release is on testing; RouterOS 6 after 7's release is kept on long-term, which
+ * is where MikroTik maintains 6.x; any other 7.x release on stable).
+ */
+export function deviceChannel(printed: RouterOsChannel | undefined, version: string): DeviceChannel {
+  if (printed !== undefined) return { channel: printed, source: 'printed' };
+  if (/(rc|beta)\d*$/i.test(version)) return { channel: 'testing', source: 'inferred' };
+  return { channel: version.startsWith('6.') ? 'long-term' : 'stable', source: 'inferred' };
+}
+
+export interface RouterOsPlanInput {
+  version: string;
+  channel: DeviceChannel;
+  /** Newest release on the device's channel (routeros_releases), or null when not known. */
+  newest: string | null;
+  /** The first release NVD records as fixed for the device's branch, or null. */
+  fixed: string | null;
+  /** How the router is reachable from WAN today (exposure.ts). */
+  exposure: readonly Exposure[];
+  /** The LAN the router's services should be limited to. */
+  lan: string;
+}
+
+export interface RouterOsPlan {
+  /** One line for the report: what to install or change, and why. */
+  summary: string;
+  /** What the admin types, in order. */
+  commands: string[];
+}
+
+/** The commands that close an exposure while no release fixes the CVE. */
+function closeExposure(exposure: readonly Exposure[], lan: string): string[] {
+  const commands: string[] = [];
+  for (const item of exposure) {
+    if (item.kind === 'upnp') commands.push('/ip upnp set enabled=no');
+    const service = /^router service (\S+) /.exec(item.detail)?.[1];
+    if (item.kind === 'router-service' && service !== undefined) {
+      // Plain-text protocols are better off; the management ones are kept for the LAN.
+      commands.push(['telnet', 'ftp', 'www', 'api'].includes(service) ? `/ip service disable ${service}` : `/ip service set ${service} address=${lan}`);
+    }
+    const rule = / by dstnat rule (\S+)$/.exec(item.detail)?.[1];
+    if (item.kind === 'dstnat' && rule !== undefined) commands.push(`/ip firewall nat disable ${rule.replace(/^#/, '')}`);
+  }
+  return [...new Set(commands)];
+}
+
+/**
+ * A RouterOS finding's plan: the newest release on the device's own channel when it fixes the
+ * CVE, with the exact update commands and the RouterBOOT step; otherwise the service, NAT or
+ * UPnP change that removes the exposure.
+ */
+export function routerOsPlan(input: RouterOsPlanInput): RouterOsPlan {
+  const { channel, newest, fixed } = input;
+  const how = channel.source === 'printed' ? 'as the router reports' : `inferred from ${input.version}`;
+  const fixes = newest !== null && compareVersions(newest, input.version) > 0 && (fixed === null || compareVersions(newest, fixed) >= 0);
+  if (fixes) {
+    return {
+      summary: `Install RouterOS ${newest}, the newest ${channel.channel} release (channel ${how})${fixed === null ? '' : `; fixed in ${fixed}`}.`,
+      commands: [
+        `/system package update set channel=${channel.channel}`,
+        '/system package update check-for-updates',
+        '/system package update install',
+        // After the package reboot, RouterBOOT is upgraded to match and needs one more reboot.
+        '/system routerboard upgrade',
+        '/system reboot',
+      ],
+    };
+  }
+  const commands = closeExposure(input.exposure, input.lan);
+  const release = newest === null ? `no ${channel.channel} release is known yet` : `the newest ${channel.channel} release (${newest}) does not fix it yet`;
+  return {
+    summary:
+      commands.length === 0
+        ? `No RouterOS fix: ${release} (channel ${how}); follow the MikroTik advisory.`
+        : `No RouterOS fix: ${release} (channel ${how}); remove the exposure meanwhile.`,
+    commands,
+  };
 }

@@ -23,6 +23,11 @@ export const routerMenus = [
   '/interface/bridge/host',
   '/ip/neighbor',
   '/ipv6/neighbor',
+  '/ip/firewall/nat',
+  '/ip/firewall/filter',
+  '/ip/service',
+  '/ip/upnp',
+  '/interface/list/member',
 ] as const;
 
 export interface CaptureChoice {

@@ -111,6 +111,35 @@ export const ipv6NeighborSchema = z.looseObject({
   router: flag,
 });
 
+/** Rule fields shared by `/ip firewall nat` and `/ip firewall filter` (exposure.ts reads them). */
+const ruleFields = {
+  '.id': text,
+  chain: text,
+  action: text,
+  protocol: text,
+  'dst-port': text,
+  'in-interface': text,
+  'in-interface-list': text,
+  'src-address': text,
+  'src-address-list': text,
+  disabled: flag,
+};
+
+export const natSchema = z.looseObject({ ...ruleFields, 'to-addresses': text, 'to-ports': text });
+
+export const filterSchema = z.looseObject({ ...ruleFields, 'connection-state': text });
+
+export const serviceSchema = z.looseObject({
+  name: z.string().min(1, { error: 'expected the service name' }),
+  port: z.string().regex(/^\d{1,5}$/, { error: 'expected a port number' }),
+  address: text,
+  disabled: flag,
+});
+
+export const upnpSchema = z.looseObject({ enabled: flag });
+
+export const interfaceListMemberSchema = z.looseObject({ list: text, interface: text, disabled: flag });
+
 const schemas = {
   resource: resourceSchema,
   identity: identitySchema,
@@ -121,6 +150,11 @@ const schemas = {
   bridgeHosts: bridgeHostSchema,
   neighbors: neighborSchema,
   ipv6Neighbors: ipv6NeighborSchema,
+  nat: natSchema,
+  filter: filterSchema,
+  services: serviceSchema,
+  upnp: upnpSchema,
+  interfaceListMembers: interfaceListMemberSchema,
 } as const;
 
 export type RouterRecords = { [K in MenuName]: z.output<(typeof schemas)[K]>[] };

@@ -1,9 +1,11 @@
-import type { RouterTables } from './tables.js';
+import type { MenuName, RouterTables } from './tables.js';
 
 export interface ReadResult {
   tables: RouterTables;
   /** Menus that were skipped or rows that were dropped, said in words for the logs and the CLI. */
   warnings: string[];
+  /** Optional menus the router refused (absent or no permission): their tables are empty but unknown. */
+  missingMenus?: MenuName[];
   /** When the read finished, UTC ISO 8601; ages reported by the router count back from here. */
   readAt: string;
 }

@@ -12,6 +12,12 @@ export const menus = {
   bridgeHosts: '/interface/bridge/host',
   neighbors: '/ip/neighbor',
   ipv6Neighbors: '/ipv6/neighbor',
+  // What the WAN can reach (exposure.ts): port forwards, input rules, the router's services, UPnP, WAN interfaces.
+  nat: '/ip/firewall/nat',
+  filter: '/ip/firewall/filter',
+  services: '/ip/service',
+  upnp: '/ip/upnp',
+  interfaceListMembers: '/interface/list/member',
 } as const;
 
 export type MenuName = keyof typeof menus;
@@ -20,4 +26,9 @@ export type MenuName = keyof typeof menus;
 export type RouterTables = Record<MenuName, Row[]>;
 
 /** Menus a router may lack (no package, CHR, no permission): a trap there leaves the table empty. */
-export const optionalMenus: ReadonlySet<MenuName> = new Set(['routerboard', 'leases', 'bridgeHosts', 'neighbors', 'ipv6Neighbors']);
+export const optionalMenus: ReadonlySet<MenuName> = new Set(['routerboard', 'leases', 'bridgeHosts', 'neighbors', 'ipv6Neighbors', ...exposureMenus()]);
+
+/** The menus exposure is read from; a router that lacks one gives "unknown exposure", not an error. */
+export function exposureMenus(): MenuName[] {
+  return ['nat', 'filter', 'services', 'upnp', 'interfaceListMembers'];
+}

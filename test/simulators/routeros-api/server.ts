@@ -10,7 +10,8 @@ export type { ApiFaults } from './commands.js';
 export interface ApiSimulatorOptions {
   /** 0 (the default) picks a free port. The simulator only ever binds loopback. */
   port?: number;
-  host?: '127.0.0.1' | '::1' | 'localhost';
+  /** Loopback only; tests of one engineer's block bind e.g. 127.0.64.1. */
+  host?: `127.${number}.${number}.${number}` | '::1' | 'localhost';
   data: RouterData;
   faults?: ApiFaults;
   /** `modern`: /login with =password= (6.43+); `legacy`: the MD5 challenge of older RouterOS. */

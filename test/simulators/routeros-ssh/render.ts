@@ -5,7 +5,7 @@ import type { RouterData, Row } from '../router-data.js';
  * capture. Written from the captures' layout, not from the agent's parsers.
  */
 
-const singletons = new Set(['/system/resource', '/system/identity', '/system/routerboard']);
+const singletons = new Set(['/system/resource', '/system/identity', '/system/routerboard', '/ip/upnp']);
 
 /** Booleans the console shows as flag letters in front of an item, per menu (legends of the captures). */
 const flags: Record<string, [string, string][]> = {
@@ -34,6 +34,24 @@ const flags: Record<string, [string, string][]> = {
   '/ip/address': [
     ['disabled', 'X'],
     ['invalid', 'I'],
+    ['dynamic', 'D'],
+  ],
+  '/ip/firewall/nat': [
+    ['disabled', 'X'],
+    ['invalid', 'I'],
+    ['dynamic', 'D'],
+  ],
+  '/ip/firewall/filter': [
+    ['disabled', 'X'],
+    ['invalid', 'I'],
+    ['dynamic', 'D'],
+  ],
+  '/ip/service': [
+    ['disabled', 'X'],
+    ['invalid', 'I'],
+  ],
+  '/interface/list/member': [
+    ['disabled', 'X'],
     ['dynamic', 'D'],
   ],
 };

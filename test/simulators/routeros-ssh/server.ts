@@ -19,7 +19,8 @@ export interface SshFaults {
 
 export interface SshSimulatorOptions {
   port?: number;
-  host?: '127.0.0.1' | '::1';
+  /** Loopback only; tests of one engineer's block bind e.g. 127.0.64.1. */
+  host?: `127.${number}.${number}.${number}` | '::1';
   data: RouterData;
   faults?: SshFaults;
   /** RouterOS 6.x: only diffie-hellman-group14-sha1 and an ssh-dss host key. */

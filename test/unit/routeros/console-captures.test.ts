@@ -103,6 +103,33 @@ const expected: Record<string, Expectation> = {
       },
     },
   },
+  // Written for the simulator (exposure menus), not device captures.
+  'ssh.ip-firewall-nat-print-terse.v6.written-for-simulator.txt': {
+    menu: 'nat',
+    rows: 4,
+    check: {
+      1: {
+        comment: 'ssh to nas',
+        chain: 'dstnat',
+        action: 'dst-nat',
+        'to-addresses': '192.168.88.10',
+        'to-ports': '22',
+        'in-interface-list': 'WAN',
+        'dst-port': '2222',
+        disabled: 'false',
+      },
+      2: { 'in-interface': 'ether1', disabled: 'true' },
+    },
+  },
+  'ssh.ip-service-print-terse.v6.written-for-simulator.txt': {
+    menu: 'services',
+    rows: 8,
+    check: {
+      0: { name: 'telnet', port: '23', address: '', disabled: 'true' },
+      2: { name: 'www', address: '192.168.88.0/24' },
+      6: { name: 'winbox', port: '8291', disabled: 'false' },
+    },
+  },
   'ssh.ip-neighbor-print-detail-without-paging.ansible.txt': {
     menu: 'neighbors',
     rows: 4,

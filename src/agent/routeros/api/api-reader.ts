@@ -1,3 +1,4 @@
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { AgentError } from '../../errors.js';
 import { menus, optionalMenus, type MenuName, type Row, type RouterTables } from '../tables.js';
@@ -15,6 +16,25 @@ const proplists: Record<MenuName, readonly string[]> = {
   bridgeHosts: ['mac-address', 'interface', 'on-interface', 'bridge', 'local', 'age', 'invalid', 'disabled', 'vid', 'external'],
   neighbors: ['interface', 'address', 'address4', 'address6', 'mac-address', 'identity', 'platform', 'version', 'board', 'age', 'system-description'],
   ipv6Neighbors: ['address', 'interface', 'mac-address', 'status', 'router'],
+  nat: ['.id', 'chain', 'action', 'protocol', 'dst-port', 'to-addresses', 'to-ports', 'in-interface', 'in-interface-list', 'disabled', 'invalid', 'dynamic'],
+  filter: [
+    '.id',
+    'chain',
+    'action',
+    'protocol',
+    'dst-port',
+    'connection-state',
+    'src-address',
+    'src-address-list',
+    'in-interface',
+    'in-interface-list',
+    'disabled',
+    'invalid',
+    'dynamic',
+  ],
+  services: ['.id', 'name', 'port', 'address', 'disabled', 'invalid'],
+  upnp: ['enabled', 'allow-disable-external-interface', 'show-dummy-rule'],
+  interfaceListMembers: ['.id', 'list', 'interface', 'disabled', 'dynamic'],
 };
 
 export interface ApiReaderDeps {
@@ -32,9 +52,12 @@ export function createApiReader(deps: ApiReaderDeps): TableReader {
     async read(signal: AbortSignal): Promise<ReadResult> {
       const client = open({ ...deps.client, logger: deps.logger });
       const warnings: string[] = [];
+      const missingMenus: MenuName[] = [];
       try {
         await client.connect(signal);
         const names = Object.keys(menus) as MenuName[];
+        // Each concurrent print listens on the signal: more than Node's default of 10 is expected here.
+        setMaxListeners(Math.max(getMaxListeners(signal), names.length + 4), signal);
         const results = await Promise.all(
           names.map(async (name): Promise<Row[]> => {
             try {
@@ -42,6 +65,7 @@ export function createApiReader(deps: ApiReaderDeps): TableReader {
             } catch (error) {
               if (optionalMenus.has(name) && error instanceof AgentError && error.code === 'AGENT_ERR_ROUTER_TRAP') {
                 warnings.push(`${menus[name]}: ${error.details[0] ?? error.message}; table left empty`);
+                missingMenus.push(name);
                 return [];
               }
               throw error;
@@ -49,7 +73,7 @@ export function createApiReader(deps: ApiReaderDeps): TableReader {
           }),
         );
         const tables = Object.fromEntries(names.map((name, i) => [name, results[i] ?? []])) as RouterTables;
-        return { tables, warnings, readAt: new Date().toISOString() };
+        return { tables, warnings, missingMenus, readAt: new Date().toISOString() };
       } finally {
         client.close();
       }

@@ -18,9 +18,14 @@ export const consoleCommands: Record<MenuName, string> = {
   bridgeHosts: '/interface bridge host print terse without-paging',
   neighbors: '/ip neighbor print detail without-paging',
   ipv6Neighbors: '/ipv6 neighbor print terse without-paging',
+  nat: '/ip firewall nat print terse without-paging',
+  filter: '/ip firewall filter print terse without-paging',
+  services: '/ip service print terse without-paging',
+  upnp: '/ip upnp print without-paging',
+  interfaceListMembers: '/interface list member print terse without-paging',
 };
 
-const singletons: ReadonlySet<MenuName> = new Set(['resource', 'identity', 'routerboard']);
+const singletons: ReadonlySet<MenuName> = new Set(['resource', 'identity', 'routerboard', 'upnp']);
 
 /** Flag letters of each list, as the legends of the captures define them; the API names the same facts as keys. */
 export const flagLetters: Partial<Record<MenuName, Record<string, string>>> = {
@@ -29,6 +34,10 @@ export const flagLetters: Partial<Record<MenuName, Record<string, string>>> = {
   bridgeHosts: { X: 'disabled', I: 'invalid', D: 'dynamic', L: 'local', E: 'external' },
   ipv6Neighbors: { R: 'router' },
   addresses: { X: 'disabled', I: 'invalid', D: 'dynamic' },
+  nat: { X: 'disabled', I: 'invalid', D: 'dynamic' },
+  filter: { X: 'disabled', I: 'invalid', D: 'dynamic' },
+  services: { X: 'disabled', I: 'invalid' },
+  interfaceListMembers: { X: 'disabled', D: 'dynamic' },
 };
 
 /** An item as an API row: its properties, and each flag letter of the menu as "true" or "false". */

@@ -19,6 +19,7 @@ export function createSshReader(deps: SshReaderDeps): TableReader {
       const client = new RouterOsSshClient({ ...deps.client, logger: deps.logger });
       const warnings: string[] = [];
       const tables = {} as RouterTables;
+      const missingMenus: MenuName[] = [];
       try {
         await client.connect(signal);
         for (const name of Object.keys(menus) as MenuName[]) {
@@ -28,12 +29,13 @@ export function createSshReader(deps: SshReaderDeps): TableReader {
           if (failure !== undefined) {
             if (!optionalMenus.has(name)) throw routerError('AGENT_ERR_ROUTER_TRAP', deps.client.target, `${command}: ${failure}`);
             warnings.push(`${command}: ${failure}; table left empty`);
+            missingMenus.push(name);
             tables[name] = [];
             continue;
           }
           tables[name] = rowsFromConsole(name, text);
         }
-        return { tables, warnings, readAt: new Date().toISOString() };
+        return { tables, warnings, missingMenus, readAt: new Date().toISOString() };
       } finally {
         client.close();
       }

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { prioritise, whyOf, type PriorityFacts } from '../../../src/cve/priority.js';
+
+const base = { kev: null, epss: null, exposure: [] } satisfies Omit<PriorityFacts, 'cve_id' | 'score'>;
+const forwarded = [{ kind: 'dstnat' as const, detail: 'forwarded from WAN tcp/2222 by dstnat rule *3' }];
+const kev = { date_added: '2024-05-01', due_date: '2024-05-22', ransomware: true };
+
+describe('the fix-first order', () => {
+  it('puts exposed and known-exploited first, then known-exploited, then exposed, then EPSS, then CVSS', () => {
+    const order = prioritise([
+      { ...base, cve_id: 'CVE-2024-0001', score: 10 },
+      { ...base, cve_id: 'CVE-2024-0002', score: 5, epss: { score: 0.5, percentile: 0.97, date: '2024-01-13' } },
+      { ...base, cve_id: 'CVE-2024-0003', score: 6, exposure: forwarded },
+      { ...base, cve_id: 'CVE-2024-0004', score: 4, kev },
+      { ...base, cve_id: 'CVE-2024-0005', score: 3, kev, exposure: forwarded },
+      { ...base, cve_id: 'CVE-2024-0006', score: null },
+    ]);
+    expect(order.map((f) => [f.cve_id, f.priority.rank])).toEqual([
+      ['CVE-2024-0005', 1],
+      ['CVE-2024-0004', 2],
+      ['CVE-2024-0003', 3],
+      ['CVE-2024-0002', 4],
+      ['CVE-2024-0001', 5],
+      ['CVE-2024-0006', 6],
+    ]);
+  });
+
+  it('says why in one line per reason', () => {
+    const facts = { cve_id: 'CVE-2024-0005', score: 9.8, kev, exposure: forwarded, epss: { score: 0.94, percentile: 0.995, date: '2024-01-13' } };
+    expect(whyOf(facts).join(', ')).toBe('KEV since 2024-05-01 (ransomware), forwarded from WAN tcp/2222 by dstnat rule *3, EPSS 0.94 (99th pct), CVSS 9.8');
+    expect(whyOf({ ...base, cve_id: 'CVE-2024-0006', score: null })).toEqual(['CVSS unscored']);
+  });
+});
