@@ -49,7 +49,15 @@ export function createKevSource(url: string = defaultKevUrl): FeedSource {
       db.transaction(() => {
         db.prepare('DELETE FROM kev').run();
         for (const v of catalog.vulnerabilities) {
-          insert.run(v.cveID, v.dateAdded, v.dueDate ?? null, v.knownRansomwareCampaignUse === 'Known' ? 1 : 0, v.vendorProject, v.product, v.vulnerabilityName);
+          insert.run(
+            v.cveID,
+            v.dateAdded,
+            v.dueDate ?? null,
+            v.knownRansomwareCampaignUse === 'Known' ? 1 : 0,
+            v.vendorProject,
+            v.product,
+            v.vulnerabilityName,
+          );
         }
       })();
       context.logger.info({ source: 'kev', rows: catalog.vulnerabilities.length, catalogVersion: catalog.catalogVersion }, 'KEV catalog applied');
