@@ -9,7 +9,7 @@ import type { FeedSource, SourceContext, SourceRunResult } from './source.js';
  * 120 days, resultsPerPage paging, a resume cursor stored with each page) and the NVD client's
  * published rate limits with or without an API key.
  */
-export function createNvdSource(url: string = nvdCveApiUrl, apiKey?: string): FeedSource {
+export function createNvdSource(url: string = nvdCveApiUrl, apiKey?: string, resultsPerPage?: number): FeedSource {
   return {
     name: 'nvd',
     url,
@@ -21,7 +21,14 @@ export function createNvdSource(url: string = nvdCveApiUrl, apiKey?: string): Fe
         apiKey,
         ...(context.fetch ? { fetch: context.fetch } : {}),
       });
-      const result = await updateFeed({ store: createCveStore(db), client, clock: context.clock, logger: context.logger, signal: context.signal });
+      const result = await updateFeed({
+        store: createCveStore(db),
+        client,
+        clock: context.clock,
+        logger: context.logger,
+        signal: context.signal,
+        ...(resultsPerPage === undefined ? {} : { resultsPerPage }),
+      });
       const { inserted, updated, removed } = result.counts;
       return { source: 'nvd', changed: inserted + updated + removed, dataAsOf: result.dataAsOf };
     },
