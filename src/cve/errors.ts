@@ -13,6 +13,8 @@ export const cveErrors = {
   CVE_ERR_NVD_REFUSED: { exitCode: 77, message: 'the NVD API refused the request' },
   CVE_ERR_NVD_PROTOCOL: { exitCode: 76, message: 'the NVD API sent a malformed page' },
   CVE_ERR_DISTRO_STATUS_INVALID: { exitCode: 65, message: 'a distribution tracker row is malformed' },
+  CVE_ERR_SOURCE_UNAVAILABLE: { exitCode: 69, message: 'an intelligence source did not answer after retries' },
+  CVE_ERR_SOURCE_PROTOCOL: { exitCode: 76, message: 'an intelligence source sent a malformed body' },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type CveErrorCode = keyof typeof cveErrors;

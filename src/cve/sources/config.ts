@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { nvdCveApiUrl } from '../nvd-client.js';
+import { defaultEpssUrl, createEpssSource } from './epss.js';
+import { defaultKevUrl, createKevSource } from './kev.js';
+import { createNvdSource } from './nvd.js';
+import { createRouterosSource, defaultRouterosUrl } from './routeros.js';
+import type { FeedSource } from './source.js';
+
+/** Five cron fields (minute hour day month weekday); the hub's scheduler reads them. */
+const cron = z.string().regex(/^\S+(\s+\S+){4}$/, 'a cron string of five fields');
+
+const source = (url: string, schedule: string) =>
+  z.object({ enabled: z.boolean().default(true), url: z.string().url().default(url), schedule: cron.default(schedule) }).strict();
+
+/** The sources' settings (`feed.sources` in a config): every URL may point at a mirror. */
+export const sourcesSettingsSchema = z
+  .object({
+    nvd: source(nvdCveApiUrl, '0 */2 * * *')
+      .extend({ api_key: z.string().min(1).optional() })
+      .prefault({}),
+    kev: source(defaultKevUrl, '30 3 * * *').prefault({}),
+    epss: source(defaultEpssUrl, '45 3 * * *').prefault({}),
+    routeros: source(defaultRouterosUrl, '15 */6 * * *').prefault({}),
+  })
+  .strict()
+  .prefault({});
+
+export type SourcesSettings = z.infer<typeof sourcesSettingsSchema>;
+
+/** The enabled sources, each reading its configured URL. */
+export function createSources(settings: SourcesSettings): FeedSource[] {
+  const sources: FeedSource[] = [];
+  if (settings.nvd.enabled) sources.push(createNvdSource(settings.nvd.url, settings.nvd.api_key));
+  if (settings.kev.enabled) sources.push(createKevSource(settings.kev.url));
+  if (settings.epss.enabled) sources.push(createEpssSource(settings.epss.url));
+  if (settings.routeros.enabled) sources.push(createRouterosSource(settings.routeros.url));
+  return sources;
+}

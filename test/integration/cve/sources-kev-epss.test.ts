@@ -1,0 +1,142 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CveError } from '../../../src/cve/errors.js';
+import { cveMigrations } from '../../../src/cve/migrations.js';
+import type { WaitingClock } from '../../../src/cve/rate-limiter.js';
+import { createEpssSource } from '../../../src/cve/sources/epss.js';
+import { retryAfterMs } from '../../../src/cve/sources/http.js';
+import { createKevSource } from '../../../src/cve/sources/kev.js';
+import type { SourceContext } from '../../../src/cve/sources/source.js';
+import { closeSqlite, openSqlite, type Db } from '../../../src/shared/sqlite.js';
+import { captureLogger } from '../../helpers/logger.js';
+import { realEpssGz, realKevJson, startFeedServer, type FeedServer } from '../../simulators/feed-server.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function feed(): Promise<FeedServer> {
+  const server = await startFeedServer();
+  cleanups.push(() => server.close());
+  return server;
+}
+
+function cveDb(): Db {
+  const dir = mkdtempSync(path.join(tmpdir(), 'edge-cve-sources-'));
+  const log = captureLogger();
+  const db = openSqlite({ file: path.join(dir, 'cve.db'), logger: log.logger, migrations: cveMigrations });
+  cleanups.push(() => {
+    closeSqlite(db, log.logger);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return db;
+}
+
+/** Waits are recorded and instant, so Retry-After and backoff cost nothing. */
+function context(now = '2024-01-13T06:00:00Z'): SourceContext & { waits: number[] } {
+  const waits: number[] = [];
+  const clock: WaitingClock = {
+    now: () => new Date(now),
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
+  };
+  return { logger: captureLogger().logger, clock, waits };
+}
+
+const count = (db: Db, table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+describe('KEV source', () => {
+  it('fills the kev table from the real catalog', async () => {
+    const server = await feed();
+    server.serve('/kev.json', realKevJson());
+    const db = cveDb();
+    const result = await createKevSource(`${server.url}/kev.json`).run(db, context());
+    const catalog = JSON.parse(realKevJson().toString('utf8')) as { count: number; dateReleased: string };
+    expect(result).toEqual({ source: 'kev', changed: catalog.count, dataAsOf: catalog.dateReleased });
+    expect(count(db, 'kev')).toBe(catalog.count);
+    expect(db.prepare("SELECT date_added, due_date FROM kev WHERE cve_id = 'CVE-2025-48384'").get()).toEqual({
+      date_added: '2025-08-25',
+      due_date: '2025-09-15',
+    });
+  });
+
+  it('retries a 429 with Retry-After and a dropped connection, then applies the catalog whole', async () => {
+    const server = await feed();
+    server.serve('/kev.json', realKevJson());
+    server.fault('/kev.json', { kind: 'status', status: 429, retryAfter: '7' }, { kind: 'drop-mid-body' });
+    const db = cveDb();
+    const ctx = context();
+    await createKevSource(`${server.url}/kev.json`).run(db, ctx);
+    expect(server.requests('/kev.json')).toBe(3);
+    expect(ctx.waits[0]).toBe(7000);
+    expect(count(db, 'kev')).toBeGreaterThan(1000);
+  });
+
+  it('refuses a malformed catalog with CVE_ERR_SOURCE_PROTOCOL and keeps the previous table', async () => {
+    const server = await feed();
+    server.serve('/kev.json', realKevJson());
+    const db = cveDb();
+    const source = createKevSource(`${server.url}/kev.json`);
+    await source.run(db, context());
+    const before = count(db, 'kev');
+    server.fault('/kev.json', {
+      kind: 'malformed',
+      body: JSON.stringify({ catalogVersion: 'x', dateReleased: 'y', count: 1, vulnerabilities: [{ cveID: 'nope' }] }),
+    });
+    await expect(source.run(db, context())).rejects.toMatchObject({ code: 'CVE_ERR_SOURCE_PROTOCOL' });
+    expect(count(db, 'kev')).toBe(before);
+  });
+
+  it('gives up after its attempts with CVE_ERR_SOURCE_UNAVAILABLE', async () => {
+    const server = await feed();
+    server.serve('/kev.json', realKevJson());
+    server.fault('/kev.json', ...Array.from({ length: 5 }, () => ({ kind: 'status' as const, status: 503 as const })));
+    const error = await createKevSource(`${server.url}/kev.json`)
+      .run(cveDb(), context())
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CveError);
+    expect((error as CveError).code).toBe('CVE_ERR_SOURCE_UNAVAILABLE');
+  });
+});
+
+describe('EPSS source', () => {
+  it('upserts the real daily file (221k rows) with its score date, the URL taking the day', async () => {
+    const server = await feed();
+    server.serve('/epss_scores-2024-01-13.csv.gz', realEpssGz());
+    const db = cveDb();
+    const result = await createEpssSource(`${server.url}/epss_scores-{date}.csv.gz`).run(db, context());
+    expect(result.dataAsOf).toBe('2024-01-13');
+    expect(count(db, 'epss')).toBe(result.changed);
+    expect(result.changed).toBeGreaterThan(200_000);
+    expect(db.prepare("SELECT score, percentile, score_date FROM epss WHERE cve_id = 'CVE-1999-0001'").get()).toEqual({
+      score: 0.01167,
+      percentile: 0.83393,
+      score_date: '2024-01-13',
+    });
+  });
+
+  it('refuses a file with a malformed row and applies none of it', async () => {
+    const server = await feed();
+    server.serve(
+      '/e.csv.gz',
+      gzipSync('#model_version:v2023.03.01,score_date:2024-01-13T00:00:00+0000\ncve,epss,percentile\nCVE-2024-0001,0.5,0.9\nCVE-2024-0002,abc,0.1\n'),
+    );
+    const db = cveDb();
+    await expect(createEpssSource(`${server.url}/e.csv.gz`).run(db, context())).rejects.toMatchObject({ code: 'CVE_ERR_SOURCE_PROTOCOL' });
+    expect(count(db, 'epss')).toBe(0);
+  });
+});
+
+describe('Retry-After', () => {
+  it('reads seconds and HTTP dates', () => {
+    const now = new Date('2024-01-13T06:00:00Z');
+    expect(retryAfterMs('30', now)).toBe(30_000);
+    expect(retryAfterMs('Sat, 13 Jan 2024 06:01:00 GMT', now)).toBe(60_000);
+    expect(retryAfterMs(null, now)).toBeUndefined();
+  });
+});
