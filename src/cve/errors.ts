@@ -12,6 +12,8 @@ export const cveErrors = {
   CVE_ERR_NVD_UNAVAILABLE: { exitCode: 69, message: 'the NVD API did not answer after retries' },
   CVE_ERR_NVD_REFUSED: { exitCode: 77, message: 'the NVD API refused the request' },
   CVE_ERR_NVD_PROTOCOL: { exitCode: 76, message: 'the NVD API sent a malformed page' },
+  CVE_ERR_DELTA_INVALID: { exitCode: 65, message: 'the feed delta is not a valid edge-cve delta file' },
+  CVE_ERR_DELTA_VERSION: { exitCode: 65, message: 'the feed delta does not start at the feed version this database holds' },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type CveErrorCode = keyof typeof cveErrors;
