@@ -167,7 +167,8 @@ export function applyDelta(db: Db, delta: Delta, logger: Logger): AppliedDelta {
     for (const name of replaced) db.exec(`DELETE FROM ${name}`);
     const nvd = delta.lines.flatMap((line) => (line.t === 'nvd' ? [line.record] : []));
     records = nvd.length;
-    for (let start = 0; start < nvd.length; start += 500) importBatch(store, nvd.slice(start, start + 500), { source: `feed delta ${header.from}→${header.to}`, logger });
+    for (let start = 0; start < nvd.length; start += 500)
+      importBatch(store, nvd.slice(start, start + 500), { source: `feed delta ${header.from}→${header.to}`, logger });
     const upserts = new Map<IntelligenceTable, Statement<unknown[]>>();
     const deletes = new Map<IntelligenceTable, Statement<unknown[]>>();
     for (const line of delta.lines) {

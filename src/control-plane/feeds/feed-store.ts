@@ -51,7 +51,11 @@ function keyExpression(table: IntelligenceTable, row: 'NEW' | 'OLD'): string {
 function triggers(): string {
   const statements: string[] = [];
   for (const table of intelligenceTables) {
-    for (const [event, row] of [['INSERT', 'NEW'], ['UPDATE', 'NEW'], ['DELETE', 'OLD']] as const) {
+    for (const [event, row] of [
+      ['INSERT', 'NEW'],
+      ['UPDATE', 'NEW'],
+      ['DELETE', 'OLD'],
+    ] as const) {
       statements.push(`CREATE TRIGGER IF NOT EXISTS hub_track_${table}_${event.toLowerCase()} AFTER ${event} ON ${table}
         BEGIN INSERT OR IGNORE INTO hub_pending (kind, key) VALUES ('${table}', ${keyExpression(table, row)}); END;`);
     }
