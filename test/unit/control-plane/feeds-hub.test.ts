@@ -64,6 +64,9 @@ describe('feed hub', () => {
     expect(await hub.runSource('kev')).toBeUndefined();
     expect(await hub.runSource('epss')).toBeUndefined();
     expect(made).toEqual([1]);
+    expect(log.lines().filter((line) => line.msg === 'feed source run failed; retried at its next slot')).toEqual([
+      expect.objectContaining({ source: 'epss', reason: 'no such file' }),
+    ]);
     expect(store.dataAsOf()).toEqual({ kev: '2025-08-25T17:04:19.9796Z' });
     expect(store.buildDelta(0, new Date())!.lines.length).toBeGreaterThan(1000);
     await hub.stop();
