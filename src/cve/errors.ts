@@ -15,6 +15,8 @@ export const cveErrors = {
   CVE_ERR_DISTRO_STATUS_INVALID: { exitCode: 65, message: 'a distribution tracker row is malformed' },
   CVE_ERR_SOURCE_UNAVAILABLE: { exitCode: 69, message: 'an intelligence source did not answer after retries' },
   CVE_ERR_SOURCE_PROTOCOL: { exitCode: 76, message: 'an intelligence source sent a malformed body' },
+  CVE_ERR_DELTA_INVALID: { exitCode: 65, message: 'the feed delta is not a valid edge-cve delta file' },
+  CVE_ERR_DELTA_VERSION: { exitCode: 65, message: 'the feed delta does not start at the feed version this database holds' },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type CveErrorCode = keyof typeof cveErrors;

@@ -1,0 +1,198 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import type { Statement } from 'better-sqlite3';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Db } from '../shared/sqlite.js';
+import { createCveStore } from './cve-store.js';
+import { CveError } from './errors.js';
+import { importBatch } from './import.js';
+
+/**
+ * A feed delta: what an agent at feed version `from` needs to reach version `to`, as gzip JSON
+ * lines. Line 1 is the header; then the current state of everything changed after `from`
+ * (NVD records as raw NVD JSON, so the agent's importer takes them, rejected ones included;
+ * intelligence rows, or a `del` line when a row no longer exists); the last line counts the
+ * lines before it, so a truncated file is rejected. `from` = 0 is a full snapshot: the tables
+ * listed in `replace` are emptied before its rows go in.
+ */
+export const intelligenceTables = ['kev', 'epss', 'distro_status', 'routeros_releases'] as const;
+export type IntelligenceTable = (typeof intelligenceTables)[number];
+
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+export const kevRowSchema = z.strictObject({
+  cve_id: z.string().min(1),
+  date_added: day,
+  due_date: day.nullable(),
+  ransomware: z.union([z.literal(0), z.literal(1)]),
+  vendor: z.string(),
+  product: z.string(),
+  name: z.string(),
+});
+export const epssRowSchema = z.strictObject({
+  cve_id: z.string().min(1),
+  score: z.number().min(0).max(1),
+  percentile: z.number().min(0).max(1),
+  score_date: day,
+});
+export const distroStatusRowSchema = z.strictObject({
+  distro: z.string().min(1),
+  release: z.string().min(1),
+  package: z.string().min(1),
+  cve_id: z.string().min(1),
+  status: z.enum(['fixed', 'vulnerable', 'not-affected', 'unknown']),
+  fixed_version: z.string().nullable(),
+  ref: z.string().nullable(),
+  note: z.string().nullable(),
+});
+export const routerosReleaseRowSchema = z.strictObject({
+  channel: z.string().min(1),
+  version: z.string().min(1),
+  released: z.string().nullable(),
+  checked_at: z.string().min(1),
+});
+
+/** Each table's primary key columns, in order: what a `del` line names. */
+export const tableKeys: Record<IntelligenceTable, readonly string[]> = {
+  kev: ['cve_id'],
+  epss: ['cve_id'],
+  distro_status: ['distro', 'release', 'package', 'cve_id'],
+  routeros_releases: ['channel'],
+};
+
+const rowSchemas = {
+  kev: kevRowSchema,
+  epss: epssRowSchema,
+  distro_status: distroStatusRowSchema,
+  routeros_releases: routerosReleaseRowSchema,
+} as const;
+
+export const deltaHeaderSchema = z.strictObject({
+  format: z.literal('edge-cve-delta/1'),
+  from: z.number().int().min(0),
+  to: z.number().int().min(1),
+  created_at: z.string().min(1),
+  /** Per source (nvd, kev, epss, ...), the source's own date for the data held at `to`. */
+  data_as_of: z.record(z.string(), z.string()),
+  replace: z.array(z.enum(intelligenceTables)),
+});
+export type DeltaHeader = z.infer<typeof deltaHeaderSchema>;
+
+const nvdLine = z.strictObject({ t: z.literal('nvd'), record: z.object({ id: z.string().min(1) }).passthrough() });
+const rowLines = intelligenceTables.map((table) => z.strictObject({ t: z.literal(table), row: rowSchemas[table] }));
+const delLine = z.strictObject({ t: z.literal('del'), table: z.enum(intelligenceTables), key: z.array(z.string().min(1)).min(1) });
+const endLine = z.strictObject({ t: z.literal('end'), lines: z.number().int().min(1) });
+const bodyLineSchema = z.union([nvdLine, delLine, ...rowLines]);
+export type DeltaLine = z.infer<typeof bodyLineSchema>;
+
+export interface Delta {
+  header: DeltaHeader;
+  lines: DeltaLine[];
+}
+
+export function encodeDelta({ header, lines }: Delta): Buffer {
+  const text = [header, ...lines, { t: 'end', lines: lines.length + 1 }].map((line) => JSON.stringify(line)).join('\n') + '\n';
+  return gzipSync(text);
+}
+
+function invalid(message: string, cause?: unknown): CveError {
+  return new CveError('CVE_ERR_DELTA_INVALID', message, { cause });
+}
+
+/** Reads and validates a whole delta; any fault rejects the file before anything is applied. */
+export function decodeDelta(bytes: Buffer): Delta {
+  let text: string;
+  try {
+    text = gunzipSync(bytes).toString('utf8');
+  } catch (error) {
+    throw invalid('feed delta is not gzip', error);
+  }
+  const raw = text.split('\n');
+  if (raw.at(-1) === '') raw.pop();
+  const parsed = raw.map((line, index) => {
+    try {
+      return JSON.parse(line) as unknown;
+    } catch (error) {
+      throw invalid(`feed delta line ${index + 1} is not JSON`, error);
+    }
+  });
+  const header = deltaHeaderSchema.safeParse(parsed[0]);
+  if (!header.success) throw invalid(`feed delta header is invalid: ${header.error.issues[0]?.message ?? 'no header'}`);
+  if (header.data.to <= header.data.from) throw invalid(`feed delta goes from ${header.data.from} to ${header.data.to}`);
+  const end = endLine.safeParse(parsed.at(-1));
+  if (parsed.length < 2 || !end.success || end.data.lines !== parsed.length - 1) throw invalid('feed delta is truncated (no matching end line)');
+  const lines = parsed.slice(1, -1).map((line, index) => {
+    const result = bodyLineSchema.safeParse(line);
+    if (!result.success) throw invalid(`feed delta line ${index + 2} is invalid: ${result.error.issues[0]?.message ?? 'unknown'}`);
+    return result.data;
+  });
+  for (const line of lines) {
+    if (line.t === 'del' && line.key.length !== tableKeys[line.table].length) throw invalid(`feed delta del line for ${line.table} has a wrong key`);
+  }
+  return { header: header.data, lines };
+}
+
+export const feedVersionKey = 'feed_version';
+export const feedDataAsOfKey = 'feed_data_as_of';
+
+export interface AppliedDelta {
+  version: number;
+  records: number;
+  rows: number;
+}
+
+/** The feed version a cve.db holds: 0 when it never took a delta. */
+export function heldFeedVersion(db: Db): number {
+  const row = db.prepare<[string], { value: string }>('SELECT value FROM feed_meta WHERE key = ?').get(feedVersionKey);
+  return row ? Number(row.value) : 0;
+}
+
+/**
+ * Applies a decoded delta to an agent's cve.db in ONE transaction: records through the import
+ * API, then the intelligence rows, then feed_version and feed_data_as_of. A kill before the
+ * commit leaves the previous version whole (SQLite's journal), so the spooled delta is applied
+ * again on restart.
+ */
+export function applyDelta(db: Db, delta: Delta, logger: Logger): AppliedDelta {
+  const { header } = delta;
+  const store = createCveStore(db);
+  let rows = 0;
+  let records = 0;
+  db.transaction(() => {
+    const held = heldFeedVersion(db);
+    if (header.from !== 0 && header.from !== held) {
+      throw new CveError('CVE_ERR_DELTA_VERSION', `feed delta starts at version ${header.from}; this cve.db holds version ${held}`);
+    }
+    const replaced = header.from === 0 ? header.replace : [];
+    for (const name of replaced) db.exec(`DELETE FROM ${name}`);
+    const nvd = delta.lines.flatMap((line) => (line.t === 'nvd' ? [line.record] : []));
+    records = nvd.length;
+    for (let start = 0; start < nvd.length; start += 500)
+      importBatch(store, nvd.slice(start, start + 500), { source: `feed delta ${header.from}→${header.to}`, logger });
+    const upserts = new Map<IntelligenceTable, Statement<unknown[]>>();
+    const deletes = new Map<IntelligenceTable, Statement<unknown[]>>();
+    for (const line of delta.lines) {
+      if (line.t === 'nvd') continue;
+      rows += 1;
+      if (line.t === 'del') {
+        let statement = deletes.get(line.table);
+        if (!statement) {
+          statement = db.prepare<unknown[]>(`DELETE FROM ${line.table} WHERE ${tableKeys[line.table].map((key) => `${key} = ?`).join(' AND ')}`);
+          deletes.set(line.table, statement);
+        }
+        statement.run(...line.key);
+        continue;
+      }
+      let statement = upserts.get(line.t);
+      const columns = Object.keys(rowSchemas[line.t].shape);
+      if (!statement) {
+        statement = db.prepare<unknown[]>(`INSERT OR REPLACE INTO ${line.t} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);
+        upserts.set(line.t, statement);
+      }
+      statement.run(line.row);
+    }
+    store.setMeta(feedVersionKey, String(header.to));
+    store.setMeta(feedDataAsOfKey, JSON.stringify(header.data_as_of));
+  })();
+  return { version: header.to, records, rows };
+}
