@@ -1,4 +1,4 @@
-import { getMaxListeners, setMaxListeners } from 'node:events';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { AgentError } from '../../errors.js';
 import { menus, optionalMenus, type MenuName, type Row, type RouterTables } from '../tables.js';
@@ -49,15 +49,17 @@ export function createApiReader(deps: ApiReaderDeps): TableReader {
   const open = deps.openSession ?? ((options) => new RouterOsApiClient(options));
   return {
     transport: deps.client.target.transport,
-    async read(signal: AbortSignal): Promise<ReadResult> {
+    async read(callerSignal: AbortSignal): Promise<ReadResult> {
+      // The read's own signal: each concurrent print listens on it (more than Node's default of
+      // 10), and the caller's limit (0, unlimited, in a scan) is left as it is.
+      const signal = AbortSignal.any([callerSignal]);
       const client = open({ ...deps.client, logger: deps.logger });
       const warnings: string[] = [];
       const missingMenus: MenuName[] = [];
       try {
         await client.connect(signal);
         const names = Object.keys(menus) as MenuName[];
-        // Each concurrent print listens on the signal: more than Node's default of 10 is expected here.
-        setMaxListeners(Math.max(getMaxListeners(signal), names.length + 4), signal);
+        setMaxListeners(names.length + 4, signal);
         const results = await Promise.all(
           names.map(async (name): Promise<Row[]> => {
             try {
