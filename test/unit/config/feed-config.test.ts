@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { buildConfig } from '../../../src/agent/config/load.js';
 import type { AgentError } from '../../../src/agent/errors.js';
 
@@ -47,5 +49,25 @@ describe('the feed section', () => {
     expect(errors.some((e) => e.startsWith('feed.sources.kev.url: '))).toBe(true);
     expect(errors.some((e) => e.startsWith('feed.sources.kev.schedule: '))).toBe(true);
     expect(errors.some((e) => e.includes('snort'))).toBe(true);
+  });
+
+  it('config.example.yaml: each commented feed example is a valid feed section once uncommented', () => {
+    const lines = readFileSync(new URL('../../../config.example.yaml', import.meta.url), 'utf8').split('\n');
+    const blocks: string[][] = [];
+    let current: string[] | undefined;
+    for (const line of lines) {
+      if (line === '# feed:') blocks.push((current = ['feed:']));
+      else if (current && line.startsWith('#   ')) current.push(line.slice(2));
+      else current = undefined;
+    }
+    expect(blocks).toHaveLength(2);
+    const [full, airGapped] = blocks.map((block) => feedOf((parse(block.join('\n')) as { feed: unknown }).feed));
+    expect(full).toEqual(feedOf(undefined)); // the documented defaults are the defaults
+    expect(airGapped!.sources.nvd.enabled).toBe(false);
+    expect(
+      Object.values(airGapped!.sources)
+        .filter((s) => s.enabled)
+        .every((s) => s.url.startsWith('http://mirror.lan/')),
+    ).toBe(true);
   });
 });
