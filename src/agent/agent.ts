@@ -136,6 +136,12 @@ export function createAgent(deps: AgentDeps): Agent {
       clock,
       timezone: config.scheduler.timezone,
       catchUpAfterMs: config.feed.catch_up_after,
+      staleAfterMs: config.feed.stale_after,
+      // The status line follows the data: after an update it says the new age.
+      onData: (status) => {
+        cveData = status;
+        if (ready) notifier.status(normalStatus());
+      },
       ...(deps.feedFetch ? { fetch: deps.feedFetch } : {}),
     });
     feeds.start();

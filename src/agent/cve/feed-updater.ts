@@ -1,7 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
-import { readSourceRun, recordSourceRun } from '../../cve/freshness.js';
+import { cveDataStatus, readSourceRun, recordSourceRun, type CveDataStatus } from '../../cve/freshness.js';
 import { systemWaitingClock, type WaitingClock } from '../../cve/rate-limiter.js';
 import { createSources, type SourcesSettings } from '../../cve/sources/config.js';
 import type { FeedSource } from '../../cve/sources/source.js';
@@ -18,6 +18,9 @@ export interface FeedUpdaterDeps {
   timezone?: string;
   /** Injected in tests; the global fetch otherwise. */
   fetch?: typeof fetch;
+  /** The CVE data's age limit, and who hears the data's new state after each successful run (the daemon's status line). */
+  staleAfterMs?: number;
+  onData?: (status: CveDataStatus) => void;
 }
 
 export interface FeedUpdater {
@@ -54,6 +57,7 @@ export function createFeedUpdater(deps: FeedUpdaterDeps): FeedUpdater {
     try {
       const result = await source.run(cveDb.db, { logger: log, clock, signal: stopped.signal, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
       recordSourceRun(cveDb.store, source.name, deps.clock.now(), { ok: true, dataAsOf: result.dataAsOf, changed: result.changed });
+      deps.onData?.(cveDataStatus(cveDb.store, deps.clock.now(), deps.staleAfterMs ?? 7 * 86_400_000));
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       log.info(
         { source: source.name, changed: result.changed, data_as_of: result.dataAsOf, seconds: Number(seconds) },

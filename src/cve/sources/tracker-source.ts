@@ -16,7 +16,7 @@ export function applyTrackerRows(
   distro: DistroStatusRow['distro'],
   where: string,
   build: () => DistroStatusRow[],
-): { changed: number; rows: number } {
+): { changed: number } {
   let rows: DistroStatusRow[];
   try {
     rows = parseDistroStatusRows(build());
@@ -27,8 +27,25 @@ export function applyTrackerRows(
     throw error;
   }
   if (rows.length === 0) throw new CveError('CVE_ERR_SOURCE_PROTOCOL', `${where}: the tracker data gives no ${distro} row`);
-  const before = db.prepare<[string], { n: number }>('SELECT count(*) AS n FROM distro_status WHERE distro = ?').get(distro) as { n: number };
-  const { written } = replaceDistroStatus(db, distro, rows);
-  context.logger.info({ source: distro, rows: written, before: before.n }, `${distro} tracker rows applied`);
-  return { changed: written, rows: written };
+  const changed = countChanges(db, distro, rows);
+  replaceDistroStatus(db, distro, rows);
+  context.logger.info({ source: distro, rows: rows.length, changed }, `${distro} tracker rows applied`);
+  return { changed };
+}
+
+/** Rows added, changed or gone compared with what the table holds: 0 when the tracker said nothing new. */
+function countChanges(db: Db, distro: DistroStatusRow['distro'], rows: readonly DistroStatusRow[]): number {
+  const key = (r: Pick<DistroStatusRow, 'release' | 'package' | 'cve_id'>) => `${r.release} ${r.package} ${r.cve_id}`;
+  const held = new Map<string, string>();
+  for (const r of db
+    .prepare<[string], DistroStatusRow>('SELECT distro, release, package, cve_id, status, fixed_version, ref, note FROM distro_status WHERE distro = ?')
+    .iterate(distro))
+    held.set(key(r), `${r.status} ${r.fixed_version} ${r.ref} ${r.note}`);
+  let changed = 0;
+  for (const r of rows) {
+    const k = key(r);
+    if (held.get(k) !== `${r.status} ${r.fixed_version} ${r.ref} ${r.note}`) changed++;
+    held.delete(k);
+  }
+  return changed + held.size;
 }

@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { openCveDatabase } from '../../../src/agent/cve/cve-database.js';
 import { runCli, startAgentProcess } from '../../helpers/agent-process.js';
 import { captureLogger } from '../../helpers/logger.js';
+import { startNotifyListener } from '../../helpers/notify-listener.js';
 import { tempDir } from '../../helpers/temp.js';
 import { realDebianLists, realKevJson, startFeedServer } from '../../simulators/feed-server.js';
 import { startNvdServer } from '../cve/nvd-server.js';
@@ -46,10 +47,14 @@ describe('a standalone agent process keeps its CVE data current by itself', () =
       }),
       { mode: 0o600 },
     );
-    const agent = startAgentProcess(['run', '--config', config, '--data-dir', state]);
+    const notify = await startNotifyListener();
+    const agent = startAgentProcess(['run', '--config', config, '--data-dir', state], { NOTIFY_SOCKET: notify.address });
     await agent.waitForLog('agent ready');
     for (const source of ['nvd', 'kev', 'debian']) await agent.waitForLog(new RegExp(`^feed source ${source} updated: `), 60_000);
     expect(agent.logs.filter((line) => /^feed source /.test(String(line.msg)))).toHaveLength(3);
+    // The status line follows: the starter feed's age at READY, today's data after the NVD run.
+    expect(notify.received.find((d) => d.data.includes('READY=1'))?.data).toMatch(/CVE data: 78 CVEs, \d+ day\(s\) old \(stale\)/);
+    await notify.waitFor((all) => all.some((d) => /^STATUS=.*CVE data: \d+ CVEs, 0 day\(s\) old$/m.test(d.data)));
 
     const kevCount = (JSON.parse(realKevJson().toString('utf8')) as { count: number }).count;
     const cveDb = openCveDatabase({ stateDir: state, logger: captureLogger().logger });

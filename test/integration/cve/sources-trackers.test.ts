@@ -91,6 +91,8 @@ describe('Debian tracker source', () => {
     expect(server.requests('/debian/data/DSA/list')).toBe(2);
     expect(ctx.waits).toEqual([11_000]);
     expect(rowsOf(db, 'debian').length).toBeGreaterThan(150);
+    // The same lists again: every row is rewritten, none changed.
+    await expect(createDebianSource(`${server.url}/debian/data`).run(db, context())).resolves.toMatchObject({ changed: 0 });
   });
 
   it('keeps the previous rows when the connection keeps dropping mid-body', async () => {
