@@ -137,8 +137,8 @@ export function debianReleaseViews(cveEntries: DebianListEntry[], fixes: Map<str
   return views;
 }
 
-/** distro_status rows from the three list files' text. */
-export function debianTrackerRows(lists: { cve: string; dsa: string; dla: string }): DistroStatusRow[] {
+/** distro_status rows from the three list files' text; `keep` picks the source packages wanted. */
+export function debianTrackerRows(lists: { cve: string; dsa: string; dla: string }, keep: (pkg: string) => boolean = () => true): DistroStatusRow[] {
   const fixes = new Map<string, AdvisoryFix[]>();
   for (const [list, text] of [
     ['DSA', lists.dsa],
@@ -149,7 +149,10 @@ export function debianTrackerRows(lists: { cve: string; dsa: string; dla: string
     }
   }
   const views = debianReleaseViews(parseDebianList(lists.cve, 'data/CVE/list'), fixes, 'data/CVE/list');
-  return views.map(debianStatusRow).filter((row): row is DistroStatusRow => row !== null);
+  return views
+    .filter((view) => keep(view.package))
+    .map(debianStatusRow)
+    .filter((row): row is DistroStatusRow => row !== null);
 }
 
 /** A vuln-list-debian JSON file (one tracker entry) back to its list text: header, then one tab-indented line per annotation. */

@@ -1,6 +1,8 @@
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import type { DistroStatusRow } from './status-rows.js';
 import { TrackerDataError, ubuntuStatusRow, type UbuntuReleaseView } from './tracker-rows.js';
-import { readTar } from './ustar.js';
+import { TarError, TarReader, type TarFile } from './ustar.js';
 
 /**
  * The Ubuntu CVE Tracker's native files (ubuntu-cve-tracker.git `active/`, `retired/`,
@@ -28,16 +30,29 @@ export function parseUctFile(text: string, where: string): UbuntuReleaseView[] {
 /** A tracker file inside a snapshot archive (any top directory: `ubuntu-cve-tracker/`, `ubuntu-cve-tracker-master/`). */
 export const uctFilePath = /(?:^|\/)(active|retired|ignored)\/CVE-\d{4}-\d{4,}$/;
 
-/** distro_status rows from an uncompressed tar snapshot of the tracker. */
-export function ubuntuTrackerRows(tar: Buffer): { files: number; rows: DistroStatusRow[] } {
-  const files = readTar(tar).filter((file) => uctFilePath.test(file.path));
-  if (files.length === 0) throw new UctError('the archive holds no active/, retired/ or ignored/ CVE files');
+/** distro_status rows from a gzipped tar snapshot of the tracker, read file by file as it is decompressed. */
+export async function ubuntuTrackerRows(snapshotGz: Buffer, keep: (pkg: string) => boolean = () => true): Promise<{ files: number; rows: DistroStatusRow[] }> {
+  const reader = new TarReader();
   const rows: DistroStatusRow[] = [];
-  for (const file of files) {
-    for (const view of parseUctFile(file.body.toString('utf8'), file.path)) {
-      const row = ubuntuStatusRow(view);
-      if (row !== null) rows.push(row);
+  let files = 0;
+  const take = (found: TarFile[]) => {
+    for (const file of found) {
+      if (!uctFilePath.test(file.path)) continue;
+      files++;
+      for (const view of parseUctFile(file.body.toString('utf8'), file.path)) {
+        if (!keep(view.package)) continue;
+        const row = ubuntuStatusRow(view);
+        if (row !== null) rows.push(row);
+      }
     }
+  };
+  try {
+    for await (const chunk of Readable.from([snapshotGz]).pipe(createGunzip())) take(reader.push(chunk as Buffer));
+  } catch (error) {
+    if (error instanceof TrackerDataError || error instanceof TarError) throw error;
+    throw new UctError(`the tracker snapshot is not gzip (${(error as Error).message})`);
   }
-  return { files: files.length, rows };
+  reader.end();
+  if (files === 0) throw new UctError('the archive holds no active/, retired/ or ignored/ CVE files');
+  return { files, rows };
 }

@@ -1,4 +1,5 @@
 import type { Db } from '../../shared/sqlite.js';
+import { isVerdictPackage } from '../distro/banner-tag.js';
 import { debianTrackerRows } from '../distro/debian-tracker.js';
 import { createFetchKit } from './http.js';
 import type { FeedSource, SourceContext, SourceRunResult } from './source.js';
@@ -21,7 +22,7 @@ export function createDebianSource(url: string = defaultDebianUrl): FeedSource {
       for (const list of ['CVE', 'DSA', 'DLA'] as const) {
         text[list.toLowerCase() as 'cve' | 'dsa' | 'dla'] = (await kit.fetchBody(`${url}/${list}/list`, context.signal)).toString('utf8');
       }
-      const { changed } = applyTrackerRows(db, context, 'debian', url, () => debianTrackerRows(text));
+      const { changed } = await applyTrackerRows(db, context, 'debian', url, () => debianTrackerRows(text, (pkg) => isVerdictPackage('debian', pkg)));
       return { source: 'debian', changed, dataAsOf: context.clock.now().toISOString() };
     },
   };

@@ -10,16 +10,16 @@ import type { SourceContext } from './source.js';
  * checked whole before the database is touched, then the distribution's rows are replaced in
  * one transaction. Any fault before that leaves the previous rows in use.
  */
-export function applyTrackerRows(
+export async function applyTrackerRows(
   db: Db,
   context: SourceContext,
   distro: DistroStatusRow['distro'],
   where: string,
-  build: () => DistroStatusRow[],
-): { changed: number } {
+  build: () => DistroStatusRow[] | Promise<DistroStatusRow[]>,
+): Promise<{ changed: number }> {
   let rows: DistroStatusRow[];
   try {
-    rows = parseDistroStatusRows(build());
+    rows = parseDistroStatusRows(await build());
   } catch (error) {
     if (error instanceof TrackerDataError || error instanceof TarError || (error instanceof CveError && error.code === 'CVE_ERR_DISTRO_STATUS_INVALID')) {
       throw new CveError('CVE_ERR_SOURCE_PROTOCOL', `${where}: ${error.message}`, { cause: error });

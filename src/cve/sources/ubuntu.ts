@@ -1,7 +1,6 @@
-import { gunzipSync } from 'node:zlib';
 import type { Db } from '../../shared/sqlite.js';
 import { ubuntuTrackerRows } from '../distro/ubuntu-tracker.js';
-import { CveError } from '../errors.js';
+import { isVerdictPackage } from '../distro/banner-tag.js';
 import { createFetchKit } from './http.js';
 import type { FeedSource, SourceContext, SourceRunResult } from './source.js';
 import { applyTrackerRows } from './tracker-source.js';
@@ -19,13 +18,13 @@ export function createUbuntuSource(url: string = defaultUbuntuUrl): FeedSource {
     url,
     async run(db: Db, context: SourceContext): Promise<SourceRunResult> {
       const body = await createFetchKit({ clock: context.clock, ...(context.fetch ? { fetch: context.fetch } : {}) }).fetchBody(url, context.signal);
-      let tar: Buffer;
-      try {
-        tar = gunzipSync(body);
-      } catch {
-        throw new CveError('CVE_ERR_SOURCE_PROTOCOL', `${url}: the tracker snapshot is not gzip`);
-      }
-      const { changed } = applyTrackerRows(db, context, 'ubuntu', url, () => ubuntuTrackerRows(tar).rows);
+      const { changed } = await applyTrackerRows(
+        db,
+        context,
+        'ubuntu',
+        url,
+        async () => (await ubuntuTrackerRows(body, (pkg) => isVerdictPackage('ubuntu', pkg))).rows,
+      );
       return { source: 'ubuntu', changed, dataAsOf: context.clock.now().toISOString() };
     },
   };

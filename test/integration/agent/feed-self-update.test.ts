@@ -81,7 +81,7 @@ describe('a standalone agent updates its own CVE data', () => {
     );
     expect(count(stateDir, 'SELECT count(*) AS n FROM kev')).toBe(kevCount);
     expect(count(stateDir, "SELECT count(*) AS n FROM distro_status WHERE distro = 'debian'")).toBeGreaterThan(150);
-    expect(count(stateDir, "SELECT count(*) AS n FROM distro_status WHERE distro = 'ubuntu'")).toBeGreaterThan(10_000);
+    expect(count(stateDir, "SELECT count(*) AS n FROM distro_status WHERE distro = 'ubuntu'")).toBeGreaterThan(1_000);
     expect(count(stateDir, 'SELECT count(*) AS n FROM epss')).toBe(0);
     await agent.stop();
 

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { advisoryFixes, debianReleaseViews, parseDebianList, parsePackageLine } from '../../../src/cve/distro/debian-tracker.js';
 import { parseUctFile, ubuntuTrackerRows } from '../../../src/cve/distro/ubuntu-tracker.js';
 import { ubuntuStatusRow } from '../../../src/cve/distro/tracker-rows.js';
-import { readTar } from '../../../src/cve/distro/ustar.js';
+import { readTar, TarReader } from '../../../src/cve/distro/ustar.js';
+import { isVerdictPackage } from '../../../src/cve/distro/banner-tag.js';
 import { realDebianLists, realUctSnapshotGz } from '../../simulators/feed-server.js';
 
 /** The derived views the data's provider wrote by its README rules (not by this code). */
@@ -55,8 +56,8 @@ describe('Debian tracker lists', () => {
 });
 
 describe('Ubuntu CVE tracker snapshot', () => {
-  it('gives every row the provider derived from the 2020 snapshot', () => {
-    const { files, rows } = ubuntuTrackerRows(gunzipSync(realUctSnapshotGz()));
+  it('gives every row the provider derived from the 2020 snapshot', async () => {
+    const { files, rows } = await ubuntuTrackerRows(realUctSnapshotGz());
     expect(files).toBe(1352);
     const mine = new Set(rows.map((row) => JSON.stringify(row)));
     const theirs = tsv('ubuntu/ubuntu-release-status.tsv')
@@ -79,6 +80,25 @@ describe('Ubuntu CVE tracker snapshot', () => {
     ]);
     expect(views.map((v) => ubuntuStatusRow(v)?.status)).toEqual(['unknown', 'unknown', 'fixed']);
     expect(() => parseUctFile('Description: no candidate\n', 'f')).toThrow(/Candidate/);
+  });
+
+  it('keeps only the source packages asked for', async () => {
+    const { rows } = await ubuntuTrackerRows(realUctSnapshotGz(), (pkg) => isVerdictPackage('ubuntu', pkg));
+    const kept = new Set(rows.map((row) => row.package));
+    expect([...kept].every((pkg) => isVerdictPackage('ubuntu', pkg))).toBe(true);
+    expect(kept).toContain('openssh');
+    expect(kept).toContain('mariadb-10.1');
+    expect(kept).not.toContain('expat');
+  });
+
+  it('reads the tar archive fed in any chunks, and refuses a corrupt or cut one', () => {
+    const whole = readTar(gunzipSync(realUctSnapshotGz()));
+    const reader = new TarReader();
+    const tar = gunzipSync(realUctSnapshotGz());
+    const chunked = [];
+    for (let at = 0; at < tar.length; at += 777) chunked.push(...reader.push(tar.subarray(at, at + 777)));
+    reader.end();
+    expect(chunked.map((f) => [f.path, f.body.length])).toEqual(whole.map((f) => [f.path, f.body.length]));
   });
 
   it('reads the tar archive and refuses a corrupt one', () => {
