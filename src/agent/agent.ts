@@ -29,8 +29,6 @@ export interface AgentDeps {
   tickSeconds?: number;
   /** The CLI's --data-dir, which a reload must keep applying. */
   dataDir?: string;
-  /** The feed sources' fetch (tests); the global fetch otherwise. */
-  feedFetch?: typeof fetch;
   /** Overrides for the uplink (timers, window, backoff), e.g. in tests. */
   uplink?: Partial<Pick<UplinkDeps, 'timers' | 'random' | 'backoff' | 'window' | 'pollMs' | 'agentVersion'>>;
 }
@@ -142,7 +140,6 @@ export function createAgent(deps: AgentDeps): Agent {
         cveData = status;
         if (ready) notifier.status(normalStatus());
       },
-      ...(deps.feedFetch ? { fetch: deps.feedFetch } : {}),
     });
     feeds.start();
   }

@@ -66,7 +66,10 @@ export function createFeedUpdater(deps: FeedUpdaterDeps): FeedUpdater {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       if (stopped.signal.aborted) {
-        log.info({ source: source.name }, `feed source ${source.name} run cut short by the agent stopping; nothing of it was applied`);
+        log.info(
+          { source: source.name },
+          `feed source ${source.name} run cut short by the agent stopping; it runs again at its next slot (NVD resumes at the page it stopped at)`,
+        );
         return;
       }
       recordSourceRun(cveDb.store, source.name, deps.clock.now(), { ok: false, error: reason });
