@@ -15,6 +15,7 @@ import { RunsRepository } from './store/runs-repository.js';
 import { SchedulesRepository } from './store/schedules-repository.js';
 import { StorageHealth, storageStatusLine, type StorageGate } from './storage-health.js';
 import type { Uplink, UplinkDeps } from './uplink/uplink.js';
+import type { FeedUpdater } from './cve/feed-updater.js';
 
 export interface AgentDeps {
   config: AgentConfig;
@@ -44,6 +45,8 @@ export interface Agent extends AsyncDisposable {
   readonly scheduler: Scheduler | undefined;
   /** The connection to the control plane, when control_plane is configured. */
   readonly uplink: Uplink | undefined;
+  /** The agent's own feed updates: only a standalone agent (no control_plane) with feed.self_update on has one. */
+  readonly feeds: FeedUpdater | undefined;
   /** Whether the state directory's disk takes writes (failing: no scan starts until it does again). */
   readonly storage: StorageGate | undefined;
   /** This site's scans, once started. */
@@ -76,6 +79,8 @@ export function createAgent(deps: AgentDeps): Agent {
   let storage: StorageHealth | undefined;
   // Uplink restarts (SIGHUP with a new control_plane) run one after another.
   let uplinkChange: Promise<void> = Promise.resolve();
+  let feeds: FeedUpdater | undefined;
+  let feedsChange: Promise<void> = Promise.resolve();
   // Aborted when the agent stops: running scans pause and resume at the next start.
   const lifetime = new AbortController();
 
@@ -106,6 +111,48 @@ export function createAgent(deps: AgentDeps): Agent {
       ...deps.uplink,
     });
     uplink.start();
+  }
+
+  /**
+   * A standalone agent updates its own cve.db from the sources; one with a control plane never
+   * fetches on its own (the control plane pushes feed deltas over the uplink).
+   */
+  async function startFeeds(): Promise<void> {
+    if (config.control_plane !== undefined) {
+      log.info('feed self-update off: this agent has a control plane, which sends its feed updates');
+      return;
+    }
+    if (!config.feed.self_update) {
+      log.info('feed self-update off (feed.self_update: false): update cve.db with `cve-agent feed update` or `feed import`');
+      return;
+    }
+    const { createFeedUpdater } = await import('./cve/feed-updater.js');
+    feeds = createFeedUpdater({
+      stateDir: config.state_dir,
+      sources: config.feed.sources,
+      logger: deps.logger,
+      clock,
+      timezone: config.scheduler.timezone,
+      catchUpAfterMs: config.feed.catch_up_after,
+      staleAfterMs: config.feed.stale_after,
+      // The status line follows the data: after an update it says the new age.
+      onData: (status) => {
+        cveData = status;
+        if (ready) notifier.status(normalStatus());
+      },
+    });
+    feeds.start();
+  }
+
+  function restartFeeds(): void {
+    feedsChange = feedsChange
+      .then(async () => {
+        const old = feeds;
+        feeds = undefined;
+        await old?.stop();
+        if (!lifetime.signal.aborted) await startFeeds();
+      })
+      .catch((error: unknown) => log.error({ err: error }, 'feed self-update restart failed'));
   }
 
   function restartUplink(): void {
@@ -158,6 +205,14 @@ export function createAgent(deps: AgentDeps): Agent {
           if (cveData.warning) log.warn({ cve_data: cveData }, cveData.warning);
         },
         stop: () => undefined,
+      },
+      {
+        name: 'feeds',
+        start: () => startFeeds(),
+        stop: async () => {
+          await feedsChange;
+          await feeds?.stop();
+        },
       },
       {
         name: 'scans',
@@ -277,6 +332,8 @@ export function createAgent(deps: AgentDeps): Agent {
     config = Object.freeze(merged) as AgentConfig;
     const synced = scheduleService?.syncFromConfig(config.schedules);
     if (JSON.stringify(previous.control_plane) !== JSON.stringify(config.control_plane) && store !== undefined) restartUplink();
+    const standaloneChanged = (previous.control_plane === undefined) !== (config.control_plane === undefined);
+    if (store !== undefined && (standaloneChanged || JSON.stringify(previous.feed) !== JSON.stringify(config.feed))) restartFeeds();
     if (['router', 'scan', 'subnets'].some((key) => JSON.stringify(previous[key as keyof AgentConfig]) !== JSON.stringify(config[key as keyof AgentConfig])))
       scans?.refreshEngine();
     if (restartRequired.length > 0) log.warn({ keys: restartRequired }, 'config changes that need a restart were not applied');
@@ -297,6 +354,9 @@ export function createAgent(deps: AgentDeps): Agent {
     },
     get uplink() {
       return uplink;
+    },
+    get feeds() {
+      return feeds;
     },
     get storage() {
       return storage;

@@ -1,12 +1,31 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { debianEntryText } from '../../src/cve/distro/debian-tracker.js';
 
 /** Real data of ../shared/data, as the sources' upstreams publish it. */
 export const sharedData = path.resolve(import.meta.dirname, '../../../shared/data');
 export const realKevJson = (): Buffer => readFileSync(path.join(sharedData, 'kev/known_exploited_vulnerabilities.json'));
 export const realEpssGz = (): Buffer => readFileSync(path.join(sharedData, 'epss/epss_scores-2024-01-13.csv.gz'));
+
+export const realUctSnapshotGz = (): Buffer => readFileSync(path.join(sharedData, 'ubuntu/uct-2020-04-snapshot.subset.tar.gz'));
+
+/**
+ * The Debian tracker's `data/{CVE,DSA,DLA}/list` as its git repository serves them, made of the
+ * real entries in ../shared/data/debian (each vuln-list-debian file is one list entry, line for line).
+ */
+export function realDebianLists(): { cve: string; dsa: string; dla: string } {
+  const base = path.join(sharedData, 'debian/vuln-list-debian/tracker');
+  const list = (dir: string) =>
+    readdirSync(path.join(base, dir), { recursive: true })
+      .map(String)
+      .filter((file) => file.endsWith('.json'))
+      .sort()
+      .map((file) => debianEntryText(JSON.parse(readFileSync(path.join(base, dir, file), 'utf8'))))
+      .join('');
+  return { cve: list('CVE'), dsa: list('DSA'), dla: list('DLA') };
+}
 
 /** One scripted fault, used once by the next request for its path. */
 export type Fault = { kind: 'status'; status: 429 | 503 | 403; retryAfter?: string } | { kind: 'drop-mid-body' } | { kind: 'malformed'; body: Buffer | string };

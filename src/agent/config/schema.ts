@@ -2,6 +2,9 @@ import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { exactlyOneOf, intRange, nonEmpty, secretKeyNames, secretKeys } from '../../shared/config/fields.js';
 import { subnetProblem } from '../../shared/ipv4.js';
+import { sourcesSettingsSchema } from '../../cve/sources/config.js';
+
+const DAY_MS = 86_400_000;
 
 /**
  * The one schema of config.yaml: validation, defaults and the TypeScript type come from it.
@@ -115,7 +118,22 @@ export const configSchema = z.strictObject({
   feed: z
     .strictObject({
       // CVE data older than this is said in feed status, every report, the daemon's log and status line.
-      stale_after: durationSchema.default(7 * 86400 * 1000),
+      max_age_days: intRange(1, 3650).optional(),
+      // The same limit as a duration (`7d`, `36h`): the older key, kept so existing configs stay valid.
+      stale_after: durationSchema.optional(),
+      // A standalone agent (no control_plane) runs the sources below on their schedules; false = only `feed update`/`feed import` by hand.
+      self_update: z.boolean({ error: 'expected true or false' }).default(true),
+      // At start, sources whose slots were missed run after this pause, so a booting box resumes its scans first.
+      catch_up_after: durationSchema.default(60_000),
+      sources: sourcesSettingsSchema,
+    })
+    .superRefine((feed, ctx) => {
+      if (feed.max_age_days !== undefined && feed.stale_after !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['max_age_days'], message: 'give max_age_days or stale_after, not both (they set the same limit)' });
+    })
+    .transform(({ max_age_days, stale_after, ...rest }) => {
+      const staleAfter = max_age_days !== undefined ? max_age_days * DAY_MS : (stale_after ?? 7 * DAY_MS);
+      return { ...rest, stale_after: staleAfter, max_age_days: staleAfter / DAY_MS };
     })
     .prefault({}),
   // Local schedules for a site without a control plane; validated by the API's schedule rules (see load.ts).

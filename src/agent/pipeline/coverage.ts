@@ -51,7 +51,14 @@ export function scanCoverage(repo: ScanRepository, scan: ScanRow): Coverage {
     router: notes.router ?? { state: 'not_read', judged: false, reason: 'the scan ended before the router was read' },
     devices: (notes.devices ?? []).slice(0, COVERAGE_LIST_MAX),
     cve_data: cveData
-      ? { cves: cveData.cves, newest_record: cveData.newest_record, data_as_of: cveData.data_as_of, age_days: cveData.age_days, stale: cveData.stale }
+      ? {
+          cves: cveData.cves,
+          newest_record: cveData.newest_record,
+          data_as_of: cveData.data_as_of,
+          age_days: cveData.age_days,
+          stale: cveData.stale,
+          ...(cveData.max_age_days === undefined ? {} : { max_age_days: cveData.max_age_days }),
+        }
       : null,
     warnings: warnings.map((warning) => warning.slice(0, 500)).slice(0, 100),
   };

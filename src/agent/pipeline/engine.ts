@@ -40,8 +40,8 @@ export function openScanEngine(deps: { config: AgentConfig; db: Db; logger: Logg
     cve: { matcher: createCveMatcher(cveDb.store, createDistroStatusLookup(cveDb.db)), vendorsOfProduct: cveDb.store.vendorsOfProduct },
     routerHost: router?.host,
     cveData: () => {
-      const { newest_record, data_as_of, age_days, stale, cves, warning } = cveDataStatus(cveDb.store, deps.clock.now(), config.feed.stale_after);
-      return { cves, newest_record, data_as_of, age_days, stale, warning };
+      const { newest_record, data_as_of, age_days, stale, max_age_days, cves, warning } = cveDataStatus(cveDb.store, deps.clock.now(), config.feed.stale_after);
+      return { cves, newest_record, data_as_of, age_days, stale, max_age_days, warning };
     },
     ports: config.scan.ports,
     udp: config.scan.udp,

@@ -47,6 +47,15 @@ const packages: Record<string, PackageRule> = {
   mariadb: { debian: 'mariadb', ubuntu: 'mariadb', epoch: 1 },
 };
 
+/**
+ * Whether a verdict can ever read a tracker row of this source package: the packages above,
+ * and MariaDB's branch packages (mariadb-10.5, …). The tracker sources keep only these rows, so
+ * a site's cve.db does not hold a whole distribution's tracker.
+ */
+export function isVerdictPackage(distro: 'debian' | 'ubuntu', sourcePackage: string): boolean {
+  return /^mariadb(-\d+\.\d+)?$/.test(sourcePackage) || Object.values(packages).some((rule) => rule[distro] === sourcePackage);
+}
+
 /** Debian's `debNN` and Ubuntu's `ubuntu0.YY.MM` backport suffixes name the release. */
 const debianReleases: Record<string, string> = { '9': 'stretch', '10': 'buster', '11': 'bullseye', '12': 'bookworm', '13': 'trixie' };
 const ubuntuReleases: Record<string, string> = {

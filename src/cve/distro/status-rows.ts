@@ -63,6 +63,25 @@ export function loadDistroStatus(db: Db, rows: unknown): number {
   return valid.length;
 }
 
+/**
+ * Replaces every row of one distribution with `rows` (already valid) in one transaction: a
+ * tracker source's run, where a CVE the tracker no longer lists must not keep its old verdict.
+ */
+export function replaceDistroStatus(db: Db, distro: DistroStatusRow['distro'], rows: readonly DistroStatusRow[]): { removed: number; written: number } {
+  const insert = db.prepare<[DistroStatusRow]>(
+    `INSERT OR REPLACE INTO distro_status (distro, release, package, cve_id, status, fixed_version, ref, note)
+     VALUES (@distro, @release, @package, @cve_id, @status, @fixed_version, @ref, @note)`,
+  );
+  return db.transaction(() => {
+    const removed = db.prepare('DELETE FROM distro_status WHERE distro = ?').run(distro).changes;
+    for (const row of rows) {
+      if (row.distro !== distro) throw new CveError('CVE_ERR_DISTRO_STATUS_INVALID', `a ${row.distro} row in a ${distro} update`);
+      insert.run(row);
+    }
+    return { removed, written: rows.length };
+  })();
+}
+
 export type DistroStatusLookup = (distro: string, sourcePackage: string, cveId: string) => DistroStatusRow[];
 
 /** Reads the rows of one CVE in one source package, every release. */
@@ -73,7 +92,7 @@ export function createDistroStatusLookup(db: Db): DistroStatusLookup {
   return (distro, sourcePackage, cveId) => select.all(cveId, distro, sourcePackage);
 }
 
-/** The starter tracker rows shipped with the agent (scripts/build-starter-distro-status.mjs). */
+/** The starter tracker rows shipped with the agent (scripts/build-starter-distro-status.ts). */
 export const starterDistroStatusFile = fileURLToPath(new URL('../../../data/feed/starter-distro-status.json', import.meta.url));
 
 /** Loads the starter tracker rows into a database whose distro_status is empty; returns the count, or undefined. */

@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { nvdCveApiUrl } from '../nvd-client.js';
+import { createDebianSource, defaultDebianUrl } from './debian.js';
 import { defaultEpssUrl, createEpssSource } from './epss.js';
 import { defaultKevUrl, createKevSource } from './kev.js';
 import { createNvdSource } from './nvd.js';
 import { createRouterosSource, defaultRouterosUrl } from './routeros.js';
 import type { FeedSource } from './source.js';
+import { createUbuntuSource, defaultUbuntuUrl } from './ubuntu.js';
 
 /** Five cron fields (minute hour day month weekday); the hub's scheduler reads them. */
 const cron = z.string().regex(/^\S+(\s+\S+){4}$/, 'a cron string of five fields');
@@ -20,6 +22,8 @@ export const sourcesSettingsSchema = z
       .prefault({}),
     kev: source(defaultKevUrl, '30 3 * * *').prefault({}),
     epss: source(defaultEpssUrl, '45 3 * * *').prefault({}),
+    debian: source(defaultDebianUrl, '0 4 * * *').prefault({}),
+    ubuntu: source(defaultUbuntuUrl, '20 4 * * *').prefault({}),
     routeros: source(defaultRouterosUrl, '15 */6 * * *').prefault({}),
   })
   .strict()
@@ -33,6 +37,8 @@ export function createSources(settings: SourcesSettings): FeedSource[] {
   if (settings.nvd.enabled) sources.push(createNvdSource(settings.nvd.url, settings.nvd.api_key));
   if (settings.kev.enabled) sources.push(createKevSource(settings.kev.url));
   if (settings.epss.enabled) sources.push(createEpssSource(settings.epss.url));
+  if (settings.debian.enabled) sources.push(createDebianSource(settings.debian.url));
+  if (settings.ubuntu.enabled) sources.push(createUbuntuSource(settings.ubuntu.url));
   if (settings.routeros.enabled) sources.push(createRouterosSource(settings.routeros.url));
   return sources;
 }

@@ -10,7 +10,8 @@ import type { WaitingClock } from '../rate-limiter.js';
  * with a resume cursor stored in the same transaction as the page, so a kill or a fault never
  * leaves half of a page or half of a catalog behind.
  */
-export type SourceName = 'nvd' | 'kev' | 'epss' | 'debian' | 'ubuntu' | 'routeros';
+export const sourceNames = ['nvd', 'kev', 'epss', 'debian', 'ubuntu', 'routeros'] as const;
+export type SourceName = (typeof sourceNames)[number];
 
 export interface SourceContext {
   logger: Logger;

@@ -81,6 +81,8 @@ export const coverageSchema = z.strictObject({
       data_as_of: z.string().max(40).nullable(),
       age_days: count.nullable(),
       stale: z.boolean(),
+      /** The agent's feed.max_age_days: past it, `stale`. Absent in reports from before it was said. */
+      max_age_days: z.number().nonnegative().max(3650).optional(),
     })
     .nullable(),
   /** One line each for what the report could not judge: a router or neighbor not judged, stale or missing CVE data. */
@@ -100,7 +102,7 @@ export interface CoverageSummary {
   probes_cut: number;
   devices_judged: number;
   devices_not_judged: number;
-  cve_data: { cves: number; age_days: number | null; stale: boolean } | null;
+  cve_data: { cves: number; age_days: number | null; stale: boolean; max_age_days?: number } | null;
   warnings: string[];
 }
 
@@ -114,9 +116,20 @@ export function coverageSummary(coverage: Coverage): CoverageSummary {
     probes_cut: coverage.probes_cut.count,
     devices_judged: coverage.devices.filter((device) => device.judged).length,
     devices_not_judged: coverage.devices.filter((device) => !device.judged).length,
-    cve_data: coverage.cve_data && { cves: coverage.cve_data.cves, age_days: coverage.cve_data.age_days, stale: coverage.cve_data.stale },
+    cve_data: coverage.cve_data && {
+      cves: coverage.cve_data.cves,
+      age_days: coverage.cve_data.age_days,
+      stale: coverage.cve_data.stale,
+      ...(coverage.cve_data.max_age_days === undefined ? {} : { max_age_days: coverage.cve_data.max_age_days }),
+    },
     warnings: coverage.warnings,
   };
+}
+
+/** " (stale: older than 7 day(s))", or " (stale)" in a report that did not carry the limit. */
+function staleNote(data: NonNullable<Coverage['cve_data']>): string {
+  if (!data.stale) return '';
+  return data.max_age_days === undefined ? ' (stale)' : ` (stale: older than ${data.max_age_days} day(s))`;
 }
 
 /** A few lines for a terminal: what was covered and what was not. */
@@ -161,7 +174,7 @@ export function coverageLines(coverage: Coverage): string[] {
   if (c.devices.length === 0) lines.push(`router: ${c.router.judged ? 'judged' : `not judged: ${c.router.reason ?? '?'}`}`);
   lines.push(
     c.cve_data
-      ? `CVE data: ${c.cve_data.cves} CVEs, ${c.cve_data.age_days === null ? 'age unknown' : `${c.cve_data.age_days} day(s) old`}${c.cve_data.stale ? ' (stale)' : ''}`
+      ? `CVE data: ${c.cve_data.cves} CVEs, ${c.cve_data.age_days === null ? 'age unknown' : `${c.cve_data.age_days} day(s) old`}${staleNote(c.cve_data)}`
       : 'CVE data: none loaded',
   );
   for (const warning of c.warnings) lines.push(`warning: ${warning}`);

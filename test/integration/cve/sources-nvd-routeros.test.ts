@@ -96,6 +96,8 @@ describe('sources settings', () => {
     expect(createSources(settings).map((s) => [s.name, s.url])).toEqual([
       ['nvd', 'https://services.nvd.nist.gov/rest/json/cves/2.0'],
       ['epss', 'http://127.0.61.1/epss-{date}.csv.gz'],
+      ['debian', 'https://salsa.debian.org/security-tracker-team/security-tracker/-/raw/master/data'],
+      ['ubuntu', 'https://git.launchpad.net/ubuntu-cve-tracker/snapshot/ubuntu-cve-tracker-master.tar.gz'],
       ['routeros', 'https://upgrade.mikrotik.com/routeros'],
     ]);
     expect(() => sourcesSettingsSchema.parse({ kev: { schedule: 'daily' } })).toThrow(/cron/);

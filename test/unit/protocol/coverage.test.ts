@@ -36,4 +36,12 @@ describe('scan.finished and its coverage statement', () => {
     expect(lines).toContain('CVE data: 1200 CVEs, 40 day(s) old (stale)');
     expect(lines.at(-1)).toBe('warning: the CVE data is 40 day(s) old');
   });
+
+  it("carries the agent's max_age_days when it says it, and names it in the stale line", () => {
+    const coverage = sampleCoverage();
+    coverage.cve_data = { ...coverage.cve_data!, max_age_days: 7 };
+    const decoded = decodeUpFrame(frame(finished(randomUUID(), 0, 'completed', 1, coverage)));
+    expect(decoded).toMatchObject({ ok: true, frame: { coverage: { cve_data: { max_age_days: 7, stale: true } } } });
+    expect(coverageLines(coverage)).toContain('CVE data: 1200 CVEs, 40 day(s) old (stale: older than 7 day(s))');
+  });
 });
