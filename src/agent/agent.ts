@@ -123,7 +123,7 @@ export function createAgent(deps: AgentDeps): Agent {
       return;
     }
     if (!config.feed.self_update) {
-      log.info('feed self-update off (feed.self_update: false): update cve.db with `cve-agent feed update` or `feed import`');
+      log.info('feed self-update off (feed.self_update: true turns it on): update cve.db with `cve-agent feed update` or `feed import`');
       return;
     }
     const { createFeedUpdater } = await import('./cve/feed-updater.js');

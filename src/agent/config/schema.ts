@@ -121,8 +121,10 @@ export const configSchema = z.strictObject({
       max_age_days: intRange(1, 3650).optional(),
       // The same limit as a duration (`7d`, `36h`): the older key, kept so existing configs stay valid.
       stale_after: durationSchema.optional(),
-      // A standalone agent (no control_plane) runs the sources below on their schedules; false = only `feed update`/`feed import` by hand.
-      self_update: z.boolean({ error: 'expected true or false' }).default(true),
+      // true: a standalone agent (no control_plane) runs the sources below on their schedules. Off
+      // by default: an agent reaches the internet only when its operator says so (and no test or
+      // demo agent ever does); `feed status` and the stale warning say how to turn it on.
+      self_update: z.boolean({ error: 'expected true or false' }).default(false),
       // At start, sources whose slots were missed run after this pause, so a booting box resumes its scans first.
       catch_up_after: durationSchema.default(60_000),
       sources: sourcesSettingsSchema,

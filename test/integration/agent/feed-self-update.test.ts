@@ -28,6 +28,7 @@ async function feedServer(): Promise<FeedServer> {
 
 /** The feed section of a site whose sources all point at the fixture server (EPSS at a path it does not serve). */
 const feedSection = (url: string) => ({
+  self_update: true,
   catch_up_after: '0s',
   sources: {
     nvd: { enabled: false },
@@ -61,6 +62,17 @@ const count = (stateDir: string, sql: string): number => {
 const feedLines = (messages: string[]) => messages.filter((m) => m.startsWith('feed source '));
 
 describe('a standalone agent updates its own CVE data', () => {
+  it('only when its config says so: by default it fetches nothing and says how to turn it on', async () => {
+    const server = await feedServer();
+    const stateDir = path.join(tempDir('feed-default-'), 'state');
+    const { self_update: _on, ...optOut } = feedSection(server.url);
+    const { agent, log } = startAgent({ feed: optOut }, stateDir);
+    await agent.start();
+    expect(agent.feeds).toBeUndefined();
+    expect(log.messages()).toContain('feed self-update off (feed.self_update: true turns it on): update cve.db with `cve-agent feed update` or `feed import`');
+    expect(['/kev.json', '/debian/data/CVE/list', ubuntuRoute].map((route) => server.requests(route))).toEqual([0, 0, 0]);
+  });
+
   it('runs every enabled source at start, one log line per run, and a failed one keeps what it had', async () => {
     const server = await feedServer();
     const stateDir = path.join(tempDir('feed-self-'), 'state');

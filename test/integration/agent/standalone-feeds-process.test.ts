@@ -34,6 +34,7 @@ describe('a standalone agent process keeps its CVE data current by itself', () =
         // No control_plane: this agent is on its own.
         feed: {
           max_age_days: 5,
+          self_update: true,
           catch_up_after: '0s',
           sources: {
             nvd: { url: nvd.url },

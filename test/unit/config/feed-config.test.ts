@@ -19,9 +19,9 @@ function errorsOf(feed: unknown): string[] {
 }
 
 describe('the feed section', () => {
-  it('defaults to 7 days, self-update on, every source at its public URL and schedule', () => {
+  it('defaults to 7 days, self-update off (opt-in), every source at its public URL and schedule', () => {
     const feed = feedOf(undefined);
-    expect(feed).toMatchObject({ max_age_days: 7, stale_after: 7 * DAY, self_update: true, catch_up_after: 60_000 });
+    expect(feed).toMatchObject({ max_age_days: 7, stale_after: 7 * DAY, self_update: false, catch_up_after: 60_000 });
     expect(Object.entries(feed.sources).map(([name, s]) => [name, s.enabled, s.schedule])).toEqual([
       ['nvd', true, '0 */2 * * *'],
       ['kev', true, '30 3 * * *'],
@@ -62,7 +62,9 @@ describe('the feed section', () => {
     }
     expect(blocks).toHaveLength(2);
     const [full, airGapped] = blocks.map((block) => feedOf((parse(block.join('\n')) as { feed: unknown }).feed));
-    expect(full).toEqual(feedOf(undefined)); // the documented defaults are the defaults
+    // The documented values are the defaults, with self-update turned on (it is opt-in).
+    expect(full).toEqual({ ...feedOf(undefined), self_update: true });
+    expect(airGapped!.self_update).toBe(true);
     expect(airGapped!.sources.nvd.enabled).toBe(false);
     expect(
       Object.values(airGapped!.sources)
