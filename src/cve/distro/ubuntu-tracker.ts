@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { extract } from 'tar-stream';
 import type { DistroStatusRow } from './status-rows.js';
 import { TrackerDataError, ubuntuStatusRow, type UbuntuReleaseView } from './tracker-rows.js';
-import { TarError, TarReader, type TarFile } from './ustar.js';
 
 /**
  * The Ubuntu CVE Tracker's native files (ubuntu-cve-tracker.git `active/`, `retired/`,
@@ -30,29 +31,37 @@ export function parseUctFile(text: string, where: string): UbuntuReleaseView[] {
 /** A tracker file inside a snapshot archive (any top directory: `ubuntu-cve-tracker/`, `ubuntu-cve-tracker-master/`). */
 export const uctFilePath = /(?:^|\/)(active|retired|ignored)\/CVE-\d{4}-\d{4,}$/;
 
-/** distro_status rows from a gzipped tar snapshot of the tracker, read file by file as it is decompressed. */
+/**
+ * distro_status rows from a gzipped tar snapshot of the tracker (`git archive`, cgit's snapshot),
+ * read file by file as it is decompressed (tar-stream), never held uncompressed.
+ */
 export async function ubuntuTrackerRows(snapshotGz: Buffer, keep: (pkg: string) => boolean = () => true): Promise<{ files: number; rows: DistroStatusRow[] }> {
-  const reader = new TarReader();
   const rows: DistroStatusRow[] = [];
   let files = 0;
-  const take = (found: TarFile[]) => {
-    for (const file of found) {
-      if (!uctFilePath.test(file.path)) continue;
+  const archive = extract();
+  const read = (async () => {
+    for await (const entry of archive) {
+      const path = entry.header.name;
+      if (entry.header.type !== 'file' || !uctFilePath.test(path)) {
+        entry.resume();
+        continue;
+      }
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
       files++;
-      for (const view of parseUctFile(file.body.toString('utf8'), file.path)) {
+      for (const view of parseUctFile(Buffer.concat(chunks).toString('utf8'), path)) {
         if (!keep(view.package)) continue;
         const row = ubuntuStatusRow(view);
         if (row !== null) rows.push(row);
       }
     }
-  };
+  })();
   try {
-    for await (const chunk of Readable.from([snapshotGz]).pipe(createGunzip())) take(reader.push(chunk as Buffer));
+    await Promise.all([pipeline(Readable.from([snapshotGz]), createGunzip(), archive), read]);
   } catch (error) {
-    if (error instanceof TrackerDataError || error instanceof TarError) throw error;
-    throw new UctError(`the tracker snapshot is not gzip (${(error as Error).message})`);
+    if (error instanceof TrackerDataError) throw error;
+    throw new UctError(`the tracker snapshot is not a whole .tar.gz (${(error as Error).message})`);
   }
-  reader.end();
   if (files === 0) throw new UctError('the archive holds no active/, retired/ or ignored/ CVE files');
   return { files, rows };
 }

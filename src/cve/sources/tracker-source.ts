@@ -2,7 +2,6 @@ import type { Db } from '../../shared/sqlite.js';
 import { CveError } from '../errors.js';
 import { parseDistroStatusRows, replaceDistroStatus, type DistroStatusRow } from '../distro/status-rows.js';
 import { TrackerDataError } from '../distro/tracker-rows.js';
-import { TarError } from '../distro/ustar.js';
 import type { SourceContext } from './source.js';
 
 /**
@@ -21,7 +20,7 @@ export async function applyTrackerRows(
   try {
     rows = parseDistroStatusRows(await build());
   } catch (error) {
-    if (error instanceof TrackerDataError || error instanceof TarError || (error instanceof CveError && error.code === 'CVE_ERR_DISTRO_STATUS_INVALID')) {
+    if (error instanceof TrackerDataError || (error instanceof CveError && error.code === 'CVE_ERR_DISTRO_STATUS_INVALID')) {
       throw new CveError('CVE_ERR_SOURCE_PROTOCOL', `${where}: ${error.message}`, { cause: error });
     }
     throw error;
