@@ -13,6 +13,8 @@ export interface PriorityFacts {
   kev: KevEntry | null;
   epss: EpssScore | null;
   exposure: readonly Exposure[];
+  /** Why exposure could not be read (router menus missing, no router read); said, not ranked. */
+  exposure_unknown?: string | null;
 }
 
 /** A finding's place in the fix-first order (1 = fix first) and the reasons, one short phrase each. */
@@ -38,6 +40,7 @@ export function whyOf(facts: PriorityFacts): string[] {
   const why: string[] = [];
   if (facts.kev !== null) why.push(`KEV since ${facts.kev.date_added}${facts.kev.ransomware ? ' (ransomware)' : ''}`);
   for (const exposure of facts.exposure) why.push(exposure.detail);
+  if (facts.exposure.length === 0 && facts.exposure_unknown) why.push(`exposure unknown: ${facts.exposure_unknown}`);
   if (facts.epss !== null) why.push(`EPSS ${facts.epss.score.toFixed(2)} (${percentile(facts.epss.percentile)})`);
   why.push(facts.score === null ? 'CVSS unscored' : `CVSS ${facts.score.toFixed(1)}`);
   return why;

@@ -57,7 +57,10 @@ export function createApiReader(deps: ApiReaderDeps): TableReader {
         await client.connect(signal);
         const names = Object.keys(menus) as MenuName[];
         // Each concurrent print listens on the signal: more than Node's default of 10 is expected here.
-        setMaxListeners(Math.max(getMaxListeners(signal), names.length + 4), signal);
+        // Node 20's getMaxListeners throws on a signal already set to 0 (unlimited, as the scan's
+        // signals are): such a signal needs nothing.
+        const current = unlimitedOrMax(signal);
+        if (current !== 0) setMaxListeners(Math.max(current, names.length + 4), signal);
         const results = await Promise.all(
           names.map(async (name): Promise<Row[]> => {
             try {
@@ -79,4 +82,13 @@ export function createApiReader(deps: ApiReaderDeps): TableReader {
       }
     },
   };
+}
+
+/** The signal's listener limit, 0 for unlimited (which Node 20's getMaxListeners cannot report). */
+function unlimitedOrMax(signal: AbortSignal): number {
+  try {
+    return getMaxListeners(signal);
+  } catch {
+    return 0;
+  }
 }

@@ -1,0 +1,231 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { buildConfig, type AgentConfig } from '../../../src/agent/config/load.js';
+import { openCveDatabase } from '../../../src/agent/cve/cve-database.js';
+import { cliSpec, openScans } from '../../../src/agent/pipeline/index.js';
+import { openStore } from '../../../src/agent/store/database.js';
+import { MetaRepository } from '../../../src/agent/store/meta-repository.js';
+import { OutboxRepository } from '../../../src/agent/store/outbox-repository.js';
+import { SchedulesRepository } from '../../../src/agent/store/schedules-repository.js';
+import { ScheduleService } from '../../../src/agent/schedule/schedule-service.js';
+import { loadEpssCsv, loadKevCatalog } from '../../../src/cve/intel.js';
+import { systemClock } from '../../../src/shared/clock.js';
+import { readApiCapture, startApiSimulator, type RouterData } from '../../simulators/index.js';
+import { captureLogger } from '../../helpers/logger.js';
+import { startFakeService } from '../../helpers/fake-services.js';
+import { tempDir } from '../../helpers/temp.js';
+import { runCli } from '../../helpers/agent-process.js';
+
+const shared = path.resolve(import.meta.dirname, '../../../../shared/data');
+const scheduleId = '0f4a6b2c-9d1e-4c3b-8a7f-6e5d4c3b2a10';
+const siteId = '7d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f';
+const ports = '2222,8080';
+const macs = { ssh: '00:0C:29:66:00:02', web: 'B8:27:EB:66:00:03' } as const;
+
+const rows = (file: string) => readApiCapture(file).rows;
+
+/**
+ * A RouterOS 6.40.5 router at 127.0.66.1 with the written-for-simulator exposure menus: WAN
+ * tcp/2222 forwarded to the SSH host (rule *2, retargeted to this test's address and port),
+ * winbox accepted from the WAN list, UPnP off (so the web host is not exposed).
+ */
+function fixFirstRouter(withExposureMenus: boolean): RouterData {
+  const arp = (address: string, mac: string, id: string) => ({
+    '.id': id,
+    address,
+    'mac-address': mac,
+    interface: 'bridge',
+    dynamic: 'true',
+    complete: 'true',
+    disabled: 'false',
+    invalid: 'false',
+    DHCP: 'false',
+    published: 'false',
+  });
+  const exposure = {
+    '/ip/firewall/nat': rows('api.ip-firewall-nat-print.v7.written-for-simulator.json').map((row) =>
+      row['to-addresses'] === '192.168.88.10' ? { ...row, 'to-addresses': '127.0.66.2', 'to-ports': '2222' } : row,
+    ),
+    '/ip/firewall/filter': rows('api.ip-firewall-filter-print.v7.written-for-simulator.json'),
+    '/ip/service': rows('api.ip-service-print.v7.written-for-simulator.json'),
+    '/ip/upnp': rows('api.ip-upnp-print.v7.written-for-simulator.json').map((row) => ({ ...row, enabled: 'false' })),
+    '/interface/list/member': rows('api.interface-list-member-print.v7.written-for-simulator.json'),
+  };
+  return {
+    user: 'edge-cve',
+    password: 'router-secret',
+    console: {},
+    menus: {
+      '/system/resource': [{ uptime: '3w2d1h', version: '6.40.5 (stable)', 'architecture-name': 'mipsbe', 'board-name': 'RB951Ui-2HnD', platform: 'MikroTik' }],
+      '/system/identity': [{ name: 'fix-gw' }],
+      '/ip/address': [
+        { '.id': '*1', address: '127.0.66.1/24', network: '127.0.66.0', interface: 'bridge', invalid: 'false', dynamic: 'false', disabled: 'false' },
+      ],
+      '/ip/arp': [arp('127.0.66.2', macs.ssh, '*1'), arp('127.0.66.3', macs.web, '*2')],
+      '/ip/dhcp-server/lease': [],
+      '/interface/bridge/host': [],
+      '/ip/neighbor': [],
+      '/ipv6/neighbor': [],
+      ...(withExposureMenus ? exposure : {}),
+    },
+  };
+}
+
+async function startSite(withExposureMenus = true) {
+  const router = await startApiSimulator({ data: fixFirstRouter(withExposureMenus), host: '127.0.66.1' });
+  onTestFinished(() => router.stop());
+  // A Debian 12 build: the tracker says CVE-2024-6387 is fixed in this revision, CVE-2023-38408 is not.
+  await startFakeService({ host: '127.0.66.2', port: 2222, greeting: 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n' });
+  await startFakeService({ host: '127.0.66.3', port: 8080, httpServer: 'nginx/1.13.2' });
+  const raw = {
+    site_id: siteId,
+    subnets: ['127.0.66.0/24'],
+    router: { host: '127.0.66.1', port: router.port, user: 'edge-cve', password: 'router-secret' },
+    schedules: [
+      { id: scheduleId, description: 'fix-first', day_of_week: 0, time_of_day: '02:30', every_n_weeks: 2, timezone: 'UTC', min_cvss: 0, warning_threshold: 7 },
+    ],
+  };
+  return buildConfig(raw, undefined, { env: {}, dataDir: tempDir() }).config;
+}
+
+/** cve.db with the starter feed and tracker rows, plus the real KEV catalog and EPSS snapshot. */
+function loadIntel(config: AgentConfig): void {
+  const { logger } = captureLogger('warn');
+  const cve = openCveDatabase({ stateDir: config.state_dir, logger, loadStarterFeed: true });
+  try {
+    loadKevCatalog(cve.db, readFileSync(path.join(shared, 'kev/known_exploited_vulnerabilities.json'), 'utf8'));
+    loadEpssCsv(cve.db, readFileSync(path.join(shared, 'epss/epss_scores-2024-01-13.subset.csv'), 'utf8'));
+  } finally {
+    cve.close();
+  }
+}
+
+async function scanSite(config: AgentConfig) {
+  const { logger } = captureLogger('warn');
+  const store = openStore({ stateDir: config.state_dir, logger, exclusive: false });
+  const schedules = new SchedulesRepository(store.db);
+  new ScheduleService({ schedules, clock: systemClock, logger }).syncFromConfig(config.schedules);
+  const site = new MetaRepository(store.db).siteId(config.site_id);
+  const scans = openScans({ config: () => config, db: store.db, logger, clock: systemClock, siteId: site, overrides: { ports, udp: false } });
+  onTestFinished(async () => {
+    await scans.close();
+    store.close();
+  });
+  const { scan, done } = scans.start(cliSpec(schedules.get(scheduleId)!, site, undefined));
+  const result = await done;
+  expect(result.status, result.error ?? '').toBe('completed');
+  return { scanId: scan.id, report: scans.report(scan.id)!, outbox: new OutboxRepository(store.db) };
+}
+
+describe('fix-first findings: distro verdict, KEV, EPSS and router exposure, end to end', () => {
+  it('stores every fact in agent.db, counts no patched CVE, and orders the report exposed-and-KEV first with a why per finding', async () => {
+    const config = await startSite();
+    loadIntel(config);
+    const { scanId, report, outbox } = await scanSite(config);
+
+    // agent.db: the verdict, KEV, EPSS and exposure are columns of the finding rows.
+    const db = new Database(path.join(config.state_dir, 'agent.db'), { readonly: true });
+    onTestFinished(() => void db.close());
+    const row = (ip: string, cve: string) =>
+      db
+        .prepare(
+          `SELECT f.* FROM findings f JOIN scan_hosts h ON h.id = f.host_id WHERE f.scan_id = ? AND h.ip = ? AND f.cve_id = ?`,
+        )
+        .get(scanId, ip, cve) as Record<string, unknown>;
+    expect(row('127.0.66.2', 'CVE-2024-6387')).toMatchObject({
+      distro_status: 'fixed',
+      distro_name: 'debian',
+      distro_release: 'bookworm',
+      distro_fixed_version: '1:9.2p1-2+deb12u3',
+      distro_ref: 'DSA-5724-1',
+      warning: 0,
+    });
+    expect(row('127.0.66.2', 'CVE-2023-38408')).toMatchObject({
+      distro_status: 'vulnerable',
+      kev_date_added: null,
+      epss_score: 0.02999,
+      epss_percentile: 0.89902,
+      epss_date: '2024-01-13',
+      exposure: 'yes',
+    });
+    expect(JSON.parse(row('127.0.66.2', 'CVE-2023-38408').exposure_reasons as string)).toEqual([
+      { kind: 'dstnat', detail: 'forwarded from WAN tcp/2222 by dstnat rule *2' },
+    ]);
+    expect(row('127.0.66.1', 'CVE-2018-14847')).toMatchObject({
+      kev_date_added: '2021-12-01',
+      kev_due_date: '2022-06-01',
+      kev_ransomware: 0,
+      epss_score: 0.97473,
+      exposure: 'yes',
+      distro_status: null,
+    });
+    expect(row('127.0.66.3', 'CVE-2017-7529')).toMatchObject({ exposure: 'no', exposure_unknown: null });
+
+    // The patched CVE is listed under the host, never among its vulnerabilities or in the counts.
+    const sshHost = report.hosts.find((host) => host.ip === '127.0.66.2')!;
+    expect(sshHost.findings.map((f) => f.cve_id)).not.toContain('CVE-2024-6387');
+    expect(sshHost.patched).toContainEqual(
+      expect.objectContaining({ cve_id: 'CVE-2024-6387', line: 'patched by Debian in 1:9.2p1-2+deb12u3 (DSA-5724-1)' }),
+    );
+    const vulnerabilities = report.hosts.flatMap((host) => host.findings);
+    expect(report.summary.cve_count).toBe(vulnerabilities.length);
+    expect(report.patched_count).toBe(report.hosts.reduce((sum, host) => sum + host.patched.length, 0));
+    expect(report.patched_count).toBeGreaterThan(0);
+    expect(report.delta.new.map((entry) => entry.cve_id)).not.toContain('CVE-2024-6387');
+
+    // Fix-first: the router's KEV CVEs reachable through winbox first (higher EPSS first), then
+    // the exposed ones, the unexposed web host last; each with why it is there.
+    expect(report.fix_first.map((entry) => entry.rank)).toEqual(vulnerabilities.map((_, index) => index + 1));
+    expect(report.fix_first.slice(0, 2).map((entry) => [entry.ip, entry.cve_id])).toEqual([
+      ['127.0.66.1', 'CVE-2018-14847'],
+      ['127.0.66.1', 'CVE-2018-7445'],
+    ]);
+    expect(report.fix_first[0]!.why).toEqual([
+      'KEV since 2021-12-01',
+      'router service winbox (tcp/8291) open to WAN: no address restriction, accepted by input rule *4',
+      'EPSS 0.97 (99th pct)',
+      'CVSS 9.1',
+    ]);
+    const lastExposed = report.fix_first.findLastIndex((entry) => entry.ip !== '127.0.66.3');
+    const firstWeb = report.fix_first.findIndex((entry) => entry.ip === '127.0.66.3');
+    expect(firstWeb).toBeGreaterThan(lastExposed);
+    const openssh = report.fix_first.find((entry) => entry.cve_id === 'CVE-2023-38408')!;
+    expect(openssh.why).toEqual(['forwarded from WAN tcp/2222 by dstnat rule *2', 'EPSS 0.03 (89th pct)', 'CVSS 9.8']);
+    // Each host lists its vulnerabilities in that order too.
+    for (const host of report.hosts) expect(host.findings.map((f) => f.rank)).toEqual([...host.findings.map((f) => f.rank)].sort((a, b) => a! - b!));
+
+    // The control plane hears the same facts in the finding frame.
+    const frames = outbox
+      .pending(0, 10_000)
+      .filter((entry) => entry.type === 'finding')
+      .map((entry) => JSON.parse(entry.payload) as { ip: string; cve: { id: string }; kev?: unknown; exposure?: { state: string }; distro?: { status: string } });
+    expect(frames.find((frame) => frame.cve.id === 'CVE-2018-14847')).toMatchObject({
+      kev: { date_added: '2021-12-01', due_date: '2022-06-01', ransomware: false },
+      exposure: { state: 'yes' },
+    });
+    expect(frames.find((frame) => frame.cve.id === 'CVE-2024-6387')?.distro?.status).toBe('fixed');
+
+    // The CLI report prints the same order with the why, and the patched CVE apart.
+    const configFile = path.join(tempDir(), 'config.yaml');
+    writeFileSync(configFile, 'subnets: [127.0.66.0/24]\n', { mode: 0o600 });
+    const cli = await runCli(['--config', configFile, '--data-dir', config.state_dir, 'report', scanId]);
+    expect(cli.code, cli.stderr).toBe(0);
+    const lines = cli.stdout.split('\n');
+    const first = lines.findIndex((line) => line.includes('CVE-2018-14847'));
+    expect(lines[first]).toMatch(/^1 +127\.0\.66\.1 .*KEV since 2021-12-01; router service winbox/);
+    expect(cli.stdout).toMatch(/patched by the distribution \(not counted\): \d+\n/);
+    expect(cli.stdout).toMatch(/127\.0\.66\.2 +2222\/tcp .*CVE-2024-6387 +patched by Debian in 1:9\.2p1-2\+deb12u3 \(DSA-5724-1\)/);
+  });
+
+  it('says exposure is unknown, and why, when the router lacks the exposure menus', async () => {
+    const config = await startSite(false);
+    const { report } = await scanSite(config);
+    const all = report.hosts.flatMap((host) => host.findings);
+    expect(all.length).toBeGreaterThan(0);
+    expect(new Set(all.map((f) => f.exposure.state))).toEqual(new Set(['unknown']));
+    expect(all[0]!.exposure.unknown_reason).toBe('the router did not give nat, filter, services, upnp, interfaceListMembers');
+    expect(all[0]!.why).toContain('exposure unknown: the router did not give nat, filter, services, upnp, interfaceListMembers');
+  });
+});
