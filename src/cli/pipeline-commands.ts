@@ -88,8 +88,7 @@ export function printReport(report: ScanReport): void {
       ],
     ];
   });
-  if (rows.length > 0)
-    process.stdout.write(renderTable(['#', 'IP', 'MAC', 'WHERE', 'PRODUCT', 'CVE', 'SCORE', '', 'STATUS', 'FIXED IN', 'CONF', 'WHY'], rows));
+  if (rows.length > 0) process.stdout.write(renderTable(['#', 'IP', 'MAC', 'WHERE', 'PRODUCT', 'CVE', 'SCORE', '', 'STATUS', 'FIXED IN', 'CONF', 'WHY'], rows));
   // Patched by the distribution: listed so nobody wonders where they went, never counted.
   const patched = report.hosts.flatMap((host) =>
     host.patched.map((finding) => [

@@ -10,7 +10,9 @@ export interface FindingPlace {
 /** The exposure of one place on one device, as this run's router read tells it. */
 export type ExposureLookup = (place: FindingPlace) => FindingExposure;
 
-const unknown = (reason: string): ExposureLookup => () => ({ state: 'unknown', reasons: [], unknown_reason: reason });
+const unknown =
+  (reason: string): ExposureLookup =>
+  () => ({ state: 'unknown', reasons: [], unknown_reason: reason });
 
 /** Whether the address is one of the router's own (its `/ip address` entries). */
 export function isRouterAddress(inventory: Inventory | undefined, address: string): boolean {

@@ -105,7 +105,10 @@ export interface ScanReport {
   coverage: Coverage;
 }
 
-interface FindingRow extends Omit<ReportFinding, 'status' | 'mark' | 'possibly_backported' | 'warning' | 'assumptions' | 'rank' | 'distro' | 'kev' | 'epss' | 'exposure' | 'why'> {
+interface FindingRow extends Omit<
+  ReportFinding,
+  'status' | 'mark' | 'possibly_backported' | 'warning' | 'assumptions' | 'rank' | 'distro' | 'kev' | 'epss' | 'exposure' | 'why'
+> {
   host_id: string;
   possibly_backported: number;
   warning: number;
@@ -292,10 +295,7 @@ function rankFixFirst(hosts: ReportHost[]): FixFirstEntry[] {
   all.sort(
     (a, b) =>
       openFirst(a.finding) - openFirst(b.finding) ||
-      compareFixFirst(
-        { ...a.finding, exposure: a.finding.exposure.reasons },
-        { ...b.finding, exposure: b.finding.exposure.reasons },
-      ) ||
+      compareFixFirst({ ...a.finding, exposure: a.finding.exposure.reasons }, { ...b.finding, exposure: b.finding.exposure.reasons }) ||
       compareAddresses(a.host.ip, b.host.ip),
   );
   all.forEach(({ finding }, index) => (finding.rank = index + 1));

@@ -451,7 +451,10 @@ export class ScanRepository {
         ...(distro ? { distro: clampVerdict(distro) } : {}),
         kev,
         epss,
-        exposure: { state: exposure.state, reasons: exposure.reasons.slice(0, 20).map((reason) => ({ kind: reason.kind, detail: reason.detail.slice(0, 300) })) },
+        exposure: {
+          state: exposure.state,
+          reasons: exposure.reasons.slice(0, 20).map((reason) => ({ kind: reason.kind, detail: reason.detail.slice(0, 300) })),
+        },
         why: why.slice(0, 20).map((line) => line.slice(0, 300)),
       });
     }

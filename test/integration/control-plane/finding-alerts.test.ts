@@ -8,7 +8,10 @@ import { startHarness, WEBHOOK_SECRET, type Harness } from './harness.js';
 const address = '127.0.67.1';
 const mac = '4C:5E:0C:67:00:02';
 const kev = { date_added: '2021-12-01', due_date: '2022-06-01', ransomware: false };
-const exposed = { state: 'yes' as const, reasons: [{ kind: 'router-service' as const, detail: 'router service winbox (tcp/8291) open to WAN: no address restriction, no input rule drops it' }] };
+const exposed = {
+  state: 'yes' as const,
+  reasons: [{ kind: 'router-service' as const, detail: 'router service winbox (tcp/8291) open to WAN: no address restriction, no input rule drops it' }],
+};
 
 let h: Harness | undefined;
 let receiver: Server | undefined;
@@ -47,7 +50,9 @@ async function scanWith(harness: Harness, sim: SimulatedAgent, scheduleId: strin
   sim.report({ ...finding(runId, '192.168.88.2', mac, 'CVE-2019-3976', 8.8), ...facts.neighbor } as ReportInput);
   sim.report(finished(runId, 2));
   await sim.drained();
-  await expect.poll(async () => (await harness.request('GET', `/scans/cve/${scanId}`)).body, { timeout: 5000, interval: 50 }).toMatchObject({ status: 'completed' });
+  await expect
+    .poll(async () => (await harness.request('GET', `/scans/cve/${scanId}`)).body, { timeout: 5000, interval: 50 })
+    .toMatchObject({ status: 'completed' });
   await harness.cp.notifier.idle();
   return scanId;
 }
@@ -86,9 +91,13 @@ describe('finding alerts: an open finding entering KEV or becoming exposed', () 
       router: { kev, epss: { score: 0.97473, percentile: 0.99963, date: '2024-01-13' }, exposure: exposed, why: ['KEV since 2021-12-01'] },
       neighbor: { kev: null, epss: null, exposure: { state: 'unknown', reasons: [] } },
     });
-    await expect.poll(async () => (await events()).sort(), { timeout: 5000, interval: 50 }).toEqual(['finding.exposed', 'finding.kev', 'scan.completed', 'scan.completed']);
+    await expect
+      .poll(async () => (await events()).sort(), { timeout: 5000, interval: 50 })
+      .toEqual(['finding.exposed', 'finding.kev', 'scan.completed', 'scan.completed']);
     await expect.poll(() => hook.received.length, { timeout: 5000, interval: 50 }).toBe(4);
-    const alerts = hook.received.map((r) => ({ ...r, json: JSON.parse(r.body) as { event: string; data: Record<string, unknown> } })).filter((r) => r.json.event.startsWith('finding.'));
+    const alerts = hook.received
+      .map((r) => ({ ...r, json: JSON.parse(r.body) as { event: string; data: Record<string, unknown> } }))
+      .filter((r) => r.json.event.startsWith('finding.'));
     for (const alert of alerts) {
       expect(verifySignature(alert.body, WEBHOOK_SECRET, alert.signature)).toBe(true);
       expect(alert.json.data).toMatchObject({
@@ -103,7 +112,19 @@ describe('finding alerts: an open finding entering KEV or becoming exposed', () 
     }
 
     // The same facts again: no change, no alert. A patched finding that enters KEV: no alert either.
-    const patched = { distro: { distro: 'debian', release: 'bookworm', package: 'openssh', installed_version: '1:9.2p1-2+deb12u3', status: 'fixed', fixed_version: '1:9.2p1-2+deb12u3', ref: 'DSA-5724-1', url: 'https://security-tracker.debian.org/tracker/CVE-2019-3976', reason: 'patched by Debian in 1:9.2p1-2+deb12u3' } };
+    const patched = {
+      distro: {
+        distro: 'debian',
+        release: 'bookworm',
+        package: 'openssh',
+        installed_version: '1:9.2p1-2+deb12u3',
+        status: 'fixed',
+        fixed_version: '1:9.2p1-2+deb12u3',
+        ref: 'DSA-5724-1',
+        url: 'https://security-tracker.debian.org/tracker/CVE-2019-3976',
+        reason: 'patched by Debian in 1:9.2p1-2+deb12u3',
+      },
+    };
     await scanWith(h, agent, scheduleId, { router: { kev, exposure: exposed }, neighbor: { ...patched, kev, exposure: exposed } });
     await expect.poll(async () => (await events()).filter((e) => e === 'scan.completed').length, { timeout: 5000, interval: 50 }).toBe(3);
     expect((await events()).filter((e) => e.startsWith('finding.')).sort()).toEqual(['finding.exposed', 'finding.kev']);

@@ -130,9 +130,7 @@ describe('fix-first findings: distro verdict, KEV, EPSS and router exposure, end
     onTestFinished(() => void db.close());
     const row = (ip: string, cve: string) =>
       db
-        .prepare(
-          `SELECT f.* FROM findings f JOIN scan_hosts h ON h.id = f.host_id WHERE f.scan_id = ? AND h.ip = ? AND f.cve_id = ?`,
-        )
+        .prepare(`SELECT f.* FROM findings f JOIN scan_hosts h ON h.id = f.host_id WHERE f.scan_id = ? AND h.ip = ? AND f.cve_id = ?`)
         .get(scanId, ip, cve) as Record<string, unknown>;
     expect(row('127.0.66.2', 'CVE-2024-6387')).toMatchObject({
       distro_status: 'fixed',
@@ -166,9 +164,7 @@ describe('fix-first findings: distro verdict, KEV, EPSS and router exposure, end
     // The patched CVE is listed under the host, never among its vulnerabilities or in the counts.
     const sshHost = report.hosts.find((host) => host.ip === '127.0.66.2')!;
     expect(sshHost.findings.map((f) => f.cve_id)).not.toContain('CVE-2024-6387');
-    expect(sshHost.patched).toContainEqual(
-      expect.objectContaining({ cve_id: 'CVE-2024-6387', line: 'patched by Debian in 1:9.2p1-2+deb12u3 (DSA-5724-1)' }),
-    );
+    expect(sshHost.patched).toContainEqual(expect.objectContaining({ cve_id: 'CVE-2024-6387', line: 'patched by Debian in 1:9.2p1-2+deb12u3 (DSA-5724-1)' }));
     const vulnerabilities = report.hosts.flatMap((host) => host.findings);
     expect(report.summary.cve_count).toBe(vulnerabilities.length);
     expect(report.patched_count).toBe(report.hosts.reduce((sum, host) => sum + host.patched.length, 0));
@@ -200,7 +196,9 @@ describe('fix-first findings: distro verdict, KEV, EPSS and router exposure, end
     const frames = outbox
       .pending(0, 10_000)
       .filter((entry) => entry.type === 'finding')
-      .map((entry) => JSON.parse(entry.payload) as { ip: string; cve: { id: string }; kev?: unknown; exposure?: { state: string }; distro?: { status: string } });
+      .map(
+        (entry) => JSON.parse(entry.payload) as { ip: string; cve: { id: string }; kev?: unknown; exposure?: { state: string }; distro?: { status: string } },
+      );
     expect(frames.find((frame) => frame.cve.id === 'CVE-2018-14847')).toMatchObject({
       kev: { date_added: '2021-12-01', due_date: '2022-06-01', ransomware: false },
       exposure: { state: 'yes' },

@@ -8,6 +8,13 @@ import { findingPriorityMigration } from './006-finding-priority.js';
 import type { Migration } from '../../../shared/sqlite.js';
 
 /** In order. Later features append theirs; a released migration is never edited. */
-export const migrations: readonly Migration[] = [schedulesMigration, scansMigration, routerHostsMigration, routerPinsMigration, scanCoverageMigration, findingPriorityMigration];
+export const migrations: readonly Migration[] = [
+  schedulesMigration,
+  scansMigration,
+  routerHostsMigration,
+  routerPinsMigration,
+  scanCoverageMigration,
+  findingPriorityMigration,
+];
 
 export const latestSchemaVersion = migrations.at(-1)?.version ?? 0;

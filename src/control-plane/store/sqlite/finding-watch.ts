@@ -24,9 +24,7 @@ export function findingWatch(db: Db) {
   const marks = db.prepare<[string, string, string], { status: MarkStatus; cpe: string | null; expires_at: string | null; created_at: string }>(
     'SELECT status, cpe, expiration_date AS expires_at, created_at FROM cve_marks WHERE org_id = ? AND mac = ? AND cve_id = ? ORDER BY created_at DESC, rowid DESC',
   );
-  const alert = db.prepare(
-    'INSERT INTO finding_alerts (id, org_id, scan_id, finding_id, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-  );
+  const alert = db.prepare('INSERT INTO finding_alerts (id, org_id, scan_id, finding_id, kind, created_at) VALUES (?, ?, ?, ?, ?, ?)');
 
   /** Records the finding's state; returns the alerts it raised. */
   return function watch(finding: { org_id: string; site_id: string; scan_id: string; id: string }, m: Finding, at: string): AlertKind[] {
