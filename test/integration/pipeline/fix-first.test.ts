@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -10,79 +10,22 @@ import { MetaRepository } from '../../../src/agent/store/meta-repository.js';
 import { OutboxRepository } from '../../../src/agent/store/outbox-repository.js';
 import { SchedulesRepository } from '../../../src/agent/store/schedules-repository.js';
 import { ScheduleService } from '../../../src/agent/schedule/schedule-service.js';
-import { loadEpssCsv, loadKevCatalog } from '../../../src/cve/intel.js';
 import { systemClock } from '../../../src/shared/clock.js';
-import { readApiCapture, startApiSimulator, type RouterData } from '../../simulators/index.js';
 import { captureLogger } from '../../helpers/logger.js';
-import { startFakeService } from '../../helpers/fake-services.js';
+import { fixFirstPorts, loadRealIntel, startFixFirstSite } from './fix-first-site.js';
 import { tempDir } from '../../helpers/temp.js';
 import { runCli } from '../../helpers/agent-process.js';
 
-const shared = path.resolve(import.meta.dirname, '../../../../shared/data');
 const scheduleId = '0f4a6b2c-9d1e-4c3b-8a7f-6e5d4c3b2a10';
 const siteId = '7d2e4f60-1a3b-4c5d-8e9f-0a1b2c3d4e5f';
-const ports = '2222,8080';
-const macs = { ssh: '00:0C:29:66:00:02', web: 'B8:27:EB:66:00:03' } as const;
-
-const rows = (file: string) => readApiCapture(file).rows;
-
-/**
- * A RouterOS 6.40.5 router at 127.0.66.1 with the written-for-simulator exposure menus: WAN
- * tcp/2222 forwarded to the SSH host (rule *2, retargeted to this test's address and port),
- * winbox accepted from the WAN list, UPnP off (so the web host is not exposed).
- */
-function fixFirstRouter(withExposureMenus: boolean): RouterData {
-  const arp = (address: string, mac: string, id: string) => ({
-    '.id': id,
-    address,
-    'mac-address': mac,
-    interface: 'bridge',
-    dynamic: 'true',
-    complete: 'true',
-    disabled: 'false',
-    invalid: 'false',
-    DHCP: 'false',
-    published: 'false',
-  });
-  const exposure = {
-    '/ip/firewall/nat': rows('api.ip-firewall-nat-print.v7.written-for-simulator.json').map((row) =>
-      row['to-addresses'] === '192.168.88.10' ? { ...row, 'to-addresses': '127.0.66.2', 'to-ports': '2222' } : row,
-    ),
-    '/ip/firewall/filter': rows('api.ip-firewall-filter-print.v7.written-for-simulator.json'),
-    '/ip/service': rows('api.ip-service-print.v7.written-for-simulator.json'),
-    '/ip/upnp': rows('api.ip-upnp-print.v7.written-for-simulator.json').map((row) => ({ ...row, enabled: 'false' })),
-    '/interface/list/member': rows('api.interface-list-member-print.v7.written-for-simulator.json'),
-  };
-  return {
-    user: 'edge-cve',
-    password: 'router-secret',
-    console: {},
-    menus: {
-      '/system/resource': [{ uptime: '3w2d1h', version: '6.40.5 (stable)', 'architecture-name': 'mipsbe', 'board-name': 'RB951Ui-2HnD', platform: 'MikroTik' }],
-      '/system/identity': [{ name: 'fix-gw' }],
-      '/ip/address': [
-        { '.id': '*1', address: '127.0.66.1/24', network: '127.0.66.0', interface: 'bridge', invalid: 'false', dynamic: 'false', disabled: 'false' },
-      ],
-      '/ip/arp': [arp('127.0.66.2', macs.ssh, '*1'), arp('127.0.66.3', macs.web, '*2')],
-      '/ip/dhcp-server/lease': [],
-      '/interface/bridge/host': [],
-      '/ip/neighbor': [],
-      '/ipv6/neighbor': [],
-      ...(withExposureMenus ? exposure : {}),
-    },
-  };
-}
+const ports = fixFirstPorts;
 
 async function startSite(withExposureMenus = true) {
-  const router = await startApiSimulator({ data: fixFirstRouter(withExposureMenus), host: '127.0.66.1' });
-  onTestFinished(() => router.stop());
-  // A Debian 12 build: the tracker says CVE-2024-6387 is fixed in this revision, CVE-2023-38408 is not.
-  await startFakeService({ host: '127.0.66.2', port: 2222, greeting: 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n' });
-  await startFakeService({ host: '127.0.66.3', port: 8080, httpServer: 'nginx/1.13.2' });
+  const { routerPort } = await startFixFirstSite(66, withExposureMenus);
   const raw = {
     site_id: siteId,
     subnets: ['127.0.66.0/24'],
-    router: { host: '127.0.66.1', port: router.port, user: 'edge-cve', password: 'router-secret' },
+    router: { host: '127.0.66.1', port: routerPort, user: 'edge-cve', password: 'router-secret' },
     schedules: [
       { id: scheduleId, description: 'fix-first', day_of_week: 0, time_of_day: '02:30', every_n_weeks: 2, timezone: 'UTC', min_cvss: 0, warning_threshold: 7 },
     ],
@@ -95,8 +38,7 @@ function loadIntel(config: AgentConfig): void {
   const { logger } = captureLogger('warn');
   const cve = openCveDatabase({ stateDir: config.state_dir, logger, loadStarterFeed: true });
   try {
-    loadKevCatalog(cve.db, readFileSync(path.join(shared, 'kev/known_exploited_vulnerabilities.json'), 'utf8'));
-    loadEpssCsv(cve.db, readFileSync(path.join(shared, 'epss/epss_scores-2024-01-13.subset.csv'), 'utf8'));
+    loadRealIntel(cve.db);
   } finally {
     cve.close();
   }
