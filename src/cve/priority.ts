@@ -33,7 +33,14 @@ function tier(facts: PriorityFacts): number {
   return exposed ? 2 : 3;
 }
 
-const percentile = (value: number): string => `${Math.floor(value * 100)}th pct`;
+/** 99th, 93rd, 82nd, 71st, 11th-13th. */
+function ordinal(n: number): string {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  const suffix = teen ? 'th' : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
+
+const percentile = (value: number): string => `${ordinal(Math.floor(value * 100))} pct`;
 
 /** The reasons in words: "KEV since 2024-05-01 (ransomware)", the exposures, "EPSS 0.94 (99th pct)", "CVSS 9.8". */
 export function whyOf(facts: PriorityFacts): string[] {
