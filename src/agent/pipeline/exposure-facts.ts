@@ -10,6 +10,15 @@ export interface FindingPlace {
 /** The exposure of one place on one device, as this run's router read tells it. */
 export type ExposureLookup = (place: FindingPlace) => FindingExposure;
 
+/** The exposure menus (routeros/tables.ts exposureMenus) as an admin names them. */
+const menuNames: Record<string, string> = { nat: 'NAT', filter: 'filter', services: 'service', upnp: 'UPnP', interfaceListMembers: 'interface-list' };
+
+/** "no NAT/filter/service/UPnP/interface-list menus from the router", or the ones missing. */
+export function missingMenusReason(missing: readonly string[]): string {
+  const names = missing.map((name) => menuNames[name] ?? name);
+  return `no ${names.join('/')} ${names.length === 1 ? 'menu' : 'menus'} from the router`;
+}
+
 const unknown =
   (reason: string): ExposureLookup =>
   () => ({ state: 'unknown', reasons: [], unknown_reason: reason });
@@ -32,6 +41,6 @@ export function exposureLookup(inventory: Inventory | undefined, address: string
     const verdict = exposureOf(config, { address, port: place.port, protocol: place.protocol, isRouter });
     if (verdict.exposure.length > 0) return { state: 'yes', reasons: verdict.exposure, unknown_reason: null };
     if (verdict.known) return { state: 'no', reasons: [], unknown_reason: null };
-    return { state: 'unknown', reasons: [], unknown_reason: `the router did not give ${verdict.missing.join(', ')}` };
+    return { state: 'unknown', reasons: [], unknown_reason: missingMenusReason(verdict.missing) };
   };
 }

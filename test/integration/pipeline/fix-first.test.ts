@@ -165,7 +165,7 @@ describe('fix-first findings: distro verdict, KEV, EPSS and router exposure, end
     const all = report.hosts.flatMap((host) => host.findings);
     expect(all.length).toBeGreaterThan(0);
     expect(new Set(all.map((f) => f.exposure.state))).toEqual(new Set(['unknown']));
-    expect(all[0]!.exposure.unknown_reason).toBe('the router did not give nat, filter, services, upnp, interfaceListMembers');
-    expect(all[0]!.why).toContain('exposure unknown: the router did not give nat, filter, services, upnp, interfaceListMembers');
+    expect(all[0]!.exposure.unknown_reason).toBe('no NAT/filter/service/UPnP/interface-list menus from the router');
+    expect(all[0]!.why).toContain('exposure unknown: no NAT/filter/service/UPnP/interface-list menus from the router');
   });
 });
