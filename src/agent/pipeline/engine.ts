@@ -4,7 +4,7 @@ import { createCveMatcher } from '../../cve/matcher.js';
 import { createDistroStatusLookup } from '../../cve/distro/status-rows.js';
 import { openCveDatabase } from '../cve/cve-database.js';
 import { cveDataStatus } from '../../cve/freshness.js';
-import { epssFor, kevFor } from '../../cve/intel.js';
+import { intelLookup } from '../../cve/intel.js';
 import { createRouterSource, InventoryRepository, loadOuiRegistry, RouterPinRepository } from '../routeros/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/sqlite.js';
@@ -42,7 +42,7 @@ export function openScanEngine(deps: { config: AgentConfig; db: Db; logger: Logg
       matcher: createCveMatcher(cveDb.store, createDistroStatusLookup(cveDb.db)),
       vendorsOfProduct: cveDb.store.vendorsOfProduct,
       // KEV and EPSS as cve.db holds them at match time (loaded by the feed, or by hand).
-      intel: { kev: (cveId) => kevFor(cveDb.db, cveId), epss: (cveId) => epssFor(cveDb.db, cveId) },
+      intel: intelLookup(cveDb.db),
     },
     routerHost: router?.host,
     cveData: () => {

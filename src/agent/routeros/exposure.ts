@@ -128,13 +128,14 @@ export function exposureOf(config: ExposureConfig, target: ExposureTarget): Expo
     exposure.push({ kind: 'dstnat', detail: `forwarded from WAN ${protocol}/${publicPort} by dstnat rule ${ruleName(rule, index)}` });
   }
 
-  if (target.isRouter && target.protocol !== 'udp') {
+  // Without the filter menu nobody can say whether an input rule drops the service: unknown, not exposed.
+  if (target.isRouter && target.protocol !== 'udp' && config.filter !== null) {
     for (const service of config.services ?? []) {
       const name = service.name ?? '';
       const port = Number(service.port);
       if (!(name in routerServices) || (target.port !== null && port !== target.port) || service.disabled || service.address !== undefined) continue;
       // The first input rule that sees a new WAN connection to this port decides, as RouterOS does.
-      const filter = config.filter ?? [];
+      const filter = config.filter;
       const at = filter.findIndex((rule) => rule.chain === 'input' && wan(rule) && seesNewWanConnection(rule, 'tcp', port));
       const decider = filter[at];
       if (decider?.action === 'drop' || decider?.action === 'reject') continue;

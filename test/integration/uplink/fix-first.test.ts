@@ -7,7 +7,7 @@ import { scanReport } from '../../../src/control-plane/api/shapes.js';
 import { captureLogger } from '../../helpers/logger.js';
 import { tempDir } from '../../helpers/temp.js';
 import { startHarness } from '../control-plane/harness.js';
-import { fixFirstPorts, loadRealIntel, startFixFirstSite } from '../pipeline/fix-first-site.js';
+import { fixFirstMacs, fixFirstPorts, loadRealIntel, startFixFirstSite } from '../pipeline/fix-first-site.js';
 import { createSchedule, eventually } from './site.js';
 
 const net = 67;
@@ -106,6 +106,13 @@ describe('fix-first facts from a real agent through the control plane', () => {
     expect(Math.min(...web.map((cve) => cve.priority_rank!))).toBeGreaterThan(
       Math.max(...report.cves.filter((cve) => cve.exposure?.state === 'yes').map((cve) => cve.priority_rank!)),
     );
+    // By device too: the patched CVE is neither listed nor counted; the facts ride along.
+    const device = await cp.request('POST', '/scans/cve/mac-address/cves', { body: { mac_addresses: [fixFirstMacs(net).ssh] } });
+    expect(device.status).toBe(200);
+    const byMac = device.body as { total_cve_instances: number; cves: Instance[] };
+    expect(byMac.cves.map((cve) => cve.cve_id)).not.toContain('CVE-2024-6387');
+    expect(byMac.total_cve_instances).toBe(byMac.cves.length);
+    expect(byMac.cves.find((cve) => cve.cve_id === 'CVE-2023-38408')).toMatchObject({ exposure: { state: 'yes' }, epss: { score: 0.02999 } });
     // The warnings keep that order.
     expect(report.warnings.map((cve) => cve.priority_rank)).toEqual([...report.warnings.map((cve) => cve.priority_rank)].sort((a, b) => a! - b!));
   });
