@@ -41,10 +41,18 @@ export function epssFor(db: Db, cveId: string): EpssScore | null {
 }
 
 /** KEV and EPSS look-ups with their statements prepared once: a scan asks for every finding. */
-export function intelLookup(db: Db): { kev(cveId: string): KevEntry | null; epss(cveId: string): EpssScore | null } {
+export function intelLookup(db: Db): {
+  kev(cveId: string): KevEntry | null;
+  epss(cveId: string): EpssScore | null;
+  newestRouterOs(channel: string): string | null;
+} {
   const kev = db.prepare<[string], KevRow>('SELECT date_added, due_date, ransomware FROM kev WHERE cve_id = ?');
   const epss = db.prepare<[string], EpssRow>('SELECT score, percentile, score_date FROM epss WHERE cve_id = ?');
+  const newest = db.prepare<[string], { version: string }>('SELECT version FROM routeros_releases WHERE channel = ?');
   return {
+    newestRouterOs(channel) {
+      return newest.get(channel)?.version ?? null;
+    },
     kev(cveId) {
       const row = kev.get(cveId);
       return row === undefined ? null : { date_added: row.date_added, due_date: row.due_date, ransomware: row.ransomware === 1 };

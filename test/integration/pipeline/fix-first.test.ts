@@ -102,6 +102,10 @@ describe('fix-first findings: distro verdict, KEV, EPSS and router exposure, end
       distro_status: null,
     });
     expect(row('127.0.66.3', 'CVE-2017-7529')).toMatchObject({ exposure: 'no', exposure_unknown: null });
+    // No stable release is known to fix it: the advice is what removes the exposure read this run.
+    expect(row('127.0.66.1', 'CVE-2018-14847').advice).toBe(
+      'No RouterOS fix: no stable release is known yet (channel as the router reports); remove the exposure meanwhile.\n- /ip service set winbox address=127.0.66.0/24',
+    );
 
     // The patched CVE is listed under the host, never among its vulnerabilities or in the counts.
     const sshHost = report.hosts.find((host) => host.ip === '127.0.66.2')!;
@@ -159,9 +163,22 @@ describe('fix-first findings: distro verdict, KEV, EPSS and router exposure, end
     expect(cli.stdout).toMatch(/127\.0\.66\.2 +2222\/tcp .*CVE-2024-6387 +patched by Debian in 1:9\.2p1-2\+deb12u3 \(DSA-5724-1\)/);
   });
 
-  it('says exposure is unknown, and why, when the router lacks the exposure menus', async () => {
+  it('says exposure is unknown, and why, when the router lacks the exposure menus; RouterOS advice names the newest release of its channel', async () => {
     const config = await startSite(false);
+    const { logger } = captureLogger('warn');
+    const cve = openCveDatabase({ stateDir: config.state_dir, logger, loadStarterFeed: true });
+    cve.db.prepare("INSERT INTO routeros_releases (channel, version, released, checked_at) VALUES ('stable', '7.20.6', NULL, '2026-12-01T00:00:00Z')").run();
+    cve.close();
     const { report } = await scanSite(config);
+    const winbox = report.hosts.find((host) => host.ip === '127.0.66.1')?.findings.find((f) => f.cve_id === 'CVE-2018-14847');
+    expect(winbox?.advice?.split('\n')).toEqual([
+      'Install RouterOS 7.20.6, the newest stable release (channel as the router reports).',
+      '- /system package update set channel=stable',
+      '- /system package update check-for-updates',
+      '- /system package update install',
+      '- /system routerboard upgrade',
+      '- /system reboot',
+    ]);
     const all = report.hosts.flatMap((host) => host.findings);
     expect(all.length).toBeGreaterThan(0);
     expect(new Set(all.map((f) => f.exposure.state))).toEqual(new Set(['unknown']));
