@@ -335,15 +335,37 @@ function delta(current: ReportHost[], previous: ReportHost[] | undefined, previo
   };
 }
 
-/** One line per finding, for spreadsheets. */
+/** One line per finding, for spreadsheets: fix-first order, with the facts that put it there. */
 export function reportCsv(report: ScanReport): string {
-  const header = ['scan', 'ip', 'mac', 'hostname', 'port', 'cpe', 'version', 'cve', 'score', 'severity', 'warning', 'status', 'fixed_in', 'confidence'];
+  const header = [
+    'scan',
+    'ip',
+    'mac',
+    'hostname',
+    'port',
+    'cpe',
+    'version',
+    'cve',
+    'score',
+    'severity',
+    'warning',
+    'status',
+    'fixed_in',
+    'confidence',
+    'rank',
+    'kev',
+    'epss',
+    'exposed',
+    'why',
+  ];
   const cell = (value: unknown) => {
     const text = value === null || value === undefined ? '' : String(value);
     return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
-  const rows = report.hosts.flatMap((host) =>
-    host.findings.map((finding) => [
+  const rows = report.hosts
+    .flatMap((host) => host.findings.map((finding) => ({ host, finding })))
+    .sort((a, b) => (a.finding.rank ?? 0) - (b.finding.rank ?? 0))
+    .map(({ host, finding }) => [
       report.label,
       host.ip,
       host.mac,
@@ -358,7 +380,11 @@ export function reportCsv(report: ScanReport): string {
       finding.status,
       finding.fixed_in,
       finding.confidence_level,
-    ]),
-  );
+      finding.rank,
+      finding.kev?.date_added,
+      finding.epss?.score,
+      finding.exposure.state,
+      finding.why.join('; '),
+    ]);
   return `${[header, ...rows].map((row) => row.map(cell).join(',')).join('\n')}\n`;
 }

@@ -161,6 +161,15 @@ describe('fix-first findings: distro verdict, KEV, EPSS and router exposure, end
     expect(lines[first]).toMatch(/^1 +127\.0\.66\.1 .*KEV since 2021-12-01; router service winbox/);
     expect(cli.stdout).toMatch(/patched by the distribution \(not counted\): \d+\n/);
     expect(cli.stdout).toMatch(/127\.0\.66\.2 +2222\/tcp .*CVE-2024-6387 +patched by Debian in 1:9\.2p1-2\+deb12u3 \(DSA-5724-1\)/);
+    // The CSV too: fix-first order, with the facts that put each line there.
+    const csv = await runCli(['--config', configFile, '--data-dir', config.state_dir, 'report', scanId, '--csv']);
+    expect(csv.code, csv.stderr).toBe(0);
+    const [header, firstRow] = csv.stdout.split('\n');
+    expect(header).toBe('scan,ip,mac,hostname,port,cpe,version,cve,score,severity,warning,status,fixed_in,confidence,rank,kev,epss,exposed,why');
+    expect(firstRow).toMatch(
+      /^[A-Z-]+,127\.0\.66\.1,,fix-gw,,cpe:2\.3:o:mikrotik:routeros:[^,]*,6\.40\.5,CVE-2018-14847,9\.1,CRITICAL,true,open,,high,1,2021-12-01,0\.97473,yes,"?KEV since 2021-12-01; router service winbox/,
+    );
+    expect(csv.stdout).not.toContain('CVE-2024-6387');
   });
 
   it('says exposure is unknown, and why, when the router lacks the exposure menus; RouterOS advice names the newest release of its channel', async () => {
