@@ -41,7 +41,11 @@ export function sqliteNotifications(db: Db): NotificationStore {
       return pendingAlerts.all().flatMap((alert) => {
         const scan = scanOf.get(alert.scan_id) as Parameters<typeof hydrateScan>[0] | undefined;
         const finding = findingOf.get(alert.finding_id);
-        if (scan === undefined || finding === undefined) return [];
+        // Its scan was deleted since: nothing to tell, and it must not stay pending forever.
+        if (scan === undefined || finding === undefined) {
+          alertQueued.run(alert.id);
+          return [];
+        }
         return [{ id: alert.id, kind: alert.kind, created_at: alert.created_at, scan: hydrateScan(scan), finding: hydrateFinding(finding) }];
       });
     },
