@@ -6,7 +6,7 @@
  * status polled every 2 s until it ends, and the report printed.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,8 +19,10 @@ import { buildConfig as buildControlPlaneConfig } from '../src/control-plane/con
 import { generateSiteToken, hashSiteToken } from '../src/control-plane/hub/tokens.js';
 import { createControlPlane } from '../src/control-plane/main.js';
 import { openSqliteStore } from '../src/control-plane/store/sqlite/index.js';
+import { openCveDatabase } from '../src/agent/cve/cve-database.js';
+import { loadEpssCsv, loadKevCatalog } from '../src/cve/intel.js';
 import { startBannerServer, type FakeService } from '../test/simulators/banner-server.js';
-import { startApiSimulator } from '../test/simulators/index.js';
+import { readApiCapture, startApiSimulator } from '../test/simulators/index.js';
 import { siteRouter } from '../test/integration/pipeline/site-router.js';
 
 const NET = '127.0.40';
@@ -29,6 +31,17 @@ const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s`;
 const say = (line: string) => console.log(`[${elapsed()}] ${line}`);
 const cleanups: [string, () => unknown][] = [];
+/** The real CISA KEV catalog and FIRST EPSS snapshot beside the project, when it is there (the test suite's data). */
+const SHARED_DATA = path.resolve(import.meta.dirname, '../../shared/data');
+
+interface Facts {
+  distro?: { distro: string; status: string; fixed_version: string | null; ref: string };
+  kev?: { date_added: string; ransomware: boolean } | null;
+  epss?: { score: number } | null;
+  exposure?: { state: string };
+  why?: string[];
+  priority_rank?: number;
+}
 
 interface ScanDetail {
   status: string;
@@ -45,9 +58,50 @@ interface Report {
     manufacturer: string | null;
     open_ports: { port: number; service: string | null; product: string | null; version: string | null }[];
   }[];
-  cves: { cve_id: string; score: number; severity: string; host: { ip_address: string; mac_address: string | null }; port: number | null; cpe: string }[];
+  cves: ({
+    cve_id: string;
+    score: number;
+    severity: string;
+    host: { ip_address: string; mac_address: string | null };
+    port: number | null;
+    cpe: string;
+  } & Facts)[];
   warnings: { cve_id: string; score: number; host: { ip_address: string; mac_address: string | null } }[];
+  patched?: ({ cve_id: string; host: { ip_address: string } } & Facts)[];
   warning_threshold: number;
+}
+
+/**
+ * The site's router with the exposure menus of the simulator's written-for-it captures: WAN
+ * tcp/2222 forwarded to the build box's SSH (rule *2, retargeted), winbox open to the WAN list,
+ * UPnP off.
+ */
+function demoRouter(): ReturnType<typeof siteRouter> {
+  const router = JSON.parse(JSON.stringify(siteRouter()).replaceAll('127.0.30.', `${NET}.`)) as ReturnType<typeof siteRouter>;
+  const rows = (file: string) => readApiCapture(`api.${file}.v7.written-for-simulator.json`).rows;
+  router.menus['/ip/firewall/nat'] = rows('ip-firewall-nat-print').map((row) =>
+    row['to-addresses'] === '192.168.88.10' ? { ...row, 'to-addresses': `${NET}.2`, 'to-ports': '2222' } : row,
+  );
+  router.menus['/ip/firewall/filter'] = rows('ip-firewall-filter-print');
+  router.menus['/ip/service'] = rows('ip-service-print');
+  router.menus['/ip/upnp'] = rows('ip-upnp-print').map((row) => ({ ...row, enabled: 'false' }));
+  router.menus['/interface/list/member'] = rows('interface-list-member-print');
+  return router;
+}
+
+/** KEV and EPSS into the agent's cve.db before it starts, as its feed would bring them. */
+function loadIntel(stateDir: string, logger: pino.Logger): string {
+  const kevFile = path.join(SHARED_DATA, 'kev/known_exploited_vulnerabilities.json');
+  const epssFile = path.join(SHARED_DATA, 'epss/epss_scores-2024-01-13.subset.csv');
+  if (!existsSync(kevFile) || !existsSync(epssFile)) return 'no KEV/EPSS data beside the project: findings show none';
+  const cve = openCveDatabase({ stateDir, logger, loadStarterFeed: true });
+  try {
+    const kev = loadKevCatalog(cve.db, readFileSync(kevFile, 'utf8'));
+    const epss = loadEpssCsv(cve.db, readFileSync(epssFile, 'utf8'));
+    return `${kev} KEV entries and ${epss} EPSS scores (2024-01-13) loaded into the agent's cve.db`;
+  } finally {
+    cve.close();
+  }
 }
 
 /** Records the scan-finished webhook, so the demo shows the notification too. */
@@ -110,17 +164,18 @@ async function main(): Promise<number> {
   });
   say(`site ${siteId} registered with a hashed agent token`);
 
-  const router = await startApiSimulator({
-    data: JSON.parse(JSON.stringify(siteRouter()).replaceAll('127.0.30.', `${NET}.`)) as ReturnType<typeof siteRouter>,
-  });
+  const router = await startApiSimulator({ data: demoRouter() });
   cleanups.push(['router simulator', () => router.stop()]);
   const services: FakeService[] = [
-    await startBannerServer({ host: `${NET}.2`, port: 2222, greeting: 'SSH-2.0-OpenSSH_7.4\r\n' }),
+    // A Debian 12 build: its tracker says which of OpenSSH 9.2p1's CVEs this revision has patched.
+    await startBannerServer({ host: `${NET}.2`, port: 2222, greeting: 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n' }),
     await startBannerServer({ host: `${NET}.3`, port: 8080, httpServer: 'nginx/1.13.2' }),
     await startBannerServer({ host: `${NET}.4`, port: 2121, greeting: `220 ProFTPD 1.3.5 Server (ProFTPD Default Installation) [${NET}.4]\r\n` }),
   ];
   cleanups.push(['banner services', () => Promise.all(services.map((service) => service.close()))]);
-  say(`RouterOS API simulator on 127.0.0.1:${router.port} (RouterOS 6.40.5); OpenSSH 7.4, nginx 1.13.2, ProFTPD 1.3.5 on ${NET}.2-4`);
+  say(
+    `RouterOS API simulator on 127.0.0.1:${router.port} (RouterOS 6.40.5, winbox open to WAN, WAN tcp/2222 forwarded to ${NET}.2); OpenSSH 9.2p1 Debian-2+deb12u3, nginx 1.13.2, ProFTPD 1.3.5 on ${NET}.2-4`,
+  );
 
   const { config: agentConfig } = buildAgentConfig(
     {
@@ -133,6 +188,7 @@ async function main(): Promise<number> {
     undefined,
     { env: {}, dataDir: path.join(dir, 'agent') },
   );
+  say(loadIntel(agentConfig.state_dir, logger));
   const agent = createAgent({ config: agentConfig, logger, notifier: createSdNotifier({ env: {}, logger }) });
   await agent.start();
   cleanups.unshift(['agent', () => agent.stop()]);
@@ -209,6 +265,7 @@ function printReport(report: Report): void {
     );
   }
   console.log(`  (${report.hosts.length - notable.length} more addresses answered the sweep with no open port and no MAC)`);
+  printVerdicts(report, notable);
   console.log('\nCVEs');
   const cves = [...report.cves].sort((a, b) => b.score - a.score || a.cve_id.localeCompare(b.cve_id));
   for (const cve of cves.slice(0, 25)) {
@@ -221,6 +278,36 @@ function printReport(report: Report): void {
   for (const warning of report.warnings.slice(0, 10))
     console.log(`  ${warning.cve_id} ${warning.score.toFixed(1)} on ${warning.host.mac_address ?? warning.host.ip_address}`);
   console.log('');
+}
+
+/** Per host: vulnerabilities, what the distribution patched, KEV, exposure and the first to fix; then the fix-first list with why. */
+function printVerdicts(report: Report, hosts: Report['hosts']): void {
+  const patched = report.patched ?? [];
+  console.log('\nVerdicts by host (patched by the distribution: listed, not counted)');
+  console.log(`  ${'HOST'.padEnd(13)} ${'CVES'.padStart(4)} ${'PATCHED'.padStart(7)} ${'KEV'.padStart(3)} ${'EXPOSED'.padStart(7)}  FIX FIRST`);
+  for (const host of hosts) {
+    const mine = report.cves.filter((cve) => cve.host.ip_address === host.ip_address);
+    const fixed = patched.filter((cve) => cve.host.ip_address === host.ip_address);
+    if (mine.length === 0 && fixed.length === 0) continue;
+    const first = mine.reduce<(typeof mine)[number] | undefined>(
+      (best, cve) => (best === undefined || (cve.priority_rank ?? 0) < (best.priority_rank ?? 0) ? cve : best),
+      undefined,
+    );
+    console.log(
+      `  ${host.ip_address.padEnd(13)} ${String(mine.length).padStart(4)} ${String(fixed.length).padStart(7)} ${String(mine.filter((cve) => cve.kev).length).padStart(3)} ${String(mine.filter((cve) => cve.exposure?.state === 'yes').length).padStart(7)}  ${first ? `#${first.priority_rank} ${first.cve_id}` : '-'}`,
+    );
+  }
+  for (const cve of patched) {
+    const name = cve.distro?.distro === 'ubuntu' ? 'Ubuntu' : 'Debian';
+    const how = cve.distro?.status === 'not-affected' ? `not affected in ${name}` : `patched by ${name} in ${cve.distro?.fixed_version ?? '?'}`;
+    console.log(`  ${cve.host.ip_address.padEnd(13)} ${cve.cve_id.padEnd(16)} ${how} (${cve.distro?.ref ?? '?'})`);
+  }
+  console.log('\nFix first (exposed and known-exploited, then EPSS, then CVSS; top 8)');
+  for (const cve of report.cves.slice(0, 8)) {
+    console.log(
+      `  ${String(cve.priority_rank ?? '-').padStart(2)} ${cve.cve_id.padEnd(16)} ${cve.score.toFixed(1).padStart(4)} ${cve.host.ip_address.padEnd(13)} ${(cve.why ?? []).join('; ')}`,
+    );
+  }
 }
 
 async function cleanup(): Promise<boolean> {

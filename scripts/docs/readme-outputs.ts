@@ -203,33 +203,18 @@ async function schedules(context: Context): Promise<string> {
   ].join('\n');
 }
 
-/** Findings of one IP beyond this many are cut, with a `...` line in their place. */
-const FINDINGS_PER_HOST = 2;
+/** Rows of the scan's fix-first table beyond this many are cut, with a `...` line in their place. */
+const FIX_FIRST_ROWS = 6;
 
-/** Keeps the first rows of each IP of the scan's findings table. */
+/** Keeps the first rows of the scan's findings table (fix-first order); the tables after it are kept whole. */
 export function cutFindings(output: string): string {
   const lines = output.split('\n');
-  const header = lines.findIndex((line) => line.startsWith('IP '));
+  const header = lines.findIndex((line) => /^#\s+IP\s/.test(line));
   if (header < 0) return output;
-  const kept: string[] = lines.slice(0, header + 1);
-  let ip = '';
-  let shown = 0;
-  let cut = false;
-  for (const line of lines.slice(header + 1)) {
-    const rowIp = line.split(' ')[0] ?? '';
-    if (rowIp !== ip) {
-      if (cut) kept.push('...');
-      ip = rowIp;
-      shown = 0;
-      cut = false;
-    }
-    if (shown < FINDINGS_PER_HOST || line.trim() === '') {
-      kept.push(line);
-      shown += 1;
-    } else cut = true;
-  }
-  if (cut) kept.push('...');
-  return kept.join('\n');
+  const end = lines.findIndex((line, index) => index > header && line.trim() === '');
+  const rows = lines.slice(header + 1, end < 0 ? undefined : end);
+  if (rows.length <= FIX_FIRST_ROWS) return output;
+  return [...lines.slice(0, header + 1 + FIX_FIRST_ROWS), '...', ...(end < 0 ? [] : lines.slice(end))].join('\n');
 }
 
 async function siteScan(context: Context): Promise<string> {

@@ -65,21 +65,44 @@ export function printReport(report: ScanReport): void {
   process.stdout.write(
     `hosts ${s.hosts_scanned}, with CVEs ${s.hosts_with_cves}; CVEs ${s.cve_count} (${s.unique_cves} unique, repeat ${s.cve_repeat_ratio}); highest ${s.highest_score ?? '-'}, average ${s.average_score ?? '-'}; warnings ${s.warnings}; open ports ${s.open_ports} (${s.unique_ports} unique)\n\n`,
   );
-  const rows = report.hosts.flatMap((host) =>
-    host.findings.map((finding) => [
+  // Fix-first: exposed and known-exploited first, then EPSS, then CVSS; each with why it is there.
+  const byKey = new Map(report.hosts.flatMap((host) => host.findings.map((finding) => [`${host.ip} ${finding.rank}`, { host, finding }] as const)));
+  const rows = report.fix_first.flatMap((entry) => {
+    const found = byKey.get(`${entry.ip} ${entry.rank}`);
+    if (found === undefined) return [];
+    const { host, finding } = found;
+    return [
+      [
+        String(entry.rank),
+        host.ip,
+        host.mac ?? '-',
+        finding.port === null ? host.role : `${finding.port}/${finding.protocol}`,
+        `${finding.product ?? '?'} ${finding.version_used}`,
+        finding.cve_id,
+        finding.score.toFixed(1),
+        finding.warning ? 'WARN' : '',
+        finding.status,
+        finding.fixed_in ?? '-',
+        finding.confidence_level,
+        entry.why.join('; '),
+      ],
+    ];
+  });
+  if (rows.length > 0) process.stdout.write(renderTable(['#', 'IP', 'MAC', 'WHERE', 'PRODUCT', 'CVE', 'SCORE', '', 'STATUS', 'FIXED IN', 'CONF', 'WHY'], rows));
+  // Patched by the distribution: listed so nobody wonders where they went, never counted.
+  const patched = report.hosts.flatMap((host) =>
+    host.patched.map((finding) => [
       host.ip,
-      host.mac ?? '-',
       finding.port === null ? host.role : `${finding.port}/${finding.protocol}`,
       `${finding.product ?? '?'} ${finding.version_used}`,
       finding.cve_id,
-      finding.score.toFixed(1),
-      finding.warning ? 'WARN' : '',
-      finding.status,
-      finding.fixed_in ?? '-',
-      finding.confidence_level,
+      finding.line,
     ]),
   );
-  if (rows.length > 0) process.stdout.write(renderTable(['IP', 'MAC', 'WHERE', 'PRODUCT', 'CVE', 'SCORE', '', 'STATUS', 'FIXED IN', 'CONF'], rows));
+  if (patched.length > 0) {
+    process.stdout.write(`\npatched by the distribution (not counted): ${patched.length}\n`);
+    process.stdout.write(renderTable(['IP', 'WHERE', 'PRODUCT', 'CVE', 'VERDICT'], patched));
+  }
   if (report.delta.previous_scan_id)
     process.stdout.write(
       `\nsince the previous scan: ${report.delta.new.length} new, ${report.delta.fixed.length} fixed, ${report.delta.still_open.length} still open\n`,

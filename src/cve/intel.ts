@@ -40,6 +40,30 @@ export function epssFor(db: Db, cveId: string): EpssScore | null {
   return row === undefined ? null : { score: row.score, percentile: row.percentile, date: row.score_date };
 }
 
+/** KEV and EPSS look-ups with their statements prepared once: a scan asks for every finding. */
+export function intelLookup(db: Db): {
+  kev(cveId: string): KevEntry | null;
+  epss(cveId: string): EpssScore | null;
+  newestRouterOs(channel: string): string | null;
+} {
+  const kev = db.prepare<[string], KevRow>('SELECT date_added, due_date, ransomware FROM kev WHERE cve_id = ?');
+  const epss = db.prepare<[string], EpssRow>('SELECT score, percentile, score_date FROM epss WHERE cve_id = ?');
+  const newest = db.prepare<[string], { version: string }>('SELECT version FROM routeros_releases WHERE channel = ?');
+  return {
+    newestRouterOs(channel) {
+      return newest.get(channel)?.version ?? null;
+    },
+    kev(cveId) {
+      const row = kev.get(cveId);
+      return row === undefined ? null : { date_added: row.date_added, due_date: row.due_date, ransomware: row.ransomware === 1 };
+    },
+    epss(cveId) {
+      const row = epss.get(cveId);
+      return row === undefined ? null : { score: row.score, percentile: row.percentile, date: row.score_date };
+    },
+  };
+}
+
 /** The newest RouterOS version MikroTik publishes on a channel (stable, long-term, testing, development), or null. */
 export function newestRouterOsRelease(db: Db, channel: string): string | null {
   const row = db.prepare('SELECT version FROM routeros_releases WHERE channel = ?').get(channel) as { version: string } | undefined;

@@ -13,6 +13,8 @@ export interface PriorityFacts {
   kev: KevEntry | null;
   epss: EpssScore | null;
   exposure: readonly Exposure[];
+  /** Why exposure could not be read (router menus missing, no router read); said, not ranked. */
+  exposure_unknown?: string | null;
 }
 
 /** A finding's place in the fix-first order (1 = fix first) and the reasons, one short phrase each. */
@@ -31,13 +33,21 @@ function tier(facts: PriorityFacts): number {
   return exposed ? 2 : 3;
 }
 
-const percentile = (value: number): string => `${Math.floor(value * 100)}th pct`;
+/** 99th, 93rd, 82nd, 71st, 11th-13th. */
+function ordinal(n: number): string {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  const suffix = teen ? 'th' : (({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th');
+  return `${n}${suffix}`;
+}
+
+const percentile = (value: number): string => `${ordinal(Math.floor(value * 100))} pct`;
 
 /** The reasons in words: "KEV since 2024-05-01 (ransomware)", the exposures, "EPSS 0.94 (99th pct)", "CVSS 9.8". */
 export function whyOf(facts: PriorityFacts): string[] {
   const why: string[] = [];
   if (facts.kev !== null) why.push(`KEV since ${facts.kev.date_added}${facts.kev.ransomware ? ' (ransomware)' : ''}`);
   for (const exposure of facts.exposure) why.push(exposure.detail);
+  if (facts.exposure.length === 0 && facts.exposure_unknown) why.push(`exposure unknown: ${facts.exposure_unknown}`);
   if (facts.epss !== null) why.push(`EPSS ${facts.epss.score.toFixed(2)} (${percentile(facts.epss.percentile)})`);
   why.push(facts.score === null ? 'CVSS unscored' : `CVSS ${facts.score.toFixed(1)}`);
   return why;

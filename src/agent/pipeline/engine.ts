@@ -4,6 +4,7 @@ import { createCveMatcher } from '../../cve/matcher.js';
 import { createDistroStatusLookup } from '../../cve/distro/status-rows.js';
 import { openCveDatabase } from '../cve/cve-database.js';
 import { cveDataStatus } from '../../cve/freshness.js';
+import { intelLookup } from '../../cve/intel.js';
 import { createRouterSource, InventoryRepository, loadOuiRegistry, RouterPinRepository } from '../routeros/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/sqlite.js';
@@ -37,7 +38,12 @@ export function openScanEngine(deps: { config: AgentConfig; db: Db; logger: Logg
     clock: deps.clock,
     logger,
     readInventory,
-    cve: { matcher: createCveMatcher(cveDb.store, createDistroStatusLookup(cveDb.db)), vendorsOfProduct: cveDb.store.vendorsOfProduct },
+    cve: {
+      matcher: createCveMatcher(cveDb.store, createDistroStatusLookup(cveDb.db)),
+      vendorsOfProduct: cveDb.store.vendorsOfProduct,
+      // KEV and EPSS as cve.db holds them at match time (loaded by the feed, or by hand).
+      intel: intelLookup(cveDb.db),
+    },
     routerHost: router?.host,
     cveData: () => {
       const { newest_record, data_as_of, age_days, stale, max_age_days, cves, warning } = cveDataStatus(cveDb.store, deps.clock.now(), config.feed.stale_after);

@@ -6,10 +6,15 @@ import { compareAddresses } from '../../shared/ipv4.js';
 import { deviceKey } from '../../shared/marks.js';
 import { summarise, type SummaryNumbers } from '../../shared/report/summary.js';
 import type { Coverage } from '../../shared/report/coverage.js';
+import { isPatched, type DistroVerdict } from '../../cve/distro/verdict.js';
+import { compareFixFirst } from '../../cve/priority.js';
+import { patchedLine } from './cve-findings.js';
 
 /** A stored finding as a report shows it: with the mark in force, if any. */
 export interface ReportFinding extends Omit<StoredFinding, 'service' | 'references'> {
   status: 'open' | 'accepted' | 'mitigated';
+  /** Place in the scan's fix-first order (1 = fix first); null for a finding the distribution patched. */
+  rank: number | null;
   mark: Pick<AppliedMark, 'id' | 'status' | 'justification' | 'author' | 'expires_at' | 'created_at' | 'weak'> | null;
 }
 
@@ -31,7 +36,36 @@ export interface ReportHost {
     confidence: number;
     evidence: string;
   }[];
+  /** Vulnerabilities: not patched by the distribution, fix-first order. */
   findings: ReportFinding[];
+  /** CVEs the distribution patched (tracker: fixed or not affected): listed, never counted. */
+  patched: PatchedFinding[];
+}
+
+/** A CVE NVD matches but the distribution's tracker says this build is patched against. */
+export interface PatchedFinding {
+  cve_id: string;
+  score: number;
+  product: string | null;
+  version_used: string;
+  port: number | null;
+  protocol: 'tcp' | 'udp' | null;
+  /** "patched by Debian in 1:9.2p1-2+deb12u3 (DSA-5724-1)". */
+  line: string;
+  distro: DistroVerdict;
+}
+
+/** One line of the fix-first list: what to fix, where, and why it comes here. */
+export interface FixFirstEntry {
+  rank: number;
+  ip: string;
+  mac: string | null;
+  cve_id: string;
+  score: number;
+  status: ReportFinding['status'];
+  product: string | null;
+  port: number | null;
+  why: string[];
 }
 
 export interface DeltaEntry {
@@ -61,18 +95,89 @@ export interface ScanReport {
   /** Score numbers are null when there is nothing to score; see `summarise`. */
   summary: SummaryNumbers;
   hosts: ReportHost[];
+  /** Every vulnerability of the scan in fix-first order: open before accepted or mitigated, then exposed and KEV, EPSS, CVSS. */
+  fix_first: FixFirstEntry[];
+  /** How many findings the distribution patched (listed per host under `patched`, not counted in `summary`). */
+  patched_count: number;
   delta: { previous_scan_id: string | null; new: DeltaEntry[]; fixed: DeltaEntry[]; still_open: DeltaEntry[] };
   events: { time: string; message: string }[];
   /** What the run could not see: docs/reports.md. */
   coverage: Coverage;
 }
 
-interface FindingRow extends Omit<ReportFinding, 'status' | 'mark' | 'possibly_backported' | 'warning' | 'assumptions'> {
+interface FindingRow extends Omit<
+  ReportFinding,
+  'status' | 'mark' | 'possibly_backported' | 'warning' | 'assumptions' | 'rank' | 'distro' | 'kev' | 'epss' | 'exposure' | 'why'
+> {
   host_id: string;
   possibly_backported: number;
   warning: number;
   assumptions: string;
+  distro_status: DistroVerdict['status'] | null;
+  distro_name: DistroVerdict['distro'] | null;
+  distro_release: string | null;
+  distro_package: string | null;
+  distro_installed_version: string | null;
+  distro_fixed_version: string | null;
+  distro_ref: string | null;
+  distro_url: string | null;
+  distro_reason: string | null;
+  kev_date_added: string | null;
+  kev_due_date: string | null;
+  kev_ransomware: number | null;
+  epss_score: number | null;
+  epss_percentile: number | null;
+  epss_date: string | null;
+  exposure: 'yes' | 'no' | 'unknown';
+  exposure_reasons: string;
+  exposure_unknown: string | null;
+  why: string;
 }
+
+/** The fix-first facts of a stored row, as objects (null where nothing was known). */
+function factsOf(row: FindingRow): Pick<ReportFinding, 'distro' | 'kev' | 'epss' | 'exposure' | 'why'> {
+  const distro: DistroVerdict | null =
+    row.distro_status === null || row.distro_name === null
+      ? null
+      : {
+          distro: row.distro_name,
+          release: row.distro_release,
+          package: row.distro_package ?? '',
+          installed_version: row.distro_installed_version,
+          status: row.distro_status,
+          fixed_version: row.distro_fixed_version,
+          ref: row.distro_ref ?? '',
+          url: row.distro_url ?? '',
+          reason: row.distro_reason ?? '',
+        };
+  return {
+    distro,
+    kev: row.kev_date_added === null ? null : { date_added: row.kev_date_added, due_date: row.kev_due_date, ransomware: row.kev_ransomware === 1 },
+    epss: row.epss_score === null ? null : { score: row.epss_score, percentile: row.epss_percentile ?? 0, date: row.epss_date ?? '' },
+    exposure: { state: row.exposure, reasons: JSON.parse(row.exposure_reasons) as ReportFinding['exposure']['reasons'], unknown_reason: row.exposure_unknown },
+    why: JSON.parse(row.why) as string[],
+  };
+}
+
+const flatColumns = [
+  'distro_status',
+  'distro_name',
+  'distro_release',
+  'distro_package',
+  'distro_installed_version',
+  'distro_fixed_version',
+  'distro_ref',
+  'distro_url',
+  'distro_reason',
+  'kev_date_added',
+  'kev_due_date',
+  'kev_ransomware',
+  'epss_score',
+  'epss_percentile',
+  'epss_date',
+  'exposure_reasons',
+  'exposure_unknown',
+] as const;
 
 export class ReportBuilder {
   readonly #scans: ScanRepository;
@@ -99,13 +204,16 @@ export class ReportBuilder {
         services: services(host.id),
         findings: findings(host.id).map((row): ReportFinding => {
           const mark = this.#marks.applicable({ mac: host.mac, ip: host.ip, cve_id: row.cve_id, cpe: row.cpe }, now);
-          const { host_id: _hostId, ...rest } = row;
+          const rest: Record<string, unknown> = { ...row };
+          for (const column of ['host_id', ...flatColumns]) delete rest[column];
           return {
-            ...rest,
+            ...(rest as Omit<FindingRow, 'host_id' | (typeof flatColumns)[number]>),
+            ...factsOf(row),
             possibly_backported: row.possibly_backported === 1,
             warning: row.warning === 1,
             assumptions: JSON.parse(row.assumptions) as string[],
             status: mark ? (mark.status as 'accepted' | 'mitigated') : 'open',
+            rank: null,
             mark: mark
               ? {
                   id: mark.id,
@@ -120,6 +228,7 @@ export class ReportBuilder {
           };
         }),
       }))
+      .map(splitPatched)
       .sort((a, b) => compareAddresses(a.ip, b.ip));
   }
 
@@ -127,6 +236,7 @@ export class ReportBuilder {
     const scan = this.#scans.get(scanId);
     if (!scan) return undefined;
     const hosts = this.#hosts(scan, now);
+    const fixFirst = rankFixFirst(hosts);
     const previous = this.#scans.previous(scan);
     return {
       id: scan.id,
@@ -149,11 +259,58 @@ export class ReportBuilder {
         scan.warning_threshold,
       ),
       hosts,
+      fix_first: fixFirst,
+      patched_count: hosts.reduce((sum, host) => sum + host.patched.length, 0),
       delta: delta(hosts, previous ? this.#hosts(previous, now) : undefined, previous?.id ?? null),
       events: this.#scans.events(scan.id).map(({ time, message }) => ({ time, message })),
       coverage: scanCoverage(this.#scans, scan),
     };
   }
+}
+
+type HostDraft = Omit<ReportHost, 'patched'>;
+
+/** Takes the distribution-patched CVEs out of a host's findings into its `patched` list. */
+function splitPatched(host: HostDraft): ReportHost {
+  const patched: PatchedFinding[] = [];
+  const findings: ReportFinding[] = [];
+  for (const finding of host.findings) {
+    if (finding.distro !== null && isPatched(finding.distro)) {
+      const { cve_id, score, product, version_used, port, protocol, distro } = finding;
+      patched.push({ cve_id, score, product, version_used, port, protocol, line: patchedLine(distro), distro });
+    } else findings.push(finding);
+  }
+  return { ...host, findings, patched };
+}
+
+const openFirst = (finding: ReportFinding): number => (finding.status === 'open' ? 0 : 1);
+
+/**
+ * Ranks every vulnerability of the scan fix-first (cve/priority.ts: exposed and KEV, then EPSS,
+ * then CVSS; open before accepted or mitigated), sets each finding's `rank`, orders each host's
+ * findings by it, and returns the list.
+ */
+function rankFixFirst(hosts: ReportHost[]): FixFirstEntry[] {
+  const all = hosts.flatMap((host) => host.findings.map((finding) => ({ host, finding })));
+  all.sort(
+    (a, b) =>
+      openFirst(a.finding) - openFirst(b.finding) ||
+      compareFixFirst({ ...a.finding, exposure: a.finding.exposure.reasons }, { ...b.finding, exposure: b.finding.exposure.reasons }) ||
+      compareAddresses(a.host.ip, b.host.ip),
+  );
+  all.forEach(({ finding }, index) => (finding.rank = index + 1));
+  for (const host of hosts) host.findings.sort((a, b) => (a.rank ?? 0) - (b.rank ?? 0));
+  return all.map(({ host, finding }) => ({
+    rank: finding.rank ?? 0,
+    ip: host.ip,
+    mac: host.mac,
+    cve_id: finding.cve_id,
+    score: finding.score,
+    status: finding.status,
+    product: finding.product,
+    port: finding.port,
+    why: finding.why,
+  }));
 }
 
 /** Devices are compared by MAC where known, else by IP. */
@@ -178,15 +335,37 @@ function delta(current: ReportHost[], previous: ReportHost[] | undefined, previo
   };
 }
 
-/** One line per finding, for spreadsheets. */
+/** One line per finding, for spreadsheets: fix-first order, with the facts that put it there. */
 export function reportCsv(report: ScanReport): string {
-  const header = ['scan', 'ip', 'mac', 'hostname', 'port', 'cpe', 'version', 'cve', 'score', 'severity', 'warning', 'status', 'fixed_in', 'confidence'];
+  const header = [
+    'scan',
+    'ip',
+    'mac',
+    'hostname',
+    'port',
+    'cpe',
+    'version',
+    'cve',
+    'score',
+    'severity',
+    'warning',
+    'status',
+    'fixed_in',
+    'confidence',
+    'rank',
+    'kev',
+    'epss',
+    'exposed',
+    'why',
+  ];
   const cell = (value: unknown) => {
     const text = value === null || value === undefined ? '' : String(value);
     return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
-  const rows = report.hosts.flatMap((host) =>
-    host.findings.map((finding) => [
+  const rows = report.hosts
+    .flatMap((host) => host.findings.map((finding) => ({ host, finding })))
+    .sort((a, b) => (a.finding.rank ?? 0) - (b.finding.rank ?? 0))
+    .map(({ host, finding }) => [
       report.label,
       host.ip,
       host.mac,
@@ -201,7 +380,11 @@ export function reportCsv(report: ScanReport): string {
       finding.status,
       finding.fixed_in,
       finding.confidence_level,
-    ]),
-  );
+      finding.rank,
+      finding.kev?.date_added,
+      finding.epss?.score,
+      finding.exposure.state,
+      finding.why.join('; '),
+    ]);
   return `${[header, ...rows].map((row) => row.map(cell).join(',')).join('\n')}\n`;
 }

@@ -4,6 +4,7 @@ import type { ScanRef } from '../../shared/scan-label.js';
 import { OutboxRepository, type OutgoingReport } from '../store/outbox-repository.js';
 import type { Coverage } from '../../shared/report/coverage.js';
 import { scanCoverage } from './coverage.js';
+import type { DistroVerdict } from '../../cve/distro/verdict.js';
 import type { HostRecord, ProbeCut, RunNotes, ScanRow, ScanStatus, StoredFinding } from './scan-types.js';
 
 export type NewScan = Pick<
@@ -379,14 +380,38 @@ export class ScanRepository {
     });
     const insertFinding = this.#db.prepare(
       `INSERT INTO findings (id, scan_id, host_id, cve_id, score, severity, vector, cvss_version, cpe, product, version_used, port, protocol,
-         confidence, confidence_level, evidence, fixed_in, possibly_backported, assumptions, warning, advice, description, published_at, created_at)
+         confidence, confidence_level, evidence, fixed_in, possibly_backported, assumptions, warning, advice, description, published_at, created_at,
+         distro_status, distro_name, distro_release, distro_package, distro_installed_version, distro_fixed_version, distro_ref, distro_url, distro_reason,
+         kev_date_added, kev_due_date, kev_ransomware, epss_score, epss_percentile, epss_date, exposure, exposure_reasons, exposure_unknown, why)
        VALUES (@id, @scan_id, @host_id, @cve_id, @score, @severity, @vector, @cvss_version, @cpe, @product, @version_used, @port, @protocol,
-         @confidence, @confidence_level, @evidence, @fixed_in, @backported, @assumptions, @warning_flag, @advice, @description, @published_at, @now)
+         @confidence, @confidence_level, @evidence, @fixed_in, @backported, @assumptions, @warning_flag, @advice, @description, @published_at, @now,
+         @distro_status, @distro_name, @distro_release, @distro_package, @distro_installed_version, @distro_fixed_version, @distro_ref, @distro_url, @distro_reason,
+         @kev_date_added, @kev_due_date, @kev_ransomware, @epss_score, @epss_percentile, @epss_date, @exposure_state, @exposure_reasons, @exposure_unknown, @why_json)
        ON CONFLICT DO NOTHING`,
     );
     for (const finding of findings) {
+      const { distro, kev, epss, exposure, why, ...plain } = finding;
       const inserted = insertFinding.run({
-        ...finding,
+        ...plain,
+        distro_status: distro?.status ?? null,
+        distro_name: distro?.distro ?? null,
+        distro_release: distro?.release ?? null,
+        distro_package: distro?.package ?? null,
+        distro_installed_version: distro?.installed_version ?? null,
+        distro_fixed_version: distro?.fixed_version ?? null,
+        distro_ref: distro?.ref ?? null,
+        distro_url: distro?.url ?? null,
+        distro_reason: distro?.reason ?? null,
+        kev_date_added: kev?.date_added ?? null,
+        kev_due_date: kev?.due_date ?? null,
+        kev_ransomware: kev === null ? null : kev.ransomware ? 1 : 0,
+        epss_score: epss?.score ?? null,
+        epss_percentile: epss?.percentile ?? null,
+        epss_date: epss?.date ?? null,
+        exposure_state: exposure.state,
+        exposure_reasons: JSON.stringify(exposure.reasons),
+        exposure_unknown: exposure.unknown_reason,
+        why_json: JSON.stringify(why),
         id: randomUUID(),
         scan_id: scan.id,
         host_id: hostId,
@@ -423,6 +448,14 @@ export class ScanRepository {
           fixed_versions: finding.fixed_in ? [finding.fixed_in] : [],
           advice: finding.advice,
         },
+        ...(distro ? { distro: clampVerdict(distro) } : {}),
+        kev,
+        epss,
+        exposure: {
+          state: exposure.state,
+          reasons: exposure.reasons.slice(0, 20).map((reason) => ({ kind: reason.kind, detail: reason.detail.slice(0, 300) })),
+        },
+        why: why.slice(0, 20).map((line) => line.slice(0, 300)),
       });
     }
     return findingsAdded;
@@ -472,4 +505,18 @@ export class ScanRepository {
       });
     })();
   }
+}
+
+/** The verdict within the protocol's bounds (protocol/messages/reports.ts). */
+function clampVerdict(verdict: DistroVerdict): DistroVerdict {
+  return {
+    ...verdict,
+    release: verdict.release?.slice(0, 50) ?? null,
+    package: verdict.package.slice(0, 100),
+    installed_version: verdict.installed_version?.slice(0, 100) ?? null,
+    fixed_version: verdict.fixed_version?.slice(0, 100) ?? null,
+    ref: verdict.ref.slice(0, 300),
+    url: verdict.url.slice(0, 500),
+    reason: verdict.reason.slice(0, 500),
+  };
 }

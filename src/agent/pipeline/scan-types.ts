@@ -1,6 +1,9 @@
 /** Shapes of the scan pipeline's rows, shared by the runner, the repository and the reports. */
 import type { Coverage, DeviceJudgement } from '../../shared/report/coverage.js';
 import type { Severity } from '../../shared/severity.js';
+import type { DistroVerdict } from '../../cve/distro/verdict.js';
+import type { EpssScore, KevEntry } from '../../cve/intel.js';
+import type { Exposure } from '../../cve/priority.js';
 
 export type ScanKind = 'schedule' | 'invoke' | 'single_ip' | 'multiple_ips';
 export type ScanStatus = 'queued' | 'scanning' | 'completed' | 'partial' | 'failed';
@@ -107,4 +110,21 @@ export interface StoredFinding {
   description: string;
   published_at: string | null;
   references: { url: string; tags: string[] }[];
+  /** The Debian/Ubuntu tracker's verdict; null when the banner names no distribution build. */
+  distro: DistroVerdict | null;
+  /** null: not in the KEV catalog (or no catalog loaded). */
+  kev: KevEntry | null;
+  /** null: no EPSS score loaded for it. */
+  epss: EpssScore | null;
+  exposure: FindingExposure;
+  /** Why it sits where it does in the fix-first order (cve/priority.ts whyOf). */
+  why: string[];
+}
+
+/** What the router lets the WAN reach: yes with the reasons, no, or unknown with why (no router read, menus missing). */
+export interface FindingExposure {
+  state: 'yes' | 'no' | 'unknown';
+  reasons: Exposure[];
+  /** Set when state is unknown. */
+  unknown_reason: string | null;
 }

@@ -32,11 +32,15 @@ export function exposureConfigFrom(records: RouterRecords, missingMenus: readonl
   };
 }
 
-/** One listening port of one host, as the scan saw it. */
+/**
+ * One listening port of one host, as the scan saw it. Port and protocol null: the device as a
+ * whole (a RouterOS CVE judged from its version, with no port): any forward to it, any of the
+ * router's services, counts.
+ */
 export interface ExposureTarget {
   address: string;
-  port: number;
-  protocol: 'tcp' | 'udp';
+  port: number | null;
+  protocol: 'tcp' | 'udp' | null;
   /** True for the router's own address: its `/ip service` entries apply. */
   isRouter: boolean;
 }
@@ -116,20 +120,22 @@ export function exposureOf(config: ExposureConfig, target: ExposureTarget): Expo
   for (const [index, rule] of (config.nat ?? []).entries()) {
     if (rule.disabled || rule.chain !== 'dstnat' || rule.action !== 'dst-nat' || !wan(rule)) continue;
     if (rule['to-addresses'] !== target.address) continue;
-    if (rule.protocol && rule.protocol !== target.protocol) continue;
+    if (rule.protocol && target.protocol !== null && rule.protocol !== target.protocol) continue;
     const toPort = rule['to-ports'] || rule['dst-port'];
-    if (!portListHas(toPort, target.port)) continue;
-    const publicPort = rule['to-ports'] ? (rule['dst-port'] ?? 'any') : String(target.port);
-    exposure.push({ kind: 'dstnat', detail: `forwarded from WAN ${target.protocol}/${publicPort} by dstnat rule ${ruleName(rule, index)}` });
+    if (target.port !== null && !portListHas(toPort, target.port)) continue;
+    const publicPort = rule['to-ports'] || target.port === null ? (rule['dst-port'] ?? 'any') : String(target.port);
+    const protocol = target.protocol ?? rule.protocol ?? 'any';
+    exposure.push({ kind: 'dstnat', detail: `forwarded from WAN ${protocol}/${publicPort} by dstnat rule ${ruleName(rule, index)}` });
   }
 
-  if (target.isRouter && target.protocol === 'tcp') {
+  // Without the filter menu nobody can say whether an input rule drops the service: unknown, not exposed.
+  if (target.isRouter && target.protocol !== 'udp' && config.filter !== null) {
     for (const service of config.services ?? []) {
       const name = service.name ?? '';
       const port = Number(service.port);
-      if (!(name in routerServices) || port !== target.port || service.disabled || service.address !== undefined) continue;
+      if (!(name in routerServices) || (target.port !== null && port !== target.port) || service.disabled || service.address !== undefined) continue;
       // The first input rule that sees a new WAN connection to this port decides, as RouterOS does.
-      const filter = config.filter ?? [];
+      const filter = config.filter;
       const at = filter.findIndex((rule) => rule.chain === 'input' && wan(rule) && seesNewWanConnection(rule, 'tcp', port));
       const decider = filter[at];
       if (decider?.action === 'drop' || decider?.action === 'reject') continue;

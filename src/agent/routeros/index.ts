@@ -22,3 +22,4 @@ export { isRouterError, type RouterTarget } from './router-errors.js';
 export { memoryRouterPins, type PinKey, type RouterPins, type StoredPin } from './router-identity.js';
 export { RouterPinRepository } from './pin-repository.js';
 export { presentedIdentities, type PresentedIdentity } from './router-trust.js';
+export { exposureOf, type ExposureConfig, type ExposureTarget, type ExposureVerdict } from './exposure.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAC_PATTERN } from '../../shared/mac.js';
+import type { ExposureConfig } from './exposure.js';
 
 /**
  * The inventory the scan pipeline reads: the contract of this module, so its type comes from
@@ -70,6 +71,15 @@ export const inventorySchema = z.strictObject({
   transport: z.enum(['api', 'api-ssl', 'ssh']),
   read_at: z.string(),
   warnings: z.array(z.string()),
+  /**
+   * The menus that decide what the WAN reaches (exposure.ts), as parsed records; a menu the
+   * router refused is null. Absent in an inventory read before exposure was read.
+   */
+  exposure: z
+    .custom<ExposureConfig>((value) => typeof value === 'object' && value !== null && 'nat' in value && 'services' in value, {
+      error: 'expected the exposure menus',
+    })
+    .optional(),
 });
 
 export type Inventory = z.infer<typeof inventorySchema>;

@@ -5,6 +5,7 @@ import { routerError, type RouterTarget } from './router-errors.js';
 import { parseRouterOsVersion } from '../../shared/routeros-version.js';
 import { parseRouterOsDuration } from './routeros-version.js';
 import type { ReadResult } from './table-reader.js';
+import { exposureConfigFrom } from './exposure.js';
 import { compareAddresses, isCanonicalIPv4, networkOfInterfaceAddress } from '../../shared/ipv4.js';
 import { isMulticastMac, isRandomizedMac } from '../../shared/mac.js';
 
@@ -117,6 +118,7 @@ export function buildInventory({ read, target, vendors, history }: BuildInventor
     transport: target.transport,
     read_at: read.readAt,
     warnings,
+    exposure: exposureConfigFrom(records, read.missingMenus),
   };
 }
 

@@ -17,6 +17,7 @@ import type { cveInstance, cveStatus, scanDetail, scanSummary } from './shapes.j
 import { scheduleView } from '../../shared/schedule/view.js';
 import { averageScore, repeatRatio } from '../../shared/report/summary.js';
 import { deviceKey, markInForce } from '../../shared/marks.js';
+import { compareFixFirst } from '../../cve/priority.js';
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
@@ -142,7 +143,36 @@ export function renderCveInstance(
     cpe: finding.cpe,
     confidence: finding.confidence as 'high' | 'medium' | 'low',
     evidence: finding.evidence,
+    ...(finding.distro === undefined ? {} : { distro: finding.distro }),
+    ...(finding.kev === undefined ? {} : { kev: finding.kev }),
+    ...(finding.epss === undefined ? {} : { epss: finding.epss }),
+    ...(finding.exposure === undefined ? {} : { exposure: finding.exposure }),
+    ...(finding.why === undefined ? {} : { why: finding.why }),
   };
+}
+
+/** Patched by the distribution (tracker: fixed or not affected): listed apart, never counted. */
+export const isPatchedFinding = (finding: Pick<FindingView, 'distro'>): boolean =>
+  finding.distro?.status === 'fixed' || finding.distro?.status === 'not-affected';
+
+type Instance = z.infer<typeof cveInstance>;
+
+/**
+ * Fix-first order (cve/priority.ts): open before accepted or mitigated; then exposed and KEV,
+ * KEV, exposed; then EPSS, then CVSS. Each instance gets its `priority_rank`.
+ */
+export function fixFirst(instances: readonly Instance[]): Instance[] {
+  const facts = (instance: Instance) => ({
+    cve_id: instance.cve_id,
+    score: instance.score,
+    kev: instance.kev ?? null,
+    epss: instance.epss ?? null,
+    exposure: instance.exposure?.reasons ?? [],
+  });
+  const openFirst = (instance: Instance) => (instance.status === 'open' ? 0 : 1);
+  return [...instances]
+    .sort((a, b) => openFirst(a) - openFirst(b) || compareFixFirst(facts(a), facts(b)) || a.id.localeCompare(b.id))
+    .map((instance, index) => ({ ...instance, priority_rank: index + 1 }));
 }
 
 export function renderMark(mark: CveMarkRow): z.infer<typeof cveStatus> {

@@ -8,6 +8,7 @@ import { MAC_INPUT_PATTERN, MAC_PATTERN, normalizeMac } from '../../shared/mac.j
 import { justificationSchema, MARK_STATUSES, markStatusSchema } from '../../shared/mark-input.js';
 import { SEVERITIES } from '../../shared/severity.js';
 import { coverageSchema } from '../../shared/report/coverage.js';
+import { distroVerdictSchema, epssSchema, exposureSchema, kevSchema } from '../../protocol/index.js';
 
 const uuid = z.uuid();
 const time = z.iso.datetime({ offset: true });
@@ -100,6 +101,19 @@ export const cveInstance = z.strictObject({
   cpe: z.string(),
   confidence: z.enum(['high', 'medium', 'low']),
   evidence: z.string(),
+  // Additive, fix-first facts (docs/api.md); absent for a finding an agent before them sent.
+  /** The Debian/Ubuntu tracker's verdict on the package behind the banner. */
+  distro: distroVerdictSchema.optional(),
+  /** CISA KEV entry; null: not in the catalog. */
+  kev: kevSchema.nullable().optional(),
+  /** FIRST EPSS score; null: none known. */
+  epss: epssSchema.nullable().optional(),
+  /** Whether the site's router lets the WAN reach it, and how. */
+  exposure: exposureSchema.optional(),
+  /** Why it sits where it does in the fix-first order, one phrase each. */
+  why: z.array(z.string()).optional(),
+  /** Place in the report's fix-first order (1 = fix first); only in a scan report. */
+  priority_rank: z.int().min(1).optional(),
 });
 
 export const macCvesRequest = z.strictObject({
@@ -216,6 +230,8 @@ export const scanReport = z.strictObject({
   cves: z.array(cveInstance),
   /** The CVEs at or above the scan's warning_threshold. */
   warnings: z.array(cveInstance),
+  /** Additive: CVEs the distribution patched (tracker: fixed or not affected); listed, not counted in cves, warnings or the summary. */
+  patched: z.array(cveInstance).optional(),
   min_cvss: score,
   warning_threshold: score,
 });

@@ -107,6 +107,7 @@ export class Ingestor {
       highest.set(entry.source, Math.max(highest.get(entry.source) ?? 0, seq));
     });
     for (const [source, seq] of highest) source.acknowledge(seq);
-    if (outcome.finished_scans.length > 0) this.#deps.onFinishedScans(outcome.finished_scans);
+    // Finding alerts (KEV, exposure) go out without waiting for their scan to finish.
+    if (outcome.finished_scans.length > 0 || outcome.alerts === true) this.#deps.onFinishedScans(outcome.finished_scans);
   }
 }

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { backoffDelay } from '../../shared/backoff.js';
 import type { Clock } from '../../shared/clock.js';
 import type { NotificationGroup } from '../config/load.js';
-import type { DeliveryRow, NotificationStore, ScanRow } from '../store/types.js';
+import type { DeliveryRow, FindingAlert, NotificationStore, ScanRow } from '../store/types.js';
 import { signBody } from './sign.js';
 import { coverageSummary } from '../../shared/report/coverage.js';
 
@@ -101,6 +101,7 @@ export class WebhookNotifier {
 
   async #pass(): Promise<void> {
     for (const scan of await this.#deps.store.awaiting()) await this.#deps.store.queue(scan.id, await this.#deliveriesFor(scan));
+    for (const alert of await this.#deps.store.pendingAlerts()) await this.#deps.store.queueAlert(alert.id, this.#alertDeliveries(alert));
     const due = await this.#deps.store.due(this.#deps.clock.now().toISOString(), 50);
     await Promise.all(due.map((delivery) => this.#attempt(delivery)));
   }
@@ -138,6 +139,58 @@ export class WebhookNotifier {
       group_name: group.name,
       url,
       event: `scan.${scan.status}`,
+      body,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: at,
+      last_status: null,
+      last_error: null,
+      created_at: at,
+      delivered_at: null,
+    }));
+  }
+
+  /** The group of the scan the finding came in, or none (logged when it names an unconfigured group). */
+  #groupOf(scan: ScanRow): NotificationGroup | undefined {
+    const group = scan.notification_group === null ? undefined : this.#deps.groups[scan.notification_group];
+    if (!group && scan.notification_group !== null)
+      this.#log.warn({ scan_id: scan.id, group: scan.notification_group }, 'notification group not configured; nobody is notified');
+    return group;
+  }
+
+  /** `finding.kev` / `finding.exposed`: an open finding entered KEV or became exposed (store/sqlite/finding-watch.ts). */
+  #alertDeliveries(alert: FindingAlert): DeliveryRow[] {
+    const group = this.#groupOf(alert.scan);
+    if (!group) return [];
+    const at = this.#deps.clock.now().toISOString();
+    const { finding, scan } = alert;
+    const event = `finding.${alert.kind}`;
+    const body = JSON.stringify({
+      event,
+      timestamp: at,
+      data: {
+        scan_id: scan.id,
+        scan_schedule_id: scan.schedule_id,
+        finding_id: finding.id,
+        cve_id: finding.cve.id,
+        score: finding.cve.score,
+        severity: finding.cve.severity,
+        host: { ip_address: finding.host.ip, mac_address: finding.host.mac, hostname: finding.host.hostname },
+        port: finding.port,
+        service: finding.service,
+        kev: finding.kev ?? null,
+        epss: finding.epss ?? null,
+        exposure: finding.exposure ?? null,
+        why: finding.why ?? [],
+        report_url: `${this.#deps.baseUrl()}/scans/cve/${scan.id}/report.json`,
+      },
+    });
+    return group.webhooks.map((url) => ({
+      id: randomUUID(),
+      scan_id: scan.id,
+      group_name: group.name,
+      url,
+      event,
       body,
       status: 'pending',
       attempts: 0,

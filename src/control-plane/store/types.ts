@@ -4,7 +4,7 @@
  * installations that outgrow one machine) fits behind the same interface as the embedded SQLite.
  */
 import type { ScanScheduleWrite } from '../../shared/schedule/rules.js';
-import type { CveRecord, OpenPort, Report } from '../../protocol/index.js';
+import type { CveRecord, DistroVerdictReport, ExposureReport, Finding, OpenPort, Report } from '../../protocol/index.js';
 import type { Coverage } from '../../shared/report/coverage.js';
 
 export interface Site {
@@ -160,6 +160,12 @@ export interface FindingView {
   evidence: string;
   created_at: string;
   cve: CveRecord;
+  /** The fix-first facts the agent sent (absent from an agent before them). */
+  distro?: DistroVerdictReport;
+  kev?: Finding['kev'];
+  epss?: Finding['epss'];
+  exposure?: ExposureReport;
+  why?: string[];
 }
 
 export interface Occurrence {
@@ -204,6 +210,8 @@ export interface IngestOutcome {
   results: IngestResult[];
   /** Scans that reached a terminal status in this batch for the first time. */
   finished_scans: string[];
+  /** A finding entered KEV or became exposed: finding alerts are waiting for the notifier. */
+  alerts?: boolean;
 }
 
 export interface PendingCommand {
@@ -340,6 +348,19 @@ export interface NotificationStore {
     update: Pick<DeliveryRow, 'status' | 'attempts' | 'next_attempt_at' | 'last_status' | 'last_error' | 'delivered_at'>,
   ): Promise<void>;
   list(scanId?: string): Promise<DeliveryRow[]>;
+  /** Findings that entered KEV or became exposed and whose deliveries are not queued yet (finding-watch.ts). */
+  pendingAlerts(): Promise<FindingAlert[]>;
+  /** Queues an alert's deliveries and marks it queued, in one transaction. */
+  queueAlert(alertId: string, deliveries: DeliveryRow[]): Promise<void>;
+}
+
+/** One change of a finding into KEV or exposure, with what its webhook says. */
+export interface FindingAlert {
+  id: string;
+  kind: 'kev' | 'exposed';
+  created_at: string;
+  scan: ScanRow;
+  finding: FindingView;
 }
 
 export interface ControlPlaneStore {

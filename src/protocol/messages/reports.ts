@@ -85,6 +85,38 @@ export const cveRecordSchema = z.strictObject({
   advice: text(4000).nullable(),
 });
 
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as 2024-01-13');
+const probability = z.number().min(0).max(1);
+
+/**
+ * The Debian/Ubuntu tracker's verdict for the package behind the banner (src/cve/distro/verdict.ts).
+ * 'fixed' and 'not-affected' mean the distribution patched it: not counted as a vulnerability.
+ */
+export const distroVerdictSchema = z.strictObject({
+  distro: z.enum(['debian', 'ubuntu']),
+  release: text(50).nullable(),
+  package: text(100),
+  installed_version: text(100).nullable(),
+  status: z.enum(['fixed', 'vulnerable', 'not-affected', 'unknown']),
+  fixed_version: text(100).nullable(),
+  /** The advisory (DSA/DLA/USN) or the tracker page. */
+  ref: text(300),
+  url: text(500),
+  reason: text(500),
+});
+
+/** In CISA's Known Exploited Vulnerabilities catalog. */
+export const kevSchema = z.strictObject({ date_added: day, due_date: day.nullable(), ransomware: z.boolean() });
+
+/** FIRST's EPSS score and the day it was scored. */
+export const epssSchema = z.strictObject({ score: probability, percentile: probability, date: day });
+
+/** How the router lets the WAN reach this service: yes (with the reasons), no, or unknown (menus missing, no router read). */
+export const exposureSchema = z.strictObject({
+  state: z.enum(['yes', 'no', 'unknown']),
+  reasons: z.array(z.strictObject({ kind: z.enum(['dstnat', 'router-service', 'upnp']), detail: text(300) })).max(20),
+});
+
 /** One CVE on one service of one host: a CveInstance of the API. */
 export const findingSchema = report('finding', {
   run_id: uuid,
@@ -100,6 +132,13 @@ export const findingSchema = report('finding', {
   /** The banner or router table row the version came from. */
   evidence: text(2000),
   cve: cveRecordSchema,
+  // Fix-first facts (optional: an agent before them sends none). Null: looked up, none known.
+  distro: distroVerdictSchema.optional(),
+  kev: kevSchema.nullable().optional(),
+  epss: epssSchema.nullable().optional(),
+  exposure: exposureSchema.optional(),
+  /** Why the finding sits where it does in the fix-first order, one phrase each. */
+  why: z.array(text(300)).max(20).optional(),
 });
 
 export const scanFinishedSchema = report('scan.finished', {
@@ -153,5 +192,7 @@ export type OpenPort = z.infer<typeof openPortSchema>;
 export type HostReport = z.infer<typeof hostSchema>;
 export type CveRecord = z.infer<typeof cveRecordSchema>;
 export type Finding = z.infer<typeof findingSchema>;
+export type DistroVerdictReport = z.infer<typeof distroVerdictSchema>;
+export type ExposureReport = z.infer<typeof exposureSchema>;
 export type ScanFinished = z.infer<typeof scanFinishedSchema>;
 export type Inventory = z.infer<typeof inventorySchema>;

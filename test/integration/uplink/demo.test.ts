@@ -20,6 +20,11 @@ describe('npm run demo', () => {
     expect(output).toMatch(/127\.0\.40\.2 +00:0C:29:11:22:33 +build-box/);
     expect(output).toMatch(/CVE-2023-38408 +9\.8 CRITICAL 127\.0\.40\.2 +00:0C:29:11:22:33/);
     expect(output).toMatch(/Warnings \(score >= 7\): [1-9]/);
+    // Each host's verdicts and the fix-first order with why: the router's KEV CVEs open through
+    // winbox first; the Debian build's patched CVEs listed, not counted.
+    expect(output).toMatch(/127\.0\.40\.2 +3 +2 +0 +3 +#\d+ CVE-2023-38408/);
+    expect(output).toMatch(/127\.0\.40\.2 +CVE-2024-6387 +patched by Debian in 1:9\.2p1-2\+deb12u3 \(DSA-5724-1\)/);
+    expect(output).toMatch(/ 1 CVE-2018-14847 +9\.1 127\.0\.40\.1 +KEV since 2021-12-01; router service winbox \(tcp\/8291\) open to WAN/);
     expect(output).toContain('webhook: scan.completed');
     // The process ended on its own: nothing it started kept the event loop alive.
     expect(output).toContain('everything stopped; exit 0');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { epssFor, kevFor, loadEpssCsv, loadKevCatalog, newestRouterOsRelease } from '../../../src/cve/intel.js';
+import { epssFor, intelLookup, kevFor, loadEpssCsv, loadKevCatalog, newestRouterOsRelease } from '../../../src/cve/intel.js';
 import { cveMigrations } from '../../../src/cve/migrations.js';
 import { openSqlite } from '../../../src/shared/sqlite.js';
 import { captureLogger } from '../../helpers/logger.js';
@@ -31,6 +31,17 @@ describe('KEV and EPSS from the real published files', () => {
     expect(loadEpssCsv(db, epssCsv)).toBe(2072);
     expect(epssFor(db, 'CVE-2018-14847')).toEqual({ score: 0.97473, percentile: 0.99963, date: '2024-01-13' });
     expect(epssFor(db, 'CVE-2099-0001')).toBeNull();
+  });
+
+  it('answers the same through the prepared look-up a scan uses', () => {
+    const db = cveDb();
+    loadKevCatalog(db, kevJson);
+    loadEpssCsv(db, epssCsv);
+    const intel = intelLookup(db);
+    for (const id of ['CVE-2018-14847', 'CVE-2025-49704', 'CVE-2023-38408', 'CVE-2099-0001']) {
+      expect(intel.kev(id)).toEqual(kevFor(db, id));
+      expect(intel.epss(id)).toEqual(epssFor(db, id));
+    }
   });
 
   it('rejects a malformed file with CVE_ERR_FEED_INVALID and keeps what was loaded', () => {

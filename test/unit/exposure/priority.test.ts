@@ -29,5 +29,20 @@ describe('the fix-first order', () => {
     const facts = { cve_id: 'CVE-2024-0005', score: 9.8, kev, exposure: forwarded, epss: { score: 0.94, percentile: 0.995, date: '2024-01-13' } };
     expect(whyOf(facts).join(', ')).toBe('KEV since 2024-05-01 (ransomware), forwarded from WAN tcp/2222 by dstnat rule *3, EPSS 0.94 (99th pct), CVSS 9.8');
     expect(whyOf({ ...base, cve_id: 'CVE-2024-0006', score: null })).toEqual(['CVSS unscored']);
+    const epss = (p: number) => whyOf({ ...base, cve_id: 'CVE-2024-0007', score: 5, epss: { score: 0.1, percentile: p, date: '2024-01-13' } })[0];
+    expect([0.931, 0.822, 0.711, 0.115, 0.125].map(epss)).toEqual([
+      'EPSS 0.10 (93rd pct)',
+      'EPSS 0.10 (82nd pct)',
+      'EPSS 0.10 (71st pct)',
+      'EPSS 0.10 (11th pct)',
+      'EPSS 0.10 (12th pct)',
+    ]);
+  });
+
+  it('says when exposure could not be read, and why', () => {
+    expect(whyOf({ ...base, cve_id: 'CVE-2024-0008', score: 7.5, exposure_unknown: 'the router was not read' })).toEqual([
+      'exposure unknown: the router was not read',
+      'CVSS 7.5',
+    ]);
   });
 });

@@ -3,11 +3,13 @@ import { forEachLimited } from '../../scan/limits.js';
 import type { ServiceFinding } from '../../scan/service.js';
 import type { HostResult, ScanSession } from '../../scan/session.js';
 import { serviceCpe } from '../../../cve/services.js';
+import { isPatched } from '../../../cve/distro/verdict.js';
 import { findingsForHost, type CveLookup } from '../cve-findings.js';
 import type { HostRecord, HostSourceTag, ServiceRecord, StoredFinding } from '../scan-types.js';
 import type { RunContext } from './context.js';
 import type { HostWork } from './stage-discovery.js';
 import type { RouterView } from './stage-inventory.js';
+import { exposureLookup, isRouterAddress } from '../exposure-facts.js';
 
 const tableTags: Record<string, HostSourceTag> = {
   arp: 'arp',
@@ -79,13 +81,17 @@ export async function hostsStage(
     const result = await session.scanHost({ address: pendingHost.ip, foundBy: pendingHost.found_by as HostResult['foundBy'], openPorts: [], services: [] });
     const record = hostRecord(pendingHost, result, router.byIp.get(pendingHost.ip));
     const cve = deps.cve;
-    const findings = cve ? ctx.timed('cve', () => findingsForHost(record, cve, scan)) : [];
+    const exposure = exposureLookup(router.inventory, record.ip, isRouterAddress(router.inventory, record.ip));
+    const findings = cve ? ctx.timed('cve', () => findingsForHost(record, cve, scan, exposure)) : [];
     writer.add(record, findings);
     work.done += 1;
     const warnings = findings.filter((finding) => finding.warning).length;
+    // Distribution-patched CVEs are stored and listed, not counted as vulnerabilities.
+    const open = findings.filter((finding) => !isPatched(finding.distro)).length;
+    const patched = findings.length - open;
     if (findings.length > 0)
       ctx.event(
-        `${record.ip}${record.mac ? ` (${record.mac})` : ''}: ${findings.length} CVEs, ${warnings} at or above ${scan.warning_threshold}`,
+        `${record.ip}${record.mac ? ` (${record.mac})` : ''}: ${open} CVEs, ${warnings} at or above ${scan.warning_threshold}${patched > 0 ? `; ${patched} patched by the distribution` : ''}`,
         warnings > 0 ? 'warning' : 'info',
       );
     ctx.progress('hosts', work.done / Math.max(1, work.total), work.total, work.done);

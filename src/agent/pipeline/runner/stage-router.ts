@@ -8,6 +8,7 @@ import type { HostRecord, ServiceRecord } from '../scan-types.js';
 import type { RunContext } from './context.js';
 import type { HostWork } from './stage-discovery.js';
 import type { RouterView } from './stage-inventory.js';
+import { exposureLookup } from '../exposure-facts.js';
 
 const notAsked = 'a targeted scan judges the router and its neighbors only when asked (--with-router, or with_router on scan.ips)';
 
@@ -32,7 +33,9 @@ export function routerStage(
     const { records, judgements } = routerDevices(router.inventory, scan.subnets, deps.routerHost);
     const { cve } = deps;
     for (const device of records) {
-      const findings = cve ? findingsForHost(device, cve, scan) : [];
+      // The router's own CVEs are exposed through its services; a neighbor's through forwards to it and UPnP.
+      const exposure = exposureLookup(router.inventory, device.ip, device.role === 'router');
+      const findings = cve ? findingsForHost(device, cve, scan, exposure) : [];
       scans.completeHost(scan, device, findings, ctx.now());
       if (findings.length > 0)
         ctx.event(

@@ -3,10 +3,18 @@ import { scansMigration } from './002-scans.js';
 import { routerHostsMigration } from './003-router-hosts.js';
 import { routerPinsMigration } from './004-router-pins.js';
 import { scanCoverageMigration } from './005-scan-coverage.js';
+import { findingPriorityMigration } from './006-finding-priority.js';
 
 import type { Migration } from '../../../shared/sqlite.js';
 
 /** In order. Later features append theirs; a released migration is never edited. */
-export const migrations: readonly Migration[] = [schedulesMigration, scansMigration, routerHostsMigration, routerPinsMigration, scanCoverageMigration];
+export const migrations: readonly Migration[] = [
+  schedulesMigration,
+  scansMigration,
+  routerHostsMigration,
+  routerPinsMigration,
+  scanCoverageMigration,
+  findingPriorityMigration,
+];
 
 export const latestSchemaVersion = migrations.at(-1)?.version ?? 0;

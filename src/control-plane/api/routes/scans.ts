@@ -4,7 +4,7 @@ import { ApiError } from '../../errors.js';
 import { isTerminalScan } from '../../scans/status.js';
 import type { ScanRow } from '../../store/types.js';
 import { addRoute, baseUrlOf, type ApiDeps } from '../context.js';
-import { indexOccurrences, renderCveInstance, renderDetail, renderRouter, renderSummary, siteCounts } from '../render.js';
+import { fixFirst, indexOccurrences, isPatchedFinding, renderCveInstance, renderDetail, renderRouter, renderSummary, siteCounts } from '../render.js';
 import { isUuid, pathId } from '../validate.js';
 import { nextHeaders, pageOf, pageRequest } from '../paging.js';
 import { isOpenWarning } from '../../../shared/report/thresholds.js';
@@ -102,7 +102,9 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const [marks, occurrences] = await Promise.all([store.vulns.marksOf(principal.org, macs), store.vulns.occurrences(principal.org, macs)]);
       const index = indexOccurrences(occurrences);
       const now = clock.now();
-      const cves = findings.map((finding) => renderCveInstance(finding, marks, index, now));
+      // Vulnerabilities fix-first; what the distribution patched is listed apart and never counted.
+      const cves = fixFirst(findings.filter((finding) => !isPatchedFinding(finding)).map((finding) => renderCveInstance(finding, marks, index, now)));
+      const patched = findings.filter(isPatchedFinding).map((finding) => renderCveInstance(finding, marks, index, now));
       return {
         status: 200,
         body: {
@@ -132,6 +134,7 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
           cves,
           // An accepted or mitigated CVE is no longer a warning.
           warnings: cves.filter((cve) => isOpenWarning(cve, scan.warning_threshold)),
+          patched,
           min_cvss: scan.min_cvss,
           warning_threshold: scan.warning_threshold,
         },

@@ -7,7 +7,7 @@ import { ApiError } from '../../errors.js';
 import type { CveMarkRow, FindingView } from '../../store/types.js';
 import { addRoute, type ApiDeps } from '../context.js';
 import { buildMitigation } from '../mitigation.js';
-import { indexOccurrences, renderCveInstance, renderMark } from '../render.js';
+import { indexOccurrences, isPatchedFinding, renderCveInstance, renderMark } from '../render.js';
 import { cveStatusQuery, cveStatusRequest, macCvesRequest } from '../shapes.js';
 import { parseBody } from '../validate.js';
 import { pageOf, pageRequest } from '../paging.js';
@@ -36,11 +36,13 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
       const page = pageRequest(request);
       const body = parseBody(macCvesRequest, request.body);
       const macs = [...new Set(body.mac_addresses)];
-      const [findings, marks, occurrences] = await Promise.all([
+      const [all, marks, occurrences] = await Promise.all([
         store.vulns.findingsByMacs(principal.org, macs),
         store.vulns.marksOf(principal.org, macs),
         store.vulns.occurrences(principal.org, macs),
       ]);
+      // A CVE the distribution patched is not a vulnerability of the device: neither listed nor counted here.
+      const findings = all.filter((finding) => !isPatchedFinding(finding));
       const now = clock.now();
       const index = indexOccurrences(occurrences);
       const cvePage = pageOf(findings, (f) => [f.id], ['desc'], page);

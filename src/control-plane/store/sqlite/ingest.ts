@@ -13,6 +13,7 @@ import type { ScanState } from './scan-state.js';
 import { Tallies } from './tallies.js';
 import { scheduleRunMarker } from './scans.js';
 import { uuidv7 } from './uuidv7.js';
+import { findingWatch } from './finding-watch.js';
 
 /** A report that is well-formed but cannot be applied: it is quarantined, acknowledged and reported back. */
 export class IngestRejection extends Error {}
@@ -78,9 +79,12 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
        updated_at = excluded.updated_at`,
   );
   const insertFinding = db.prepare(
-    `INSERT INTO findings (id, org_id, scan_id, sub_scan_id, site_id, host_id, mac, ip, cve_id, score, port, protocol, service, cpe, product, version, confidence, evidence, created_at)
-     VALUES (@id, @org_id, @scan_id, @sub_scan_id, @site_id, @host_id, @mac, @ip, @cve_id, @score, @port, @protocol, @service, @cpe, @product, @version, @confidence, @evidence, @created_at)`,
+    `INSERT INTO findings (id, org_id, scan_id, sub_scan_id, site_id, host_id, mac, ip, cve_id, score, port, protocol, service, cpe, product, version, confidence, evidence, created_at,
+       distro, distro_status, kev, epss, exposure, why)
+     VALUES (@id, @org_id, @scan_id, @sub_scan_id, @site_id, @host_id, @mac, @ip, @cve_id, @score, @port, @protocol, @service, @cpe, @product, @version, @confidence, @evidence, @created_at,
+       @distro, @distro_status, @kev, @epss, @exposure, @why)`,
   );
+  const watch = findingWatch(db);
   const finish = db.prepare(
     'UPDATE sub_scans SET status = ?, error = ?, findings_expected = ?, hosts_done = MAX(hosts_done, ?), progress = 100, finished_at = ?, coverage = ? WHERE id = ?',
   );
@@ -176,6 +180,8 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
     /** CVE ids whose public record, and `<org> <cve>` keys whose organization's facts, this batch wrote. */
     cvesSeen: Set<string>;
     tallies: Tallies;
+    /** A finding of this pass entered KEV or became exposed (finding-watch.ts): the notifier has work. */
+    alerts?: boolean;
   }
 
   /** Applies one report; returns the id of a scan whose status may have changed. */
@@ -234,8 +240,10 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
           upsertOrgFacts.run({ org_id: item.site.org_id, cve_id: cve.id, fixed_versions: toJson(cve.fixed_versions), advice: cve.advice, updated_at: at });
         }
         // Time-ordered ids: the primary key index grows at its end instead of at a random page per finding.
+        const id = uuidv7();
+        const optional = (value: unknown) => (value === undefined ? null : toJson(value));
         insertFinding.run({
-          id: uuidv7(),
+          id,
           org_id: item.site.org_id,
           scan_id: sub.scan_id,
           sub_scan_id: sub.id,
@@ -254,8 +262,17 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
           confidence: m.confidence,
           evidence: m.evidence,
           created_at: at,
+          distro: optional(m.distro),
+          distro_status: m.distro?.status ?? null,
+          kev: optional(m.kev),
+          epss: optional(m.epss),
+          exposure: optional(m.exposure),
+          why: optional(m.why),
         });
-        ctx.tallies.add({ host, mac: m.mac, sub: sub.id, scan: sub.scan_id, cve: cve.id, score: cve.score });
+        // Patched by the distribution: stored and received, never counted as a vulnerability.
+        const patched = m.distro?.status === 'fixed' || m.distro?.status === 'not-affected';
+        ctx.tallies.add({ host, mac: m.mac, sub: sub.id, scan: sub.scan_id, cve: cve.id, score: cve.score, counted: !patched });
+        if (watch({ org_id: item.site.org_id, site_id: sub.site_id, scan_id: sub.scan_id, id }, m, at).length > 0) ctx.alerts = true;
         return undefined;
       }
       case 'scan.finished': {
@@ -324,7 +341,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
     for (const mark of marks.values()) saveStream.run(mark.site, mark.stream, mark.seq, now);
     // Once per scan and batch, however many of its sites started or ended in it.
     const finished = [...touched].filter((scanId) => state.recompute(scanId, now));
-    return { results, finished_scans: finished };
+    return { results, finished_scans: finished, alerts: ctx.alerts === true };
   }
 
   const fast = db.transaction((items: IngestItem[]) => pass(items, false));

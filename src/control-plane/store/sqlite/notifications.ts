@@ -1,7 +1,7 @@
 import type { Db } from '../../../shared/sqlite.js';
 import type { DeliveryRow, NotificationStore } from '../types.js';
 import { fromJson } from './json.js';
-import { hydrateScan } from './scans.js';
+import { findingViewSelect, hydrateFinding, hydrateScan, type RawFindingView } from './scans.js';
 
 export function sqliteNotifications(db: Db): NotificationStore {
   const awaiting = db.prepare(`SELECT * FROM scans WHERE notify_state = 'pending' ORDER BY finished_at`);
@@ -26,7 +26,32 @@ export function sqliteNotifications(db: Db): NotificationStore {
     for (const delivery of deliveries) insert.run(delivery);
     queued.run(scanId);
   });
+  const pendingAlerts = db.prepare<[], { id: string; kind: 'kev' | 'exposed'; created_at: string; scan_id: string; finding_id: string }>(
+    `SELECT id, kind, created_at, scan_id, finding_id FROM finding_alerts WHERE state = 'pending' ORDER BY created_at, id`,
+  );
+  const scanOf = db.prepare('SELECT * FROM scans WHERE id = ?');
+  const findingOf = db.prepare<[string], RawFindingView>(`${findingViewSelect} WHERE f.id = ?`);
+  const alertQueued = db.prepare(`UPDATE finding_alerts SET state = 'queued' WHERE id = ?`);
+  const queueAlert = db.transaction((alertId: string, deliveries: DeliveryRow[]) => {
+    for (const delivery of deliveries) insert.run(delivery);
+    alertQueued.run(alertId);
+  });
   return {
+    async pendingAlerts() {
+      return pendingAlerts.all().flatMap((alert) => {
+        const scan = scanOf.get(alert.scan_id) as Parameters<typeof hydrateScan>[0] | undefined;
+        const finding = findingOf.get(alert.finding_id);
+        // Its scan was deleted since: nothing to tell, and it must not stay pending forever.
+        if (scan === undefined || finding === undefined) {
+          alertQueued.run(alert.id);
+          return [];
+        }
+        return [{ id: alert.id, kind: alert.kind, created_at: alert.created_at, scan: hydrateScan(scan), finding: hydrateFinding(finding) }];
+      });
+    },
+    async queueAlert(alertId, deliveries) {
+      queueAlert.immediate(alertId, deliveries);
+    },
     async awaiting() {
       return (awaiting.all() as Parameters<typeof hydrateScan>[0][]).map(hydrateScan);
     },

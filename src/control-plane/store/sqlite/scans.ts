@@ -38,6 +38,7 @@ const scanFields =
 /** The select every finding view is read with: the finding, its host and its CVE record (public facts, and its organization's own). */
 export const findingViewSelect = `
   SELECT f.id, f.scan_id, f.site_id, f.port, f.protocol, f.service, f.cpe, f.product, f.version, f.confidence, f.evidence, f.created_at,
+         f.distro, f.kev, f.epss, f.exposure, f.why,
          h.id AS host_id, h.ip AS host_ip, h.mac AS host_mac, h.hostname AS host_hostname, h.manufacturer AS host_manufacturer,
          c.id AS cve_id, c.description, c.published_at, c.vector, c.score, c.severity, c.compliance_tags, c.refs,
          COALESCE(o.fixed_versions, '[]') AS fixed_versions, o.advice
@@ -72,6 +73,11 @@ export interface RawFindingView {
   refs: string;
   fixed_versions: string;
   advice: string | null;
+  distro: string | null;
+  kev: string | null;
+  epss: string | null;
+  exposure: string | null;
+  why: string | null;
 }
 
 export const hydrateFinding = (row: RawFindingView): FindingView => ({
@@ -100,6 +106,12 @@ export const hydrateFinding = (row: RawFindingView): FindingView => ({
     fixed_versions: fromJson(row.fixed_versions),
     advice: row.advice,
   },
+  // Absent for a finding an agent before them sent; kev/epss null: looked up, none known.
+  ...(row.distro === null ? {} : { distro: fromJson(row.distro) }),
+  ...(row.kev === null ? {} : { kev: fromJson(row.kev) }),
+  ...(row.epss === null ? {} : { epss: fromJson(row.epss) }),
+  ...(row.exposure === null ? {} : { exposure: fromJson(row.exposure) }),
+  ...(row.why === null ? {} : { why: fromJson(row.why) }),
 });
 
 /** Sets a schedule's last_run_at when one of its scans is initiated (never moving it back). */
@@ -150,7 +162,8 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
             (SELECT COUNT(*) FROM scan_ports WHERE scan_id = ?) AS unique_ports,
             (SELECT COUNT(*) FROM hosts WHERE scan_id = ?) AS hosts_scanned,
             (SELECT COUNT(*) FROM hosts WHERE scan_id = ? AND cve_count > 0) AS hosts_with_cves,
-            (SELECT COUNT(*) FROM sub_scans WHERE scan_id = ? AND findings_received > 0) AS sites_with_cves`,
+            -- Counted CVEs only: a finding the distribution patched does not move cve_count.
+            (SELECT COUNT(DISTINCT site_id) FROM hosts WHERE scan_id = ? AND cve_count > 0) AS sites_with_cves`,
   );
   const hosts = db.prepare<[string], RawHost>(
     'SELECT id, scan_id, site_id, ip, mac, hostname, manufacturer, os, sources, open_ports, cve_count, created_at FROM hosts WHERE scan_id = ? ORDER BY site_id, ip',

@@ -17,12 +17,14 @@ export class Tallies {
     this.#write = write;
   }
 
-  add(finding: { host: string; mac: string | null; sub: string; scan: string; cve: string; score: number }): void {
+  /** `counted: false` (a CVE the distribution patched): received, not counted as a vulnerability. */
+  add(finding: { host: string; mac: string | null; sub: string; scan: string; cve: string; score: number; counted?: boolean }): void {
+    this.#subs.set(finding.sub, (this.#subs.get(finding.sub) ?? 0) + 1);
+    if (finding.counted === false) return;
     const host = this.#hosts.get(finding.host) ?? { n: 0, mac: finding.mac };
     host.n += 1;
     host.mac ??= finding.mac;
     this.#hosts.set(finding.host, host);
-    this.#subs.set(finding.sub, (this.#subs.get(finding.sub) ?? 0) + 1);
     const key = `${finding.scan} ${finding.cve}`;
     const pair = this.#scanCves.get(key) ?? { scan: finding.scan, cve: finding.cve, n: 0 };
     pair.n += 1;
