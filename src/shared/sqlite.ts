@@ -10,6 +10,8 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** A step SQL alone cannot do (converting rows in code), run after `sql` in the same transaction. */
+  run?: (db: Db) => void;
 }
 
 const sqliteHeader = Buffer.from('SQLite format 3\0', 'latin1');
@@ -52,6 +54,7 @@ function migrate(db: Db, file: string, logger: Logger, migrations: readonly Migr
     if (migration.version <= current) continue;
     db.transaction(() => {
       db.exec(migration.sql);
+      migration.run?.(db);
       db.pragma(`user_version = ${migration.version}`);
     })();
     logger.info({ version: migration.version, migration: migration.name }, 'applied database migration');
