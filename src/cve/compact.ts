@@ -67,6 +67,9 @@ export function criteriaFromRest(rest: string, prefix: string): string {
   return prefix + rest + ':*'.repeat(missing);
 }
 
+/** cpe_match numbers a record's rows in 16 bits (cve-store.ts); NVD's largest records name a few hundred products. */
+export const maxProductsPerRecord = 2 ** 16;
+
 export const criteriaPrefix = (part: string, vendor: string, product: string): string => `cpe:2.3:${part}:${vendor}:${product}:`;
 
 /** One vulnerable cpeMatch entry as matching reads it (see cpe_match in migrations.ts). */

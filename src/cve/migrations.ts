@@ -255,10 +255,7 @@ export const cveCompactMigration: Migration = {
       text           BLOB NOT NULL,
       -- deflateRaw of the configurations JSON without matchCriteriaId, only when some vulnerable
       -- entry is not standalone (AND, negate); NULL otherwise.
-      statements     BLOB,
-      -- The cpe_products keys of this CVE's cpe_match rows, space-separated: an update or a
-      -- rejection deletes them without an index on cve_key.
-      products       TEXT NOT NULL
+      statements     BLOB
     ) STRICT;
     CREATE INDEX cves_unanalysed ON cves (key) WHERE analysed = 0;
 
@@ -272,18 +269,21 @@ export const cveCompactMigration: Migration = {
       UNIQUE (product, vendor, part)
     ) STRICT;
 
-    -- The vulnerable cpeMatch entries of a record, one row per product, clustered by product: a
-    -- lookup reads one contiguous range. entries is a flat JSON array, 7 values per entry:
+    -- The vulnerable cpeMatch entries of a record, one row per product. id is the record's key
+    -- times 2^16 plus the row's place (cve-store.ts): an import appends, so SQLite packs the pages
+    -- full (clustered by product, random inserts left them 40 % empty), and an update deletes one
+    -- id range. cpe_match_by_product finds a product's rows.
+    -- entries is a flat JSON array, 7 values per entry:
     -- position (counts the record's cpeMatch entries from 1), the criteria after
     -- "cpe:2.3:part:vendor:product:" with trailing ":*" dropped (or whole when not verbatim),
     -- the four version bounds (0 when absent), standalone (1 when the entry's configuration
     -- holds by that entry alone). compact.ts.
     CREATE TABLE cpe_match (
+      id          INTEGER PRIMARY KEY,
       product_key INTEGER NOT NULL,
-      cve_key     INTEGER NOT NULL,
-      entries     TEXT NOT NULL,
-      PRIMARY KEY (product_key, cve_key)
-    ) STRICT, WITHOUT ROWID;
+      entries     TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX cpe_match_by_product ON cpe_match (product_key);
   `,
   run: convertV2,
 };

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { criteriaPrefix, criteriaRest, packEntries, packStatements, packText, type PackedEntry } from './compact.js';
+import { criteriaPrefix, criteriaRest, maxProductsPerRecord, packEntries, packStatements, packText, type PackedEntry } from './compact.js';
 import { parseCpe, valueText } from './cpe.js';
 import { nvdCveSchema, type NvdConfiguration } from './nvd-schema.js';
 import { adviceTags, isRejected, toCveRecord, type CveRecord } from './record.js';
@@ -174,5 +174,6 @@ export function prepareRecord(raw: unknown): Prepared {
   const record = toCveRecord(parsed.data);
   const rejected = isRejected(record);
   const groups = rejected ? [] : indexGroups(record.configurations);
+  if (groups.length > maxProductsPerRecord) return { ok: false, cve: record.id, reason: `names ${groups.length} products; at most ${maxProductsPerRecord} are kept` };
   return { ok: true, record: { values: toValues(record, groups), rejected, index: flattenGroups(groups) } };
 }
