@@ -1,6 +1,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { NvdConfiguration } from './nvd-schema.js';
 import type { CveReference } from './record.js';
+import type { VersionBounds } from './version.js';
 
 /**
  * The compact forms cve.db keeps of a record (migration 3): what matching and a finding need,
@@ -84,6 +85,16 @@ export interface PackedEntry {
   endExcluding: string | null;
   /** 1 when the entry's configuration holds by that entry alone (one plain OR node). */
   standalone: 0 | 1;
+}
+
+/** The version bounds of an entry as the version module reads them. */
+export function boundsOf(entry: PackedEntry): VersionBounds {
+  return {
+    versionStartIncluding: entry.startIncluding ?? undefined,
+    versionStartExcluding: entry.startExcluding ?? undefined,
+    versionEndIncluding: entry.endIncluding ?? undefined,
+    versionEndExcluding: entry.endExcluding ?? undefined,
+  };
 }
 
 const fields = 7;
