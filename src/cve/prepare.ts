@@ -174,6 +174,7 @@ export function prepareRecord(raw: unknown): Prepared {
   const record = toCveRecord(parsed.data);
   const rejected = isRejected(record);
   const groups = rejected ? [] : indexGroups(record.configurations);
-  if (groups.length > maxProductsPerRecord) return { ok: false, cve: record.id, reason: `names ${groups.length} products; at most ${maxProductsPerRecord} are kept` };
+  if (groups.length > maxProductsPerRecord)
+    return { ok: false, cve: record.id, reason: `names ${groups.length} products; at most ${maxProductsPerRecord} are kept` };
   return { ok: true, record: { values: toValues(record, groups), rejected, index: flattenGroups(groups) } };
 }

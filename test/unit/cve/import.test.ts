@@ -127,7 +127,9 @@ describe('importing records', () => {
     const vector = 'CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H';
     expect(record?.score).toEqual({ version: '3.1', source: 'nvd@nist.gov', type: 'Primary', score: 8.1, severity: 'HIGH', vector });
     // Every vulnerable openssh entry, its criteria string exactly as NVD wrote it.
-    const rawCriteria = (realRecord('CVE-2024-6387') as unknown as { configurations: { nodes: { cpeMatch: { criteria: string; vulnerable: boolean }[] }[] }[] }).configurations
+    const rawCriteria = (
+      realRecord('CVE-2024-6387') as unknown as { configurations: { nodes: { cpeMatch: { criteria: string; vulnerable: boolean }[] }[] }[] }
+    ).configurations
       .flatMap((configuration) => configuration.nodes.flatMap((node) => node.cpeMatch))
       .filter((entry) => entry.vulnerable && entry.criteria.startsWith('cpe:2.3:a:openbsd:openssh:'))
       .map((entry) => entry.criteria);

@@ -90,7 +90,11 @@ describe('migration 3: the compact store', () => {
       importBatch(fresh.store, records, { source: 'test', logger: log.logger });
       for (const id of before.ids) expect(migrated.store.get(id), id).toEqual(fresh.store.get(id));
       const rows = (db: CveDatabase) =>
-        db.db.prepare('SELECT p.vendor, p.product, p.part, m.id >> 16 AS cve, m.entries FROM cpe_match m JOIN cpe_products p ON p.key = m.product_key ORDER BY 1, 2, 3, 4').all();
+        db.db
+          .prepare(
+            'SELECT p.vendor, p.product, p.part, m.id >> 16 AS cve, m.entries FROM cpe_match m JOIN cpe_products p ON p.key = m.product_key ORDER BY 1, 2, 3, 4',
+          )
+          .all();
       expect(rows(migrated)).toEqual(rows(fresh));
     } finally {
       fresh.close();
