@@ -67,7 +67,7 @@ export interface OpenSqliteOptions {
   migrations: readonly Migration[];
   /**
    * Run `PRAGMA quick_check(1)` at open (default true). quick_check reads every page, so on a
-   * large rebuildable file (cve.db, about 1.6 GB for the whole NVD) it costs seconds at every
+   * large rebuildable file (cve.db, hundreds of MB for the whole NVD) it costs seconds at every
    * open; such a file passes false and relies on SQLite's own corruption errors.
    */
   integrityCheck?: boolean;
