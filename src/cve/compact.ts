@@ -20,6 +20,8 @@ function exact(bytes: Buffer): Uint8Array {
  * (half the time, the same size on the real records). Inflate reads any window size.
  */
 const deflateOptions = { windowBits: 12, memLevel: 5 } as const;
+/** The default 16 KB output chunk is allocated per call; a text is rarely over 1 KB (a longer one takes a few chunks). */
+const inflateOptions = { chunkSize: 1024 } as const;
 
 /** better-sqlite3 binds Buffers only; a structured clone hands back a plain Uint8Array. */
 export function asBuffer(bytes: Uint8Array): Buffer {
@@ -33,7 +35,7 @@ export function packText(description: string, adviceRefs: readonly CveReference[
 }
 
 export function unpackText(bytes: Uint8Array): { description: string; adviceReferences: CveReference[] } {
-  const [description, refs] = JSON.parse(inflateRawSync(bytes).toString('utf8')) as [string, [string, ...string[]][]];
+  const [description, refs] = JSON.parse(inflateRawSync(bytes, inflateOptions).toString('utf8')) as [string, [string, ...string[]][]];
   return { description, adviceReferences: refs.map(([url, ...tags]) => ({ url, tags })) };
 }
 
@@ -50,7 +52,7 @@ export function packStatements(configurations: readonly NvdConfiguration[]): Uin
 }
 
 export function unpackStatements(bytes: Uint8Array): NvdConfiguration[] {
-  return JSON.parse(inflateRawSync(bytes).toString('utf8')) as NvdConfiguration[];
+  return JSON.parse(inflateRawSync(bytes, inflateOptions).toString('utf8')) as NvdConfiguration[];
 }
 
 /** The attributes after the product (version … other): eight of them in every NVD criteria string. */
