@@ -1,3 +1,4 @@
+import { KernelError } from '../shared/errors.js';
 import type { Db, Migration } from '../shared/sqlite.js';
 import { packStatements, packText } from './compact.js';
 import { createCveStore } from './cve-store.js';
@@ -188,6 +189,23 @@ function preparedFromV2(row: V2Row): PreparedRecord {
   return { values, rejected: false, index: flattenGroups(groups) };
 }
 
+/**
+ * A row our own version 2 writer stored always converts; one that does not means a damaged file.
+ * The whole migration rolls back (the file stays at version 2, whole) and the open fails as a
+ * corrupt database: cve.db is rebuildable, so the advice is to move it aside and import again.
+ */
+function convertible(row: V2Row): PreparedRecord {
+  try {
+    return preparedFromV2(row);
+  } catch (error) {
+    throw new KernelError(
+      'DB_CORRUPT',
+      `cve.db holds a record that cannot be converted to the compact store (${row.id}: ${(error as Error).message}); the file was left at schema version 2: move it aside and import the feed again`,
+      { cause: error },
+    );
+  }
+}
+
 /** Converts every version 2 row, a page at a time (better-sqlite3 cannot write while a read iterates). */
 function convertV2(db: Db): void {
   const store = createCveStore(db);
@@ -201,7 +219,7 @@ function convertV2(db: Db): void {
   for (;;) {
     const rows = page.all(after);
     if (rows.length === 0) break;
-    store.applyBatch(rows.map(preparedFromV2));
+    store.applyBatch(rows.map(convertible));
     converted += rows.length;
     after = (rows.at(-1) as V2Row).key;
   }

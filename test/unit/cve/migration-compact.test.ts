@@ -101,4 +101,25 @@ describe('migration 3: the compact store', () => {
       rmSync(freshDir, { recursive: true, force: true });
     }
   });
+
+  it('refuses a damaged version 2 file as corrupt and leaves it whole at version 2', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'edge-cve-damaged-'));
+    const file = path.join(dir, 'cve.db');
+    try {
+      writeFileSync(file, gunzipSync(readFileSync(path.join(fixtures, 'cve-v2.db.gz'))));
+      const v2 = new Database(file);
+      v2.prepare("UPDATE cve_details SET configurations = '[{' WHERE key = (SELECT key FROM cves WHERE id = 'CVE-2024-6387')").run();
+      v2.close();
+      expect(() => openCveDatabase({ stateDir: dir, logger: log.logger })).toThrow(
+        expect.objectContaining({ code: 'AGENT_ERR_DB_CORRUPT', message: expect.stringContaining('CVE-2024-6387') }),
+      );
+      const after = new Database(file, { readonly: true });
+      expect(after.pragma('user_version', { simple: true })).toBe(2);
+      expect(after.prepare('SELECT count(*) AS n FROM cves').get()).toEqual({ n: before.cves });
+      expect(after.prepare('SELECT count(*) AS n FROM cve_details').get()).toEqual({ n: before.details });
+      after.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
