@@ -157,8 +157,8 @@ export function createCveMatcher(store: CveStore, distroStatus?: DistroStatusLoo
     const product = candidate.product.text;
     // Every entry is tried on its compact form; whole rows are made only for the CVEs it hits.
     const byCve = new Map<number, { rows: CriterionRow[]; hits: Hit[] }>();
-    const hitRows = store.matchRows(vendor, product).filter((row) => part === '*' || row.part === part);
-    for (const row of hitRows) {
+    const productRows = store.matchRows(vendor, product).filter((row) => part === '*' || row.part === part);
+    for (const row of productRows) {
       for (const entry of row.entries) {
         const match = matchEntry(criterionShape(row.part, entry.rest), boundsOf(entry), candidate);
         if (match) {
@@ -173,7 +173,7 @@ export function createCveMatcher(store: CveStore, distroStatus?: DistroStatusLoo
     }
     // A hit CVE's other entries for this product: fixed releases and advice read them. Kept in
     // the order the index gives them, the hit rows among them, as before.
-    for (const row of hitRows) {
+    for (const row of productRows) {
       const group = byCve.get(row.cve_key);
       if (!group) continue;
       for (const entry of row.entries) {
