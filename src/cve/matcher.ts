@@ -1,6 +1,7 @@
 import { CveError } from './errors.js';
 import { CpeParseError, formatCpe, parseCpe, valueText, type Cpe } from './cpe.js';
-import type { CriterionRow, CveStore } from './cve-store.js';
+import { boundsOf, criteriaFromRest, criteriaPrefix } from './compact.js';
+import { criterionRow, type CriterionRow, type CveStore } from './cve-store.js';
 import { buildAdvice, describeRange, fixedIn, type Advice } from './advice.js';
 import { isDistroRevision } from './distro.js';
 import { distroPackageOf } from './distro/banner-tag.js';
@@ -72,6 +73,25 @@ function invalidLookup(message: string, cause?: unknown): CveError {
   return new CveError('CVE_ERR_LOOKUP_INVALID', message, cause === undefined ? undefined : { cause });
 }
 
+/**
+ * A criterion as matchEntry reads it, from a cpe_match row's compact criteria. The row was found
+ * by the candidate's vendor and product, so those two are ANY here: only the part and the
+ * attributes after the product are compared. Cached by shape, which repeats across products
+ * (`*`, `2.4.49`, `7.2:p1`), so a lookup parses almost nothing.
+ */
+const shapes = new Map<string, Cpe>();
+function criterionShape(part: string, rest: string): Cpe {
+  if (rest.startsWith('cpe:')) return parseCpe(rest);
+  const key = `${part}:${rest}`;
+  let shape = shapes.get(key);
+  if (!shape) {
+    shape = parseCpe(criteriaFromRest(rest, criteriaPrefix(part, '*', '*')));
+    if (shapes.size > 50_000) shapes.clear();
+    shapes.set(key, shape);
+  }
+  return shape;
+}
+
 function parseOrThrow(text: string): Cpe {
   try {
     return parseCpe(text);
@@ -133,26 +153,33 @@ export function createCveMatcher(store: CveStore, distroStatus?: DistroStatusLoo
     }
     const platforms = (context.platforms ?? []).map(parseOrThrow);
     const part = valueText(candidate.part);
-    const rows = store.criteriaByProduct(candidate.vendor.text, candidate.product.text).filter((row) => part === '*' || row.part === part);
+    const vendor = candidate.vendor.text;
+    const product = candidate.product.text;
+    // Every entry is tried on its compact form; whole rows are made only for the CVEs it hits.
     const byCve = new Map<number, { rows: CriterionRow[]; hits: Hit[] }>();
-    for (const row of rows) {
-      let group = byCve.get(row.cve_key);
-      if (!group) {
-        group = { rows: [], hits: [] };
-        byCve.set(row.cve_key, group);
+    const productRows = store.matchRows(vendor, product).filter((row) => part === '*' || row.part === part);
+    for (const row of productRows) {
+      for (const entry of row.entries) {
+        const match = matchEntry(criterionShape(row.part, entry.rest), boundsOf(entry), candidate);
+        if (match) {
+          let group = byCve.get(row.cve_key);
+          if (!group) {
+            group = { rows: [], hits: [] };
+            byCve.set(row.cve_key, group);
+          }
+          group.hits.push({ row: criterionRow(row.cve_key, row.part, vendor, product, entry), match });
+        }
       }
-      group.rows.push(row);
-      const match = matchEntry(
-        parseCpe(row.criteria),
-        {
-          versionStartIncluding: row.version_start_including ?? undefined,
-          versionStartExcluding: row.version_start_excluding ?? undefined,
-          versionEndIncluding: row.version_end_including ?? undefined,
-          versionEndExcluding: row.version_end_excluding ?? undefined,
-        },
-        candidate,
-      );
-      if (match) group.hits.push({ row, match });
+    }
+    // A hit CVE's other entries for this product: fixed releases and advice read them. Kept in
+    // the order the index gives them, the hit rows among them, as before.
+    for (const row of productRows) {
+      const group = byCve.get(row.cve_key);
+      if (!group) continue;
+      for (const entry of row.entries) {
+        const hit = group.hits.find((candidateHit) => candidateHit.row.position === entry.position && candidateHit.row.part === row.part);
+        group.rows.push(hit ? hit.row : criterionRow(row.cve_key, row.part, vendor, product, entry));
+      }
     }
     const possiblyBackported = isDistroRevision(context.distro);
     const upstream = upstreamOf(candidate);
@@ -160,11 +187,15 @@ export function createCveMatcher(store: CveStore, distroStatus?: DistroStatusLoo
     const label = productLabel(cpeText);
     const formatted = formatCpe(candidate);
     const findings: Finding[] = [];
+    const decided: [number, Decision, { rows: CriterionRow[]; hits: Hit[] }][] = [];
     for (const [key, group] of byCve) {
-      if (group.hits.length === 0) continue;
       const decision = decide(key, group.hits, candidate, platforms);
-      if (!decision) continue;
-      const summary = store.summary(key);
+      if (decision) decided.push([key, decision, group]);
+    }
+    // One query for every decided CVE: a lookup of a product with many CVEs pays one statement.
+    const summaries = store.summaries(decided.map(([key]) => key));
+    for (const [key, decision, group] of decided) {
+      const summary = summaries.get(key);
       if (!summary) continue;
       if (context.minScore !== undefined && summary.score !== null && summary.score < context.minScore) continue;
       const fixed = fixedIn(group.rows, candidate);

@@ -54,7 +54,10 @@ if (port) {
       let size = 0;
       for (const record of records) {
         part.push(record);
-        size += record.values.reduce<number>((sum, value) => sum + (typeof value === 'string' ? value.length : 8), 0);
+        size += record.values.reduce<number>(
+          (sum, value) => sum + (typeof value === 'string' ? value.length : value instanceof Uint8Array ? value.byteLength : 8),
+          0,
+        );
         if (size > messageBytes) {
           send({ type: 'records', records: part });
           part = [];

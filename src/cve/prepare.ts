@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { criteriaPrefix, criteriaRest, maxProductsPerRecord, packEntries, packStatements, packText, type PackedEntry } from './compact.js';
 import { parseCpe, valueText } from './cpe.js';
 import { nvdCveSchema, type NvdConfiguration } from './nvd-schema.js';
 import { adviceTags, isRejected, toCveRecord, type CveRecord } from './record.js';
@@ -21,18 +22,16 @@ export const cveColumns = [
   'score_source',
   'score_type',
   'vector',
+  'analysed',
   'cwes',
-  'description',
-  'metrics',
-  'refs',
-  'configurations',
-  'advice_refs',
+  'text',
+  'statements',
 ] as const;
 
 /**
- * A cves row as positional values, JSON columns already serialised (configurations null when
- * NVD has not analysed the record: kept, never matched). Positional because batches cross
- * from the parser thread to the writer, and arrays of strings clone far faster than objects.
+ * A cves row as positional values (see compact.ts for text and statements). Positional
+ * because batches cross from the parser thread to the writer, and arrays clone far faster
+ * than objects.
  */
 export type CveValues = [
   id: string,
@@ -45,17 +44,14 @@ export type CveValues = [
   scoreSource: string | null,
   scoreType: string | null,
   vector: string | null,
+  /** 0 when NVD has not analysed the record (no configurations): kept, never matched. */
+  analysed: 0 | 1,
   cwes: string,
-  description: string,
-  metrics: string,
-  refs: string,
-  configurations: string | null,
-  /** The references a finding's advice cites (tagged Patch, Vendor Advisory or Mitigation). */
-  adviceRefs: string,
+  /** packText: the description and the references a finding's advice cites. */
+  text: Uint8Array,
+  /** packStatements: the configurations, when some vulnerable entry needs its whole statement; else null. */
+  statements: Uint8Array | null,
 ];
-
-/** [position, criteria, startIncluding, startExcluding, endIncluding, endExcluding, standalone], as stored in cpe_index.entries. */
-export type PackedEntry = [number, string, string | null, string | null, string | null, string | null, 0 | 1];
 
 /** The vulnerable entries of one (vendor, product, part) in one record. */
 export interface IndexGroup {
@@ -68,7 +64,7 @@ export interface IndexGroup {
 export interface PreparedRecord {
   values: CveValues;
   rejected: boolean;
-  /** cpe_index rows flattened: vendor, product, part, entries JSON, vendor, … */
+  /** cpe_match rows flattened: vendor, product, part, packed entries, vendor, … */
   index: string[];
 }
 
@@ -110,23 +106,24 @@ export function indexGroups(configurations: readonly NvdConfiguration[]): IndexG
           group = { vendor, product, part, entries: [] };
           groups.set(key, group);
         }
-        group.entries.push([
+        group.entries.push({
           position,
-          match.criteria,
-          match.versionStartIncluding ?? null,
-          match.versionStartExcluding ?? null,
-          match.versionEndIncluding ?? null,
-          match.versionEndExcluding ?? null,
-          isStandalone(configuration, node) ? 1 : 0,
-        ]);
+          rest: criteriaRest(match.criteria, criteriaPrefix(part, vendor, product)),
+          startIncluding: match.versionStartIncluding ?? null,
+          startExcluding: match.versionStartExcluding ?? null,
+          endIncluding: match.versionEndIncluding ?? null,
+          endExcluding: match.versionEndExcluding ?? null,
+          standalone: isStandalone(configuration, node) ? 1 : 0,
+        });
       }
     }
   }
   return [...groups.values()];
 }
 
-export function toValues(record: CveRecord): CveValues {
+export function toValues(record: CveRecord, groups: readonly IndexGroup[]): CveValues {
   const score = record.score;
+  const analysed = record.configurations.length > 0;
   return [
     record.id,
     record.published,
@@ -138,13 +135,24 @@ export function toValues(record: CveRecord): CveValues {
     score?.source ?? null,
     score?.type ?? null,
     score?.vector ?? null,
+    analysed ? 1 : 0,
     JSON.stringify(record.cwes),
-    record.description,
-    JSON.stringify(record.metrics),
-    JSON.stringify(record.references),
-    record.configurations.length === 0 ? null : JSON.stringify(record.configurations),
-    JSON.stringify(record.references.filter((reference) => reference.tags.some((tag) => adviceTags.has(tag)))),
+    packText(
+      record.description,
+      record.references.filter((reference) => reference.tags.some((tag) => adviceTags.has(tag))),
+    ),
+    needsStatements(groups) ? packStatements(record.configurations) : null,
   ];
+}
+
+/** The whole statement is kept only where matching reads it: an entry that is not standalone. */
+export function needsStatements(groups: readonly IndexGroup[]): boolean {
+  return groups.some((group) => group.entries.some((entry) => entry.standalone === 0));
+}
+
+/** The cpe_match rows of a record, flattened as PreparedRecord.index. */
+export function flattenGroups(groups: readonly IndexGroup[]): string[] {
+  return groups.flatMap((group) => [group.vendor, group.product, group.part, packEntries(group.entries)]);
 }
 
 function describeIssues(error: z.ZodError): string {
@@ -165,6 +173,8 @@ export function prepareRecord(raw: unknown): Prepared {
   if (!parsed.success) return { ok: false, cve: idOf(raw), reason: describeIssues(parsed.error) };
   const record = toCveRecord(parsed.data);
   const rejected = isRejected(record);
-  const index = rejected ? [] : indexGroups(record.configurations).flatMap((group) => [group.vendor, group.product, group.part, JSON.stringify(group.entries)]);
-  return { ok: true, record: { values: toValues(record), rejected, index } };
+  const groups = rejected ? [] : indexGroups(record.configurations);
+  if (groups.length > maxProductsPerRecord)
+    return { ok: false, cve: record.id, reason: `names ${groups.length} products; at most ${maxProductsPerRecord} are kept` };
+  return { ok: true, record: { values: toValues(record, groups), rejected, index: flattenGroups(groups) } };
 }

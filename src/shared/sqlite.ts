@@ -10,6 +10,8 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** A step SQL alone cannot do (converting rows in code), run after `sql` in the same transaction. */
+  run?: (db: Db) => void;
 }
 
 const sqliteHeader = Buffer.from('SQLite format 3\0', 'latin1');
@@ -52,6 +54,7 @@ function migrate(db: Db, file: string, logger: Logger, migrations: readonly Migr
     if (migration.version <= current) continue;
     db.transaction(() => {
       db.exec(migration.sql);
+      migration.run?.(db);
       db.pragma(`user_version = ${migration.version}`);
     })();
     logger.info({ version: migration.version, migration: migration.name }, 'applied database migration');
@@ -64,7 +67,7 @@ export interface OpenSqliteOptions {
   migrations: readonly Migration[];
   /**
    * Run `PRAGMA quick_check(1)` at open (default true). quick_check reads every page, so on a
-   * large rebuildable file (cve.db, about 1.6 GB for the whole NVD) it costs seconds at every
+   * large rebuildable file (cve.db, hundreds of MB for the whole NVD) it costs seconds at every
    * open; such a file passes false and relies on SQLite's own corruption errors.
    */
   integrityCheck?: boolean;

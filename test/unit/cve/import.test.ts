@@ -39,7 +39,7 @@ describe('importing records', () => {
     const kb = fresh();
     const first = importBatch(kb.store, [record, realRecord('CVE-2024-6387')], { source: 'test', logger: kb.log.logger });
     expect(first).toMatchObject({ inserted: 1, unchanged: 1 });
-    const indexRows = () => kb.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM cpe_index').get()?.n;
+    const indexRows = () => kb.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM cpe_match').get()?.n;
     // One index row per vendor:product the record names (OpenSSH, and the distributions NVD lists).
     expect(indexRows()).toBe(20);
     const second = importBatch(kb.store, [record], { source: 'test', logger: kb.log.logger });
@@ -78,7 +78,7 @@ describe('importing records', () => {
     expect(kb.store.get('CVE-2021-42013')).toBeUndefined();
     expect(kb.store.isRejected('CVE-2021-42013')).toBe(true);
     expect(kb.store.counts()).toMatchObject({ cves: 0, rejected: 1 });
-    expect(kb.db.prepare('SELECT count(*) AS n FROM cpe_index').get()).toEqual({ n: 0 });
+    expect(kb.db.prepare('SELECT count(*) AS n FROM cpe_match').get()).toEqual({ n: 0 });
     expect(kb.matcher.matchService({ product: 'apache', version: '2.4.50' })).toEqual([]);
     expect(importBatch(kb.store, [realRecord('CVE-2021-42013')], { source: 'test', logger: kb.log.logger })).toMatchObject({ older: 1, inserted: 0 });
     expect(kb.store.get('CVE-2021-42013')).toBeUndefined();
@@ -107,27 +107,43 @@ describe('importing records', () => {
     expect(kb.store.get('CVE-2021-41773')).toBeDefined();
   });
 
-  it('keeps every field the issue names', () => {
-    const kb = fresh([realRecord('CVE-2024-6387')]);
+  it('keeps what a finding and matching need, in compact form, and no raw NVD JSON', () => {
+    const kb = fresh([realRecord('CVE-2024-6387'), realRecord('CVE-2021-25216')]);
     const record = kb.store.get('CVE-2024-6387');
-    const raw = realRecord('CVE-2024-6387') as unknown as { references: { url: string; tags?: string[] }[]; configurations: unknown[] };
+    const raw = realRecord('CVE-2024-6387') as unknown as { references: { url: string; tags?: string[] }[] };
     expect(record).toMatchObject({
       id: 'CVE-2024-6387',
       vulnStatus: 'Modified',
       published: '2024-07-01T13:15:06.467Z',
       lastModified: '2024-07-09T06:15:03.513Z',
       cwes: ['CWE-362', 'CWE-364'],
+      analysed: true,
     });
     expect(record?.description).toMatch(/^A security regression \(CVE-2006-5051\) was discovered in OpenSSH's server/);
-    expect(record?.references).toEqual(raw.references.map((reference) => ({ url: reference.url, tags: reference.tags ?? [] })));
-    // Every node and cpeMatch entry as NVD sent it; a statement's negate defaults to false.
-    expect(record?.configurations).toEqual(raw.configurations.map((configuration) => ({ negate: false, ...(configuration as object) })));
+    // The references a finding's advice cites; the others stay with the control plane.
+    const advice = raw.references.filter((reference) => (reference.tags ?? []).some((tag) => ['Patch', 'Vendor Advisory', 'Mitigation'].includes(tag)));
+    expect(advice.length).toBeGreaterThan(0);
+    expect(record?.adviceReferences).toEqual(advice.map((reference) => ({ url: reference.url, tags: reference.tags ?? [] })));
     const vector = 'CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H';
-    expect(record?.metrics).toEqual([
-      { version: '3.1', source: 'nvd@nist.gov', type: 'Primary', score: 8.1, severity: 'HIGH', vector },
-      { version: '3.1', source: 'secalert@redhat.com', type: 'Secondary', score: 8.1, severity: 'HIGH', vector },
-    ]);
-    expect(record?.score).toMatchObject({ type: 'Primary', source: 'nvd@nist.gov' });
+    expect(record?.score).toEqual({ version: '3.1', source: 'nvd@nist.gov', type: 'Primary', score: 8.1, severity: 'HIGH', vector });
+    // Every vulnerable openssh entry, its criteria string exactly as NVD wrote it.
+    const rawCriteria = (
+      realRecord('CVE-2024-6387') as unknown as { configurations: { nodes: { cpeMatch: { criteria: string; vulnerable: boolean }[] }[] }[] }
+    ).configurations
+      .flatMap((configuration) => configuration.nodes.flatMap((node) => node.cpeMatch))
+      .filter((entry) => entry.vulnerable && entry.criteria.startsWith('cpe:2.3:a:openbsd:openssh:'))
+      .map((entry) => entry.criteria);
+    expect(kb.store.criteriaByProduct('openbsd', 'openssh').map((row) => row.criteria)).toEqual(rawCriteria);
+    // Plain OR statements are answered by the index alone: no configurations kept.
+    expect(record?.configurations).toBeNull();
+    // AND statements (firmware on hardware) keep their configurations, as NVD sent them but for matchCriteriaId.
+    const nested = realRecord('CVE-2021-25216') as unknown as { configurations: { nodes: { cpeMatch: Record<string, unknown>[] }[] }[] };
+    const lean = nested.configurations.map((configuration) => ({
+      negate: false,
+      ...configuration,
+      nodes: configuration.nodes.map((node) => ({ ...node, cpeMatch: node.cpeMatch.map(({ matchCriteriaId: _id, ...entry }) => entry) })),
+    }));
+    expect(kb.store.get('CVE-2021-25216')?.configurations).toEqual(lean);
   });
 });
 
