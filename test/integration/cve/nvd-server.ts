@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 /**
  * A recorded NVD CVE API 2.0 on loopback: serves real records as NVD pages, with NVD's rules
  * (both lastMod dates or neither, windows of at most 120 days, startIndex/resultsPerPage paging,
- * 404 for a wrong apiKey) and faults injected on demand. Listens on 127.0.0.1 only.
+ * 404 for a wrong apiKey) and faults injected on demand. Listens on 127.0.0.1 unless told another loopback address.
  */
 
 export type Fault =
@@ -51,7 +51,8 @@ function lastModified(record: Record<string, unknown>): number {
   return Date.parse(/(Z|[+-]\d{2}:\d{2})$/.test(text) ? text : `${text}Z`);
 }
 
-export async function startNvdServer(options: { records: Record<string, unknown>[]; apiKey?: string }): Promise<NvdServer> {
+export async function startNvdServer(options: { records: Record<string, unknown>[]; apiKey?: string; host?: string }): Promise<NvdServer> {
+  const host = options.host ?? '127.0.0.1';
   const hanging = new Set<http.ServerResponse>();
   const state: NvdServer = {
     url: '',
@@ -137,8 +138,8 @@ export async function startNvdServer(options: { records: Record<string, unknown>
     response.writeHead(200, { 'content-type': 'application/json' }).end(body);
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(0, host, () => resolve()));
   const { port } = server.address() as AddressInfo;
-  state.url = `http://127.0.0.1:${port}/rest/json/cves/2.0`;
+  state.url = `http://${host}:${port}/rest/json/cves/2.0`;
   return state;
 }
