@@ -6,6 +6,7 @@ import type { Db } from '../shared/sqlite.js';
 import { createCveStore } from './cve-store.js';
 import { CveError } from './errors.js';
 import { importBatch } from './import.js';
+import { metaKeys } from './update.js';
 
 /**
  * A feed delta: what an agent at feed version `from` needs to reach version `to`, as gzip JSON
@@ -132,6 +133,10 @@ export function decodeDelta(bytes: Buffer): Delta {
   return { header: header.data, lines };
 }
 
+/** The name a delta travels under (a `feed.file` transfer): the agent applies a file so named as a delta. */
+export const deltaFileName = (from: number, to: number): string => `feed-delta-${from}-${to}.jsonl.gz`;
+export const isDeltaFileName = (name: string): boolean => /^feed-delta-\d+-\d+\.jsonl\.gz$/.test(name);
+
 export const feedVersionKey = 'feed_version';
 export const feedDataAsOfKey = 'feed_data_as_of';
 
@@ -139,6 +144,13 @@ export interface AppliedDelta {
   version: number;
   records: number;
   rows: number;
+  /** The cve.db already held `to` (a delta replayed after a lost ack): nothing was written. */
+  skipped: boolean;
+}
+
+export interface ApplyOptions {
+  /** Runs inside the transaction just before it commits (the agent's documented test hook for a kill mid-apply). */
+  beforeCommit?: () => void;
 }
 
 /** The feed version a cve.db holds: 0 when it never took a delta. */
@@ -147,20 +159,35 @@ export function heldFeedVersion(db: Db): number {
   return row ? Number(row.value) : 0;
 }
 
+/** The feed version a cve.db holds with each source's date for it, as an agent reports them. */
+export function heldFeed(db: Db): { version: number; data_as_of: Record<string, string> } {
+  const text = db.prepare<[string], { value: string }>('SELECT value FROM feed_meta WHERE key = ?').get(feedDataAsOfKey)?.value;
+  return { version: heldFeedVersion(db), data_as_of: text === undefined ? {} : (JSON.parse(text) as Record<string, string>) };
+}
+
 /**
  * Applies a decoded delta to an agent's cve.db in ONE transaction: records through the import
  * API, then the intelligence rows, then feed_version and feed_data_as_of. A kill before the
  * commit leaves the previous version whole (SQLite's journal), so the spooled delta is applied
  * again on restart.
+ *
+ * A delta from an older version than the one held still applies: it carries the current state of
+ * everything changed since its `from`, a superset of what changed since the held version. One
+ * that reaches no further than the held version is skipped, so a replayed transfer is harmless.
  */
-export function applyDelta(db: Db, delta: Delta, logger: Logger): AppliedDelta {
+export function applyDelta(db: Db, delta: Delta, logger: Logger, options: ApplyOptions = {}): AppliedDelta {
   const { header } = delta;
   const store = createCveStore(db);
   let rows = 0;
   let records = 0;
+  let skipped = false;
   db.transaction(() => {
     const held = heldFeedVersion(db);
-    if (header.from !== 0 && header.from !== held) {
+    if (header.to <= held) {
+      skipped = true;
+      return;
+    }
+    if (header.from !== 0 && header.from > held) {
       throw new CveError('CVE_ERR_DELTA_VERSION', `feed delta starts at version ${header.from}; this cve.db holds version ${held}`);
     }
     const replaced = header.from === 0 ? header.replace : [];
@@ -193,6 +220,12 @@ export function applyDelta(db: Db, delta: Delta, logger: Logger): AppliedDelta {
     }
     store.setMeta(feedVersionKey, String(header.to));
     store.setMeta(feedDataAsOfKey, JSON.stringify(header.data_as_of));
+    // The hub's NVD date is this data's too: `feed status` ages it from there, and a later
+    // `feed update` of a standalone agent starts its window there.
+    const hubNvd = header.data_as_of.nvd;
+    const ownNvd = store.getMeta(metaKeys.dataAsOf);
+    if (hubNvd !== undefined && (ownNvd === undefined || hubNvd > ownNvd)) store.setMeta(metaKeys.dataAsOf, hubNvd);
+    options.beforeCommit?.();
   })();
-  return { version: header.to, records, rows };
+  return skipped ? { version: heldFeedVersion(db), records: 0, rows: 0, skipped } : { version: header.to, records, rows, skipped };
 }

@@ -5,6 +5,7 @@ import { inventorySubScanMigration } from './003-inventory-sub-scan.js';
 import { scheduleBoundsMigration } from './004-schedule-bounds.js';
 import { orgCveFactsMigration } from './005-org-cve-facts.js';
 import { subScanCoverageMigration } from './006-sub-scan-coverage.js';
+import { siteFeedMigration } from './007-site-feed.js';
 
 /** In order; a released migration is never edited, later features append theirs. */
 export const controlPlaneMigrations: readonly Migration[] = [
@@ -14,4 +15,5 @@ export const controlPlaneMigrations: readonly Migration[] = [
   scheduleBoundsMigration,
   orgCveFactsMigration,
   subScanCoverageMigration,
+  siteFeedMigration,
 ];
