@@ -87,11 +87,34 @@ describe('feed store and deltas', () => {
     expect(() => decodeDelta(truncated)).toThrow(/truncated/);
     expect(count(agent, 'cves')).toBe(0);
     expect(heldFeedVersion(agent)).toBe(0);
-    // A delta that does not start at the version held is refused, and nothing is applied.
+    // A delta that starts after the version held is refused, and nothing is applied.
     const gap = decodeDelta(good);
     gap.header.from = 3;
     gap.header.to = 5;
     expect(() => applyDelta(agent, gap, logger)).toThrow(expect.objectContaining({ code: 'CVE_ERR_DELTA_VERSION' }));
     expect(count(agent, 'cves')).toBe(0);
+  });
+
+  it('applies a delta from an older version than the one held (its rows are a superset), skips one it already holds, and takes the hub NVD date', () => {
+    const { store, agent, logger } = fresh();
+    runSources(store, records.slice(0, 10), kev.slice(0, 10));
+    store.setDataAsOf('nvd', '2026-11-30T00:00:00.000Z');
+    store.recordVersion(new Date());
+    const first = decodeDelta(encodeDelta(store.buildDelta(0, new Date())!));
+    runSources(store, records.slice(10, 20), kev.slice(10, 20));
+    store.recordVersion(new Date());
+    applyDelta(agent, decodeDelta(encodeDelta(store.buildDelta(0, new Date())!)), logger);
+    expect(heldFeedVersion(agent)).toBe(2);
+    runSources(store, records.slice(20, 30), kev.slice(20, 30));
+    store.recordVersion(new Date());
+    // Built for an agent at version 1 (a heartbeat that raced the apply), applied at version 2.
+    const fromOne = decodeDelta(encodeDelta(store.buildDelta(1, new Date())!));
+    expect(applyDelta(agent, fromOne, logger)).toMatchObject({ version: 3, skipped: false });
+    expect(count(agent, 'cves')).toBe(30);
+    expect(agent.prepare('SELECT cve_id FROM kev ORDER BY cve_id').all()).toEqual(store.db.prepare('SELECT cve_id FROM kev ORDER BY cve_id').all());
+    // A replayed transfer the cve.db already holds changes nothing.
+    expect(applyDelta(agent, first, logger)).toEqual({ version: 3, records: 0, rows: 0, skipped: true });
+    expect(heldFeedVersion(agent)).toBe(3);
+    expect(agent.prepare("SELECT value FROM feed_meta WHERE key = 'data_as_of'").get()).toEqual({ value: '2026-11-30T00:00:00.000Z' });
   });
 });
