@@ -11,7 +11,7 @@ import { HOLD_DELTA_APPLY_ENV } from '../../../src/agent/uplink/feed-transfers.j
 import { startAgentProcess, type AgentProcess } from '../../helpers/agent-process.js';
 import { tempDir } from '../../helpers/temp.js';
 import { realKevJson, startFeedServer, type FeedServer } from '../../simulators/feed-server.js';
-import { startHarness, type Harness } from '../control-plane/harness.js';
+import { loadContract, startHarness, type Harness } from '../control-plane/harness.js';
 import { eventually } from './site.js';
 
 const host = '127.0.68.1';
@@ -42,10 +42,11 @@ interface Lab {
   update(n: number, day: string): Promise<number>;
 }
 
-async function startLab(): Promise<Lab> {
+async function startLab(clock?: { now: () => Date }): Promise<Lab> {
   const feed = await startFeedServer(host);
   onTestFinished(() => feed.close());
   const cp = await startHarness({
+    ...(clock ? { clock } : {}),
     config: {
       listen: { host, port: 0 },
       feeds: {
@@ -123,8 +124,9 @@ async function stopAgent(agent: AgentProcess): Promise<void> {
 }
 
 describe('the control plane pushes feed versions to its agents', () => {
-  it('a new version on the hub reaches a connected agent: its cve.db holds the new rows and the site reports the version', async () => {
-    const lab = await startLab();
+  it('a new version on the hub reaches a connected agent: its cve.db holds the new rows and the API shows the site at that version', async () => {
+    // The control plane's clock stands still, so the feed's age is a known number of days.
+    const lab = await startLab({ now: () => new Date('2026-12-03T18:00:00.000Z') });
     const agent = startAgentProcess(lab.args);
     await agent.waitForLog('uplink connected');
     // The agent said it holds version 0: the control plane knows it before any version exists.
@@ -137,6 +139,21 @@ describe('the control plane pushes feed versions to its agents', () => {
     expect(agentCveDb(lab.stateDir)).toEqual({ version: 1, kev: 120, integrity: 'ok' });
     expect(await eventually('the site to report version 1', async () => ((await siteFeedVersion(lab)) === 1 ? true : undefined))).toBe(true);
     expect(transfers(lab)).toEqual(['feed-delta-0-1.jsonl.gz']);
+
+    // The site resource shows the version its agent holds and how old that data is; the shapes are the documented ones.
+    const contract = await loadContract(lab.cp.url);
+    const one = await lab.cp.request('GET', `/sites/${lab.site.id}`);
+    contract.check('GET', `/sites/${lab.site.id}`, one);
+    expect(one.body).toMatchObject({
+      id: lab.site.id,
+      online: true,
+      feed: { version: 1, data_as_of: { kev: '2026-12-01T12:00:00.000Z' }, age_days: 2 },
+    });
+    const list = await lab.cp.request('GET', '/sites');
+    contract.check('GET', '/sites', list);
+    expect(list.body).toEqual([one.body]);
+    const other = await lab.cp.request('GET', `/sites/${lab.site.id}`, { token: await lab.cp.jwt({ org: 'org-b' }) });
+    expect(other.status).toBe(404);
     await stopAgent(agent);
   });
 
