@@ -43,6 +43,8 @@ export class FeedPusher {
   readonly #reported = new Map<string, number>();
   /** The delta last queued for each site, until its agent reports the version it reaches. */
   readonly #inFlight = new Map<string, InFlight>();
+  /** Deltas built for the newest version, by `from`: sites at the same version share one build. */
+  #built: { to: number; byFrom: Map<number, { name: string; bytes: Buffer; lines: number }> } = { to: 0, byFrom: new Map() };
 
   constructor(deps: FeedPusherDeps) {
     this.#deps = deps;
@@ -72,21 +74,28 @@ export class FeedPusher {
     const now = this.#deps.clock.now().getTime();
     // A delta already on its way reaches the newest from where the agent is: wait for it.
     if (inFlight && inFlight.from <= held && inFlight.to >= newest && now - inFlight.at < (this.#deps.retryAfterMs ?? DEFAULT_RETRY_MS)) return;
-    const delta = this.#deps.store.buildDelta(held, this.#deps.clock.now());
-    if (!delta) return;
-    const entry: InFlight = { from: delta.header.from, to: delta.header.to, at: now, transferId: undefined };
+    const built = this.#build(held, newest);
+    if (!built) return;
+    const entry: InFlight = { from: held, to: newest, at: now, transferId: undefined };
     // Claimed before the await, so a heartbeat arriving meanwhile does not build a second one.
     this.#inFlight.set(siteId, entry);
     try {
-      const bytes = encodeDelta(delta);
-      entry.transferId = await this.#deps.hub.pushFeedFile([siteId], deltaFileName(delta.header.from, delta.header.to), bytes);
-      this.#log.info(
-        { site_id: siteId, from: delta.header.from, to: delta.header.to, bytes: bytes.length, lines: delta.lines.length, transfer_id: entry.transferId },
-        'feed delta queued for the agent',
-      );
+      entry.transferId = await this.#deps.hub.pushFeedFile([siteId], built.name, built.bytes);
+      this.#log.info({ site_id: siteId, from: held, to: newest, bytes: built.bytes.length, lines: built.lines, transfer_id: entry.transferId }, 'feed delta queued for the agent');
     } catch (error) {
       if (this.#inFlight.get(siteId) === entry) this.#inFlight.delete(siteId);
       this.#log.error({ site_id: siteId, err: error }, 'could not queue a feed delta; tried again at the next heartbeat');
     }
+  }
+
+  #build(from: number, newest: number): { name: string; bytes: Buffer; lines: number } | undefined {
+    if (this.#built.to !== newest) this.#built = { to: newest, byFrom: new Map() };
+    const cached = this.#built.byFrom.get(from);
+    if (cached) return cached;
+    const delta = this.#deps.store.buildDelta(from, this.#deps.clock.now());
+    if (!delta || delta.header.to !== newest) return undefined;
+    const built = { name: deltaFileName(delta.header.from, delta.header.to), bytes: encodeDelta(delta), lines: delta.lines.length };
+    this.#built.byFrom.set(from, built);
+    return built;
   }
 }

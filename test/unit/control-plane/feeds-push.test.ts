@@ -68,12 +68,19 @@ describe('feed pusher', () => {
     expect(hub.pushed.every((push) => push.site === 'site-a')).toBe(true);
   });
 
-  it('on a new version, brings every connected agent that reported, each from its own version', async () => {
-    const { store, hub, pusher } = setup(['site-a', 'site-b']);
+  it('on a new version, brings every connected agent that reported, each from its own version, one build per starting version', async () => {
+    const { store, hub, pusher } = setup(['site-a', 'site-b', 'site-d']);
+    const builds: number[] = [];
+    const build = store.buildDelta.bind(store);
+    store.buildDelta = (from, now) => {
+      builds.push(from);
+      return build(from, now);
+    };
     kevRun(store, ['CVE-2024-0001']);
     await pusher.agentReported('site-a', feed(1));
     await pusher.agentReported('site-b', feed(0));
     await pusher.agentReported('site-c', feed(0));
+    await pusher.agentReported('site-d', feed(1));
     kevRun(store, ['CVE-2024-0002']);
     await pusher.newVersion();
     // Reports come over connections: site-b and site-c get 0→1 at once. site-c has gone since; the new version waits for its next hello.
@@ -82,6 +89,8 @@ describe('feed pusher', () => {
       { site: 'site-c', name: 'feed-delta-0-1.jsonl.gz', from: 0, to: 1 },
       { site: 'site-a', name: 'feed-delta-1-2.jsonl.gz', from: 1, to: 2 },
       { site: 'site-b', name: 'feed-delta-0-2.jsonl.gz', from: 0, to: 2 },
+      { site: 'site-d', name: 'feed-delta-1-2.jsonl.gz', from: 1, to: 2 },
     ]);
+    expect(builds).toEqual([0, 1, 0]);
   });
 });
