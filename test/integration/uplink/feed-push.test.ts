@@ -8,7 +8,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { HOLD_DELTA_APPLY_ENV } from '../../../src/agent/uplink/feed-transfers.js';
-import { startAgentProcess, type AgentProcess } from '../../helpers/agent-process.js';
+import { runCli, startAgentProcess, type AgentProcess } from '../../helpers/agent-process.js';
 import { tempDir } from '../../helpers/temp.js';
 import { realKevJson, startFeedServer, type FeedServer } from '../../simulators/feed-server.js';
 import { loadContract, startHarness, type Harness } from '../control-plane/harness.js';
@@ -155,6 +155,9 @@ describe('the control plane pushes feed versions to its agents', () => {
     const other = await lab.cp.request('GET', `/sites/${lab.site.id}`, { token: await lab.cp.jwt({ org: 'org-b' }) });
     expect(other.status).toBe(404);
     await stopAgent(agent);
+    // And the site itself says which version it holds.
+    const status = await runCli(['--data-dir', lab.stateDir, '--json', 'feed', 'status']);
+    expect(JSON.parse(status.stdout)).toMatchObject({ feed: { version: 1, data_as_of: { kev: '2026-12-01T12:00:00.000Z' } } });
   });
 
   it('an agent offline across three hub updates gets exactly one catch-up delta on reconnect and ends at the newest version', async () => {
