@@ -19,6 +19,7 @@ export type AuthSettings =
 /** The feed hub's settings with the NVD API key resolved ('' when none). */
 export interface FeedHubSettings {
   sources: NonNullable<ParsedConfig['feeds']>['sources'];
+  max_delta_lines: number;
   nvd_api_key: string;
 }
 
@@ -82,7 +83,11 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
   const feeds: FeedHubSettings | undefined =
     value.feeds === undefined
       ? undefined
-      : { sources: value.feeds.sources, nvd_api_key: resolveSecret('feeds.sources.nvd.api_key', secretSourceOf(value.feeds.sources.nvd, 'api_key'), ctx) };
+      : {
+          sources: value.feeds.sources,
+          max_delta_lines: value.feeds.max_delta_lines,
+          nvd_api_key: resolveSecret('feeds.sources.nvd.api_key', secretSourceOf(value.feeds.sources.nvd, 'api_key'), ctx),
+        };
   if (errors.length > 0) throw invalid(source, errors);
 
   const config: ControlPlaneConfig = {

@@ -59,7 +59,13 @@ export const configSchema = z.strictObject({
    * The feed hub (absent: none runs). Its sources keep feed.db in the state directory current,
    * each on its own schedule; every new feed version is pushed to the agents as a delta.
    */
-  feeds: z.strictObject({ sources: sourcesSettingsSchema }).optional(),
+  feeds: z
+    .strictObject({
+      sources: sourcesSettingsSchema,
+      /** A delta is built in memory: larger ones are not sent (docs/feeds.md). */
+      max_delta_lines: intRange(1, 10_000_000).default(100_000),
+    })
+    .optional(),
   notification_groups: z.record(nonEmpty('a group name'), notificationGroupSchema, { error: 'expected a map of group names' }).default({}),
   notifications: z
     .strictObject({

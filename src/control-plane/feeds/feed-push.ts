@@ -25,7 +25,15 @@ export interface FeedPusherDeps {
   logger: Logger;
   /** A delta that has not brought its agent forward by then is sent again (it may have been refused). */
   retryAfterMs?: number;
+  /**
+   * The most lines a delta may hold: it is built in memory on the event loop, so a larger one (a
+   * full-NVD snapshot for an agent at version 0) is refused with one log line rather than stalling
+   * or exhausting the control plane (docs/feeds.md).
+   */
+  maxDeltaLines?: number;
 }
+
+export const DEFAULT_MAX_DELTA_LINES = 100_000;
 
 interface InFlight {
   from: number;
@@ -43,6 +51,8 @@ export class FeedPusher {
   readonly #reported = new Map<string, number>();
   /** The delta last queued for each site, until its agent reports the version it reaches. */
   readonly #inFlight = new Map<string, InFlight>();
+  /** Refusals already logged (site, from, to): a heartbeat every interval must not repeat the line. */
+  readonly #tooLarge = new Set<string>();
   /** Deltas built for the newest version, by `from`: sites at the same version share one build. */
   #built: { to: number; byFrom: Map<number, { name: string; bytes: Buffer; lines: number }> } = { to: 0, byFrom: new Map() };
 
@@ -74,6 +84,18 @@ export class FeedPusher {
     const now = this.#deps.clock.now().getTime();
     // A delta already on its way reaches the newest from where the agent is: wait for it.
     if (inFlight && inFlight.from <= held && inFlight.to >= newest && now - inFlight.at < (this.#deps.retryAfterMs ?? DEFAULT_RETRY_MS)) return;
+    const lines = this.#deps.store.deltaLines(held);
+    const max = this.#deps.maxDeltaLines ?? DEFAULT_MAX_DELTA_LINES;
+    if (lines > max) {
+      if (!this.#tooLarge.has(`${siteId}:${held}:${newest}`)) {
+        this.#tooLarge.add(`${siteId}:${held}:${newest}`);
+        this.#log.error(
+          { site_id: siteId, from: held, to: newest, lines, max_delta_lines: max },
+          'feed delta too large to build in memory; not sent (raise feeds.max_delta_lines, or seed the site with cve-agent feed import)',
+        );
+      }
+      return;
+    }
     const built = this.#build(held, newest);
     if (!built) return;
     const entry: InFlight = { from: held, to: newest, at: now, transferId: undefined };

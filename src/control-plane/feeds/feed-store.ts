@@ -93,6 +93,8 @@ export function openFeedStore({ file, logger }: { file: string; logger: Logger }
     movePending: db.prepare<[number]>('INSERT INTO hub_changes (kind, key, version) SELECT kind, key, ? FROM hub_pending'),
     clearPending: db.prepare('DELETE FROM hub_pending'),
     changedSince: db.prepare<[number], { kind: string; key: string }>('SELECT DISTINCT kind, key FROM hub_changes WHERE version > ? ORDER BY kind, key'),
+    changedCount: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM (SELECT DISTINCT kind, key FROM hub_changes WHERE version > ?)'),
+    rawCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM hub_nvd_raw'),
     setDataAsOf: db.prepare<[string, string]>(
       'INSERT INTO hub_data_as_of (source, data_as_of) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET data_as_of = excluded.data_as_of',
     ),
@@ -104,6 +106,7 @@ export function openFeedStore({ file, logger }: { file: string; logger: Logger }
       {
         one: db.prepare(`SELECT * FROM ${table} WHERE ${tableKeys[table].map((column) => `${column} = ?`).join(' AND ')}`),
         all: db.prepare(`SELECT * FROM ${table} ORDER BY ${tableKeys[table].join(', ')}`),
+        count: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`),
       },
     ]),
   );
@@ -154,6 +157,15 @@ export function openFeedStore({ file, logger }: { file: string; logger: Logger }
         statements.clearPending.run();
         return { version, created_at };
       })();
+    },
+
+    /** How many body lines buildDelta(from) would hold, counted without building it. */
+    deltaLines(from: number): number {
+      if (from >= newestVersion()) return 0;
+      if (from > 0) return statements.changedCount.get(from)?.n ?? 0;
+      let lines = statements.rawCount.get()?.n ?? 0;
+      for (const table of intelligenceTables) lines += rowStatements.get(table)!.count.get()?.n ?? 0;
+      return lines;
     },
 
     /**

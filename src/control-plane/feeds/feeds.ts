@@ -22,7 +22,7 @@ export interface Feeds {
 export function startFeeds(deps: { settings: FeedHubSettings; stateDir: string; hub: FeedPushTarget; clock: Clock; logger: Logger }): Feeds {
   const logger = deps.logger.child({ component: 'feed-hub' });
   const store = openFeedStore({ file: path.join(deps.stateDir, 'feed.db'), logger });
-  const pusher = new FeedPusher({ store, hub: deps.hub, clock: deps.clock, logger });
+  const pusher = new FeedPusher({ store, hub: deps.hub, clock: deps.clock, logger, maxDeltaLines: deps.settings.max_delta_lines });
   const schedules = deps.settings.sources;
   const sources = createSources(schedules, deps.settings.nvd_api_key === '' ? undefined : deps.settings.nvd_api_key).map((source) => ({
     source,

@@ -66,6 +66,7 @@ describe('control plane config', () => {
     expect(config.feeds?.sources.kev).toEqual({ enabled: true, url: 'http://127.0.68.1/kev.json', schedule: '30 3 * * *' });
     expect(config.feeds?.sources.nvd).toMatchObject({ enabled: true, schedule: '0 */2 * * *' });
     expect(config.feeds?.nvd_api_key).toBe('');
+    expect(config.feeds?.max_delta_lines).toBe(100_000);
     const dir = tempDir();
     writeFileSync(path.join(dir, 'nvd-key'), 'nvd-key-from-file\n', { mode: 0o600 });
     const fromFile = buildConfig({ auth: { hs256_secret: secret }, feeds: { sources: { nvd: { api_key_file: 'nvd-key' } } } }, path.join(dir, 'cp.yaml'), { env: {} });

@@ -29,12 +29,13 @@ function target(online: string[]): FeedPushTarget & { pushed: { site: string; na
   };
 }
 
-function setup(online: string[]) {
+function setup(online: string[], maxDeltaLines?: number) {
   const store = openFeedStore({ file: path.join(tempDir(), 'feed.db'), logger: captureLogger().logger });
   let now = Date.parse('2026-12-01T00:00:00Z');
   const hub = target(online);
-  const pusher = new FeedPusher({ store, hub, clock: { now: () => new Date(now) }, logger: captureLogger().logger, retryAfterMs: 60_000 });
-  return { store, hub, pusher, advance: (ms: number) => (now += ms) };
+  const log = captureLogger();
+  const pusher = new FeedPusher({ store, hub, clock: { now: () => new Date(now) }, logger: log.logger, retryAfterMs: 60_000, ...(maxDeltaLines ? { maxDeltaLines } : {}) });
+  return { store, hub, pusher, log, advance: (ms: number) => (now += ms) };
 }
 
 const feed = (version: number) => ({ version, data_as_of: {} });
@@ -92,5 +93,22 @@ describe('feed pusher', () => {
       { site: 'site-d', name: 'feed-delta-1-2.jsonl.gz', from: 1, to: 2 },
     ]);
     expect(builds).toEqual([0, 1, 0]);
+  });
+
+  it('sends no delta larger than max_delta_lines (it is built in memory), says so once, and sends the smaller one a later version allows', async () => {
+    const { store, hub, pusher, log } = setup(['site-a', 'site-b'], 3);
+    kevRun(store, ['CVE-2024-0001', 'CVE-2024-0002', 'CVE-2024-0003', 'CVE-2024-0004']);
+    expect(store.deltaLines(0)).toBe(4);
+    await pusher.agentReported('site-a', feed(0));
+    await pusher.agentReported('site-a', feed(0));
+    expect(hub.pushed).toEqual([]);
+    expect(log.lines().filter((line) => String(line.msg).startsWith('feed delta too large'))).toEqual([
+      expect.objectContaining({ site_id: 'site-a', from: 0, to: 1, lines: 4, max_delta_lines: 3 }),
+    ]);
+    // An agent at version 1 is 2 lines behind version 2: that one goes.
+    kevRun(store, ['CVE-2024-0005', 'CVE-2024-0006']);
+    expect(store.deltaLines(1)).toBe(2);
+    await pusher.agentReported('site-b', feed(1));
+    expect(hub.pushed).toEqual([{ site: 'site-b', name: 'feed-delta-1-2.jsonl.gz', from: 1, to: 2 }]);
   });
 });
