@@ -5,9 +5,9 @@
  * cve.db by the feed importer, which parses in a worker with a bounded heap: a large feed never
  * sits in this thread's memory whole.
  *
- * A file named as a feed delta (`feed-delta-<from>-<to>.jsonl.gz`, docs/feeds.md) is decoded whole
- * (a truncated or altered one is refused before anything is written) and applied to cve.db in one
- * transaction: a kill mid-apply leaves the previous version in use, and the chunks stay spooled
+ * A file named as a feed delta (`feed-delta-<from>-<to>.jsonl.gz`, docs/feeds.md) is read as a
+ * stream and checked whole (a truncated or altered one is refused before anything is written), then
+ * applied to cve.db in one transaction: a kill mid-apply leaves the previous version in use, and the chunks stay spooled
  * until the apply commits, so the replay of the unacknowledged last chunk applies it again.
  */
 import { createHash } from 'node:crypto';
@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import type { FeedFile } from '../../protocol/index.js';
 import { importFeedFiles, type ImportCounts } from '../../cve/import.js';
 import { CveError } from '../../cve/errors.js';
-import { applyDelta, decodeDelta, heldFeed, isDeltaFileName, type AppliedDelta } from '../../cve/delta.js';
+import { applyDeltaFile, heldFeed, isDeltaFileName, type AppliedDelta } from '../../cve/delta.js';
 import { openCveDatabase } from '../cve/cve-database.js';
 import type { AgentFeed } from '../../protocol/index.js';
 
@@ -80,7 +80,7 @@ export class FeedTransfers {
     try {
       const file = this.#assemble(dir, header);
       const result: FeedChunkResult = isDeltaFileName(header.name)
-        ? { state: 'applied', name: chunk.name, ...this.#applyDelta(file, header) }
+        ? { state: 'applied', name: chunk.name, ...(await this.#applyDelta(file, header)) }
         : { state: 'imported', name: chunk.name, counts: await this.#import(file, header, signal) };
       rmSync(dir, { recursive: true, force: true });
       return result;
@@ -120,15 +120,15 @@ export class FeedTransfers {
     return file;
   }
 
-  #applyDelta(file: string, header: TransferHeader): { delta: AppliedDelta; feed: AgentFeed } {
-    const delta = decodeDelta(readFileSync(file));
+  async #applyDelta(file: string, header: TransferHeader): Promise<{ delta: AppliedDelta; feed: AgentFeed }> {
     const marker = process.env[HOLD_DELTA_APPLY_ENV];
     const cveDb = openCveDatabase({ stateDir: this.#stateDir, logger: this.#logger });
     try {
-      const applied = applyDelta(cveDb.db, delta, this.#logger, marker ? { beforeCommit: () => holdInsideTransaction(marker) } : {});
+      // Streamed twice (checked, then applied in one transaction): a large delta never sits in memory whole.
+      const { header: delta, ...applied } = await applyDeltaFile(cveDb.db, file, this.#logger, marker ? { beforeCommit: () => holdInsideTransaction(marker) } : {});
       const feed = heldFeed(cveDb.db);
       this.#logger.info(
-        { name: header.name, from: delta.header.from, to: delta.header.to, feed_version: feed.version, records: applied.records, rows: applied.rows, skipped: applied.skipped },
+        { name: header.name, from: delta.from, to: delta.to, feed_version: feed.version, records: applied.records, rows: applied.rows, skipped: applied.skipped },
         applied.skipped ? 'feed delta already held; nothing applied' : 'applied a feed delta pushed by the control plane',
       );
       return { delta: applied, feed };

@@ -7,7 +7,7 @@
  * delta from where it is when it comes back, however many versions it missed.
  */
 import type { Logger } from 'pino';
-import { deltaFileName, encodeDelta } from '../../cve/delta.js';
+import { deltaFileName } from '../../cve/delta.js';
 import type { AgentFeed } from '../../protocol/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { FeedStore } from './feed-store.js';
@@ -114,9 +114,9 @@ export class FeedPusher {
     if (this.#built.to !== newest) this.#built = { to: newest, byFrom: new Map() };
     const cached = this.#built.byFrom.get(from);
     if (cached) return cached;
-    const delta = this.#deps.store.buildDelta(from, this.#deps.clock.now());
+    const delta = this.#deps.store.writeDelta(from, this.#deps.clock.now());
     if (!delta || delta.header.to !== newest) return undefined;
-    const built = { name: deltaFileName(delta.header.from, delta.header.to), bytes: encodeDelta(delta), lines: delta.lines.length };
+    const built = { name: deltaFileName(delta.header.from, delta.header.to), bytes: delta.bytes, lines: delta.lines };
     this.#built.byFrom.set(from, built);
     return built;
   }

@@ -2,7 +2,7 @@ import { brotliCompressSync, brotliDecompressSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import { openSqlite, type Db } from '../../shared/sqlite.js';
 import { cveMigrations } from '../../cve/migrations.js';
-import { intelligenceTables, tableKeys, type DeltaHeader, type DeltaLine, type IntelligenceTable } from '../../cve/delta.js';
+import { createDeltaEncoder, intelligenceTables, tableKeys, type DeltaHeader, type DeltaLine, type IntelligenceTable } from '../../cve/delta.js';
 
 /**
  * The control plane's master feed store, feed.db: a cve.db (the sources write it exactly as they
@@ -128,6 +128,46 @@ export function openFeedStore({ file, logger }: { file: string; logger: Logger }
     return { t: table, row } as DeltaLine;
   }
 
+  /**
+   * Visits the lines of the delta from `from` in one read transaction (a consistent state): NVD
+   * records first, then rows. Only keys are listed up front; each record or row is read as visited.
+   */
+  function eachLine(from: number, now: Date, visit: (line: DeltaLine) => void, begin?: (header: DeltaHeader) => void): DeltaHeader | undefined {
+    const to = newestVersion();
+    if (from >= to) return undefined;
+    const snapshot = from === 0;
+    const header: DeltaHeader = {
+      format: 'edge-cve-delta/1',
+      from: snapshot ? 0 : from,
+      to,
+      created_at: now.toISOString(),
+      data_as_of: dataAsOf(),
+      replace: snapshot ? [...intelligenceTables] : [],
+    };
+    begin?.(header);
+    db.transaction(() => {
+      if (snapshot) {
+        for (const { id } of statements.allRawIds.all()) visit({ t: 'nvd', record: rawRecord(id) as DeltaLine & { id: string } });
+        for (const table of intelligenceTables) for (const row of rowStatements.get(table)!.all.all()) visit(rowLine(table, row));
+        return;
+      }
+      const changed = statements.changedSince.all(from);
+      // NVD records before rows, as in a snapshot.
+      for (const { kind, key } of [...changed.filter((c) => c.kind === 'nvd'), ...changed.filter((c) => c.kind !== 'nvd')]) {
+        const parts = JSON.parse(key) as string[];
+        if (kind === 'nvd') {
+          const record = rawRecord(parts[0]!);
+          if (record) visit({ t: 'nvd', record: record as { id: string } });
+          continue;
+        }
+        const table = kind as IntelligenceTable;
+        const row = rowStatements.get(table)!.one.get(...parts);
+        visit(row ? rowLine(table, row) : { t: 'del', table, key: parts });
+      }
+    })();
+    return header;
+  }
+
   return {
     db,
     rawRecord,
@@ -173,37 +213,16 @@ export function openFeedStore({ file, logger }: { file: string; logger: Logger }
      * after `from`, or (from = 0) a full snapshot. Undefined when the agent is up to date.
      */
     buildDelta(from: number, now: Date): { header: DeltaHeader; lines: DeltaLine[] } | undefined {
-      const to = newestVersion();
-      if (from >= to) return undefined;
-      const snapshot = from === 0;
-      const header: DeltaHeader = {
-        format: 'edge-cve-delta/1',
-        from: snapshot ? 0 : from,
-        to,
-        created_at: now.toISOString(),
-        data_as_of: dataAsOf(),
-        replace: snapshot ? [...intelligenceTables] : [],
-      };
       const lines: DeltaLine[] = [];
-      return db.transaction(() => {
-        if (snapshot) {
-          for (const { id } of statements.allRawIds.all()) lines.push({ t: 'nvd', record: rawRecord(id) as DeltaLine & { id: string } });
-          for (const table of intelligenceTables) for (const row of rowStatements.get(table)!.all.all()) lines.push(rowLine(table, row));
-          return { header, lines };
-        }
-        for (const { kind, key } of statements.changedSince.all(from)) {
-          const parts = JSON.parse(key) as string[];
-          if (kind === 'nvd') {
-            const record = rawRecord(parts[0]!);
-            if (record) lines.push({ t: 'nvd', record: record as { id: string } });
-            continue;
-          }
-          const table = kind as IntelligenceTable;
-          const row = rowStatements.get(table)!.one.get(...parts);
-          lines.push(row ? rowLine(table, row) : { t: 'del', table, key: parts });
-        }
-        return { header, lines };
-      })();
+      const header = eachLine(from, now, (line) => lines.push(line));
+      return header === undefined ? undefined : { header, lines };
+    },
+
+    /** buildDelta encoded as it is read (gzip members): a large delta never sits in memory as lines. */
+    writeDelta(from: number, now: Date): { header: DeltaHeader; bytes: Buffer; lines: number } | undefined {
+      let encoder: ReturnType<typeof createDeltaEncoder> | undefined;
+      const header = eachLine(from, now, (line) => encoder!.add(line), (first) => (encoder = createDeltaEncoder(first)));
+      return header === undefined || encoder === undefined ? undefined : { header, bytes: encoder.finish(), lines: encoder.lines };
     },
 
     close: () => db.close(),

@@ -72,8 +72,8 @@ describe('feed pusher', () => {
   it('on a new version, brings every connected agent that reported, each from its own version, one build per starting version', async () => {
     const { store, hub, pusher } = setup(['site-a', 'site-b', 'site-d']);
     const builds: number[] = [];
-    const build = store.buildDelta.bind(store);
-    store.buildDelta = (from, now) => {
+    const build = store.writeDelta.bind(store);
+    store.writeDelta = (from, now) => {
       builds.push(from);
       return build(from, now);
     };
