@@ -62,7 +62,7 @@ export const configSchema = z.strictObject({
   feeds: z
     .strictObject({
       sources: sourcesSettingsSchema,
-      /** A delta is built in memory: larger ones are not sent (docs/feeds.md). */
+      /** A larger delta is not sent: it is read on the event loop and stored once per site (docs/feeds.md). */
       max_delta_lines: intRange(1, 10_000_000).default(100_000),
     })
     .optional(),

@@ -26,9 +26,9 @@ export interface FeedPusherDeps {
   /** A delta that has not brought its agent forward by then is sent again (it may have been refused). */
   retryAfterMs?: number;
   /**
-   * The most lines a delta may hold: it is built in memory on the event loop, so a larger one (a
-   * full-NVD snapshot for an agent at version 0) is refused with one log line rather than stalling
-   * or exhausting the control plane (docs/feeds.md).
+   * The most lines a delta may hold: it is read from feed.db on the event loop and stored once per
+   * site, so a larger one (a full-NVD snapshot for an agent at version 0) is refused with one log
+   * line rather than stalling the control plane (docs/feeds.md).
    */
   maxDeltaLines?: number;
 }
@@ -91,7 +91,7 @@ export class FeedPusher {
         this.#tooLarge.add(`${siteId}:${held}:${newest}`);
         this.#log.error(
           { site_id: siteId, from: held, to: newest, lines, max_delta_lines: max },
-          'feed delta too large to build in memory; not sent (raise feeds.max_delta_lines, or seed the site with cve-agent feed import)',
+          'feed delta larger than feeds.max_delta_lines; not sent (raise the limit; until then the site keeps its own data, which cve-agent feed update or feed import refresh)',
         );
       }
       return;

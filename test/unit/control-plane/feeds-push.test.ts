@@ -102,7 +102,7 @@ describe('feed pusher', () => {
     await pusher.agentReported('site-a', feed(0));
     await pusher.agentReported('site-a', feed(0));
     expect(hub.pushed).toEqual([]);
-    expect(log.lines().filter((line) => String(line.msg).startsWith('feed delta too large'))).toEqual([
+    expect(log.lines().filter((line) => String(line.msg).startsWith('feed delta larger than feeds.max_delta_lines'))).toEqual([
       expect.objectContaining({ site_id: 'site-a', from: 0, to: 1, lines: 4, max_delta_lines: 3 }),
     ]);
     // An agent at version 1 is 2 lines behind version 2: that one goes.
