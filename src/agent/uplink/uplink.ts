@@ -3,7 +3,7 @@
  * together for one control plane. Started after the scheduler, stopped before it.
  */
 import type { Logger } from 'pino';
-import { isCommand, PROTOCOL_VERSION } from '../../protocol/index.js';
+import { agentFeedSchema, isCommand, PROTOCOL_VERSION } from '../../protocol/index.js';
 import { OutboxRepository } from '../store/outbox-repository.js';
 import type { Scans } from '../pipeline/index.js';
 import type { Clock } from '../../shared/clock.js';
@@ -48,7 +48,11 @@ function storageOnWire(state: StorageState): AgentStorage {
   return { state: state.failing ? 'failing' : 'ok', reason: state.reason?.slice(0, 500) ?? null, since: state.since };
 }
 
-const withFeed = (feed: AgentFeed | undefined): { feed?: AgentFeed } => (feed === undefined ? {} : { feed });
+/** The feed field as the protocol bounds it: dates past its bounds are left out rather than making the hello malformed. */
+export const withFeed = (feed: AgentFeed | undefined): { feed?: AgentFeed } => {
+  if (feed === undefined) return {};
+  return { feed: agentFeedSchema.safeParse(feed).success ? feed : { version: feed.version, data_as_of: {} } };
+};
 
 export interface Uplink {
   readonly connected: boolean;
