@@ -32,7 +32,7 @@ export interface HubDeps {
   logger: Logger;
   options: HubOptions;
   onFinishedScans: (scanIds: string[]) => void;
-  /** An agent told its feed version (after it is recorded in the batch of bookkeeping): the feed pusher decides whether it needs a delta. */
+  /** An agent told its feed version (stored with the batched bookkeeping): the feed pusher decides whether it needs a delta. */
   onFeed?: (siteId: string, feed: AgentFeed) => void;
 }
 
