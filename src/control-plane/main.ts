@@ -112,6 +112,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     notificationGroups: config.notification_groups,
     publicUrl: config.public_url,
     version,
+    newestFeedVersion: () => feeds?.store.newestVersion(),
   });
 
   let started = false;

@@ -230,6 +230,8 @@ export const siteFeed = z.strictObject({
   /** Whole days since data_as_of.nvd (or, without NVD, the freshest source date); null when no date is known. */
   age_days: z.int().min(0).nullable(),
   reported_at: time,
+  /** The newest version of this control plane's feed hub (the site is behind when it is larger); null when it runs no hub. */
+  hub_version: z.int().min(0).nullable(),
 });
 
 /** A site of the organization, with its agent's connection and CVE feed. */

@@ -147,7 +147,7 @@ describe('the control plane pushes feed versions to its agents', () => {
     expect(one.body).toMatchObject({
       id: lab.site.id,
       online: true,
-      feed: { version: 1, data_as_of: { kev: '2026-12-01T12:00:00.000Z' }, age_days: 2 },
+      feed: { version: 1, data_as_of: { kev: '2026-12-01T12:00:00.000Z' }, age_days: 2, hub_version: 1 },
     });
     const list = await lab.cp.request('GET', '/sites');
     contract.check('GET', '/sites', list);
@@ -175,6 +175,8 @@ describe('the control plane pushes feed versions to its agents', () => {
     expect(await lab.update(200, '2026-11-15')).toBe(3);
     expect(await lab.update(180, '2026-11-22')).toBe(4);
     expect(transfers(lab)).toEqual(['feed-delta-0-1.jsonl.gz']);
+    // The API says the site is behind: it holds 1, the hub is at 4.
+    expect(((await lab.cp.request('GET', `/sites/${lab.site.id}`)).body as { feed: unknown }).feed).toMatchObject({ version: 1, hub_version: 4 });
 
     const second = startAgentProcess(lab.args);
     const applied = await second.waitForLog('applied a feed delta pushed by the control plane');

@@ -27,7 +27,16 @@ export function registerSiteRoutes(app: FastifyInstance, deps: ApiDeps): void {
       online: deps.hub.isOnline(site.id),
       last_seen_at: site.last_seen_at,
       agent_version: site.agent_version,
-      feed: feed === undefined ? null : { version: feed.version, data_as_of: feed.data_as_of, age_days: feedAgeDays(feed.data_as_of, clock.now()), reported_at: feed.at },
+      feed:
+        feed === undefined
+          ? null
+          : {
+              version: feed.version,
+              data_as_of: feed.data_as_of,
+              age_days: feedAgeDays(feed.data_as_of, clock.now()),
+              reported_at: feed.at,
+              hub_version: deps.newestFeedVersion?.() ?? null,
+            },
     };
   }
 
