@@ -14,6 +14,7 @@ import { buildApi } from './api/server.js';
 import type { ControlPlaneConfig } from './config/load.js';
 import { ControlPlaneError } from './errors.js';
 import { Hub } from './hub/hub.js';
+import { startFeeds, type Feeds } from './feeds/feeds.js';
 import { WebhookNotifier } from './notify/webhook-notifier.js';
 import { ScanService } from './scans/scan-service.js';
 import { SlotTimer } from './scans/slot-timer.js';
@@ -42,6 +43,8 @@ export interface ControlPlane {
   readonly notifier: WebhookNotifier;
   readonly slots: SlotTimer;
   readonly scans: ScanService;
+  /** The feed hub with its store and pusher, after start; undefined when the config has no `feeds` section. */
+  readonly feeds: Feeds | undefined;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -79,7 +82,9 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
       ...deps.hubLimits,
     },
     onFinishedScans: () => notifier.wake(),
+    onFeed: (siteId, feed) => void feeds?.pusher.agentReported(siteId, feed),
   });
+  let feeds: Feeds | undefined;
   const scans = new ScanService({
     store,
     hub,
@@ -107,13 +112,25 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     notificationGroups: config.notification_groups,
     publicUrl: config.public_url,
     version,
+    newestFeedVersion: () => feeds?.store.newestVersion(),
   });
 
   let started = false;
-  // The ordered parts: stop visits them in reverse (slots, listener, notifier), each in its own try.
+  // The ordered parts: stop visits them in reverse (slots, listener, feeds, notifier), each in its own try.
   const parts = composeParts(
     [
       { name: 'notifier', start: () => notifier.start(), stop: () => notifier.stop() },
+      {
+        // Before the listener: an agent's hello may ask for a delta at once.
+        name: 'feed hub',
+        start: () => {
+          if (config.feeds) feeds = startFeeds({ settings: config.feeds, stateDir: config.state_dir, hub, clock, logger });
+        },
+        stop: async () => {
+          await feeds?.stop();
+          feeds = undefined;
+        },
+      },
       {
         name: 'listener',
         start: async (signal) => {
@@ -157,6 +174,9 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     notifier,
     slots,
     scans,
+    get feeds() {
+      return feeds;
+    },
     url,
     stop,
     async start(signal) {

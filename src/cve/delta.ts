@@ -1,4 +1,6 @@
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { createReadStream } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip, gunzipSync, gzipSync } from 'node:zlib';
 import type { Statement } from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -6,6 +8,7 @@ import type { Db } from '../shared/sqlite.js';
 import { createCveStore } from './cve-store.js';
 import { CveError } from './errors.js';
 import { importBatch } from './import.js';
+import { metaKeys } from './update.js';
 
 /**
  * A feed delta: what an agent at feed version `from` needs to reach version `to`, as gzip JSON
@@ -132,6 +135,10 @@ export function decodeDelta(bytes: Buffer): Delta {
   return { header: header.data, lines };
 }
 
+/** The name a delta travels under (a `feed.file` transfer): the agent applies a file so named as a delta. */
+export const deltaFileName = (from: number, to: number): string => `feed-delta-${from}-${to}.jsonl.gz`;
+export const isDeltaFileName = (name: string): boolean => /^feed-delta-\d+-\d+\.jsonl\.gz$/.test(name);
+
 export const feedVersionKey = 'feed_version';
 export const feedDataAsOfKey = 'feed_data_as_of';
 
@@ -139,6 +146,13 @@ export interface AppliedDelta {
   version: number;
   records: number;
   rows: number;
+  /** The cve.db already held `to` (a delta replayed after a lost ack): nothing was written. */
+  skipped: boolean;
+}
+
+export interface ApplyOptions {
+  /** Runs inside the transaction just before it commits (the agent's documented test hook for a kill mid-apply). */
+  beforeCommit?: () => void;
 }
 
 /** The feed version a cve.db holds: 0 when it never took a delta. */
@@ -147,32 +161,69 @@ export function heldFeedVersion(db: Db): number {
   return row ? Number(row.value) : 0;
 }
 
+/** The feed version a cve.db holds with each source's date for it, as an agent reports them. */
+export function heldFeed(db: Db): { version: number; data_as_of: Record<string, string> } {
+  const text = db.prepare<[string], { value: string }>('SELECT value FROM feed_meta WHERE key = ?').get(feedDataAsOfKey)?.value;
+  return { version: heldFeedVersion(db), data_as_of: text === undefined ? {} : (JSON.parse(text) as Record<string, string>) };
+}
+
 /**
  * Applies a decoded delta to an agent's cve.db in ONE transaction: records through the import
  * API, then the intelligence rows, then feed_version and feed_data_as_of. A kill before the
  * commit leaves the previous version whole (SQLite's journal), so the spooled delta is applied
  * again on restart.
+ *
+ * A delta from an older version than the one held still applies: it carries the current state of
+ * everything changed since its `from`, a superset of what changed since the held version. One
+ * that reaches no further than the held version is skipped, so a replayed transfer is harmless.
  */
-export function applyDelta(db: Db, delta: Delta, logger: Logger): AppliedDelta {
-  const { header } = delta;
+export function applyDelta(db: Db, delta: Delta, logger: Logger, options: ApplyOptions = {}): AppliedDelta {
+  const applier = createApplier(db, delta.header, logger);
+  db.transaction(() => {
+    if (!applier.start()) return;
+    for (const line of delta.lines) applier.line(line);
+    applier.finish(options);
+  })();
+  return applier.result();
+}
+
+/**
+ * A delta's writes, line by line in file order: NVD records in batches of 500 through the
+ * importer, rows at once (no row depends on a record). The caller holds the transaction.
+ */
+function createApplier(db: Db, header: DeltaHeader, logger: Logger) {
   const store = createCveStore(db);
+  const pending: Record<string, unknown>[] = [];
+  const upserts = new Map<IntelligenceTable, Statement<unknown[]>>();
+  const deletes = new Map<IntelligenceTable, Statement<unknown[]>>();
   let rows = 0;
   let records = 0;
-  db.transaction(() => {
-    const held = heldFeedVersion(db);
-    if (header.from !== 0 && header.from !== held) {
-      throw new CveError('CVE_ERR_DELTA_VERSION', `feed delta starts at version ${header.from}; this cve.db holds version ${held}`);
-    }
-    const replaced = header.from === 0 ? header.replace : [];
-    for (const name of replaced) db.exec(`DELETE FROM ${name}`);
-    const nvd = delta.lines.flatMap((line) => (line.t === 'nvd' ? [line.record] : []));
-    records = nvd.length;
-    for (let start = 0; start < nvd.length; start += 500)
-      importBatch(store, nvd.slice(start, start + 500), { source: `feed delta ${header.from}→${header.to}`, logger });
-    const upserts = new Map<IntelligenceTable, Statement<unknown[]>>();
-    const deletes = new Map<IntelligenceTable, Statement<unknown[]>>();
-    for (const line of delta.lines) {
-      if (line.t === 'nvd') continue;
+  let skipped = false;
+  const flush = () => {
+    if (pending.length > 0) importBatch(store, pending.splice(0), { source: `feed delta ${header.from}→${header.to}`, logger });
+  };
+  return {
+    /** False when the cve.db already holds `to` (nothing to write). */
+    start(): boolean {
+      const held = heldFeedVersion(db);
+      if (header.to <= held) {
+        skipped = true;
+        return false;
+      }
+      if (header.from !== 0 && header.from > held) {
+        throw new CveError('CVE_ERR_DELTA_VERSION', `feed delta starts at version ${header.from}; this cve.db holds version ${held}`);
+      }
+      const replaced = header.from === 0 ? header.replace : [];
+      for (const name of replaced) db.exec(`DELETE FROM ${name}`);
+      return true;
+    },
+    line(line: DeltaLine): void {
+      if (line.t === 'nvd') {
+        pending.push(line.record);
+        records += 1;
+        if (pending.length >= 500) flush();
+        return;
+      }
       rows += 1;
       if (line.t === 'del') {
         let statement = deletes.get(line.table);
@@ -181,18 +232,147 @@ export function applyDelta(db: Db, delta: Delta, logger: Logger): AppliedDelta {
           deletes.set(line.table, statement);
         }
         statement.run(...line.key);
-        continue;
+        return;
       }
       let statement = upserts.get(line.t);
-      const columns = Object.keys(rowSchemas[line.t].shape);
       if (!statement) {
+        const columns = Object.keys(rowSchemas[line.t].shape);
         statement = db.prepare<unknown[]>(`INSERT OR REPLACE INTO ${line.t} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);
         upserts.set(line.t, statement);
       }
       statement.run(line.row);
+    },
+    finish(options: ApplyOptions): void {
+      flush();
+      store.setMeta(feedVersionKey, String(header.to));
+      store.setMeta(feedDataAsOfKey, JSON.stringify(header.data_as_of));
+      // The hub's NVD date is this data's too: `feed status` ages it from there, and a later
+      // `feed update` of a standalone agent starts its window there.
+      const hubNvd = header.data_as_of.nvd;
+      const ownNvd = store.getMeta(metaKeys.dataAsOf);
+      if (hubNvd !== undefined && (ownNvd === undefined || hubNvd > ownNvd)) store.setMeta(metaKeys.dataAsOf, hubNvd);
+      options.beforeCommit?.();
+    },
+    result(): AppliedDelta {
+      return skipped ? { version: heldFeedVersion(db), records: 0, rows: 0, skipped } : { version: header.to, records, rows, skipped };
+    },
+  };
+}
+
+/** The text lines of a gzip file (one or more gzip members), read as a stream: never the whole text in memory. */
+async function* textLines(file: string): AsyncGenerator<string> {
+  const input = createReadStream(file);
+  const gunzip = createGunzip();
+  input.on('error', (error) => gunzip.destroy(error));
+  input.pipe(gunzip);
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  try {
+    for await (const chunk of gunzip) {
+      const parts = (rest + decoder.write(chunk as Buffer)).split('\n');
+      rest = parts.pop() ?? '';
+      yield* parts;
     }
-    store.setMeta(feedVersionKey, String(header.to));
-    store.setMeta(feedDataAsOfKey, JSON.stringify(header.data_as_of));
-  })();
-  return { version: header.to, records, rows };
+  } catch (error) {
+    throw invalid('feed delta is not gzip, or is cut short', error);
+  }
+  rest += decoder.end();
+  if (rest !== '') yield rest;
+}
+
+/** Each line of a delta file parsed and checked, in order; the end line last. */
+type FileLine = { kind: 'header'; header: DeltaHeader } | { kind: 'body'; line: DeltaLine } | { kind: 'end' };
+
+async function* deltaFileLines(file: string): AsyncGenerator<FileLine> {
+  let index = 0;
+  let ended = false;
+  for await (const text of textLines(file)) {
+    index += 1;
+    if (ended) throw invalid(`feed delta line ${index} follows the end line`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw invalid(`feed delta line ${index} is not JSON`, error);
+    }
+    if (index === 1) {
+      const header = deltaHeaderSchema.safeParse(parsed);
+      if (!header.success) throw invalid(`feed delta header is invalid: ${header.error.issues[0]?.message ?? 'no header'}`);
+      if (header.data.to <= header.data.from) throw invalid(`feed delta goes from ${header.data.from} to ${header.data.to}`);
+      yield { kind: 'header', header: header.data };
+      continue;
+    }
+    const end = endLine.safeParse(parsed);
+    if (end.success) {
+      if (end.data.lines !== index - 1) throw invalid('feed delta is truncated (no matching end line)');
+      ended = true;
+      yield { kind: 'end' };
+      continue;
+    }
+    const body = bodyLineSchema.safeParse(parsed);
+    if (!body.success) throw invalid(`feed delta line ${index} is invalid: ${body.error.issues[0]?.message ?? 'unknown'}`);
+    if (body.data.t === 'del' && body.data.key.length !== tableKeys[body.data.table].length)
+      throw invalid(`feed delta del line for ${body.data.table} has a wrong key`);
+    yield { kind: 'body', line: body.data };
+  }
+  if (!ended) throw invalid('feed delta is truncated (no matching end line)');
+}
+
+/**
+ * applyDelta for a delta file of any size: read twice as a stream, never whole in memory. The
+ * first pass checks every line (a truncated or altered file is refused before anything is
+ * written); the second applies them in ONE transaction on this connection, which the caller must
+ * not use meanwhile. A kill before the commit leaves the previous version whole.
+ */
+export async function applyDeltaFile(db: Db, file: string, logger: Logger, options: ApplyOptions = {}): Promise<AppliedDelta & { header: DeltaHeader }> {
+  let header: DeltaHeader | undefined;
+  for await (const entry of deltaFileLines(file)) if (entry.kind === 'header') header = entry.header;
+  if (header === undefined) throw invalid('feed delta is empty');
+  const applier = createApplier(db, header, logger);
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    if (applier.start()) {
+      for await (const entry of deltaFileLines(file)) if (entry.kind === 'body') applier.line(entry.line);
+      applier.finish(options);
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+  return { ...applier.result(), header };
+}
+
+/**
+ * Writes a delta line by line into gzip members of about 4 MB of text each (one gzip stream
+ * to any reader), so building a large one holds its compressed bytes, never its lines.
+ */
+export function createDeltaEncoder(header: DeltaHeader, memberChars = 4_000_000) {
+  const members: Buffer[] = [];
+  let batch: string[] = [JSON.stringify(header)];
+  let batchChars = batch[0]!.length;
+  let lines = 0;
+  const flush = () => {
+    if (batch.length === 0) return;
+    members.push(gzipSync(batch.join('\n') + '\n'));
+    batch = [];
+    batchChars = 0;
+  };
+  return {
+    add(line: DeltaLine): void {
+      const text = JSON.stringify(line);
+      batch.push(text);
+      batchChars += text.length;
+      lines += 1;
+      if (batchChars > memberChars) flush();
+    },
+    get lines(): number {
+      return lines;
+    },
+    finish(): Buffer {
+      batch.push(JSON.stringify({ t: 'end', lines: lines + 1 }));
+      flush();
+      return Buffer.concat(members);
+    },
+  };
 }

@@ -52,6 +52,8 @@ export interface UpdateOptions {
   signal?: AbortSignal | undefined;
   resultsPerPage?: number;
   onPage?: (progress: { cursor: UpdateCursor; totalResults: number; counts: ImportCounts }) => void;
+  /** Runs inside each page's transaction with its raw records: the feed hub keeps them for deltas, committed with the page. */
+  withinPage?: (raws: readonly unknown[]) => void;
 }
 
 export interface UpdateResult {
@@ -96,19 +98,17 @@ export async function updateFeed(options: UpdateOptions): Promise<UpdateResult> 
     const passDone = reached >= page.totalResults;
     const following = passDone ? nextCursor(cursor, clock.now()) : { ...cursor, startIndex: reached };
     const finished = cursor;
-    const batch = importBatch(
-      store,
-      page.vulnerabilities.map((item) => item.cve),
-      {
-        source: `NVD startIndex ${cursor.startIndex}`,
-        logger,
-        withinTransaction: () => {
-          if (passDone && finished.mode === 'window') store.setMeta(metaKeys.dataAsOf, finished.windowEnd);
-          if (following) store.setMeta(metaKeys.cursor, JSON.stringify(following));
-          else store.deleteMeta(metaKeys.cursor);
-        },
+    const raws = page.vulnerabilities.map((item) => item.cve);
+    const batch = importBatch(store, raws, {
+      source: `NVD startIndex ${cursor.startIndex}`,
+      logger,
+      withinTransaction: () => {
+        options.withinPage?.(raws);
+        if (passDone && finished.mode === 'window') store.setMeta(metaKeys.dataAsOf, finished.windowEnd);
+        if (following) store.setMeta(metaKeys.cursor, JSON.stringify(following));
+        else store.deleteMeta(metaKeys.cursor);
       },
-    );
+    });
     addCounts(counts, batch);
     pages += 1;
     options.onPage?.({ cursor, totalResults: page.totalResults, counts: batch });

@@ -4,7 +4,7 @@
  * accepted/mitigated marks, CVE feed files. Every handler is safe to run twice.
  */
 import type { Logger } from 'pino';
-import type { FeedFile, ScanInvoke, ScanIps, ScanStop, ScheduleDelete, ScheduleUpsert, VulnMark } from '../../protocol/index.js';
+import type { AgentFeed, FeedFile, ScanInvoke, ScanIps, ScanStop, ScheduleDelete, ScheduleUpsert, VulnMark } from '../../protocol/index.js';
 import { AgentError } from '../errors.js';
 import { commandSpec, MarksRepository, scopeProblem, type Scans } from '../pipeline/index.js';
 import type { Clock } from '../../shared/clock.js';
@@ -24,6 +24,8 @@ export interface CommandHandlerDeps {
   /** This site's scans (the module, through its interface). */
   scans: () => Scans;
   feeds: FeedTransfers;
+  /** A pushed feed delta was applied (or was already held): the uplink tells the control plane the version now held. */
+  onFeedApplied?: (feed: AgentFeed) => void;
   /** Aborted when the agent stops: an invoked scan pauses and resumes at the next start. */
   shutdown: AbortSignal;
 }
@@ -110,6 +112,7 @@ export function createCommandHandlers(deps: CommandHandlerDeps): CommandHandlers
   async function receiveFeed(chunk: FeedFile): Promise<void> {
     const result = await deps.feeds.receive(chunk, deps.shutdown);
     if (result.state === 'incomplete') log.debug({ transfer_id: chunk.transfer_id, received: result.received, of: chunk.chunk_count }, 'feed chunk stored');
+    if (result.state === 'applied') deps.onFeedApplied?.(result.feed);
   }
 
   return {

@@ -3,7 +3,7 @@
  * together for one control plane. Started after the scheduler, stopped before it.
  */
 import type { Logger } from 'pino';
-import { isCommand, PROTOCOL_VERSION } from '../../protocol/index.js';
+import { agentFeedSchema, isCommand, PROTOCOL_VERSION } from '../../protocol/index.js';
 import { OutboxRepository } from '../store/outbox-repository.js';
 import type { Scans } from '../pipeline/index.js';
 import type { Clock } from '../../shared/clock.js';
@@ -19,7 +19,7 @@ import { OutboxPump } from './outbox-pump.js';
 import type { UplinkTimers } from './timers.js';
 import { UplinkClient } from './uplink-client.js';
 import { UplinkState } from './uplink-state.js';
-import type { AgentStorage } from '../../protocol/index.js';
+import type { AgentFeed, AgentStorage } from '../../protocol/index.js';
 import type { StorageGate, StorageState } from '../storage-health.js';
 
 export interface UplinkDeps {
@@ -48,6 +48,12 @@ function storageOnWire(state: StorageState): AgentStorage {
   return { state: state.failing ? 'failing' : 'ok', reason: state.reason?.slice(0, 500) ?? null, since: state.since };
 }
 
+/** The feed field as the protocol bounds it: dates past its bounds are left out rather than making the hello malformed. */
+export const withFeed = (feed: AgentFeed | undefined): { feed?: AgentFeed } => {
+  if (feed === undefined) return {};
+  return { feed: agentFeedSchema.safeParse(feed).success ? feed : { version: feed.version, data_as_of: {} } };
+};
+
 export interface Uplink {
   readonly connected: boolean;
   readonly client: UplinkClient;
@@ -69,6 +75,17 @@ export function createUplink(deps: UplinkDeps): Uplink {
     pollMs: deps.pollMs,
     storage: deps.storage,
   });
+  const feeds = new FeedTransfers({ stateDir: deps.stateDir, logger: deps.logger });
+  // The feed version cve.db holds: read at each hello, kept current by the deltas applied, told in every heartbeat.
+  let feed: AgentFeed | undefined;
+  const readFeed = (): AgentFeed | undefined => {
+    try {
+      feed = feeds.heldFeed();
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'cannot read the feed version of cve.db; the control plane is not told it');
+    }
+    return feed;
+  };
   const handlers = createCommandHandlers({
     db: deps.db,
     siteId: deps.siteId,
@@ -77,7 +94,11 @@ export function createUplink(deps: UplinkDeps): Uplink {
     scheduleService: deps.scheduleService,
     schedules: deps.schedules,
     scans: deps.scans,
-    feeds: new FeedTransfers({ stateDir: deps.stateDir, logger: deps.logger }),
+    feeds,
+    onFeedApplied: (applied) => {
+      feed = applied;
+      client.heartbeatNow();
+    },
     shutdown: deps.shutdown,
   });
   const commands = new CommandDispatcher({ db: deps.db, state, handlers, logger: deps.logger, shutdown: deps.shutdown, storage: deps.storage });
@@ -97,6 +118,7 @@ export function createUplink(deps: UplinkDeps): Uplink {
       stream_id: state.streamId,
       last_acked_seq: state.lastAckedSeq,
       last_command_seq: state.lastCommandSeq,
+      ...withFeed(readFeed()),
     }),
     onSession: (session) => {
       pump.attach(session);
@@ -104,8 +126,8 @@ export function createUplink(deps: UplinkDeps): Uplink {
       if (storage?.failing === true) client.heartbeatNow();
     },
     onDisconnected: () => pump.detach(),
-    // Said with every heartbeat while failing; a healthy agent's heartbeat is what it always was.
-    heartbeat: () => (storage?.failing === true ? { storage: storageOnWire(storage.state) } : {}),
+    // Storage is said with every heartbeat while failing; the feed version always.
+    heartbeat: () => ({ ...(storage?.failing === true ? { storage: storageOnWire(storage.state) } : {}), ...withFeed(feed) }),
     onFrame: (frame, session) => {
       if (frame.type === 'ack') pump.acked(frame.seq);
       else if (isCommand(frame)) commands.receive(frame, session);

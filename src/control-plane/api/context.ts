@@ -19,6 +19,8 @@ export interface ApiDeps {
   /** The configured public URL, or undefined to use the request's own origin. */
   publicUrl: string | undefined;
   version: string;
+  /** The feed hub's newest version; undefined when this control plane runs no hub. */
+  newestFeedVersion?: () => number | undefined;
 }
 
 export interface Reply {

@@ -11,6 +11,7 @@ import { buildOpenApiDocument } from './openapi/document.js';
 import { registerScanCommandRoutes } from './routes/scan-commands.js';
 import { registerScanRoutes } from './routes/scans.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
+import { registerSiteRoutes } from './routes/sites.js';
 import { registerVulnerabilityRoutes } from './routes/vulnerabilities.js';
 
 export const BODY_LIMIT = 1024 * 1024;
@@ -157,6 +158,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   registerScanCommandRoutes(app, deps);
   registerScanRoutes(app, deps);
   registerVulnerabilityRoutes(app, deps);
+  registerSiteRoutes(app, deps);
   registerMethodNotAllowed(app, known);
   return app;
 }

@@ -237,3 +237,26 @@ export const scanReport = z.strictObject({
 });
 
 export const health = z.strictObject({ status: z.literal('ok'), version: z.string(), agents_connected: z.int() });
+
+/** The CVE feed a site's agent last reported: the hub's version it holds and how old that data is (docs/feeds.md). */
+export const siteFeed = z.strictObject({
+  version: z.int().min(0),
+  /** Each source's own date for the data held (nvd, kev, epss, routeros). */
+  data_as_of: z.record(z.string(), z.string()),
+  /** Whole days since data_as_of.nvd (or, without NVD, the freshest source date); null when no date is known. */
+  age_days: z.int().min(0).nullable(),
+  reported_at: time,
+  /** The newest version of this control plane's feed hub (the site is behind when it is larger); null when it runs no hub. */
+  hub_version: z.int().min(0).nullable(),
+});
+
+/** A site of the organization, with its agent's connection and CVE feed. */
+export const site = z.strictObject({
+  id: uuid,
+  name: z.string(),
+  online: z.boolean(),
+  last_seen_at: time.nullable(),
+  agent_version: z.string().nullable(),
+  /** Null until the site's agent reports a feed version. */
+  feed: siteFeed.nullable(),
+});

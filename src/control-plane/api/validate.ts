@@ -37,7 +37,7 @@ export function parseScheduleBody(body: unknown): ScanScheduleWrite {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A path id that is not a UUID names nothing: 404 with the resource's own code. */
-export function pathId(value: string, notFound: 'schedule_not_found' | 'scan_not_found'): string {
+export function pathId(value: string, notFound: 'schedule_not_found' | 'scan_not_found' | 'site_not_found'): string {
   if (!UUID.test(value)) throw new ApiError(notFound);
   return value.toLowerCase();
 }

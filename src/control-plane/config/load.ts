@@ -16,6 +16,13 @@ export type AuthSettings =
   | { kind: 'jwks'; url: string; issuer?: string; audience?: string; clockToleranceSeconds: number };
 
 /** The validated, resolved (secrets read) and frozen configuration the control plane runs on. */
+/** The feed hub's settings with the NVD API key resolved ('' when none). */
+export interface FeedHubSettings {
+  sources: NonNullable<ParsedConfig['feeds']>['sources'];
+  max_delta_lines: number;
+  nvd_api_key: string;
+}
+
 export interface ControlPlaneConfig {
   config_version: 1;
   log_level: ParsedConfig['log_level'];
@@ -27,6 +34,8 @@ export interface ControlPlaneConfig {
   scans: ParsedConfig['scans'];
   notification_groups: Readonly<Record<string, NotificationGroup>>;
   notifications: ParsedConfig['notifications'];
+  /** Undefined: this control plane runs no feed hub. */
+  feeds: FeedHubSettings | undefined;
   source: string | undefined;
 }
 
@@ -71,6 +80,14 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
     const secret = resolveSecret(`notification_groups.${name}.secret`, secretSourceOf(group, 'secret'), ctx, { required: 'a signing secret' });
     groups[name] = { name, secret, webhooks: group.webhooks };
   }
+  const feeds: FeedHubSettings | undefined =
+    value.feeds === undefined
+      ? undefined
+      : {
+          sources: value.feeds.sources,
+          max_delta_lines: value.feeds.max_delta_lines,
+          nvd_api_key: resolveSecret('feeds.sources.nvd.api_key', secretSourceOf(value.feeds.sources.nvd, 'api_key'), ctx),
+        };
   if (errors.length > 0) throw invalid(source, errors);
 
   const config: ControlPlaneConfig = {
@@ -84,6 +101,7 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
     scans: value.scans,
     notification_groups: groups,
     notifications: value.notifications,
+    feeds,
     source: file,
   };
   return { config: deepFreeze(config), warnings };

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { exactlyOneOf, intRange, nonEmpty, secretKeyNames, secretKeys } from '../../shared/config/fields.js';
+import { sourcesSettingsSchema } from '../../cve/sources/config.js';
 
 const httpUrl = (what: string) => z.url({ protocol: /^https?$/, error: `expected an http:// or https:// URL (${what})` });
 
@@ -54,6 +55,17 @@ export const configSchema = z.strictObject({
       command_ttl_minutes: intRange(1, 24 * 60).default(60),
     })
     .prefault({}),
+  /**
+   * The feed hub (absent: none runs). Its sources keep feed.db in the state directory current,
+   * each on its own schedule; every new feed version is pushed to the agents as a delta.
+   */
+  feeds: z
+    .strictObject({
+      sources: sourcesSettingsSchema,
+      /** A larger delta is not sent: it is read on the event loop and stored once per site (docs/feeds.md). */
+      max_delta_lines: intRange(1, 10_000_000).default(100_000),
+    })
+    .optional(),
   notification_groups: z.record(nonEmpty('a group name'), notificationGroupSchema, { error: 'expected a map of group names' }).default({}),
   notifications: z
     .strictObject({

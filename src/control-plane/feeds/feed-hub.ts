@@ -27,7 +27,8 @@ export interface FeedHubOptions {
 export function createFeedHub({ store, sources, logger, clock, onVersion }: FeedHubOptions) {
   const running = new Map<string, Promise<FeedVersion | undefined>>();
   const tasks: ScheduledTask[] = [];
-  const context: SourceContext = { logger, clock };
+  // The NVD source hands its raw records to the store within each page's transaction (deltas carry them).
+  const context: SourceContext = { logger, clock, keepRawRecords: (records) => store.keepRawRecords(records) };
 
   async function run(source: FeedSource): Promise<FeedVersion | undefined> {
     try {

@@ -2,7 +2,7 @@ import { brotliCompressSync, brotliDecompressSync } from 'node:zlib';
 import type { Logger } from 'pino';
 import { openSqlite, type Db } from '../../shared/sqlite.js';
 import { cveMigrations } from '../../cve/migrations.js';
-import { intelligenceTables, tableKeys, type DeltaHeader, type DeltaLine, type IntelligenceTable } from '../../cve/delta.js';
+import { createDeltaEncoder, intelligenceTables, tableKeys, type DeltaHeader, type DeltaLine, type IntelligenceTable } from '../../cve/delta.js';
 
 /**
  * The control plane's master feed store, feed.db: a cve.db (the sources write it exactly as they
@@ -93,6 +93,8 @@ export function openFeedStore({ file, logger }: { file: string; logger: Logger }
     movePending: db.prepare<[number]>('INSERT INTO hub_changes (kind, key, version) SELECT kind, key, ? FROM hub_pending'),
     clearPending: db.prepare('DELETE FROM hub_pending'),
     changedSince: db.prepare<[number], { kind: string; key: string }>('SELECT DISTINCT kind, key FROM hub_changes WHERE version > ? ORDER BY kind, key'),
+    changedCount: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM (SELECT DISTINCT kind, key FROM hub_changes WHERE version > ?)'),
+    rawCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM hub_nvd_raw'),
     setDataAsOf: db.prepare<[string, string]>(
       'INSERT INTO hub_data_as_of (source, data_as_of) VALUES (?, ?) ON CONFLICT (source) DO UPDATE SET data_as_of = excluded.data_as_of',
     ),
@@ -104,6 +106,7 @@ export function openFeedStore({ file, logger }: { file: string; logger: Logger }
       {
         one: db.prepare(`SELECT * FROM ${table} WHERE ${tableKeys[table].map((column) => `${column} = ?`).join(' AND ')}`),
         all: db.prepare(`SELECT * FROM ${table} ORDER BY ${tableKeys[table].join(', ')}`),
+        count: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`),
       },
     ]),
   );
@@ -123,6 +126,46 @@ export function openFeedStore({ file, logger }: { file: string; logger: Logger }
 
   function rowLine(table: IntelligenceTable, row: unknown): DeltaLine {
     return { t: table, row } as DeltaLine;
+  }
+
+  /**
+   * Visits the lines of the delta from `from` in one read transaction (a consistent state): NVD
+   * records first, then rows. Only keys are listed up front; each record or row is read as visited.
+   */
+  function eachLine(from: number, now: Date, visit: (line: DeltaLine) => void, begin?: (header: DeltaHeader) => void): DeltaHeader | undefined {
+    const to = newestVersion();
+    if (from >= to) return undefined;
+    const snapshot = from === 0;
+    const header: DeltaHeader = {
+      format: 'edge-cve-delta/1',
+      from: snapshot ? 0 : from,
+      to,
+      created_at: now.toISOString(),
+      data_as_of: dataAsOf(),
+      replace: snapshot ? [...intelligenceTables] : [],
+    };
+    begin?.(header);
+    db.transaction(() => {
+      if (snapshot) {
+        for (const { id } of statements.allRawIds.all()) visit({ t: 'nvd', record: rawRecord(id) as DeltaLine & { id: string } });
+        for (const table of intelligenceTables) for (const row of rowStatements.get(table)!.all.all()) visit(rowLine(table, row));
+        return;
+      }
+      const changed = statements.changedSince.all(from);
+      // NVD records before rows, as in a snapshot.
+      for (const { kind, key } of [...changed.filter((c) => c.kind === 'nvd'), ...changed.filter((c) => c.kind !== 'nvd')]) {
+        const parts = JSON.parse(key) as string[];
+        if (kind === 'nvd') {
+          const record = rawRecord(parts[0]!);
+          if (record) visit({ t: 'nvd', record: record as { id: string } });
+          continue;
+        }
+        const table = kind as IntelligenceTable;
+        const row = rowStatements.get(table)!.one.get(...parts);
+        visit(row ? rowLine(table, row) : { t: 'del', table, key: parts });
+      }
+    })();
+    return header;
   }
 
   return {
@@ -156,42 +199,35 @@ export function openFeedStore({ file, logger }: { file: string; logger: Logger }
       })();
     },
 
+    /** How many body lines buildDelta(from) would hold, counted without building it. */
+    deltaLines(from: number): number {
+      if (from >= newestVersion()) return 0;
+      if (from > 0) return statements.changedCount.get(from)?.n ?? 0;
+      let lines = statements.rawCount.get()?.n ?? 0;
+      for (const table of intelligenceTables) lines += rowStatements.get(table)!.count.get()?.n ?? 0;
+      return lines;
+    },
+
     /**
      * The delta from `from` to the newest version: the current state of everything changed
      * after `from`, or (from = 0) a full snapshot. Undefined when the agent is up to date.
      */
     buildDelta(from: number, now: Date): { header: DeltaHeader; lines: DeltaLine[] } | undefined {
-      const to = newestVersion();
-      if (from >= to) return undefined;
-      const snapshot = from === 0;
-      const header: DeltaHeader = {
-        format: 'edge-cve-delta/1',
-        from: snapshot ? 0 : from,
-        to,
-        created_at: now.toISOString(),
-        data_as_of: dataAsOf(),
-        replace: snapshot ? [...intelligenceTables] : [],
-      };
       const lines: DeltaLine[] = [];
-      return db.transaction(() => {
-        if (snapshot) {
-          for (const { id } of statements.allRawIds.all()) lines.push({ t: 'nvd', record: rawRecord(id) as DeltaLine & { id: string } });
-          for (const table of intelligenceTables) for (const row of rowStatements.get(table)!.all.all()) lines.push(rowLine(table, row));
-          return { header, lines };
-        }
-        for (const { kind, key } of statements.changedSince.all(from)) {
-          const parts = JSON.parse(key) as string[];
-          if (kind === 'nvd') {
-            const record = rawRecord(parts[0]!);
-            if (record) lines.push({ t: 'nvd', record: record as { id: string } });
-            continue;
-          }
-          const table = kind as IntelligenceTable;
-          const row = rowStatements.get(table)!.one.get(...parts);
-          lines.push(row ? rowLine(table, row) : { t: 'del', table, key: parts });
-        }
-        return { header, lines };
-      })();
+      const header = eachLine(from, now, (line) => lines.push(line));
+      return header === undefined ? undefined : { header, lines };
+    },
+
+    /** buildDelta encoded as it is read (gzip members): a large delta never sits in memory as lines. */
+    writeDelta(from: number, now: Date): { header: DeltaHeader; bytes: Buffer; lines: number } | undefined {
+      let encoder: ReturnType<typeof createDeltaEncoder> | undefined;
+      const header = eachLine(
+        from,
+        now,
+        (line) => encoder!.add(line),
+        (first) => (encoder = createDeltaEncoder(first)),
+      );
+      return header === undefined || encoder === undefined ? undefined : { header, bytes: encoder.finish(), lines: encoder.lines };
     },
 
     close: () => db.close(),

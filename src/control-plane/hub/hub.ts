@@ -7,7 +7,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { AGENT_PATH, closeCodes, downSchemas, splitFeedFile, type AgentStorage, type Command } from '../../protocol/index.js';
+import { AGENT_PATH, closeCodes, downSchemas, splitFeedFile, type AgentFeed, type AgentStorage, type Command } from '../../protocol/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { CommandItem, ControlPlaneStore, PendingCommand } from '../store/types.js';
 import { Ingestor } from './ingestor.js';
@@ -32,6 +32,8 @@ export interface HubDeps {
   logger: Logger;
   options: HubOptions;
   onFinishedScans: (scanIds: string[]) => void;
+  /** An agent told its feed version (stored with the batched bookkeeping): the feed pusher decides whether it needs a delta. */
+  onFeed?: (siteId: string, feed: AgentFeed) => void;
 }
 
 export type CommandBody<T extends Command['type']> = Omit<Extract<Command, { type: T }>, 'type' | 'seq' | 'issued_at'>;
@@ -54,6 +56,8 @@ export class Hub {
   #heartbeat: NodeJS.Timeout | undefined;
   #seen: { id: string; at: string; agentVersion: string }[] = [];
   #commandAcks = new Map<string, number>();
+  #feeds = new Map<string, { version: number; data_as_of: Record<string, string>; at: string }>();
+  readonly #lastFeed = new Map<string, AgentFeed>();
   #bookkeeping: NodeJS.Timeout | undefined;
   #resuming = false;
   #throttled = 0;
@@ -81,6 +85,11 @@ export class Hub {
   /** How often reading was paused because the ingest queue was too long. */
   get throttled(): number {
     return this.#throttled;
+  }
+
+  /** Sites whose agent is connected and greeted. */
+  onlineSites(): string[] {
+    return [...this.#sessions.values()].filter((session) => session.ready).map((session) => session.site.id);
   }
 
   isOnline(siteId: string): boolean {
@@ -199,6 +208,15 @@ export class Hub {
           onReport: (reporting) => this.#throttle(reporting),
           onSeen: (entry) => this.#later(() => this.#seen.push(entry)),
           onCommandAck: (siteId, seq) => this.#later(() => this.#commandAcks.set(siteId, Math.max(seq, this.#commandAcks.get(siteId) ?? 0))),
+          onFeed: (siteId, feed) => {
+            // Stored only when it changed (heartbeats repeat it every interval).
+            const stored = this.#lastFeed.get(siteId);
+            if (stored?.version !== feed.version || JSON.stringify(stored.data_as_of) !== JSON.stringify(feed.data_as_of)) {
+              this.#lastFeed.set(siteId, feed);
+              this.#later(() => this.#feeds.set(siteId, { ...feed, at: this.#deps.clock.now().toISOString() }));
+            }
+            this.#deps.onFeed?.(siteId, feed);
+          },
         },
         this.#deps.options.helloTimeoutMs,
       );
@@ -234,11 +252,14 @@ export class Hub {
     const seen = this.#seen.splice(0);
     const acks = [...this.#commandAcks].map(([siteId, seq]) => ({ siteId, seq }));
     this.#commandAcks.clear();
+    const feeds = [...this.#feeds].map(([id, feed]) => ({ id, ...feed }));
+    this.#feeds.clear();
     try {
       if (seen.length > 0) await this.#deps.store.sites.recordSeen(seen);
+      if (feeds.length > 0) await this.#deps.store.sites.recordFeed(feeds);
       if (acks.length > 0) await this.#deps.store.commands.ack(acks);
     } catch (error) {
-      this.#log.warn({ err: error }, 'could not record agent hellos or command acks');
+      this.#log.warn({ err: error }, 'could not record agent hellos, feed versions or command acks');
     }
   }
 

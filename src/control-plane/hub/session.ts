@@ -10,6 +10,7 @@ import {
   decodeUpFrame,
   isReport,
   PROTOCOL_VERSION,
+  type AgentFeed,
   type AgentStorage,
   type DownFrame,
   type Hello,
@@ -37,6 +38,8 @@ export interface SessionDeps {
   onCommandAck: (siteId: string, seq: number) => void;
   /** A report was queued for ingest (the hub pauses reading when the queue is long). */
   onReport: (session: AgentSession) => void;
+  /** The agent told its feed version (hello, heartbeats): the hub records it and sends a catch-up delta if it is behind. */
+  onFeed?: (siteId: string, feed: AgentFeed) => void;
 }
 
 export class AgentSession implements IngestSource {
@@ -201,6 +204,7 @@ export class AgentSession implements IngestSource {
         }
         if (frame.storage !== undefined) this.#storage = frame.storage;
         this.send({ type: 'heartbeat', at: this.#deps.clock.now().toISOString() });
+        if (frame.feed !== undefined) this.#deps.onFeed?.(this.site.id, frame.feed);
         return;
       case 'error':
         this.#log.warn({ code: frame.code, seq: frame.seq, fatal: frame.fatal }, `agent reported a protocol error: ${frame.message}`);
@@ -249,5 +253,7 @@ export class AgentSession implements IngestSource {
     }
     this.#replaying = undefined;
     this.#log.info({ agent_version: hello.agent_version, resume_after_seq: resumeAfter, replayed_commands: commands.length }, 'agent connected');
+    // After the replay, so a delta still in flight (its chunks replayed above) is not sent twice.
+    if (hello.feed !== undefined) this.#deps.onFeed?.(this.site.id, hello.feed);
   }
 }

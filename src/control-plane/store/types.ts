@@ -251,6 +251,19 @@ export interface SiteStore {
   rotateToken(id: string, hash: string, at: string): Promise<boolean>;
   /** When each site's agent last said hello, and with which version; many at once. */
   recordSeen(entries: { id: string; at: string; agentVersion: string }[]): Promise<void>;
+  /** The CVE feed version each site's agent last reported (hello, heartbeat); many at once. */
+  recordFeed(entries: ({ id: string } & SiteFeed)[]): Promise<void>;
+  /** The feed versions reported by the org's sites (a site whose agent never said one is absent). */
+  feeds(orgId: string): Promise<Map<string, SiteFeed>>;
+}
+
+/** A site's CVE feed as its agent last reported it. */
+export interface SiteFeed {
+  version: number;
+  /** Each source's own date for the data held (nvd, kev, epss, ...). */
+  data_as_of: Record<string, string>;
+  /** When the agent reported it. */
+  at: string;
 }
 
 export interface ScheduleStore {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { exactlyOneOf, secretKeyNames, secretKeys } from '../../shared/config/fields.js';
 import { nvdCveApiUrl } from '../nvd-client.js';
 import { createDebianSource, defaultDebianUrl } from './debian.js';
 import { defaultEpssUrl, createEpssSource } from './epss.js';
@@ -17,8 +18,10 @@ const source = (url: string, schedule: string) =>
 /** The sources' settings (`feed.sources` in a config): every URL may point at a mirror. */
 export const sourcesSettingsSchema = z
   .object({
+    // The key like every secret: inline, api_key_file or api_key_env (at most one); the loader resolves it.
     nvd: source(nvdCveApiUrl, '0 */2 * * *')
-      .extend({ api_key: z.string().min(1).optional() })
+      .extend(secretKeys('api_key'))
+      .superRefine(exactlyOneOf(secretKeyNames('api_key'), false))
       .prefault({}),
     kev: source(defaultKevUrl, '30 3 * * *').prefault({}),
     epss: source(defaultEpssUrl, '45 3 * * *').prefault({}),
@@ -31,10 +34,10 @@ export const sourcesSettingsSchema = z
 
 export type SourcesSettings = z.infer<typeof sourcesSettingsSchema>;
 
-/** The enabled sources, each reading its configured URL. */
-export function createSources(settings: SourcesSettings): FeedSource[] {
+/** The enabled sources, each reading its configured URL; `nvdApiKey` is the resolved key (from api_key, its file or its variable). */
+export function createSources(settings: SourcesSettings, nvdApiKey: string | undefined = settings.nvd.api_key): FeedSource[] {
   const sources: FeedSource[] = [];
-  if (settings.nvd.enabled) sources.push(createNvdSource(settings.nvd.url, settings.nvd.api_key));
+  if (settings.nvd.enabled) sources.push(createNvdSource(settings.nvd.url, nvdApiKey === '' ? undefined : nvdApiKey));
   if (settings.kev.enabled) sources.push(createKevSource(settings.kev.url));
   if (settings.epss.enabled) sources.push(createEpssSource(settings.epss.url));
   if (settings.debian.enabled) sources.push(createDebianSource(settings.debian.url));

@@ -4,6 +4,12 @@ import { createNvdClient, nvdCveApiUrl } from '../nvd-client.js';
 import { updateFeed } from '../update.js';
 import type { FeedSource, SourceContext, SourceRunResult } from './source.js';
 
+/** A record the hub can keep: one the importer may take (its own checks skip the rest with a log line). */
+function isKeepable(raw: unknown): raw is { id: string; lastModified: string } {
+  const record = raw as { id?: unknown; lastModified?: unknown } | null;
+  return typeof record === 'object' && record !== null && typeof record.id === 'string' && typeof record.lastModified === 'string';
+}
+
 /**
  * NVD CVE API 2.0 as a source: the incremental update of update.ts (lastMod windows of at most
  * 120 days, resultsPerPage paging, a resume cursor stored with each page) and the NVD client's
@@ -28,6 +34,7 @@ export function createNvdSource(url: string = nvdCveApiUrl, apiKey?: string, res
         logger: context.logger,
         signal: context.signal,
         ...(resultsPerPage === undefined ? {} : { resultsPerPage }),
+        ...(context.keepRawRecords ? { withinPage: (raws: readonly unknown[]) => context.keepRawRecords?.(raws.filter(isKeepable)) } : {}),
       });
       const { inserted, updated, removed } = result.counts;
       return { source: 'nvd', changed: inserted + updated + removed, dataAsOf: result.dataAsOf };

@@ -19,6 +19,11 @@ export interface SourceContext {
   /** Injected in tests; the global fetch otherwise. */
   fetch?: typeof fetch;
   signal?: AbortSignal | undefined;
+  /**
+   * The feed hub's keeper of raw NVD records (a delta carries them as NVD published them). The
+   * NVD source calls it inside each page's transaction, so a record and its raw JSON commit together.
+   */
+  keepRawRecords?: (records: readonly { id: string; lastModified: string }[]) => void;
 }
 
 export interface SourceRunResult {

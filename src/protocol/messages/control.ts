@@ -2,6 +2,16 @@
 import { z } from 'zod';
 import { seq, seqOrZero, text, utcTime, uuid } from '../fields.js';
 
+/**
+ * The CVE feed version the agent's cve.db holds (optional, agent -> control plane only, in hello
+ * and heartbeats): 0 before the first delta; `data_as_of` is each source's own date for that data.
+ * The control plane pushes a catch-up delta to an agent that reports a version older than its newest.
+ */
+export const agentFeedSchema = z.strictObject({
+  version: seqOrZero,
+  data_as_of: z.record(text(32), text(64)).refine((map) => Object.keys(map).length <= 16, 'at most 16 sources'),
+});
+
 /** Agent -> control plane, the first frame of every connection. */
 export const helloSchema = z.strictObject({
   type: z.literal('hello'),
@@ -17,6 +27,7 @@ export const helloSchema = z.strictObject({
   last_acked_seq: seqOrZero,
   /** The highest command seq the agent has applied (0 before the first command). */
   last_command_seq: seqOrZero,
+  feed: agentFeedSchema.optional(),
 });
 
 /** Control plane -> agent, the answer to hello. */
@@ -57,6 +68,7 @@ export const heartbeatSchema = z.strictObject({
   type: z.literal('heartbeat'),
   at: utcTime,
   storage: agentStorageSchema.optional(),
+  feed: agentFeedSchema.optional(),
 });
 
 export const protocolErrorCodes = [
@@ -90,5 +102,6 @@ export type Welcome = z.infer<typeof welcomeSchema>;
 export type Ack = z.infer<typeof ackSchema>;
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 export type AgentStorage = z.infer<typeof agentStorageSchema>;
+export type AgentFeed = z.infer<typeof agentFeedSchema>;
 export type ProtocolError = z.infer<typeof protocolErrorSchema>;
 export type ProtocolErrorCode = (typeof protocolErrorCodes)[number];

@@ -52,6 +52,7 @@ describe('cve-agent feed and lookup', () => {
       data_as_of: null,
       update_in_progress: null,
       last_import: { source: recordsDir, inserted: 78 },
+      feed: { version: 0, data_as_of: {} },
     });
 
     const table = await run(['--data-dir', dir, 'lookup', 'OpenSSH_9.2p1 Debian-2+deb12u3']);

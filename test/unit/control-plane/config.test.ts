@@ -60,6 +60,37 @@ describe('control plane config', () => {
     expect(config.state_dir).toBe('/var/lib/cve-control-plane');
   });
 
+  it('runs no feed hub without a feeds section; with one, every source has defaults and the NVD key comes from a file or the environment', () => {
+    expect(buildConfig({ auth: { hs256_secret: secret } }, undefined, { env: {} }).config.feeds).toBeUndefined();
+    const { config } = buildConfig({ auth: { hs256_secret: secret }, feeds: { sources: { kev: { url: 'http://127.0.68.1/kev.json' } } } }, undefined, {
+      env: {},
+    });
+    expect(config.feeds?.sources.kev).toEqual({ enabled: true, url: 'http://127.0.68.1/kev.json', schedule: '30 3 * * *' });
+    expect(config.feeds?.sources.nvd).toMatchObject({ enabled: true, schedule: '0 */2 * * *' });
+    expect(config.feeds?.nvd_api_key).toBe('');
+    expect(config.feeds?.max_delta_lines).toBe(100_000);
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'nvd-key'), 'nvd-key-from-file\n', { mode: 0o600 });
+    const fromFile = buildConfig({ auth: { hs256_secret: secret }, feeds: { sources: { nvd: { api_key_file: 'nvd-key' } } } }, path.join(dir, 'cp.yaml'), {
+      env: {},
+    });
+    expect(fromFile.config.feeds?.nvd_api_key).toBe('nvd-key-from-file');
+    const fromEnv = buildConfig({ auth: { hs256_secret: secret }, feeds: { sources: { nvd: { api_key_env: 'NVD_KEY' } } } }, undefined, {
+      env: { NVD_KEY: 'k' },
+    });
+    expect(fromEnv.config.feeds?.nvd_api_key).toBe('k');
+    const message = problems({
+      auth: { hs256_secret: secret },
+      feeds: { sources: { nvd: { api_key: 'a', api_key_env: 'NVD_KEY' }, kev: { schedule: 'daily' }, eps: {} } },
+    });
+    expect(message).toContain('feeds.sources.nvd.api_key_env: give only one of api_key, api_key_env');
+    expect(message).toContain('feeds.sources.kev.schedule');
+    expect(message).toContain('feeds.sources.eps: unknown key');
+    expect(problems({ auth: { hs256_secret: secret }, feeds: { sources: { nvd: { api_key_env: 'NVD_KEY' } } } })).toContain(
+      'feeds.sources.nvd.api_key_env: environment variable NVD_KEY is not set',
+    );
+  });
+
   it('refuses YAML with syntax errors or duplicate keys, and a missing file', () => {
     const dir = tempDir();
     const file = path.join(dir, 'cp.yaml');

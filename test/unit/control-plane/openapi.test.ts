@@ -72,6 +72,8 @@ describe('GET /openapi.json', () => {
         'GET /openapi.json',
         'GET /healthz',
         'GET /docs/errors/{code}',
+        'GET /sites',
+        'GET /sites/{site_id}',
       ].sort(),
     );
   });

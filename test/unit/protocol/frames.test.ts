@@ -39,6 +39,30 @@ describe('decoding frames', () => {
     expect(decodeDownFrame(withSeq(finished(randomUUID(), 0)))).toMatchObject({ ok: false, code: 'unknown_type' });
   });
 
+  it('takes the feed version an agent reports in hello and heartbeats as an optional field, bounded', () => {
+    const at = new Date().toISOString();
+    const hello = {
+      type: 'hello',
+      protocol: 1,
+      agent_version: '1.0.0',
+      site_id: randomUUID(),
+      stream_id: randomUUID(),
+      last_acked_seq: 0,
+      last_command_seq: 0,
+    };
+    const feed = { version: 3, data_as_of: { nvd: '2026-12-01T00:00:00.000Z', kev: '2026-11-30T17:04:19.9796Z' } };
+    expect(decodeUpFrame(JSON.stringify(hello)).ok).toBe(true);
+    expect(decodeUpFrame(JSON.stringify({ ...hello, feed })).ok).toBe(true);
+    expect(decodeUpFrame(JSON.stringify({ type: 'heartbeat', at, feed })).ok).toBe(true);
+    expect(decodeUpFrame(JSON.stringify({ type: 'heartbeat', at, feed: { ...feed, version: -1 } }))).toMatchObject({ ok: false, code: 'malformed_frame' });
+    const many = Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`s${i}`, '2026-12-01']));
+    expect(decodeUpFrame(JSON.stringify({ type: 'heartbeat', at, feed: { version: 1, data_as_of: many } }))).toMatchObject({
+      ok: false,
+      code: 'malformed_frame',
+    });
+    expect(decodeUpFrame(JSON.stringify({ ...hello, feed: { ...feed, extra: 1 } }))).toMatchObject({ ok: false, code: 'malformed_frame' });
+  });
+
   it('ties the run of a scan.status to its scan or slot', () => {
     expect(decodeUpFrame(withSeq(scanStatus({ runId: randomUUID(), scanId: randomUUID(), subScanId: null }))).ok).toBe(false);
     expect(decodeUpFrame(withSeq(scanStatus({ runId: randomUUID(), slotAt: new Date().toISOString(), scheduleId: null }))).ok).toBe(false);

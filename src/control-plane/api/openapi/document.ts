@@ -70,6 +70,7 @@ const generated: Record<string, z.ZodType> = {
   CveStatusRequest: shapes.cveStatusRequest,
   CveStatusCreated: shapes.cveStatusCreated,
   Health: shapes.health,
+  Site: shapes.site,
 };
 
 const operations: Operation[] = [
@@ -260,6 +261,26 @@ const operations: Operation[] = [
     scope: 'cve:update',
     body: 'CveStatusRequest',
     responses: { 201: 'CveStatusCreated', 400: null, 422: null },
+  },
+  {
+    method: 'get',
+    path: '/sites',
+    operationId: 'listSites',
+    summary: "List Sites, with each Agent's CVE Feed Version and Age",
+    tag: 'Sites',
+    scope: 'cve:view',
+    params: pageParams,
+    responses: { 200: 'Site[]', 400: null, 422: null },
+  },
+  {
+    method: 'get',
+    path: '/sites/{site_id}',
+    operationId: 'getSite',
+    summary: "Get a Site, with its Agent's CVE Feed Version and Age",
+    tag: 'Sites',
+    scope: 'cve:view',
+    params: [uuidParam('site_id', 'The unique identifier of the site.')],
+    responses: { 200: 'Site', 404: null },
   },
 ];
 

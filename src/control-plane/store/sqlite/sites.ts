@@ -1,5 +1,5 @@
 import type { Db } from '../../../shared/sqlite.js';
-import type { Site, SiteStore } from '../types.js';
+import type { Site, SiteFeed, SiteStore } from '../types.js';
 
 const columns = 'id, org_id, name, created_at, token_rotated_at, last_seen_at, agent_version';
 
@@ -16,6 +16,13 @@ export function sqliteSites(db: Db): SiteStore {
   const seenMany = db.transaction((entries: { id: string; at: string; agentVersion: string }[]) => {
     for (const entry of entries) seen.run(entry.at, entry.agentVersion, entry.id);
   });
+  const feed = db.prepare('UPDATE sites SET feed_version = ?, feed_data_as_of = ?, feed_reported_at = ? WHERE id = ?');
+  const feedMany = db.transaction((entries: ({ id: string } & SiteFeed)[]) => {
+    for (const entry of entries) feed.run(entry.version, JSON.stringify(entry.data_as_of), entry.at, entry.id);
+  });
+  const feedsOfOrg = db.prepare<[string], { id: string; feed_version: number; feed_data_as_of: string; feed_reported_at: string }>(
+    'SELECT id, feed_version, feed_data_as_of, feed_reported_at FROM sites WHERE org_id = ? AND feed_version IS NOT NULL',
+  );
   return {
     async create(site) {
       insert.run(site);
@@ -34,6 +41,19 @@ export function sqliteSites(db: Db): SiteStore {
     },
     async recordSeen(entries) {
       seenMany.immediate(entries);
+    },
+    async recordFeed(entries) {
+      feedMany.immediate(entries);
+    },
+    async feeds(orgId) {
+      return new Map(
+        feedsOfOrg
+          .all(orgId)
+          .map((row) => [
+            row.id,
+            { version: row.feed_version, data_as_of: JSON.parse(row.feed_data_as_of) as Record<string, string>, at: row.feed_reported_at },
+          ]),
+      );
     },
   };
 }

@@ -6,6 +6,7 @@ import { scheduleBoundsMigration } from './004-schedule-bounds.js';
 import { orgCveFactsMigration } from './005-org-cve-facts.js';
 import { subScanCoverageMigration } from './006-sub-scan-coverage.js';
 import { findingPriorityMigration } from './007-finding-priority.js';
+import { siteFeedMigration } from './008-site-feed.js';
 
 /** In order; a released migration is never edited, later features append theirs. */
 export const controlPlaneMigrations: readonly Migration[] = [
@@ -16,4 +17,5 @@ export const controlPlaneMigrations: readonly Migration[] = [
   orgCveFactsMigration,
   subScanCoverageMigration,
   findingPriorityMigration,
+  siteFeedMigration,
 ];

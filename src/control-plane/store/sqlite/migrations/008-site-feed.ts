@@ -1,0 +1,13 @@
+import type { Migration } from '../../../../shared/sqlite.js';
+
+// The CVE feed version each site's agent last reported (hello, heartbeats) with each source's date
+// for it (JSON), and when it said so. Null until an agent that reports it connects.
+export const siteFeedMigration: Migration = {
+  version: 8,
+  name: 'control plane: feed version by site',
+  sql: `
+    ALTER TABLE sites ADD COLUMN feed_version INTEGER;
+    ALTER TABLE sites ADD COLUMN feed_data_as_of TEXT;
+    ALTER TABLE sites ADD COLUMN feed_reported_at TEXT;
+  `,
+};
