@@ -103,6 +103,12 @@ export const apiErrors = {
     howToSolve:
       'Mitigation advice is built from the CVE records your agents report with their findings; a CVE only other organizations found is not known to yours. Check the id, or wait for a scan that finds it.',
   },
+  cve_record_not_found: {
+    statuses: [404],
+    message: "This control plane's feed hub holds no NVD record of that CVE.",
+    howToSolve:
+      'Full CVE records come from the feed hub (a `feeds:` section in the control plane config, docs/feeds.md). Check the id; a CVE published since the last NVD run appears after the next one.',
+  },
   site_unknown: {
     statuses: [422],
     message: 'The schedule names a site that is not registered in your organization.',

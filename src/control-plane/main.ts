@@ -113,6 +113,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     publicUrl: config.public_url,
     version,
     newestFeedVersion: () => feeds?.store.newestVersion(),
+    feedCve: (cveId) => feeds?.store.cve(cveId),
   });
 
   let started = false;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import type { NotificationGroup } from '../config/load.js';
 import type { Hub } from '../hub/hub.js';
+import type { HubCve } from '../feeds/feed-store.js';
 import type { ScanService } from '../scans/scan-service.js';
 import type { ControlPlaneStore } from '../store/types.js';
 import { requireScope, type Authenticate, type Principal, type Scope } from './auth.js';
@@ -21,6 +22,8 @@ export interface ApiDeps {
   version: string;
   /** The feed hub's newest version; undefined when this control plane runs no hub. */
   newestFeedVersion?: () => number | undefined;
+  /** What the feed hub holds on a CVE; undefined when it holds no record or no hub runs. */
+  feedCve?: (cveId: string) => HubCve | undefined;
 }
 
 export interface Reply {

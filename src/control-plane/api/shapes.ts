@@ -238,6 +238,17 @@ export const scanReport = z.strictObject({
 
 export const health = z.strictObject({ status: z.literal('ok'), version: z.string(), agents_connected: z.int() });
 
+/** A CVE as the feed hub holds it: the full NVD record (the agents keep only what matching needs), KEV and EPSS. */
+export const hubCve = z.strictObject({
+  cve_id: cveId,
+  /** The NVD CVE API 2.0 `cve` object, as NVD published it. */
+  record: z.record(z.string(), z.unknown()),
+  kev: kevSchema.nullable(),
+  epss: epssSchema.nullable(),
+  /** The hub's feed version the answer was read at. */
+  feed_version: z.int().min(0),
+});
+
 /** The CVE feed a site's agent last reported: the hub's version it holds and how old that data is (docs/feeds.md). */
 export const siteFeed = z.strictObject({
   version: z.int().min(0),

@@ -3,6 +3,16 @@ import type { Logger } from 'pino';
 import { openSqlite, type Db } from '../../shared/sqlite.js';
 import { cveMigrations } from '../../cve/migrations.js';
 import { createDeltaEncoder, intelligenceTables, tableKeys, type DeltaHeader, type DeltaLine, type IntelligenceTable } from '../../cve/delta.js';
+import { intelLookup, type EpssScore, type KevEntry } from '../../cve/intel.js';
+
+/** The hub's record of one CVE (GET /cves/{cve_id}). */
+export interface HubCve {
+  record: Record<string, unknown>;
+  kev: KevEntry | null;
+  epss: EpssScore | null;
+  /** The hub's newest feed version when it was read. */
+  feed_version: number;
+}
 
 /**
  * The control plane's master feed store, feed.db: a cve.db (the sources write it exactly as they
@@ -78,6 +88,7 @@ export function openFeedStore({ file, logger }: { file: string; logger: Logger }
   const db: Db = openSqlite({ file, logger, migrations: cveMigrations });
   db.exec(hubSchema);
   db.exec(triggers());
+  const intel = intelLookup(db);
 
   const statements = {
     raw: db.prepare<[string], { last_modified: string; raw: Buffer }>('SELECT last_modified, raw FROM hub_nvd_raw WHERE id = ?'),
@@ -228,6 +239,16 @@ export function openFeedStore({ file, logger }: { file: string; logger: Logger }
         (first) => (encoder = createDeltaEncoder(first)),
       );
       return header === undefined || encoder === undefined ? undefined : { header, bytes: encoder.finish(), lines: encoder.lines };
+    },
+
+    /**
+     * What the hub holds on one CVE, for the API: the NVD record as NVD published it (the agents
+     * keep only what matching needs), its KEV entry and EPSS score; undefined without a record.
+     */
+    cve(id: string): HubCve | undefined {
+      const record = rawRecord(id);
+      if (record === undefined) return undefined;
+      return { record, kev: intel.kev(id), epss: intel.epss(id), feed_version: newestVersion() };
     },
 
     close: () => db.close(),

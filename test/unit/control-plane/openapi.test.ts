@@ -74,6 +74,7 @@ describe('GET /openapi.json', () => {
         'GET /docs/errors/{code}',
         'GET /sites',
         'GET /sites/{site_id}',
+        'GET /cves/{cve_id}',
       ].sort(),
     );
   });

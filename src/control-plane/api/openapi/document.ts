@@ -71,6 +71,7 @@ const generated: Record<string, z.ZodType> = {
   CveStatusCreated: shapes.cveStatusCreated,
   Health: shapes.health,
   Site: shapes.site,
+  HubCve: shapes.hubCve,
 };
 
 const operations: Operation[] = [
@@ -261,6 +262,16 @@ const operations: Operation[] = [
     scope: 'cve:update',
     body: 'CveStatusRequest',
     responses: { 201: 'CveStatusCreated', 400: null, 422: null },
+  },
+  {
+    method: 'get',
+    path: '/cves/{cve_id}',
+    operationId: 'getCve',
+    summary: "Get a CVE's Full NVD Record, KEV Entry and EPSS Score from the Feed Hub",
+    tag: 'Vulnerability Intelligence',
+    scope: 'cve:view',
+    params: [{ name: 'cve_id', in: 'path', required: true, description: 'A CVE id such as CVE-2018-14847.', schema: { type: 'string' } }],
+    responses: { 200: 'HubCve', 404: null, 422: null },
   },
   {
     method: 'get',

@@ -71,6 +71,20 @@ export function registerVulnerabilityRoutes(app: FastifyInstance, deps: ApiDeps)
 
   addRoute(app, deps, {
     method: 'GET',
+    url: '/cves/:cve_id',
+    scope: 'cve:view',
+    handler: async (request) => {
+      const id = normalizeCveId((request as FastifyRequest<{ Params: { cve_id: string } }>).params.cve_id);
+      if (id === undefined) throw new ApiError('parameter_invalid', `cve_id: must be a CVE id such as ${CVE_ID_EXAMPLE}`, 422);
+      // Public NVD data, the same for every organization: no tenancy check is needed.
+      const held = deps.feedCve?.(id);
+      if (held === undefined) throw new ApiError('cve_record_not_found');
+      return { status: 200, body: { cve_id: id, ...held } };
+    },
+  });
+
+  addRoute(app, deps, {
+    method: 'GET',
     url: '/scans/cve/mitigation/:cve_id',
     scope: 'cve:view',
     handler: async (request, principal) => {
