@@ -51,7 +51,7 @@ async function startReceiver(): Promise<{ url: string; received: { body: string;
 }
 
 /** One scan of the device through the simulated agent, reporting the three findings with the facts given. */
-async function scanWith(harness: Harness, sim: SimulatedAgent, scheduleId: string, kev: object | null): Promise<string> {
+async function scanWith(harness: Harness, sim: SimulatedAgent, scheduleId: string, kev: object | null, patchedNow: boolean): Promise<string> {
   const scanId = ((await harness.request('POST', `/scans/cve/scheduled/${scheduleId}/invoke`)).body as { scan_id: string }).scan_id;
   await sim.waitFor(() => sim.commands.some((c) => c.type === 'scan.invoke' && (c as { scan_id: string }).scan_id === scanId));
   const command = sim.commands.find((c) => c.type === 'scan.invoke' && (c as { scan_id: string }).scan_id === scanId) as { sub_scan_id: string };
@@ -61,7 +61,7 @@ async function scanWith(harness: Harness, sim: SimulatedAgent, scheduleId: strin
   sim.report(scanStatus({ runId, scheduleId, scanId, subScanId: command.sub_scan_id }));
   sim.report(host(runId, '192.168.88.2', mac));
   sim.report({ ...finding(runId, '192.168.88.2', mac, OPEN, 9.1), ...facts } as ReportInput);
-  sim.report({ ...finding(runId, '192.168.88.2', mac, PATCHED, 10), ...facts, ...patched } as ReportInput);
+  sim.report({ ...finding(runId, '192.168.88.2', mac, PATCHED, 10), ...facts, ...(patchedNow ? patched : {}) } as ReportInput);
   sim.report({ ...finding(runId, '192.168.88.2', mac, MARKED, 9.8), ...facts } as ReportInput);
   sim.report(finished(runId, 3));
   await sim.drained();
@@ -113,9 +113,11 @@ describe('finding alerts: a KEV catalog update between scans', () => {
     const scheduleId = (created.body as { id: string }).id;
     const events = async () => (await h!.store.notifications.list()).map((delivery) => delivery.event);
 
-    // The three findings are ingested while none of their CVEs is in KEV: no alert.
-    const first = await scanWith(h, agent, scheduleId, null);
-    expect(await events()).toEqual(['scan.completed']);
+    // The three findings are ingested while none of their CVEs is in KEV: no alert. Then Debian
+    // patches one (its state stays "not in KEV": a finding that is not open does not move it).
+    await scanWith(h, agent, scheduleId, null, false);
+    const second = await scanWith(h, agent, scheduleId, null, true);
+    expect(await events()).toEqual(['scan.completed', 'scan.completed']);
     const marked = await h.request('POST', '/scans/cve/mac-address/cve/status', {
       body: { mac_address: mac, cve_id: MARKED, status: 'accepted', justification: 'JBoss is reachable from the management VLAN only.' },
     });
@@ -126,24 +128,24 @@ describe('finding alerts: a KEV catalog update between scans', () => {
     expect(await hub.runSource('kev')).toBeDefined();
     await expect.poll(async () => (await events()).filter((e) => e === 'finding.kev').length, { timeout: 5000, interval: 50 }).toBe(1);
     await h.cp.notifier.idle();
-    await expect.poll(() => hook.received.length, { timeout: 5000, interval: 50 }).toBe(2);
+    await expect.poll(() => hook.received.length, { timeout: 5000, interval: 50 }).toBe(3);
     const alert = hook.received.map((r) => ({ ...r, json: JSON.parse(r.body) as { event: string; data: Record<string, unknown> } })).find((r) => r.json.event === 'finding.kev')!;
     expect(verifySignature(alert.body, WEBHOOK_SECRET, alert.signature)).toBe(true);
     expect(alert.json.data).toMatchObject({
-      scan_id: first,
+      scan_id: second,
       finding_id: expect.any(String),
       cve_id: OPEN,
       host: { ip_address: '192.168.88.2', mac_address: mac },
       kev: { date_added: entry.dateAdded, due_date: entry.dueDate, ransomware: expect.any(Boolean) },
       exposure: { state: 'no', reasons: [] },
-      report_url: `${h.url}/scans/cve/${first}/report.json`,
+      report_url: `${h.url}/scans/cve/${second}/report.json`,
     });
 
     // The same catalog again: no second alert.
     await hub.runSource('kev');
     // A later scan reporting the finding in KEV: the state already says so, no alert.
-    await scanWith(h, agent, scheduleId, { date_added: entry.dateAdded, due_date: entry.dueDate, ransomware: false });
-    await expect.poll(async () => (await events()).filter((e) => e === 'scan.completed').length, { timeout: 5000, interval: 50 }).toBe(2);
+    await scanWith(h, agent, scheduleId, { date_added: entry.dateAdded, due_date: entry.dueDate, ransomware: false }, true);
+    await expect.poll(async () => (await events()).filter((e) => e === 'scan.completed').length, { timeout: 5000, interval: 50 }).toBe(3);
     expect((await events()).filter((e) => e.startsWith('finding.'))).toEqual(['finding.kev']);
   });
 });
