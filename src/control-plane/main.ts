@@ -92,7 +92,8 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
         logger.info({ kev_entries: entries.size, alerts: raised }, 'KEV catalog update checked against open findings');
         if (raised > 0) notifier.wake();
       },
-      (error: unknown) => logger.error({ reason: error instanceof Error ? error.message : String(error) }, 'KEV catalog update alerts failed; the next scan raises them'),
+      (error: unknown) =>
+        logger.error({ reason: error instanceof Error ? error.message : String(error) }, 'KEV catalog update alerts failed; the next scan raises them'),
     );
   };
   const scans = new ScanService({

@@ -182,7 +182,9 @@ export function openFeedStore({ file, logger }: { file: string; logger: Logger }
 
     /** The KEV catalog entries a version added or changed, by CVE, in a finding's `kev` shape. */
     kevIn(version: number): Map<string, { date_added: string; due_date: string | null; ransomware: boolean }> {
-      return new Map(statements.kevIn.all(version).map((row) => [row.cve_id, { date_added: row.date_added, due_date: row.due_date, ransomware: row.ransomware === 1 }]));
+      return new Map(
+        statements.kevIn.all(version).map((row) => [row.cve_id, { date_added: row.date_added, due_date: row.due_date, ransomware: row.ransomware === 1 }]),
+      );
     },
 
     /** Keeps raw NVD records (newer lastModified wins); called by the NVD source within its run. */

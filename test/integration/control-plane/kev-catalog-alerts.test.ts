@@ -57,7 +57,19 @@ async function scanWith(harness: Harness, sim: SimulatedAgent, scheduleId: strin
   const command = sim.commands.find((c) => c.type === 'scan.invoke' && (c as { scan_id: string }).scan_id === scanId) as { sub_scan_id: string };
   const runId = newRunId();
   const facts = { kev, epss: null, exposure: { state: 'no', reasons: [] } };
-  const patched = { distro: { distro: 'debian', release: 'bookworm', package: 'liblog4j2-java', installed_version: '2.17.1-1', status: 'fixed', fixed_version: '2.15.0-1', ref: 'DSA-5020-1', url: 'https://security-tracker.debian.org/tracker/CVE-2021-44228', reason: 'patched by Debian in 2.15.0-1' } };
+  const patched = {
+    distro: {
+      distro: 'debian',
+      release: 'bookworm',
+      package: 'liblog4j2-java',
+      installed_version: '2.17.1-1',
+      status: 'fixed',
+      fixed_version: '2.15.0-1',
+      ref: 'DSA-5020-1',
+      url: 'https://security-tracker.debian.org/tracker/CVE-2021-44228',
+      reason: 'patched by Debian in 2.15.0-1',
+    },
+  };
   sim.report(scanStatus({ runId, scheduleId, scanId, subScanId: command.sub_scan_id }));
   sim.report(host(runId, '192.168.88.2', mac));
   sim.report({ ...finding(runId, '192.168.88.2', mac, OPEN, 9.1), ...facts } as ReportInput);
@@ -129,7 +141,9 @@ describe('finding alerts: a KEV catalog update between scans', () => {
     await expect.poll(async () => (await events()).filter((e) => e === 'finding.kev').length, { timeout: 5000, interval: 50 }).toBe(1);
     await h.cp.notifier.idle();
     await expect.poll(() => hook.received.length, { timeout: 5000, interval: 50 }).toBe(3);
-    const alert = hook.received.map((r) => ({ ...r, json: JSON.parse(r.body) as { event: string; data: Record<string, unknown> } })).find((r) => r.json.event === 'finding.kev')!;
+    const alert = hook.received
+      .map((r) => ({ ...r, json: JSON.parse(r.body) as { event: string; data: Record<string, unknown> } }))
+      .find((r) => r.json.event === 'finding.kev')!;
     expect(verifySignature(alert.body, WEBHOOK_SECRET, alert.signature)).toBe(true);
     expect(alert.json.data).toMatchObject({
       scan_id: second,
