@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
 import { composeParts } from '../shared/lifecycle.js';
-import { heartbeat, PROTOCOL_VERSION } from '../protocol/index.js';
+import { heartbeat, PROTOCOL_VERSION, type Finding } from '../protocol/index.js';
 import { createAuthenticator } from './api/auth.js';
 import { buildApi } from './api/server.js';
 import type { ControlPlaneConfig } from './config/load.js';
@@ -85,6 +85,17 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     onFeed: (siteId, feed) => void feeds?.pusher.agentReported(siteId, feed),
   });
   let feeds: Feeds | undefined;
+  // A KEV catalog update between scans: open findings entering KEV alert now, not at their next scan.
+  const onKevEntries = (entries: ReadonlyMap<string, NonNullable<Finding['kev']>>): void => {
+    store.notifications.kevCatalogUpdated(entries, clock.now().toISOString()).then(
+      (raised) => {
+        logger.info({ kev_entries: entries.size, alerts: raised }, 'KEV catalog update checked against open findings');
+        if (raised > 0) notifier.wake();
+      },
+      (error: unknown) =>
+        logger.error({ reason: error instanceof Error ? error.message : String(error) }, 'KEV catalog update alerts failed; the next scan raises them'),
+    );
+  };
   const scans = new ScanService({
     store,
     hub,
@@ -125,7 +136,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
         // Before the listener: an agent's hello may ask for a delta at once.
         name: 'feed hub',
         start: () => {
-          if (config.feeds) feeds = startFeeds({ settings: config.feeds, stateDir: config.state_dir, hub, clock, logger });
+          if (config.feeds) feeds = startFeeds({ settings: config.feeds, stateDir: config.state_dir, hub, clock, logger, onKevEntries });
         },
         stop: async () => {
           await feeds?.stop();

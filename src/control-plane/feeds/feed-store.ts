@@ -103,6 +103,11 @@ export function openFeedStore({ file, logger }: { file: string; logger: Logger }
     insertVersion: db.prepare<[number, string]>('INSERT INTO hub_versions (version, created_at) VALUES (?, ?)'),
     movePending: db.prepare<[number]>('INSERT INTO hub_changes (kind, key, version) SELECT kind, key, ? FROM hub_pending'),
     clearPending: db.prepare('DELETE FROM hub_pending'),
+    // The KEV rows a version wrote that are in the catalog now (a removed one is not there).
+    kevIn: db.prepare<[number], { cve_id: string; date_added: string; due_date: string | null; ransomware: number }>(
+      `SELECT k.cve_id, k.date_added, k.due_date, k.ransomware FROM hub_changes c JOIN kev k ON k.cve_id = json_extract(c.key, '$[0]')
+       WHERE c.kind = 'kev' AND c.version = ?`,
+    ),
     changedSince: db.prepare<[number], { kind: string; key: string }>('SELECT DISTINCT kind, key FROM hub_changes WHERE version > ? ORDER BY kind, key'),
     changedCount: db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM (SELECT DISTINCT kind, key FROM hub_changes WHERE version > ?)'),
     rawCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM hub_nvd_raw'),
@@ -185,6 +190,13 @@ export function openFeedStore({ file, logger }: { file: string; logger: Logger }
     dataAsOf,
     newestVersion,
     version: (version: number) => statements.version.get(version),
+
+    /** The KEV catalog entries a version added or changed, by CVE, in a finding's `kev` shape. */
+    kevIn(version: number): Map<string, { date_added: string; due_date: string | null; ransomware: boolean }> {
+      return new Map(
+        statements.kevIn.all(version).map((row) => [row.cve_id, { date_added: row.date_added, due_date: row.due_date, ransomware: row.ransomware === 1 }]),
+      );
+    },
 
     /** Keeps raw NVD records (newer lastModified wins); called by the NVD source within its run. */
     keepRawRecords(records: readonly { id: string; lastModified: string }[]): void {

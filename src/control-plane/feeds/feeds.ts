@@ -19,7 +19,17 @@ export interface Feeds {
   stop(): Promise<void>;
 }
 
-export function startFeeds(deps: { settings: FeedHubSettings; stateDir: string; hub: FeedPushTarget; clock: Clock; logger: Logger }): Feeds {
+export interface FeedsDeps {
+  settings: FeedHubSettings;
+  stateDir: string;
+  hub: FeedPushTarget;
+  clock: Clock;
+  logger: Logger;
+  /** Called with the KEV entries a new feed version added or changed: findings entering KEV alert at once. */
+  onKevEntries?: (entries: ReturnType<FeedStore['kevIn']>) => void;
+}
+
+export function startFeeds(deps: FeedsDeps): Feeds {
   const logger = deps.logger.child({ component: 'feed-hub' });
   const store = openFeedStore({ file: path.join(deps.stateDir, 'feed.db'), logger });
   const pusher = new FeedPusher({ store, hub: deps.hub, clock: deps.clock, logger, maxDeltaLines: deps.settings.max_delta_lines });
@@ -34,7 +44,11 @@ export function startFeeds(deps: { settings: FeedHubSettings; stateDir: string; 
     logger,
     // The control plane's clock for dates; real waits for rate limits and Retry-After.
     clock: { now: () => deps.clock.now(), sleep: systemWaitingClock.sleep },
-    onVersion: () => void pusher.newVersion(),
+    onVersion: (version) => {
+      void pusher.newVersion();
+      const kev = store.kevIn(version.version);
+      if (kev.size > 0) deps.onKevEntries?.(kev);
+    },
   });
   hub.start();
   logger.info({ sources: sources.map(({ source, schedule }) => `${source.name} (${schedule})`), newest_version: store.newestVersion() }, 'feed hub started');

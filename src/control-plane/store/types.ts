@@ -363,6 +363,11 @@ export interface NotificationStore {
   list(scanId?: string): Promise<DeliveryRow[]>;
   /** Findings that entered KEV or became exposed and whose deliveries are not queued yet (finding-watch.ts). */
   pendingAlerts(): Promise<FindingAlert[]>;
+  /**
+   * A KEV catalog update: queues a `kev` alert for each open finding whose device's state is not
+   * in KEV yet and moves that state, in one transaction (finding-watch.ts). Returns the alerts raised.
+   */
+  kevCatalogUpdated(catalog: ReadonlyMap<string, NonNullable<Finding['kev']>>, at: string): Promise<number>;
   /** Queues an alert's deliveries and marks it queued, in one transaction. */
   queueAlert(alertId: string, deliveries: DeliveryRow[]): Promise<void>;
 }

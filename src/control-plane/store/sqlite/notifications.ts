@@ -1,5 +1,6 @@
 import type { Db } from '../../../shared/sqlite.js';
 import type { DeliveryRow, NotificationStore } from '../types.js';
+import { kevCatalogWatch } from './finding-watch.js';
 import { fromJson } from './json.js';
 import { findingViewSelect, hydrateFinding, hydrateScan, type RawFindingView } from './scans.js';
 
@@ -26,8 +27,8 @@ export function sqliteNotifications(db: Db): NotificationStore {
     for (const delivery of deliveries) insert.run(delivery);
     queued.run(scanId);
   });
-  const pendingAlerts = db.prepare<[], { id: string; kind: 'kev' | 'exposed'; created_at: string; scan_id: string; finding_id: string }>(
-    `SELECT id, kind, created_at, scan_id, finding_id FROM finding_alerts WHERE state = 'pending' ORDER BY created_at, id`,
+  const pendingAlerts = db.prepare<[], { id: string; kind: 'kev' | 'exposed'; created_at: string; scan_id: string; finding_id: string; kev: string | null }>(
+    `SELECT id, kind, created_at, scan_id, finding_id, kev FROM finding_alerts WHERE state = 'pending' ORDER BY created_at, id`,
   );
   const scanOf = db.prepare('SELECT * FROM scans WHERE id = ?');
   const findingOf = db.prepare<[string], RawFindingView>(`${findingViewSelect} WHERE f.id = ?`);
@@ -36,6 +37,7 @@ export function sqliteNotifications(db: Db): NotificationStore {
     for (const delivery of deliveries) insert.run(delivery);
     alertQueued.run(alertId);
   });
+  const kevUpdate = kevCatalogWatch(db);
   return {
     async pendingAlerts() {
       return pendingAlerts.all().flatMap((alert) => {
@@ -46,8 +48,14 @@ export function sqliteNotifications(db: Db): NotificationStore {
           alertQueued.run(alert.id);
           return [];
         }
-        return [{ id: alert.id, kind: alert.kind, created_at: alert.created_at, scan: hydrateScan(scan), finding: hydrateFinding(finding) }];
+        const hydrated = hydrateFinding(finding);
+        // A catalog-update alert: the finding was stored before its CVE was in KEV; the entry seen then tells.
+        if (alert.kev !== null) hydrated.kev = fromJson(alert.kev);
+        return [{ id: alert.id, kind: alert.kind, created_at: alert.created_at, scan: hydrateScan(scan), finding: hydrated }];
       });
+    },
+    async kevCatalogUpdated(catalog, at) {
+      return kevUpdate.immediate(catalog, at);
     },
     async queueAlert(alertId, deliveries) {
       queueAlert.immediate(alertId, deliveries);

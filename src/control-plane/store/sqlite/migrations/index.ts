@@ -7,6 +7,7 @@ import { orgCveFactsMigration } from './005-org-cve-facts.js';
 import { subScanCoverageMigration } from './006-sub-scan-coverage.js';
 import { findingPriorityMigration } from './007-finding-priority.js';
 import { siteFeedMigration } from './008-site-feed.js';
+import { kevAlertsMigration } from './009-kev-alerts.js';
 
 /** In order; a released migration is never edited, later features append theirs. */
 export const controlPlaneMigrations: readonly Migration[] = [
@@ -18,4 +19,5 @@ export const controlPlaneMigrations: readonly Migration[] = [
   subScanCoverageMigration,
   findingPriorityMigration,
   siteFeedMigration,
+  kevAlertsMigration,
 ];
