@@ -26,7 +26,7 @@ export const kevCatalogSchema = z.object({
   ),
 });
 
-/** The CISA KEV catalog: fetched whole, validated, and replaces the kev table in one transaction. */
+/** The CISA KEV catalog: fetched whole, validated, and brought into the kev table in one transaction (only the rows that differ). */
 export function createKevSource(url: string = defaultKevUrl): FeedSource {
   return {
     name: 'kev',
@@ -45,23 +45,43 @@ export function createKevSource(url: string = defaultKevUrl): FeedSource {
         throw new CveError('CVE_ERR_SOURCE_PROTOCOL', `${url}: the KEV catalog is malformed at ${issue?.path.join('.') ?? '?'}: ${issue?.message ?? ''}`);
       }
       const catalog = checked.data;
+      // Only what differs is written: an unchanged catalog changes no row, so the feed hub makes no
+      // new version and pushes nothing to the agents (a delete-and-reload rewrote all ~1,400 daily).
+      type Row = [string, string, string | null, number, string, string, string];
+      const rows: Row[] = catalog.vulnerabilities.map((v) => [
+        v.cveID,
+        v.dateAdded,
+        v.dueDate ?? null,
+        v.knownRansomwareCampaignUse === 'Known' ? 1 : 0,
+        v.vendorProject,
+        v.product,
+        v.vulnerabilityName,
+      ]);
       const insert = db.prepare('INSERT OR REPLACE INTO kev (cve_id, date_added, due_date, ransomware, vendor, product, name) VALUES (?, ?, ?, ?, ?, ?, ?)');
-      db.transaction(() => {
-        db.prepare('DELETE FROM kev').run();
-        for (const v of catalog.vulnerabilities) {
-          insert.run(
-            v.cveID,
-            v.dateAdded,
-            v.dueDate ?? null,
-            v.knownRansomwareCampaignUse === 'Known' ? 1 : 0,
-            v.vendorProject,
-            v.product,
-            v.vulnerabilityName,
-          );
+      const remove = db.prepare('DELETE FROM kev WHERE cve_id = ?');
+      const changed = db.transaction(() => {
+        const held = new Map(
+          (db.prepare('SELECT cve_id, date_added, due_date, ransomware, vendor, product, name FROM kev').raw().all() as Row[]).map((row) => [
+            row[0],
+            JSON.stringify(row),
+          ]),
+        );
+        let count = 0;
+        for (const row of rows) {
+          if (held.get(row[0]) !== JSON.stringify(row)) {
+            insert.run(...row);
+            count++;
+          }
+          held.delete(row[0]);
         }
+        for (const gone of held.keys()) {
+          remove.run(gone);
+          count++;
+        }
+        return count;
       })();
-      context.logger.info({ source: 'kev', rows: catalog.vulnerabilities.length, catalogVersion: catalog.catalogVersion }, 'KEV catalog applied');
-      return { source: 'kev', changed: catalog.vulnerabilities.length, dataAsOf: catalog.dateReleased };
+      context.logger.info({ source: 'kev', rows: rows.length, changed, catalogVersion: catalog.catalogVersion }, 'KEV catalog applied');
+      return { source: 'kev', changed, dataAsOf: catalog.dateReleased };
     },
   };
 }

@@ -65,6 +65,23 @@ describe('KEV source', () => {
     });
   });
 
+  it('writes only what differs: the same catalog again changes nothing; a removed and a changed entry are 2 changes', async () => {
+    const server = await feed();
+    const catalog = JSON.parse(realKevJson().toString('utf8')) as { count: number; vulnerabilities: { cveID: string; dueDate?: string }[] };
+    server.serve('/kev.json', realKevJson());
+    const db = cveDb();
+    const source = createKevSource(`${server.url}/kev.json`);
+    await source.run(db, context());
+    expect((await source.run(db, context())).changed).toBe(0);
+    const [removed, moved, ...rest] = catalog.vulnerabilities;
+    const next = { ...catalog, count: catalog.count - 1, vulnerabilities: [{ ...moved!, dueDate: '2030-01-01' }, ...rest] };
+    server.serve('/kev.json', JSON.stringify(next));
+    expect((await source.run(db, context())).changed).toBe(2);
+    expect(count(db, 'kev')).toBe(catalog.count - 1);
+    expect(db.prepare('SELECT count(*) AS n FROM kev WHERE cve_id = ?').get(removed!.cveID)).toEqual({ n: 0 });
+    expect(db.prepare('SELECT due_date FROM kev WHERE cve_id = ?').get(moved!.cveID)).toEqual({ due_date: '2030-01-01' });
+  });
+
   it('retries a 429 with Retry-After and a dropped connection, then applies the catalog whole', async () => {
     const server = await feed();
     server.serve('/kev.json', realKevJson());
