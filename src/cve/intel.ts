@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import type { Db } from '../shared/sqlite.js';
-import { CveError } from './errors.js';
+import { applyEpssCsv } from './sources/epss.js';
+import { applyKevCatalog } from './sources/kev.js';
 
 /** A CVE in CISA's Known Exploited Vulnerabilities catalog, as a finding carries it. */
 export interface KevEntry {
@@ -70,62 +70,12 @@ export function newestRouterOsRelease(db: Db, channel: string): string | null {
   return row?.version ?? null;
 }
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
-const kevCatalogSchema = z.object({
-  vulnerabilities: z.array(
-    z.object({
-      cveID: z.string().regex(/^CVE-\d{4}-\d{4,}$/),
-      vendorProject: z.string(),
-      product: z.string(),
-      vulnerabilityName: z.string(),
-      dateAdded: day,
-      dueDate: day.optional(),
-      knownRansomwareCampaignUse: z.string().optional(),
-    }),
-  ),
-});
-
-/**
- * Loads CISA's KEV catalog JSON (the file CISA publishes) into the `kev` table, replacing what
- * was there in one transaction. Used by tests and offline installs; the feed hub's source fetches.
- */
-export function loadKevCatalog(db: Db, json: string): number {
-  let parsed: z.infer<typeof kevCatalogSchema>;
-  try {
-    parsed = kevCatalogSchema.parse(JSON.parse(json));
-  } catch (error) {
-    throw new CveError('CVE_ERR_FEED_INVALID', 'the KEV catalog is not CISA KEV JSON', { cause: error });
-  }
-  const insert = db.prepare('INSERT OR REPLACE INTO kev (cve_id, date_added, due_date, ransomware, vendor, product, name) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  db.transaction(() => {
-    db.prepare('DELETE FROM kev').run();
-    for (const v of parsed.vulnerabilities) {
-      insert.run(v.cveID, v.dateAdded, v.dueDate ?? null, v.knownRansomwareCampaignUse === 'Known' ? 1 : 0, v.vendorProject, v.product, v.vulnerabilityName);
-    }
-  })();
-  return parsed.vulnerabilities.length;
+/** Loads CISA's KEV catalog JSON from a file given by hand (tests, the demo, offline installs). */
+export function loadKevCatalog(db: Db, json: string, where = 'the KEV catalog file'): number {
+  return applyKevCatalog(db, json, where, 'CVE_ERR_FEED_INVALID').rows;
 }
 
-const epssRow = z.tuple([z.string().regex(/^CVE-\d{4}-\d{4,}$/), z.coerce.number().min(0).max(1), z.coerce.number().min(0).max(1)]);
-
-/**
- * Loads FIRST's daily EPSS CSV (`#model_version:...,score_date:...` line, `cve,epss,percentile`
- * header, rows) into the `epss` table; rows already there for other CVEs are kept.
- */
-export function loadEpssCsv(db: Db, csv: string): number {
-  const lines = csv.split('\n').filter((line) => line.trim() !== '');
-  const date = /score_date:(\d{4}-\d{2}-\d{2})/.exec(lines[0] ?? '')?.[1];
-  if (date === undefined || lines[1]?.trim() !== 'cve,epss,percentile') {
-    throw new CveError('CVE_ERR_FEED_INVALID', 'the EPSS file lacks its score_date line or cve,epss,percentile header');
-  }
-  const rows = lines.slice(2).map((line, index) => {
-    const row = epssRow.safeParse(line.trim().split(','));
-    if (!row.success) throw new CveError('CVE_ERR_FEED_INVALID', `the EPSS file has a malformed row at line ${index + 3}: ${line.slice(0, 80)}`);
-    return row.data;
-  });
-  const insert = db.prepare('INSERT OR REPLACE INTO epss (cve_id, score, percentile, score_date) VALUES (?, ?, ?, ?)');
-  db.transaction(() => {
-    for (const [cve, score, percentile] of rows) insert.run(cve, score, percentile, date);
-  })();
-  return rows.length;
+/** Loads FIRST's daily EPSS CSV from a file given by hand; rows already there for other CVEs are kept. */
+export function loadEpssCsv(db: Db, csv: string, where = 'the EPSS file'): number {
+  return applyEpssCsv(db, csv, where, 'CVE_ERR_FEED_INVALID').rows;
 }
