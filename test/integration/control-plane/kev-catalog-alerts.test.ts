@@ -3,12 +3,12 @@
  * source against the fixture feed server (the real CISA catalog, cut or whole), and an open finding
  * whose CVE just entered the catalog fires one signed finding.kev to a real receiver. Loopback 127.0.73.x only.
  */
-import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../../src/control-plane/notify/sign.js';
 import { realKevJson, startFeedServer, type FeedServer } from '../../simulators/feed-server.js';
-import { finding, finished, host, newRunId, scanStatus } from '../../simulators/control-plane/reports.js';
-import { SimulatedAgent, type ReportInput } from '../../simulators/control-plane/simulated-agent.js';
+import { finding } from '../../simulators/control-plane/reports.js';
+import type { ReportInput, SimulatedAgent } from '../../simulators/control-plane/simulated-agent.js';
+import { alertSite, scanWith, startHookReceiver, type HookReceiver } from './alert-site.js';
 import { startHarness, WEBHOOK_SECRET, type Harness } from './harness.js';
 
 const address = '127.0.73.1';
@@ -24,73 +24,50 @@ const before = JSON.stringify({ ...catalog, vulnerabilities: catalog.vulnerabili
 const entry = catalog.vulnerabilities.find((v) => v.cveID === OPEN)!;
 
 let h: Harness | undefined;
-let receiver: Server | undefined;
+let hook: HookReceiver | undefined;
 let agent: SimulatedAgent | undefined;
 let feed: FeedServer | undefined;
 afterEach(async () => {
   agent?.drop();
   await h?.stop();
   await feed?.close();
-  await new Promise((resolve) => (receiver ? receiver.close(resolve) : resolve(undefined)));
-  h = receiver = agent = feed = undefined;
+  await hook?.close();
+  h = hook = agent = feed = undefined;
 });
 
-async function startReceiver(): Promise<{ url: string; received: { body: string; signature: string | undefined }[] }> {
-  const received: { body: string; signature: string | undefined }[] = [];
-  receiver = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      received.push({ body, signature: request.headers['x-signature'] as string | undefined });
-      response.statusCode = 204;
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => receiver?.listen(0, address, resolve));
-  return { url: `http://${address}:${(receiver.address() as { port: number }).port}/hook`, received };
-}
+const device = { ip: '192.168.88.2', mac };
+const patched = {
+  distro: {
+    distro: 'debian',
+    release: 'bookworm',
+    package: 'liblog4j2-java',
+    installed_version: '2.17.1-1',
+    status: 'fixed',
+    fixed_version: '2.15.0-1',
+    ref: 'DSA-5020-1',
+    url: 'https://security-tracker.debian.org/tracker/CVE-2021-44228',
+    reason: 'patched by Debian in 2.15.0-1',
+  },
+};
 
-/** One scan of the device through the simulated agent, reporting the three findings with the facts given. */
-async function scanWith(harness: Harness, sim: SimulatedAgent, scheduleId: string, kev: object | null, patchedNow: boolean): Promise<string> {
-  const scanId = ((await harness.request('POST', `/scans/cve/scheduled/${scheduleId}/invoke`)).body as { scan_id: string }).scan_id;
-  await sim.waitFor(() => sim.commands.some((c) => c.type === 'scan.invoke' && (c as { scan_id: string }).scan_id === scanId));
-  const command = sim.commands.find((c) => c.type === 'scan.invoke' && (c as { scan_id: string }).scan_id === scanId) as { sub_scan_id: string };
-  const runId = newRunId();
-  const facts = { kev, epss: null, exposure: { state: 'no', reasons: [] } };
-  const patched = {
-    distro: {
-      distro: 'debian',
-      release: 'bookworm',
-      package: 'liblog4j2-java',
-      installed_version: '2.17.1-1',
-      status: 'fixed',
-      fixed_version: '2.15.0-1',
-      ref: 'DSA-5020-1',
-      url: 'https://security-tracker.debian.org/tracker/CVE-2021-44228',
-      reason: 'patched by Debian in 2.15.0-1',
-    },
-  };
-  sim.report(scanStatus({ runId, scheduleId, scanId, subScanId: command.sub_scan_id }));
-  sim.report(host(runId, '192.168.88.2', mac));
-  sim.report({ ...finding(runId, '192.168.88.2', mac, OPEN, 9.1), ...facts } as ReportInput);
-  sim.report({ ...finding(runId, '192.168.88.2', mac, PATCHED, 10), ...facts, ...(patchedNow ? patched : {}) } as ReportInput);
-  sim.report({ ...finding(runId, '192.168.88.2', mac, MARKED, 9.8), ...facts } as ReportInput);
-  sim.report(finished(runId, 3));
-  await sim.drained();
-  await expect
-    .poll(async () => (await harness.request('GET', `/scans/cve/${scanId}`)).body, { timeout: 5000, interval: 50 })
-    .toMatchObject({ status: 'completed' });
-  await harness.cp.notifier.idle();
-  return scanId;
-}
+/** One scan of the device, reporting the three findings with the facts given. */
+const scanFacts = (harness: Harness, sim: SimulatedAgent, scheduleId: string, kev: object | null, patchedNow: boolean) =>
+  scanWith(harness, sim, scheduleId, device, (runId) => {
+    const facts = { kev, epss: null, exposure: { state: 'no', reasons: [] } };
+    return [
+      { ...finding(runId, device.ip, mac, OPEN, 9.1), ...facts } as ReportInput,
+      { ...finding(runId, device.ip, mac, PATCHED, 10), ...facts, ...(patchedNow ? patched : {}) } as ReportInput,
+      { ...finding(runId, device.ip, mac, MARKED, 9.8), ...facts } as ReportInput,
+    ];
+  });
 
 describe('finding alerts: a KEV catalog update between scans', () => {
   it('fires one signed finding.kev for an open finding whose CVE entered KEV, once, and none for a patched or marked one', async () => {
-    const hook = await startReceiver();
+    const receiver = (hook = await startHookReceiver(address));
     feed = await startFeedServer(address);
     feed.serve('/kev.json', before);
     h = await startHarness({
-      webhooks: [hook.url],
+      webhooks: [receiver.url],
       config: {
         listen: { host: address, port: 0 },
         feeds: {
@@ -106,29 +83,15 @@ describe('finding alerts: a KEV catalog update between scans', () => {
     });
     const hub = h.cp.feeds!.hub;
     expect(await hub.runSource('kev')).toBeDefined();
-    const site = await h.addSite();
-    agent = new SimulatedAgent({ url: h.url, token: site.token, siteId: site.id });
-    await agent.connect();
-    const created = await h.request('POST', '/scans/cve/scheduled', {
-      body: {
-        description: 'KEV between scans',
-        day_of_week: 1,
-        time_of_day: '01:00',
-        every_n_weeks: 2,
-        timezone: 'UTC',
-        min_cvss: 4,
-        warning_threshold: 7,
-        notification_group: 'security-alerts',
-        sites: [{ id: site.id, subnet: '192.168.88.0/24' }],
-      },
-    });
-    const scheduleId = (created.body as { id: string }).id;
+    const site = await alertSite(h, 'KEV between scans');
+    agent = site.agent;
+    const scheduleId = site.scheduleId;
     const events = async () => (await h!.store.notifications.list()).map((delivery) => delivery.event);
 
     // The three findings are ingested while none of their CVEs is in KEV: no alert. Then Debian
     // patches one (its state stays "not in KEV": a finding that is not open does not move it).
-    await scanWith(h, agent, scheduleId, null, false);
-    const second = await scanWith(h, agent, scheduleId, null, true);
+    await scanFacts(h, agent, scheduleId, null, false);
+    const second = await scanFacts(h, agent, scheduleId, null, true);
     expect(await events()).toEqual(['scan.completed', 'scan.completed']);
     const marked = await h.request('POST', '/scans/cve/mac-address/cve/status', {
       body: { mac_address: mac, cve_id: MARKED, status: 'accepted', justification: 'JBoss is reachable from the management VLAN only.' },
@@ -140,8 +103,8 @@ describe('finding alerts: a KEV catalog update between scans', () => {
     expect(await hub.runSource('kev')).toBeDefined();
     await expect.poll(async () => (await events()).filter((e) => e === 'finding.kev').length, { timeout: 5000, interval: 50 }).toBe(1);
     await h.cp.notifier.idle();
-    await expect.poll(() => hook.received.length, { timeout: 5000, interval: 50 }).toBe(3);
-    const alert = hook.received
+    await expect.poll(() => receiver.received.length, { timeout: 5000, interval: 50 }).toBe(3);
+    const alert = receiver.received
       .map((r) => ({ ...r, json: JSON.parse(r.body) as { event: string; data: Record<string, unknown> } }))
       .find((r) => r.json.event === 'finding.kev')!;
     expect(verifySignature(alert.body, WEBHOOK_SECRET, alert.signature)).toBe(true);
@@ -158,7 +121,7 @@ describe('finding alerts: a KEV catalog update between scans', () => {
     // The same catalog again: no second alert.
     await hub.runSource('kev');
     // A later scan reporting the finding in KEV: the state already says so, no alert.
-    await scanWith(h, agent, scheduleId, { date_added: entry.dateAdded, due_date: entry.dueDate, ransomware: false }, true);
+    await scanFacts(h, agent, scheduleId, { date_added: entry.dateAdded, due_date: entry.dueDate, ransomware: false }, true);
     await expect.poll(async () => (await events()).filter((e) => e === 'scan.completed').length, { timeout: 5000, interval: 50 }).toBe(3);
     expect((await events()).filter((e) => e.startsWith('finding.'))).toEqual(['finding.kev']);
   });
