@@ -1,52 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CveError } from '../../../src/cve/errors.js';
-import { cveMigrations } from '../../../src/cve/migrations.js';
-import type { WaitingClock } from '../../../src/cve/rate-limiter.js';
 import { createEpssSource } from '../../../src/cve/sources/epss.js';
 import { retryAfterMs } from '../../../src/cve/sources/http.js';
 import { createKevSource } from '../../../src/cve/sources/kev.js';
-import type { SourceContext } from '../../../src/cve/sources/source.js';
-import { closeSqlite, openSqlite, type Db } from '../../../src/shared/sqlite.js';
-import { captureLogger } from '../../helpers/logger.js';
-import { realEpssGz, realKevJson, startFeedServer, type FeedServer } from '../../simulators/feed-server.js';
+import type { Db } from '../../../src/shared/sqlite.js';
+import { feedServer, sourceContext, sourceCveDb } from './source-kit.js';
+import { realEpssGz, realKevJson } from '../../simulators/feed-server.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function feed(): Promise<FeedServer> {
-  const server = await startFeedServer();
-  cleanups.push(() => server.close());
-  return server;
-}
-
-function cveDb(): Db {
-  const dir = mkdtempSync(path.join(tmpdir(), 'edge-cve-sources-'));
-  const log = captureLogger();
-  const db = openSqlite({ file: path.join(dir, 'cve.db'), logger: log.logger, migrations: cveMigrations });
-  cleanups.push(() => {
-    closeSqlite(db, log.logger);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return db;
-}
-
-/** Waits are recorded and instant, so Retry-After and backoff cost nothing. */
-function context(now = '2024-01-13T06:00:00Z'): SourceContext & { waits: number[] } {
-  const waits: number[] = [];
-  const clock: WaitingClock = {
-    now: () => new Date(now),
-    sleep: async (ms) => {
-      waits.push(ms);
-    },
-  };
-  return { logger: captureLogger().logger, clock, waits };
-}
+const feed = () => feedServer('127.0.61.1');
+const cveDb = sourceCveDb;
+const context = (now = '2024-01-13T06:00:00Z') => sourceContext(now);
 
 const count = (db: Db, table: string): number => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 

@@ -1,52 +1,17 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { starterDistroStatusFile, type DistroStatusRow } from '../../../src/cve/distro/status-rows.js';
-import { cveMigrations } from '../../../src/cve/migrations.js';
-import type { WaitingClock } from '../../../src/cve/rate-limiter.js';
 import { createSources, sourcesSettingsSchema } from '../../../src/cve/sources/config.js';
 import { createDebianSource } from '../../../src/cve/sources/debian.js';
-import type { SourceContext } from '../../../src/cve/sources/source.js';
 import { createUbuntuSource } from '../../../src/cve/sources/ubuntu.js';
-import { closeSqlite, openSqlite, type Db } from '../../../src/shared/sqlite.js';
-import { captureLogger } from '../../helpers/logger.js';
-import { realDebianLists, realUctSnapshotGz, startFeedServer, type FeedServer } from '../../simulators/feed-server.js';
+import type { Db } from '../../../src/shared/sqlite.js';
+import { feedServer, sourceContext, sourceCveDb } from './source-kit.js';
+import { realDebianLists, realUctSnapshotGz, type FeedServer } from '../../simulators/feed-server.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function feed(): Promise<FeedServer> {
-  const server = await startFeedServer('127.0.70.1');
-  cleanups.push(() => server.close());
-  return server;
-}
-
-function cveDb(): Db {
-  const dir = mkdtempSync(path.join(tmpdir(), 'edge-cve-trackers-'));
-  const log = captureLogger();
-  const db = openSqlite({ file: path.join(dir, 'cve.db'), logger: log.logger, migrations: cveMigrations });
-  cleanups.push(() => {
-    closeSqlite(db, log.logger);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return db;
-}
-
-/** Waits are recorded and instant, so Retry-After and backoff cost nothing. */
-function context(): SourceContext & { waits: number[] } {
-  const waits: number[] = [];
-  const clock: WaitingClock = {
-    now: () => new Date('2026-12-05T06:00:00Z'),
-    sleep: async (ms) => {
-      waits.push(ms);
-    },
-  };
-  return { logger: captureLogger().logger, clock, waits };
-}
+const feed = () => feedServer('127.0.70.1');
+const cveDb = sourceCveDb;
+const context = () => sourceContext('2026-12-05T06:00:00Z');
 
 const rowsOf = (db: Db, distro: string): DistroStatusRow[] =>
   db
