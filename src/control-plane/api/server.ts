@@ -8,6 +8,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import { ApiError, apiErrors, type ApiErrorCode } from '../errors.js';
 import { baseUrlOf, type ApiDeps } from './context.js';
 import { buildOpenApiDocument } from './openapi/document.js';
+import { registerDeviceRoutes } from './routes/devices.js';
+import { registerOverviewRoutes } from './routes/overview.js';
+import { registerReportRoutes } from './routes/reports.js';
 import { registerScanCommandRoutes } from './routes/scan-commands.js';
 import { registerScanRoutes } from './routes/scans.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
@@ -159,6 +162,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   registerScanRoutes(app, deps);
   registerVulnerabilityRoutes(app, deps);
   registerSiteRoutes(app, deps);
+  registerOverviewRoutes(app, deps);
+  registerDeviceRoutes(app, deps);
+  registerReportRoutes(app, deps);
   registerMethodNotAllowed(app, known);
   return app;
 }

@@ -75,6 +75,11 @@ describe('GET /openapi.json', () => {
         'GET /sites',
         'GET /sites/{site_id}',
         'GET /cves/{cve_id}',
+        'GET /overview',
+        'GET /devices',
+        'GET /devices/{mac}',
+        'GET /cves/{cve_id}/devices',
+        'GET /scans/cve/{scan_id}/delta',
       ].sort(),
     );
   });

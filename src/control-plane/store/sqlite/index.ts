@@ -6,6 +6,7 @@ import { closeSqlite, openSqlite } from '../../../shared/sqlite.js';
 import { ControlPlaneError } from '../../errors.js';
 import type { ControlPlaneStore } from '../types.js';
 import { sqliteCommands } from './commands.js';
+import { sqliteConsole } from './console.js';
 import { sqliteIngest } from './ingest.js';
 import { controlPlaneMigrations } from './migrations/index.js';
 import { sqliteNotifications } from './notifications.js';
@@ -63,6 +64,7 @@ export function openSqliteStore(options: SqliteStoreOptions): ControlPlaneStore 
     commands: sqliteCommands(db),
     vulns: sqliteVulns(db),
     notifications: sqliteNotifications(db),
+    console: sqliteConsole(db),
     async close() {
       await ingest?.close();
       closeSqlite(opened, options.logger);
