@@ -80,6 +80,8 @@ describe('GET /openapi.json', () => {
         'GET /devices/{mac}',
         'GET /cves/{cve_id}/devices',
         'GET /scans/cve/{scan_id}/delta',
+        'GET /scans/cve/{scan_id}/report.csv',
+        'GET /scans/cve/{scan_id}/report.pdf',
       ].sort(),
     );
   });

@@ -89,4 +89,22 @@ export const consoleOperations: Operation[] = [
     params: [scanParam],
     responses: { 200: 'ScanDelta', 404: null },
   },
+  {
+    ...view,
+    method: 'get',
+    path: '/scans/cve/{scan_id}/report.csv',
+    operationId: 'getScanReportCsv',
+    summary: "A Finished Scan's CVEs as CSV, in Fix-First Order",
+    params: [scanParam],
+    responses: { 200: 'text/csv', 404: null, 409: null },
+  },
+  {
+    ...view,
+    method: 'get',
+    path: '/scans/cve/{scan_id}/report.pdf',
+    operationId: 'getScanReportPdf',
+    summary: "A Finished Scan's Report as PDF: Summary, Schedule and Scope, Feed Age, Hosts, CVEs Fix-First, Marks",
+    params: [scanParam],
+    responses: { 200: 'application/pdf', 404: null, 409: null },
+  },
 ];
