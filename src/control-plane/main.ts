@@ -30,6 +30,8 @@ export interface ControlPlaneDeps {
   slotTickMs?: number;
   /** Tests lower the hub's backpressure limits to reach them with a few agents. */
   hubLimits?: { pauseAbove: number; resumeBelow: number };
+  /** The built web console; default `<package root>/dist/console`. */
+  consoleDir?: string;
 }
 
 export interface ControlPlane {
@@ -125,6 +127,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     version,
     newestFeedVersion: () => feeds?.store.newestVersion(),
     feedCve: (cveId) => feeds?.store.cve(cveId),
+    consoleDir: deps.consoleDir,
   });
 
   let started = false;

@@ -37,7 +37,14 @@ export interface Harness {
 export const ALL_SCOPES = 'cve:view cve:create cve:update cve:delete';
 
 export async function startHarness(
-  options: { config?: Record<string, unknown>; clock?: Clock; dir?: string; webhooks?: string[]; hubLimits?: { pauseAbove: number; resumeBelow: number } } = {},
+  options: {
+    config?: Record<string, unknown>;
+    clock?: Clock;
+    dir?: string;
+    webhooks?: string[];
+    hubLimits?: { pauseAbove: number; resumeBelow: number };
+    consoleDir?: string;
+  } = {},
 ): Promise<Harness> {
   const dir = options.dir ?? tempDir('cp-');
   const logger = pino({ level: process.env.CP_TEST_LOG ?? 'silent' });
@@ -53,7 +60,7 @@ export async function startHarness(
   const { config } = buildConfig(raw, undefined);
   const clock = options.clock ?? { now: () => new Date() };
   const store = openSqliteStore({ stateDir: dir, logger });
-  const cp = createControlPlane({ config, store, clock, logger, slotTickMs: 200, hubLimits: options.hubLimits });
+  const cp = createControlPlane({ config, store, clock, logger, slotTickMs: 200, hubLimits: options.hubLimits, consoleDir: options.consoleDir });
   await cp.start();
   const url = cp.url();
   const harness: Harness = {
