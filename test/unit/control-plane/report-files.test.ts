@@ -1,9 +1,14 @@
 /** report.csv's cells and report.pdf's streaming, on reports built here (the integration tests cover the routes). */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { ScanReportBody } from '../../../src/control-plane/api/report-data.js';
 import { reportCsv } from '../../../src/control-plane/api/reports/csv.js';
-import { createReportPdf, writeReportPdf } from '../../../src/control-plane/api/reports/pdf.js';
+import { createReportPdf, pdfSafe, writeReportPdf } from '../../../src/control-plane/api/reports/pdf.js';
+import { tempDir } from '../../helpers/temp.js';
 
 const SITE = '0193a3b4-0000-7000-8000-000000000001';
 const SCAN = '0193a3b4-0000-7000-8000-0000000000aa';
@@ -115,5 +120,22 @@ describe('report.pdf', () => {
     // Far longer than what may wait unread: the bound is what pacing gives, not the document's size.
     expect(total).toBeGreaterThan(limit * 8);
     expect(most).toBeLessThan(limit + 32 * 1024);
+  });
+
+  it('keeps text extractable whatever the names: letters outside the standard fonts lose their accent or become ?', async () => {
+    expect(pdfSafe('Rīga birojs — café “x” €')).toBe('Riga birojs — café “x” €');
+    expect(pdfSafe('Рига 🙂')).toBe('???? ?');
+    const report = reportOf(2, (i) => (i === 0 ? 'Рига-nas' : 'Liepāja-gw'));
+    const doc = createReportPdf('names');
+    const site = { id: SITE, name: 'Rīga birojs', feed_version: 7, feed_age_days: 3 };
+    const writing = writeReportPdf(doc, { report, schedule: undefined, sites: new Map([[SITE, site]]), marks: [], generatedAt: new Date() });
+    const chunks: Buffer[] = [];
+    for await (const chunk of doc) chunks.push(chunk as Buffer);
+    await writing;
+    const file = path.join(tempDir('pdf-'), 'names.pdf');
+    writeFileSync(file, Buffer.concat(chunks));
+    const text = (await promisify(execFile)('pdftotext', [file, '-'])).stdout;
+    for (const expected of ['Riga birojs: feed version 7, data 3 day(s) old', '????-nas', 'Liepaja-gw', 'CVE-2018-10000', 'CVE-2018-10001', 'Why: CVSS 9.1'])
+      expect(text).toContain(expected);
   });
 });

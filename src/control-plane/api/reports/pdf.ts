@@ -32,6 +32,21 @@ export interface PdfReportInput {
 export const PDF_BUFFER_LIMIT = 256 * 1024;
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
+/** What the standard fonts can show: WinAnsiEncoding (Latin-1 and a few more). */
+const WIN_ANSI = /^[\n\x20-\x7E\xA0-\xFF€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]*$/u;
+
+/**
+ * Text the standard fonts can encode: a letter outside WinAnsi loses its accent (`Rīga` ->
+ * `Riga`), anything else becomes `?`. pdfkit would otherwise write bytes that garble the whole
+ * line in a text extractor (a site named Rīga would hide the CVE id beside it).
+ */
+export function pdfSafe(text: string): string {
+  return text.replace(/[^\n\x20-\x7E\xA0-\xFF€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]/gu, (char) => {
+    const base = char.normalize('NFKD').replace(/\p{M}/gu, '');
+    return base !== '' && base !== char && WIN_ANSI.test(base) ? base : '?';
+  });
+}
+
 export function createReportPdf(title: string): PDFKit.PDFDocument {
   return new PDFDocument({ size: 'A4', margin: 48, font: 'Helvetica', info: { Title: title, Creator: 'edge-cve control plane' } });
 }
@@ -50,15 +65,18 @@ export async function writeReportPdf(doc: PDFKit.PDFDocument, input: PdfReportIn
   const pace = async () => {
     while (doc.readableLength > bufferLimit && !doc.destroyed) await sleep(5);
   };
-  const heading = (text: string) => doc.moveDown(0.8).font('Helvetica-Bold').fontSize(13).text(text).moveDown(0.3).font('Helvetica').fontSize(9);
+  const heading = (text: string) => doc.moveDown(0.8).font('Helvetica-Bold').fontSize(13).text(pdfSafe(text)).moveDown(0.3).font('Helvetica').fontSize(9);
   const line = (text: string, bold = false) =>
     doc
       .font(bold ? 'Helvetica-Bold' : 'Helvetica')
-      .text(text)
+      .text(pdfSafe(text))
       .font('Helvetica');
   const siteName = (id: string) => input.sites.get(id)?.name ?? id;
 
-  doc.font('Helvetica-Bold').fontSize(18).text(`Scan report ${scan.scan_id}`);
+  doc
+    .font('Helvetica-Bold')
+    .fontSize(18)
+    .text(pdfSafe(`Scan report ${scan.scan_id}`));
   doc
     .font('Helvetica')
     .fontSize(9)

@@ -29,7 +29,8 @@ export function sqliteConsole(db: Db): ConsoleStore {
      ORDER BY created_at DESC, id DESC LIMIT 1`,
   );
   const current = db.prepare<{ org: string; mac: string | null; cve: string | null }, RawFindingView>(
-    `${findingViewSelect} WHERE f.org_id = @org AND f.host_id IN (${latestHosts}) AND (@cve IS NULL OR f.cve_id = @cve) ORDER BY f.id`,
+    // Joined rather than `IN (...)`: the newest hosts are materialized once, then their findings read by findings_by_host.
+    `${findingViewSelect} JOIN (${latestHosts}) l ON l.id = f.host_id WHERE f.org_id = @org AND (@cve IS NULL OR f.cve_id = @cve) ORDER BY f.id`,
   );
   const devices = db.prepare<[string], RawHost>(
     `SELECT ${hostFields.replaceAll('h.', '')} FROM (
