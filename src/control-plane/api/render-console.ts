@@ -2,8 +2,10 @@
 import type { z } from 'zod';
 import { parseRouterOsVersion } from '../../shared/routeros-version.js';
 import { deviceKey } from '../../shared/marks.js';
-import type { CveMarkRow, FindingView, HostRow, Occurrence, RouterInventoryRow } from '../store/types.js';
-import { fixFirst, indexOccurrences, isPatchedFinding, renderCveInstance } from './render.js';
+import type { CveMarkRow, FindingFacts, FindingView, HostRow, Occurrence, RouterInventoryRow } from '../store/types.js';
+import { fixFirst, fixFirstOrder, indexOccurrences, isPatchedFinding, isPatchedStatus, markStatus, renderCveInstance } from './render.js';
+
+type MarkState = ReturnType<typeof markStatus>;
 import type { cveInstance, deviceDetail, scanDelta, siteDetail } from './shapes.js';
 
 type Instance = z.infer<typeof cveInstance>;
@@ -43,22 +45,45 @@ export function currentInstances(findings: readonly FindingView[], marks: readon
   return fixFirst(findings.filter((f) => !isPatchedFinding(f)).map((f) => renderCveInstance(f, marks, index, now)));
 }
 
+/** The mark status of many findings: marks grouped by device and CVE once, instead of a scan of them all per finding. */
+export function markStatuses(
+  marks: readonly CveMarkRow[],
+  now: Date,
+): (finding: { cpe: string; host: { mac: string | null }; cve: { id: string } }) => MarkState {
+  const byKey = new Map<string, CveMarkRow[]>();
+  for (const mark of marks) {
+    const key = `${mark.mac_address} ${mark.cve_id}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), mark]);
+  }
+  return (finding) => (finding.host.mac === null ? 'open' : markStatus(finding, byKey.get(`${finding.host.mac} ${finding.cve.id}`) ?? [], now));
+}
+
+/** Current findings that are open: not patched by the distribution, no mark in force. */
+export function openFacts(facts: readonly FindingFacts[], marks: readonly CveMarkRow[], now: Date): FindingFacts[] {
+  const statusOf = markStatuses(marks, now);
+  return facts.filter((f) => !isPatchedStatus(f.distro_status) && statusOf(f) === 'open');
+}
+
+/** Open findings' facts in fix-first order (render.ts `fixFirstOrder`, as the reports). */
+export const fixFirstFacts = (open: readonly FindingFacts[]): FindingFacts[] =>
+  fixFirstOrder(open, (f) => ({ id: f.id, cve_id: f.cve.id, score: f.cve.score, status: 'open', kev: f.kev, epss: f.epss, exposure: f.exposure }));
+
 /** One line of the overview's "fix first" list. */
-export function fixFirstItem(instance: Instance, siteId: string) {
+export function fixFirstItem(f: FindingFacts, rank: number) {
   return {
-    cve_id: instance.cve_id,
-    score: instance.score,
-    severity: instance.severity,
-    mac_address: instance.host.mac_address,
-    ip_address: instance.host.ip_address,
-    hostname: instance.host.hostname,
-    site_id: siteId,
-    scan_id: instance.scan_id,
-    kev: instance.kev ?? null,
-    epss: instance.epss ?? null,
-    exposure: instance.exposure ?? null,
-    why: instance.why ?? [],
-    priority_rank: instance.priority_rank ?? 1,
+    cve_id: f.cve.id,
+    score: f.cve.score,
+    severity: f.cve.severity,
+    mac_address: f.host.mac,
+    ip_address: f.host.ip,
+    hostname: f.host.hostname,
+    site_id: f.site_id,
+    scan_id: f.scan_id,
+    kev: f.kev ?? null,
+    epss: f.epss ?? null,
+    exposure: f.exposure ?? null,
+    why: f.why ?? [],
+    priority_rank: rank,
   };
 }
 

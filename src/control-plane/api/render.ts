@@ -18,6 +18,7 @@ import { scheduleView } from '../../shared/schedule/view.js';
 import { averageScore, repeatRatio } from '../../shared/report/summary.js';
 import { deviceKey, markInForce } from '../../shared/marks.js';
 import { compareFixFirst } from '../../cve/priority.js';
+import type { Finding } from '../../protocol/index.js';
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
@@ -100,7 +101,11 @@ export function renderDetail(summary: z.infer<typeof scanSummary>, events: reado
  * The status a finding shows (`markInForce`): the newest unexpired mark of its device and CVE,
  * unless it was made for another product key. Marks are by MAC: a host without one is open.
  */
-export function markStatus(finding: Pick<FindingView, 'cpe' | 'host' | 'cve'>, marks: readonly CveMarkRow[], now: Date): 'open' | 'accepted' | 'mitigated' {
+export function markStatus(
+  finding: { cpe: string; host: { mac: string | null }; cve: { id: string } },
+  marks: readonly CveMarkRow[],
+  now: Date,
+): 'open' | 'accepted' | 'mitigated' {
   const mac = finding.host.mac;
   if (mac === null) return 'open';
   const mine = marks.filter((m) => m.mac_address === mac && m.cve_id === finding.cve.id).map((m) => ({ ...m, expires_at: m.expiration_date }));
@@ -160,27 +165,39 @@ export function renderCveInstance(
 }
 
 /** Patched by the distribution (tracker: fixed or not affected): listed apart, never counted. */
-export const isPatchedFinding = (finding: Pick<FindingView, 'distro'>): boolean =>
-  finding.distro?.status === 'fixed' || finding.distro?.status === 'not-affected';
+export const isPatchedStatus = (status: string | null | undefined): boolean => status === 'fixed' || status === 'not-affected';
+export const isPatchedFinding = (finding: Pick<FindingView, 'distro'>): boolean => isPatchedStatus(finding.distro?.status);
 
 type Instance = z.infer<typeof cveInstance>;
 
+/** What the fix-first order reads of a finding, whichever shape carries it. */
+export interface FixFirstFacts {
+  id: string;
+  cve_id: string;
+  score: number;
+  status: 'open' | 'accepted' | 'mitigated';
+  kev?: Finding['kev'];
+  epss?: Finding['epss'];
+  exposure?: { reasons: NonNullable<Finding['exposure']>['reasons'] };
+}
+
 /**
  * Fix-first order (cve/priority.ts): open before accepted or mitigated; then exposed and KEV,
- * KEV, exposed; then EPSS, then CVSS. Each instance gets its `priority_rank`.
+ * KEV, exposed; then EPSS, then CVSS. The one place for this rule: reports, the overview and the
+ * device page all sort with it.
  */
-export function fixFirst(instances: readonly Instance[]): Instance[] {
-  const facts = (instance: Instance) => ({
-    cve_id: instance.cve_id,
-    score: instance.score,
-    kev: instance.kev ?? null,
-    epss: instance.epss ?? null,
-    exposure: instance.exposure?.reasons ?? [],
+export function fixFirstOrder<T>(items: readonly T[], factsOf: (item: T) => FixFirstFacts): T[] {
+  const keyed = items.map((item) => {
+    const f = factsOf(item);
+    return { item, f, facts: { cve_id: f.cve_id, score: f.score, kev: f.kev ?? null, epss: f.epss ?? null, exposure: f.exposure?.reasons ?? [] } };
   });
-  const openFirst = (instance: Instance) => (instance.status === 'open' ? 0 : 1);
-  return [...instances]
-    .sort((a, b) => openFirst(a) - openFirst(b) || compareFixFirst(facts(a), facts(b)) || a.id.localeCompare(b.id))
-    .map((instance, index) => ({ ...instance, priority_rank: index + 1 }));
+  const openFirst = (f: FixFirstFacts) => (f.status === 'open' ? 0 : 1);
+  return keyed.sort((a, b) => openFirst(a.f) - openFirst(b.f) || compareFixFirst(a.facts, b.facts) || a.f.id.localeCompare(b.f.id)).map(({ item }) => item);
+}
+
+/** Instances in fix-first order, each with its `priority_rank`. */
+export function fixFirst(instances: readonly Instance[]): Instance[] {
+  return fixFirstOrder(instances, (instance) => instance).map((instance, index) => ({ ...instance, priority_rank: index + 1 }));
 }
 
 export function renderMark(mark: CveMarkRow): z.infer<typeof cveStatus> {

@@ -382,6 +382,21 @@ export interface FindingAlert {
   finding: FindingView;
 }
 
+/** A finding's facts for counting and fix-first sorting, without its CVE record's text. */
+export interface FindingFacts {
+  id: string;
+  scan_id: string;
+  site_id: string;
+  host: { mac: string | null; ip: string; hostname: string | null };
+  cve: { id: string; score: number; severity: CveRecord['severity'] };
+  cpe: string;
+  distro_status: string | null;
+  kev?: Finding['kev'];
+  epss?: Finding['epss'];
+  exposure?: ExposureReport;
+  why?: string[];
+}
+
 /**
  * Read queries of the console pages (store/sqlite/console.ts). A device's *current* findings are
  * those of the newest finished scan that saw it (by MAC, or by site and address without one): a
@@ -392,6 +407,8 @@ export interface ConsoleStore {
   latestInventory(siteId: string): Promise<Omit<RouterInventoryRow, 'sub_scan_id'> | undefined>;
   /** The newest scan of the organization that covered the site (its part not skipped). */
   lastScanOfSite(orgId: string, siteId: string): Promise<ScanRow | undefined>;
+  /** What the lists count and sort of every current finding of the organization (no CVE text: cheap for tens of thousands). */
+  currentFacts(orgId: string): Promise<FindingFacts[]>;
   /** Current findings of the organization's devices, optionally of one MAC or one CVE. */
   currentFindings(orgId: string, filter?: { mac?: string; cveId?: string }): Promise<FindingView[]>;
   /** Each MAC's newest host row across the organization's scans, newest first. */

@@ -6,8 +6,8 @@ import { ApiError } from '../../errors.js';
 import type { FindingView } from '../../store/types.js';
 import { addRoute, baseUrlOf, type ApiDeps } from '../context.js';
 import { nextHeaders, pageOf, pageRequest } from '../paging.js';
-import { isPatchedFinding, markStatus, renderMark } from '../render.js';
-import { currentInstances, renderSightings } from '../render-console.js';
+import { isPatchedFinding, renderMark } from '../render.js';
+import { currentInstances, markStatuses, openFacts, renderSightings } from '../render-console.js';
 import { isUuid } from '../validate.js';
 
 const macsOf = (findings: readonly FindingView[]) => [...new Set(findings.map((f) => f.host.mac).filter((mac): mac is string => mac !== null))];
@@ -25,14 +25,14 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: ApiDeps): void 
       if (siteId !== undefined && (typeof siteId !== 'string' || !isUuid(siteId))) throw new ApiError('parameter_invalid', 'site_id: must be a UUID', 400);
       if (q !== undefined && (typeof q !== 'string' || q.length > 200))
         throw new ApiError('parameter_invalid', 'q: must be one text of at most 200 characters', 400);
-      const [hosts, findings] = await Promise.all([store.console.devices(principal.org), store.console.currentFindings(principal.org)]);
-      const marks = await store.vulns.marksOf(principal.org, macsOf(findings));
-      const now = clock.now();
+      const [hosts, facts] = await Promise.all([store.console.devices(principal.org), store.console.currentFacts(principal.org)]);
+      const macs = [...new Set(facts.map((f) => f.host.mac).filter((mac): mac is string => mac !== null))];
       // Open current findings per MAC (accepted, mitigated and patched ones are not open).
-      const open = new Map<string, number[]>();
-      for (const f of findings) {
-        if (f.host.mac === null || isPatchedFinding(f) || markStatus(f, marks, now) !== 'open') continue;
-        open.set(f.host.mac, [...(open.get(f.host.mac) ?? []), f.cve.score]);
+      const open = new Map<string, { count: number; highest: number }>();
+      for (const f of openFacts(facts, await store.vulns.marksOf(principal.org, macs), clock.now())) {
+        if (f.host.mac === null) continue;
+        const seen = open.get(f.host.mac) ?? { count: 0, highest: 0 };
+        open.set(f.host.mac, { count: seen.count + 1, highest: Math.max(seen.highest, f.cve.score) });
       }
       const needle = typeof q === 'string' ? q.trim().toLowerCase() : '';
       const matching = hosts.filter(
@@ -44,7 +44,7 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: ApiDeps): void 
       return {
         status: 200,
         body: data.map((h) => {
-          const scores = open.get(h.mac as string) ?? [];
+          const mine = open.get(h.mac as string);
           return {
             mac_address: h.mac as string,
             manufacturer: h.manufacturer,
@@ -52,8 +52,8 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: ApiDeps): void 
             site_id: h.site_id,
             last_ip: h.ip,
             last_seen_at: h.created_at,
-            open_cves: scores.length,
-            highest_score: scores.length === 0 ? null : Math.max(...scores),
+            open_cves: mine?.count ?? 0,
+            highest_score: mine?.highest ?? null,
           };
         }),
         headers: nextHeaders(request, baseUrlOf(request, deps.publicUrl), next, page.limit),
@@ -97,8 +97,7 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: ApiDeps): void 
       // A CVE no scan of this organization reported is not known to it (another organization's findings stay theirs).
       if ((await store.vulns.cve(principal.org, id)) === undefined) throw new ApiError('cve_not_found');
       const findings = (await store.console.currentFindings(principal.org, { cveId: id })).filter((f) => !isPatchedFinding(f));
-      const marks = await store.vulns.marksOf(principal.org, macsOf(findings));
-      const now = clock.now();
+      const statusOf = markStatuses(await store.vulns.marksOf(principal.org, macsOf(findings)), clock.now());
       return {
         status: 200,
         body: findings
@@ -112,7 +111,7 @@ export function registerDeviceRoutes(app: FastifyInstance, deps: ApiDeps): void 
             product: f.product,
             version: f.version,
             score: f.cve.score,
-            status: markStatus(f, marks, now),
+            status: statusOf(f),
             last_seen_at: f.created_at,
           }))
           .sort((a, b) => b.last_seen_at.localeCompare(a.last_seen_at)),

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { SEVERITIES } from '../../../shared/severity.js';
 import { addRoute, type ApiDeps } from '../context.js';
-import { currentInstances, fixFirstItem } from '../render-console.js';
+import { fixFirstFacts, fixFirstItem, openFacts } from '../render-console.js';
 import { summaryOf } from '../report-data.js';
 import { feedAgeDays } from './sites.js';
 
@@ -18,19 +18,17 @@ export function registerOverviewRoutes(app: FastifyInstance, deps: ApiDeps): voi
     scope: 'cve:view',
     handler: async (request, principal) => {
       const org = principal.org;
-      const [sites, feeds, findings, scans] = await Promise.all([
+      const [sites, feeds, facts, scans] = await Promise.all([
         store.sites.list(org),
         store.sites.feeds(org),
-        store.console.currentFindings(org),
+        store.console.currentFacts(org),
         store.scans.list(org),
       ]);
-      const macs = [...new Set(findings.map((f) => f.host.mac).filter((mac): mac is string => mac !== null))];
-      const [marks, occurrences] = await Promise.all([store.vulns.marksOf(org, macs), store.vulns.occurrences(org, macs)]);
+      const macs = [...new Set(facts.map((f) => f.host.mac).filter((mac): mac is string => mac !== null))];
       const now = clock.now();
-      const open = currentInstances(findings, marks, occurrences, now).filter((instance) => instance.status === 'open');
-      const siteOf = new Map(findings.map((f) => [f.id, f.site_id]));
+      const open = openFacts(facts, await store.vulns.marksOf(org, macs), now);
       const bySeverity = Object.fromEntries(SEVERITIES.map((severity) => [severity, 0])) as Record<(typeof SEVERITIES)[number], number>;
-      for (const instance of open) bySeverity[instance.severity] += 1;
+      for (const f of open) bySeverity[f.cve.severity] += 1;
       const online = sites.filter((site) => deps.hub.isOnline(site.id)).length;
       return {
         status: 200,
@@ -41,7 +39,9 @@ export function registerOverviewRoutes(app: FastifyInstance, deps: ApiDeps): voi
             return { site_id: site.id, name: site.name, age_days: feed === undefined ? null : feedAgeDays(feed.data_as_of, now) };
           }),
           findings_by_severity: bySeverity,
-          fix_first: open.slice(0, FIX_FIRST).map((instance) => fixFirstItem(instance, siteOf.get(instance.id) as string)),
+          fix_first: fixFirstFacts(open)
+            .slice(0, FIX_FIRST)
+            .map((f, index) => fixFirstItem(f, index + 1)),
           recent_scans: await Promise.all(scans.slice(0, RECENT_SCANS).map(async (scan) => (await summaryOf(deps, request, scan)).summary)),
         },
       };
