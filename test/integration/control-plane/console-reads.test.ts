@@ -38,6 +38,7 @@ async function firstScan(): Promise<string> {
       { device: GW, cve: 'CVE-2019-3976', score: 6.5, kev: true },
       { device: GW, cve: 'CVE-2019-3900', score: 5.3 },
       { device: NAS, cve: 'CVE-2023-30799', score: 9.1 },
+      { device: NAS, cve: 'CVE-2023-48795', score: 5.9, patched: true },
     ],
     ROUTER,
   );
@@ -198,6 +199,8 @@ describe('devices by MAC', () => {
     ]);
     expect(((await call('/cves/CVE-2023-30799/devices')).body as { mac_address: string }[]).map((d) => d.mac_address)).toEqual([NAS.mac]);
     expect((await call('/cves/CVE-2018-14847/devices', await site.h.jwt({ org: 'org-b' }))).body).toMatchObject({ code: 'cve_not_found' });
+    // Patched by the distribution: known to the organization, on no device as a vulnerability.
+    expect((await call('/cves/CVE-2023-48795/devices')).body).toEqual([]);
     expect((await call('/cves/CVE-2099-0001/devices')).status).toBe(404);
     expect((await call('/cves/winbox/devices')).status).toBe(422);
   });

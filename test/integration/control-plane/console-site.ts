@@ -57,12 +57,28 @@ export interface Device {
 }
 
 /** A finding of `cve` on the device, with optional fix-first facts. */
-export type FindingSpec = { device: Device; cve: string; score: number; kev?: boolean; epss?: number };
+export type FindingSpec = { device: Device; cve: string; score: number; kev?: boolean; epss?: number; patched?: boolean };
 
 export const findingOf = (runId: string, spec: FindingSpec): ReportInput => ({
   ...finding(runId, spec.device.ip, spec.device.mac, spec.cve, spec.score),
   ...(spec.kev === undefined ? {} : { kev: spec.kev ? { date_added: '2024-01-10', due_date: '2024-01-31', ransomware: false } : null }),
   ...(spec.epss === undefined ? {} : { epss: { score: spec.epss, percentile: 0.9, date: '2026-11-30' } }),
+  // The Debian tracker says the installed package carries the fix: listed apart, never open.
+  ...(spec.patched
+    ? {
+        distro: {
+          distro: 'debian',
+          release: 'bookworm',
+          package: 'openssh',
+          installed_version: '1:9.2p1-2+deb12u3',
+          status: 'fixed',
+          fixed_version: '1:9.2p1-2+deb12u3',
+          ref: 'DSA-5586-1',
+          url: 'https://security-tracker.debian.org/tracker/DSA-5586-1',
+          reason: 'fixed in 1:9.2p1-2+deb12u3',
+        },
+      }
+    : {}),
 });
 
 /** Starts a scan of the schedule and waits until the agent holds its command; returns what reporting needs. */
