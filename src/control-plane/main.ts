@@ -9,9 +9,12 @@ import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
 import { composeParts } from '../shared/lifecycle.js';
 import { heartbeat, PROTOCOL_VERSION, type Finding } from '../protocol/index.js';
-import { createAuthenticator } from './api/auth.js';
+import { createAuthenticator, requestAuthenticator } from './api/auth.js';
 import { buildApi } from './api/server.js';
 import type { ControlPlaneConfig } from './config/load.js';
+import { tokenMinter } from './console/api-tokens.js';
+import { ConsoleSessions } from './console/sessions.js';
+import { storeThrottle } from './console/throttle.js';
 import { ControlPlaneError } from './errors.js';
 import { Hub } from './hub/hub.js';
 import { startFeeds, type Feeds } from './feeds/feeds.js';
@@ -113,11 +116,18 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     missedSlotGraceMs: config.scans.timeout_minutes * 60_000,
     tickMs: deps.slotTickMs,
   });
+  const sessions = new ConsoleSessions({ store, clock, settings: config.console, publicUrl: config.public_url });
+  const authenticate = requestAuthenticator({
+    bearer: createAuthenticator(config.auth, clock),
+    session: sessions.authenticate,
+    isRevoked: async (tokenId) => (await store.apiTokens.get(tokenId))?.revoked_at != null,
+  });
   const api = buildApi({
     store,
     scans,
     hub,
-    authenticate: createAuthenticator(config.auth, clock),
+    authenticate,
+    console: { sessions, throttle: storeThrottle(store.loginFailures, clock), mintToken: tokenMinter(config.auth, store.apiTokens) },
     clock,
     logger,
     notificationGroups: config.notification_groups,

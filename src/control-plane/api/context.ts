@@ -5,6 +5,9 @@ import type { NotificationGroup } from '../config/load.js';
 import type { Hub } from '../hub/hub.js';
 import type { HubCve } from '../feeds/feed-store.js';
 import type { ScanService } from '../scans/scan-service.js';
+import type { MintToken } from '../console/api-tokens.js';
+import type { ConsoleSessions } from '../console/sessions.js';
+import type { LoginThrottle } from '../console/throttle.js';
 import type { ControlPlaneStore } from '../store/types.js';
 import { requireScope, type Authenticate, type Principal, type Scope } from './auth.js';
 
@@ -13,7 +16,10 @@ export interface ApiDeps {
   store: ControlPlaneStore;
   scans: ScanService;
   hub: Pick<Hub, 'isOnline' | 'command' | 'commands' | 'prepare' | 'deliver' | 'connected' | 'storageOf'>;
+  /** Bearer JWT, else the console session cookie (with CSRF on writes), else 401. */
   authenticate: Authenticate;
+  /** The console's sign-in: sessions, login throttling, token minting. */
+  console: { sessions: ConsoleSessions; throttle: LoginThrottle; mintToken: MintToken };
   clock: Clock;
   logger: Logger;
   notificationGroups: Readonly<Record<string, NotificationGroup>>;
@@ -56,7 +62,7 @@ export function addRoute(app: FastifyInstance, deps: ApiDeps, spec: RouteSpec): 
     method: spec.method,
     url: spec.url,
     onRequest: async (request: FastifyRequest) => {
-      const principal = await deps.authenticate(request.headers.authorization);
+      const principal = await deps.authenticate(request);
       requireScope(principal, spec.scope);
       principals.set(request, principal);
     },

@@ -66,6 +66,13 @@ export const configSchema = z.strictObject({
       max_delta_lines: intRange(1, 10_000_000).default(100_000),
     })
     .optional(),
+  /** The web console's sign-in sessions: ended after this long without a request, and this long after sign-in at most. */
+  console: z
+    .strictObject({
+      session_idle_minutes: intRange(5, 30 * 24 * 60).default(12 * 60),
+      session_max_hours: intRange(1, 90 * 24).default(7 * 24),
+    })
+    .prefault({}),
   notification_groups: z.record(nonEmpty('a group name'), notificationGroupSchema, { error: 'expected a map of group names' }).default({}),
   notifications: z
     .strictObject({
