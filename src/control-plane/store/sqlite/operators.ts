@@ -11,8 +11,8 @@ export function sqliteOperators(db: Db): OperatorStore {
   );
   const one = db.prepare<[string], OperatorRow>(`SELECT ${columns} FROM operators WHERE id = ?`);
   const byEmail = db.prepare<[string], OperatorRow>(`SELECT ${columns} FROM operators WHERE email = ?`);
-  const all = db.prepare<[], OperatorRow>(`SELECT ${columns} FROM operators ORDER BY org_id, created_at, id`);
-  const ofOrg = db.prepare<[string], OperatorRow>(`SELECT ${columns} FROM operators WHERE org_id = ? ORDER BY created_at, id`);
+  const all = db.prepare<[], OperatorRow>(`SELECT ${columns} FROM operators ORDER BY org_id, created_at, email`);
+  const ofOrg = db.prepare<[string], OperatorRow>(`SELECT ${columns} FROM operators WHERE org_id = ? ORDER BY created_at, email`);
   const remove = db.prepare('DELETE FROM operators WHERE id = ?');
   const password = db.prepare('UPDATE operators SET password_hash = ?, updated_at = ?, sessions_valid_after = ? WHERE id = ?');
   const validAfter = db.prepare('UPDATE operators SET sessions_valid_after = ?, updated_at = ? WHERE id = ?');
