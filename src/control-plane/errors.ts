@@ -134,6 +134,12 @@ export const apiErrors = {
     message: 'This control plane verifies tokens with an identity provider (JWKS), so it cannot mint them.',
     howToSolve: 'Issue API tokens from your identity provider; the control plane mints tokens only with `auth.hs256_secret`.',
   },
+  origin_refused: {
+    statuses: [403],
+    message: "The request's Origin is not this control plane's own.",
+    howToSolve:
+      "Open the console from the control plane's own address (or the `public_url` of its config); a page of another site may not open the console's live socket (cross-site WebSocket hijacking).",
+  },
   route_not_found: { statuses: [404], message: 'No such endpoint.', howToSolve: 'Check the method and path against `/openapi.json`.' },
   schedule_not_found: {
     statuses: [404],
@@ -192,6 +198,11 @@ export const apiErrors = {
     statuses: [503],
     message: 'The key set that verifies tokens cannot be fetched.',
     howToSolve: 'Check that `auth.jwks_url` in the control plane config is reachable from the control plane; retry the request.',
+  },
+  console_not_built: {
+    statuses: [503],
+    message: 'The web console is not built on this control plane.',
+    howToSolve: 'Run `npm run build` in the project: it bundles the console into `dist/console/`. The REST API works without it.',
   },
   internal_error: {
     statuses: [500],

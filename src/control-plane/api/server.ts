@@ -6,6 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { registerConsoleRoutes } from '../console/routes/index.js';
+import { registerConsoleStatic } from '../console/static.js';
 import { ApiError, apiErrors, type ApiErrorCode } from '../errors.js';
 import { baseUrlOf, type ApiDeps } from './context.js';
 import { buildOpenApiDocument } from './openapi/document.js';
@@ -161,6 +162,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   registerVulnerabilityRoutes(app, deps);
   registerSiteRoutes(app, deps);
   registerConsoleRoutes(app, deps);
+  registerConsoleStatic(app, deps.consoleDir);
   registerMethodNotAllowed(app, known);
   return app;
 }
