@@ -151,6 +151,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     newestFeedVersion: () => feeds?.store.newestVersion(),
     feedCve: (cveId) => feeds?.store.cve(cveId),
     consoleDir: deps.consoleDir,
+    trustProxy: config.listen.trust_proxy,
   });
 
   const liveSocket = new LiveSocket({

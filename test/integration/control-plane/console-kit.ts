@@ -40,8 +40,8 @@ export class Browser {
 
   constructor(private readonly url: string) {}
 
-  async login(email: string, password = PASSWORD): Promise<Answer> {
-    const answer = await this.send('POST', '/console/session', { body: { email, password } });
+  async login(email: string, password = PASSWORD, headers: Record<string, string> = {}): Promise<Answer> {
+    const answer = await this.send('POST', '/console/session', { body: { email, password }, headers });
     const setCookie = answer.headers.get('set-cookie');
     if (answer.status === 200 && setCookie !== null) {
       this.cookie = setCookie.split(';')[0];
@@ -51,8 +51,12 @@ export class Browser {
   }
 
   /** A request with the session cookie; writes carry the CSRF token unless `csrf` says otherwise. */
-  async send(method: string, path: string, options: { body?: unknown; csrf?: string | null; origin?: string; bearer?: string } = {}): Promise<Answer> {
-    const headers: Record<string, string> = {};
+  async send(
+    method: string,
+    path: string,
+    options: { body?: unknown; csrf?: string | null; origin?: string; bearer?: string; headers?: Record<string, string> } = {},
+  ): Promise<Answer> {
+    const headers: Record<string, string> = { ...options.headers };
     if (this.cookie !== undefined) headers.cookie = this.cookie;
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     const csrf = options.csrf === undefined ? this.csrf : options.csrf;

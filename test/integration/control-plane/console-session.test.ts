@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { openLive, refusalOf } from '../../helpers/live-client.js';
 import { ALL_SCOPES, type Harness } from './harness.js';
 import { addOperator, Browser, CONSOLE_HOST, fakeClock, PASSWORD, startConsole } from './console-kit.js';
 
@@ -79,6 +80,26 @@ describe('console sign-in', () => {
     expect(Number(throttled.headers.get('retry-after'))).toBe(900);
     clock.advance(900_000);
     expect((await new Browser(h.url).login('bob@example.net')).status).toBe(200);
+  });
+});
+
+describe('behind a TLS proxy', () => {
+  it('throttles by the client address the trusted proxy forwards, and makes the cookie Secure over https', async () => {
+    h = await startConsole({ config: { listen: { host: CONSOLE_HOST, port: 0, trust_proxy: ['127.0.0.0/8'] } } });
+    await addOperator(h, 'org-a', 'bob@example.net', 'viewer');
+    const from = (ip: string) => ({ 'x-forwarded-for': ip, 'x-forwarded-proto': 'https' });
+    for (let i = 0; i < 5; i++) expect((await new Browser(h.url).login(`guess${i}@example.net`, PASSWORD, from('203.0.113.7'))).status).toBe(401);
+    expect((await new Browser(h.url).login('bob@example.net', PASSWORD, from('203.0.113.7'))).status).toBe(429);
+    const elsewhere = await new Browser(h.url).login('bob@example.net', PASSWORD, from('203.0.113.8'));
+    expect(elsewhere.status).toBe(200);
+    expect(elsewhere.headers.get('set-cookie')).toMatch(/; Secure/i);
+  });
+
+  it('ignores X-Forwarded-For from a peer that is not a trusted proxy', async () => {
+    h = await startConsole();
+    await addOperator(h, 'org-a', 'bob@example.net', 'viewer');
+    for (let i = 0; i < 5; i++) await new Browser(h.url).login(`guess${i}@example.net`, PASSWORD, { 'x-forwarded-for': `203.0.113.${i}` });
+    expect((await new Browser(h.url).login('bob@example.net', PASSWORD, { 'x-forwarded-for': '203.0.113.99' })).status).toBe(429);
   });
 });
 
@@ -166,5 +187,18 @@ describe('a console session on the API', () => {
     // 100 minutes in, busy all along: the 2-hour cap still ends it.
     clock.advance(21 * 60_000);
     expect((await busy.send('GET', '/console/session')).status).toBe(401);
+  });
+
+  it('opens the live socket with the session cookie alone, and not once signed out', async () => {
+    h = await startConsole();
+    await addOperator(h, 'org-a', 'vic@example.net', 'viewer');
+    const browser = new Browser(h.url);
+    await browser.login('vic@example.net');
+    const client = await openLive(h.url, { headers: { cookie: browser.cookie ?? '' } });
+    await client.waitFor((m) => m.type === 'hello');
+    expect(client.messages[0]).toMatchObject({ type: 'hello', org_id: 'org-a' });
+    client.ws.terminate();
+    await browser.send('DELETE', '/console/session');
+    expect((await refusalOf(openLive(h.url, { headers: { cookie: browser.cookie ?? '' } }))).status).toBe(401);
   });
 });
