@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { OperatorRole, OperatorRow } from '../store/types.js';
 import type { Scope } from '../api/auth.js';
-import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './passwords.js';
+import { hashPassword, passwordProblem } from './passwords.js';
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const satisfies readonly OperatorRole[];
 
@@ -29,10 +29,10 @@ export const operatorFields = {
   email: emailField,
   name: z.string({ error: 'expected a name' }).trim().min(1, { error: 'expected a name' }).max(200, { error: 'expected at most 200 characters' }),
   role: z.enum(ROLES, { error: 'expected viewer, operator or admin' }),
-  password: z
-    .string({ error: 'expected a password' })
-    .refine((value) => [...value].length >= MIN_PASSWORD_LENGTH, { error: `expected at least ${MIN_PASSWORD_LENGTH} characters` })
-    .refine((value) => value.length <= MAX_PASSWORD_LENGTH, { error: `expected at most ${MAX_PASSWORD_LENGTH} characters` }),
+  password: z.string({ error: 'expected a password' }).superRefine((value, ctx) => {
+    const problem = passwordProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  }),
 };
 
 export const newOperatorSchema = z.strictObject(operatorFields);

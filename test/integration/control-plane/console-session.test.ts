@@ -42,6 +42,14 @@ describe('console sign-in', () => {
     }
     expect((await h.request('GET', '/console/session', { token: null })).body).toMatchObject({ code: 'authentication_required' });
     expect((await new Browser(h.url).send('POST', '/console/session', { body: { email: 'a@b.c' } })).status).toBe(400);
+    // Another site cannot sign this browser in (login CSRF).
+    const crossSite = await new Browser(h.url).send('POST', '/console/session', {
+      body: { email: 'ada@example.net', password: PASSWORD },
+      origin: 'https://evil.example',
+    });
+    expect(crossSite.status).toBe(403);
+    expect(crossSite.body).toMatchObject({ code: 'csrf_failed' });
+    expect(crossSite.headers.get('set-cookie')).toBeNull();
   });
 
   it('sets Secure when the public URL is https', async () => {
