@@ -50,6 +50,37 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // The web console runs in the browser and imports nothing from the server but types.
+    files: ['src/control-plane/console/web/**/*.{ts,tsx}'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        fetch: 'readonly',
+        WebSocket: 'readonly',
+        Response: 'readonly',
+        Event: 'readonly',
+        HTMLElement: 'readonly',
+        HTMLInputElement: 'readonly',
+        Intl: 'readonly',
+        navigator: 'readonly',
+        Blob: 'readonly',
+        URLSearchParams: 'readonly',
+      },
+    },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^\\.\\./\\.\\./', message: 'browser code imports nothing from the server (copy the type into web/types.ts)', allowTypeImports: true },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['src/**/*.ts', 'scripts/**/*.ts'], rules: { 'no-restricted-imports': restrict([routerosInternals, scansInternals]) } },
   { files: ['src/shared/**/*.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toControlPlane, toCli, toProtocol, toCve]) } },
   { files: ['src/shared/ipv4.ts'], rules: { 'no-restricted-imports': restrict([toAgent, toControlPlane, toCli, toProtocol, toCve], []) } },

@@ -1,5 +1,6 @@
 // Builds dist/ only when a source is newer than the last build, so `npm start` reaches READY
 // without recompiling an unchanged tree. The stamp is written after a successful build.
+// tsc compiles src/ into dist/, then Vite bundles the web console into dist/console/.
 // Usage: node scripts/build-if-stale.mjs [--force] [root]   (root defaults to the project; --force always builds)
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,12 @@ if (built >= sources && !force) {
   const tsc = createRequire(path.join(root, 'package.json')).resolve('typescript/bin/tsc');
   if (!force) console.error('build: sources changed since the last build; compiling');
   execFileSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  // The web console (browser code, not compiled by tsc): Vite bundles it into dist/console/.
+  const viteConfig = path.join(root, 'src/control-plane/console/web/vite.config.ts');
+  if (existsSync(viteConfig)) {
+    const vite = path.join(path.dirname(createRequire(path.join(root, 'package.json')).resolve('vite/package.json')), 'bin/vite.js');
+    execFileSync(process.execPath, [vite, 'build', '--config', viteConfig], { stdio: 'inherit', cwd: root });
+  }
   writeFileSync(stamp, `${new Date().toISOString()}\n`);
   // A source dated in the future (a clock that jumped, an archive) must not make every start rebuild.
   const stampAt = new Date(Math.max(Date.now(), Math.ceil(sources) + 1)); // +1 ms: utimes rounds through float seconds

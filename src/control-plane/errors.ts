@@ -150,6 +150,11 @@ export const apiErrors = {
     message: 'The key set that verifies tokens cannot be fetched.',
     howToSolve: 'Check that `auth.jwks_url` in the control plane config is reachable from the control plane; retry the request.',
   },
+  console_not_built: {
+    statuses: [503],
+    message: 'The web console is not built on this control plane.',
+    howToSolve: 'Run `npm run build` in the project: it bundles the console into `dist/console/`. The REST API works without it.',
+  },
   internal_error: {
     statuses: [500],
     message: 'The control plane failed to handle the request.',

@@ -34,6 +34,8 @@ export interface ControlPlaneDeps {
   slotTickMs?: number;
   /** Tests lower the hub's backpressure limits to reach them with a few agents. */
   hubLimits?: { pauseAbove: number; resumeBelow: number };
+  /** The built web console; default `<package root>/dist/console`. */
+  consoleDir?: string;
   /** Tests lower the console socket's limits (buffered bytes, ping interval) and the replay ring. */
   live?: LiveSocketOptions & { ringCapacity?: number };
 }
@@ -139,6 +141,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     version,
     newestFeedVersion: () => feeds?.store.newestVersion(),
     feedCve: (cveId) => feeds?.store.cve(cveId),
+    consoleDir: deps.consoleDir,
   });
 
   const liveSocket = new LiveSocket({

@@ -24,6 +24,8 @@ export interface ApiDeps {
   newestFeedVersion?: () => number | undefined;
   /** What the feed hub holds on a CVE; undefined when it holds no record or no hub runs. */
   feedCve?: (cveId: string) => HubCve | undefined;
+  /** The built web console (index.html + assets/); default `<package root>/dist/console`. */
+  consoleDir?: string;
 }
 
 export interface Reply {

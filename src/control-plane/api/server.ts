@@ -5,6 +5,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { registerConsoleStatic } from '../console/static.js';
 import { ApiError, apiErrors, type ApiErrorCode } from '../errors.js';
 import { baseUrlOf, type ApiDeps } from './context.js';
 import { buildOpenApiDocument } from './openapi/document.js';
@@ -159,6 +160,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   registerScanRoutes(app, deps);
   registerVulnerabilityRoutes(app, deps);
   registerSiteRoutes(app, deps);
+  registerConsoleStatic(app, deps.consoleDir);
   registerMethodNotAllowed(app, known);
   return app;
 }

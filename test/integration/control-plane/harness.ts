@@ -43,6 +43,7 @@ export async function startHarness(
     dir?: string;
     webhooks?: string[];
     hubLimits?: { pauseAbove: number; resumeBelow: number };
+    consoleDir?: string;
     live?: ControlPlaneDeps['live'];
   } = {},
 ): Promise<Harness> {
@@ -61,7 +62,16 @@ export async function startHarness(
   const { config } = buildConfig(raw, undefined);
   const clock = options.clock ?? { now: () => new Date() };
   const store = openSqliteStore({ stateDir: dir, logger });
-  const cp = createControlPlane({ config, store, clock, logger, slotTickMs: 200, hubLimits: options.hubLimits, live: options.live });
+  const cp = createControlPlane({
+    config,
+    store,
+    clock,
+    logger,
+    slotTickMs: 200,
+    hubLimits: options.hubLimits,
+    consoleDir: options.consoleDir,
+    live: options.live,
+  });
   await cp.start();
   const url = cp.url();
   const harness: Harness = {

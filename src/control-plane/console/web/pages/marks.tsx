@@ -1,0 +1,3 @@
+export function Marks() {
+  return <h1>Marks</h1>;
+}

@@ -1,0 +1,3 @@
+export function ScanDetailPage(_props: { id?: string; scanId?: string }) {
+  return <h1>ScanDetailPage</h1>;
+}

@@ -1,0 +1,3 @@
+export function ScheduleForm(_props: { id?: string; scanId?: string }) {
+  return <h1>ScheduleForm</h1>;
+}

@@ -1,0 +1,94 @@
+/** Small shared pieces of the pages: severity with text, states, tables of facts. */
+import type { ComponentChildren } from 'preact';
+import type { ApiFailure } from './api.js';
+import type { Facts, Severity } from './types.js';
+
+/** Severity as a coloured badge that always carries its word (never colour alone). */
+export function SeverityBadge({ severity, score }: { severity: Severity | string; score?: number | null }) {
+  const name = String(severity).toUpperCase();
+  return (
+    <span class={`sev sev-${name.toLowerCase()}`}>
+      {name}
+      {score !== undefined && score !== null ? ` ${score.toFixed(1)}` : ''}
+    </span>
+  );
+}
+
+export function StatusBadge({ status }: { status: string }) {
+  return <span class={`status status-${status.replace(/[^a-z]/gi, '').toLowerCase()}`}>{status}</span>;
+}
+
+export function Loading() {
+  return (
+    <p class="muted" role="status">
+      Loading…
+    </p>
+  );
+}
+
+export function ErrorBox({ error }: { error: ApiFailure | string | undefined }) {
+  if (!error) return null;
+  const text = typeof error === 'string' ? error : `${error.message}${error.code ? ` (${error.code})` : ''}`;
+  return (
+    <p class="error" role="alert">
+      {text}
+    </p>
+  );
+}
+
+export function Empty({ children }: { children: ComponentChildren }) {
+  return <div class="empty">{children}</div>;
+}
+
+/** A state while loading or failed; the page renders only when `ready`. */
+export function Guard({ loading, error, children }: { loading: boolean; error: ApiFailure | undefined; children: () => ComponentChildren }) {
+  if (error) return <ErrorBox error={error} />;
+  if (loading) return <Loading />;
+  return <>{children()}</>;
+}
+
+const KNOWN = new Set(['kev', 'epss', 'exposure', 'why', 'priority_rank', 'distro']);
+
+function factText(value: unknown): string {
+  if (value === null || value === undefined) return '—';
+  if (typeof value !== 'object') return String(value);
+  return Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
+    .map(([k, v]) => `${k}: ${String(v)}`)
+    .join(', ');
+}
+
+/**
+ * The fix-first facts of a finding: KEV, EPSS, exposure, the distribution's verdict and the `why`
+ * lines; any other fact a newer server adds is listed by its name.
+ */
+export function FactList({ facts, extra }: { facts: Facts & Record<string, unknown>; extra?: string[] }) {
+  const items: ComponentChildren[] = [];
+  if (facts.kev) items.push(<li key="kev">Known exploited (CISA KEV){facts.kev.ransomware ? ', used by ransomware' : ''}</li>);
+  if (facts.epss && typeof facts.epss.score === 'number') items.push(<li key="epss">EPSS {(facts.epss.score * 100).toFixed(1)} %</li>);
+  if (facts.exposure?.state) items.push(<li key="exp">Exposure: {facts.exposure.state}</li>);
+  if (facts.distro?.status)
+    items.push(
+      <li key="distro">{`${facts.distro.distro ?? 'distro'}: ${facts.distro.status}${facts.distro.fixed_version ? ` (fixed in ${facts.distro.fixed_version})` : ''}`}</li>,
+    );
+  for (const line of facts.why ?? []) items.push(<li key={`why-${line}`}>{line}</li>);
+  for (const key of extra ?? []) {
+    if (KNOWN.has(key) || !(key in facts)) continue;
+    items.push(<li key={key}>{`${key}: ${factText(facts[key])}`}</li>);
+  }
+  if (items.length === 0) return null;
+  return <ul class="facts">{items}</ul>;
+}
+
+export function KeyValues({ rows }: { rows: [string, ComponentChildren][] }) {
+  return (
+    <dl class="kv">
+      {rows.map(([key, value]) => (
+        <div key={key}>
+          <dt>{key}</dt>
+          <dd>{value ?? '—'}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
