@@ -1,7 +1,8 @@
 // Child of bench-console.ts: the simulated agents, one scan each, all in progress at once. Each
 // agent says hello, reports its run's scan.status, then every tick a progress report and an event
 // (whose text carries the wall-clock time it was reported, the bench's "ingest" start) and now and
-// then a finding, then scan.finished. Prints one JSON line per phase. Loopback only.
+// then a finding, then scan.finished. Prints one JSON line per phase; after `ready` (every scan
+// exists) it waits for a line on stdin before the steps begin. Loopback only.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { finding, finished, macOf, newRunId, scanStatus } from '../test/simulators/control-plane/reports.js';
@@ -22,9 +23,18 @@ const agents = plan.sites.map((site) => new SimulatedAgent({ url: plan.url, toke
 for (let i = 0; i < agents.length; i += 50) await Promise.all(agents.slice(i, i + 50).map((agent) => agent.connect()));
 say({ event: 'connected', agents: agents.length });
 
-async function run(agent: SimulatedAgent, index: number): Promise<number> {
+const runs = agents.map((agent, index) => {
   const runId = newRunId();
   agent.report(scanStatus({ runId, scheduleId: crypto.randomUUID(), slotAt: '2030-01-07T07:00:00.000Z', subnets: [`10.${index >> 8}.${index & 255}.0/24`] }));
+  return runId;
+});
+await Promise.all(agents.map((agent) => agent.drained(60_000)));
+say({ event: 'ready' });
+await new Promise((resolve) => process.stdin.once('data', resolve));
+process.stdin.pause();
+
+async function run(agent: SimulatedAgent, index: number): Promise<number> {
+  const runId = runs[index] as string;
   // Spread the agents over the tick, as real sites are.
   await sleep(Math.floor((plan.tickMs * index) / agents.length));
   let findings = 0;
