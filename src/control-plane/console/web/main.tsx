@@ -2,8 +2,8 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Link, Route, Router, Switch, useLocation } from 'wouter-preact';
-import { useHashLocation } from 'wouter-preact/use-hash-location';
 import { can, del, get, setSession, useSession, type Session } from './api.js';
+import { useHashPath } from './router.js';
 import { onLiveState, liveState, startLive, stopLive, type LiveState } from './live.js';
 import { Admin } from './pages/admin.js';
 import { CvePage } from './pages/cve.js';
@@ -126,7 +126,7 @@ function App() {
   }, [who]);
   if (!checked) return null;
   return (
-    <Router hook={useHashLocation}>
+    <Router hook={useHashPath}>
       <Switch>
         <Route path="/login">
           <Login />
