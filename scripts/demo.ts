@@ -2,37 +2,22 @@
  * `npm run demo`: the whole system on loopback in under a minute, leaving nothing running.
  * A control plane (temp SQLite), one site agent dialing it over WebSocket, the RouterOS API
  * simulator as the site's router and a few services that answer with vulnerable-looking
- * banners. A schedule is created through the REST API with a JWT minted here, invoked, its
- * status polled every 2 s until it ends, and the report printed.
+ * banners (test/helpers/demo-system.ts, shared with the browser tests). A schedule is created
+ * through the REST API with a JWT minted here, invoked, its status polled every 2 s until it
+ * ends, and the report printed.
+ *
+ * `npm run demo -- --keep`: the same, then everything keeps running: the console's URL is
+ * printed for a person to click through the scan, until Ctrl-C or SIGTERM stops it all.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { SignJWT } from 'jose';
 import pino from 'pino';
-import { createAgent } from '../src/agent/agent.js';
-import { buildConfig as buildAgentConfig } from '../src/agent/config/load.js';
-import { createSdNotifier } from '../src/agent/sd-notify.js';
-import { buildConfig as buildControlPlaneConfig } from '../src/control-plane/config/load.js';
-import { generateSiteToken, hashSiteToken } from '../src/control-plane/hub/tokens.js';
-import { createControlPlane } from '../src/control-plane/main.js';
-import { openSqliteStore } from '../src/control-plane/store/sqlite/index.js';
-import { openCveDatabase } from '../src/agent/cve/cve-database.js';
-import { loadEpssCsv, loadKevCatalog } from '../src/cve/intel.js';
-import { startBannerServer, type FakeService } from '../test/simulators/banner-server.js';
-import { readApiCapture, startApiSimulator } from '../test/simulators/index.js';
-import { siteRouter } from '../test/integration/pipeline/site-router.js';
+import { startDemoSystem, type DemoSystem } from '../test/helpers/demo-system.js';
 
 const NET = '127.0.40';
 const ORG = 'demo-org';
+const keep = process.argv.slice(2).includes('--keep');
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1).padStart(5)} s`;
 const say = (line: string) => console.log(`[${elapsed()}] ${line}`);
-const cleanups: [string, () => unknown][] = [];
-/** The real CISA KEV catalog and FIRST EPSS snapshot beside the project, when it is there (the test suite's data). */
-const SHARED_DATA = path.resolve(import.meta.dirname, '../../shared/data');
 
 interface Facts {
   distro?: { distro: string; status: string; fixed_version: string | null; ref: string };
@@ -71,147 +56,9 @@ interface Report {
   warning_threshold: number;
 }
 
-/**
- * The site's router with the exposure menus of the simulator's written-for-it captures: WAN
- * tcp/2222 forwarded to the build box's SSH (rule *2, retargeted), winbox open to the WAN list,
- * UPnP off.
- */
-function demoRouter(): ReturnType<typeof siteRouter> {
-  const router = JSON.parse(JSON.stringify(siteRouter()).replaceAll('127.0.30.', `${NET}.`)) as ReturnType<typeof siteRouter>;
-  const rows = (file: string) => readApiCapture(`api.${file}.v7.written-for-simulator.json`).rows;
-  router.menus['/ip/firewall/nat'] = rows('ip-firewall-nat-print').map((row) =>
-    row['to-addresses'] === '192.168.88.10' ? { ...row, 'to-addresses': `${NET}.2`, 'to-ports': '2222' } : row,
-  );
-  router.menus['/ip/firewall/filter'] = rows('ip-firewall-filter-print');
-  router.menus['/ip/service'] = rows('ip-service-print');
-  router.menus['/ip/upnp'] = rows('ip-upnp-print').map((row) => ({ ...row, enabled: 'false' }));
-  router.menus['/interface/list/member'] = rows('interface-list-member-print');
-  return router;
-}
-
-/** KEV and EPSS into the agent's cve.db before it starts, as its feed would bring them. */
-function loadIntel(stateDir: string, logger: pino.Logger): string {
-  const kevFile = path.join(SHARED_DATA, 'kev/known_exploited_vulnerabilities.json');
-  const epssFile = path.join(SHARED_DATA, 'epss/epss_scores-2024-01-13.subset.csv');
-  if (!existsSync(kevFile) || !existsSync(epssFile)) return 'no KEV/EPSS data beside the project: findings show none';
-  const cve = openCveDatabase({ stateDir, logger, loadStarterFeed: true });
-  try {
-    const kev = loadKevCatalog(cve.db, readFileSync(kevFile, 'utf8'));
-    const epss = loadEpssCsv(cve.db, readFileSync(epssFile, 'utf8'));
-    return `${kev} KEV entries and ${epss} EPSS scores (2024-01-13) loaded into the agent's cve.db`;
-  } finally {
-    cve.close();
-  }
-}
-
-/** Records the scan-finished webhook, so the demo shows the notification too. */
-async function startWebhookReceiver(): Promise<{ url: string; received: string[] }> {
-  const received: string[] = [];
-  const server = http.createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      received.push(`${String((JSON.parse(body) as { event?: string }).event)} (X-Signature ${String(request.headers['x-signature']).slice(0, 20)}...)`);
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(['webhook receiver', () => new Promise((resolve) => server.close(resolve))]);
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`, received };
-}
-
-async function main(): Promise<number> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'edge-cve-demo-'));
-  cleanups.push(['temp dir', () => rmSync(dir, { recursive: true, force: true })]);
-  const logger = pino({ level: process.env.DEMO_LOG ?? 'silent' });
-  const secret = randomBytes(32).toString('hex');
-
-  const webhook = await startWebhookReceiver();
-  const { config: cpConfig } = buildControlPlaneConfig(
-    {
-      state_dir: path.join(dir, 'control-plane'),
-      listen: { host: '127.0.0.1', port: 0 },
-      auth: { hs256_secret: secret },
-      notification_groups: { 'security-alerts': { secret: 'demo-webhook-secret', webhooks: [webhook.url] } },
-    },
-    undefined,
-    { env: {} },
-  );
-  const store = openSqliteStore({ stateDir: cpConfig.state_dir, logger });
-  const cp = createControlPlane({ config: cpConfig, store, clock: { now: () => new Date() }, logger });
-  await cp.start();
-  cleanups.push([
-    'control plane',
-    async () => {
-      await cp.stop();
-      await store.close();
-    },
-  ]);
-  say(`control plane listening on ${cp.url()} (REST and the agents' WebSocket hub)`);
-
-  const siteId = randomUUID();
-  const token = generateSiteToken();
-  const now = new Date().toISOString();
-  await store.sites.create({
-    id: siteId,
-    org_id: ORG,
-    name: 'demo-site',
-    created_at: now,
-    token_rotated_at: now,
-    last_seen_at: null,
-    agent_version: null,
-    token_hash: hashSiteToken(token),
-  });
-  say(`site ${siteId} registered with a hashed agent token`);
-
-  const router = await startApiSimulator({ data: demoRouter() });
-  cleanups.push(['router simulator', () => router.stop()]);
-  const services: FakeService[] = [
-    // A Debian 12 build: its tracker says which of OpenSSH 9.2p1's CVEs this revision has patched.
-    await startBannerServer({ host: `${NET}.2`, port: 2222, greeting: 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n' }),
-    await startBannerServer({ host: `${NET}.3`, port: 8080, httpServer: 'nginx/1.13.2' }),
-    await startBannerServer({ host: `${NET}.4`, port: 2121, greeting: `220 ProFTPD 1.3.5 Server (ProFTPD Default Installation) [${NET}.4]\r\n` }),
-  ];
-  cleanups.push(['banner services', () => Promise.all(services.map((service) => service.close()))]);
-  say(
-    `RouterOS API simulator on 127.0.0.1:${router.port} (RouterOS 6.40.5, winbox open to WAN, WAN tcp/2222 forwarded to ${NET}.2); OpenSSH 9.2p1 Debian-2+deb12u3, nginx 1.13.2, ProFTPD 1.3.5 on ${NET}.2-4`,
-  );
-
-  const { config: agentConfig } = buildAgentConfig(
-    {
-      site_id: siteId,
-      subnets: [`${NET}.0/24`],
-      router: { host: '127.0.0.1', port: router.port, user: 'edge-cve', password: 'router-secret' },
-      scan: { ports: '2222,8080,2121', udp: false },
-      control_plane: { url: cp.url().replace(/^http/, 'ws'), token },
-    },
-    undefined,
-    { env: {}, dataDir: path.join(dir, 'agent') },
-  );
-  say(loadIntel(agentConfig.state_dir, logger));
-  const agent = createAgent({ config: agentConfig, logger, notifier: createSdNotifier({ env: {}, logger }) });
-  await agent.start();
-  cleanups.unshift(['agent', () => agent.stop()]);
-  for (let i = 0; i < 100 && !agent.uplink?.connected; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
-  say(`agent started; uplink ${agent.uplink?.connected ? 'connected' : 'NOT connected'}`);
-
-  const jwt = await new SignJWT({ org: ORG, scope: 'cve:view cve:create cve:update cve:delete' })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setSubject('demo')
-    .setIssuedAt()
-    .setExpirationTime('10m')
-    .sign(new TextEncoder().encode(secret));
-  const api = async <T>(method: string, url: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${cp.url()}${url}`, {
-      method,
-      headers: { authorization: `Bearer ${jwt}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${method} ${url}: HTTP ${response.status} ${text}`);
-    return (text === '' ? undefined : JSON.parse(text)) as T;
-  };
-
+/** Creates a schedule, invokes it, follows it to the end and prints the report; the scan's final status. */
+async function runScan(system: DemoSystem): Promise<string> {
+  const { api, siteId } = system;
   const schedule = await api<{ id: string; next_scan_at: string }>('POST', '/scans/cve/scheduled', {
     description: 'Demo: every other Sunday 02:30, Sydney time',
     day_of_week: 0,
@@ -246,9 +93,9 @@ async function main(): Promise<number> {
     `GET /scans/cve/${schedule.id.slice(0, 8)}.../status -> targets ${status.targets.length}, scanned ${status.scanned.length}, failed ${status.failed.length}`,
   );
   printReport(await api<Report>('GET', `/scans/cve/${scanId}/report.json`));
-  for (let i = 0; i < 40 && webhook.received.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
-  say(`webhook: ${webhook.received.join(', ') || 'none received'}`);
-  return detail.status === 'completed' ? 0 : 1;
+  for (let i = 0; i < 40 && system.webhook.received.length === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+  say(`webhook: ${system.webhook.received.join(', ') || 'none received'}`);
+  return detail.status;
 }
 
 function printReport(report: Report): void {
@@ -310,27 +157,35 @@ function printVerdicts(report: Report, hosts: Report['hosts']): void {
   }
 }
 
-async function cleanup(): Promise<boolean> {
-  let clean = true;
-  // The agent first (it dials the control plane), then the rest, each even if another failed.
-  for (const [name, stop] of cleanups) {
-    try {
-      await stop();
-    } catch (error) {
-      clean = false;
-      console.error(`stopping the ${name} failed: ${(error as Error).message}`);
-    }
-  }
-  return clean;
+/** Resolves on the first SIGINT or SIGTERM; a second one while stopping is ignored (the stop finishes). */
+function stopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: string) => {
+      say(`${signal}: stopping`);
+      resolve(signal);
+    };
+    process.once('SIGINT', on);
+    process.once('SIGTERM', on);
+  });
 }
 
 let code = 1;
+let system: DemoSystem | undefined;
 try {
-  code = await main();
+  system = await startDemoSystem({ net: NET, org: ORG, logger: pino({ level: process.env.DEMO_LOG ?? 'silent' }), say });
+  const status = await runScan(system);
+  code = status === 'completed' ? 0 : 1;
+  if (keep) {
+    const signal = stopSignal();
+    say(`console: ${system.url}/`);
+    say('still running (--keep): open the console, then Ctrl-C to stop everything');
+    await signal;
+  }
 } catch (error) {
   console.error(`demo failed: ${(error as Error).message}`);
+  code = 1;
 } finally {
-  if (!(await cleanup())) code = 1;
+  if (system && !(await system.stop())) code = 1;
   say(`everything stopped; exit ${code}`);
 }
 process.exitCode = code;

@@ -85,6 +85,12 @@ export const apiErrors = {
     message: 'The token does not carry the scope this request needs.',
     howToSolve: 'Ask for a token with the scope named in the message (`cve:view`, `cve:create`, `cve:update` or `cve:delete`).',
   },
+  origin_refused: {
+    statuses: [403],
+    message: "The request's Origin is not this control plane's own.",
+    howToSolve:
+      "Open the console from the control plane's own address (or the `public_url` of its config); a page of another site may not open the console's live socket (cross-site WebSocket hijacking).",
+  },
   route_not_found: { statuses: [404], message: 'No such endpoint.', howToSolve: 'Check the method and path against `/openapi.json`.' },
   schedule_not_found: {
     statuses: [404],

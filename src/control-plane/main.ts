@@ -8,10 +8,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
 import { composeParts } from '../shared/lifecycle.js';
-import { heartbeat, PROTOCOL_VERSION, type Finding } from '../protocol/index.js';
+import { AGENT_PATH, heartbeat, PROTOCOL_VERSION, type Finding } from '../protocol/index.js';
 import { createAuthenticator } from './api/auth.js';
 import { buildApi } from './api/server.js';
 import type { ControlPlaneConfig } from './config/load.js';
+import { LiveBus } from './console/live-bus.js';
+import { LivePublisher } from './console/live-publisher.js';
+import { LIVE_PATH, LiveSocket, type LiveSocketOptions } from './console/live-socket.js';
 import { ControlPlaneError } from './errors.js';
 import { Hub } from './hub/hub.js';
 import { startFeeds, type Feeds } from './feeds/feeds.js';
@@ -19,6 +22,7 @@ import { WebhookNotifier } from './notify/webhook-notifier.js';
 import { ScanService } from './scans/scan-service.js';
 import { SlotTimer } from './scans/slot-timer.js';
 import type { ControlPlaneStore } from './store/types.js';
+import { dispatchUpgrades } from './upgrades.js';
 
 export interface ControlPlaneDeps {
   config: ControlPlaneConfig;
@@ -32,6 +36,8 @@ export interface ControlPlaneDeps {
   hubLimits?: { pauseAbove: number; resumeBelow: number };
   /** The built web console; default `<package root>/dist/console`. */
   consoleDir?: string;
+  /** Tests lower the console socket's limits (buffered bytes, ping interval) and the replay ring. */
+  live?: LiveSocketOptions & { ringCapacity?: number };
 }
 
 export interface ControlPlane {
@@ -47,6 +53,8 @@ export interface ControlPlane {
   readonly scans: ScanService;
   /** The feed hub with its store and pusher, after start; undefined when the config has no `feeds` section. */
   readonly feeds: Feeds | undefined;
+  /** The console's live feed: the bus its publishers write to, the sockets that read it. */
+  readonly live: { bus: LiveBus; publisher: LivePublisher; socket: LiveSocket };
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -70,6 +78,8 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     logger,
     baseUrl,
   });
+  const liveBus = new LiveBus({ capacity: deps.live?.ringCapacity });
+  const livePublisher = new LivePublisher({ bus: liveBus, store, clock, logger });
   const intervalMs = config.hub.heartbeat_interval_seconds * 1000;
   const hub = new Hub({
     store,
@@ -85,6 +95,8 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     },
     onFinishedScans: () => notifier.wake(),
     onFeed: (siteId, feed) => void feeds?.pusher.agentReported(siteId, feed),
+    onPresence: (site, online) => livePublisher.presence(site, online),
+    onApplied: (applied) => livePublisher.applied(applied),
   });
   let feeds: Feeds | undefined;
   // A KEV catalog update between scans: open findings entering KEV alert now, not at their next scan.
@@ -106,6 +118,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     commandTtlMinutes: config.scans.command_ttl_minutes,
     timeoutMinutes: config.scans.timeout_minutes,
     onFinished: () => notifier.wake(),
+    onChanged: (change) => livePublisher.scanChanged(change),
   });
   const slots = new SlotTimer({
     schedules: store.schedules,
@@ -115,11 +128,12 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     missedSlotGraceMs: config.scans.timeout_minutes * 60_000,
     tickMs: deps.slotTickMs,
   });
+  const authenticate = createAuthenticator(config.auth, clock);
   const api = buildApi({
     store,
     scans,
     hub,
-    authenticate: createAuthenticator(config.auth, clock),
+    authenticate,
     clock,
     logger,
     notificationGroups: config.notification_groups,
@@ -129,6 +143,16 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     feedCve: (cveId) => feeds?.store.cve(cveId),
     consoleDir: deps.consoleDir,
   });
+
+  const liveSocket = new LiveSocket({
+    bus: liveBus,
+    // Bearer for now; the session cookie joins when the console's sign-in lands.
+    authenticate: async (request) => authenticate(request.headers.authorization),
+    logger,
+    publicUrl: config.public_url,
+    options: deps.live,
+  });
+  let detachUpgrades: (() => void) | undefined;
 
   let started = false;
   // The ordered parts: stop visits them in reverse (slots, listener, feeds, notifier), each in its own try.
@@ -149,7 +173,10 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
       {
         name: 'listener',
         start: async (signal) => {
-          hub.start(api.server);
+          // One dispatcher by path: the agents' hub and the console's live socket share the port.
+          detachUpgrades = dispatchUpgrades(api.server, { [AGENT_PATH]: hub.upgrade, [LIVE_PATH]: liveSocket.upgrade });
+          hub.start();
+          liveSocket.start();
           try {
             await api.listen({ host: config.listen.host, port: config.listen.port, signal });
           } catch (error) {
@@ -161,6 +188,8 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
           started = true;
         },
         stop: async () => {
+          detachUpgrades?.();
+          liveSocket.stop();
           await hub.stop();
           await api.close();
         },
@@ -192,6 +221,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     get feeds() {
       return feeds;
     },
+    live: { bus: liveBus, publisher: livePublisher, socket: liveSocket },
     url,
     stop,
     async start(signal) {

@@ -43,10 +43,20 @@ export function siteCounts(subs: readonly SubScanRow[]): SiteCounts {
   };
 }
 
+/** A scan's `progress` (0..100, one decimal): the mean of its target sites', 100 once terminal. The console's live `scan` message uses it too. */
+export function scanProgress(scan: Pick<ScanRow, 'status'>, sites: SiteTotals): number {
+  const progress = isTerminalScan(scan.status) ? 100 : sites.targets === 0 ? 0 : sites.progress / sites.targets;
+  return round(progress, 1);
+}
+
+/** An event line as a scan's `events` show it: a multi-site scan names the site. The console's live `event` message uses it too. */
+export function eventMessage(event: Pick<ScanEventRow, 'site_id' | 'message'>, multiSite: boolean): string {
+  return multiSite && event.site_id !== null && !event.message.includes(event.site_id) ? `site ${event.site_id}: ${event.message}` : event.message;
+}
+
 export function renderSummary(scan: ScanRow, sites: SiteTotals, agg: ScanAggregates, baseUrl: string, now: Date): z.infer<typeof scanSummary> {
   const terminal = isTerminalScan(scan.status);
   const { targets } = sites;
-  const progress = terminal ? 100 : targets === 0 ? 0 : sites.progress / targets;
   const started = scan.started_at === null ? null : Date.parse(scan.started_at);
   const ended = scan.finished_at === null ? now.getTime() : Date.parse(scan.finished_at);
   return {
@@ -73,7 +83,7 @@ export function renderSummary(scan: ScanRow, sites: SiteTotals, agg: ScanAggrega
     json_url: `${baseUrl}/scans/cve/${scan.id}/report.json`,
     pdf_url: null,
     status: scan.status,
-    progress: round(progress, 1),
+    progress: scanProgress(scan, sites),
     error: scan.error,
   };
 }
@@ -81,10 +91,7 @@ export function renderSummary(scan: ScanRow, sites: SiteTotals, agg: ScanAggrega
 export function renderDetail(summary: z.infer<typeof scanSummary>, events: readonly ScanEventRow[], multiSite: boolean): z.infer<typeof scanDetail> {
   return {
     ...summary,
-    events: events.map((e) => ({
-      time: e.at,
-      message: multiSite && e.site_id !== null && !e.message.includes(e.site_id) ? `site ${e.site_id}: ${e.message}` : e.message,
-    })),
+    events: events.map((e) => ({ time: e.at, message: eventMessage(e, multiSite) })),
   };
 }
 

@@ -3,14 +3,15 @@
  * one session per site, notices silent peers, and sends commands (stored first, so an offline
  * agent gets them when it comes back).
  */
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { AGENT_PATH, closeCodes, downSchemas, splitFeedFile, type AgentFeed, type AgentStorage, type Command } from '../../protocol/index.js';
+import { closeCodes, downSchemas, splitFeedFile, type AgentFeed, type AgentStorage, type Command } from '../../protocol/index.js';
 import type { Clock } from '../../shared/clock.js';
-import type { CommandItem, ControlPlaneStore, PendingCommand } from '../store/types.js';
-import { Ingestor } from './ingestor.js';
+import type { CommandItem, ControlPlaneStore, PendingCommand, Site } from '../store/types.js';
+import { refuseUpgrade } from '../upgrades.js';
+import { Ingestor, type AppliedReport } from './ingestor.js';
 import { AgentSession } from './session.js';
 import { bearerToken, hashSiteToken } from './tokens.js';
 
@@ -34,6 +35,10 @@ export interface HubDeps {
   onFinishedScans: (scanIds: string[]) => void;
   /** An agent told its feed version (stored with the batched bookkeeping): the feed pusher decides whether it needs a delta. */
   onFeed?: (siteId: string, feed: AgentFeed) => void;
+  /** A site's agent came online (hello accepted) or went offline (its last connection closed). */
+  onPresence?: (site: Site, online: boolean) => void;
+  /** Reports applied by a committed ingest batch (the console's live feed derives its messages from them). */
+  onApplied?: (applied: readonly AppliedReport[]) => void;
 }
 
 export type CommandBody<T extends Command['type']> = Omit<Extract<Command, { type: T }>, 'type' | 'seq' | 'issued_at'>;
@@ -61,14 +66,14 @@ export class Hub {
   #bookkeeping: NodeJS.Timeout | undefined;
   #resuming = false;
   #throttled = 0;
-  #server: Server | undefined;
-  readonly #onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => void this.#upgrade(request, socket, head);
+  /** The upgrade dispatcher's handler for the agents' path (AGENT_PATH). */
+  readonly upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => void this.#upgrade(request, socket, head);
 
   constructor(deps: HubDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'hub' });
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: deps.options.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
-    this.ingestor = new Ingestor({ store: deps.store.ingest, logger: this.#log, onFinishedScans: deps.onFinishedScans });
+    this.ingestor = new Ingestor({ store: deps.store.ingest, logger: this.#log, onFinishedScans: deps.onFinishedScans, onApplied: deps.onApplied });
     this.ingestor.onDrain(() => this.#resumeSome());
   }
 
@@ -96,9 +101,8 @@ export class Hub {
     return this.#sessions.get(siteId)?.ready === true;
   }
 
-  start(server: Server): void {
-    this.#server = server;
-    server.on('upgrade', this.#onUpgrade);
+  /** Starts noticing silent peers; upgrades arrive through `upgrade` from the listener's dispatcher. */
+  start(): void {
     this.#heartbeat = setInterval(() => this.#checkPeers(), this.#deps.options.heartbeatIntervalMs);
     this.#heartbeat.unref();
   }
@@ -108,7 +112,6 @@ export class Hub {
     clearInterval(this.#heartbeat);
     clearTimeout(this.#bookkeeping);
     await this.#flushBookkeeping();
-    this.#server?.off('upgrade', this.#onUpgrade);
     for (const session of this.#all) session.close(closeCodes.goingAway, 'control plane stopping');
     await this.ingestor.drain();
   }
@@ -171,12 +174,7 @@ export class Hub {
   }
 
   async #upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const refuse = (status: number, text: string) => {
-      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
-    };
-    socket.on('error', () => socket.destroy());
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    if (path !== AGENT_PATH) return refuse(404, 'Not Found');
+    const refuse = (status: number, text: string) => refuseUpgrade(socket, status, text);
     const token = bearerToken(request.headers.authorization);
     if (token === undefined) return refuse(401, 'Unauthorized');
     let site;
@@ -227,6 +225,7 @@ export class Hub {
   #register(session: AgentSession): void {
     const previous = this.#sessions.get(session.site.id);
     this.#sessions.set(session.site.id, session);
+    if (!previous) this.#deps.onPresence?.(session.site, true);
     // The newer connection wins: the older one is usually a half-open TCP the agent gave up on.
     if (previous && previous !== session) previous.fail('replaced', 'a newer connection of this site took over', closeCodes.replaced);
   }
@@ -234,7 +233,9 @@ export class Hub {
   #forget(session: AgentSession): void {
     this.#all.delete(session);
     this.#paused.delete(session);
-    if (this.#sessions.get(session.site.id) === session) this.#sessions.delete(session.site.id);
+    if (this.#sessions.get(session.site.id) !== session) return;
+    this.#sessions.delete(session.site.id);
+    this.#deps.onPresence?.(session.site, false);
   }
 
   /**

@@ -15,10 +15,18 @@ export interface IngestSource {
   failed(error: Error): void;
 }
 
+/** A report a committed batch applied, with the scan it belongs to (null for a report of no scan). */
+export interface AppliedReport {
+  item: IngestItem;
+  scan_id: string | null;
+}
+
 export interface IngestorDeps {
   store: IngestStore;
   logger: Logger;
   onFinishedScans: (scanIds: string[]) => void;
+  /** Called once per committed batch with the reports it applied, in order (none: not called). */
+  onApplied?: (applied: readonly AppliedReport[]) => void;
   /** Batches hold at most this many reports, which bounds how long one commit blocks the event loop. */
   maxBatch?: number;
   /** A batch smaller than maxBatch waits this long for company: fewer, fuller commits under load. */
@@ -97,9 +105,11 @@ export class Ingestor {
     }
     this.#batches += 1;
     const highest = new Map<IngestSource, number>();
+    const applied: AppliedReport[] = [];
     batch.forEach((entry, index) => {
       const result = outcome.results[index] as IngestResult;
       const seq = entry.item.report.seq;
+      if (result.outcome === 'applied') applied.push({ item: entry.item, scan_id: result.scan_id ?? null });
       if (result.outcome === 'rejected') {
         this.#deps.logger.warn({ site_id: entry.item.site.id, seq, type: entry.item.report.type, reason: result.reason }, 'report rejected and quarantined');
         entry.source.rejected(seq, result.reason);
@@ -107,6 +117,7 @@ export class Ingestor {
       highest.set(entry.source, Math.max(highest.get(entry.source) ?? 0, seq));
     });
     for (const [source, seq] of highest) source.acknowledge(seq);
+    if (applied.length > 0) this.#deps.onApplied?.(applied);
     // Finding alerts (KEV, exposure) go out without waiting for their scan to finish.
     if (outcome.finished_scans.length > 0 || outcome.alerts === true) this.#deps.onFinishedScans(outcome.finished_scans);
   }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import type { Hub, OutgoingCommand } from '../hub/hub.js';
-import type { ControlPlaneStore, NewScan, NewSubScan, ScanKind, ScanRow, StoredSchedule } from '../store/types.js';
+import type { ControlPlaneStore, NewScan, NewSubScan, ScanKind, ScanRow, StoredSchedule, SubScanRow } from '../store/types.js';
 import { scanKeyOf, scanLabelOf } from '../../shared/scan-label.js';
 
 export interface ScanServiceDeps {
@@ -19,6 +19,15 @@ export interface ScanServiceDeps {
   timeoutMinutes: number;
   /** A scan just reached a terminal status: its notifications are due. */
   onFinished: () => void;
+  /** A scan was created, stopped or timed out here (its status and progress may have moved), with the event lines written for it. */
+  onChanged?: (change: ScanChange) => void;
+}
+
+export interface ScanChange {
+  org_id: string;
+  scan_id: string;
+  at: string;
+  events: readonly { site_id: string | null; message: string }[];
 }
 
 export const OFFLINE_ERROR = "the site's agent was offline when the scan started";
@@ -95,9 +104,11 @@ export class ScanService {
   /** The scan, its sub-scans, the schedule's last_run_at and the agents' commands: one transaction, then the commands go out. */
   async #create(input: NewScan, commands: OutgoingCommand[] = []): Promise<ScanRow> {
     const { hub } = this.#deps;
-    const { scan, finished, commands: stored } = await this.#deps.store.scans.create(input, this.#deps.clock.now().toISOString(), hub.prepare(commands));
+    const at = this.#deps.clock.now().toISOString();
+    const { scan, created, finished, commands: stored } = await this.#deps.store.scans.create(input, at, hub.prepare(commands));
     hub.deliver(commands, stored);
     if (finished) this.#deps.onFinished();
+    if (created || finished) this.#deps.onChanged?.({ org_id: scan.org_id, scan_id: scan.id, at, events: created ? input.events : [] });
     return scan;
   }
 
@@ -191,13 +202,15 @@ export class ScanService {
         body: { schedule_id: scheduleId, scan_id: scan.kind === 'scheduled' ? null : scan.id },
       })),
     );
+    const event = { level: 'info', message: 'stop requested' };
     const finished = await this.#deps.store.scans.changeSubScans(
       scan.id,
       notStarted.map((sub) => ({ id: sub.id, status: 'stopped', error: 'stopped before the site started' })),
-      { level: 'info', message: 'stop requested' },
+      event,
       at,
     );
     if (finished) this.#deps.onFinished();
+    this.#deps.onChanged?.({ org_id: scan.org_id, scan_id: scan.id, at, events: [{ site_id: null, message: event.message }] });
     return scan;
   }
 
@@ -220,8 +233,10 @@ export class ScanService {
             ? `the site's agent did not start the scan within ${this.#deps.commandTtlMinutes} minutes`
             : `no result from the site's agent within ${this.#deps.timeoutMinutes} minutes`,
       }));
-      if (await this.#deps.store.scans.changeSubScans(scanId, changes, { level: 'warning', message: `${subs.length} site(s) timed out` }, at))
-        this.#deps.onFinished();
+      const event = { level: 'warning', message: `${subs.length} site(s) timed out` };
+      if (await this.#deps.store.scans.changeSubScans(scanId, changes, event, at)) this.#deps.onFinished();
+      const site = this.#deps.onChanged && (await this.#deps.store.sites.get((subs[0] as SubScanRow).site_id));
+      if (site) this.#deps.onChanged?.({ org_id: site.org_id, scan_id: scanId, at, events: [{ site_id: null, message: event.message }] });
       this.#deps.logger.warn({ scan_id: scanId, sites: subs.map((s) => s.site_id) }, 'sites timed out');
     }
     return expired.length;

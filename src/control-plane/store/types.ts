@@ -204,7 +204,8 @@ export interface IngestItem {
   received_at: string;
 }
 
-export type IngestResult = { outcome: 'applied' } | { outcome: 'duplicate' } | { outcome: 'rejected'; reason: string };
+/** `scan_id`: the scan an applied report belongs to (absent for a report of no scan, such as an inventory outside a run). */
+export type IngestResult = { outcome: 'applied'; scan_id?: string } | { outcome: 'duplicate' } | { outcome: 'rejected'; reason: string };
 
 export interface IngestOutcome {
   results: IngestResult[];

@@ -10,7 +10,7 @@ import pino from 'pino';
 import { expect } from 'vitest';
 import type { Clock } from '../../../src/shared/clock.js';
 import { buildConfig } from '../../../src/control-plane/config/load.js';
-import { createControlPlane, type ControlPlane } from '../../../src/control-plane/main.js';
+import { createControlPlane, type ControlPlane, type ControlPlaneDeps } from '../../../src/control-plane/main.js';
 import { generateSiteToken, hashSiteToken } from '../../../src/control-plane/hub/tokens.js';
 import { openSqliteStore } from '../../../src/control-plane/store/sqlite/index.js';
 import type { ControlPlaneStore } from '../../../src/control-plane/store/types.js';
@@ -44,6 +44,7 @@ export async function startHarness(
     webhooks?: string[];
     hubLimits?: { pauseAbove: number; resumeBelow: number };
     consoleDir?: string;
+    live?: ControlPlaneDeps['live'];
   } = {},
 ): Promise<Harness> {
   const dir = options.dir ?? tempDir('cp-');
@@ -51,7 +52,8 @@ export async function startHarness(
   const raw = {
     state_dir: dir,
     log_level: 'warn',
-    listen: { host: '127.0.0.1', port: 0 },
+    // TEST_LISTEN_HOST: engineers sharing a machine each keep to their own loopback address.
+    listen: { host: process.env.TEST_LISTEN_HOST ?? '127.0.0.1', port: 0 },
     auth: { hs256_secret: JWT_SECRET },
     notification_groups: { 'security-alerts': { secret: WEBHOOK_SECRET, webhooks: options.webhooks ?? ['http://127.0.0.1:9/never'] } },
     notifications: { max_attempts: 3, backoff_initial_seconds: 0.05, backoff_max_seconds: 0.2, timeout_seconds: 2 },
@@ -60,7 +62,16 @@ export async function startHarness(
   const { config } = buildConfig(raw, undefined);
   const clock = options.clock ?? { now: () => new Date() };
   const store = openSqliteStore({ stateDir: dir, logger });
-  const cp = createControlPlane({ config, store, clock, logger, slotTickMs: 200, hubLimits: options.hubLimits, consoleDir: options.consoleDir });
+  const cp = createControlPlane({
+    config,
+    store,
+    clock,
+    logger,
+    slotTickMs: 200,
+    hubLimits: options.hubLimits,
+    consoleDir: options.consoleDir,
+    live: options.live,
+  });
   await cp.start();
   const url = cp.url();
   const harness: Harness = {

@@ -24,8 +24,8 @@ interface RawResponse {
 
 /** A raw HTTP/1.1 connection: requests go out one after another on the same socket. */
 async function connection() {
-  const { port } = new URL(h.url);
-  const socket = net.connect(Number(port), '127.0.0.1');
+  const { port, hostname } = new URL(h.url);
+  const socket = net.connect(Number(port), hostname);
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   let buffer = Buffer.alloc(0);
   let closed = false;

@@ -29,4 +29,35 @@ describe('npm run demo', () => {
     // The process ended on its own: nothing it started kept the event loop alive.
     expect(output).toContain('everything stopped; exit 0');
   });
+
+  it('with --keep, keeps everything running after the scan, prints the console URL, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--keep'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    onTestFinished(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let output = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const consoleUrl = new Promise<string>((resolve, reject) => {
+      const read = (chunk: Buffer) => {
+        output += chunk.toString();
+        const url = /console: (http:\/\/\S+)/.exec(output)?.[1];
+        if (url) resolve(url);
+      };
+      child.stdout.on('data', read);
+      child.stderr.on('data', read);
+      void exited.then(() => reject(new Error(`the demo ended before printing the console URL:\n${output}`)));
+    });
+    const url = await consoleUrl;
+    expect(output).toMatch(/-> completed 100%/);
+    // Still up after the scan: the control plane answers, the console page is served at the printed URL.
+    const openapi = await fetch(new URL('/openapi.json', url));
+    expect(openapi.status).toBe(200);
+    const page = await fetch(url);
+    expect(page.status, await page.text()).toBeLessThan(500);
+    expect(output).not.toContain('everything stopped');
+    child.kill('SIGTERM');
+    expect(await exited, output).toBe(0);
+    expect(output).toContain('SIGTERM: stopping');
+    expect(output).toContain('everything stopped; exit 0');
+  });
 });

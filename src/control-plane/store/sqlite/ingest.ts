@@ -184,8 +184,8 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
     alerts?: boolean;
   }
 
-  /** Applies one report; returns the id of a scan whose status may have changed. */
-  function apply(item: IngestItem, ctx: PassContext): string | undefined {
+  /** Applies one report; returns the scan it belongs to, and whether that scan's status may have changed. */
+  function apply(item: IngestItem, ctx: PassContext): { scan: string | undefined; recompute: boolean } {
     const m: Report = item.report;
     const at = item.received_at;
     switch (m.type) {
@@ -193,17 +193,17 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
         const sub = subByRun.get(m.run_id) ?? resolveRun(item, m);
         if (sub.site_id !== item.site.id) throw new IngestRejection(`run ${m.run_id} belongs to another site`);
         if (!finalStatuses.includes(sub.status)) setSubStatus.run(m.status, m.status === 'scanning' ? m.at : null, sub.id);
-        return sub.scan_id;
+        return { scan: sub.scan_id, recompute: true };
       }
       case 'scan.progress': {
         const sub = subOf(item, m.run_id);
         progress.run(m.percent, m.hosts_done, m.hosts_total, sub.id);
-        return undefined;
+        return { scan: sub.scan_id, recompute: false };
       }
       case 'scan.event': {
         const sub = subOf(item, m.run_id);
         event.run(sub.scan_id, sub.site_id, m.at, m.level, m.message);
-        return undefined;
+        return { scan: sub.scan_id, recompute: false };
       }
       case 'host': {
         const sub = subOf(item, m.run_id);
@@ -223,7 +223,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
           created_at: at,
         });
         for (const open of m.open_ports) scanPort.run(sub.scan_id, open.port);
-        return undefined;
+        return { scan: sub.scan_id, recompute: false };
       }
       case 'finding': {
         const sub = subOf(item, m.run_id);
@@ -273,7 +273,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
         const patched = m.distro?.status === 'fixed' || m.distro?.status === 'not-affected';
         ctx.tallies.add({ host, mac: m.mac, sub: sub.id, scan: sub.scan_id, cve: cve.id, score: cve.score, counted: !patched });
         if (watch({ org_id: item.site.org_id, site_id: sub.site_id, scan_id: sub.scan_id, id }, m, at).length > 0) ctx.alerts = true;
-        return undefined;
+        return { scan: sub.scan_id, recompute: false };
       }
       case 'scan.finished': {
         const sub = subOf(item, m.run_id);
@@ -281,13 +281,13 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
         const held = (received.get(sub.id) ?? 0) + ctx.tallies.pendingFor(sub.id);
         if (held !== m.findings_sent)
           event.run(sub.scan_id, sub.site_id, at, 'warning', `the agent sent ${m.findings_sent} findings, the control plane holds ${held}`);
-        return sub.scan_id;
+        return { scan: sub.scan_id, recompute: true };
       }
       case 'inventory': {
         // A run's inventory belongs to its sub-scan; an unknown or foreign run is quarantined like any other report.
         const sub = m.run_id === null ? undefined : subOf(item, m.run_id);
         inventory.run(item.site.id, m.run_id, sub?.id ?? null, m.at, toJson({ router: m.router, hosts: m.hosts, neighbors: m.neighbors }));
-        return undefined;
+        return { scan: sub?.scan_id, recompute: false };
       }
     }
   }
@@ -295,9 +295,9 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
   const writeTallies = Tallies.writer(db);
   // In a savepoint, a report's counters are written with it, so a rollback takes them too.
   const applyOne = db.transaction((item: IngestItem, ctx: PassContext) => {
-    const scanId = apply(item, ctx);
+    const applied = apply(item, ctx);
     ctx.tallies.flush();
-    return scanId;
+    return applied;
   });
 
   /**
@@ -319,9 +319,9 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
         continue;
       }
       try {
-        const scanId = isolated ? applyOne(item, ctx) : apply(item, ctx);
-        if (scanId !== undefined) touched.add(scanId);
-        results.push({ outcome: 'applied' });
+        const { scan, recompute } = isolated ? applyOne(item, ctx) : apply(item, ctx);
+        if (scan !== undefined && recompute) touched.add(scan);
+        results.push(scan === undefined ? { outcome: 'applied' } : { outcome: 'applied', scan_id: scan });
       } catch (error) {
         const constraint = String((error as { code?: unknown }).code ?? '').startsWith('SQLITE_CONSTRAINT');
         if (!isolated || (!(error instanceof IngestRejection) && !constraint)) throw error;
