@@ -30,7 +30,11 @@ const NAV: [string, string][] = [
 
 function LiveIndicator() {
   const [state, setState] = useState<LiveState>(liveState());
-  useEffect(() => onLiveState(setState), []);
+  useEffect(() => {
+    const unsubscribe = onLiveState(setState);
+    setState(liveState()); // a change between render and this effect
+    return unsubscribe;
+  }, []);
   const text = state === 'open' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Offline, reconnecting';
   return <span class={`live live-${state}`}>{text}</span>;
 }

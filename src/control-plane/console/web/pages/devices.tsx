@@ -121,142 +121,146 @@ export function DeviceDetailPage({ mac }: { mac: string }) {
   useLive('finding', (m) => m.mac_address?.toUpperCase() === device.data?.mac_address.toUpperCase() && device.reload(), [device.data?.mac_address]);
   useLive('resync', () => device.reload());
   return (
-    <Guard loading={device.loading && !device.data} error={device.error}>
-      {() => {
-        const d = device.data as DeviceDetail;
-        return (
-          <>
-            <h1>
-              Device <code>{d.mac_address}</code>
-            </h1>
-            <KeyValues
-              rows={[
-                ['Vendor', d.manufacturer ?? 'unknown'],
-                ['Hostnames', d.hostnames.length > 0 ? d.hostnames.join(', ') : '—'],
-                [
-                  'Sites',
-                  d.site_ids.map((id, i) => (
-                    <span key={id}>
-                      {i > 0 && ', '}
-                      <Link href={`/sites/${id}`}>{siteName(id)}</Link>
-                    </span>
-                  )),
-                ],
-              ]}
-            />
-            <h2>CVEs</h2>
-            {d.cves.length === 0 ? (
-              <p class="muted" data-testid="device-cves">
-                No CVEs found on this device.
-              </p>
-            ) : (
-              <div class="table-wrap">
-                <table data-testid="device-cves">
-                  <thead>
-                    <tr>
-                      <th scope="col">CVE</th>
-                      <th scope="col">Severity</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Where</th>
-                      <th scope="col">Why</th>
-                      {can('cve:update', who) && <th scope="col">Mark</th>}
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {d.cves.map((c) => (
-                      <tr key={c.id}>
-                        <td>
-                          <Link href={`/cves/${c.cve_id}`}>{c.cve_id}</Link>
-                          <div class="muted small">{c.description.slice(0, 140)}</div>
-                        </td>
-                        <td>
-                          <SeverityBadge severity={c.severity} score={c.score} />
-                        </td>
-                        <td>
-                          <StatusBadge status={c.status} />
-                        </td>
-                        <td>
-                          {c.host.ip_address}
-                          {c.port !== null ? `:${c.port}` : ''} {c.service ?? ''}
-                          <div class="muted small">{c.cpe}</div>
-                        </td>
-                        <td>
-                          <FactList facts={c as never} extra={Object.keys(c)} />
-                        </td>
-                        {can('cve:update', who) && (
+    <>
+      <h1>
+        Device <code>{device.data?.mac_address ?? mac}</code>
+      </h1>
+      <Guard loading={device.loading && !device.data} error={device.error}>
+        {() => {
+          const d = device.data as DeviceDetail;
+          return (
+            <>
+              <KeyValues
+                rows={[
+                  ['Vendor', d.manufacturer ?? 'unknown'],
+                  ['Hostnames', d.hostnames.length > 0 ? d.hostnames.join(', ') : '—'],
+                  [
+                    'Sites',
+                    d.site_ids.map((id, i) => (
+                      <span key={id}>
+                        {i > 0 && ', '}
+                        <Link href={`/sites/${id}`}>{siteName(id)}</Link>
+                      </span>
+                    )),
+                  ],
+                ]}
+              />
+              <h2>CVEs</h2>
+              {d.cves.length === 0 ? (
+                <p class="muted" data-testid="device-cves">
+                  No CVEs found on this device.
+                </p>
+              ) : (
+                <div class="table-wrap">
+                  <table data-testid="device-cves">
+                    <thead>
+                      <tr>
+                        <th scope="col">CVE</th>
+                        <th scope="col">Severity</th>
+                        <th scope="col">Status</th>
+                        <th scope="col">Where</th>
+                        <th scope="col">Why</th>
+                        {can('cve:update', who) && <th scope="col">Mark</th>}
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {d.cves.map((c) => (
+                        <tr key={c.id}>
                           <td>
-                            <Link href={`/marks?mac=${encodeURIComponent(d.mac_address)}&cve=${c.cve_id}`}>Accept or mitigate</Link>
+                            <Link class="nowrap" href={`/cves/${c.cve_id}`}>
+                              {c.cve_id}
+                            </Link>
+                            <div class="muted small">{c.description.slice(0, 140)}</div>
                           </td>
-                        )}
+                          <td>
+                            <SeverityBadge severity={c.severity} score={c.score} />
+                          </td>
+                          <td>
+                            <StatusBadge status={c.status} />
+                          </td>
+                          <td>
+                            {c.host.ip_address}
+                            {c.port !== null ? `:${c.port}` : ''} {c.service ?? ''}
+                            <div class="muted small">{c.cpe}</div>
+                          </td>
+                          <td>
+                            <FactList facts={c as never} extra={Object.keys(c)} />
+                          </td>
+                          {can('cve:update', who) && (
+                            <td>
+                              <Link href={`/marks?mac=${encodeURIComponent(d.mac_address)}&cve=${c.cve_id}`}>Accept or mitigate</Link>
+                            </td>
+                          )}
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+              <h2>IP addresses over time</h2>
+              {d.ips.length === 0 ? (
+                <p class="muted">None recorded.</p>
+              ) : (
+                <div class="table-wrap">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">IP</th>
+                        <th scope="col">First seen</th>
+                        <th scope="col">Last seen</th>
+                        <th scope="col" class="num">
+                          Scans
+                        </th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
-            <h2>IP addresses over time</h2>
-            {d.ips.length === 0 ? (
-              <p class="muted">None recorded.</p>
-            ) : (
-              <div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">IP</th>
-                      <th scope="col">First seen</th>
-                      <th scope="col">Last seen</th>
-                      <th scope="col" class="num">
-                        Scans
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {d.ips.map((ip) => (
-                      <tr key={ip.ip_address}>
-                        <td>{ip.ip_address}</td>
-                        <td>{formatTime(ip.first_seen_at)}</td>
-                        <td>{formatTime(ip.last_seen_at)}</td>
-                        <td class="num">{ip.scans}</td>
+                    </thead>
+                    <tbody>
+                      {d.ips.map((ip) => (
+                        <tr key={ip.ip_address}>
+                          <td>{ip.ip_address}</td>
+                          <td>{formatTime(ip.first_seen_at)}</td>
+                          <td>{formatTime(ip.last_seen_at)}</td>
+                          <td class="num">{ip.scans}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+              <h2>Services</h2>
+              {d.services.length === 0 ? (
+                <p class="muted">No open ports seen.</p>
+              ) : (
+                <div class="table-wrap">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">Port</th>
+                        <th scope="col">Service</th>
+                        <th scope="col">Product</th>
+                        <th scope="col">Version</th>
+                        <th scope="col">Last seen</th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
-            <h2>Services</h2>
-            {d.services.length === 0 ? (
-              <p class="muted">No open ports seen.</p>
-            ) : (
-              <div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Port</th>
-                      <th scope="col">Service</th>
-                      <th scope="col">Product</th>
-                      <th scope="col">Version</th>
-                      <th scope="col">Last seen</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {d.services.map((s) => (
-                      <tr key={`${s.port}-${s.product}`}>
-                        <td>{s.port}</td>
-                        <td>{s.service ?? '—'}</td>
-                        <td>{s.product ?? '—'}</td>
-                        <td>{s.version ?? '—'}</td>
-                        <td>{formatTime(s.last_seen_at)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            )}
-            <h2>Marks</h2>
-            <MarkHistory marks={d.marks} />
-          </>
-        );
-      }}
-    </Guard>
+                    </thead>
+                    <tbody>
+                      {d.services.map((s) => (
+                        <tr key={`${s.port}-${s.product}`}>
+                          <td>{s.port}</td>
+                          <td>{s.service ?? '—'}</td>
+                          <td>{s.product ?? '—'}</td>
+                          <td>{s.version ?? '—'}</td>
+                          <td>{formatTime(s.last_seen_at)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+              <h2>Marks</h2>
+              <MarkHistory marks={d.marks} />
+            </>
+          );
+        }}
+      </Guard>
+    </>
   );
 }

@@ -40,7 +40,9 @@ export function MarkHistory({ marks }: { marks: Mark[] }) {
                 </Link>
               </td>
               <td>
-                <Link href={`/cves/${m.cve_id}`}>{m.cve_id}</Link>
+                <Link class="nowrap" href={`/cves/${m.cve_id}`}>
+                  {m.cve_id}
+                </Link>
               </td>
               <td>
                 <StatusBadge status={m.status} />

@@ -62,7 +62,9 @@ export function OverviewPage() {
                           <tr key={`${f.cve_id}-${f.mac_address}-${i}`}>
                             <td>{f.priority_rank ?? i + 1}</td>
                             <td>
-                              <Link href={`/cves/${f.cve_id}`}>{f.cve_id}</Link>
+                              <Link class="nowrap" href={`/cves/${f.cve_id}`}>
+                                {f.cve_id}
+                              </Link>
                             </td>
                             <td>
                               <SeverityBadge severity={f.severity} score={f.score} />

@@ -4,7 +4,7 @@ import { useGet } from '../api.js';
 import { formatTime, score } from '../format.js';
 import { useLive } from '../live.js';
 import { useSiteNames } from '../sites-index.js';
-import { FactList, Guard, KeyValues, SeverityBadge, StatusBadge } from '../ui.js';
+import { FactList, Guard, KeyValues, SeverityBadge, StatusBadge, summarize } from '../ui.js';
 import type { CveInstance, ScanReport } from '../types.js';
 
 function CveTable({ cves, testId }: { cves: CveInstance[]; testId?: string }) {
@@ -27,7 +27,9 @@ function CveTable({ cves, testId }: { cves: CveInstance[]; testId?: string }) {
             <tr key={c.id}>
               <td>{c.priority_rank ?? i + 1}</td>
               <td>
-                <Link href={`/cves/${c.cve_id}`}>{c.cve_id}</Link>
+                <Link class="nowrap" href={`/cves/${c.cve_id}`}>
+                  {c.cve_id}
+                </Link>
               </td>
               <td>
                 <SeverityBadge severity={c.severity} score={c.score} />
@@ -91,6 +93,8 @@ export function ReportPage({ scanId }: { scanId: string }) {
         {() => {
           const r = report.data as ScanReport;
           const s = r.scan;
+          // A sweep answers for every address; the hosts worth a row have a MAC, a name or an open port.
+          const notable = r.hosts.filter((h) => h.mac_address !== null || h.hostname !== null || h.open_ports.length > 0);
           return (
             <>
               <h2>Summary</h2>
@@ -137,12 +141,15 @@ export function ReportPage({ scanId }: { scanId: string }) {
                             : '—'}
                         </td>
                         <td class="small">
-                          {site.coverage
-                            ? Object.entries(site.coverage)
-                                .filter(([, v]) => v !== null && typeof v !== 'object')
-                                .map(([k, v]) => `${k}: ${String(v)}`)
-                                .join(', ') || 'reported'
-                            : '—'}
+                          {site.coverage ? (
+                            <ul class="facts">
+                              {summarize(site.coverage).map((line) => (
+                                <li key={line}>{line.replaceAll('_', ' ')}</li>
+                              ))}
+                            </ul>
+                          ) : (
+                            '—'
+                          )}
                         </td>
                       </tr>
                     ))}
@@ -153,7 +160,10 @@ export function ReportPage({ scanId }: { scanId: string }) {
               {r.warnings.length === 0 ? <p class="muted">No open CVE at or above the warning threshold.</p> : <CveTable cves={r.warnings} />}
               <h2>CVEs, fix first ({r.cves.length})</h2>
               {r.cves.length === 0 ? <p class="muted">No CVEs found.</p> : <CveTable cves={r.cves} testId="report-cves" />}
-              <h2>Hosts by MAC ({r.hosts.length})</h2>
+              <h2>Hosts by MAC ({notable.length})</h2>
+              {notable.length < r.hosts.length && (
+                <p class="muted">{r.hosts.length - notable.length} more addresses answered the sweep with no MAC, no name and no open port.</p>
+              )}
               <div class="table-wrap">
                 <table>
                   <thead>
@@ -168,7 +178,7 @@ export function ReportPage({ scanId }: { scanId: string }) {
                     </tr>
                   </thead>
                   <tbody>
-                    {[...r.hosts]
+                    {[...notable]
                       .sort((a, b) => (a.mac_address ?? '~').localeCompare(b.mac_address ?? '~'))
                       .map((h) => (
                         <tr key={h.id}>

@@ -13,7 +13,10 @@ function DeltaView({ scanId }: { scanId: string }) {
   const delta = useGet<Delta>(`/scans/cve/${scanId}/delta`);
   const row = (f: Delta['new'][number], i: number) => (
     <li key={`${f.cve_id}-${f.mac_address ?? f.host?.mac_address}-${i}`}>
-      <Link href={`/cves/${f.cve_id}`}>{f.cve_id}</Link> {f.severity && <SeverityBadge severity={f.severity} score={f.score} />} on{' '}
+      <Link class="nowrap" href={`/cves/${f.cve_id}`}>
+        {f.cve_id}
+      </Link>{' '}
+      {f.severity && <SeverityBadge severity={f.severity} score={f.score} />} on{' '}
       {f.mac_address ?? f.host?.mac_address ?? f.ip_address ?? f.host?.ip_address ?? 'a host'}
     </li>
   );
@@ -93,69 +96,74 @@ export function ScanDetailPage({ id }: { id: string }) {
   };
 
   return (
-    <Guard loading={scan.loading && !scan.data} error={scan.error}>
-      {() => {
-        const s = scan.data as ScanDetail;
-        const terminal = TERMINAL.has(s.status);
-        return (
-          <>
-            <h1>Scan {s.scan_id}</h1>
-            <div class="actions">
-              <span data-testid="scan-status">
-                <StatusBadge status={s.status} />
-              </span>
-              <progress data-testid="scan-progress" max={100} value={s.progress} aria-label="Scan progress" />
-              <span>{s.progress} %</span>
-              {!terminal && s.scan_schedule_id && can('cve:update', who) && (
-                <button type="button" class="danger" disabled={stopping} onClick={() => void stop(s.scan_schedule_id as string)}>
-                  Stop scan
-                </button>
+    <>
+      <h1>Scan {scan.data?.scan_id ?? ''}</h1>
+      <Guard loading={scan.loading && !scan.data} error={scan.error}>
+        {() => {
+          const s = scan.data as ScanDetail;
+          const terminal = TERMINAL.has(s.status);
+          return (
+            <>
+              <div class="actions">
+                <span data-testid="scan-status">
+                  <StatusBadge status={s.status} />
+                </span>
+                <progress data-testid="scan-progress" max={100} value={s.progress} aria-label="Scan progress" />
+                <span>{s.progress} %</span>
+                {!terminal && s.scan_schedule_id && can('cve:update', who) && (
+                  <button type="button" class="danger" disabled={stopping} onClick={() => void stop(s.scan_schedule_id as string)}>
+                    Stop scan
+                  </button>
+                )}
+                {terminal && <Link href={`/reports/${s.id}`}>Report</Link>}
+              </div>
+              <ErrorBox error={error} />
+              {s.error && <ErrorBox error={`The scan reported: ${s.error}`} />}
+              <KeyValues
+                rows={[
+                  ['Schedule', s.scan_schedule_id ? <Link href={`/schedules/${s.scan_schedule_id}`}>{s.scan_schedule_id.slice(0, 8)}</Link> : '—'],
+                  ['Started', formatTime(s.started_at)],
+                  ['Finished', formatTime(s.finished_at)],
+                  ['Runtime', s.runtime ?? '—'],
+                  ['Sites', `${s.targets} (${s.percentage_done} % done, ${s.percentage_failed} % failed)`],
+                  ['Hosts scanned', String(s.hosts_scanned)],
+                  ['Hosts with CVEs', String(s.hosts_with_cves)],
+                  ['CVEs', `${s.cve_count} (${s.unique_cves} distinct)`],
+                  ['Highest / average score', `${score(s.highest_score)} / ${score(s.average_score)}`],
+                ]}
+              />
+              {findings.length > 0 && (
+                <section>
+                  <h2>New findings while you watch</h2>
+                  <ul class="plain">
+                    {findings.map((f, i) => (
+                      <li key={`${f.cursor}-${i}`}>
+                        <SeverityBadge severity={f.severity} score={f.score} />{' '}
+                        <Link class="nowrap" href={`/cves/${f.cve_id}`}>
+                          {f.cve_id}
+                        </Link>{' '}
+                        on {f.mac_address ? <Link href={`/devices/${encodeURIComponent(f.mac_address)}`}>{f.mac_address}</Link> : f.ip_address}
+                      </li>
+                    ))}
+                  </ul>
+                </section>
               )}
-              {terminal && <Link href={`/reports/${s.id}`}>Report</Link>}
-            </div>
-            <ErrorBox error={error} />
-            {s.error && <ErrorBox error={`The scan reported: ${s.error}`} />}
-            <KeyValues
-              rows={[
-                ['Schedule', s.scan_schedule_id ? <Link href={`/schedules/${s.scan_schedule_id}`}>{s.scan_schedule_id.slice(0, 8)}</Link> : '—'],
-                ['Started', formatTime(s.started_at)],
-                ['Finished', formatTime(s.finished_at)],
-                ['Runtime', s.runtime ?? '—'],
-                ['Sites', `${s.targets} (${s.percentage_done} % done, ${s.percentage_failed} % failed)`],
-                ['Hosts scanned', String(s.hosts_scanned)],
-                ['Hosts with CVEs', String(s.hosts_with_cves)],
-                ['CVEs', `${s.cve_count} (${s.unique_cves} distinct)`],
-                ['Highest / average score', `${score(s.highest_score)} / ${score(s.average_score)}`],
-              ]}
-            />
-            {findings.length > 0 && (
               <section>
-                <h2>New findings while you watch</h2>
-                <ul class="plain">
-                  {findings.map((f, i) => (
-                    <li key={`${f.cursor}-${i}`}>
-                      <SeverityBadge severity={f.severity} score={f.score} /> <Link href={`/cves/${f.cve_id}`}>{f.cve_id}</Link> on{' '}
-                      {f.mac_address ? <Link href={`/devices/${encodeURIComponent(f.mac_address)}`}>{f.mac_address}</Link> : f.ip_address}
+                <h2>Events</h2>
+                {s.events.length === 0 && <p class="muted">No events yet; they appear here as the agents report them.</p>}
+                <ol class="events" data-testid="scan-events" aria-live="polite" aria-label="Scan events">
+                  {s.events.map((e, i) => (
+                    <li key={`${e.time}-${i}`}>
+                      <span class="muted small">{formatTime(e.time)}</span> {e.message}
                     </li>
                   ))}
-                </ul>
+                </ol>
               </section>
-            )}
-            <section>
-              <h2>Events</h2>
-              {s.events.length === 0 && <p class="muted">No events yet; they appear here as the agents report them.</p>}
-              <ol class="events" data-testid="scan-events" aria-live="polite" aria-label="Scan events">
-                {s.events.map((e, i) => (
-                  <li key={`${e.time}-${i}`}>
-                    <span class="muted small">{formatTime(e.time)}</span> {e.message}
-                  </li>
-                ))}
-              </ol>
-            </section>
-            {terminal && s.scan_schedule_id && <DeltaView scanId={s.id} />}
-          </>
-        );
-      }}
-    </Guard>
+              {terminal && s.scan_schedule_id && <DeltaView scanId={s.id} />}
+            </>
+          );
+        }}
+      </Guard>
+    </>
   );
 }

@@ -157,7 +157,7 @@ export function ScheduleForm({ id }: { id?: string }) {
                   </table>
                 </div>
                 <p class="muted small">Last run: {formatTime(data.last_run_at, data.timezone)}</p>
-                <ScheduleActions schedule={data} onChange={existing.reload} />
+                <ScheduleActions schedule={data} onChange={existing.reload} edit={false} />
                 <p>
                   <Link href={`/scans?schedule=${data.id}`}>Scans of this schedule</Link>
                 </p>
@@ -300,7 +300,7 @@ export function ScheduleForm({ id }: { id?: string }) {
                       <FieldError field={`sites[${i}].id`} errors={errors} />
                     </div>
                     <div class="field">
-                      <label for={`f-subnet-${i}`}>Subnet of site {i + 1} (CIDR)</label>
+                      <label for={`f-subnet-${i}`}>Subnet {i + 1} (CIDR)</label>
                       <input
                         id={`f-subnet-${i}`}
                         placeholder="192.168.88.0/24"

@@ -8,7 +8,7 @@ import { useSiteNames } from '../sites-index.js';
 import { Empty, ErrorBox, Guard, StatusBadge } from '../ui.js';
 import type { Schedule } from '../types.js';
 
-export function ScheduleActions({ schedule, onChange }: { schedule: Schedule; onChange: () => void }) {
+export function ScheduleActions({ schedule, onChange, edit = true }: { schedule: Schedule; onChange: () => void; edit?: boolean }) {
   const who = useSession();
   const [, navigate] = useLocation();
   const [error, setError] = useState<string>();
@@ -47,7 +47,7 @@ export function ScheduleActions({ schedule, onChange }: { schedule: Schedule; on
           Stop
         </button>
       )}
-      {can('cve:update', who) && <Link href={`/schedules/${schedule.id}`}>Edit</Link>}
+      {edit && can('cve:update', who) && <Link href={`/schedules/${schedule.id}`}>Edit</Link>}
       {can('cve:delete', who) && (
         <button type="button" class="danger" disabled={busy} onClick={remove}>
           Delete
