@@ -123,8 +123,10 @@ export function OverviewPage() {
                   <ul class="plain">
                     {o.recent_scans.map((s) => (
                       <li key={s.id}>
-                        <Link href={`/scans/${s.id}`}>{s.scan_id}</Link> <StatusBadge status={s.status} /> {s.progress} % · {s.cve_count} CVEs · highest{' '}
-                        {score(s.highest_score)} · {formatTime(s.started_at)}
+                        <Link class="nowrap" href={`/scans/${s.id}`}>
+                          {s.scan_id}
+                        </Link>{' '}
+                        <StatusBadge status={s.status} /> {s.progress} % · {s.cve_count} CVEs · highest {score(s.highest_score)} · {formatTime(s.started_at)}
                       </li>
                     ))}
                   </ul>

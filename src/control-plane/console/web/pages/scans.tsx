@@ -66,7 +66,9 @@ export function ScansPage() {
                   {scans.data?.map((s) => (
                     <tr key={s.id}>
                       <td>
-                        <Link href={`/scans/${s.id}`}>{s.scan_id}</Link>
+                        <Link class="nowrap" href={`/scans/${s.id}`}>
+                          {s.scan_id}
+                        </Link>
                       </td>
                       <td>
                         <StatusBadge status={s.status} />
