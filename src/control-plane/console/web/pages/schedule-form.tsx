@@ -5,7 +5,7 @@ import { can, post, put, toFailure, useGet, useSession } from '../api.js';
 import { fieldErrors } from '../field-errors.js';
 import { DAYS, formatTime, nextRuns, operatorZone } from '../format.js';
 import { useSites } from '../sites-index.js';
-import { ErrorBox, Guard } from '../ui.js';
+import { ErrorBox, Guard, KeyValues } from '../ui.js';
 import type { Schedule } from '../types.js';
 import { ScheduleActions } from './schedules.js';
 
@@ -163,184 +163,205 @@ export function ScheduleForm({ id }: { id?: string }) {
                 </p>
               </section>
             )}
-            <form class="form card" onSubmit={(e) => void submit(e)} noValidate>
-              <h2>{id ? 'Edit' : 'Settings'}</h2>
-              <ErrorBox error={general} />
-              <fieldset disabled={!editable}>
-                <legend>When</legend>
-                <div class="field">
-                  <label for="f-description">Description</label>
-                  <input
-                    id="f-description"
-                    value={draft.description}
-                    onInput={(e) => set('description', e.currentTarget.value)}
-                    {...described('description', errors)}
-                  />
-                  <FieldError field="description" errors={errors} />
-                </div>
-                <div class="field">
-                  <label for="f-day">Day of week</label>
-                  <select
-                    id="f-day"
-                    value={draft.day_of_week}
-                    onChange={(e) => set('day_of_week', e.currentTarget.value)}
-                    {...described('day_of_week', errors)}
-                  >
-                    {DAYS.map((day, i) => (
-                      <option key={day} value={String(i)}>
-                        {day}
-                      </option>
-                    ))}
-                  </select>
-                  <FieldError field="day_of_week" errors={errors} />
-                </div>
-                <div class="field">
-                  <label for="f-time">Time of day (HH:mm, 24 h)</label>
-                  <input
-                    id="f-time"
-                    value={draft.time_of_day}
-                    onInput={(e) => set('time_of_day', e.currentTarget.value)}
-                    {...described('time_of_day', errors)}
-                  />
-                  <FieldError field="time_of_day" errors={errors} />
-                </div>
-                <div class="field">
-                  <label for="f-weeks">Every n weeks (2 to 52)</label>
-                  <input
-                    id="f-weeks"
-                    inputMode="numeric"
-                    value={draft.every_n_weeks}
-                    onInput={(e) => set('every_n_weeks', e.currentTarget.value)}
-                    {...described('every_n_weeks', errors)}
-                  />
-                  <FieldError field="every_n_weeks" errors={errors} />
-                </div>
-                <div class="field">
-                  <label for="f-zone">Time zone (IANA)</label>
-                  <input
-                    id="f-zone"
-                    list="zones"
-                    value={draft.timezone}
-                    onInput={(e) => set('timezone', e.currentTarget.value)}
-                    {...described('timezone', errors)}
-                  />
-                  <datalist id="zones">
-                    {ZONES().map((z) => (
-                      <option key={z} value={z} />
-                    ))}
-                  </datalist>
-                  <FieldError field="timezone" errors={errors} />
-                </div>
-              </fieldset>
-              <fieldset disabled={!editable}>
-                <legend>Findings</legend>
-                <div class="field">
-                  <label for="f-min">Minimum CVSS to report (0 to 10)</label>
-                  <input
-                    id="f-min"
-                    inputMode="decimal"
-                    value={draft.min_cvss}
-                    onInput={(e) => set('min_cvss', e.currentTarget.value)}
-                    {...described('min_cvss', errors)}
-                  />
-                  <FieldError field="min_cvss" errors={errors} />
-                </div>
-                <div class="field">
-                  <label for="f-warn">Warning threshold (above the minimum)</label>
-                  <input
-                    id="f-warn"
-                    inputMode="decimal"
-                    value={draft.warning_threshold}
-                    onInput={(e) => set('warning_threshold', e.currentTarget.value)}
-                    {...described('warning_threshold', errors)}
-                  />
-                  <FieldError field="warning_threshold" errors={errors} />
-                </div>
-                <div class="field">
-                  <label for="f-group">Notification group</label>
-                  <input
-                    id="f-group"
-                    value={draft.notification_group}
-                    onInput={(e) => set('notification_group', e.currentTarget.value)}
-                    {...described('notification_group', errors)}
-                  />
-                  <FieldError field="notification_group" errors={errors} />
-                </div>
-                <div class="field inline">
-                  <input
-                    id="f-offline"
-                    type="checkbox"
-                    checked={draft.ignore_offline_sites}
-                    onChange={(e) => set('ignore_offline_sites', e.currentTarget.checked)}
-                  />
-                  <label for="f-offline">Skip sites that are offline when the scan starts</label>
-                </div>
-              </fieldset>
-              <fieldset disabled={!editable}>
-                <legend>Sites and subnets</legend>
-                <FieldError field="sites" errors={errors} />
-                {draft.sites.map((site, i) => (
-                  <div class="site-row" key={i}>
-                    <div class="field">
-                      <label for={`f-site-${i}`}>Site {i + 1}</label>
-                      <select
-                        id={`f-site-${i}`}
-                        value={site.id}
-                        onChange={(e) => setSite(i, 'id', e.currentTarget.value)}
-                        {...described(`sites[${i}].id`, errors)}
-                      >
-                        <option value="">Choose a site</option>
-                        {sites.map((s) => (
-                          <option key={s.id} value={s.id}>
-                            {s.name}
-                          </option>
-                        ))}
-                        {site.id && !sites.some((s) => s.id === site.id) && <option value={site.id}>{site.id}</option>}
-                      </select>
-                      <FieldError field={`sites[${i}].id`} errors={errors} />
-                    </div>
-                    <div class="field">
-                      <label for={`f-subnet-${i}`}>Subnet {i + 1} (CIDR)</label>
-                      <input
-                        id={`f-subnet-${i}`}
-                        placeholder="192.168.88.0/24"
-                        value={site.subnet}
-                        onInput={(e) => setSite(i, 'subnet', e.currentTarget.value)}
-                        {...described(`sites[${i}].subnet`, errors)}
-                      />
-                      <FieldError field={`sites[${i}].subnet`} errors={errors} />
-                    </div>
-                    {draft.sites.length > 1 && (
-                      <button
-                        type="button"
-                        onClick={() =>
-                          set(
-                            'sites',
-                            draft.sites.filter((_, j) => j !== i),
-                          )
-                        }
-                      >
-                        Remove site {i + 1}
-                      </button>
-                    )}
+            {!editable && data && <ScheduleFacts schedule={data} siteName={(siteId) => sites.find((x) => x.id === siteId)?.name ?? siteId} />}
+            {!editable && !data && <p>Your role cannot create schedules; an operator or an administrator can.</p>}
+            {editable && (
+              <form class="form card" onSubmit={(e) => void submit(e)} noValidate>
+                <h2>{id ? 'Edit' : 'Settings'}</h2>
+                <ErrorBox error={general} />
+                <fieldset>
+                  <legend>When</legend>
+                  <div class="field">
+                    <label for="f-description">Description</label>
+                    <input
+                      id="f-description"
+                      value={draft.description}
+                      onInput={(e) => set('description', e.currentTarget.value)}
+                      {...described('description', errors)}
+                    />
+                    <FieldError field="description" errors={errors} />
                   </div>
-                ))}
-                <button type="button" onClick={() => set('sites', [...draft.sites, { id: '', subnet: '' }])}>
-                  Add a site
-                </button>
-              </fieldset>
-              {editable && (
+                  <div class="field">
+                    <label for="f-day">Day of week</label>
+                    <select
+                      id="f-day"
+                      value={draft.day_of_week}
+                      onChange={(e) => set('day_of_week', e.currentTarget.value)}
+                      {...described('day_of_week', errors)}
+                    >
+                      {DAYS.map((day, i) => (
+                        <option key={day} value={String(i)}>
+                          {day}
+                        </option>
+                      ))}
+                    </select>
+                    <FieldError field="day_of_week" errors={errors} />
+                  </div>
+                  <div class="field">
+                    <label for="f-time">Time of day (HH:mm, 24 h)</label>
+                    <input
+                      id="f-time"
+                      value={draft.time_of_day}
+                      onInput={(e) => set('time_of_day', e.currentTarget.value)}
+                      {...described('time_of_day', errors)}
+                    />
+                    <FieldError field="time_of_day" errors={errors} />
+                  </div>
+                  <div class="field">
+                    <label for="f-weeks">Every n weeks (2 to 52)</label>
+                    <input
+                      id="f-weeks"
+                      inputMode="numeric"
+                      value={draft.every_n_weeks}
+                      onInput={(e) => set('every_n_weeks', e.currentTarget.value)}
+                      {...described('every_n_weeks', errors)}
+                    />
+                    <FieldError field="every_n_weeks" errors={errors} />
+                  </div>
+                  <div class="field">
+                    <label for="f-zone">Time zone (IANA)</label>
+                    <input
+                      id="f-zone"
+                      list="zones"
+                      value={draft.timezone}
+                      onInput={(e) => set('timezone', e.currentTarget.value)}
+                      {...described('timezone', errors)}
+                    />
+                    <datalist id="zones">
+                      {ZONES().map((z) => (
+                        <option key={z} value={z} />
+                      ))}
+                    </datalist>
+                    <FieldError field="timezone" errors={errors} />
+                  </div>
+                </fieldset>
+                <fieldset>
+                  <legend>Findings</legend>
+                  <div class="field">
+                    <label for="f-min">Minimum CVSS to report (0 to 10)</label>
+                    <input
+                      id="f-min"
+                      inputMode="decimal"
+                      value={draft.min_cvss}
+                      onInput={(e) => set('min_cvss', e.currentTarget.value)}
+                      {...described('min_cvss', errors)}
+                    />
+                    <FieldError field="min_cvss" errors={errors} />
+                  </div>
+                  <div class="field">
+                    <label for="f-warn">Warning threshold (above the minimum)</label>
+                    <input
+                      id="f-warn"
+                      inputMode="decimal"
+                      value={draft.warning_threshold}
+                      onInput={(e) => set('warning_threshold', e.currentTarget.value)}
+                      {...described('warning_threshold', errors)}
+                    />
+                    <FieldError field="warning_threshold" errors={errors} />
+                  </div>
+                  <div class="field">
+                    <label for="f-group">Notification group</label>
+                    <input
+                      id="f-group"
+                      value={draft.notification_group}
+                      onInput={(e) => set('notification_group', e.currentTarget.value)}
+                      {...described('notification_group', errors)}
+                    />
+                    <FieldError field="notification_group" errors={errors} />
+                  </div>
+                  <div class="field inline">
+                    <input
+                      id="f-offline"
+                      type="checkbox"
+                      checked={draft.ignore_offline_sites}
+                      onChange={(e) => set('ignore_offline_sites', e.currentTarget.checked)}
+                    />
+                    <label for="f-offline">Skip sites that are offline when the scan starts</label>
+                  </div>
+                </fieldset>
+                <fieldset>
+                  <legend>Sites and subnets</legend>
+                  <FieldError field="sites" errors={errors} />
+                  {draft.sites.map((site, i) => (
+                    <div class="site-row" key={i}>
+                      <div class="field">
+                        <label for={`f-site-${i}`}>Site {i + 1}</label>
+                        <select
+                          id={`f-site-${i}`}
+                          value={site.id}
+                          onChange={(e) => setSite(i, 'id', e.currentTarget.value)}
+                          {...described(`sites[${i}].id`, errors)}
+                        >
+                          <option value="">Choose a site</option>
+                          {sites.map((s) => (
+                            <option key={s.id} value={s.id}>
+                              {s.name}
+                            </option>
+                          ))}
+                          {site.id && !sites.some((s) => s.id === site.id) && <option value={site.id}>{site.id}</option>}
+                        </select>
+                        <FieldError field={`sites[${i}].id`} errors={errors} />
+                      </div>
+                      <div class="field">
+                        <label for={`f-subnet-${i}`}>Subnet {i + 1} (CIDR)</label>
+                        <input
+                          id={`f-subnet-${i}`}
+                          placeholder="192.168.88.0/24"
+                          value={site.subnet}
+                          onInput={(e) => setSite(i, 'subnet', e.currentTarget.value)}
+                          {...described(`sites[${i}].subnet`, errors)}
+                        />
+                        <FieldError field={`sites[${i}].subnet`} errors={errors} />
+                      </div>
+                      {draft.sites.length > 1 && (
+                        <button
+                          type="button"
+                          onClick={() =>
+                            set(
+                              'sites',
+                              draft.sites.filter((_, j) => j !== i),
+                            )
+                          }
+                        >
+                          Remove site {i + 1}
+                        </button>
+                      )}
+                    </div>
+                  ))}
+                  <button type="button" onClick={() => set('sites', [...draft.sites, { id: '', subnet: '' }])}>
+                    Add a site
+                  </button>
+                </fieldset>
                 <div class="actions">
                   <button type="submit" class="primary" disabled={busy}>
                     {id ? 'Save changes' : 'Create schedule'}
                   </button>
                 </div>
-              )}
-            </form>
+              </form>
+            )}
           </>
         )}
       </Guard>
     </>
+  );
+}
+
+/** What a role without the write scope sees instead of the form. */
+function ScheduleFacts({ schedule: s, siteName }: { schedule: Schedule; siteName: (id: string) => string }) {
+  return (
+    <section>
+      <h2>Settings</h2>
+      <KeyValues
+        rows={[
+          ['When', `${DAYS[s.day_of_week]} ${s.time_of_day} ${s.timezone}, every ${s.every_n_weeks} weeks`],
+          ['Minimum CVSS', String(s.min_cvss)],
+          ['Warning threshold', String(s.warning_threshold)],
+          ['Notification group', s.notification_group],
+          ['Offline sites', s.ignore_offline_sites ? 'skipped' : 'waited for'],
+          ['Sites', s.sites.map((site) => `${siteName(site.id)} ${site.subnet}`).join(', ')],
+        ]}
+      />
+    </section>
   );
 }
 
