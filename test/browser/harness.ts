@@ -34,7 +34,7 @@ export interface ConsoleWorld {
 export interface ConsolePage {
   context: BrowserContext;
   page: Page;
-  /** Uncaught page errors and console errors (a CSP refusal shows up here). */
+  /** Uncaught page errors, console errors and CSP violations: a test ends with `expect(errors).toEqual([])`. */
   errors: string[];
 }
 
@@ -65,7 +65,13 @@ export async function startConsoleWorld(options: { net?: string; bindHost?: `127
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
       page.on('console', (message) => {
-        if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+        // The browser logs every 4xx/5xx fetch; the tests provoke some (the session probe, refusals) and assert on the page instead.
+        if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+          errors.push(`console: ${message.text()} @ ${message.location().url}`);
+      });
+      // Injected by the browser before the page's scripts (so the CSP does not apply to it): records what the CSP refused.
+      await page.addInitScript({
+        content: `document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));`,
       });
       return { context, page, errors };
     },
