@@ -36,7 +36,12 @@ export interface ConsolePage {
   page: Page;
   /** Uncaught page errors, console errors and CSP violations: a test ends with `expect(errors).toEqual([])`. */
   errors: string[];
+  /** Every message the page's live socket (`/console/live`) received, in order. */
+  live: LiveMessage[];
 }
+
+/** A server → browser message of the live socket (console spec: hello, scan, event, finding, site, resync). */
+export type LiveMessage = { type: string; cursor: number; scan_id?: string } & Record<string, unknown>;
 
 export async function startConsoleWorld(options: { net?: string; bindHost?: `127.${number}.${number}.${number}` } = {}): Promise<ConsoleWorld> {
   const system = await startDemoSystem({
@@ -73,7 +78,14 @@ export async function startConsoleWorld(options: { net?: string; bindHost?: `127
       await page.addInitScript({
         content: `document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));`,
       });
-      return { context, page, errors };
+      const live: LiveMessage[] = [];
+      page.on('websocket', (socket) => {
+        if (!socket.url().includes('/console/live')) return;
+        socket.on('framereceived', (frame) => {
+          if (typeof frame.payload === 'string') live.push(JSON.parse(frame.payload) as LiveMessage);
+        });
+      });
+      return { context, page, errors, live };
     },
     async stop() {
       for (const context of contexts.splice(0)) await context.close().catch(() => {});
