@@ -1,5 +1,6 @@
 /** The console's read APIs (overview, site detail, devices, a CVE's devices, scan delta) against a real control plane and SQLite. */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addOperator, Browser } from './console-kit.js';
 import { loadContract, type Contract } from './harness.js';
 import { runScan, startConsoleSite, startScan, type ConsoleSite, type Device } from './console-site.js';
 
@@ -249,5 +250,35 @@ describe('GET /scans/cve/{scan_id}/delta', () => {
     const delta = await call(`/scans/cve/${scanId}/delta`);
     expect(delta.body).toMatchObject({ scan_id: scanId, previous_scan_id: first, new: [], unchanged: 0 });
     expect((delta.body as { resolved: unknown[] }).resolved).toHaveLength(4);
+  });
+});
+
+describe('signed in to the console', () => {
+  it("lets a viewer's session read every page's data, and only its own organization's", async () => {
+    const scanId = await firstScan();
+    await addOperator(site.h, 'org-a', 'viewer@example.com', 'viewer');
+    await addOperator(site.h, 'org-b', 'other@example.com', 'viewer');
+    const viewer = new Browser(site.h.url);
+    expect((await viewer.login('viewer@example.com')).status).toBe(200);
+    for (const path of ['/overview', `/sites/${site.siteId}`, '/devices', `/devices/${GW.mac}`, '/cves/CVE-2018-14847/devices', `/scans/cve/${scanId}/delta`])
+      expect((await viewer.send('GET', path)).status, path).toBe(200);
+    const pdf = await fetch(`${site.h.url}/scans/cve/${scanId}/report.pdf`, { headers: { cookie: viewer.cookie as string } });
+    expect(pdf.status).toBe(200);
+    expect(
+      Buffer.from(await pdf.arrayBuffer())
+        .subarray(0, 5)
+        .toString('latin1'),
+    ).toBe('%PDF-');
+    const other = new Browser(site.h.url);
+    expect((await other.login('other@example.com')).status).toBe(200);
+    for (const path of [
+      `/sites/${site.siteId}`,
+      `/devices/${GW.mac}`,
+      '/cves/CVE-2018-14847/devices',
+      `/scans/cve/${scanId}/delta`,
+      `/scans/cve/${scanId}/report.pdf`,
+    ])
+      expect((await other.send('GET', path)).status, path).toBe(404);
+    expect((await new Browser(site.h.url).send('GET', '/overview')).status).toBe(401);
   });
 });
