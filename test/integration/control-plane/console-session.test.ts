@@ -55,7 +55,12 @@ describe('console sign-in', () => {
   it('sets Secure when the public URL is https', async () => {
     h = await startConsole({ config: { public_url: 'https://cve.example.net' } });
     await addOperator(h, 'org-a', 'ada@example.net', 'admin');
-    expect((await new Browser(h.url).login('ada@example.net')).headers.get('set-cookie')).toMatch(/; Secure/i);
+    const browser = new Browser(h.url);
+    expect((await browser.login('ada@example.net', PASSWORD, { origin: 'https://cve.example.net' })).headers.get('set-cookie')).toMatch(/; Secure/i);
+    // Writes from the public URL's origin and from the request's own are this console's.
+    expect((await browser.send('DELETE', '/console/session', { origin: 'https://cve.example.net' })).status).toBe(204);
+    await browser.login('ada@example.net', PASSWORD, { origin: h.url });
+    expect((await browser.send('DELETE', '/console/session', { origin: h.url })).status).toBe(204);
   });
 
   it('throttles after 5 failures within 15 minutes: 429 with Retry-After even for the right password, then lets the right one in', async () => {

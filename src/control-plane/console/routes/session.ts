@@ -37,7 +37,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: ApiDeps): void
     handler: async (request, reply) => {
       // Login CSRF: another site must not sign a browser in to an account of its choosing.
       const origin = request.headers.origin;
-      if (origin !== undefined && origin !== sessions.originOf(request)) throw new ApiError('csrf_failed', `Origin ${origin} is not this console's origin.`);
+      if (origin !== undefined && !sessions.ownOrigin(request, origin)) throw new ApiError('csrf_failed', `Origin ${origin} is not this console's origin.`);
       const { email, password } = parseBody(loginSchema, request.body);
       const key = email.trim().toLowerCase();
       const retryAfter = await throttle.retryAfter(key, request.ip);
