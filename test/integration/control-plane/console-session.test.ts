@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLive, refusalOf } from '../../helpers/live-client.js';
-import { ALL_SCOPES, type Harness } from './harness.js';
+import { ALL_SCOPES, loadContract, type Harness } from './harness.js';
 import { addOperator, Browser, CONSOLE_HOST, fakeClock, PASSWORD, startConsole } from './console-kit.js';
 
 let h: Harness;
@@ -31,6 +31,9 @@ describe('console sign-in', () => {
 
     const me = await browser.send('GET', '/console/session');
     expect(me.status).toBe(200);
+    const contract = await loadContract(h.url);
+    contract.check('POST', '/console/session', ok);
+    contract.check('GET', '/console/session', me);
     expect(me.body).toMatchObject({ operator: { email: 'ada@example.net', role: 'admin' }, csrf_token: browser.csrf });
 
     const wrongPassword = await new Browser(h.url).login('ada@example.net', 'not the password at all');
@@ -39,6 +42,7 @@ describe('console sign-in', () => {
       expect(refused.status).toBe(401);
       expect(refused.body).toMatchObject({ code: 'login_failed', type: 'authentication_error', message: 'The email or password is wrong.' });
       expect(refused.headers.get('set-cookie')).toBeNull();
+      contract.check('POST', '/console/session', refused);
     }
     expect((await h.request('GET', '/console/session', { token: null })).body).toMatchObject({ code: 'authentication_required' });
     expect((await new Browser(h.url).send('POST', '/console/session', { body: { email: 'a@b.c' } })).status).toBe(400);
@@ -77,6 +81,7 @@ describe('console sign-in', () => {
     expect(throttled.body).toMatchObject({ code: 'login_throttled' });
     // The first failure was 5 minutes ago: it leaves the 15-minute window in 10 minutes.
     expect(throttled.headers.get('retry-after')).toBe('600');
+    (await loadContract(h.url)).check('POST', '/console/session', throttled);
     clock.advance(599_000);
     expect((await browser.login('ada@example.net', PASSWORD)).status).toBe(429);
     clock.advance(1_000);

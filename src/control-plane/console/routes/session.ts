@@ -4,21 +4,15 @@
  */
 import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import type { Principal } from '../../api/auth.js';
 import { addRoute, type ApiDeps, type Reply } from '../../api/context.js';
 import { parseBody } from '../../api/validate.js';
 import { ApiError } from '../../errors.js';
 import type { OperatorRow } from '../../store/types.js';
 import { publicOperator } from '../operators.js';
-import { decoyHash, MAX_PASSWORD_LENGTH, verifyPassword } from '../passwords.js';
+import { decoyHash, verifyPassword } from '../passwords.js';
 import { SESSION_COOKIE } from '../sessions.js';
-
-// Bounds only: a wrong shape of email is just a failed sign-in, with the same message as any other.
-const loginSchema = z.strictObject({
-  email: z.string({ error: 'expected an email address' }).max(254, { error: 'expected at most 254 characters' }),
-  password: z.string({ error: 'expected a password' }).max(MAX_PASSWORD_LENGTH, { error: `expected at most ${MAX_PASSWORD_LENGTH} characters` }),
-});
+import { loginSchema } from '../shapes.js';
 
 function sessionOf(principal: Principal): NonNullable<Principal['session']> & { operator: NonNullable<Principal['operator']> } {
   if (principal.session === undefined || principal.operator === undefined)
