@@ -88,6 +88,14 @@ describe('console sign-in', () => {
     expect((await browser.login('ada@example.net', PASSWORD)).status).toBe(200);
   });
 
+  it('gives parallel guesses no more tries than serial ones', async () => {
+    h = await startConsole({ clock: fakeClock() });
+    await addOperator(h, 'org-a', 'ada@example.net', 'operator');
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => new Browser(h.url).login('ada@example.net', `parallel guess ${i}`)));
+    expect(answers.filter((a) => a.status === 401)).toHaveLength(5);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(7);
+  });
+
   it('throttles one client address that tries many emails', async () => {
     const clock = fakeClock();
     h = await startConsole({ clock });

@@ -34,19 +34,17 @@ export function registerSessionRoutes(app: FastifyInstance, deps: ApiDeps): void
       if (origin !== undefined && !sessions.ownOrigin(request, origin)) throw new ApiError('csrf_failed', `Origin ${origin} is not this console's origin.`);
       const { email, password } = parseBody(loginSchema, request.body);
       const key = email.trim().toLowerCase();
-      const retryAfter = await throttle.retryAfter(key, request.ip);
-      if (retryAfter > 0) {
-        reply.header('Retry-After', String(retryAfter));
-        throw new ApiError('login_throttled', `Too many failed sign-ins; try again in ${retryAfter} seconds.`);
+      const attempt = await throttle.begin(key, request.ip);
+      if ('retryAfter' in attempt) {
+        reply.header('Retry-After', String(attempt.retryAfter));
+        throw new ApiError('login_throttled', `Too many failed sign-ins; try again in ${attempt.retryAfter} seconds.`);
       }
       const operator: OperatorRow | undefined = await store.operators.byEmail(key);
       // The decoy keeps an unknown email as slow as a wrong password: timing does not tell which.
       const matches = await verifyPassword(password, operator?.password_hash ?? (await decoyHash()));
-      if (operator === undefined || !matches) {
-        await throttle.failed(key, request.ip);
-        throw new ApiError('login_failed');
-      }
-      await throttle.succeeded(key);
+      // A failure stays counted (begin recorded it); a success takes it back.
+      if (operator === undefined || !matches) throw new ApiError('login_failed');
+      await throttle.succeeded(key, attempt);
       const started = await sessions.start(operator);
       request.log.info({ operator: operator.id, org: operator.org_id }, 'console sign-in');
       reply.header('Set-Cookie', fastifyCookie.serialize(SESSION_COOKIE, started.cookie, sessions.cookieOptions(request, sessions.maxAgeSeconds)));
