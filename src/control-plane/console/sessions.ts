@@ -70,7 +70,8 @@ export class ConsoleSessions {
       last_seen_at: now.toISOString(),
       expires_at: new Date(now.getTime() + this.maxAgeSeconds * 1000).toISOString(),
     };
-    await this.deps.store.sessions.prune(session.created_at);
+    // Ended sessions nobody came back with go when someone signs in.
+    await this.deps.store.sessions.prune(session.created_at, new Date(now.getTime() - this.deps.settings.session_idle_minutes * 60_000).toISOString());
     await this.deps.store.sessions.create(session);
     return { cookie, session, expiresAt: this.expiresAt(session) };
   }

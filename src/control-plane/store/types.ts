@@ -429,8 +429,8 @@ export interface SessionStore {
   get(tokenHash: string): Promise<ConsoleSessionRow | undefined>;
   touch(tokenHash: string, at: string): Promise<void>;
   delete(tokenHash: string): Promise<void>;
-  /** Drops sessions past their absolute end. */
-  prune(nowIso: string): Promise<void>;
+  /** Drops sessions past their absolute end (`expires_at <= nowIso`) or idle since `idleBeforeIso`. */
+  prune(nowIso: string, idleBeforeIso: string): Promise<void>;
 }
 
 /** An API token minted by the control plane; its JWT is never stored, its `id` is the JWT's jti. */

@@ -203,8 +203,10 @@ describe('a console session on the API', () => {
     await addOperator(h, 'org-a', 'ada@example.net', 'viewer');
     const idle = new Browser(h.url);
     const busy = new Browser(h.url);
+    const forgotten = new Browser(h.url);
     await idle.login('ada@example.net');
     await busy.login('ada@example.net');
+    await forgotten.login('ada@example.net');
     for (let step = 0; step < 2; step++) {
       clock.advance(50 * 60_000);
       expect((await busy.send('GET', '/console/session')).status, `after ${(step + 1) * 50} minutes`).toBe(200);
@@ -213,6 +215,10 @@ describe('a console session on the API', () => {
     // 100 minutes in, busy all along: the 2-hour cap still ends it.
     clock.advance(21 * 60_000);
     expect((await busy.send('GET', '/console/session')).status).toBe(401);
+    // A session nobody came back with is dropped at the next sign-in.
+    expect(await h.store.sessions.get(forgotten.cookieHash())).toBeDefined();
+    await busy.login('ada@example.net');
+    expect(await h.store.sessions.get(forgotten.cookieHash())).toBeUndefined();
   });
 
   it('opens the live socket with the session cookie alone, and not once signed out', async () => {
