@@ -70,7 +70,8 @@ export class ConsoleSessions {
       last_seen_at: now.toISOString(),
       expires_at: new Date(now.getTime() + this.maxAgeSeconds * 1000).toISOString(),
     };
-    await this.deps.store.sessions.prune(session.created_at);
+    // Ended sessions nobody came back with go when someone signs in.
+    await this.deps.store.sessions.prune(session.created_at, new Date(now.getTime() - this.deps.settings.session_idle_minutes * 60_000).toISOString());
     await this.deps.store.sessions.create(session);
     return { cookie, session, expiresAt: this.expiresAt(session) };
   }
@@ -108,10 +109,10 @@ export class ConsoleSessions {
     };
   }
 
-  /** The origin a browser's writes must come from: the public URL's, else the request's own. */
-  originOf(request: AuthRequest): string {
-    if (this.deps.publicUrl !== undefined) return new URL(this.deps.publicUrl).origin;
-    return `${request.protocol}://${String(request.headers.host ?? '')}`;
+  /** Whether a browser's Origin is this console: the request's own origin, or the public URL's (as the live socket accepts). */
+  ownOrigin(request: AuthRequest, origin: string): boolean {
+    if (origin === `${request.protocol}://${String(request.headers.host ?? '')}`) return true;
+    return this.deps.publicUrl !== undefined && origin === new URL(this.deps.publicUrl).origin;
   }
 
   /** Cookies are Secure whenever the browser reaches us over https. */
@@ -134,7 +135,7 @@ export class ConsoleSessions {
     if (found === undefined) return undefined;
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       const origin = request.headers.origin;
-      if (origin !== undefined && origin !== this.originOf(request)) throw new ApiError('csrf_failed', `Origin ${origin} is not this console's origin.`);
+      if (origin !== undefined && !this.ownOrigin(request, origin)) throw new ApiError('csrf_failed', `Origin ${origin} is not this console's origin.`);
       const sent = request.headers[CSRF_HEADER];
       if (typeof sent !== 'string' || !sameText(sent, found.session.csrf_token))
         throw new ApiError('csrf_failed', 'A write with the session cookie needs the X-CSRF-Token header of that session.');

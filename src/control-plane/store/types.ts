@@ -444,8 +444,8 @@ export interface SessionStore {
   get(tokenHash: string): Promise<ConsoleSessionRow | undefined>;
   touch(tokenHash: string, at: string): Promise<void>;
   delete(tokenHash: string): Promise<void>;
-  /** Drops sessions past their absolute end. */
-  prune(nowIso: string): Promise<void>;
+  /** Drops sessions past their absolute end (`expires_at <= nowIso`) or idle since `idleBeforeIso`. */
+  prune(nowIso: string, idleBeforeIso: string): Promise<void>;
 }
 
 /** An API token minted by the control plane; its JWT is never stored, its `id` is the JWT's jti. */
@@ -470,11 +470,15 @@ export interface ApiTokenStore {
 
 /** Failed sign-ins by key (`email:<address>`, `ip:<address>`), for login throttling. */
 export interface LoginFailureStore {
-  /** Records a failure under each key and forgets failures older than `forgetBefore`. */
-  record(keys: string[], at: string, forgetBefore: string): Promise<void>;
-  /** The failure times of a key since `sinceIso`, oldest first. */
-  since(key: string, sinceIso: string): Promise<string[]>;
-  clear(key: string): Promise<void>;
+  /**
+   * One sign-in attempt, in one transaction (so parallel guesses cannot all pass the check): when
+   * a key has `limit` failures after `sinceIso`, nothing is written and those failures' times
+   * (oldest first) of each such key are returned; else the attempt is recorded as a failure under
+   * every key (taken back by `succeeded`) and its row ids are returned. Rows older than `sinceIso` go.
+   */
+  attempt(keys: string[], at: string, sinceIso: string, limit: number): Promise<{ throttled: string[][] } | { ids: number[] }>;
+  /** The password was right: the attempt's rows and every failure under `clearKey` go. */
+  succeeded(ids: number[], clearKey: string): Promise<void>;
 }
 
 /**

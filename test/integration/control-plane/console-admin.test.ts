@@ -1,11 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Harness } from './harness.js';
+import { loadContract, type Contract, type Harness } from './harness.js';
 import { addOperator, Browser, PASSWORD, startConsole } from './console-kit.js';
 
 let h: Harness;
 afterEach(async () => h?.stop());
 
 const MISSING = '00000000-0000-4000-8000-000000000000';
+
+let contract: Contract;
+
+/** Every answer below is checked against /openapi.json (status documented, body of the documented shape). */
+async function checked(browser: Browser, method: string, path: string, body?: unknown) {
+  contract ??= await loadContract(h.url);
+  const answer = await browser.send(method, path, { body });
+  contract.check(method, path, answer);
+  return answer;
+}
 
 async function signedIn(email: string): Promise<Browser> {
   const browser = new Browser(h.url);
@@ -30,28 +40,28 @@ describe('console admin: operators', () => {
       ['POST', '/console/tokens', { name: 't', scopes: ['cve:view'], expires_in_days: 1 }],
       ['DELETE', `/console/tokens/${MISSING}`, undefined],
     ] as const) {
-      const refused = await operator.send(method, path, { body });
+      const refused = await checked(operator, method, path, body);
       expect(refused.status, `${method} ${path}`).toBe(403);
       expect(refused.body).toMatchObject({ code: 'scope_missing', message: expect.stringContaining('cp:admin') });
     }
 
-    const listed = await admin.send('GET', '/console/operators');
+    const listed = await checked(admin, 'GET', '/console/operators');
     expect(listed.body).toEqual([
       { id: ada.id, email: 'ada@example.net', name: 'ada', role: 'admin', created_at: ada.created_at },
       { id: olga.id, email: 'olga@example.net', name: 'olga', role: 'operator', created_at: olga.created_at },
     ]);
 
-    const added = await admin.send('POST', '/console/operators', { body: { email: ' Vic@Example.net ', name: 'Vic', role: 'viewer', password: PASSWORD } });
+    const added = await checked(admin, 'POST', '/console/operators', { email: ' Vic@Example.net ', name: 'Vic', role: 'viewer', password: PASSWORD });
     expect(added.status).toBe(201);
     expect(added.body).toEqual({ id: expect.any(String), email: 'vic@example.net', name: 'Vic', role: 'viewer', created_at: expect.any(String) });
     expect(JSON.stringify(added.body)).not.toContain('scrypt');
     const vic = await signedIn('vic@example.net');
     expect((await vic.send('GET', '/console/session')).body).toMatchObject({ operator: { role: 'viewer', org_id: 'org-a' } });
 
-    const duplicate = await admin.send('POST', '/console/operators', { body: { email: 'ZED@example.net', name: 'Z', role: 'viewer', password: PASSWORD } });
+    const duplicate = await checked(admin, 'POST', '/console/operators', { email: 'ZED@example.net', name: 'Z', role: 'viewer', password: PASSWORD });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body).toMatchObject({ code: 'operator_exists' });
-    const short = await admin.send('POST', '/console/operators', { body: { email: 'w@example.net', name: 'W', role: 'viewer', password: 'short' } });
+    const short = await checked(admin, 'POST', '/console/operators', { email: 'w@example.net', name: 'W', role: 'viewer', password: 'short' });
     expect(short.status).toBe(422);
     expect(short.body).toMatchObject({ code: 'parameter_invalid', message: expect.stringContaining('password: expected at least 12 characters') });
     const badRole = await admin.send('POST', '/console/operators', { body: { email: 'w@example.net', name: 'W', role: 'root', password: PASSWORD } });
@@ -60,12 +70,12 @@ describe('console admin: operators', () => {
 
     // Another organization's operator, an unknown id and a non-UUID are all 404; yourself is 409.
     for (const id of [stranger.id, MISSING, 'not-a-uuid']) {
-      expect((await admin.send('DELETE', `/console/operators/${id}`)).body, id).toMatchObject({ code: 'operator_not_found' });
+      expect((await checked(admin, 'DELETE', `/console/operators/${id}`)).body, id).toMatchObject({ code: 'operator_not_found' });
     }
     expect(await h.store.operators.get(stranger.id)).toBeDefined();
-    expect((await admin.send('DELETE', `/console/operators/${ada.id}`)).body).toMatchObject({ code: 'operator_self' });
+    expect((await checked(admin, 'DELETE', `/console/operators/${ada.id}`)).body).toMatchObject({ code: 'operator_self' });
 
-    const removed = await admin.send('DELETE', `/console/operators/${(added.body as { id: string }).id}`);
+    const removed = await checked(admin, 'DELETE', `/console/operators/${(added.body as { id: string }).id}`);
     expect(removed.status).toBe(204);
     // The removed operator's session is gone with it.
     expect((await vic.send('GET', '/scans/cve')).status).toBe(401);
@@ -80,7 +90,7 @@ describe('console admin: API tokens', () => {
     const admin = await signedIn('ada@example.net');
     const other = await signedIn('zed@example.net');
 
-    const minted = await admin.send('POST', '/console/tokens', { body: { name: 'ci pipeline', scopes: ['cve:view', 'cve:create'], expires_in_days: 30 } });
+    const minted = await checked(admin, 'POST', '/console/tokens', { name: 'ci pipeline', scopes: ['cve:view', 'cve:create'], expires_in_days: 30 });
     expect(minted.status).toBe(201);
     const token = minted.body as { id: string; name: string; scopes: string[]; expires_at: string; token: string };
     expect(token).toEqual({
@@ -96,7 +106,7 @@ describe('console admin: API tokens', () => {
     expect(asBearer.status).toBe(200);
     expect((await h.request('DELETE', `/scans/cve/scheduled/${MISSING}`, { token: token.token })).body).toMatchObject({ code: 'scope_missing' });
 
-    const list = await admin.send('GET', '/console/tokens');
+    const list = await checked(admin, 'GET', '/console/tokens');
     expect(list.body).toEqual([
       {
         id: token.id,
@@ -116,7 +126,7 @@ describe('console admin: API tokens', () => {
     expect((await h.request('GET', '/scans/cve', { token: token.token })).status).toBe(200);
     expect((await admin.send('DELETE', `/console/tokens/${MISSING}`)).status).toBe(404);
 
-    expect((await admin.send('DELETE', `/console/tokens/${token.id}`)).status).toBe(204);
+    expect((await checked(admin, 'DELETE', `/console/tokens/${token.id}`)).status).toBe(204);
     const revoked = await h.request('GET', '/scans/cve', { token: token.token });
     expect(revoked.status).toBe(401);
     expect(revoked.body).toMatchObject({ code: 'token_revoked', type: 'authentication_error' });
@@ -133,7 +143,7 @@ describe('console admin: API tokens', () => {
       { name: 't', scopes: [], expires_in_days: 1 },
       { name: '', scopes: ['cve:view'], expires_in_days: 1 },
     ]) {
-      const refused = await admin.send('POST', '/console/tokens', { body });
+      const refused = await checked(admin, 'POST', '/console/tokens', body);
       expect(refused.status, JSON.stringify(body)).toBe(422);
       expect(refused.body).toMatchObject({ code: 'parameter_invalid' });
     }
@@ -148,7 +158,7 @@ describe('console admin: API tokens', () => {
     h = await startConsole({ config: { auth: { jwks_url: 'http://127.0.80.2:9/jwks.json' } } });
     await addOperator(h, 'org-a', 'ada@example.net', 'admin');
     const admin = await signedIn('ada@example.net');
-    const refused = await admin.send('POST', '/console/tokens', { body: { name: 't', scopes: ['cve:view'], expires_in_days: 1 } });
+    const refused = await checked(admin, 'POST', '/console/tokens', { name: 't', scopes: ['cve:view'], expires_in_days: 1 });
     expect(refused.status).toBe(409);
     expect(refused.body).toMatchObject({ code: 'token_minting_unavailable', type: 'conflict_error' });
   });

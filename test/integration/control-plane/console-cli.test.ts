@@ -70,7 +70,7 @@ describe('cve-control-plane operators and tokens', () => {
     expect(listed.stdout).toMatch(/^ID\s+ORG\s+EMAIL\s+NAME\s+ROLE\s+CREATED\n/);
     expect(listed.stdout).toMatch(/org-a\s+ada@example\.net\s+Ada\s+admin/);
     expect(listed.stdout).not.toContain('scrypt');
-    const onlyB = JSON.parse((await run(['--config', config, '--json', 'operators', 'list', '--org', 'org-b'])).stdout) as { email: string }[];
+    const onlyB = JSON.parse((await run(['operators', 'list', '--config', config, '--org', 'org-b', '--json'])).stdout) as { email: string }[];
     expect(onlyB.map((o) => o.email)).toEqual(['vic@example.net']);
 
     // The console accepts the CLI's operator; a reset ends the session and the old password.

@@ -3,6 +3,7 @@
  * (127.0.80.x), operators stored with real scrypt hashes, and a client that keeps the session
  * cookie and sends the CSRF token on writes.
  */
+import { createHash } from 'node:crypto';
 import { newOperatorSchema, operatorRow } from '../../../src/control-plane/console/operators.js';
 import type { Clock } from '../../../src/shared/clock.js';
 import type { OperatorRole } from '../../../src/control-plane/store/types.js';
@@ -39,6 +40,13 @@ export class Browser {
   csrf: string | undefined;
 
   constructor(private readonly url: string) {}
+
+  /** What the store keys the session by: the sha256 of the cookie's value. */
+  cookieHash(): string {
+    return createHash('sha256')
+      .update(this.cookie?.split('=')[1] ?? '')
+      .digest('hex');
+  }
 
   async login(email: string, password = PASSWORD, headers: Record<string, string> = {}): Promise<Answer> {
     const answer = await this.send('POST', '/console/session', { body: { email, password }, headers });

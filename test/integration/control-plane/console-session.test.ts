@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openLive, refusalOf } from '../../helpers/live-client.js';
-import { ALL_SCOPES, type Harness } from './harness.js';
+import { ALL_SCOPES, loadContract, type Harness } from './harness.js';
 import { addOperator, Browser, CONSOLE_HOST, fakeClock, PASSWORD, startConsole } from './console-kit.js';
 
 let h: Harness;
@@ -31,6 +31,9 @@ describe('console sign-in', () => {
 
     const me = await browser.send('GET', '/console/session');
     expect(me.status).toBe(200);
+    const contract = await loadContract(h.url);
+    contract.check('POST', '/console/session', ok);
+    contract.check('GET', '/console/session', me);
     expect(me.body).toMatchObject({ operator: { email: 'ada@example.net', role: 'admin' }, csrf_token: browser.csrf });
 
     const wrongPassword = await new Browser(h.url).login('ada@example.net', 'not the password at all');
@@ -39,6 +42,7 @@ describe('console sign-in', () => {
       expect(refused.status).toBe(401);
       expect(refused.body).toMatchObject({ code: 'login_failed', type: 'authentication_error', message: 'The email or password is wrong.' });
       expect(refused.headers.get('set-cookie')).toBeNull();
+      contract.check('POST', '/console/session', refused);
     }
     expect((await h.request('GET', '/console/session', { token: null })).body).toMatchObject({ code: 'authentication_required' });
     expect((await new Browser(h.url).send('POST', '/console/session', { body: { email: 'a@b.c' } })).status).toBe(400);
@@ -55,7 +59,12 @@ describe('console sign-in', () => {
   it('sets Secure when the public URL is https', async () => {
     h = await startConsole({ config: { public_url: 'https://cve.example.net' } });
     await addOperator(h, 'org-a', 'ada@example.net', 'admin');
-    expect((await new Browser(h.url).login('ada@example.net')).headers.get('set-cookie')).toMatch(/; Secure/i);
+    const browser = new Browser(h.url);
+    expect((await browser.login('ada@example.net', PASSWORD, { origin: 'https://cve.example.net' })).headers.get('set-cookie')).toMatch(/; Secure/i);
+    // Writes from the public URL's origin and from the request's own are this console's.
+    expect((await browser.send('DELETE', '/console/session', { origin: 'https://cve.example.net' })).status).toBe(204);
+    await browser.login('ada@example.net', PASSWORD, { origin: h.url });
+    expect((await browser.send('DELETE', '/console/session', { origin: h.url })).status).toBe(204);
   });
 
   it('throttles after 5 failures within 15 minutes: 429 with Retry-After even for the right password, then lets the right one in', async () => {
@@ -72,10 +81,19 @@ describe('console sign-in', () => {
     expect(throttled.body).toMatchObject({ code: 'login_throttled' });
     // The first failure was 5 minutes ago: it leaves the 15-minute window in 10 minutes.
     expect(throttled.headers.get('retry-after')).toBe('600');
+    (await loadContract(h.url)).check('POST', '/console/session', throttled);
     clock.advance(599_000);
     expect((await browser.login('ada@example.net', PASSWORD)).status).toBe(429);
     clock.advance(1_000);
     expect((await browser.login('ada@example.net', PASSWORD)).status).toBe(200);
+  });
+
+  it('gives parallel guesses no more tries than serial ones', async () => {
+    h = await startConsole({ clock: fakeClock() });
+    await addOperator(h, 'org-a', 'ada@example.net', 'operator');
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => new Browser(h.url).login('ada@example.net', `parallel guess ${i}`)));
+    expect(answers.filter((a) => a.status === 401)).toHaveLength(5);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(7);
   });
 
   it('throttles one client address that tries many emails', async () => {
@@ -185,8 +203,10 @@ describe('a console session on the API', () => {
     await addOperator(h, 'org-a', 'ada@example.net', 'viewer');
     const idle = new Browser(h.url);
     const busy = new Browser(h.url);
+    const forgotten = new Browser(h.url);
     await idle.login('ada@example.net');
     await busy.login('ada@example.net');
+    await forgotten.login('ada@example.net');
     for (let step = 0; step < 2; step++) {
       clock.advance(50 * 60_000);
       expect((await busy.send('GET', '/console/session')).status, `after ${(step + 1) * 50} minutes`).toBe(200);
@@ -195,6 +215,10 @@ describe('a console session on the API', () => {
     // 100 minutes in, busy all along: the 2-hour cap still ends it.
     clock.advance(21 * 60_000);
     expect((await busy.send('GET', '/console/session')).status).toBe(401);
+    // A session nobody came back with is dropped at the next sign-in.
+    expect(await h.store.sessions.get(forgotten.cookieHash())).toBeDefined();
+    await busy.login('ada@example.net');
+    expect(await h.store.sessions.get(forgotten.cookieHash())).toBeUndefined();
   });
 
   it('opens the live socket with the session cookie alone, and not once signed out', async () => {

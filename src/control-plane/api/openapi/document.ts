@@ -9,6 +9,7 @@ import { apiErrors } from '../../errors.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../paging.js';
 import * as shapes from '../shapes.js';
 import seed from './seed-openapi.json' with { type: 'json' };
+import { consoleAuthOperations, consoleAuthSchemas, signInOperation } from './console-auth-operations.js';
 import { consoleOperations, consoleSchemas } from './console-operations.js';
 
 type Json = Record<string, unknown>;
@@ -371,7 +372,7 @@ export function buildOpenApiDocument(serverUrl: string | undefined): Json {
   const doc = structuredClone(seed) as unknown as Json & { paths: Json; components: { schemas: Json; responses: Json } };
   if (serverUrl !== undefined) doc.servers = [{ url: serverUrl, description: 'This control plane' }];
   (((doc.components.schemas.ScanSchedule as Json).properties as Json).last_run_at as Json).nullable = true;
-  for (const [name, schema] of Object.entries(generated)) {
+  for (const [name, schema] of Object.entries({ ...generated, ...consoleAuthSchemas })) {
     const { $schema: _, ...json } = z.toJSONSchema(schema, { target: 'openapi-3.0', io: name.endsWith('Request') ? 'input' : 'output' }) as Json;
     doc.components.schemas[name] = json;
   }
@@ -380,7 +381,8 @@ export function buildOpenApiDocument(serverUrl: string | undefined): Json {
   }
   (doc.components.schemas.ErrorResponse as Json).required = ['type', 'code', 'message', 'doc_url'];
   (((doc.components.schemas.ErrorResponse as Json).properties as Json).code as Json).enum = Object.keys(apiErrors);
-  for (const op of [...operations, ...consoleOperations]) addOperation(doc.paths, op.path, op.method, operationOf(op));
+  for (const op of [...operations, ...consoleOperations, ...consoleAuthOperations]) addOperation(doc.paths, op.path, op.method, operationOf(op));
+  addOperation(doc.paths, '/console/session', 'post', signInOperation(responseOf));
   Object.assign(doc.paths, {
     '/openapi.json': {
       get: {

@@ -4,21 +4,15 @@
  */
 import { fastifyCookie } from '@fastify/cookie';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import type { Principal } from '../../api/auth.js';
 import { addRoute, type ApiDeps, type Reply } from '../../api/context.js';
 import { parseBody } from '../../api/validate.js';
 import { ApiError } from '../../errors.js';
 import type { OperatorRow } from '../../store/types.js';
 import { publicOperator } from '../operators.js';
-import { decoyHash, MAX_PASSWORD_LENGTH, verifyPassword } from '../passwords.js';
+import { decoyHash, verifyPassword } from '../passwords.js';
 import { SESSION_COOKIE } from '../sessions.js';
-
-// Bounds only: a wrong shape of email is just a failed sign-in, with the same message as any other.
-const loginSchema = z.strictObject({
-  email: z.string({ error: 'expected an email address' }).max(254, { error: 'expected at most 254 characters' }),
-  password: z.string({ error: 'expected a password' }).max(MAX_PASSWORD_LENGTH, { error: `expected at most ${MAX_PASSWORD_LENGTH} characters` }),
-});
+import { loginSchema } from '../shapes.js';
 
 function sessionOf(principal: Principal): NonNullable<Principal['session']> & { operator: NonNullable<Principal['operator']> } {
   if (principal.session === undefined || principal.operator === undefined)
@@ -37,22 +31,20 @@ export function registerSessionRoutes(app: FastifyInstance, deps: ApiDeps): void
     handler: async (request, reply) => {
       // Login CSRF: another site must not sign a browser in to an account of its choosing.
       const origin = request.headers.origin;
-      if (origin !== undefined && origin !== sessions.originOf(request)) throw new ApiError('csrf_failed', `Origin ${origin} is not this console's origin.`);
+      if (origin !== undefined && !sessions.ownOrigin(request, origin)) throw new ApiError('csrf_failed', `Origin ${origin} is not this console's origin.`);
       const { email, password } = parseBody(loginSchema, request.body);
       const key = email.trim().toLowerCase();
-      const retryAfter = await throttle.retryAfter(key, request.ip);
-      if (retryAfter > 0) {
-        reply.header('Retry-After', String(retryAfter));
-        throw new ApiError('login_throttled', `Too many failed sign-ins; try again in ${retryAfter} seconds.`);
+      const attempt = await throttle.begin(key, request.ip);
+      if ('retryAfter' in attempt) {
+        reply.header('Retry-After', String(attempt.retryAfter));
+        throw new ApiError('login_throttled', `Too many failed sign-ins; try again in ${attempt.retryAfter} seconds.`);
       }
       const operator: OperatorRow | undefined = await store.operators.byEmail(key);
       // The decoy keeps an unknown email as slow as a wrong password: timing does not tell which.
       const matches = await verifyPassword(password, operator?.password_hash ?? (await decoyHash()));
-      if (operator === undefined || !matches) {
-        await throttle.failed(key, request.ip);
-        throw new ApiError('login_failed');
-      }
-      await throttle.succeeded(key);
+      // A failure stays counted (begin recorded it); a success takes it back.
+      if (operator === undefined || !matches) throw new ApiError('login_failed');
+      await throttle.succeeded(key, attempt);
       const started = await sessions.start(operator);
       request.log.info({ operator: operator.id, org: operator.org_id }, 'console sign-in');
       reply.header('Set-Cookie', fastifyCookie.serialize(SESSION_COOKIE, started.cookie, sessions.cookieOptions(request, sessions.maxAgeSeconds)));

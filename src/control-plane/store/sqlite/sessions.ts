@@ -11,7 +11,7 @@ export function sqliteSessions(db: Db): SessionStore {
   const one = db.prepare<[string], ConsoleSessionRow>(`SELECT ${columns} FROM console_sessions WHERE token_hash = ?`);
   const touch = db.prepare('UPDATE console_sessions SET last_seen_at = ? WHERE token_hash = ?');
   const remove = db.prepare('DELETE FROM console_sessions WHERE token_hash = ?');
-  const prune = db.prepare('DELETE FROM console_sessions WHERE expires_at <= ?');
+  const prune = db.prepare('DELETE FROM console_sessions WHERE expires_at <= ? OR last_seen_at <= ?');
   return {
     async create(session) {
       insert.run(session);
@@ -25,8 +25,8 @@ export function sqliteSessions(db: Db): SessionStore {
     async delete(tokenHash) {
       remove.run(tokenHash);
     },
-    async prune(nowIso) {
-      prune.run(nowIso);
+    async prune(nowIso, idleBeforeIso) {
+      prune.run(nowIso, idleBeforeIso);
     },
   };
 }
