@@ -66,6 +66,8 @@ export async function startConsoleWorld(options: { net?: string; bindHost?: `127
     async newPage(viewport = DESKTOP) {
       const context = await browser.newContext({ viewport, baseURL: system.url, acceptDownloads: true, timezoneId: 'Europe/Riga', locale: 'en-GB' });
       contexts.push(context);
+      // A step that waits longer than this has failed: say which one before the test's own timeout does.
+      context.setDefaultTimeout(30_000);
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
