@@ -4,15 +4,13 @@
  * controls, and a forged request from inside the page (the session cookie and the CSRF token).
  */
 import type { Page } from 'playwright-core';
-import { newOperatorSchema, operatorRow } from '../../src/control-plane/console/operators.js';
 import type { OperatorRole } from '../../src/control-plane/store/types.js';
 import { checkAxe, screenshot, type ConsoleWorld } from './harness.js';
 
 export const PASSWORD = 'correct horse battery staple';
 
 export async function addOperator(world: ConsoleWorld, org: string, email: string, role: OperatorRole, password = PASSWORD): Promise<void> {
-  const row = await operatorRow(org, newOperatorSchema.parse({ email, name: email.split('@')[0] ?? email, role, password }), new Date().toISOString());
-  await world.system.store.operators.create(row);
+  await world.system.addOperator({ org, email, role, password });
 }
 
 /** Goes to a console page (a hash route), waits for its `<h1>` and, when named, screenshots and axe-checks it. */
