@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp.js';
 import { addOperator, forge, PASSWORD, record, visit, writeControls } from './console-kit.js';
-import { axeSummaries, hasMarker, PHONE, setMarker, signIn, startConsoleWorld, type ConsolePage, type ConsoleWorld } from './harness.js';
+import { axeSummaries, checkAxe, hasMarker, PHONE, setMarker, signIn, startConsoleWorld, type ConsolePage, type ConsoleWorld } from './harness.js';
 
 const ORG = 'org-browser';
 const OTHER_ORG = 'org-other';
@@ -69,7 +69,13 @@ describe('the console in chromium', { timeout: 120_000 }, () => {
     await page.goto('/#/login');
     await page.getByRole('heading', { level: 1, name: 'Sign in to edge-cve' }).waitFor();
     await record(page, 'login');
-    await signIn(page, 'ops@browser.example', PASSWORD);
+    // With the keyboard only: the email field, Tab to the password, Enter submits.
+    await page.getByLabel('Email').focus();
+    await page.keyboard.type('ops@browser.example');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.id')).toBe('login-password');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: /overview/i }).waitFor();
     expect(await page.getByText('ops (operator)').isVisible()).toBe(true);
     expect(errors).toEqual([]);
@@ -105,14 +111,23 @@ describe('the console in chromium', { timeout: 120_000 }, () => {
   it('invokes it and shows progress arriving live over the socket, to completed, without a reload', async () => {
     const { page, errors, live } = ops;
     await setMarker(page);
+    // Every text the status badge shows, as the DOM changes (a reload would also lose this list).
+    await page.evaluate(`window.__statuses = [];
+      new MutationObserver(() => {
+        const text = document.querySelector('[data-testid=scan-status]')?.textContent?.trim();
+        if (text && window.__statuses.at(-1) !== text) window.__statuses.push(text);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });`);
     await page.getByRole('button', { name: 'Invoke' }).click();
     await page.waitForURL(/#\/scans\/[0-9a-f-]{36}$/);
     made.scanId = /scans\/([0-9a-f-]{36})$/.exec(page.url())?.[1] ?? '';
     await page.getByTestId('scan-status').filter({ hasText: 'completed' }).waitFor({ timeout: LIVE_TIMEOUT });
     await page.waitForFunction("document.querySelector('[data-testid=scan-progress]').value === 100");
     await page.getByTestId('scan-events').filter({ hasText: 'Scan completed' }).waitFor();
-    // The same document all along: the marker set before the click survived.
+    // The same document all along: the marker set before the click survived, and the page showed the scan running before completed.
     expect(await hasMarker(page)).toBe(true);
+    const statuses = (await page.evaluate('window.__statuses')) as string[];
+    expect(statuses.at(-1)).toBe('completed');
+    expect(statuses.slice(0, -1).length, statuses.join(' -> ')).toBeGreaterThan(0);
     // What moved the page came over the live socket: progress of this scan before it completed, its events, its findings.
     const mine = live.filter((message) => message.scan_id === made.scanId);
     expect(mine.some((message) => message.type === 'scan' && message.status !== 'completed')).toBe(true);
@@ -224,6 +239,8 @@ describe('the console in chromium', { timeout: 120_000 }, () => {
       await visit(page, route, heading);
       await page.waitForLoadState('networkidle');
       expect(await writeControls(page), route).toEqual([]);
+      // The viewer's variant of each page (fewer controls, facts instead of forms) passes axe too.
+      await checkAxe(page, `viewer ${route.split('/')[1] || 'overview'}${route.split('/').length > 2 ? ' detail' : ''}`);
     }
     expect(await page.getByRole('link', { name: 'Admin' }).count()).toBe(0);
 

@@ -128,7 +128,7 @@ export async function checkAxe(page: Page, name: string): Promise<AxeSummary> {
   axeSummaries.push(summary);
   const ids = results.violations.map((violation) => `${violation.id}(${violation.impact ?? '?'})`).join(', ');
   console.log(
-    `axe ${name.padEnd(16)} ${results.passes.length} rules passed, ${summary.violations} violations, ${serious.length} serious/critical${ids ? `: ${ids}` : ''}`,
+    `axe ${name.padEnd(24)} ${results.passes.length} rules passed, ${summary.violations} violations, ${serious.length} serious/critical${ids ? `: ${ids}` : ''}`,
   );
   return summary;
 }
