@@ -3,8 +3,9 @@
  * the RouterOS API simulator and banner services, all on loopback) and Debian's chromium driven by
  * playwright-core. Helpers sign in, run axe-core on a page and take the README's screenshots.
  *
- * Addresses: the site's /24 is 127.0.84.0/24 (services on .2-.4); the control plane, the router
- * simulator and the webhook receiver listen on 127.0.85.1.
+ * Addresses (default, console.test.ts): the site's /24 is 127.0.84.0/24 (services on .2-.4); the
+ * control plane, the router simulator and the webhook receiver listen on 127.0.85.1. Another file
+ * that runs at the same time passes its own (harness.test.ts: 127.0.85.0/24, 127.0.85.254).
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
