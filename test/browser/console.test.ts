@@ -168,6 +168,9 @@ describe('the console in chromium', { timeout: 120_000 }, () => {
     await page.getByLabel(/Justification/).fill(justification);
     await page.getByRole('button', { name: 'Save mark' }).click();
     await page.getByTestId('mark-history').filter({ hasText: justification }).waitFor();
+    // The shot shows the history with the new mark (the form above fills the first screen).
+    await page.waitForLoadState('networkidle');
+    await page.evaluate(`document.querySelector('[data-testid="mark-history"]').scrollIntoView({ block: 'end' })`);
     await record(page, 'marks');
     // The device's own history shows it too.
     await visit(page, `/devices/${encodeURIComponent(BUILD_BOX)}`, `Device ${BUILD_BOX}`);
