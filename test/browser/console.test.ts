@@ -283,10 +283,23 @@ describe('the console in chromium', { timeout: 120_000 }, () => {
     expect(errors).toEqual([]);
   });
 
+  it('tells an organization with no site yet how to add one', async () => {
+    await addOperator(world, 'org-empty', 'first@empty.example', 'admin');
+    const { page, errors } = await world.newPage();
+    await signIn(page, 'first@empty.example', PASSWORD);
+    await page.getByRole('heading', { level: 1, name: /overview/i }).waitFor();
+    await page.getByText('cve-control-plane sites add').waitFor();
+    await record(page, 'overview-empty');
+    await visit(page, '/sites', 'Sites');
+    await page.getByText('cve-control-plane sites add').waitFor();
+    expect(errors).toEqual([]);
+  });
+
   it('passes axe (WCAG 2 A and AA) on every page with no serious or critical violation', () => {
     const names = axeSummaries.map((summary) => summary.page);
     for (const page of [
       'login',
+      'overview-empty',
       'overview',
       'overview-phone',
       'sites',
