@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import type { WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/temp.js';
 import { addOperator, forge, PASSWORD, record, visit, writeControls } from './console-kit.js';
@@ -280,6 +281,37 @@ describe('the console in chromium', { timeout: 120_000 }, () => {
     await page.getByRole('alert').filter({ hasText: 'schedule_not_found' }).waitFor();
     await page.goto(`/#/sites/${other.siteId}`);
     await page.getByRole('alert').filter({ hasText: 'site_not_found' }).waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it('reconnects a dropped live socket and catches up on what it missed, without a reload', async () => {
+    const { page, errors } = await world.newPage();
+    // Every live socket of the page goes through here: the test drops one and holds the reconnects back.
+    const opened: string[] = [];
+    let reachable = true;
+    const routes: WebSocketRoute[] = [];
+    await page.routeWebSocket(/\/console\/live/, (route) => {
+      opened.push(route.url());
+      if (!reachable) return void route.close({ code: 1001, reason: 'test: unreachable' });
+      route.connectToServer();
+      routes.push(route);
+    });
+    await signIn(page, 'ops@browser.example', PASSWORD);
+    await visit(page, '/scans', 'Scans');
+    await page.getByText('Live', { exact: true }).waitFor();
+    await setMarker(page);
+
+    reachable = false;
+    await routes[0]?.close({ code: 1006, reason: 'test: dropped' });
+    await page.getByText('Offline, reconnecting').waitFor();
+    // While the page is away, a scan starts.
+    const { scan_id: missed } = await world.system.api<{ scan_id: string }>('POST', `/scans/cve/scheduled/${made.scheduleId}/invoke`);
+    reachable = true;
+    await page.getByText('Live', { exact: true }).waitFor();
+    await page.locator(`a[href*="${missed}"]`).first().waitFor();
+    // It came back asking for what followed its last cursor, in the same document.
+    expect(opened.at(-1)).toMatch(/[?&]since=\d+/);
+    expect(await hasMarker(page)).toBe(true);
     expect(errors).toEqual([]);
   });
 
