@@ -10,6 +10,7 @@
  * printed for a person to click through the scan, until Ctrl-C or SIGTERM stops it all.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { startDemoSystem, type DemoSystem } from '../test/helpers/demo-system.js';
@@ -181,7 +182,11 @@ try {
   code = status === 'completed' ? 0 : 1;
   if (keep) {
     const signal = stopSignal();
+    // A fresh password per run: the demo's control plane listens on loopback only, but a fixed one would be a habit.
+    const demo = { email: 'demo@edge-cve.example', password: randomBytes(12).toString('base64url') };
+    await system.addOperator({ ...demo, role: 'admin' });
     say(`console: ${system.url}/`);
+    say(`sign in as ${demo.email} with password ${demo.password} (role admin)`);
     say('still running (--keep): open the console, then Ctrl-C to stop everything');
     await signal;
   }

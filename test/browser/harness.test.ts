@@ -4,14 +4,15 @@ import { checkAxe, hasMarker, setMarker, startConsoleWorld, type ConsoleWorld } 
 describe('the browser harness', () => {
   let world: ConsoleWorld;
   beforeAll(async () => {
-    world = await startConsoleWorld();
+    // Apart from console.test.ts's addresses (127.0.84.0/24 scanned, 127.0.85.1): the files may run at once.
+    world = await startConsoleWorld({ net: '127.0.85', bindHost: '127.0.85.254' });
   }, 60_000);
   afterAll(async () => {
     await world?.stop();
   });
 
   it('drives Debian chromium against the real control plane on its loopback address', async () => {
-    expect(world.url).toMatch(/^http:\/\/127\.0\.85\.1:\d+$/);
+    expect(world.url).toMatch(/^http:\/\/127\.0\.85\.254:\d+$/);
     const { page } = await world.newPage();
     const response = await page.goto('/openapi.json');
     expect(response?.status()).toBe(200);

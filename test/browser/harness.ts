@@ -3,8 +3,9 @@
  * the RouterOS API simulator and banner services, all on loopback) and Debian's chromium driven by
  * playwright-core. Helpers sign in, run axe-core on a page and take the README's screenshots.
  *
- * Addresses: the site's /24 is 127.0.84.0/24 (services on .2-.4); the control plane, the router
- * simulator and the webhook receiver listen on 127.0.85.1.
+ * Addresses (default, console.test.ts): the site's /24 is 127.0.84.0/24 (services on .2-.4); the
+ * control plane, the router simulator and the webhook receiver listen on 127.0.85.1. Another file
+ * that runs at the same time passes its own (harness.test.ts: 127.0.85.0/24, 127.0.85.254).
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -66,6 +67,8 @@ export async function startConsoleWorld(options: { net?: string; bindHost?: `127
     async newPage(viewport = DESKTOP) {
       const context = await browser.newContext({ viewport, baseURL: system.url, acceptDownloads: true, timezoneId: 'Europe/Riga', locale: 'en-GB' });
       contexts.push(context);
+      // A step that waits longer than this has failed: say which one before the test's own timeout does.
+      context.setDefaultTimeout(30_000);
       const page = await context.newPage();
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
@@ -126,7 +129,7 @@ export async function checkAxe(page: Page, name: string): Promise<AxeSummary> {
   axeSummaries.push(summary);
   const ids = results.violations.map((violation) => `${violation.id}(${violation.impact ?? '?'})`).join(', ');
   console.log(
-    `axe ${name.padEnd(16)} ${results.passes.length} rules passed, ${summary.violations} violations, ${serious.length} serious/critical${ids ? `: ${ids}` : ''}`,
+    `axe ${name.padEnd(24)} ${results.passes.length} rules passed, ${summary.violations} violations, ${serious.length} serious/critical${ids ? `: ${ids}` : ''}`,
   );
   return summary;
 }

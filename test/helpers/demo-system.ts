@@ -16,10 +16,11 @@ import { buildConfig as buildAgentConfig } from '../../src/agent/config/load.js'
 import { openCveDatabase } from '../../src/agent/cve/cve-database.js';
 import { createSdNotifier } from '../../src/agent/sd-notify.js';
 import { buildConfig as buildControlPlaneConfig } from '../../src/control-plane/config/load.js';
+import { newOperatorSchema, operatorRow } from '../../src/control-plane/console/operators.js';
 import { generateSiteToken, hashSiteToken } from '../../src/control-plane/hub/tokens.js';
 import { createControlPlane, type ControlPlane } from '../../src/control-plane/main.js';
 import { openSqliteStore } from '../../src/control-plane/store/sqlite/index.js';
-import type { ControlPlaneStore } from '../../src/control-plane/store/types.js';
+import type { ControlPlaneStore, OperatorRole } from '../../src/control-plane/store/types.js';
 import { loadEpssCsv, loadKevCatalog } from '../../src/cve/intel.js';
 import { startBannerServer, type FakeService } from '../simulators/banner-server.js';
 import { readApiCapture, startApiSimulator } from '../simulators/index.js';
@@ -61,6 +62,8 @@ export interface DemoSystem {
   api<T>(method: string, url: string, body?: unknown): Promise<T>;
   /** Registers a site (no agent behind it) in any organization. */
   addSite(org: string, name: string): Promise<string>;
+  /** Stores a console operator (a real scrypt hash), as `cve-control-plane operators add` does; default org: the demo's. */
+  addOperator(operator: { email: string; role: OperatorRole; password: string; org?: string }): Promise<void>;
   /** Stops everything in reverse order, each part even if another failed; false when a part failed. */
   stop(): Promise<boolean>;
 }
@@ -241,6 +244,10 @@ export async function startDemoSystem(options: DemoSystemOptions): Promise<DemoS
       jwt,
       api,
       addSite: async (siteOrg, name) => (await registerSite(store, siteOrg, name)).id,
+      async addOperator({ email, role, password, org: operatorOrg = org }) {
+        const input = newOperatorSchema.parse({ email, name: email.split('@')[0] ?? email, role, password });
+        if (!(await store.operators.create(await operatorRow(operatorOrg, input, new Date().toISOString())))) throw new Error(`operator ${email} exists`);
+      },
       stop,
     };
   } catch (error) {

@@ -56,6 +56,15 @@ describe('npm run demo', () => {
     const html = await page.text();
     expect(page.status, html).toBe(200);
     expect(html).toContain('<title>edge-cve console</title>');
+    // The printed demo operator signs in.
+    const [, email, password] = /sign in as (\S+) with password (\S+)/.exec(output) ?? [];
+    const session = await fetch(new URL('/console/session', url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email, password }),
+    });
+    expect(session.status, await session.clone().text()).toBe(200);
+    expect(((await session.json()) as { operator: { email: string } }).operator.email).toBe(email);
     expect(output).not.toContain('everything stopped');
     child.kill('SIGTERM');
     expect(await exited, output).toBe(0);
