@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CLOSE_TOO_SLOW } from '../../../src/control-plane/console/live-socket.js';
 import { openLive, refusalOf, type LiveClient, type LiveFrame } from '../../helpers/live-client.js';
 import { finding, finished, host, newRunId, scanStatus } from '../../simulators/control-plane/reports.js';
-import { SimulatedAgent } from '../../simulators/control-plane/simulated-agent.js';
+import { SimulatedAgent, type ReportInput } from '../../simulators/control-plane/simulated-agent.js';
 import { startHarness, type Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -52,6 +52,17 @@ const schedule = (sites: { id: string; subnet: string }[]) => ({
   notification_group: 'security-alerts',
   sites,
 });
+const patched = {
+  distro: 'debian' as const,
+  release: 'bookworm',
+  package: 'openssh',
+  installed_version: '1:9.2p1-2+deb12u3',
+  status: 'fixed' as const,
+  fixed_version: '1:9.2p1-2+deb12u3',
+  ref: 'DSA-5724-1',
+  url: 'https://security-tracker.debian.org/tracker/CVE-2023-38408',
+  reason: 'fixed in the installed package',
+};
 const after = (client: LiveClient, cursor: number) => client.messages.filter((m) => m.cursor > cursor && m.type !== 'hello');
 const strip = ({ cursor: _c, ...rest }: LiveFrame) => rest;
 
@@ -117,8 +128,11 @@ describe('the live socket: what it pushes', () => {
     agent.report({ type: 'scan.event', at: '2030-01-07T07:00:05.000Z', run_id: runId, level: 'info', message: 'Sweeping 192.168.88.0/24' });
     agent.report(host(runId, '192.168.88.10', '4C:5E:0C:00:00:10'));
     agent.report(finding(runId, '192.168.88.10', '4C:5E:0C:00:00:10', 'CVE-2018-14847', 9.1));
-    agent.report(finished(runId, 1));
+    // Patched by the distribution: stored, but no vulnerability, so no news for the page.
+    agent.report({ ...finding(runId, '192.168.88.10', '4C:5E:0C:00:00:10', 'CVE-2023-38408', 9.8), distro: patched } as ReportInput);
+    agent.report(finished(runId, 2));
     await agent.drained();
+    expect(agent.rejections).toEqual([]);
     const done = await pageA.waitFor((m) => m.type === 'scan' && m.status === 'completed');
     expect(done).toMatchObject({ scan_id: scanId, progress: 100 });
     const finalDetail = (await harness.request('GET', `/scans/cve/${scanId}`)).body as { status: string; progress: number; events: unknown[] };
@@ -129,6 +143,7 @@ describe('the live socket: what it pushes', () => {
       message: 'Sweeping 192.168.88.0/24',
     });
     expect(finalDetail.events).toContainEqual({ time: '2030-01-07T07:00:05.000Z', message: 'Sweeping 192.168.88.0/24' });
+    expect(pageA.messages.filter((m) => m.type === 'finding')).toHaveLength(1);
     expect(pageA.messages.find((m) => m.type === 'finding')).toEqual({
       type: 'finding',
       cursor: expect.any(Number),
