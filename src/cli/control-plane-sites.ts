@@ -14,7 +14,7 @@ export interface SitesContext {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
-async function withStore<T>(ctx: SitesContext, fn: (store: ReturnType<typeof openSqliteStore>) => Promise<T>): Promise<T> {
+export async function withStore<T>(ctx: SitesContext, fn: (store: ReturnType<typeof openSqliteStore>) => Promise<T>): Promise<T> {
   const store = openSqliteStore({ stateDir: ctx.stateDir, logger: ctx.logger });
   try {
     return await fn(store);

@@ -66,8 +66,9 @@ export const apiErrors = {
   },
   authentication_required: {
     statuses: [401],
-    message: 'No bearer token was given.',
-    howToSolve: 'Send `Authorization: Bearer <JWT>` with a token issued for your organization.',
+    message: 'No bearer token or console session was given.',
+    howToSolve:
+      'Send `Authorization: Bearer <JWT>` with a token issued for your organization, or sign in to the console (`POST /console/session`) and send its `cve_session` cookie.',
   },
   token_invalid: {
     statuses: [401],
@@ -83,7 +84,55 @@ export const apiErrors = {
   scope_missing: {
     statuses: [403],
     message: 'The token does not carry the scope this request needs.',
-    howToSolve: 'Ask for a token with the scope named in the message (`cve:view`, `cve:create`, `cve:update` or `cve:delete`).',
+    howToSolve:
+      'Ask for a token with the scope named in the message (`cve:view`, `cve:create`, `cve:update`, `cve:delete` or `cp:admin`); a console operator needs a role that grants it (viewer: view; operator: create, update, delete; admin: also `cp:admin`).',
+  },
+  token_revoked: {
+    statuses: [401],
+    message: 'The API token has been revoked.',
+    howToSolve: 'An admin revoked this token (`DELETE /console/tokens/{id}`); mint a new one in the console or with `cve-control-plane tokens mint`.',
+  },
+  csrf_failed: {
+    statuses: [403],
+    message: 'The request carries the console session cookie but not its CSRF token, or comes from another origin.',
+    howToSolve:
+      'Send the `csrf_token` that `POST /console/session` or `GET /console/session` returned in the `X-CSRF-Token` header of every write, from a page of this origin; scripts should use a bearer token instead.',
+  },
+  login_failed: {
+    statuses: [401],
+    message: 'The email or password is wrong.',
+    howToSolve: 'Check both; an admin can set a new password with `cve-control-plane operators reset-password --email <email>`.',
+  },
+  login_throttled: {
+    statuses: [429],
+    message: 'Too many failed sign-ins; try again later.',
+    howToSolve:
+      'Wait the number of seconds in the `Retry-After` header: after 5 failures within 15 minutes for one email or from one address, sign-in is refused until the window passes, even with the right password.',
+  },
+  operator_not_found: {
+    statuses: [404],
+    message: 'No operator has that id in your organization.',
+    howToSolve: 'List operators with `GET /console/operators` (or `cve-control-plane operators list`); ids are UUIDs.',
+  },
+  operator_exists: {
+    statuses: [409],
+    message: 'An operator with that email exists already.',
+    howToSolve: 'Emails are unique across the control plane; use another, or remove the existing operator first.',
+  },
+  operator_self: {
+    statuses: [409],
+    message: 'An operator cannot remove itself.',
+    howToSolve: 'Ask another admin of your organization to remove you, or use `cve-control-plane operators remove --email <email>` on the control plane host.',
+  },
+  token_not_found: {
+    statuses: [404],
+    message: 'No API token has that id in your organization.',
+    howToSolve: "List tokens with `GET /console/tokens`; ids are the tokens' `jti` (UUIDs).",
+  },
+  token_minting_unavailable: {
+    statuses: [409],
+    message: 'This control plane verifies tokens with an identity provider (JWKS), so it cannot mint them.',
+    howToSolve: 'Issue API tokens from your identity provider; the control plane mints tokens only with `auth.hs256_secret`.',
   },
   origin_refused: {
     statuses: [403],
@@ -102,6 +151,11 @@ export const apiErrors = {
     statuses: [404],
     message: 'No site has that id in your organization.',
     howToSolve: 'Use the id of a site registered with `cve-control-plane sites add` for your organization (`cve-control-plane sites list`).',
+  },
+  device_not_found: {
+    statuses: [404],
+    message: 'No scan of your organization has seen a device with that MAC address.',
+    howToSolve: 'Check the MAC (any of 4C:5E:0C:12:34:56, 4c-5e-0c-12-34-56, 4c5e.0c12.3456); list the devices your scans have seen with `GET /devices`.',
   },
   cve_not_found: {
     statuses: [404],
@@ -204,6 +258,10 @@ export const controlPlaneErrors = {
   CP_ERR_LISTEN_FAILED: { exitCode: 69, message: 'the control plane cannot listen on its address' },
   CP_ERR_SITE_INVALID: { exitCode: 65, message: 'the site arguments are invalid' },
   CP_ERR_SITE_NOT_FOUND: { exitCode: 66, message: 'no site has that id' },
+  CP_ERR_OPERATOR_INVALID: { exitCode: 65, message: 'the operator arguments are invalid' },
+  CP_ERR_OPERATOR_NOT_FOUND: { exitCode: 66, message: 'no operator has that email' },
+  CP_ERR_TOKEN_INVALID: { exitCode: 65, message: 'the token arguments are invalid' },
+  CP_ERR_TOKEN_MINTING_UNAVAILABLE: { exitCode: 78, message: 'the control plane verifies tokens with JWKS and cannot mint them' },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type ControlPlaneErrorCode = keyof typeof controlPlaneErrors;

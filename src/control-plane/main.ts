@@ -9,12 +9,15 @@ import type { Logger } from 'pino';
 import type { Clock } from '../shared/clock.js';
 import { composeParts } from '../shared/lifecycle.js';
 import { AGENT_PATH, heartbeat, PROTOCOL_VERSION, type Finding } from '../protocol/index.js';
-import { createAuthenticator } from './api/auth.js';
+import { createAuthenticator, requestAuthenticator } from './api/auth.js';
 import { buildApi } from './api/server.js';
 import type { ControlPlaneConfig } from './config/load.js';
+import { tokenMinter } from './console/api-tokens.js';
 import { LiveBus } from './console/live-bus.js';
 import { LivePublisher } from './console/live-publisher.js';
 import { LIVE_PATH, LiveSocket, type LiveSocketOptions } from './console/live-socket.js';
+import { ConsoleSessions } from './console/sessions.js';
+import { storeThrottle } from './console/throttle.js';
 import { ControlPlaneError } from './errors.js';
 import { Hub } from './hub/hub.js';
 import { startFeeds, type Feeds } from './feeds/feeds.js';
@@ -128,12 +131,18 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     missedSlotGraceMs: config.scans.timeout_minutes * 60_000,
     tickMs: deps.slotTickMs,
   });
-  const authenticate = createAuthenticator(config.auth, clock);
+  const sessions = new ConsoleSessions({ store, clock, settings: config.console, publicUrl: config.public_url });
+  const authenticate = requestAuthenticator({
+    bearer: createAuthenticator(config.auth, clock),
+    session: sessions.authenticate,
+    isRevoked: async (tokenId) => (await store.apiTokens.get(tokenId))?.revoked_at != null,
+  });
   const api = buildApi({
     store,
     scans,
     hub,
     authenticate,
+    console: { sessions, throttle: storeThrottle(store.loginFailures, clock), mintToken: tokenMinter(config.auth, store.apiTokens) },
     clock,
     logger,
     notificationGroups: config.notification_groups,
@@ -142,12 +151,14 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     newestFeedVersion: () => feeds?.store.newestVersion(),
     feedCve: (cveId) => feeds?.store.cve(cveId),
     consoleDir: deps.consoleDir,
+    trustProxy: config.listen.trust_proxy,
   });
 
   const liveSocket = new LiveSocket({
     bus: liveBus,
-    // Bearer for now; the session cookie joins when the console's sign-in lands.
-    authenticate: async (request) => authenticate(request.headers.authorization),
+    // The same authentication as the API: a bearer header, else the session cookie (an upgrade is a GET: no CSRF token).
+    authenticate: async (request) =>
+      authenticate({ method: request.method ?? 'GET', headers: request.headers, protocol: 'encrypted' in request.socket ? 'https' : 'http' }),
     logger,
     publicUrl: config.public_url,
     options: deps.live,

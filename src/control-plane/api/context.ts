@@ -5,6 +5,9 @@ import type { NotificationGroup } from '../config/load.js';
 import type { Hub } from '../hub/hub.js';
 import type { HubCve } from '../feeds/feed-store.js';
 import type { ScanService } from '../scans/scan-service.js';
+import type { MintToken } from '../console/api-tokens.js';
+import type { ConsoleSessions } from '../console/sessions.js';
+import type { LoginThrottle } from '../console/throttle.js';
 import type { ControlPlaneStore } from '../store/types.js';
 import { requireScope, type Authenticate, type Principal, type Scope } from './auth.js';
 
@@ -13,7 +16,10 @@ export interface ApiDeps {
   store: ControlPlaneStore;
   scans: ScanService;
   hub: Pick<Hub, 'isOnline' | 'command' | 'commands' | 'prepare' | 'deliver' | 'connected' | 'storageOf'>;
+  /** Bearer JWT, else the console session cookie (with CSRF on writes), else 401. */
   authenticate: Authenticate;
+  /** The console's sign-in: sessions, login throttling, token minting. */
+  console: { sessions: ConsoleSessions; throttle: LoginThrottle; mintToken: MintToken };
   clock: Clock;
   logger: Logger;
   notificationGroups: Readonly<Record<string, NotificationGroup>>;
@@ -24,6 +30,8 @@ export interface ApiDeps {
   newestFeedVersion?: () => number | undefined;
   /** What the feed hub holds on a CVE; undefined when it holds no record or no hub runs. */
   feedCve?: (cveId: string) => HubCve | undefined;
+  /** Proxies (addresses or CIDRs) whose X-Forwarded-* headers are believed; none by default. */
+  trustProxy?: readonly string[];
   /** The built web console (index.html + assets/); default `<package root>/dist/console`. */
   consoleDir?: string;
 }
@@ -58,7 +66,7 @@ export function addRoute(app: FastifyInstance, deps: ApiDeps, spec: RouteSpec): 
     method: spec.method,
     url: spec.url,
     onRequest: async (request: FastifyRequest) => {
-      const principal = await deps.authenticate(request.headers.authorization);
+      const principal = await deps.authenticate(request);
       requireScope(principal, spec.scope);
       principals.set(request, principal);
     },

@@ -5,10 +5,14 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { registerConsoleRoutes } from '../console/routes/index.js';
 import { registerConsoleStatic } from '../console/static.js';
 import { ApiError, apiErrors, type ApiErrorCode } from '../errors.js';
 import { baseUrlOf, type ApiDeps } from './context.js';
 import { buildOpenApiDocument } from './openapi/document.js';
+import { registerDeviceRoutes } from './routes/devices.js';
+import { registerOverviewRoutes } from './routes/overview.js';
+import { registerReportRoutes } from './routes/reports.js';
 import { registerScanCommandRoutes } from './routes/scan-commands.js';
 import { registerScanRoutes } from './routes/scans.js';
 import { registerScheduleRoutes } from './routes/schedules.js';
@@ -91,6 +95,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
+    // request.ip (login throttling), request.protocol (Secure cookies) and request.host (the Origin check) from the proxy's headers.
+    trustProxy: deps.trustProxy !== undefined && deps.trustProxy.length > 0 ? [...deps.trustProxy] : false,
     return503OnClosing: true,
     forceCloseConnections: true,
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
@@ -160,6 +166,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   registerScanRoutes(app, deps);
   registerVulnerabilityRoutes(app, deps);
   registerSiteRoutes(app, deps);
+  registerConsoleRoutes(app, deps);
+  registerOverviewRoutes(app, deps);
+  registerDeviceRoutes(app, deps);
+  registerReportRoutes(app, deps);
   registerConsoleStatic(app, deps.consoleDir);
   registerMethodNotAllowed(app, known);
   return app;

@@ -34,6 +34,7 @@ export interface ControlPlaneConfig {
   scans: ParsedConfig['scans'];
   notification_groups: Readonly<Record<string, NotificationGroup>>;
   notifications: ParsedConfig['notifications'];
+  console: ParsedConfig['console'];
   /** Undefined: this control plane runs no feed hub. */
   feeds: FeedHubSettings | undefined;
   source: string | undefined;
@@ -101,6 +102,7 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
     scans: value.scans,
     notification_groups: groups,
     notifications: value.notifications,
+    console: value.console,
     feeds,
     source: file,
   };

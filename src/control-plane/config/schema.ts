@@ -2,9 +2,21 @@
  * The one schema of the control plane's config.yaml: validation, defaults and the TypeScript type
  * come from it. Strict everywhere, so a misspelt key is an error, never silently ignored.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { exactlyOneOf, intRange, nonEmpty, secretKeyNames, secretKeys } from '../../shared/config/fields.js';
 import { sourcesSettingsSchema } from '../../cve/sources/config.js';
+
+/** An IP address, or one with a prefix length (what proxy-addr accepts). */
+const addressOrCidr = z.string({ error: 'expected an address or CIDR' }).refine(
+  (value) => {
+    const [address = '', prefix, ...rest] = value.split('/');
+    const version = isIP(address);
+    if (version === 0 || rest.length > 0) return false;
+    return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+  },
+  { error: 'expected an IP address or CIDR such as 10.0.0.5 or 10.0.0.0/24' },
+);
 
 const httpUrl = (what: string) => z.url({ protocol: /^https?$/, error: `expected an http:// or https:// URL (${what})` });
 
@@ -35,6 +47,12 @@ export const configSchema = z.strictObject({
       // Loopback unless told otherwise: put a TLS-terminating proxy in front for agents and operators.
       host: nonEmpty('an address to bind').default('127.0.0.1'),
       port: intRange(0, 65535).default(8780),
+      /**
+       * The TLS proxies in front (addresses or CIDRs) whose X-Forwarded-For/-Proto/-Host are
+       * believed: without them every browser behind the proxy shares its address, and one
+       * guesser would throttle everyone's sign-in.
+       */
+      trust_proxy: z.array(addressOrCidr, { error: 'expected a list of addresses or CIDRs' }).default([]),
     })
     .prefault({}),
   /** How operators and webhook receivers reach this server; doc_url and report_url are built from it. */
@@ -66,6 +84,13 @@ export const configSchema = z.strictObject({
       max_delta_lines: intRange(1, 10_000_000).default(100_000),
     })
     .optional(),
+  /** The web console's sign-in sessions: ended after this long without a request, and this long after sign-in at most. */
+  console: z
+    .strictObject({
+      session_idle_minutes: intRange(5, 30 * 24 * 60).default(12 * 60),
+      session_max_hours: intRange(1, 90 * 24).default(7 * 24),
+    })
+    .prefault({}),
   notification_groups: z.record(nonEmpty('a group name'), notificationGroupSchema, { error: 'expected a map of group names' }).default({}),
   notifications: z
     .strictObject({

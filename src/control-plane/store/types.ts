@@ -382,6 +382,106 @@ export interface FindingAlert {
   finding: FindingView;
 }
 
+export type OperatorRole = 'viewer' | 'operator' | 'admin';
+
+/** A person who signs in to the console; `password_hash` is scrypt's (console/passwords.ts). */
+export interface OperatorRow {
+  id: string;
+  org_id: string;
+  /** Lower-case; unique across organizations (it is what signs in). */
+  email: string;
+  name: string;
+  role: OperatorRole;
+  password_hash: string;
+  created_at: string;
+  updated_at: string;
+  /** Sessions created before this instant are void (sign out everywhere, password reset). */
+  sessions_valid_after: string;
+}
+
+export interface OperatorStore {
+  /** False (nothing written) when the email is taken. */
+  create(operator: OperatorRow): Promise<boolean>;
+  get(id: string): Promise<OperatorRow | undefined>;
+  byEmail(email: string): Promise<OperatorRow | undefined>;
+  list(orgId?: string): Promise<OperatorRow[]>;
+  /** Deletes the operator and its sessions; false when it was gone. */
+  remove(id: string): Promise<boolean>;
+  /** A new password: every session of the operator ends, in the same transaction. */
+  setPassword(id: string, passwordHash: string, at: string): Promise<boolean>;
+  /** Sign out everywhere: the operator's sessions end and none created before `at` counts. */
+  endSessions(id: string, at: string): Promise<void>;
+}
+
+/** A console session: the cookie is never stored, only its sha256. */
+export interface ConsoleSessionRow {
+  token_hash: string;
+  operator_id: string;
+  csrf_token: string;
+  created_at: string;
+  last_seen_at: string;
+  /** The absolute end (created_at + session_max_hours); the idle end is computed from last_seen_at. */
+  expires_at: string;
+}
+
+export interface SessionStore {
+  create(session: ConsoleSessionRow): Promise<void>;
+  get(tokenHash: string): Promise<ConsoleSessionRow | undefined>;
+  touch(tokenHash: string, at: string): Promise<void>;
+  delete(tokenHash: string): Promise<void>;
+  /** Drops sessions past their absolute end. */
+  prune(nowIso: string): Promise<void>;
+}
+
+/** An API token minted by the control plane; its JWT is never stored, its `id` is the JWT's jti. */
+export interface ApiTokenRow {
+  id: string;
+  org_id: string;
+  name: string;
+  scopes: string[];
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+}
+
+export interface ApiTokenStore {
+  create(token: ApiTokenRow): Promise<void>;
+  list(orgId: string): Promise<ApiTokenRow[]>;
+  get(id: string): Promise<ApiTokenRow | undefined>;
+  /** False when the org has no such token; revoking twice keeps the first time. */
+  revoke(orgId: string, id: string, at: string): Promise<boolean>;
+}
+
+/** Failed sign-ins by key (`email:<address>`, `ip:<address>`), for login throttling. */
+export interface LoginFailureStore {
+  /** Records a failure under each key and forgets failures older than `forgetBefore`. */
+  record(keys: string[], at: string, forgetBefore: string): Promise<void>;
+  /** The failure times of a key since `sinceIso`, oldest first. */
+  since(key: string, sinceIso: string): Promise<string[]>;
+  clear(key: string): Promise<void>;
+}
+
+/**
+ * Read queries of the console pages (store/sqlite/console.ts). A device's *current* findings are
+ * those of the newest finished scan that saw it (by MAC, or by site and address without one): a
+ * CVE a later scan no longer reports has been resolved.
+ */
+export interface ConsoleStore {
+  /** The router inventory the site reported last, whichever run it came with. */
+  latestInventory(siteId: string): Promise<Omit<RouterInventoryRow, 'sub_scan_id'> | undefined>;
+  /** The newest scan of the organization that covered the site (its part not skipped). */
+  lastScanOfSite(orgId: string, siteId: string): Promise<ScanRow | undefined>;
+  /** Current findings of the organization's devices, optionally of one MAC or one CVE. */
+  currentFindings(orgId: string, filter?: { mac?: string; cveId?: string }): Promise<FindingView[]>;
+  /** Each MAC's newest host row across the organization's scans, newest first. */
+  devices(orgId: string): Promise<HostRow[]>;
+  /** Every host row of a MAC in the organization's scans, oldest first. */
+  hostsOfMac(orgId: string, mac: string): Promise<HostRow[]>;
+  /** The newest finished scan of the same schedule created before this one. */
+  previousScan(scan: ScanRow): Promise<ScanRow | undefined>;
+}
+
 export interface ControlPlaneStore {
   sites: SiteStore;
   schedules: ScheduleStore;
@@ -390,5 +490,10 @@ export interface ControlPlaneStore {
   commands: CommandStore;
   vulns: VulnStore;
   notifications: NotificationStore;
+  operators: OperatorStore;
+  sessions: SessionStore;
+  apiTokens: ApiTokenStore;
+  loginFailures: LoginFailureStore;
+  console: ConsoleStore;
   close(): Promise<void>;
 }

@@ -20,7 +20,8 @@ const problems = (raw: unknown): string => {
 describe('control plane config', () => {
   it('fills defaults, binds loopback, and freezes the result', () => {
     const { config } = buildConfig({ auth: { hs256_secret: secret }, state_dir: '/tmp/cp' }, undefined, { env: {} });
-    expect(config.listen).toEqual({ host: '127.0.0.1', port: 8780 });
+    expect(config.listen).toEqual({ host: '127.0.0.1', port: 8780, trust_proxy: [] });
+    expect(config.console).toEqual({ session_idle_minutes: 720, session_max_hours: 168 });
     expect(config.hub).toEqual({ max_frame_bytes: 524288, hello_timeout_seconds: 10, heartbeat_interval_seconds: 10 });
     expect(config.auth).toMatchObject({ kind: 'hs256', clockToleranceSeconds: 30 });
     expect(Object.isFrozen(config.listen)).toBe(true);
@@ -29,13 +30,18 @@ describe('control plane config', () => {
   it('names every problem by its path, in one run', () => {
     const message = problems({
       auth: { hs256_secret: secret, jwks_url: 'https://id.example/jwks' },
-      listen: { port: 70000 },
+      listen: { port: 70000, trust_proxy: ['10.0.0.0/24', 'proxy.local', '10.0.0.0/33'] },
+      console: { session_idle_minutes: 0 },
       lsiten: {},
       notification_groups: { ops: { webhooks: ['ftp://x'] } },
     });
     expect(message).toContain('auth.jwks_url: give only one of hs256_secret, jwks_url');
     expect(message).toContain('listen.port: expected integer 0..65535');
     expect(message).toContain('lsiten: unknown key');
+    expect(message).toContain('listen.trust_proxy.1: expected an IP address or CIDR');
+    expect(message).toContain('listen.trust_proxy.2: expected an IP address or CIDR');
+    expect(message).not.toContain('listen.trust_proxy.0');
+    expect(message).toContain('console.session_idle_minutes');
     expect(message).toContain('notification_groups.ops.webhooks.0');
     expect(message).toContain('notification_groups.ops: expected one of secret, secret_file, secret_env');
   });

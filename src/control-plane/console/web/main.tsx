@@ -2,8 +2,8 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { Link, Route, Router, Switch, useLocation } from 'wouter-preact';
-import { useHashLocation } from 'wouter-preact/use-hash-location';
 import { can, del, get, setSession, useSession, type Session } from './api.js';
+import { useHashPath } from './router.js';
 import { onLiveState, liveState, startLive, stopLive, type LiveState } from './live.js';
 import { Admin } from './pages/admin.js';
 import { CvePage } from './pages/cve.js';
@@ -30,7 +30,11 @@ const NAV: [string, string][] = [
 
 function LiveIndicator() {
   const [state, setState] = useState<LiveState>(liveState());
-  useEffect(() => onLiveState(setState), []);
+  useEffect(() => {
+    const unsubscribe = onLiveState(setState);
+    setState(liveState()); // a change between render and this effect
+    return unsubscribe;
+  }, []);
   const text = state === 'open' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Offline, reconnecting';
   return <span class={`live live-${state}`}>{text}</span>;
 }
@@ -126,7 +130,7 @@ function App() {
   }, [who]);
   if (!checked) return null;
   return (
-    <Router hook={useHashLocation}>
+    <Router hook={useHashPath}>
       <Switch>
         <Route path="/login">
           <Login />

@@ -47,7 +47,35 @@ export function Guard({ loading, error, children }: { loading: boolean; error: A
   return <>{children()}</>;
 }
 
+/** Facts shown by name below, and a finding's own fields that the tables show in their columns. */
 const KNOWN = new Set(['kev', 'epss', 'exposure', 'why', 'priority_rank', 'distro']);
+const COLUMNS = new Set([
+  'id',
+  'cve_id',
+  'description',
+  'published_at',
+  'created_at',
+  'vector',
+  'score',
+  'severity',
+  'scan_id',
+  'compliance_tags',
+  'host',
+  'status',
+  'other_occurrences',
+  'port',
+  'service',
+  'cpe',
+  'confidence',
+  'evidence',
+  'mac_address',
+  'ip_address',
+  'hostname',
+  'site_id',
+  'product',
+  'version',
+  'last_seen_at',
+]);
 
 function factText(value: unknown): string {
   if (value === null || value === undefined) return '—';
@@ -64,16 +92,19 @@ function factText(value: unknown): string {
  */
 export function FactList({ facts, extra }: { facts: Facts & Record<string, unknown>; extra?: string[] }) {
   const items: ComponentChildren[] = [];
-  if (facts.kev) items.push(<li key="kev">Known exploited (CISA KEV){facts.kev.ransomware ? ', used by ransomware' : ''}</li>);
-  if (facts.epss && typeof facts.epss.score === 'number') items.push(<li key="epss">EPSS {(facts.epss.score * 100).toFixed(1)} %</li>);
-  if (facts.exposure?.state) items.push(<li key="exp">Exposure: {facts.exposure.state}</li>);
+  // The server's `why` lines explain the rank and name KEV, EPSS and exposure; without them, the raw facts.
+  if (!facts.why || facts.why.length === 0) {
+    if (facts.kev) items.push(<li key="kev">Known exploited (CISA KEV){facts.kev.ransomware ? ', used by ransomware' : ''}</li>);
+    if (facts.epss && typeof facts.epss.score === 'number') items.push(<li key="epss">EPSS {(facts.epss.score * 100).toFixed(1)} %</li>);
+    if (facts.exposure?.state) items.push(<li key="exp">Exposure: {facts.exposure.state}</li>);
+  }
   if (facts.distro?.status)
     items.push(
       <li key="distro">{`${facts.distro.distro ?? 'distro'}: ${facts.distro.status}${facts.distro.fixed_version ? ` (fixed in ${facts.distro.fixed_version})` : ''}`}</li>,
     );
   for (const line of facts.why ?? []) items.push(<li key={`why-${line}`}>{line}</li>);
   for (const key of extra ?? []) {
-    if (KNOWN.has(key) || !(key in facts)) continue;
+    if (KNOWN.has(key) || COLUMNS.has(key) || !(key in facts)) continue;
     items.push(<li key={key}>{`${key}: ${factText(facts[key])}`}</li>);
   }
   if (items.length === 0) return null;
@@ -91,4 +122,22 @@ export function KeyValues({ rows }: { rows: [string, ComponentChildren][] }) {
       ))}
     </dl>
   );
+}
+
+/**
+ * An object of counts and states as short lines (`addresses: answered 12, in_scope 254`): for
+ * reports' coverage and anything else a newer server adds, without a page change.
+ */
+export function summarize(value: Record<string, unknown>): string[] {
+  const lines: string[] = [];
+  for (const [key, item] of Object.entries(value)) {
+    if (item === null || item === undefined) continue;
+    if (Array.isArray(item)) {
+      if (item.length > 0) lines.push(typeof item[0] === 'string' ? `${key}: ${item.join('; ')}` : `${key}: ${item.length}`);
+    } else if (typeof item === 'object') {
+      const scalars = Object.entries(item as Record<string, unknown>).filter(([, v]) => v !== null && typeof v !== 'object');
+      if (scalars.length > 0) lines.push(`${key}: ${scalars.map(([k, v]) => (k === 'count' ? String(v) : `${k} ${String(v)}`)).join(', ')}`);
+    } else lines.push(`${key}: ${String(item)}`);
+  }
+  return lines;
 }

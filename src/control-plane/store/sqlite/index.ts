@@ -5,13 +5,18 @@ import { KernelError } from '../../../shared/errors.js';
 import { closeSqlite, openSqlite } from '../../../shared/sqlite.js';
 import { ControlPlaneError } from '../../errors.js';
 import type { ControlPlaneStore } from '../types.js';
+import { sqliteApiTokens } from './api-tokens.js';
 import { sqliteCommands } from './commands.js';
+import { sqliteConsole } from './console.js';
 import { sqliteIngest } from './ingest.js';
 import { controlPlaneMigrations } from './migrations/index.js';
 import { sqliteNotifications } from './notifications.js';
+import { sqliteLoginFailures } from './login-failures.js';
+import { sqliteOperators } from './operators.js';
 import { sqliteScanState } from './scan-state.js';
 import { sqliteScans } from './scans.js';
 import { sqliteSchedules } from './schedules.js';
+import { sqliteSessions } from './sessions.js';
 import { sqliteSites } from './sites.js';
 import { sqliteVulns } from './vulns.js';
 import { workerIngest } from './worker-ingest.js';
@@ -63,6 +68,11 @@ export function openSqliteStore(options: SqliteStoreOptions): ControlPlaneStore 
     commands: sqliteCommands(db),
     vulns: sqliteVulns(db),
     notifications: sqliteNotifications(db),
+    operators: sqliteOperators(db),
+    sessions: sqliteSessions(db),
+    apiTokens: sqliteApiTokens(db),
+    loginFailures: sqliteLoginFailures(db),
+    console: sqliteConsole(db),
     async close() {
       await ingest?.close();
       closeSqlite(opened, options.logger);

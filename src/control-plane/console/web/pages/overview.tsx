@@ -62,7 +62,9 @@ export function OverviewPage() {
                           <tr key={`${f.cve_id}-${f.mac_address}-${i}`}>
                             <td>{f.priority_rank ?? i + 1}</td>
                             <td>
-                              <Link href={`/cves/${f.cve_id}`}>{f.cve_id}</Link>
+                              <Link class="nowrap" href={`/cves/${f.cve_id}`}>
+                                {f.cve_id}
+                              </Link>
                             </td>
                             <td>
                               <SeverityBadge severity={f.severity} score={f.score} />
@@ -121,8 +123,10 @@ export function OverviewPage() {
                   <ul class="plain">
                     {o.recent_scans.map((s) => (
                       <li key={s.id}>
-                        <Link href={`/scans/${s.id}`}>{s.scan_id}</Link> <StatusBadge status={s.status} /> {s.progress} % · {s.cve_count} CVEs · highest{' '}
-                        {score(s.highest_score)} · {formatTime(s.started_at)}
+                        <Link class="nowrap" href={`/scans/${s.id}`}>
+                          {s.scan_id}
+                        </Link>{' '}
+                        <StatusBadge status={s.status} /> {s.progress} % · {s.cve_count} CVEs · highest {score(s.highest_score)} · {formatTime(s.started_at)}
                       </li>
                     ))}
                   </ul>

@@ -80,85 +80,87 @@ export function SiteDetailPage({ id }: { id: string }) {
   useLive('site', (m) => m.site_id === id && site.set((s) => s && { ...s, online: m.online, last_seen_at: m.at }), [id]);
   useLive('scan', (m) => site.data?.last_scan?.id === m.scan_id && site.reload(), [site.data?.last_scan?.id]);
   return (
-    <Guard loading={site.loading && !site.data} error={site.error}>
-      {() => {
-        const s = site.data as Site;
-        const r = s.router;
-        return (
-          <>
-            <h1>Site {s.name}</h1>
-            <KeyValues
-              rows={[
-                ['Agent', <Online online={s.online} />],
-                ['Agent version', s.agent_version ?? '—'],
-                ['Last seen', formatTime(s.last_seen_at)],
-                ['CVE feed', feedText(s)],
-                ['Subnets', s.subnets && s.subnets.length > 0 ? s.subnets.join(', ') : 'none (no schedule names this site)'],
-                [
-                  'Last scan',
-                  s.last_scan ? (
-                    <>
-                      <Link href={`/scans/${s.last_scan.id}`}>{s.last_scan.id.slice(0, 8)}</Link> <StatusBadge status={s.last_scan.status} />{' '}
-                      {formatTime(s.last_scan.finished_at)}
-                    </>
-                  ) : (
-                    'none yet'
-                  ),
-                ],
-                ['Site id', <code>{s.id}</code>],
-              ]}
-            />
-            <h2>Router</h2>
-            {r ? (
+    <>
+      <h1>Site {site.data?.name ?? ''}</h1>
+      <Guard loading={site.loading && !site.data} error={site.error}>
+        {() => {
+          const s = site.data as Site;
+          const r = s.router;
+          return (
+            <>
               <KeyValues
                 rows={[
-                  ['Identity', r.identity],
-                  ['Model', r.model ?? r.board ?? '—'],
-                  ['RouterOS', r.routeros_version ?? '—'],
-                  ['Channel', r.channel ?? '—'],
-                  ['Serial', r.serial ?? '—'],
+                  ['Agent', <Online online={s.online} />],
+                  ['Agent version', s.agent_version ?? '—'],
+                  ['Last seen', formatTime(s.last_seen_at)],
+                  ['CVE feed', feedText(s)],
+                  ['Subnets', s.subnets === undefined ? '—' : s.subnets.length > 0 ? s.subnets.join(', ') : 'none: no schedule names this site'],
+                  [
+                    'Last scan',
+                    s.last_scan ? (
+                      <>
+                        <Link href={`/scans/${s.last_scan.id}`}>{s.last_scan.id.slice(0, 8)}</Link> <StatusBadge status={s.last_scan.status} />{' '}
+                        {formatTime(s.last_scan.finished_at)}
+                      </>
+                    ) : (
+                      'none yet'
+                    ),
+                  ],
+                  ['Site id', <code>{s.id}</code>],
                 ]}
               />
-            ) : (
-              <p class="muted">The agent has not reported its router yet; it does after a scan with router access.</p>
-            )}
-            <h2>MikroTik neighbors</h2>
-            {s.neighbors && s.neighbors.length > 0 ? (
-              <div class="table-wrap">
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Identity</th>
-                      <th scope="col">Platform</th>
-                      <th scope="col">Version</th>
-                      <th scope="col">MAC</th>
-                      <th scope="col">Address</th>
-                      <th scope="col">Interface</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {s.neighbors.map((n, i) => (
-                      <tr key={`${n.mac_address}-${i}`}>
-                        <td>{n.identity ?? '—'}</td>
-                        <td>{n.platform ?? '—'}</td>
-                        <td>{n.version ?? '—'}</td>
-                        <td>{n.mac_address ? <Link href={`/devices/${encodeURIComponent(n.mac_address)}`}>{n.mac_address}</Link> : '—'}</td>
-                        <td>{n.address ?? '—'}</td>
-                        <td>{n.interface ?? '—'}</td>
+              <h2>Router</h2>
+              {r ? (
+                <KeyValues
+                  rows={[
+                    ['Identity', r.identity],
+                    ['Model', r.model ?? r.board ?? '—'],
+                    ['RouterOS', r.routeros_version ?? '—'],
+                    ['Channel', r.channel ?? '—'],
+                    ['Serial', r.serial ?? '—'],
+                  ]}
+                />
+              ) : (
+                <p class="muted">The agent has not reported its router yet; it does after a scan with router access.</p>
+              )}
+              <h2>MikroTik neighbors</h2>
+              {s.neighbors && s.neighbors.length > 0 ? (
+                <div class="table-wrap">
+                  <table>
+                    <thead>
+                      <tr>
+                        <th scope="col">Identity</th>
+                        <th scope="col">Platform</th>
+                        <th scope="col">Version</th>
+                        <th scope="col">MAC</th>
+                        <th scope="col">Address</th>
+                        <th scope="col">Interface</th>
                       </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            ) : (
-              <p class="muted">No neighbors reported.</p>
-            )}
-            <p>
-              <Link href={`/devices?site_id=${s.id}`}>Devices of this site</Link>
-            </p>
-          </>
-        );
-      }}
-    </Guard>
+                    </thead>
+                    <tbody>
+                      {s.neighbors.map((n, i) => (
+                        <tr key={`${n.mac_address}-${i}`}>
+                          <td>{n.identity ?? '—'}</td>
+                          <td>{n.platform ?? '—'}</td>
+                          <td>{n.version ?? '—'}</td>
+                          <td>{n.mac_address ? <Link href={`/devices/${encodeURIComponent(n.mac_address)}`}>{n.mac_address}</Link> : '—'}</td>
+                          <td>{n.address ?? '—'}</td>
+                          <td>{n.interface ?? '—'}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              ) : (
+                <p class="muted">No neighbors reported.</p>
+              )}
+              <p>
+                <Link href={`/devices?site_id=${s.id}`}>Devices of this site</Link>
+              </p>
+            </>
+          );
+        }}
+      </Guard>
+    </>
   );
 }

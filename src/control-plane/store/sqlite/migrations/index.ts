@@ -8,6 +8,7 @@ import { subScanCoverageMigration } from './006-sub-scan-coverage.js';
 import { findingPriorityMigration } from './007-finding-priority.js';
 import { siteFeedMigration } from './008-site-feed.js';
 import { kevAlertsMigration } from './009-kev-alerts.js';
+import { consoleAuthMigration } from './010-console-auth.js';
 
 /** In order; a released migration is never edited, later features append theirs. */
 export const controlPlaneMigrations: readonly Migration[] = [
@@ -20,4 +21,5 @@ export const controlPlaneMigrations: readonly Migration[] = [
   findingPriorityMigration,
   siteFeedMigration,
   kevAlertsMigration,
+  consoleAuthMigration,
 ];

@@ -1,0 +1,134 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { controlPlaneCli } from '../../helpers/cli.js';
+import { tempDir } from '../../helpers/temp.js';
+import type { Harness } from './harness.js';
+import { JWT_SECRET } from './harness.js';
+import { Browser, CONSOLE_HOST, PASSWORD } from './console-kit.js';
+import { startHarness } from './harness.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.stop();
+  h = undefined;
+});
+
+function run(args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [controlPlaneCli, ...args]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+function setup(auth = `auth:\n  hs256_secret: ${JWT_SECRET}\n`) {
+  const dir = tempDir();
+  const config = path.join(dir, 'control-plane.yaml');
+  writeFileSync(config, `state_dir: ${dir}/state\nlisten:\n  host: ${CONSOLE_HOST}\n  port: 0\n${auth}`);
+  return { dir, config, state: `${dir}/state` };
+}
+
+const consoleOn = (state: string) => startHarness({ dir: state, config: { listen: { host: CONSOLE_HOST, port: 0 } } });
+
+describe('cve-control-plane operators and tokens', () => {
+  it('adds the first admin (password on stdin or in a file, never argv), lists, resets the password and removes', async () => {
+    const { dir, config, state } = setup();
+    const added = await run(
+      ['--config', config, 'operators', 'add', '--org', 'org-a', '--email', 'Ada@Example.net', '--name', 'Ada', '--role', 'admin'],
+      `${PASSWORD}\n`,
+    );
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toContain('operator ada@example.net (admin) added to organization org-a');
+    const file = path.join(dir, 'viewer-password');
+    writeFileSync(file, 'another long passphrase\n');
+    const viewer = await run([
+      '--config',
+      config,
+      '--json',
+      'operators',
+      'add',
+      '--org',
+      'org-b',
+      '--email',
+      'vic@example.net',
+      '--name',
+      'Vic',
+      '--role',
+      'viewer',
+      '--password-file',
+      file,
+    ]);
+    expect(JSON.parse(viewer.stdout)).toMatchObject({ org_id: 'org-b', email: 'vic@example.net', role: 'viewer' });
+
+    const listed = await run(['--config', config, 'operators', 'list']);
+    expect(listed.stdout).toMatch(/^ID\s+ORG\s+EMAIL\s+NAME\s+ROLE\s+CREATED\n/);
+    expect(listed.stdout).toMatch(/org-a\s+ada@example\.net\s+Ada\s+admin/);
+    expect(listed.stdout).not.toContain('scrypt');
+    const onlyB = JSON.parse((await run(['--config', config, '--json', 'operators', 'list', '--org', 'org-b'])).stdout) as { email: string }[];
+    expect(onlyB.map((o) => o.email)).toEqual(['vic@example.net']);
+
+    // The console accepts the CLI's operator; a reset ends the session and the old password.
+    h = await consoleOn(state);
+    const browser = new Browser(h.url);
+    expect((await browser.login('ada@example.net')).status).toBe(200);
+    const reset = await run(['--config', config, 'operators', 'reset-password', '--email', 'ada@example.net'], 'a brand new passphrase\n');
+    expect(reset.code, reset.stderr).toBe(0);
+    expect((await browser.send('GET', '/console/session')).status).toBe(401);
+    expect((await new Browser(h.url).login('ada@example.net')).status).toBe(401);
+    expect((await new Browser(h.url).login('ada@example.net', 'a brand new passphrase')).status).toBe(200);
+
+    const removed = await run(['--config', config, 'operators', 'remove', '--email', 'vic@example.net']);
+    expect(removed.code).toBe(0);
+    expect((await run(['--config', config, '--json', 'operators', 'list', '--org', 'org-b'])).stdout).toBe('[]\n');
+  });
+
+  it('exits with the documented codes: 65 for a bad argument or short password, 66 for an unknown email, 64 for a missing option', async () => {
+    const { config } = setup();
+    const add = (args: string[], stdin = `${PASSWORD}\n`) =>
+      run(['--config', config, 'operators', 'add', '--org', 'org-a', '--email', 'ada@example.net', '--name', 'Ada', '--role', 'admin', ...args], stdin);
+    const short = await add([], 'short\n');
+    expect(short.code).toBe(65);
+    expect(short.stderr).toContain('password: expected at least 12 characters');
+    expect((await add(['--role', 'root'])).stderr).toContain('--role: expected viewer, operator or admin');
+    expect((await add(['--email', 'not-an-email'])).code).toBe(65);
+    expect((await add([])).code).toBe(0);
+    const again = await add([]);
+    expect(again.code).toBe(65);
+    expect(again.stderr).toContain('exists already');
+    const unknown = await run(['--config', config, 'operators', 'remove', '--email', 'nobody@example.net']);
+    expect(unknown.code).toBe(66);
+    expect((await run(['--config', config, 'operators', 'reset-password', '--email', 'nobody@example.net'], `${PASSWORD}\n`)).code).toBe(66);
+    expect((await run(['--config', config, 'operators', 'add', '--org', 'org-a'])).code).toBe(64);
+    // No --password option exists: a password on argv is a usage error.
+    expect((await add(['--password', PASSWORD])).code).toBe(64);
+  });
+
+  it('mints a token that works as a bearer and is revocable in the console; 78 when auth is a JWKS', async () => {
+    const { config, state } = setup();
+    const minted = await run(['--config', config, 'tokens', 'mint', '--org', 'org-a', '--sub', 'ci', '--scope', 'cve:view cve:create', '--days', '7']);
+    expect(minted.code, minted.stderr).toBe(0);
+    const token = minted.stdout.trim();
+    expect(token.split('.')).toHaveLength(3);
+    const bad = await run(['--config', config, 'tokens', 'mint', '--org', 'org-a', '--sub', 'ci', '--scope', 'cve:everything', '--days', '7']);
+    expect(bad.code).toBe(65);
+    expect((await run(['--config', config, 'tokens', 'mint', '--org', 'org-a', '--sub', 'ci', '--scope', 'cve:view', '--days', '400'])).code).toBe(64);
+
+    h = await consoleOn(state);
+    expect((await h.request('GET', '/scans/cve', { token })).status).toBe(200);
+    const [row] = await h.store.apiTokens.list('org-a');
+    expect(row).toMatchObject({ name: 'ci', scopes: ['cve:view', 'cve:create'], created_by: 'cli', revoked_at: null });
+    await h.request('DELETE', `/console/tokens/${row?.id}`, { token: await h.jwt({ scope: 'cp:admin' }) });
+    expect((await h.request('GET', '/scans/cve', { token })).body).toMatchObject({ code: 'token_revoked' });
+
+    const jwks = setup('auth:\n  jwks_url: http://127.0.80.2:9/jwks.json\n');
+    const refused = await run(['--config', jwks.config, 'tokens', 'mint', '--org', 'org-a', '--sub', 'ci', '--scope', 'cve:view', '--days', '7']);
+    expect(refused.code).toBe(78);
+    expect(refused.stderr).toContain('identity provider');
+  });
+});
