@@ -8,6 +8,7 @@ import { CLOSE_TOO_SLOW } from '../../../src/control-plane/console/live-socket.j
 import { openLive, refusalOf, type LiveClient, type LiveFrame } from '../../helpers/live-client.js';
 import { finding, finished, host, newRunId, scanStatus } from '../../simulators/control-plane/reports.js';
 import { SimulatedAgent, type ReportInput } from '../../simulators/control-plane/simulated-agent.js';
+import { addOperator, Browser } from './console-kit.js';
 import { startHarness, type Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -100,6 +101,37 @@ describe('the live socket: who may open it', () => {
     expect(await own.waitFor((m) => m.type === 'hello')).toMatchObject({ type: 'hello', org_id: 'org-a' });
     const agent = await agentOf(harness);
     expect(agent.welcome).toMatchObject({ type: 'welcome', site_id: agent.siteId });
+  });
+});
+
+describe('the live socket: a signed-in console page', () => {
+  it("opens with the session cookie alone and gets its organization's messages; a cross-site page with the cookie is refused", async () => {
+    const harness = await setup();
+    await addOperator(harness, 'org-a', 'ana@example.net', 'viewer');
+    await addOperator(harness, 'org-b', 'bo@example.net', 'viewer');
+    const ana = new Browser(harness.url);
+    const bo = new Browser(harness.url);
+    expect((await ana.login('ana@example.net')).status).toBe(200);
+    expect((await bo.login('bo@example.net')).status).toBe(200);
+
+    const pageA = await openLive(harness.url, { headers: { cookie: ana.cookie ?? '', origin: harness.url } });
+    const pageB = await openLive(harness.url, { headers: { cookie: bo.cookie ?? '', origin: harness.url } });
+    clients.push(pageA, pageB);
+    expect(await pageA.waitFor((m) => m.type === 'hello')).toMatchObject({ org_id: 'org-a' });
+    expect(await pageB.waitFor((m) => m.type === 'hello')).toMatchObject({ org_id: 'org-b' });
+    const siteA = await agentOf(harness, 'org-a');
+    const siteB = await agentOf(harness, 'org-b');
+    await pageA.waitFor((m) => m.type === 'site' && m.site_id === siteA.siteId);
+    await pageB.waitFor((m) => m.type === 'site' && m.site_id === siteB.siteId);
+    // A later message of org A: anything of org B leaked to page A would have come before it.
+    siteA.drop();
+    await pageA.waitFor((m) => m.type === 'site' && m.online === false);
+    expect(pageA.messages.map((m) => m.site_id ?? m.type)).toEqual(['hello', siteA.siteId, siteA.siteId]);
+    expect(pageB.messages.map((m) => m.site_id ?? m.type)).toEqual(['hello', siteB.siteId]);
+
+    // Cross-site WebSocket hijacking: another site's page, riding the operator's cookie.
+    const hijack = await refusalOf(openLive(harness.url, { headers: { cookie: ana.cookie ?? '', origin: 'https://evil.example' } }));
+    expect(hijack).toMatchObject({ status: 403, body: { code: 'origin_refused' } });
   });
 });
 
