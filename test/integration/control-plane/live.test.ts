@@ -329,4 +329,17 @@ describe('the live socket: a page that does not read', () => {
     // It got a prefix of the stream, so its cursor is where a reconnect picks up.
     expect(slow.cursor).toBeLessThan(last.cursor);
   });
+
+  it('is dropped when it stops answering pings (a tab gone without a close), and a page that answers stays', async () => {
+    const harness = await setup({ live: { pingIntervalMs: 50 } });
+    const gone = await live(harness);
+    const here = await live(harness);
+    (gone.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    const { socket } = harness.cp.live;
+    for (let i = 0; socket.connected > 1 && i < 400; i += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(socket.connected).toBe(1);
+    (gone.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    expect((await gone.closed).code).toBe(1006);
+    expect(here.ws.readyState).toBe(here.ws.OPEN);
+  });
 });
