@@ -36,15 +36,16 @@ const TIME_SOCKET = `
 const TIME_DOM = `(() => {
   window.benchDomDelays = [];
   const seen = new Set();
-  const list = document.querySelector('[data-testid="scan-events"]');
+  // The body, not the list: a refetch may render the list anew.
   new MutationObserver(() => {
     const now = Date.now();
-    for (const match of (list.textContent || '').matchAll(/step (\\d+) reported (\\d+)/g)) {
+    const list = document.querySelector('[data-testid="scan-events"]');
+    for (const match of ((list && list.textContent) || '').matchAll(/step (\\d+) reported (\\d+)/g)) {
       if (seen.has(match[1])) continue;
       seen.add(match[1]);
       window.benchDomDelays.push(now - Number(match[2]));
     }
-  }).observe(list, { childList: true, subtree: true, characterData: true });
+  }).observe(document.body, { childList: true, subtree: true, characterData: true });
 })()`;
 
 export async function openConsolePage(target: Target) {
@@ -78,7 +79,7 @@ export async function openConsolePage(target: Target) {
   const page = await context.newPage();
   await page.addInitScript({ content: TIME_SOCKET });
   await page.goto(`/#/scans/${scan.id}`);
-  await page.waitForSelector('[data-testid="scan-events"]');
+  await page.waitForSelector('[data-testid="scan-events"]', { state: 'attached' });
   await page.evaluate(TIME_DOM);
   return {
     async results() {

@@ -202,6 +202,8 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
           detachUpgrades?.();
           liveSocket.stop();
           await hub.stop();
+          // The last batches' messages are read from the store: before it closes.
+          await livePublisher.idle();
           await api.close();
         },
       },

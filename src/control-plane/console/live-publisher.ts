@@ -80,23 +80,30 @@ export class LivePublisher {
 
   async #applied(reports: readonly AppliedReport[]): Promise<void> {
     const { bus } = this.#deps;
-    // The batch is committed: one read per scan gives its state after all of it.
+    // The batch is committed: one read per scan gives its state after all of it. Findings carry
+    // all they show; events need the scan's site count, status and progress reports its state.
     const scans = new Map<string, { org: string; moved: boolean }>();
     for (const { item, scan_id: scanId } of reports) {
-      if (scanId === null) continue;
       const type = item.report.type;
-      const moved = type === 'scan.status' || type === 'scan.progress' || type === 'scan.finished';
+      if (scanId === null || type === 'finding' || type === 'host' || type === 'inventory') continue;
+      const moved = type !== 'scan.event';
       scans.set(scanId, { org: item.site.org_id, moved: moved || scans.get(scanId)?.moved === true });
     }
     const read = new Map<string, ScanView | undefined>();
     for (const [scanId, { org }] of scans) read.set(scanId, await this.#read(org, scanId));
     for (const { item, scan_id: scanId } of reports) {
       const m = item.report;
-      const scan = scanId === null ? undefined : read.get(scanId);
-      if (scanId === null || !scan) continue;
+      if (scanId === null) continue;
       const org = item.site.org_id;
       if (m.type === 'scan.event') {
-        bus.publish(org, { type: 'event', scan_id: scanId, time: m.at, message: eventMessage({ site_id: item.site.id, message: m.message }, scan.multiSite) });
+        const scan = read.get(scanId);
+        if (scan)
+          bus.publish(org, {
+            type: 'event',
+            scan_id: scanId,
+            time: m.at,
+            message: eventMessage({ site_id: item.site.id, message: m.message }, scan.multiSite),
+          });
       } else if (m.type === 'finding' && m.distro?.status !== 'fixed' && m.distro?.status !== 'not-affected') {
         // A finding the distribution patched is stored but is no vulnerability: not news for the console.
         bus.publish(org, {

@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CLOSE_TOO_SLOW } from '../../../src/control-plane/console/live-socket.js';
 import { openLive, refusalOf, type LiveClient, type LiveFrame } from '../../helpers/live-client.js';
 import { finding, finished, host, newRunId, scanStatus } from '../../simulators/control-plane/reports.js';
-import { SimulatedAgent } from '../../simulators/control-plane/simulated-agent.js';
+import { SimulatedAgent, type ReportInput } from '../../simulators/control-plane/simulated-agent.js';
+import { addOperator, Browser } from './console-kit.js';
 import { startHarness, type Harness } from './harness.js';
 
 let h: Harness | undefined;
@@ -52,6 +53,17 @@ const schedule = (sites: { id: string; subnet: string }[]) => ({
   notification_group: 'security-alerts',
   sites,
 });
+const patched = {
+  distro: 'debian' as const,
+  release: 'bookworm',
+  package: 'openssh',
+  installed_version: '1:9.2p1-2+deb12u3',
+  status: 'fixed' as const,
+  fixed_version: '1:9.2p1-2+deb12u3',
+  ref: 'DSA-5724-1',
+  url: 'https://security-tracker.debian.org/tracker/CVE-2023-38408',
+  reason: 'fixed in the installed package',
+};
 const after = (client: LiveClient, cursor: number) => client.messages.filter((m) => m.cursor > cursor && m.type !== 'hello');
 const strip = ({ cursor: _c, ...rest }: LiveFrame) => rest;
 
@@ -92,6 +104,37 @@ describe('the live socket: who may open it', () => {
   });
 });
 
+describe('the live socket: a signed-in console page', () => {
+  it("opens with the session cookie alone and gets its organization's messages; a cross-site page with the cookie is refused", async () => {
+    const harness = await setup();
+    await addOperator(harness, 'org-a', 'ana@example.net', 'viewer');
+    await addOperator(harness, 'org-b', 'bo@example.net', 'viewer');
+    const ana = new Browser(harness.url);
+    const bo = new Browser(harness.url);
+    expect((await ana.login('ana@example.net')).status).toBe(200);
+    expect((await bo.login('bo@example.net')).status).toBe(200);
+
+    const pageA = await openLive(harness.url, { headers: { cookie: ana.cookie ?? '', origin: harness.url } });
+    const pageB = await openLive(harness.url, { headers: { cookie: bo.cookie ?? '', origin: harness.url } });
+    clients.push(pageA, pageB);
+    expect(await pageA.waitFor((m) => m.type === 'hello')).toMatchObject({ org_id: 'org-a' });
+    expect(await pageB.waitFor((m) => m.type === 'hello')).toMatchObject({ org_id: 'org-b' });
+    const siteA = await agentOf(harness, 'org-a');
+    const siteB = await agentOf(harness, 'org-b');
+    await pageA.waitFor((m) => m.type === 'site' && m.site_id === siteA.siteId);
+    await pageB.waitFor((m) => m.type === 'site' && m.site_id === siteB.siteId);
+    // A later message of org A: anything of org B leaked to page A would have come before it.
+    siteA.drop();
+    await pageA.waitFor((m) => m.type === 'site' && m.online === false);
+    expect(pageA.messages.map((m) => m.site_id ?? m.type)).toEqual(['hello', siteA.siteId, siteA.siteId]);
+    expect(pageB.messages.map((m) => m.site_id ?? m.type)).toEqual(['hello', siteB.siteId]);
+
+    // Cross-site WebSocket hijacking: another site's page, riding the operator's cookie.
+    const hijack = await refusalOf(openLive(harness.url, { headers: { cookie: ana.cookie ?? '', origin: 'https://evil.example' } }));
+    expect(hijack).toMatchObject({ status: 403, body: { code: 'origin_refused' } });
+  });
+});
+
 describe('the live socket: what it pushes', () => {
   it("pushes an organization's site presence, scan progress and status, events and findings, as the REST API reports them, and nothing to another organization", async () => {
     const harness = await setup();
@@ -117,8 +160,11 @@ describe('the live socket: what it pushes', () => {
     agent.report({ type: 'scan.event', at: '2030-01-07T07:00:05.000Z', run_id: runId, level: 'info', message: 'Sweeping 192.168.88.0/24' });
     agent.report(host(runId, '192.168.88.10', '4C:5E:0C:00:00:10'));
     agent.report(finding(runId, '192.168.88.10', '4C:5E:0C:00:00:10', 'CVE-2018-14847', 9.1));
-    agent.report(finished(runId, 1));
+    // Patched by the distribution: stored, but no vulnerability, so no news for the page.
+    agent.report({ ...finding(runId, '192.168.88.10', '4C:5E:0C:00:00:10', 'CVE-2023-38408', 9.8), distro: patched } as ReportInput);
+    agent.report(finished(runId, 2));
     await agent.drained();
+    expect(agent.rejections).toEqual([]);
     const done = await pageA.waitFor((m) => m.type === 'scan' && m.status === 'completed');
     expect(done).toMatchObject({ scan_id: scanId, progress: 100 });
     const finalDetail = (await harness.request('GET', `/scans/cve/${scanId}`)).body as { status: string; progress: number; events: unknown[] };
@@ -129,6 +175,7 @@ describe('the live socket: what it pushes', () => {
       message: 'Sweeping 192.168.88.0/24',
     });
     expect(finalDetail.events).toContainEqual({ time: '2030-01-07T07:00:05.000Z', message: 'Sweeping 192.168.88.0/24' });
+    expect(pageA.messages.filter((m) => m.type === 'finding')).toHaveLength(1);
     expect(pageA.messages.find((m) => m.type === 'finding')).toEqual({
       type: 'finding',
       cursor: expect.any(Number),
@@ -281,5 +328,18 @@ describe('the live socket: a page that does not read', () => {
     expect((await slow.closed).code).toBe(CLOSE_TOO_SLOW);
     // It got a prefix of the stream, so its cursor is where a reconnect picks up.
     expect(slow.cursor).toBeLessThan(last.cursor);
+  });
+
+  it('is dropped when it stops answering pings (a tab gone without a close), and a page that answers stays', async () => {
+    const harness = await setup({ live: { pingIntervalMs: 50 } });
+    const gone = await live(harness);
+    const here = await live(harness);
+    (gone.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    const { socket } = harness.cp.live;
+    for (let i = 0; socket.connected > 1 && i < 400; i += 1) await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(socket.connected).toBe(1);
+    (gone.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    expect((await gone.closed).code).toBe(1006);
+    expect(here.ws.readyState).toBe(here.ws.OPEN);
   });
 });
