@@ -3,6 +3,7 @@
  * API's error object `{type, code, message, doc_url}` thrown as an ApiFailure.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { stopLive } from './live.js';
 
 export type Role = 'viewer' | 'operator' | 'admin';
 export type Scope = 'cve:view' | 'cve:create' | 'cve:update' | 'cve:delete' | 'cp:admin';
@@ -84,7 +85,8 @@ export async function request<T>(method: string, path: string, body?: unknown): 
     // A session that ended (expired, signed out elsewhere): back to the sign-in page.
     if (response.status === 401 && !path.startsWith('/console/session')) {
       setSession(null);
-      if (!location.hash.startsWith('#/login')) location.hash = '#/login';
+      stopLive();
+      // The page asked for stays in the address: signing in again returns to it.
     }
     throw failure;
   }
