@@ -9,6 +9,8 @@
  * `npm run demo -- --keep`: the same, then everything keeps running: the console's URL is
  * printed for a person to click through the scan, until Ctrl-C or SIGTERM stops it all.
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { startDemoSystem, type DemoSystem } from '../test/helpers/demo-system.js';
 
@@ -172,6 +174,8 @@ function stopSignal(): Promise<string> {
 let code = 1;
 let system: DemoSystem | undefined;
 try {
+  // The console a person opens is dist/console: built (tsc and vite) when a source is newer than the last build.
+  if (keep) execFileSync(process.execPath, [fileURLToPath(new URL('build-if-stale.mjs', import.meta.url))], { stdio: 'inherit' });
   system = await startDemoSystem({ net: NET, org: ORG, logger: pino({ level: process.env.DEMO_LOG ?? 'silent' }), say });
   const status = await runScan(system);
   code = status === 'completed' ? 0 : 1;

@@ -152,6 +152,11 @@ export const apiErrors = {
     message: 'No site has that id in your organization.',
     howToSolve: 'Use the id of a site registered with `cve-control-plane sites add` for your organization (`cve-control-plane sites list`).',
   },
+  device_not_found: {
+    statuses: [404],
+    message: 'No scan of your organization has seen a device with that MAC address.',
+    howToSolve: 'Check the MAC (any of 4C:5E:0C:12:34:56, 4c-5e-0c-12-34-56, 4c5e.0c12.3456); list the devices your scans have seen with `GET /devices`.',
+  },
   cve_not_found: {
     statuses: [404],
     message: 'No scan of your organization has reported that CVE.',

@@ -37,4 +37,13 @@ describe('the browser harness', () => {
     await page.reload();
     expect(await hasMarker(page)).toBe(false);
   });
+
+  it("collects what the console's CSP refuses, so a page that needs unsafe-inline fails its test", async () => {
+    const { page, errors } = await world.newPage();
+    const response = await page.goto('/');
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+    await page.evaluate("document.body.append(Object.assign(document.createElement('script'), { textContent: 'window.inlineRan = true' }))");
+    await expect.poll(() => errors.join('\n')).toContain('CSP violation: script-src');
+    expect(await page.evaluate('window.inlineRan === true')).toBe(false);
+  });
 });

@@ -34,9 +34,14 @@ export interface ConsoleWorld {
 export interface ConsolePage {
   context: BrowserContext;
   page: Page;
-  /** Uncaught page errors and console errors (a CSP refusal shows up here). */
+  /** Uncaught page errors, console errors and CSP violations: a test ends with `expect(errors).toEqual([])`. */
   errors: string[];
+  /** Every message the page's live socket (`/console/live`) received, in order. */
+  live: LiveMessage[];
 }
+
+/** A server → browser message of the live socket (console spec: hello, scan, event, finding, site, resync). */
+export type LiveMessage = { type: string; cursor: number; scan_id?: string } & Record<string, unknown>;
 
 export async function startConsoleWorld(options: { net?: string; bindHost?: `127.${number}.${number}.${number}` } = {}): Promise<ConsoleWorld> {
   const system = await startDemoSystem({
@@ -65,9 +70,22 @@ export async function startConsoleWorld(options: { net?: string; bindHost?: `127
       const errors: string[] = [];
       page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
       page.on('console', (message) => {
-        if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+        // The browser logs every 4xx/5xx fetch; the tests provoke some (the session probe, refusals) and assert on the page instead.
+        if (message.type() === 'error' && !message.text().startsWith('Failed to load resource'))
+          errors.push(`console: ${message.text()} @ ${message.location().url}`);
       });
-      return { context, page, errors };
+      // Injected by the browser before the page's scripts (so the CSP does not apply to it): records what the CSP refused.
+      await page.addInitScript({
+        content: `document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));`,
+      });
+      const live: LiveMessage[] = [];
+      page.on('websocket', (socket) => {
+        if (!socket.url().includes('/console/live')) return;
+        socket.on('framereceived', (frame) => {
+          if (typeof frame.payload === 'string') live.push(JSON.parse(frame.payload) as LiveMessage);
+        });
+      });
+      return { context, page, errors, live };
     },
     async stop() {
       for (const context of contexts.splice(0)) await context.close().catch(() => {});

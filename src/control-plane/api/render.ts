@@ -81,7 +81,8 @@ export function renderSummary(scan: ScanRow, sites: SiteTotals, agg: ScanAggrega
     percentage_failed: targets === 0 ? 0 : round((sites.failed / targets) * 100, 1),
     running: !terminal,
     json_url: `${baseUrl}/scans/cve/${scan.id}/report.json`,
-    pdf_url: null,
+    // The PDF is rendered on request from the finished scan's report: there is none before.
+    pdf_url: terminal ? `${baseUrl}/scans/cve/${scan.id}/report.pdf` : null,
     status: scan.status,
     progress: scanProgress(scan, sites),
     error: scan.error,

@@ -271,3 +271,115 @@ export const site = z.strictObject({
   /** Null until the site's agent reports a feed version. */
   feed: siteFeed.nullable(),
 });
+
+// The console pages' read shapes (docs: the console spec's "Read APIs for the pages").
+const severityCounts = z.strictObject(Object.fromEntries(SEVERITIES.map((s) => [s, z.int().min(0)])) as Record<(typeof SEVERITIES)[number], z.ZodInt>);
+
+/** The site's router as its agent read it last; model is the board name RouterOS reports, channel parsed from the version. */
+const siteRouter = z.strictObject({
+  identity: z.string(),
+  model: z.string().nullable(),
+  board: z.string().nullable(),
+  routeros_version: z.string(),
+  channel: z.string().nullable(),
+  serial: z.string().nullable(),
+  read_at: time,
+});
+const siteNeighbor = z.strictObject({
+  identity: z.string().nullable(),
+  platform: z.string().nullable(),
+  version: z.string().nullable(),
+  mac_address: mac,
+  address: ipv4.nullable(),
+  /** The router's interface it was seen on; null: the agent does not report it. */
+  interface: z.string().nullable(),
+});
+/** GET /sites/{site_id}: the site with its router, MikroTik neighbors, subnets (from its schedules) and last scan. */
+export const siteDetail = site.extend({
+  router: siteRouter.nullable(),
+  neighbors: z.array(siteNeighbor),
+  subnets: z.array(z.string()),
+  last_scan: z.strictObject({ id: uuid, status: scanSummary.shape.status, finished_at: time.nullable() }).nullable(),
+});
+
+const fixFirstItem = z.strictObject({
+  cve_id: cveId,
+  score,
+  severity: z.enum(SEVERITIES),
+  mac_address: mac.nullable(),
+  ip_address: ipv4,
+  hostname: z.string().nullable(),
+  site_id: uuid,
+  scan_id: uuid,
+  kev: kevSchema.nullable(),
+  epss: epssSchema.nullable(),
+  exposure: exposureSchema.nullable(),
+  why: z.array(z.string()),
+  priority_rank: z.int().min(1),
+});
+export const overview = z.strictObject({
+  sites: z.strictObject({ total: z.int().min(0), online: z.int().min(0), offline: z.int().min(0) }),
+  feeds: z.array(z.strictObject({ site_id: uuid, name: z.string(), age_days: z.int().min(0).nullable() })),
+  /** Open current findings (newest finished scan of each device; not accepted, mitigated or patched). */
+  findings_by_severity: severityCounts,
+  /** The first ten open current findings in fix-first order. */
+  fix_first: z.array(fixFirstItem),
+  recent_scans: z.array(scanSummary),
+});
+
+export const device = z.strictObject({
+  mac_address: mac,
+  manufacturer: z.string().nullable(),
+  hostname: z.string().nullable(),
+  site_id: uuid,
+  last_ip: ipv4,
+  last_seen_at: time,
+  open_cves: z.int().min(0),
+  highest_score: score.nullable(),
+});
+export const deviceDetail = z.strictObject({
+  mac_address: mac,
+  manufacturer: z.string().nullable(),
+  hostnames: z.array(z.string()),
+  site_ids: z.array(uuid),
+  ips: z.array(z.strictObject({ ip_address: ipv4, first_seen_at: time, last_seen_at: time, scans: z.int().min(1) })),
+  services: z.array(
+    z.strictObject({ port: z.int(), service: z.string().nullable(), product: z.string().nullable(), version: z.string().nullable(), last_seen_at: time }),
+  ),
+  /** Current findings (the newest finished scan that saw the device), fix-first. */
+  cves: z.array(cveInstance),
+  /** Every mark of the device, newest first. */
+  marks: z.array(cveStatus),
+});
+
+export const cveDevice = z.strictObject({
+  mac_address: mac.nullable(),
+  ip_address: ipv4,
+  hostname: z.string().nullable(),
+  site_id: uuid,
+  scan_id: uuid,
+  port: z.int().nullable(),
+  product: z.string().nullable(),
+  version: z.string().nullable(),
+  score,
+  status: z.enum(['open', 'accepted', 'mitigated']),
+  last_seen_at: time,
+});
+
+const deltaFinding = z.strictObject({
+  mac_address: mac.nullable(),
+  ip_address: ipv4,
+  hostname: z.string().nullable(),
+  site_id: uuid,
+  cve_id: cveId,
+  score,
+  severity: z.enum(SEVERITIES),
+});
+/** Findings keyed by device and CVE against the previous finished scan of the same schedule. */
+export const scanDelta = z.strictObject({
+  scan_id: uuid,
+  previous_scan_id: uuid.nullable(),
+  new: z.array(deltaFinding),
+  resolved: z.array(deltaFinding),
+  unchanged: z.int().min(0),
+});

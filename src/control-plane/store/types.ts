@@ -462,6 +462,26 @@ export interface LoginFailureStore {
   clear(key: string): Promise<void>;
 }
 
+/**
+ * Read queries of the console pages (store/sqlite/console.ts). A device's *current* findings are
+ * those of the newest finished scan that saw it (by MAC, or by site and address without one): a
+ * CVE a later scan no longer reports has been resolved.
+ */
+export interface ConsoleStore {
+  /** The router inventory the site reported last, whichever run it came with. */
+  latestInventory(siteId: string): Promise<Omit<RouterInventoryRow, 'sub_scan_id'> | undefined>;
+  /** The newest scan of the organization that covered the site (its part not skipped). */
+  lastScanOfSite(orgId: string, siteId: string): Promise<ScanRow | undefined>;
+  /** Current findings of the organization's devices, optionally of one MAC or one CVE. */
+  currentFindings(orgId: string, filter?: { mac?: string; cveId?: string }): Promise<FindingView[]>;
+  /** Each MAC's newest host row across the organization's scans, newest first. */
+  devices(orgId: string): Promise<HostRow[]>;
+  /** Every host row of a MAC in the organization's scans, oldest first. */
+  hostsOfMac(orgId: string, mac: string): Promise<HostRow[]>;
+  /** The newest finished scan of the same schedule created before this one. */
+  previousScan(scan: ScanRow): Promise<ScanRow | undefined>;
+}
+
 export interface ControlPlaneStore {
   sites: SiteStore;
   schedules: ScheduleStore;
@@ -474,5 +494,6 @@ export interface ControlPlaneStore {
   sessions: SessionStore;
   apiTokens: ApiTokenStore;
   loginFailures: LoginFailureStore;
+  console: ConsoleStore;
   close(): Promise<void>;
 }

@@ -41,6 +41,17 @@ async function agentOf(harness: Harness, org = 'org-a') {
   return agent;
 }
 
+const schedule = (sites: { id: string; subnet: string }[]) => ({
+  description: 'nightly',
+  day_of_week: 3,
+  time_of_day: '04:00',
+  every_n_weeks: 2,
+  timezone: 'UTC',
+  min_cvss: 4,
+  warning_threshold: 7,
+  notification_group: 'security-alerts',
+  sites,
+});
 const after = (client: LiveClient, cursor: number) => client.messages.filter((m) => m.cursor > cursor && m.type !== 'hello');
 const strip = ({ cursor: _c, ...rest }: LiveFrame) => rest;
 
@@ -149,20 +160,10 @@ describe('the live socket: what it pushes', () => {
     const agent = await agentOf(harness);
     const offline = await harness.addSite();
     const created = await harness.request('POST', '/scans/cve/scheduled', {
-      body: {
-        description: 'nightly',
-        day_of_week: 3,
-        time_of_day: '04:00',
-        every_n_weeks: 2,
-        timezone: 'UTC',
-        min_cvss: 4,
-        warning_threshold: 7,
-        notification_group: 'security-alerts',
-        sites: [
-          { id: agent.siteId, subnet: '192.168.88.0/24' },
-          { id: offline.id, subnet: '10.0.0.0/24' },
-        ],
-      },
+      body: schedule([
+        { id: agent.siteId, subnet: '192.168.88.0/24' },
+        { id: offline.id, subnet: '10.0.0.0/24' },
+      ]),
     });
     expect(created.status).toBe(201);
     const scheduleId = (created.body as { id: string }).id;
@@ -179,6 +180,24 @@ describe('the live socket: what it pushes', () => {
     expect(stopped.scan_id).toBe(queued.scan_id);
     const detail = (await harness.request('GET', `/scans/cve/${queued.scan_id as string}`)).body as { status: string; progress: number };
     expect(stopped).toMatchObject({ status: detail.status, progress: detail.progress });
+  });
+
+  it('pushes a scan whose sites timed out', async () => {
+    let now = new Date();
+    const harness = await setup({ clock: { now: () => now } });
+    const page = await live(harness);
+    const silent = await agentOf(harness);
+    const created = await harness.request('POST', '/scans/cve/scheduled', { body: schedule([{ id: silent.siteId, subnet: '192.168.88.0/24' }]) });
+    const scheduleId = (created.body as { id: string }).id;
+    const scanId = ((await harness.request('POST', `/scans/cve/scheduled/${scheduleId}/invoke`)).body as { scan_id: string }).scan_id;
+    await page.waitFor((m) => m.type === 'scan' && m.scan_id === scanId && m.status === 'queued');
+
+    now = new Date(now.getTime() + 61 * 60_000);
+    await harness.cp.slots.tick();
+    const event = await page.waitFor((m) => m.type === 'event' && m.scan_id === scanId);
+    expect(event.message).toBe('1 site(s) timed out');
+    const failed = await page.waitFor((m) => m.type === 'scan' && m.cursor > event.cursor);
+    expect(failed).toMatchObject({ scan_id: scanId, status: 'failed', progress: 100 });
   });
 });
 

@@ -122,7 +122,8 @@ describe('invoking a schedule (6) and what it reports (10-12, report)', () => {
       open_ports: 2,
       unique_ports: 2,
       cve_repeat_ratio: 1,
-      pdf_url: null,
+      // Terminal: the PDF report can be fetched.
+      pdf_url: `${h.url}/scans/cve/${scanId}/report.pdf`,
     });
     expect((detail.body as { events: { message: string }[] }).events.map((e) => e.message)).toEqual([expect.stringContaining('agent offline at start')]);
     expect((await call('GET', `/scans/cve/${scheduleId}/status`)).body).toEqual({
@@ -198,7 +199,7 @@ describe('invoking a schedule (6) and what it reports (10-12, report)', () => {
       events: { message: string }[];
       runtime: string | null;
     };
-    expect(running).toMatchObject({ status: 'scanning', progress: 40, runtime: expect.stringMatching(/second/) });
+    expect(running).toMatchObject({ status: 'scanning', progress: 40, runtime: expect.stringMatching(/second/), pdf_url: null });
     expect(running.events.map((e) => e.message)).toEqual(['Sweeping 192.168.88.0/24']);
     const stop = await call('DELETE', `/scans/cve/scheduled/${scheduleId}/invoke`);
     expect(stop.status).toBe(202);

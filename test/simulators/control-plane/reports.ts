@@ -137,3 +137,12 @@ export const newRunId = (): string => randomUUID();
 /** A MAC from a number: 4C:5E:0C:00:01:02 for 258. */
 export const macOf = (n: number): string =>
   `4C:5E:0C:${[(n >> 16) & 255, (n >> 8) & 255, n & 255].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':')}`;
+
+/** The router inventory a run reports: its router and its MikroTik neighbors (hosts left empty). */
+export function inventory(
+  runId: string,
+  router: { identity: string; routeros_version: string; board: string | null },
+  neighbors: { mac: string; ip: string | null; identity: string | null; platform: string | null; version: string | null }[] = [],
+): ReportInput {
+  return { type: 'inventory', at: now(), run_id: runId, router: { ...router, serial: null }, hosts: [], neighbors };
+}

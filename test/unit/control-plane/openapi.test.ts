@@ -75,6 +75,13 @@ describe('GET /openapi.json', () => {
         'GET /sites',
         'GET /sites/{site_id}',
         'GET /cves/{cve_id}',
+        'GET /overview',
+        'GET /devices',
+        'GET /devices/{mac}',
+        'GET /cves/{cve_id}/devices',
+        'GET /scans/cve/{scan_id}/delta',
+        'GET /scans/cve/{scan_id}/report.csv',
+        'GET /scans/cve/{scan_id}/report.pdf',
       ].sort(),
     );
   });

@@ -9,11 +9,12 @@ import { apiErrors } from '../../errors.js';
 import { DEFAULT_LIMIT, MAX_LIMIT } from '../paging.js';
 import * as shapes from '../shapes.js';
 import seed from './seed-openapi.json' with { type: 'json' };
+import { consoleOperations, consoleSchemas } from './console-operations.js';
 
 type Json = Record<string, unknown>;
 type Responses = Record<string, string | null>;
 
-interface Operation {
+export interface Operation {
   method: 'get' | 'post' | 'put' | 'delete';
   path: string;
   operationId: string;
@@ -72,6 +73,7 @@ const generated: Record<string, z.ZodType> = {
   Health: shapes.health,
   Site: shapes.site,
   HubCve: shapes.hubCve,
+  ...consoleSchemas,
 };
 
 const operations: Operation[] = [
@@ -287,11 +289,11 @@ const operations: Operation[] = [
     method: 'get',
     path: '/sites/{site_id}',
     operationId: 'getSite',
-    summary: "Get a Site, with its Agent's CVE Feed Version and Age",
+    summary: "Get a Site, with its Agent's CVE Feed Version and Age, its Router, Neighbors, Subnets and Last Scan",
     tag: 'Sites',
     scope: 'cve:view',
     params: [uuidParam('site_id', 'The unique identifier of the site.')],
-    responses: { 200: 'Site', 404: null },
+    responses: { 200: 'SiteDetail', 404: null },
   },
 ];
 
@@ -318,6 +320,8 @@ function responseOf(code: string, content: string | null): Json {
   const errorName = errorResponses[code];
   if (content === null && errorName !== undefined) return { $ref: `#/components/responses/${errorName}` };
   if (content === null) return { description: code === '204' ? 'Done; no body.' : 'Accepted; no body.' };
+  // A media type instead of a schema name: a download (report.csv, report.pdf).
+  if (content.includes('/')) return { description: 'Success: the file.', content: { [content]: { schema: { type: 'string', format: 'binary' } } } };
   if (content.endsWith('[]')) {
     const schema = { type: 'array', items: schemaRef(content.slice(0, -2)) };
     return { description: 'Success: one page, newest first.', headers: nextPageHeaders, content: { 'application/json': { schema } } };
@@ -376,7 +380,7 @@ export function buildOpenApiDocument(serverUrl: string | undefined): Json {
   }
   (doc.components.schemas.ErrorResponse as Json).required = ['type', 'code', 'message', 'doc_url'];
   (((doc.components.schemas.ErrorResponse as Json).properties as Json).code as Json).enum = Object.keys(apiErrors);
-  for (const op of operations) addOperation(doc.paths, op.path, op.method, operationOf(op));
+  for (const op of [...operations, ...consoleOperations]) addOperation(doc.paths, op.path, op.method, operationOf(op));
   Object.assign(doc.paths, {
     '/openapi.json': {
       get: {

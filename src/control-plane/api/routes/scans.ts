@@ -1,31 +1,22 @@
 /** Endpoints 10-12 and the report: scan summaries, one scan with its events, a schedule's latest status. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../../errors.js';
-import { isTerminalScan } from '../../scans/status.js';
 import type { ScanRow } from '../../store/types.js';
 import { addRoute, baseUrlOf, type ApiDeps } from '../context.js';
-import { fixFirst, indexOccurrences, isPatchedFinding, renderCveInstance, renderDetail, renderRouter, renderSummary, siteCounts } from '../render.js';
+import { renderDetail, siteCounts } from '../render.js';
+import { buildReport, requireTerminal, scanOf as scanOfOrg, summaryOf } from '../report-data.js';
 import { isUuid, pathId } from '../validate.js';
 import { nextHeaders, pageOf, pageRequest } from '../paging.js';
-import { isOpenWarning } from '../../../shared/report/thresholds.js';
 import { parseScanRef } from '../../../shared/scan-label.js';
 
 /** The summary's events list holds the latest ones; the report holds them all. */
 const SUMMARY_EVENTS = 100;
 
 export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  const { store, clock } = deps;
+  const { store } = deps;
 
-  async function summary(request: FastifyRequest, scan: ScanRow) {
-    const [sites, agg] = await Promise.all([store.scans.siteTotals(scan.id), store.scans.aggregates(scan.id)]);
-    return { multiSite: sites.targets > 1, summary: renderSummary(scan, sites, agg, baseUrlOf(request, deps.publicUrl), clock.now()) };
-  }
-
-  async function scanOf(orgId: string, rawId: string): Promise<ScanRow> {
-    const scan = await store.scans.get(orgId, pathId(rawId, 'scan_not_found'));
-    if (!scan) throw new ApiError('scan_not_found');
-    return scan;
-  }
+  const summary = (request: FastifyRequest, scan: ScanRow) => summaryOf(deps, request, scan);
+  const scanOf = (orgId: string, rawId: string) => scanOfOrg(deps, orgId, rawId);
 
   addRoute(app, deps, {
     method: 'GET',
@@ -88,57 +79,8 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
     scope: 'cve:view',
     handler: async (request, principal) => {
       const scan = await scanOf(principal.org, (request.params as { scan_id: string }).scan_id);
-      if (!isTerminalScan(scan.status))
-        throw new ApiError('scan_not_complete', `Scan ${scan.id} is ${scan.status}; poll GET /scans/cve/${scan.id} until it is completed, partial or failed.`);
-      const [{ multiSite, summary: body }, subs, routers, events, hosts, findings] = await Promise.all([
-        summary(request, scan),
-        store.scans.subScans(scan.id),
-        store.scans.routerInventories(scan.id),
-        store.scans.events(scan.id),
-        store.scans.hosts(scan.id),
-        store.scans.findings(scan.id),
-      ]);
-      const macs = [...new Set(findings.map((f) => f.host.mac).filter((mac): mac is string => mac !== null))];
-      const [marks, occurrences] = await Promise.all([store.vulns.marksOf(principal.org, macs), store.vulns.occurrences(principal.org, macs)]);
-      const index = indexOccurrences(occurrences);
-      const now = clock.now();
-      // Vulnerabilities fix-first; what the distribution patched is listed apart and never counted.
-      const cves = fixFirst(findings.filter((finding) => !isPatchedFinding(finding)).map((finding) => renderCveInstance(finding, marks, index, now)));
-      const patched = findings.filter(isPatchedFinding).map((finding) => renderCveInstance(finding, marks, index, now));
-      return {
-        status: 200,
-        body: {
-          scan: renderDetail(body, events, multiSite),
-          sites: subs.map((sub) => ({
-            site_id: sub.site_id,
-            status: sub.status,
-            subnets: sub.subnets,
-            target_ips: sub.target_ips,
-            error: sub.error,
-            started_at: sub.started_at,
-            finished_at: sub.finished_at,
-            router: renderRouter(routers.find((router) => router.sub_scan_id === sub.id)),
-            coverage: sub.coverage,
-          })),
-          hosts: hosts.map((host) => ({
-            id: host.id,
-            site_id: host.site_id,
-            ip_address: host.ip,
-            mac_address: host.mac,
-            hostname: host.hostname,
-            manufacturer: host.manufacturer,
-            os: host.os,
-            open_ports: host.open_ports,
-            cve_count: host.cve_count,
-          })),
-          cves,
-          // An accepted or mitigated CVE is no longer a warning.
-          warnings: cves.filter((cve) => isOpenWarning(cve, scan.warning_threshold)),
-          patched,
-          min_cvss: scan.min_cvss,
-          warning_threshold: scan.warning_threshold,
-        },
-      };
+      requireTerminal(scan);
+      return { status: 200, body: await buildReport(deps, request, principal.org, scan) };
     },
   });
 }

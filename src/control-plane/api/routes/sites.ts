@@ -7,6 +7,7 @@ import { addRoute, baseUrlOf, type ApiDeps } from '../context.js';
 import { nextHeaders, pageOf, pageRequest } from '../paging.js';
 import type { site as siteShape } from '../shapes.js';
 import { pathId } from '../validate.js';
+import { renderSiteRouter } from '../render-console.js';
 
 const DAY_MS = 86_400_000;
 
@@ -64,8 +65,22 @@ export function registerSiteRoutes(app: FastifyInstance, deps: ApiDeps): void {
       const id = pathId((request.params as { site_id: string }).site_id, 'site_not_found');
       const found = await store.sites.get(id);
       if (!found || found.org_id !== principal.org) throw new ApiError('site_not_found');
-      const feeds = await store.sites.feeds(principal.org);
-      return { status: 200, body: render(found, feeds.get(found.id)) };
+      const [feeds, inventory, schedules, lastScan] = await Promise.all([
+        store.sites.feeds(principal.org),
+        store.console.latestInventory(found.id),
+        store.schedules.list(principal.org),
+        store.console.lastScanOfSite(principal.org, found.id),
+      ]);
+      const subnets = schedules.flatMap((schedule) => schedule.sites.filter((entry) => entry.id === found.id).map((entry) => entry.subnet));
+      return {
+        status: 200,
+        body: {
+          ...render(found, feeds.get(found.id)),
+          ...renderSiteRouter(inventory),
+          subnets: [...new Set(subnets)],
+          last_scan: lastScan === undefined ? null : { id: lastScan.id, status: lastScan.status, finished_at: lastScan.finished_at },
+        },
+      };
     },
   });
 }

@@ -7,6 +7,7 @@ import { ControlPlaneError } from '../../errors.js';
 import type { ControlPlaneStore } from '../types.js';
 import { sqliteApiTokens } from './api-tokens.js';
 import { sqliteCommands } from './commands.js';
+import { sqliteConsole } from './console.js';
 import { sqliteIngest } from './ingest.js';
 import { controlPlaneMigrations } from './migrations/index.js';
 import { sqliteNotifications } from './notifications.js';
@@ -71,6 +72,7 @@ export function openSqliteStore(options: SqliteStoreOptions): ControlPlaneStore 
     sessions: sqliteSessions(db),
     apiTokens: sqliteApiTokens(db),
     loginFailures: sqliteLoginFailures(db),
+    console: sqliteConsole(db),
     async close() {
       await ingest?.close();
       closeSqlite(opened, options.logger);

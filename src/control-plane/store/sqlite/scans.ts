@@ -15,7 +15,7 @@ interface RawSubScan extends Omit<SubScanRow, 'subnets' | 'target_ips' | 'covera
   target_ips: string | null;
   coverage?: string | null;
 }
-interface RawHost extends Omit<HostRow, 'sources' | 'open_ports'> {
+export interface RawHost extends Omit<HostRow, 'sources' | 'open_ports'> {
   sources: string;
   open_ports: string;
 }
@@ -32,8 +32,10 @@ export const hydrateSubScan = (row: RawSubScan): SubScanRow => ({
   coverage: row.coverage === undefined ? null : fromJson(row.coverage),
 });
 
-const scanFields =
+export const scanFields =
   'id, org_id, schedule_id, slot_at, kind, label, min_cvss, warning_threshold, ignore_offline_sites, notification_group, status, stop_requested, error, created_at, started_at, finished_at, cve_count, score_sum, highest_score, warning_count';
+
+export const hydrateHost = (row: RawHost): HostRow => ({ ...row, sources: fromJson(row.sources), open_ports: fromJson<OpenPort[]>(row.open_ports) });
 
 /** The select every finding view is read with: the finding, its host and its CVE record (public facts, and its organization's own). */
 export const findingViewSelect = `
@@ -263,7 +265,7 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
       return hosts
         .all(scanId)
         .sort((a, b) => (a.site_id < b.site_id ? -1 : a.site_id > b.site_id ? 1 : compareAddresses(a.ip, b.ip)))
-        .map((row) => ({ ...row, sources: fromJson(row.sources), open_ports: fromJson<OpenPort[]>(row.open_ports) }));
+        .map(hydrateHost);
     },
     async findings(scanId) {
       return findings.all(scanId).map(hydrateFinding);
