@@ -170,7 +170,10 @@ export function DeviceDetailPage({ mac }: { mac: string }) {
                             <Link class="nowrap" href={`/cves/${c.cve_id}`}>
                               {c.cve_id}
                             </Link>
-                            <div class="muted small">{c.description.slice(0, 140)}</div>
+                            <div class="muted small">
+                              {c.description.slice(0, 140)}
+                              {c.description.length > 140 ? '…' : ''}
+                            </div>
                           </td>
                           <td>
                             <SeverityBadge severity={c.severity} score={c.score} />
