@@ -66,7 +66,7 @@ function Operators() {
       <ErrorBox error={action.error} />
       <Guard loading={operators.loading && !operators.data} error={operators.error}>
         {() => (
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table>
               <thead>
                 <tr>
@@ -189,7 +189,7 @@ function Tokens() {
           tokens.data?.length === 0 ? (
             <p class="muted">No tokens yet. Mint one below for a script or an integration.</p>
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>

@@ -67,7 +67,7 @@ export function DevicesPage() {
               <p>{q || siteId ? 'No device matches this search.' : 'No devices seen yet. Devices appear after a scan; invoke one from Schedules.'}</p>
             </Empty>
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>
@@ -151,7 +151,7 @@ export function DeviceDetailPage({ mac }: { mac: string }) {
                   No CVEs found on this device.
                 </p>
               ) : (
-                <div class="table-wrap">
+                <div class="table-wrap" tabIndex={0}>
                   <table data-testid="device-cves">
                     <thead>
                       <tr>
@@ -204,7 +204,7 @@ export function DeviceDetailPage({ mac }: { mac: string }) {
               {d.ips.length === 0 ? (
                 <p class="muted">None recorded.</p>
               ) : (
-                <div class="table-wrap">
+                <div class="table-wrap" tabIndex={0}>
                   <table>
                     <thead>
                       <tr>
@@ -233,7 +233,7 @@ export function DeviceDetailPage({ mac }: { mac: string }) {
               {d.services.length === 0 ? (
                 <p class="muted">No open ports seen.</p>
               ) : (
-                <div class="table-wrap">
+                <div class="table-wrap" tabIndex={0}>
                   <table>
                     <thead>
                       <tr>

@@ -46,7 +46,7 @@ export function OverviewPage() {
                 {o.fix_first.length === 0 ? (
                   <p class="muted">No open findings. Run a scan from Schedules to look for some.</p>
                 ) : (
-                  <div class="table-wrap">
+                  <div class="table-wrap" tabIndex={0}>
                     <table>
                       <thead>
                         <tr>
@@ -89,7 +89,7 @@ export function OverviewPage() {
               </section>
               <section>
                 <h2>CVE feed age per site</h2>
-                <div class="table-wrap">
+                <div class="table-wrap" tabIndex={0}>
                   <table>
                     <thead>
                       <tr>

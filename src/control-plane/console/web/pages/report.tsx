@@ -9,7 +9,7 @@ import type { CveInstance, ScanReport } from '../types.js';
 
 function CveTable({ cves, testId }: { cves: CveInstance[]; testId?: string }) {
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" tabIndex={0}>
       <table data-testid={testId}>
         <thead>
           <tr>
@@ -113,7 +113,7 @@ export function ReportPage({ scanId }: { scanId: string }) {
                 ]}
               />
               <h2>Sites and scope</h2>
-              <div class="table-wrap">
+              <div class="table-wrap" tabIndex={0}>
                 <table>
                   <thead>
                     <tr>
@@ -164,7 +164,7 @@ export function ReportPage({ scanId }: { scanId: string }) {
               {notable.length < r.hosts.length && (
                 <p class="muted">{r.hosts.length - notable.length} more addresses answered the sweep with no MAC, no name and no open port.</p>
               )}
-              <div class="table-wrap">
+              <div class="table-wrap" tabIndex={0}>
                 <table>
                   <thead>
                     <tr>

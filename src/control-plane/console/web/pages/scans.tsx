@@ -41,7 +41,7 @@ export function ScansPage() {
               </p>
             </Empty>
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>

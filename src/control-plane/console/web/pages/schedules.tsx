@@ -90,7 +90,7 @@ export function SchedulesPage() {
               </p>
             </Empty>
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>
