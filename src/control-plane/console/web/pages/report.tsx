@@ -73,18 +73,19 @@ export function ReportPage({ scanId }: { scanId: string }) {
     report.error,
   ]);
   const base = `/scans/cve/${encodeURIComponent(scanId)}`;
+  const label = report.data?.scan.scan_id ?? scanId;
   return (
     <>
       <h1>Report {report.data?.scan.scan_id ?? scanId.slice(0, 8)}</h1>
       <p class="actions">
         <span>Download:</span>
-        <a href={`${base}/report.json`} download>
+        <a href={`${base}/report.json`} download={`scan-${label}.json`}>
           JSON
         </a>
-        <a href={`${base}/report.csv`} download>
+        <a href={`${base}/report.csv`} download={`scan-${label}.csv`}>
           CSV
         </a>
-        <a href={`${base}/report.pdf`} download>
+        <a href={`${base}/report.pdf`} download={`scan-${label}.pdf`}>
           PDF
         </a>
         <Link href={`/scans/${scanId}`}>Scan page</Link>
