@@ -23,7 +23,7 @@ export function DevicesPage() {
   if (siteId) params.set('site_id', siteId);
   if (q) params.set('q', q);
   const devices = useGet<DeviceRow[]>(`/devices${params.size > 0 ? `?${params}` : ''}`);
-  useLive('finding', () => devices.reload());
+  useLive('finding', () => devices.reloadSoon());
   useLive('resync', () => devices.reload());
   const filter = (next: { site_id?: string; q?: string }) => {
     const merged = new URLSearchParams({ site_id: siteId, q, ...next });
@@ -118,7 +118,7 @@ export function DeviceDetailPage({ mac }: { mac: string }) {
   const who = useSession();
   const device = useGet<DeviceDetail>(`/devices/${encodeURIComponent(mac)}`);
   const siteName = useSiteNames();
-  useLive('finding', (m) => m.mac_address?.toUpperCase() === device.data?.mac_address.toUpperCase() && device.reload(), [device.data?.mac_address]);
+  useLive('finding', (m) => m.mac_address?.toUpperCase() === device.data?.mac_address.toUpperCase() && device.reloadSoon(), [device.data?.mac_address]);
   useLive('resync', () => device.reload());
   return (
     <>

@@ -66,7 +66,7 @@ export function SchedulesPage() {
   useLive('scan', (m) => {
     const known = schedules.data?.find((s) => s.id === m.scan_schedule_id);
     const running = ['queued', 'scanning'].includes(m.status);
-    if (known && known.running !== running) schedules.reload();
+    if (known && known.running !== running) schedules.reloadSoon();
   });
   useLive('resync', () => schedules.reload());
   const zone = operatorZone();
