@@ -21,7 +21,7 @@ export function Login() {
       if (location.hash.startsWith('#/login') || location.hash === '') navigate('/');
     } catch (caught) {
       const failure = toFailure(caught);
-      setError(failure.code === 'login_throttled' ? `Too many failed sign-ins: ${failure.message}` : failure.message);
+      setError(failure.message);
     } finally {
       setBusy(false);
     }
