@@ -63,4 +63,24 @@ describe('the console in chromium', () => {
     expect(consoleErrors).toEqual([]);
     await page.close();
   });
+
+  it('folds the left nav into a Menu button at 390 px', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${h.url}/#/login`);
+    await page.getByLabel('Email').fill('ada@example.com');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const menu = page.getByRole('button', { name: 'Menu' });
+    await menu.waitFor();
+    const sites = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sites' });
+    expect(await sites.isVisible()).toBe(false);
+    expect(await menu.getAttribute('aria-expanded')).toBe('false');
+    await menu.click();
+    expect(await menu.getAttribute('aria-expanded')).toBe('true');
+    await sites.click();
+    await page.getByRole('heading', { level: 1, name: 'Sites' }).waitFor();
+    // Following a link closes the menu again.
+    expect(await sites.isVisible()).toBe(false);
+    await page.close();
+  });
 });
