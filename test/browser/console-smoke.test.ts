@@ -80,7 +80,8 @@ describe('the console in chromium', () => {
     await sites.click();
     await page.getByRole('heading', { level: 1, name: 'Sites' }).waitFor();
     // Following a link closes the menu again.
-    expect(await sites.isVisible()).toBe(false);
+    await sites.waitFor({ state: 'hidden' });
+    expect(await menu.getAttribute('aria-expanded')).toBe('false');
     await page.close();
   });
 });
