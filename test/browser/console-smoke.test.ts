@@ -5,6 +5,7 @@
  */
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addOperator, PASSWORD } from '../integration/control-plane/console-kit.js';
 import { startHarness, type Harness } from '../integration/control-plane/harness.js';
 
 const HOST = '127.0.83.11';
@@ -14,6 +15,7 @@ describe('the console in chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
     h = await startHarness({ config: { listen: { host: HOST, port: 0 } } });
+    await addOperator(h, 'org-a', 'ada@example.com', 'viewer');
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
   });
   afterAll(async () => {
@@ -21,15 +23,15 @@ describe('the console in chromium', () => {
     await h?.stop();
   });
 
-  it('renders the sign-in page with no CSP violation and no console error', async () => {
+  it('signs in from the login page with no CSP violation and no console error', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const consoleErrors: string[] = [];
     const pageErrors: string[] = [];
     page.on('console', (message) => {
       if (message.type() !== 'error') return;
-      // The browser logs every 4xx fetch; the session probe and the refused sign-in are expected ones.
-      const expected = message.text().startsWith('Failed to load resource') && message.location().url.includes('/console/session');
-      if (!expected) consoleErrors.push(`${message.text()} @ ${message.location().url}`);
+      // Chromium logs every 4xx answer to a fetch (the session probe, the refused sign-in); those are statuses, not script errors.
+      if (!message.text().startsWith('Failed to load resource: the server responded with a status of'))
+        consoleErrors.push(`${message.text()} @ ${message.location().url}`);
     });
     page.on('pageerror', (error) => pageErrors.push(error.message));
     // Runs before the page's own scripts (injected by the browser, so the CSP does not apply to it). A string: the test's tsconfig has no DOM.
@@ -45,12 +47,41 @@ describe('the console in chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     const refusal = page.getByTestId('login-error');
     await refusal.waitFor();
-    expect((await refusal.textContent())?.length).toBeGreaterThan(0);
+    expect(await refusal.textContent()).toMatch(/email or password/i);
+
+    await page.getByLabel('Email').fill('ada@example.com');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    expect(await page.locator('header').textContent()).toContain('(viewer)');
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sign in to edge-cve' }).waitFor();
 
     const violations = (await page.evaluate('window.cspViolations')) as string[];
     expect(violations).toEqual([]);
     expect(pageErrors).toEqual([]);
     expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('folds the left nav into a Menu button at 390 px', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${h.url}/#/login`);
+    await page.getByLabel('Email').fill('ada@example.com');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const menu = page.getByRole('button', { name: 'Menu' });
+    await menu.waitFor();
+    const sites = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sites' });
+    expect(await sites.isVisible()).toBe(false);
+    expect(await menu.getAttribute('aria-expanded')).toBe('false');
+    await menu.click();
+    expect(await menu.getAttribute('aria-expanded')).toBe('true');
+    await sites.click();
+    await page.getByRole('heading', { level: 1, name: 'Sites' }).waitFor();
+    // Following a link closes the menu again.
+    await sites.waitFor({ state: 'hidden' });
+    expect(await menu.getAttribute('aria-expanded')).toBe('false');
     await page.close();
   });
 });

@@ -2,7 +2,8 @@
  * The console's fetch client: JSON in and out, the session's CSRF token on every write, and the
  * API's error object `{type, code, message, doc_url}` thrown as an ApiFailure.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { stopLive } from './live.js';
 
 export type Role = 'viewer' | 'operator' | 'admin';
 export type Scope = 'cve:view' | 'cve:create' | 'cve:update' | 'cve:delete' | 'cp:admin';
@@ -84,7 +85,8 @@ export async function request<T>(method: string, path: string, body?: unknown): 
     // A session that ended (expired, signed out elsewhere): back to the sign-in page.
     if (response.status === 401 && !path.startsWith('/console/session')) {
       setSession(null);
-      if (!location.hash.startsWith('#/login')) location.hash = '#/login';
+      stopLive();
+      // The page asked for stays in the address: signing in again returns to it.
     }
     throw failure;
   }
@@ -101,6 +103,8 @@ export interface Loaded<T> {
   error: ApiFailure | undefined;
   loading: boolean;
   reload: () => void;
+  /** Reload once within a second however often it is asked (live bursts: 200 scans finding at once). */
+  reloadSoon: () => void;
   /** Replace the data in place (a live message changed it). */
   set: (update: (data: T | undefined) => T | undefined) => void;
 }
@@ -119,11 +123,20 @@ export function useGet<T>(path: string | null): Loaded<T> {
     );
     return () => void (live = false);
   }, [path, tick]);
+  const pending = useRef<ReturnType<typeof setTimeout>>();
+  useEffect(() => () => clearTimeout(pending.current), []);
   return {
     data: state.data,
     error: state.error,
     loading: state.loading,
     reload: () => setTick((t) => t + 1),
+    reloadSoon: () => {
+      if (pending.current !== undefined) return;
+      pending.current = setTimeout(() => {
+        pending.current = undefined;
+        setTick((t) => t + 1);
+      }, 1000);
+    },
     set: (update) => setState((s) => ({ ...s, data: update(s.data) })),
   };
 }

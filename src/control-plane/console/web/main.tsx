@@ -1,7 +1,7 @@
 /** The console's entry: restores the session, opens the live socket, routes by hash. */
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { Link, Route, Router, Switch, useLocation } from 'wouter-preact';
+import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter-preact';
 import { can, del, get, setSession, useSession, type Session } from './api.js';
 import { useHashPath } from './router.js';
 import { onLiveState, liveState, startLive, stopLive, type LiveState } from './live.js';
@@ -79,7 +79,7 @@ function Shell({ who }: { who: Session }) {
         <ul>
           {links.map(([href, label]) => (
             <li key={href}>
-              <Link href={href} class={active(href) ? 'active' : ''} aria-current={active(href) ? 'page' : undefined}>
+              <Link href={href} class={active(href) ? 'active' : ''} aria-current={active(href) ? 'page' : undefined} onClick={() => setMenuOpen(false)}>
                 {label}
               </Link>
             </li>
@@ -132,9 +132,7 @@ function App() {
   return (
     <Router hook={useHashPath}>
       <Switch>
-        <Route path="/login">
-          <Login />
-        </Route>
+        <Route path="/login">{who ? <Redirect to="/" replace /> : <Login />}</Route>
         <Route>{who ? <Shell who={who} /> : <Login />}</Route>
       </Switch>
     </Router>

@@ -21,14 +21,26 @@ function useAction() {
       return true;
     } catch (caught) {
       const failure = toFailure(caught);
-      setErrors(fieldErrors(failure.message));
-      setError(failure.message);
+      const byField = fieldErrors(failure.message);
+      setErrors(byField);
+      // A message that names a field shows beside it; anything else above the forms.
+      if (byField.size === 0) setError(failure.message);
       return false;
     } finally {
       setBusy(false);
     }
   };
   return { error, errors, busy, run };
+}
+
+function FieldError({ errors, field }: { errors: Map<string, string>; field: string }) {
+  const text = errors.get(field);
+  if (!text) return null;
+  return (
+    <p class="field-error" data-testid={`field-error-${field}`}>
+      {text}
+    </p>
+  );
 }
 
 function Operators() {
@@ -54,7 +66,7 @@ function Operators() {
       <ErrorBox error={action.error} />
       <Guard loading={operators.loading && !operators.data} error={operators.error}>
         {() => (
-          <div class="table-wrap">
+          <div class="table-wrap" tabIndex={0}>
             <table>
               <thead>
                 <tr>
@@ -93,10 +105,12 @@ function Operators() {
         <div class="field">
           <label for="op-email">Email</label>
           <input id="op-email" type="email" autoComplete="off" value={draft.email} onInput={(e) => set('email', e.currentTarget.value)} />
+          <FieldError errors={action.errors} field="email" />
         </div>
         <div class="field">
           <label for="op-name">Name</label>
           <input id="op-name" value={draft.name} onInput={(e) => set('name', e.currentTarget.value)} />
+          <FieldError errors={action.errors} field="name" />
         </div>
         <div class="field">
           <label for="op-role">Role</label>
@@ -109,11 +123,7 @@ function Operators() {
         <div class="field">
           <label for="op-password">Initial password (at least 12 characters)</label>
           <input id="op-password" type="password" autoComplete="new-password" value={draft.password} onInput={(e) => set('password', e.currentTarget.value)} />
-          {action.errors.get('password') && (
-            <p class="field-error" data-testid="field-error-password">
-              {action.errors.get('password')}
-            </p>
-          )}
+          <FieldError errors={action.errors} field="password" />
         </div>
         <div class="actions">
           <button type="submit" class="primary" disabled={action.busy}>
@@ -179,7 +189,7 @@ function Tokens() {
           tokens.data?.length === 0 ? (
             <p class="muted">No tokens yet. Mint one below for a script or an integration.</p>
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>
@@ -222,9 +232,11 @@ function Tokens() {
         <div class="field">
           <label for="tok-name">Name</label>
           <input id="tok-name" value={draft.name} onInput={(e) => setDraft((d) => ({ ...d, name: e.currentTarget.value }))} />
+          <FieldError errors={action.errors} field="name" />
         </div>
         <fieldset>
           <legend>Scopes</legend>
+          <FieldError errors={action.errors} field="scopes" />
           {SCOPES.map((scope) => (
             <div class="field inline" key={scope}>
               <input id={`tok-scope-${scope}`} type="checkbox" checked={draft.scopes.has(scope)} onChange={() => toggle(scope)} />
@@ -235,6 +247,7 @@ function Tokens() {
         <div class="field">
           <label for="tok-days">Expires in days (1 to 365)</label>
           <input id="tok-days" inputMode="numeric" value={draft.days} onInput={(e) => setDraft((d) => ({ ...d, days: e.currentTarget.value }))} />
+          <FieldError errors={action.errors} field="expires_in_days" />
         </div>
         <div class="actions">
           <button type="submit" class="primary" disabled={action.busy}>

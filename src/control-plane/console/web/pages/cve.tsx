@@ -33,7 +33,7 @@ function Scores({ record }: { record: NvdRecord }) {
   const metrics = Object.entries(record.metrics ?? {}).flatMap(([kind, list]) => list.map((m) => ({ kind, ...m })));
   if (metrics.length === 0) return <p class="muted">NVD has not scored this CVE yet.</p>;
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" tabIndex={0}>
       <table>
         <thead>
           <tr>
@@ -113,7 +113,7 @@ export function CvePage({ id }: { id: string }) {
             devices.data?.length === 0 ? (
               <p class="muted">No device of your organization has it.</p>
             ) : (
-              <div class="table-wrap">
+              <div class="table-wrap" tabIndex={0}>
                 <table>
                   <thead>
                     <tr>

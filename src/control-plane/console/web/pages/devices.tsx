@@ -23,7 +23,7 @@ export function DevicesPage() {
   if (siteId) params.set('site_id', siteId);
   if (q) params.set('q', q);
   const devices = useGet<DeviceRow[]>(`/devices${params.size > 0 ? `?${params}` : ''}`);
-  useLive('finding', () => devices.reload());
+  useLive('finding', () => devices.reloadSoon());
   useLive('resync', () => devices.reload());
   const filter = (next: { site_id?: string; q?: string }) => {
     const merged = new URLSearchParams({ site_id: siteId, q, ...next });
@@ -67,7 +67,7 @@ export function DevicesPage() {
               <p>{q || siteId ? 'No device matches this search.' : 'No devices seen yet. Devices appear after a scan; invoke one from Schedules.'}</p>
             </Empty>
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>
@@ -118,7 +118,7 @@ export function DeviceDetailPage({ mac }: { mac: string }) {
   const who = useSession();
   const device = useGet<DeviceDetail>(`/devices/${encodeURIComponent(mac)}`);
   const siteName = useSiteNames();
-  useLive('finding', (m) => m.mac_address?.toUpperCase() === device.data?.mac_address.toUpperCase() && device.reload(), [device.data?.mac_address]);
+  useLive('finding', (m) => m.mac_address?.toUpperCase() === device.data?.mac_address.toUpperCase() && device.reloadSoon(), [device.data?.mac_address]);
   useLive('resync', () => device.reload());
   return (
     <>
@@ -151,7 +151,7 @@ export function DeviceDetailPage({ mac }: { mac: string }) {
                   No CVEs found on this device.
                 </p>
               ) : (
-                <div class="table-wrap">
+                <div class="table-wrap" tabIndex={0}>
                   <table data-testid="device-cves">
                     <thead>
                       <tr>
@@ -170,7 +170,10 @@ export function DeviceDetailPage({ mac }: { mac: string }) {
                             <Link class="nowrap" href={`/cves/${c.cve_id}`}>
                               {c.cve_id}
                             </Link>
-                            <div class="muted small">{c.description.slice(0, 140)}</div>
+                            <div class="muted small">
+                              {c.description.slice(0, 140)}
+                              {c.description.length > 140 ? '…' : ''}
+                            </div>
                           </td>
                           <td>
                             <SeverityBadge severity={c.severity} score={c.score} />
@@ -201,7 +204,7 @@ export function DeviceDetailPage({ mac }: { mac: string }) {
               {d.ips.length === 0 ? (
                 <p class="muted">None recorded.</p>
               ) : (
-                <div class="table-wrap">
+                <div class="table-wrap" tabIndex={0}>
                   <table>
                     <thead>
                       <tr>
@@ -230,7 +233,7 @@ export function DeviceDetailPage({ mac }: { mac: string }) {
               {d.services.length === 0 ? (
                 <p class="muted">No open ports seen.</p>
               ) : (
-                <div class="table-wrap">
+                <div class="table-wrap" tabIndex={0}>
                   <table>
                     <thead>
                       <tr>

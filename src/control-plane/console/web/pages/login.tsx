@@ -17,10 +17,11 @@ export function Login() {
     try {
       const session = await post<Session>('/console/session', { email, password });
       setSession(session);
-      navigate('/');
+      // Signed in at a deep link (#/scans/…): stay there; from #/login, go to the overview.
+      if (location.hash.startsWith('#/login') || location.hash === '') navigate('/');
     } catch (caught) {
       const failure = toFailure(caught);
-      setError(failure.code === 'login_throttled' ? `Too many failed sign-ins: ${failure.message}` : failure.message);
+      setError(failure.message);
     } finally {
       setBusy(false);
     }

@@ -17,7 +17,7 @@ export function MarkHistory({ marks }: { marks: Mark[] }) {
       </p>
     );
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" tabIndex={0}>
       <table data-testid="mark-history">
         <thead>
           <tr>

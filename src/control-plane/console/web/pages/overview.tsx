@@ -10,9 +10,9 @@ import { NoSites } from './sites.js';
 export function OverviewPage() {
   const overview = useGet<Overview>('/overview');
   // Counts move with sites going on/offline and scans finishing: refetch the summary on those.
-  useLive('site', () => overview.reload());
+  useLive('site', () => overview.reloadSoon());
   useLive('scan', (m) => {
-    if (!['queued', 'scanning'].includes(m.status)) overview.reload();
+    if (!['queued', 'scanning'].includes(m.status)) overview.reloadSoon();
     else
       overview.set(
         (o) => o && { ...o, recent_scans: o.recent_scans.map((s) => (s.id === m.scan_id ? { ...s, status: m.status as never, progress: m.progress } : s)) },
@@ -46,7 +46,7 @@ export function OverviewPage() {
                 {o.fix_first.length === 0 ? (
                   <p class="muted">No open findings. Run a scan from Schedules to look for some.</p>
                 ) : (
-                  <div class="table-wrap">
+                  <div class="table-wrap" tabIndex={0}>
                     <table>
                       <thead>
                         <tr>
@@ -89,7 +89,7 @@ export function OverviewPage() {
               </section>
               <section>
                 <h2>CVE feed age per site</h2>
-                <div class="table-wrap">
+                <div class="table-wrap" tabIndex={0}>
                   <table>
                     <thead>
                       <tr>

@@ -9,7 +9,7 @@ import type { CveInstance, ScanReport } from '../types.js';
 
 function CveTable({ cves, testId }: { cves: CveInstance[]; testId?: string }) {
   return (
-    <div class="table-wrap">
+    <div class="table-wrap" tabIndex={0}>
       <table data-testid={testId}>
         <thead>
           <tr>
@@ -73,18 +73,19 @@ export function ReportPage({ scanId }: { scanId: string }) {
     report.error,
   ]);
   const base = `/scans/cve/${encodeURIComponent(scanId)}`;
+  const label = report.data?.scan.scan_id ?? scanId;
   return (
     <>
       <h1>Report {report.data?.scan.scan_id ?? scanId.slice(0, 8)}</h1>
       <p class="actions">
         <span>Download:</span>
-        <a href={`${base}/report.json`} download>
+        <a href={`${base}/report.json`} download={`scan-${label}.json`}>
           JSON
         </a>
-        <a href={`${base}/report.csv`} download>
+        <a href={`${base}/report.csv`} download={`scan-${label}.csv`}>
           CSV
         </a>
-        <a href={`${base}/report.pdf`} download>
+        <a href={`${base}/report.pdf`} download={`scan-${label}.pdf`}>
           PDF
         </a>
         <Link href={`/scans/${scanId}`}>Scan page</Link>
@@ -113,7 +114,7 @@ export function ReportPage({ scanId }: { scanId: string }) {
                 ]}
               />
               <h2>Sites and scope</h2>
-              <div class="table-wrap">
+              <div class="table-wrap" tabIndex={0}>
                 <table>
                   <thead>
                     <tr>
@@ -164,7 +165,7 @@ export function ReportPage({ scanId }: { scanId: string }) {
               {notable.length < r.hosts.length && (
                 <p class="muted">{r.hosts.length - notable.length} more addresses answered the sweep with no MAC, no name and no open port.</p>
               )}
-              <div class="table-wrap">
+              <div class="table-wrap" tabIndex={0}>
                 <table>
                   <thead>
                     <tr>

@@ -151,7 +151,7 @@ export function ScanDetailPage({ id }: { id: string }) {
               <section>
                 <h2>Events</h2>
                 {s.events.length === 0 && <p class="muted">No events yet; they appear here as the agents report them.</p>}
-                <ol class="events" data-testid="scan-events" aria-live="polite" aria-label="Scan events">
+                <ol class="events" tabIndex={0} data-testid="scan-events" aria-live="polite" aria-label="Scan events">
                   {s.events.map((e, i) => (
                     <li key={`${e.time}-${i}`}>
                       <span class="muted small">{formatTime(e.time)}</span> {e.message}

@@ -14,7 +14,7 @@ export function ScansPage() {
     'scan',
     (m) => {
       if (schedule && m.scan_schedule_id !== schedule) return;
-      if (!scans.data?.some((s) => s.id === m.scan_id)) return scans.reload();
+      if (!scans.data?.some((s) => s.id === m.scan_id)) return scans.reloadSoon();
       scans.set((list) =>
         list?.map((s) =>
           s.id === m.scan_id ? { ...s, status: m.status as ScanStatus, progress: m.progress, running: ['queued', 'scanning'].includes(m.status) } : s,
@@ -41,7 +41,7 @@ export function ScansPage() {
               </p>
             </Empty>
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>

@@ -138,7 +138,7 @@ export function ScheduleForm({ id }: { id?: string }) {
             {data && (
               <section aria-label="Next runs">
                 <h2>Next runs</h2>
-                <div class="table-wrap">
+                <div class="table-wrap" tabIndex={0}>
                   <table>
                     <thead>
                       <tr>

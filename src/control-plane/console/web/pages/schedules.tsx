@@ -13,14 +13,16 @@ export function ScheduleActions({ schedule, onChange, edit = true }: { schedule:
   const [, navigate] = useLocation();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
-  const act = async (work: () => Promise<unknown>) => {
+  const act = async (work: () => Promise<unknown>, refresh = true): Promise<boolean> => {
     setBusy(true);
     setError(undefined);
     try {
       await work();
-      onChange();
+      if (refresh) onChange();
+      return true;
     } catch (caught) {
       setError(toFailure(caught).message);
+      return false;
     } finally {
       setBusy(false);
     }
@@ -32,8 +34,9 @@ export function ScheduleActions({ schedule, onChange, edit = true }: { schedule:
     });
   const stop = () => act(() => del(`/scans/cve/scheduled/${schedule.id}/invoke`));
   const remove = () => {
-    if (window.confirm(`Delete the schedule "${schedule.description || schedule.id}"? Its past scans stay.`))
-      void act(() => del(`/scans/cve/scheduled/${schedule.id}`));
+    if (!window.confirm(`Delete the schedule "${schedule.description || schedule.id}"? Its past scans stay.`)) return;
+    // From the schedule's own page, back to the list: the page it was on is gone.
+    void act(() => del(`/scans/cve/scheduled/${schedule.id}`), edit).then((deleted) => deleted && !edit && navigate('/schedules'));
   };
   return (
     <span class="actions">
@@ -66,7 +69,7 @@ export function SchedulesPage() {
   useLive('scan', (m) => {
     const known = schedules.data?.find((s) => s.id === m.scan_schedule_id);
     const running = ['queued', 'scanning'].includes(m.status);
-    if (known && known.running !== running) schedules.reload();
+    if (known && known.running !== running) schedules.reloadSoon();
   });
   useLive('resync', () => schedules.reload());
   const zone = operatorZone();
@@ -90,7 +93,7 @@ export function SchedulesPage() {
               </p>
             </Empty>
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>

@@ -40,7 +40,7 @@ export function SitesPage() {
           sites.data?.length === 0 ? (
             <NoSites />
           ) : (
-            <div class="table-wrap">
+            <div class="table-wrap" tabIndex={0}>
               <table>
                 <thead>
                   <tr>
@@ -125,7 +125,7 @@ export function SiteDetailPage({ id }: { id: string }) {
               )}
               <h2>MikroTik neighbors</h2>
               {s.neighbors && s.neighbors.length > 0 ? (
-                <div class="table-wrap">
+                <div class="table-wrap" tabIndex={0}>
                   <table>
                     <thead>
                       <tr>
