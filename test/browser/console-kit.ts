@@ -21,10 +21,10 @@ export async function visit(page: Page, route: string, heading: RegExp | string,
 }
 
 /** The screenshot (docs/console/<name>.png) and the axe pass of the page as it is now. */
-export async function record(page: Page, name: string): Promise<void> {
+export async function record(page: Page, name: string, fullPage = false): Promise<void> {
   // Nothing still loading in the shot: the page's requests have settled.
   await page.waitForLoadState('networkidle');
-  await screenshot(page, name);
+  await screenshot(page, name, fullPage);
   await checkAxe(page, name);
 }
 

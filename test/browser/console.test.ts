@@ -95,7 +95,8 @@ describe('the console in chromium', { timeout: 120_000 }, () => {
     await fieldError.waitFor();
     expect(await fieldError.textContent()).toMatch(/\S/);
     expect(await page.getByLabel(SUBNET_1).getAttribute('aria-invalid')).toBe('true');
-    await record(page, 'schedule-new');
+    // Full page: the heading and the refused field are both in the shot.
+    await record(page, 'schedule-new', true);
 
     await page.getByLabel(SUBNET_1).fill(`${world.system.net}.0/24`);
     await page.getByRole('button', { name: 'Create schedule' }).click();
@@ -204,6 +205,10 @@ describe('the console in chromium', { timeout: 120_000 }, () => {
     await page.getByText('CVE-2018-14847').first().waitFor();
     await page.setViewportSize(PHONE);
     await record(page, 'overview-phone');
+    // Tables reflow into labelled cards: every cell names its column.
+    expect(await page.locator('tbody td:not([data-label])').count()).toBe(0);
+    await visit(page, `/scans/${made.scanId}`, /^Scan/, 'scan-phone');
+    await visit(page, `/devices/${encodeURIComponent(BUILD_BOX)}`, `Device ${BUILD_BOX}`, 'device-phone');
     await page.setViewportSize({ width: 1280, height: 800 });
     expect(errors).toEqual([]);
   });
@@ -334,6 +339,8 @@ describe('the console in chromium', { timeout: 120_000 }, () => {
       'overview-empty',
       'overview',
       'overview-phone',
+      'scan-phone',
+      'device-phone',
       'sites',
       'site',
       'schedules',

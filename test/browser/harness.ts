@@ -135,10 +135,10 @@ export async function checkAxe(page: Page, name: string): Promise<AxeSummary> {
 }
 
 /** A screenshot into docs/console/<name>.png at the page's viewport (the README shows them). */
-export async function screenshot(page: Page, name: string): Promise<string> {
+export async function screenshot(page: Page, name: string, fullPage = false): Promise<string> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const file = path.join(SCREENSHOTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: false });
+  await page.screenshot({ path: file, fullPage });
   return file;
 }
 

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { Link, Redirect, Route, Router, Switch, useLocation } from 'wouter-preact';
 import { can, del, get, setSession, useSession, type Session } from './api.js';
 import { useHashPath } from './router.js';
+import { labelTablesIn } from './table-labels.js';
 import { onLiveState, liveState, startLive, stopLive, type LiveState } from './live.js';
 import { Admin } from './pages/admin.js';
 import { CvePage } from './pages/cve.js';
@@ -139,4 +140,6 @@ function App() {
   );
 }
 
-render(<App />, document.getElementById('app') as HTMLElement);
+const appRoot = document.getElementById('app') as HTMLElement;
+render(<App />, appRoot);
+labelTablesIn(appRoot);
