@@ -65,7 +65,8 @@ export async function startConsoleWorld(options: { net?: string; bindHost?: `127
     browser,
     url: system.url,
     async newPage(viewport = DESKTOP) {
-      const context = await browser.newContext({ viewport, baseURL: system.url, acceptDownloads: true, timezoneId: 'Europe/Riga', locale: 'en-GB' });
+      // The operator's zone differs from the schedules' (Europe/Riga), so the two time columns show the conversion.
+      const context = await browser.newContext({ viewport, baseURL: system.url, acceptDownloads: true, timezoneId: 'America/New_York', locale: 'en-GB' });
       contexts.push(context);
       // A step that waits longer than this has failed: say which one before the test's own timeout does.
       context.setDefaultTimeout(30_000);

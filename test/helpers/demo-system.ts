@@ -25,6 +25,7 @@ import { loadEpssCsv, loadKevCatalog } from '../../src/cve/intel.js';
 import { startBannerServer, type FakeService } from '../simulators/banner-server.js';
 import { readApiCapture, startApiSimulator } from '../simulators/index.js';
 import { siteRouter } from '../integration/pipeline/site-router.js';
+import { startDemoFeeds } from './demo-feeds.js';
 
 /** The real CISA KEV catalog and FIRST EPSS snapshot beside the project, when it is there (the test suite's data). */
 const SHARED_DATA = path.resolve(import.meta.dirname, '../../../shared/data');
@@ -160,8 +161,12 @@ export async function startDemoSystem(options: DemoSystemOptions): Promise<DemoS
     const secret = randomBytes(32).toString('hex');
     const webhook = await startWebhookReceiver(bindHost);
     cleanups.unshift(['webhook receiver', () => webhook.close()]);
+    // The feed hub's upstreams on the site's own block (.1; the services are .2-.4).
+    const feedSims = await startDemoFeeds(`${net}.1`);
+    cleanups.unshift(['feed simulators', () => feedSims.close()]);
     const { config: cpConfig } = buildControlPlaneConfig(
       {
+        feeds: feedSims.config,
         state_dir: path.join(dir, 'control-plane'),
         listen: { host: bindHost, port: 0 },
         auth: { hs256_secret: secret },
@@ -177,6 +182,7 @@ export async function startDemoSystem(options: DemoSystemOptions): Promise<DemoS
     await cp.start();
     cleanups.unshift(['control plane', () => cp.stop()]);
     say(`control plane listening on ${cp.url()} (REST and the agents' WebSocket hub)`);
+    say(await feedSims.runAll(cp));
 
     const site = await registerSite(store, org, 'demo-site');
     say(`site ${site.id} registered with a hashed agent token`);

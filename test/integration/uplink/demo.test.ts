@@ -16,6 +16,8 @@ describe('npm run demo', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code, output).toBe(0);
     expect(output).toContain('uplink connected');
+    // The control plane's feed hub took NVD, KEV and EPSS from the simulators: a feed version for the agents and the console.
+    expect(output).toMatch(/feed hub imported nvd, kev, epss from simulators on 127\.0\.40\.1 \(feed version [1-9]\d*\)/);
     expect(output).toMatch(/-> completed 100%/);
     expect(output).toMatch(/127\.0\.40\.2 +00:0C:29:11:22:33 +build-box/);
     expect(output).toMatch(/CVE-2023-38408 +9\.8 CRITICAL 127\.0\.40\.2 +00:0C:29:11:22:33/);
