@@ -5,10 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium } from '../test/helpers/chromium.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-const CHROMIUM = '/usr/bin/chromium';
 const EMAIL = 'bench-viewer@example.com';
 const PASSWORD = 'bench-password-0123456789';
 
@@ -69,7 +68,7 @@ export async function openConsolePage(target: Target) {
     '--password-file',
     passwordFile,
   ]);
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+  const browser = await launchChromium();
   const context = await browser.newContext({ baseURL: target.url, viewport: { width: 1280, height: 800 } });
   const signedIn = await context.request.post('/console/session', { data: { email: EMAIL, password: PASSWORD } });
   if (!signedIn.ok()) throw new Error(`sign-in failed: ${signedIn.status()} ${await signedIn.text()}`);

@@ -2,7 +2,8 @@
  * The console's live client (web/live.ts) in chromium: a dropped socket reconnects with the last
  * cursor and the page catches up on what it missed, without a reload.
  */
-import { chromium, type Browser, type WebSocket } from 'playwright-core';
+import type { Browser, WebSocket } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addOperator, PASSWORD } from '../integration/control-plane/console-kit.js';
 import { startHarness, type Harness } from '../integration/control-plane/harness.js';
@@ -15,7 +16,7 @@ describe('the console live socket in chromium', () => {
   beforeAll(async () => {
     h = await startHarness({ config: { listen: { host: HOST, port: 0 } } });
     await addOperator(h, 'org-a', 'ada@example.com', 'viewer');
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

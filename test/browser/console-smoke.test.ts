@@ -3,7 +3,8 @@
  * renders from the built bundle under the control plane's CSP with no violation and no console
  * error, and a refused sign-in shows the API's message.
  */
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addOperator, PASSWORD } from '../integration/control-plane/console-kit.js';
 import { startHarness, type Harness } from '../integration/control-plane/harness.js';
@@ -16,7 +17,7 @@ describe('the console in chromium', () => {
   beforeAll(async () => {
     h = await startHarness({ config: { listen: { host: HOST, port: 0 } } });
     await addOperator(h, 'org-a', 'ada@example.com', 'viewer');
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

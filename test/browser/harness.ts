@@ -13,12 +13,12 @@ import { fileURLToPath } from 'node:url';
 import type { AxeResults } from 'axe-core';
 import axe from 'axe-core';
 import pino from 'pino';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { startDemoSystem, type DemoSystem } from '../helpers/demo-system.js';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const SCREENSHOTS = path.join(root, 'docs/console');
-export const CHROMIUM = '/usr/bin/chromium';
 export const DESKTOP = { width: 1280, height: 800 } as const;
 export const PHONE = { width: 390, height: 844 } as const;
 
@@ -54,7 +54,7 @@ export async function startConsoleWorld(options: { net?: string; bindHost?: `127
   let browser: Browser;
   try {
     // Root (CI containers) cannot use chromium's sandbox.
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+    browser = await launchChromium();
   } catch (error) {
     await system.stop();
     throw error;
