@@ -124,6 +124,26 @@ export function KeyValues({ rows }: { rows: [string, ComponentChildren][] }) {
   );
 }
 
+/** A data table: scrollable and focusable for the keyboard; its rows are the children. */
+export function DataTable({ columns, children }: { columns: string[]; children: ComponentChildren }) {
+  return (
+    <div class="table-wrap" tabIndex={0}>
+      <table>
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th scope="col" key={column}>
+                {column}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 /**
  * An object of counts and states as short lines (`addresses: answered 12, in_scope 254`): for
  * reports' coverage and anything else a newer server adds, without a page change.

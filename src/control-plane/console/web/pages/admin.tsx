@@ -3,7 +3,7 @@ import { useState } from 'preact/hooks';
 import { can, del, post, toFailure, useGet, useSession } from '../api.js';
 import { fieldErrors } from '../field-errors.js';
 import { formatTime } from '../format.js';
-import { ErrorBox, Guard } from '../ui.js';
+import { DataTable, ErrorBox, Guard } from '../ui.js';
 import type { OperatorRow, TokenRow } from '../types.js';
 
 const SCOPES = ['cve:view', 'cve:create', 'cve:update', 'cve:delete', 'cp:admin'];
@@ -66,38 +66,25 @@ function Operators() {
       <ErrorBox error={action.error} />
       <Guard loading={operators.loading && !operators.data} error={operators.error}>
         {() => (
-          <div class="table-wrap" tabIndex={0}>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Email</th>
-                  <th scope="col">Name</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Added</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {operators.data?.map((o) => (
-                  <tr key={o.id}>
-                    <td>{o.email}</td>
-                    <td>{o.name}</td>
-                    <td>{o.role}</td>
-                    <td>{formatTime(o.created_at)}</td>
-                    <td>
-                      {o.id !== who?.operator.id ? (
-                        <button type="button" class="danger" disabled={action.busy} onClick={() => void remove(o)}>
-                          Remove
-                        </button>
-                      ) : (
-                        <span class="muted">you</span>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={['Email', 'Name', 'Role', 'Added', 'Actions']}>
+            {operators.data?.map((o) => (
+              <tr key={o.id}>
+                <td>{o.email}</td>
+                <td>{o.name}</td>
+                <td>{o.role}</td>
+                <td>{formatTime(o.created_at)}</td>
+                <td>
+                  {o.id !== who?.operator.id ? (
+                    <button type="button" class="danger" disabled={action.busy} onClick={() => void remove(o)}>
+                      Remove
+                    </button>
+                  ) : (
+                    <span class="muted">you</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </Guard>
       <form class="form card" onSubmit={(e) => void add(e)} noValidate>
@@ -189,41 +176,27 @@ function Tokens() {
           tokens.data?.length === 0 ? (
             <p class="muted">No tokens yet. Mint one below for a script or an integration.</p>
           ) : (
-            <div class="table-wrap" tabIndex={0}>
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Scopes</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Expires</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Actions</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {tokens.data?.map((t) => (
-                    <tr key={t.id}>
-                      <td>{t.name}</td>
-                      <td>{Array.isArray(t.scopes) ? t.scopes.join(' ') : t.scopes}</td>
-                      <td>
-                        {formatTime(t.created_at)}
-                        <div class="muted small">by {t.created_by}</div>
-                      </td>
-                      <td>{formatTime(t.expires_at)}</td>
-                      <td>{t.revoked_at ? `revoked ${formatTime(t.revoked_at)}` : Date.parse(t.expires_at) < Date.now() ? 'expired' : 'active'}</td>
-                      <td>
-                        {!t.revoked_at && (
-                          <button type="button" class="danger" disabled={action.busy} onClick={() => void revoke(t)}>
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable columns={['Name', 'Scopes', 'Created', 'Expires', 'State', 'Actions']}>
+              {tokens.data?.map((t) => (
+                <tr key={t.id}>
+                  <td>{t.name}</td>
+                  <td>{Array.isArray(t.scopes) ? t.scopes.join(' ') : t.scopes}</td>
+                  <td>
+                    {formatTime(t.created_at)}
+                    <div class="muted small">by {t.created_by}</div>
+                  </td>
+                  <td>{formatTime(t.expires_at)}</td>
+                  <td>{t.revoked_at ? `revoked ${formatTime(t.revoked_at)}` : Date.parse(t.expires_at) < Date.now() ? 'expired' : 'active'}</td>
+                  <td>
+                    {!t.revoked_at && (
+                      <button type="button" class="danger" disabled={action.busy} onClick={() => void revoke(t)}>
+                        Revoke
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
           )
         }
       </Guard>

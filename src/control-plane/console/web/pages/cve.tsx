@@ -4,7 +4,7 @@ import { useGet } from '../api.js';
 import { formatTime, score } from '../format.js';
 import { Markdown } from '../markdown.js';
 import { useSiteNames } from '../sites-index.js';
-import { ErrorBox, Guard, KeyValues, Loading, SeverityBadge, StatusBadge } from '../ui.js';
+import { DataTable, ErrorBox, Guard, KeyValues, Loading, SeverityBadge, StatusBadge } from '../ui.js';
 import type { CveDevice } from '../types.js';
 
 interface CvssMetric {
@@ -33,32 +33,20 @@ function Scores({ record }: { record: NvdRecord }) {
   const metrics = Object.entries(record.metrics ?? {}).flatMap(([kind, list]) => list.map((m) => ({ kind, ...m })));
   if (metrics.length === 0) return <p class="muted">NVD has not scored this CVE yet.</p>;
   return (
-    <div class="table-wrap" tabIndex={0}>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">CVSS</th>
-            <th scope="col">Score</th>
-            <th scope="col">Vector</th>
-            <th scope="col">Source</th>
-          </tr>
-        </thead>
-        <tbody>
-          {metrics.map((m, i) => (
-            <tr key={i}>
-              <td>{m.cvssData?.version ?? m.kind}</td>
-              <td>
-                <SeverityBadge severity={m.cvssData?.baseSeverity ?? m.baseSeverity ?? 'NONE'} score={m.cvssData?.baseScore} />
-              </td>
-              <td>
-                <code>{m.cvssData?.vectorString ?? '—'}</code>
-              </td>
-              <td>{m.source ?? '—'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable columns={['CVSS', 'Score', 'Vector', 'Source']}>
+      {metrics.map((m, i) => (
+        <tr key={i}>
+          <td>{m.cvssData?.version ?? m.kind}</td>
+          <td>
+            <SeverityBadge severity={m.cvssData?.baseSeverity ?? m.baseSeverity ?? 'NONE'} score={m.cvssData?.baseScore} />
+          </td>
+          <td>
+            <code>{m.cvssData?.vectorString ?? '—'}</code>
+          </td>
+          <td>{m.source ?? '—'}</td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 
@@ -113,49 +101,35 @@ export function CvePage({ id }: { id: string }) {
             devices.data?.length === 0 ? (
               <p class="muted">No device of your organization has it.</p>
             ) : (
-              <div class="table-wrap" tabIndex={0}>
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Device</th>
-                      <th scope="col">Site</th>
-                      <th scope="col">Service</th>
-                      <th scope="col">Score</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Last seen</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {devices.data?.map((d, i) => (
-                      <tr key={`${d.mac_address}-${d.ip_address}-${i}`}>
-                        <td>
-                          {d.mac_address ? (
-                            <Link href={`/devices/${encodeURIComponent(d.mac_address)}`}>
-                              <code>{d.mac_address}</code>
-                            </Link>
-                          ) : (
-                            '—'
-                          )}
-                          <div class="muted small">
-                            {d.hostname ?? ''} {d.ip_address ?? ''}
-                          </div>
-                        </td>
-                        <td>
-                          <Link href={`/sites/${d.site_id}`}>{siteName(d.site_id)}</Link>
-                        </td>
-                        <td>
-                          {d.port ?? '—'} {d.product ?? ''} {d.version ?? ''}
-                        </td>
-                        <td>{score(d.score)}</td>
-                        <td>
-                          <StatusBadge status={d.status} />
-                        </td>
-                        <td>{formatTime(d.last_seen_at)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable columns={['Device', 'Site', 'Service', 'Score', 'Status', 'Last seen']}>
+                {devices.data?.map((d, i) => (
+                  <tr key={`${d.mac_address}-${d.ip_address}-${i}`}>
+                    <td>
+                      {d.mac_address ? (
+                        <Link href={`/devices/${encodeURIComponent(d.mac_address)}`}>
+                          <code>{d.mac_address}</code>
+                        </Link>
+                      ) : (
+                        '—'
+                      )}
+                      <div class="muted small">
+                        {d.hostname ?? ''} {d.ip_address ?? ''}
+                      </div>
+                    </td>
+                    <td>
+                      <Link href={`/sites/${d.site_id}`}>{siteName(d.site_id)}</Link>
+                    </td>
+                    <td>
+                      {d.port ?? '—'} {d.product ?? ''} {d.version ?? ''}
+                    </td>
+                    <td>{score(d.score)}</td>
+                    <td>
+                      <StatusBadge status={d.status} />
+                    </td>
+                    <td>{formatTime(d.last_seen_at)}</td>
+                  </tr>
+                ))}
+              </DataTable>
             )
           }
         </Guard>

@@ -6,7 +6,7 @@ import { formatTime, score } from '../format.js';
 import { useLive } from '../live.js';
 import { navigateTo, useHashQuery } from '../router.js';
 import { useSiteNames, useSites } from '../sites-index.js';
-import { Empty, FactList, Guard, KeyValues, SeverityBadge, StatusBadge } from '../ui.js';
+import { DataTable, Empty, FactList, Guard, KeyValues, SeverityBadge, StatusBadge } from '../ui.js';
 import type { DeviceDetail, DeviceRow } from '../types.js';
 import { MarkHistory } from './marks.js';
 
@@ -233,30 +233,17 @@ export function DeviceDetailPage({ mac }: { mac: string }) {
               {d.services.length === 0 ? (
                 <p class="muted">No open ports seen.</p>
               ) : (
-                <div class="table-wrap" tabIndex={0}>
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Port</th>
-                        <th scope="col">Service</th>
-                        <th scope="col">Product</th>
-                        <th scope="col">Version</th>
-                        <th scope="col">Last seen</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {d.services.map((s) => (
-                        <tr key={`${s.port}-${s.product}`}>
-                          <td>{s.port}</td>
-                          <td>{s.service ?? '—'}</td>
-                          <td>{s.product ?? '—'}</td>
-                          <td>{s.version ?? '—'}</td>
-                          <td>{formatTime(s.last_seen_at)}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <DataTable columns={['Port', 'Service', 'Product', 'Version', 'Last seen']}>
+                  {d.services.map((s) => (
+                    <tr key={`${s.port}-${s.product}`}>
+                      <td>{s.port}</td>
+                      <td>{s.service ?? '—'}</td>
+                      <td>{s.product ?? '—'}</td>
+                      <td>{s.version ?? '—'}</td>
+                      <td>{formatTime(s.last_seen_at)}</td>
+                    </tr>
+                  ))}
+                </DataTable>
               )}
               <h2>Marks</h2>
               <MarkHistory marks={d.marks} />

@@ -3,7 +3,7 @@ import { Link } from 'wouter-preact';
 import { useGet } from '../api.js';
 import { formatTime, score } from '../format.js';
 import { useLive } from '../live.js';
-import { FactList, Guard, SeverityBadge, StatusBadge } from '../ui.js';
+import { DataTable, FactList, Guard, SeverityBadge, StatusBadge } from '../ui.js';
 import { SEVERITIES, type Overview } from '../types.js';
 import { NoSites } from './sites.js';
 
@@ -46,72 +46,49 @@ export function OverviewPage() {
                 {o.fix_first.length === 0 ? (
                   <p class="muted">No open findings. Run a scan from Schedules to look for some.</p>
                 ) : (
-                  <div class="table-wrap" tabIndex={0}>
-                    <table>
-                      <thead>
-                        <tr>
-                          <th scope="col">#</th>
-                          <th scope="col">CVE</th>
-                          <th scope="col">Severity</th>
-                          <th scope="col">Device</th>
-                          <th scope="col">Why</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {o.fix_first.map((f, i) => (
-                          <tr key={`${f.cve_id}-${f.mac_address}-${i}`}>
-                            <td>{f.priority_rank ?? i + 1}</td>
-                            <td>
-                              <Link class="nowrap" href={`/cves/${f.cve_id}`}>
-                                {f.cve_id}
-                              </Link>
-                            </td>
-                            <td>
-                              <SeverityBadge severity={f.severity} score={f.score} />
-                            </td>
-                            <td>
-                              {f.mac_address ? (
-                                <Link href={`/devices/${encodeURIComponent(f.mac_address)}`}>{f.hostname ?? f.mac_address}</Link>
-                              ) : (
-                                (f.hostname ?? '—')
-                              )}
-                              <div class="muted small">{f.ip_address}</div>
-                            </td>
-                            <td>
-                              <FactList facts={f as never} extra={Object.keys(f)} />
-                            </td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </div>
+                  <DataTable columns={['#', 'CVE', 'Severity', 'Device', 'Why']}>
+                    {o.fix_first.map((f, i) => (
+                      <tr key={`${f.cve_id}-${f.mac_address}-${i}`}>
+                        <td>{f.priority_rank ?? i + 1}</td>
+                        <td>
+                          <Link class="nowrap" href={`/cves/${f.cve_id}`}>
+                            {f.cve_id}
+                          </Link>
+                        </td>
+                        <td>
+                          <SeverityBadge severity={f.severity} score={f.score} />
+                        </td>
+                        <td>
+                          {f.mac_address ? (
+                            <Link href={`/devices/${encodeURIComponent(f.mac_address)}`}>{f.hostname ?? f.mac_address}</Link>
+                          ) : (
+                            (f.hostname ?? '—')
+                          )}
+                          <div class="muted small">{f.ip_address}</div>
+                        </td>
+                        <td>
+                          <FactList facts={f as never} extra={Object.keys(f)} />
+                        </td>
+                      </tr>
+                    ))}
+                  </DataTable>
                 )}
               </section>
               <section>
                 <h2>CVE feed age per site</h2>
-                <div class="table-wrap" tabIndex={0}>
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Site</th>
-                        <th scope="col">Feed age</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {o.feeds.map((f) => (
-                        <tr key={f.site_id}>
-                          <td>
-                            <Link href={`/sites/${f.site_id}`}>{f.name}</Link>
-                          </td>
-                          <td class={f.age_days !== null && f.age_days > 7 ? 'stale' : ''}>
-                            {f.age_days === null ? 'not reported' : `${f.age_days} day${f.age_days === 1 ? '' : 's'}`}
-                            {f.age_days !== null && f.age_days > 7 ? ' (stale)' : ''}
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <DataTable columns={['Site', 'Feed age']}>
+                  {o.feeds.map((f) => (
+                    <tr key={f.site_id}>
+                      <td>
+                        <Link href={`/sites/${f.site_id}`}>{f.name}</Link>
+                      </td>
+                      <td class={f.age_days !== null && f.age_days > 7 ? 'stale' : ''}>
+                        {f.age_days === null ? 'not reported' : `${f.age_days} day${f.age_days === 1 ? '' : 's'}`}
+                        {f.age_days !== null && f.age_days > 7 ? ' (stale)' : ''}
+                      </td>
+                    </tr>
+                  ))}
+                </DataTable>
               </section>
               <section>
                 <h2>Recent scans</h2>

@@ -4,7 +4,7 @@ import { useGet } from '../api.js';
 import { formatTime, score } from '../format.js';
 import { useLive } from '../live.js';
 import { useSiteNames } from '../sites-index.js';
-import { FactList, Guard, KeyValues, SeverityBadge, StatusBadge, summarize } from '../ui.js';
+import { DataTable, FactList, Guard, KeyValues, SeverityBadge, StatusBadge, summarize } from '../ui.js';
 import type { CveInstance, ScanReport } from '../types.js';
 
 function CveTable({ cves, testId }: { cves: CveInstance[]; testId?: string }) {
@@ -114,49 +114,36 @@ export function ReportPage({ scanId }: { scanId: string }) {
                 ]}
               />
               <h2>Sites and scope</h2>
-              <div class="table-wrap" tabIndex={0}>
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Site</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Subnets</th>
-                      <th scope="col">Router</th>
-                      <th scope="col">Coverage</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {r.sites.map((site) => (
-                      <tr key={site.site_id}>
-                        <td>
-                          <Link href={`/sites/${site.site_id}`}>{siteName(site.site_id)}</Link>
-                        </td>
-                        <td>
-                          <StatusBadge status={site.status} />
-                          {site.error && <div class="error small">{site.error}</div>}
-                        </td>
-                        <td>{site.target_ips ? site.target_ips.join(', ') : site.subnets.join(', ')}</td>
-                        <td>
-                          {site.router
-                            ? `${site.router.identity}, RouterOS ${site.router.routeros_version}${site.router.board ? `, ${site.router.board}` : ''}`
-                            : '—'}
-                        </td>
-                        <td class="small">
-                          {site.coverage ? (
-                            <ul class="facts">
-                              {summarize(site.coverage).map((line) => (
-                                <li key={line}>{line.replaceAll('_', ' ')}</li>
-                              ))}
-                            </ul>
-                          ) : (
-                            '—'
-                          )}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DataTable columns={['Site', 'Status', 'Subnets', 'Router', 'Coverage']}>
+                {r.sites.map((site) => (
+                  <tr key={site.site_id}>
+                    <td>
+                      <Link href={`/sites/${site.site_id}`}>{siteName(site.site_id)}</Link>
+                    </td>
+                    <td>
+                      <StatusBadge status={site.status} />
+                      {site.error && <div class="error small">{site.error}</div>}
+                    </td>
+                    <td>{site.target_ips ? site.target_ips.join(', ') : site.subnets.join(', ')}</td>
+                    <td>
+                      {site.router
+                        ? `${site.router.identity}, RouterOS ${site.router.routeros_version}${site.router.board ? `, ${site.router.board}` : ''}`
+                        : '—'}
+                    </td>
+                    <td class="small">
+                      {site.coverage ? (
+                        <ul class="facts">
+                          {summarize(site.coverage).map((line) => (
+                            <li key={line}>{line.replaceAll('_', ' ')}</li>
+                          ))}
+                        </ul>
+                      ) : (
+                        '—'
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </DataTable>
               <h2>Warnings ({r.warnings.length})</h2>
               {r.warnings.length === 0 ? <p class="muted">No open CVE at or above the warning threshold.</p> : <CveTable cves={r.warnings} />}
               <h2>CVEs, fix first ({r.cves.length})</h2>

@@ -5,7 +5,7 @@ import { can, post, put, toFailure, useGet, useSession } from '../api.js';
 import { fieldErrors } from '../field-errors.js';
 import { DAYS, formatTime, nextRuns, operatorZone } from '../format.js';
 import { useSites } from '../sites-index.js';
-import { ErrorBox, Guard, KeyValues } from '../ui.js';
+import { DataTable, ErrorBox, Guard, KeyValues } from '../ui.js';
 import type { Schedule } from '../types.js';
 import { ScheduleActions } from './schedules.js';
 
@@ -138,24 +138,14 @@ export function ScheduleForm({ id }: { id?: string }) {
             {data && (
               <section aria-label="Next runs">
                 <h2>Next runs</h2>
-                <div class="table-wrap" tabIndex={0}>
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">In the schedule's zone</th>
-                        <th scope="col">In your zone</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {nextRuns(data.next_scan_at, data.every_n_weeks, data.timezone).map((run) => (
-                        <tr key={run}>
-                          <td>{formatTime(run, data.timezone)}</td>
-                          <td>{formatTime(run, zone)}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <DataTable columns={["In the schedule's zone", 'In your zone']}>
+                  {nextRuns(data.next_scan_at, data.every_n_weeks, data.timezone).map((run) => (
+                    <tr key={run}>
+                      <td>{formatTime(run, data.timezone)}</td>
+                      <td>{formatTime(run, zone)}</td>
+                    </tr>
+                  ))}
+                </DataTable>
                 <p class="muted small">Last run: {formatTime(data.last_run_at, data.timezone)}</p>
                 <ScheduleActions schedule={data} onChange={existing.reload} edit={false} />
                 <p>

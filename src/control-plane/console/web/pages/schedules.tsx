@@ -5,7 +5,7 @@ import { can, del, post, toFailure, useGet, useSession } from '../api.js';
 import { DAYS, formatTime, operatorZone } from '../format.js';
 import { useLive } from '../live.js';
 import { useSiteNames } from '../sites-index.js';
-import { Empty, ErrorBox, Guard, StatusBadge } from '../ui.js';
+import { DataTable, Empty, ErrorBox, Guard, StatusBadge } from '../ui.js';
 import type { Schedule } from '../types.js';
 
 export function ScheduleActions({ schedule, onChange, edit = true }: { schedule: Schedule; onChange: () => void; edit?: boolean }) {
@@ -93,57 +93,43 @@ export function SchedulesPage() {
               </p>
             </Empty>
           ) : (
-            <div class="table-wrap" tabIndex={0}>
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Schedule</th>
-                    <th scope="col">When</th>
-                    <th scope="col">Next run</th>
-                    <th scope="col">Sites</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Actions</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {schedules.data?.map((s) => (
-                    <tr key={s.id}>
-                      <td>
-                        <Link href={`/schedules/${s.id}`}>{s.description || s.id.slice(0, 8)}</Link>
-                        <div class="muted small">
-                          CVSS ≥ {s.min_cvss}, warn ≥ {s.warning_threshold}
-                        </div>
-                      </td>
-                      <td>
-                        {DAYS[s.day_of_week]} {s.time_of_day}, every {s.every_n_weeks} weeks
-                      </td>
-                      <td>
-                        {formatTime(s.next_scan_at, s.timezone)}
-                        {zone !== s.timezone && <div class="muted small">{formatTime(s.next_scan_at, zone)}</div>}
-                      </td>
-                      <td>
-                        {s.sites.map((site) => (
-                          <div key={`${site.id}-${site.subnet}`}>
-                            <Link href={`/sites/${site.id}`}>{siteName(site.id)}</Link> <span class="muted">{site.subnet}</span>
-                          </div>
-                        ))}
-                      </td>
-                      <td>
-                        <StatusBadge status={s.status ?? (s.running ? 'running' : 'ready')} />
-                        <div>
-                          <Link href={`/scans?schedule=${s.id}`} class="small">
-                            Scans
-                          </Link>
-                        </div>
-                      </td>
-                      <td>
-                        <ScheduleActions schedule={s} onChange={schedules.reload} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable columns={['Schedule', 'When', 'Next run', 'Sites', 'Status', 'Actions']}>
+              {schedules.data?.map((s) => (
+                <tr key={s.id}>
+                  <td>
+                    <Link href={`/schedules/${s.id}`}>{s.description || s.id.slice(0, 8)}</Link>
+                    <div class="muted small">
+                      CVSS ≥ {s.min_cvss}, warn ≥ {s.warning_threshold}
+                    </div>
+                  </td>
+                  <td>
+                    {DAYS[s.day_of_week]} {s.time_of_day}, every {s.every_n_weeks} weeks
+                  </td>
+                  <td>
+                    {formatTime(s.next_scan_at, s.timezone)}
+                    {zone !== s.timezone && <div class="muted small">{formatTime(s.next_scan_at, zone)}</div>}
+                  </td>
+                  <td>
+                    {s.sites.map((site) => (
+                      <div key={`${site.id}-${site.subnet}`}>
+                        <Link href={`/sites/${site.id}`}>{siteName(site.id)}</Link> <span class="muted">{site.subnet}</span>
+                      </div>
+                    ))}
+                  </td>
+                  <td>
+                    <StatusBadge status={s.status ?? (s.running ? 'running' : 'ready')} />
+                    <div>
+                      <Link href={`/scans?schedule=${s.id}`} class="small">
+                        Scans
+                      </Link>
+                    </div>
+                  </td>
+                  <td>
+                    <ScheduleActions schedule={s} onChange={schedules.reload} />
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
           )
         }
       </Guard>

@@ -3,7 +3,7 @@ import { Link } from 'wouter-preact';
 import { useGet } from '../api.js';
 import { formatTime } from '../format.js';
 import { useLive } from '../live.js';
-import { Empty, Guard, KeyValues, StatusBadge } from '../ui.js';
+import { DataTable, Empty, Guard, KeyValues, StatusBadge } from '../ui.js';
 import type { Site } from '../types.js';
 
 export function NoSites() {
@@ -40,34 +40,21 @@ export function SitesPage() {
           sites.data?.length === 0 ? (
             <NoSites />
           ) : (
-            <div class="table-wrap" tabIndex={0}>
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Site</th>
-                    <th scope="col">Agent</th>
-                    <th scope="col">Version</th>
-                    <th scope="col">Last seen</th>
-                    <th scope="col">CVE feed</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {sites.data?.map((s) => (
-                    <tr key={s.id}>
-                      <td>
-                        <Link href={`/sites/${s.id}`}>{s.name}</Link>
-                      </td>
-                      <td>
-                        <Online online={s.online} />
-                      </td>
-                      <td>{s.agent_version ?? '—'}</td>
-                      <td>{formatTime(s.last_seen_at)}</td>
-                      <td>{feedText(s)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable columns={['Site', 'Agent', 'Version', 'Last seen', 'CVE feed']}>
+              {sites.data?.map((s) => (
+                <tr key={s.id}>
+                  <td>
+                    <Link href={`/sites/${s.id}`}>{s.name}</Link>
+                  </td>
+                  <td>
+                    <Online online={s.online} />
+                  </td>
+                  <td>{s.agent_version ?? '—'}</td>
+                  <td>{formatTime(s.last_seen_at)}</td>
+                  <td>{feedText(s)}</td>
+                </tr>
+              ))}
+            </DataTable>
           )
         }
       </Guard>
@@ -125,32 +112,18 @@ export function SiteDetailPage({ id }: { id: string }) {
               )}
               <h2>MikroTik neighbors</h2>
               {s.neighbors && s.neighbors.length > 0 ? (
-                <div class="table-wrap" tabIndex={0}>
-                  <table>
-                    <thead>
-                      <tr>
-                        <th scope="col">Identity</th>
-                        <th scope="col">Platform</th>
-                        <th scope="col">Version</th>
-                        <th scope="col">MAC</th>
-                        <th scope="col">Address</th>
-                        <th scope="col">Interface</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {s.neighbors.map((n, i) => (
-                        <tr key={`${n.mac_address}-${i}`}>
-                          <td>{n.identity ?? '—'}</td>
-                          <td>{n.platform ?? '—'}</td>
-                          <td>{n.version ?? '—'}</td>
-                          <td>{n.mac_address ? <Link href={`/devices/${encodeURIComponent(n.mac_address)}`}>{n.mac_address}</Link> : '—'}</td>
-                          <td>{n.address ?? '—'}</td>
-                          <td>{n.interface ?? '—'}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <DataTable columns={['Identity', 'Platform', 'Version', 'MAC', 'Address', 'Interface']}>
+                  {s.neighbors.map((n, i) => (
+                    <tr key={`${n.mac_address}-${i}`}>
+                      <td>{n.identity ?? '—'}</td>
+                      <td>{n.platform ?? '—'}</td>
+                      <td>{n.version ?? '—'}</td>
+                      <td>{n.mac_address ? <Link href={`/devices/${encodeURIComponent(n.mac_address)}`}>{n.mac_address}</Link> : '—'}</td>
+                      <td>{n.address ?? '—'}</td>
+                      <td>{n.interface ?? '—'}</td>
+                    </tr>
+                  ))}
+                </DataTable>
               ) : (
                 <p class="muted">No neighbors reported.</p>
               )}
