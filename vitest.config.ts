@@ -9,5 +9,18 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'sqlite' } },
+      {
+        // The control plane's tests again, on the PostgreSQL store (test/global-postgres.ts starts a throwaway cluster).
+        extends: true,
+        test: {
+          name: 'postgres',
+          include: ['test/integration/control-plane/**/*.test.ts', 'test/integration/store/**/*.test.ts'],
+          globalSetup: ['test/global-postgres.ts'],
+          env: { CP_TEST_STORE: 'postgres' },
+        },
+      },
+    ],
   },
 });
