@@ -516,5 +516,7 @@ export interface ControlPlaneStore {
   apiTokens: ApiTokenStore;
   loginFailures: LoginFailureStore;
   console: ConsoleStore;
+  /** Resolves when the database answers and its migrations are applied (readiness); rejects otherwise. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

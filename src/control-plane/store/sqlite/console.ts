@@ -1,7 +1,7 @@
 /** The console pages' read queries (ConsoleStore): sites' routers, devices by MAC, current findings, scan deltas. */
 import type { Db } from '../../../shared/sqlite.js';
 import type { ConsoleStore, FindingFacts, RouterInventoryRow } from '../types.js';
-import { fromJson } from './json.js';
+import { fromJson } from '../json.js';
 import { findingViewSelect, hydrateFinding, hydrateHost, hydrateScan, scanFields, type RawFindingView, type RawHost } from './scans.js';
 
 const TERMINAL = "('completed', 'partial', 'failed')";

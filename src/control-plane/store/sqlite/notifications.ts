@@ -1,7 +1,7 @@
 import type { Db } from '../../../shared/sqlite.js';
 import type { DeliveryRow, NotificationStore } from '../types.js';
 import { kevCatalogWatch } from './finding-watch.js';
-import { fromJson } from './json.js';
+import { fromJson } from '../json.js';
 import { findingViewSelect, hydrateFinding, hydrateScan, type RawFindingView } from './scans.js';
 
 export function sqliteNotifications(db: Db): NotificationStore {

@@ -2,7 +2,7 @@ import type { Db } from '../../../shared/sqlite.js';
 import type { CveRecord, OpenPort } from '../../../protocol/index.js';
 import type { CommandItem, FindingView, HostRow, NewSubScan, RouterInventoryRow, ScanEventRow, ScanRow, ScanStore, SubScanRow } from '../types.js';
 import { commandWriter } from './commands.js';
-import { fromJson, toJson } from './json.js';
+import { fromJson, toJson } from '../json.js';
 import type { ScanState } from './scan-state.js';
 import { compareAddresses } from '../../../shared/ipv4.js';
 

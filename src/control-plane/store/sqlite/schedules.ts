@@ -1,7 +1,7 @@
 import type { Db } from '../../../shared/sqlite.js';
 import type { CommandItem, ScheduleStore, StoredSchedule } from '../types.js';
 import { commandWriter } from './commands.js';
-import { fromJson, toJson } from './json.js';
+import { fromJson, toJson } from '../json.js';
 
 interface ScheduleRow extends Omit<StoredSchedule, 'sites' | 'ignore_offline_sites'> {
   sites: string;

@@ -2,7 +2,7 @@ import type { Db } from '../../../shared/sqlite.js';
 import type { CveRecord } from '../../../protocol/index.js';
 import type { CommandItem, CveMarkRow, Occurrence, VulnStore } from '../types.js';
 import { commandWriter } from './commands.js';
-import { fromJson } from './json.js';
+import { fromJson } from '../json.js';
 import { findingViewSelect, hydrateFinding, type RawFindingView } from './scans.js';
 
 // MAC lists are bound as one JSON array, so a statement serves any number of them.
