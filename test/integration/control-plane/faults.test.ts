@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { generateSiteToken, hashSiteToken } from '../../../src/control-plane/hub/tokens.js';
-import { openSqliteStore } from '../../../src/control-plane/store/sqlite/index.js';
+import { openEngineStore, storeConfigLine } from '../../helpers/store-engine.js';
 import type { Report } from '../../../src/protocol/index.js';
 import { finding, finished, host, macOf, newRunId, scanStatus } from '../../simulators/control-plane/reports.js';
 import { SimulatedAgent } from '../../simulators/control-plane/simulated-agent.js';
@@ -129,10 +129,10 @@ describe('exactly once, whatever fails', () => {
     const dir = tempDir('cp-kill-');
     const port = await freePort();
     const file = path.join(dir, 'cp.yaml');
-    writeFileSync(file, `state_dir: ${dir}\nlog_level: info\nlisten: {host: 127.0.0.1, port: ${port}}\nauth: {hs256_secret: ${JWT_SECRET}}\n`);
+    writeFileSync(file, `state_dir: ${dir}\nlog_level: info\nlisten: {host: 127.0.0.1, port: ${port}}\nauth: {hs256_secret: ${JWT_SECRET}}\n${await storeConfigLine(dir)}\n`);
     const token = generateSiteToken();
     const siteId = crypto.randomUUID();
-    const store = openSqliteStore({ stateDir: dir, logger: pino({ level: 'silent' }), ingestThread: false });
+    const store = await openEngineStore(dir, pino({ level: 'silent' }), { ingestThread: false });
     const at = new Date().toISOString();
     await store.sites.create({
       id: siteId,
@@ -169,7 +169,7 @@ describe('exactly once, whatever fails', () => {
     child = await serve();
     await reconnect(agent);
     await agent.drained(20_000);
-    const check = openSqliteStore({ stateDir: dir, logger: pino({ level: 'silent' }), ingestThread: false });
+    const check = await openEngineStore(dir, pino({ level: 'silent' }), { ingestThread: false });
     const scans = await check.scans.list('org-a');
     expect(scans).toHaveLength(1);
     expect(scans[0]).toMatchObject({ status: 'completed', cve_count: FINDINGS });

@@ -1,5 +1,6 @@
 /**
- * A real control plane on 127.0.0.1:0 with a temporary SQLite file, JWT minting for its HS256
+ * A real control plane on 127.0.0.1:0 with a temporary SQLite file (or a fresh PostgreSQL database
+ * in the `postgres` test project: test/helpers/store-engine.ts), JWT minting for its HS256
  * secret, and a contract checker that validates responses against the server's own /openapi.json
  * with openapi-backend (ajv).
  */
@@ -12,8 +13,8 @@ import type { Clock } from '../../../src/shared/clock.js';
 import { buildConfig } from '../../../src/control-plane/config/load.js';
 import { createControlPlane, type ControlPlane, type ControlPlaneDeps } from '../../../src/control-plane/main.js';
 import { generateSiteToken, hashSiteToken } from '../../../src/control-plane/hub/tokens.js';
-import { openSqliteStore } from '../../../src/control-plane/store/sqlite/index.js';
 import type { ControlPlaneStore } from '../../../src/control-plane/store/types.js';
+import { openEngineStore } from '../../helpers/store-engine.js';
 import { tempDir } from '../../helpers/temp.js';
 
 export const JWT_SECRET = 'test-secret-of-at-least-thirty-two-bytes-0123456789';
@@ -61,7 +62,7 @@ export async function startHarness(
   };
   const { config } = buildConfig(raw, undefined);
   const clock = options.clock ?? { now: () => new Date() };
-  const store = openSqliteStore({ stateDir: dir, logger });
+  const store = await openEngineStore(dir, logger);
   const cp = createControlPlane({
     config,
     store,

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqlite } from '../../../src/shared/sqlite.js';
-import { controlPlaneMigrations } from '../../../src/control-plane/store/migrations/index.js';
 import { AGENT_PATH, closeCodes } from '../../../src/protocol/index.js';
 import { finding, finished, host, newRunId, scanStatus } from '../../simulators/control-plane/reports.js';
 import { SimulatedAgent } from '../../simulators/control-plane/simulated-agent.js';
 import { startHarness, type Harness } from './harness.js';
+import { queryDatabase, queryValue } from '../../helpers/store-engine.js';
 import pino from 'pino';
 
 let h: Harness | undefined;
@@ -29,17 +28,9 @@ async function agentFor(harness: Harness, options: Partial<ConstructorParameters
   return agent;
 }
 
-/** Reads the control plane's database from beside it, as an operator's sqlite3 would. */
-function count(harness: Harness, sql: string, ...params: unknown[]): number {
-  const db = openSqlite({ file: `${harness.dir}/control-plane.db`, logger: pino({ level: 'silent' }), migrations: controlPlaneMigrations });
-  try {
-    return db
-      .prepare(sql)
-      .pluck()
-      .get(...params) as number;
-  } finally {
-    db.close();
-  }
+/** Reads the control plane's database on a connection of its own, as an operator's sqlite3 or psql would. */
+async function count(harness: Harness, sql: string, ...params: unknown[]): Promise<number> {
+  return Number(await queryValue(harness.dir, sql, ...params));
 }
 
 /** A run of one host and `n` findings, reported by a local scan. */
@@ -103,7 +94,7 @@ describe('the hub: ingest, acks and replays', () => {
     reportRun(agent, 5);
     await agent.drained();
     expect(agent.outbox.size).toBe(0);
-    expect(count(harness, 'SELECT COUNT(*) FROM findings')).toBe(5);
+    expect(await count(harness, 'SELECT COUNT(*) FROM findings')).toBe(5);
     const scans = await harness.request('GET', '/scans/cve');
     expect(scans.body).toMatchObject([{ status: 'completed', cve_count: 5, unique_cves: 5, hosts_scanned: 1, targets: 1 }]);
   });
@@ -120,9 +111,9 @@ describe('the hub: ingest, acks and replays', () => {
     // Whatever was committed before the drop is known to the control plane and not sent again.
     expect(welcome.resume_after_seq).toBeGreaterThanOrEqual(0);
     await agent.drained();
-    expect(count(harness, 'SELECT COUNT(*) FROM findings')).toBe(200);
-    expect(count(harness, 'SELECT COUNT(*) FROM hosts')).toBe(1);
-    expect(count(harness, 'SELECT cve_count FROM scans')).toBe(200);
+    expect(await count(harness, 'SELECT COUNT(*) FROM findings')).toBe(200);
+    expect(await count(harness, 'SELECT COUNT(*) FROM hosts')).toBe(1);
+    expect(await count(harness, 'SELECT cve_count FROM scans')).toBe(200);
   });
 
   it('acknowledges a replayed old frame again without applying it twice', async () => {
@@ -138,7 +129,7 @@ describe('the hub: ingest, acks and replays', () => {
     agent.sendRaw(JSON.stringify({ ...finding(runId, '192.168.88.7', '4C:5E:0C:00:00:07'), seq }));
     await agent.waitFor(() => agent.frames.filter((f) => f.type === 'ack').length > acksBefore);
     expect(agent.frames.at(-1)).toEqual({ type: 'ack', seq });
-    expect(count(harness, 'SELECT COUNT(*) FROM findings')).toBe(1);
+    expect(await count(harness, 'SELECT COUNT(*) FROM findings')).toBe(1);
   });
 
   it('starts a new sequence for a new stream (a wiped agent database) instead of taking it for replays', async () => {
@@ -155,7 +146,7 @@ describe('the hub: ingest, acks and replays', () => {
     expect((await second.connect()).resume_after_seq).toBe(0);
     reportRun(second, 3);
     await second.drained();
-    expect(count(harness, 'SELECT COUNT(*) FROM findings')).toBe(6);
+    expect(await count(harness, 'SELECT COUNT(*) FROM findings')).toBe(6);
   });
 
   it('stores the router inventory an agent reports', async () => {
@@ -172,9 +163,8 @@ describe('the hub: ingest, acks and replays', () => {
     });
     await agent.drained();
     expect(agent.rejections).toEqual([]);
-    expect(
-      count(harness, "SELECT COUNT(*) FROM inventories WHERE site_id = ? AND json_extract(body, '$.router.routeros_version') = '6.49.7'", agent.siteId),
-    ).toBe(1);
+    const bodies = await queryDatabase<{ body: string }>(harness.dir, 'SELECT body FROM inventories WHERE site_id = ?', agent.siteId);
+    expect(bodies.map((row) => (JSON.parse(row.body) as { router: { routeros_version: string } }).router.routeros_version)).toEqual(['6.49.7']);
   });
 
   it("ties a run's router inventory to the run's sub-scan, and quarantines one naming an unknown run", async () => {
@@ -195,8 +185,8 @@ describe('the hub: ingest, acks and replays', () => {
     const stray = agent.report(inventoryOf(newRunId()));
     await agent.drained();
     expect(agent.rejections).toEqual([{ seq: stray, message: expect.stringContaining('unknown run') }]);
-    expect(count(harness, 'SELECT COUNT(*) FROM inventories i JOIN sub_scans s ON s.id = i.sub_scan_id WHERE s.run_id = ?', runId)).toBe(1);
-    expect(count(harness, 'SELECT COUNT(*) FROM inventories')).toBe(1);
+    expect(await count(harness, 'SELECT COUNT(*) FROM inventories i JOIN sub_scans s ON s.id = i.sub_scan_id WHERE s.run_id = ?', runId)).toBe(1);
+    expect(await count(harness, 'SELECT COUNT(*) FROM inventories')).toBe(1);
   });
 
   it('quarantines a report it cannot apply, acknowledges it and says why, without closing', async () => {
@@ -207,8 +197,8 @@ describe('the hub: ingest, acks and replays', () => {
     await agent.drained();
     expect(agent.rejections).toEqual([{ seq, message: expect.stringContaining('unknown run') }]);
     expect(agent.connected).toBe(true);
-    expect(count(harness, 'SELECT COUNT(*) FROM ingest_rejects WHERE seq = ?', seq)).toBe(1);
-    expect(count(harness, 'SELECT COUNT(*) FROM findings')).toBe(0);
+    expect(await count(harness, 'SELECT COUNT(*) FROM ingest_rejects WHERE seq = ?', seq)).toBe(1);
+    expect(await count(harness, 'SELECT COUNT(*) FROM findings')).toBe(0);
   });
 });
 
@@ -221,7 +211,7 @@ describe('the hub: backpressure', () => {
     for (const agent of fleet) reportRun(agent, 80);
     await Promise.all(fleet.map((agent) => agent.drained(20_000)));
     expect(harness.cp.hub.throttled).toBeGreaterThan(0);
-    expect(count(harness, 'SELECT COUNT(*) FROM findings')).toBe(12 * 80);
+    expect(await count(harness, 'SELECT COUNT(*) FROM findings')).toBe(12 * 80);
     expect(fleet.every((agent) => agent.connected)).toBe(true);
   });
 });
@@ -247,7 +237,7 @@ describe('the hub: bad frames never crash it', () => {
     await agent.connect();
     reportRun(agent, 2);
     await agent.drained();
-    expect(count(harness, 'SELECT COUNT(*) FROM findings')).toBe(2);
+    expect(await count(harness, 'SELECT COUNT(*) FROM findings')).toBe(2);
   });
 
   it('closes 1009 on a frame larger than max_frame_bytes', async () => {

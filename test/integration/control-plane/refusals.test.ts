@@ -41,21 +41,21 @@ afterEach(async () => {
 
 describe('a request past a bound changes nothing (item 8)', () => {
   it('refuses a description over 1,000 characters on create with 422, storing nothing', async () => {
-    const before = snapshots.take();
+    const before = await snapshots.take();
     const response = await h.request('POST', '/scans/cve/scheduled', { body: body({ description: 'x'.repeat(SCHEDULE_LIMITS.description + 1) }) });
     contract.check('POST', '/scans/cve/scheduled', response);
     expect(response.status).toBe(422);
     expect(response.body).toMatchObject({ code: 'parameter_invalid', message: expect.stringMatching(/^description/) });
-    expect(snapshots.take()).toEqual(before);
+    expect(await snapshots.take()).toEqual(before);
     expect((await h.request('POST', '/scans/cve/scheduled', { body: body({ description: 'x'.repeat(SCHEDULE_LIMITS.description) }) })).status).toBe(201);
   });
 
   it('refuses such a replace with 422 and leaves the schedule and its commands as they were', async () => {
     const created = (await h.request('POST', '/scans/cve/scheduled', { body: body() })).body as { id: string };
-    const before = snapshots.take();
+    const before = await snapshots.take();
     const response = await h.request('PUT', `/scans/cve/scheduled/${created.id}`, { body: body({ description: 'y'.repeat(5000) }) });
     expect(response.status).toBe(422);
-    expect(snapshots.take()).toEqual(before);
+    expect(await snapshots.take()).toEqual(before);
     expect((await h.request('GET', `/scans/cve/scheduled/${created.id}`)).body).toMatchObject({ description: 'Weekly Scan for Main Office' });
   });
 });
@@ -196,13 +196,13 @@ describe(`fuzz: every route, no 5xx, a refused request changes nothing (FUZZ_SEE
     const token = await h.jwt();
     for (let i = 0; i < ITERATIONS; i++) {
       const request = fuzzRequest(rng, scheduleIds, scanIds);
-      const before = snapshots.take();
+      const before = await snapshots.take();
       const response = await h.request(request.method, request.path, { body: request.body, raw: request.raw, token });
       const where = `FUZZ_SEED=${FUZZ_SEED} request #${i}: ${request.method} ${request.path.slice(0, 200)} ${JSON.stringify(request.body ?? request.raw ?? null).slice(0, 300)} -> ${response.status} ${response.text.slice(0, 300)}`;
       expect(response.status, where).toBeLessThan(500);
       if (response.status >= 400) {
         expect(response.body, where).toEqual({ type: expect.any(String), code: expect.any(String), message: expect.any(String), doc_url: expect.any(String) });
-        expect(snapshots.take(), where).toEqual(before);
+        expect(await snapshots.take(), where).toEqual(before);
       }
       const created = response.body as { id?: unknown; scan_id?: unknown } | undefined;
       if (response.status === 201 && request.path === '/scans/cve/scheduled' && typeof created?.id === 'string') scheduleIds.push(created.id);
