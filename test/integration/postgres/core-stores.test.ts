@@ -188,7 +188,6 @@ describe('PostgreSQL ingest and scan stores', () => {
     const { db } = await migratedDb();
     const expected = await script(lite, p);
     const actual = await script(pgCore(db), p);
-    if (process.env.DUMP) (await import('node:fs')).writeFileSync(process.env.DUMP, JSON.stringify({ expected, actual }, null, 1));
     for (const [i, answer] of expected.entries()) expect({ step: i, answer: actual[i] }).toEqual({ step: i, answer });
     // Quarantined: the foreign run's finding and site B's report of site A's run.
     const rejects = await db.query<{ site_id: string; seq: number; reason: string }>('SELECT site_id, seq, reason FROM ingest_rejects ORDER BY id');

@@ -88,7 +88,7 @@ async function prefetchSubs(client: Queryable, items: readonly IngestItem[]): Pr
     if (m.type === 'scan.status' && m.sub_scan_id !== null) subIds.add(m.sub_scan_id);
   }
   const rows = await client.query<SubRef & { run_id: string | null }>(
-    'SELECT id, scan_id, site_id, status, run_id FROM sub_scans WHERE run_id = ANY($1::text[]) OR id = ANY($2::text[]) ORDER BY id FOR UPDATE',
+    'SELECT id, scan_id, site_id, status, run_id FROM sub_scans WHERE run_id = ANY($1::text[]) OR id = ANY($2::text[]) ORDER BY id FOR NO KEY UPDATE',
     [[...runs], [...subIds]],
   );
   const byRun = new Map<string, SubRef>();

@@ -45,7 +45,7 @@ export async function resolveRun(client: Queryable, item: IngestItem, m: ScanSta
   if (m.scan_id !== null && m.sub_scan_id !== null) {
     const sub = await one<SubRef & { run_id: string | null; org_id: string }>(
       client,
-      'SELECT s.id, s.scan_id, s.site_id, s.status, s.run_id, c.org_id FROM sub_scans s JOIN scans c ON c.id = s.scan_id WHERE s.id = $1 AND s.scan_id = $2 FOR UPDATE OF s',
+      'SELECT s.id, s.scan_id, s.site_id, s.status, s.run_id, c.org_id FROM sub_scans s JOIN scans c ON c.id = s.scan_id WHERE s.id = $1 AND s.scan_id = $2 FOR NO KEY UPDATE OF s',
       [m.sub_scan_id, m.scan_id],
     );
     if (!sub || sub.site_id !== site.id || sub.org_id !== site.org_id)
@@ -102,7 +102,7 @@ export async function resolveRun(client: Queryable, item: IngestItem, m: ScanSta
     await client.query(insertScan, [scanId, site.org_id, m.schedule_id, null, 'local', label, m.min_cvss, m.warning_threshold, false, null, item.received_at]);
   }
   if (scanId === undefined) throw new Error('no scan for the run');
-  const subOfScanSite = 'SELECT id, scan_id, site_id, status, run_id FROM sub_scans WHERE scan_id = $1 AND site_id = $2 FOR UPDATE';
+  const subOfScanSite = 'SELECT id, scan_id, site_id, status, run_id FROM sub_scans WHERE scan_id = $1 AND site_id = $2 FOR NO KEY UPDATE';
   if (!created) {
     const sub = await one<SubRef & { run_id: string | null }>(client, subOfScanSite, [scanId, site.id]);
     if (sub) {

@@ -15,7 +15,7 @@ export async function recomputeScans(client: Queryable, scanIds: Iterable<string
   if (ids.length === 0) return [];
   const current = (
     await client.query<{ id: string; status: ScanStatus; finished_at: string | null; cve_count: number }>(
-      'SELECT id, status, finished_at, cve_count FROM scans WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+      'SELECT id, status, finished_at, cve_count FROM scans WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE',
       [ids],
     )
   ).rows;

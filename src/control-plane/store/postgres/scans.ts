@@ -205,7 +205,7 @@ export function pgScans(db: PgDb, options: PgScansOptions = {}): ScanStore {
         // One row per sub-scan (the last change of it wins, as applied in order).
         const sorted = [...new Map(changes.map((c) => [c.id, c])).values()].sort((a, b) => byKey(a.id, b.id));
         // The sub-scans' rows in id order, as every writer of them takes them, then the scan's (in recompute).
-        await client.query('SELECT 1 FROM sub_scans WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE', [sorted.map((c) => c.id)]);
+        await client.query('SELECT 1 FROM sub_scans WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE', [sorted.map((c) => c.id)]);
         if (sorted.length > 0)
           await client.query(
             `UPDATE sub_scans s SET status = r.status, error = COALESCE(r.error, s.error),

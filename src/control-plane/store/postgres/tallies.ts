@@ -21,12 +21,17 @@ export interface TallyFinding {
   counted?: boolean;
 }
 
-/** Locks the scans' rows in id order and answers their warning thresholds. */
+/**
+ * Locks the scans' rows in id order and answers their warning thresholds. NO KEY UPDATE, as the
+ * counters' UPDATE takes: it does not conflict with the KEY SHARE lock every insert of a finding,
+ * host or event takes on its scan (the foreign key), which FOR UPDATE would, deadlocking two
+ * batches that both inserted rows of the scan before locking it.
+ */
 export async function lockScans(client: Queryable, scanIds: Iterable<string>): Promise<Map<string, number>> {
   const ids = [...new Set(scanIds)].sort(byKey);
   if (ids.length === 0) return new Map();
   const rows = await client.query<{ id: string; warning_threshold: number }>(
-    'SELECT id, warning_threshold FROM scans WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE',
+    'SELECT id, warning_threshold FROM scans WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE',
     [ids],
   );
   return new Map(rows.rows.map((row) => [row.id, row.warning_threshold]));
