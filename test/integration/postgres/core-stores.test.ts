@@ -33,6 +33,11 @@ const patched = {
   },
 };
 
+const revised = (report: ReportInput): ReportInput => {
+  const m = report as Extract<ReportInput, { type: 'finding' }>;
+  return { ...m, cve: { ...m.cve, description: 'revised', fixed_versions: ['6.49.8'], advice: 'upgrade RouterOS to 6.49.8' } };
+};
+
 /** The ids and reports of the script: made once, fed to both engines. */
 function plan() {
   const ids = { scan1: newId(), subA: newId(), subB: newId(), scan3: newId(), subA3: newId(), sch: newId(), slotScan: newId(), r1: newRunId() };
@@ -92,7 +97,9 @@ function plan() {
     [
       scanStatus({ runId: ids2.r4, scanId: ids.scan3, subScanId: ids.subA3 }),
       { ...finding(ids2.r4, '192.168.88.10', mac(1), 'CVE-2019-3924', 7.5), ...facts(kev) } as ReportInput,
-      finished(ids2.r4, 1),
+      // A newer copy of a CVE's record, with advice: every scan's finding shows it.
+      revised(finding(ids2.r4, '192.168.88.10', mac(1), 'CVE-2018-14847', 9.8)),
+      finished(ids2.r4, 2),
     ],
     3,
     batch1.length + 1,
@@ -176,6 +183,7 @@ async function script(store: Core, p: ReturnType<typeof plan>): Promise<unknown[
     await store.scans.requestStop(slotScan.id, at(51));
     out.push(await snapshot(store, slotScan.id));
   }
+  out.push(await snapshot(store, ids.scan1));
   out.push(await store.scans.overdueSubScans(at(59)), await store.ingest.streamSeq('s-a', 'st-a'), await store.ingest.streamSeq('s-b', 'nope'));
   return out.map(blank);
 }
@@ -188,6 +196,8 @@ describe('PostgreSQL ingest and scan stores', () => {
     const { db } = await migratedDb();
     const expected = await script(lite, p);
     const actual = await script(pgCore(db), p);
+    // The first scan's findings show the CVE record as revised later, with the organization's advice.
+    expect(JSON.stringify(actual.at(-1))).toContain('upgrade RouterOS to 6.49.8');
     for (const [i, answer] of expected.entries()) expect({ step: i, answer: actual[i] }).toEqual({ step: i, answer });
     // Quarantined: the foreign run's finding and site B's report of site A's run.
     const rejects = await db.query<{ site_id: string; seq: number; reason: string }>('SELECT site_id, seq, reason FROM ingest_rejects ORDER BY id');
