@@ -12,6 +12,7 @@ import { toJson } from '../json.js';
 import { uuidv7 } from '../uuidv7.js';
 import type { Queryable } from './db.js';
 import { byKey, insertRows, rowsOf } from './bulk.js';
+import { writeCves } from './cves.js';
 import { watchFindings, type WatchedFinding } from './finding-watch.js';
 import { IngestRejection, resolveRun, type SubRef } from './ingest-runs.js';
 import { lockScans, PgTallies } from './tallies.js';
@@ -321,38 +322,6 @@ export class IngestBatch {
     this.#watched.push({ org_id: item.site.org_id, site_id: sub.site_id, scan_id: sub.scan_id, id, report: m, at });
   }
 
-  /**
-   * The batch's CVE records and organizations' facts: new ones inserted, changed ones updated.
-   * An unchanged record is left alone, unlocked: a popular CVE's row is in most batches of every
-   * node, and rewriting it each time would make all nodes' batches wait on it in turn.
-   */
-  async #writeCves(): Promise<void> {
-    const client = this.#client;
-    const cves = JSON.stringify([...this.#cves.values()].sort((a, b) => byKey(a.id as string, b.id as string)));
-    if (this.#cves.size === 0) return;
-    const columns = ['id', 'description', 'published_at', 'vector', 'score', 'severity', 'compliance_tags', 'refs', 'updated_at'];
-    await client.query(`INSERT INTO cves (${columns.join(', ')}) ${rowsOf('cves', columns)} ON CONFLICT (id) DO NOTHING`, [cves]);
-    const record = (t: string) => ['description', 'published_at', 'vector', 'score', 'severity', 'compliance_tags', 'refs'].map((c) => `${t}.${c}`).join(', ');
-    await client.query(
-      `UPDATE cves c SET description = r.description, published_at = r.published_at, vector = r.vector, score = r.score, severity = r.severity,
-         compliance_tags = r.compliance_tags, refs = r.refs, updated_at = r.updated_at
-       FROM (${rowsOf('cves', columns)}) r WHERE c.id = r.id AND (${record('c')}) IS DISTINCT FROM (${record('r')})`,
-      [cves],
-    );
-    const facts = JSON.stringify([...this.#facts.entries()].sort(([a], [b]) => byKey(a, b)).map(([, row]) => row));
-    const factColumns = ['org_id', 'cve_id', 'fixed_versions', 'advice', 'updated_at'];
-    await client.query(
-      `INSERT INTO org_cve_facts (${factColumns.join(', ')}) ${rowsOf('org_cve_facts', factColumns)} ON CONFLICT (org_id, cve_id) DO NOTHING`,
-      [facts],
-    );
-    await client.query(
-      `UPDATE org_cve_facts o SET fixed_versions = r.fixed_versions, advice = COALESCE(r.advice, o.advice), updated_at = r.updated_at
-       FROM (${rowsOf('org_cve_facts', factColumns)}) r
-       WHERE o.org_id = r.org_id AND o.cve_id = r.cve_id AND (o.fixed_versions IS DISTINCT FROM r.fixed_versions OR (r.advice IS NOT NULL AND o.advice IS DISTINCT FROM r.advice))`,
-      [facts],
-    );
-  }
-
   async #writeProgress(rows: readonly object[]): Promise<void> {
     await this.#client.query(
       `UPDATE sub_scans s SET progress = r.progress, hosts_done = r.hosts_done, hosts_total = r.hosts_total
@@ -382,7 +351,7 @@ export class IngestBatch {
     for (const row of stored) this.#hostIds.set(`${row.sub_scan_id} ${row.ip}`, row.id);
     const ports = [...this.#ports.values()].sort((a, b) => byKey(a.scan_id, b.scan_id) || a.port - b.port);
     await insertRows(client, 'scan_ports', ['scan_id', 'port'], ports, 'ON CONFLICT DO NOTHING');
-    await this.#writeCves();
+    await writeCves(client, this.#cves, this.#facts);
     await insertRows(
       client,
       'findings',

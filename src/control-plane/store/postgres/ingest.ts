@@ -75,6 +75,7 @@ async function pass(client: Queryable, items: readonly IngestItem[], isolated: b
   const touched = new Set<string>();
   let alerts = 0;
   const applyAll = async (): Promise<IngestResult[]> => {
+    if (fresh.length === 0) return [];
     const batch = new IngestBatch(client);
     await batch.prefetch(fresh);
     const own: IngestResult[] = [];
