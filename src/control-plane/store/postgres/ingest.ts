@@ -13,7 +13,6 @@ import type { PgDb, Queryable } from './db.js';
 import { byKey, insertRows, rowsOf } from './bulk.js';
 import { IngestBatch } from './ingest-batch.js';
 import { IngestRejection } from './ingest-runs.js';
-import { lockScans } from './tallies.js';
 import { recomputeScans } from './scan-state.js';
 
 export { IngestRejection } from './ingest-runs.js';
@@ -122,8 +121,7 @@ async function pass(client: Queryable, items: readonly IngestItem[], isolated: b
      WHERE s.site_id = r.site_id AND s.stream_id = r.stream_id`,
     [JSON.stringify(saved.map((mark) => ({ ...mark, updated_at: now })))],
   );
-  // Once per scan and batch, however many of its sites started or ended in it.
-  await lockScans(client, touched);
+  // Once per scan and batch, however many of its sites started or ended in it (their rows locked in id order first).
   const finished = new Set(await recomputeScans(client, touched, now));
   return { results, finished_scans: [...touched].filter((id) => finished.has(id)), alerts: alerts > 0 };
 }
