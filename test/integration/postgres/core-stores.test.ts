@@ -104,7 +104,16 @@ function plan() {
     3,
     batch1.length + 1,
   );
-  return { ids, ids2, slot, batch1, batch2, batch3 };
+  // A run that found a host, no CVE, then timed out: results all the same (partial, not failed).
+  const hostOnly = { scan: newId(), sub: newId(), run: newRunId() };
+  const batch4 = stream(
+    's-a',
+    'st-a',
+    [scanStatus({ runId: hostOnly.run, scanId: hostOnly.scan, subScanId: hostOnly.sub }), host(hostOnly.run, '192.168.88.50', mac(9))],
+    45,
+    batch1.length + batch3.length + 1,
+  );
+  return { ids, ids2, slot, batch1, batch2, batch3, hostOnly, batch4 };
 }
 
 const newScan = (id: string, scheduleId: string, kind: NewScan['scan']['kind'], slot: string | null, subs: NewScan['subScans']): NewScan => ({
@@ -183,6 +192,11 @@ async function script(store: Core, p: ReturnType<typeof plan>): Promise<unknown[
     await store.scans.requestStop(slotScan.id, at(51));
     out.push(await snapshot(store, slotScan.id));
   }
+  const { hostOnly } = p;
+  await store.scans.create(newScan(hostOnly.scan, ids.sch, 'invoke', null, [sub(hostOnly.sub, 's-a', 'pending')]), at(44));
+  out.push(await store.ingest.ingest(p.batch4));
+  out.push(await store.scans.changeSubScans(hostOnly.scan, [{ id: hostOnly.sub, status: 'failed', error: 'timed out' }], null, at(46)));
+  out.push(await snapshot(store, hostOnly.scan));
   out.push(await snapshot(store, ids.scan1));
   out.push(await store.scans.overdueSubScans(at(59)), await store.ingest.streamSeq('s-a', 'st-a'), await store.ingest.streamSeq('s-b', 'nope'));
   return out.map(blank);
@@ -196,6 +210,7 @@ describe('PostgreSQL ingest and scan stores', () => {
     const { db } = await migratedDb();
     const expected = await script(lite, p);
     const actual = await script(pgCore(db), p);
+    expect((actual.at(-5) as { scan: { status: string } }).scan.status).toBe('partial');
     // The first scan's findings show the CVE record as revised later, with the organization's advice.
     expect(JSON.stringify(actual.at(-4))).toContain('upgrade RouterOS to 6.49.8');
     for (const [i, answer] of expected.entries()) expect({ step: i, answer: actual[i] }).toEqual({ step: i, answer });

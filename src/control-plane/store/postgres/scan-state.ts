@@ -32,7 +32,9 @@ export async function recomputeScans(client: Queryable, scanIds: Iterable<string
     unsure.length === 0
       ? []
       : (
-          await client.query<{ id: string }>('SELECT id FROM unnest($1::text[]) AS id WHERE EXISTS (SELECT 1 FROM hosts WHERE scan_id = id)', [unsure])
+          await client.query<{ id: string }>('SELECT u.id FROM unnest($1::text[]) AS u (id) WHERE EXISTS (SELECT 1 FROM hosts h WHERE h.scan_id = u.id)', [
+            unsure,
+          ])
         ).rows.map((row) => row.id),
   );
   const firstFinished: string[] = [];
