@@ -134,6 +134,37 @@ describe('PostgreSQL store on several nodes', () => {
     expect((await nodes[1].schedules.get(ORG, scheduleId))?.last_run_at).toBe(new Date(Date.UTC(2026, 2, 8, 10)).toISOString());
   });
 
+  it("merges an agent's report of a slot into the scan another node records for that slot at the same moment", async () => {
+    const { db, open } = await migratedDb();
+    const nodes = [pgCore(db), pgCore(open())] as const;
+    for (const id of ['s-a', 's-b']) await nodes[0].sites.create(site(id));
+    const scheduleId = newId();
+    await nodes[0].schedules.insert(schedule(scheduleId, ['s-a', 's-b'], at(30)));
+    for (let slotNo = 0; slotNo < 8; slotNo++) {
+      const slot = new Date(Date.UTC(2026, 2, 1 + slotNo, 10)).toISOString();
+      const { input } = invokeScan(['s-a', 's-b'], scheduleId);
+      const recorded = { ...input, scan: { ...input.scan, kind: 'scheduled' as const, slot_at: slot } };
+      (recorded.subScans[1] as NewScan['subScans'][number]).status = 'failed';
+      recorded.events = [{ site_id: 's-b', level: 'warning', message: 'site s-b: agent offline at start' }];
+      const runId = newId();
+      const reports = [scanStatus({ runId, scheduleId, slotAt: slot }), host(runId, '10.0.0.1', macOf(1)), finding(runId, '10.0.0.1', macOf(1))];
+      // Even slots: the slot timer first; odd: the agent's report first (each waits for the other's row).
+      const work = [() => nodes[0].scans.create(recorded, at(31)), () => nodes[1].ingest.ingest(stream('s-a', `st-${slotNo}`, reports, 32))];
+      await Promise.all(slotNo % 2 === 0 ? work.map((w) => w()) : work.reverse().map((w) => w()));
+      const scans = await db.query<{ id: string }>('SELECT id FROM scans WHERE schedule_id = $1 AND slot_at = $2', [scheduleId, slot]);
+      expect(scans).toHaveLength(1);
+      const subs = await nodes[1].scans.subScans(scans[0]?.id as string);
+      expect(subs.map((s) => [s.site_id, s.run_id !== null, s.findings_received])).toEqual(
+        expect.arrayContaining([
+          ['s-a', true, 1],
+          ['s-b', false, 0],
+        ]),
+      );
+      expect(subs).toHaveLength(2);
+      expect(await count({ db }, 'scan_events WHERE scan_id = $1', [scans[0]?.id])).toBe(1);
+    }
+  });
+
   it('calls afterCommands in the transaction that stored the commands (a NOTIFY there is sent at commit), and not for a slot it lost', async () => {
     const { db, open } = await migratedDb();
     const heard: string[] = [];
