@@ -330,12 +330,8 @@ export class IngestBatch {
     );
   }
 
-  /**
-   * Writes what the batch holds, then the scans' counters (their rows locked last and in id
-   * order, with the scans whose status may have moved: the one lock every node's batch of a scan
-   * waits for). Answers the number of finding alerts raised. The caller recomputes `touched`.
-   */
-  async flush(): Promise<number> {
+  /** Writes the batch's rows (not yet the scans' counters); answers the number of finding alerts raised. */
+  async writeRows(): Promise<number> {
     const client = this.#client;
     const hosts = [...this.#hosts.values()].sort((a, b) => byKey(a.sub_scan_id, b.sub_scan_id) || byKey(a.ip, b.ip));
     const stored = await insertRows<{ id: string; sub_scan_id: string; ip: string }>(
@@ -361,9 +357,16 @@ export class IngestBatch {
     if (this.#progress.size > 0) await this.#writeProgress([...this.#progress.values()].sort((a, b) => byKey(a.id, b.id)));
     await insertRows(client, 'scan_events', ['scan_id', 'site_id', 'at', 'level', 'message'], this.#events);
     await insertRows(client, 'inventories', ['site_id', 'run_id', 'sub_scan_id', 'at', 'body'], this.#inventories);
-    const alerts = await watchFindings(client, this.#watched);
-    const thresholds = await lockScans(client, [...this.#tallies.scans(), ...this.touched]);
-    await this.#tallies.write(client, this.#hostIds, thresholds);
-    return alerts;
+    return watchFindings(client, this.#watched);
+  }
+
+  /**
+   * The scans' counters, their rows locked first in id order with the scans whose status may have
+   * moved: the one lock every node's batch of a scan waits for, so it is taken last, just before
+   * the commit. The caller then recomputes `touched`.
+   */
+  async writeCounters(): Promise<void> {
+    const thresholds = await lockScans(this.#client, [...this.#tallies.scans(), ...this.touched]);
+    await this.#tallies.write(this.#client, this.#hostIds, thresholds);
   }
 }

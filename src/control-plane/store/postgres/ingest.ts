@@ -59,6 +59,14 @@ async function pass(client: Queryable, items: readonly IngestItem[], isolated: b
     fresh.push(item);
     outcomes.push(undefined);
   }
+  // The marks move now (their rows are locked): a report that will not apply is quarantined, not retried.
+  const saved = [...marks.values()].sort((a, b) => byKey(a.site_id, b.site_id) || byKey(a.stream_id, b.stream_id));
+  await client.query(
+    `UPDATE streams s SET last_seq = r.last_seq, updated_at = r.updated_at FROM (${rowsOf('streams', ['site_id', 'stream_id', 'last_seq', 'updated_at'])}) r
+     WHERE s.site_id = r.site_id AND s.stream_id = r.stream_id`,
+    [JSON.stringify(saved.map((mark) => ({ ...mark, updated_at: now })))],
+  );
+  const quarantine = () => insertRows(client, 'ingest_rejects', ['site_id', 'stream_id', 'seq', 'body', 'reason', 'at'], rejects.splice(0));
   const reject = (item: IngestItem, error: Error): IngestResult => {
     rejects.push({
       site_id: item.site.id,
@@ -87,7 +95,9 @@ async function pass(client: Queryable, items: readonly IngestItem[], isolated: b
         own.push(reject(item, error));
       }
     }
-    alerts += await batch.flush();
+    alerts += await batch.writeRows();
+    await quarantine();
+    await batch.writeCounters();
     for (const id of batch.touched) touched.add(id);
     return own;
   };
@@ -99,7 +109,8 @@ async function pass(client: Queryable, items: readonly IngestItem[], isolated: b
         const batch = new IngestBatch(client);
         await batch.prefetch([item]);
         const scan = await batch.apply(item);
-        const raised = await batch.flush();
+        const raised = await batch.writeRows();
+        await batch.writeCounters();
         await client.query('RELEASE SAVEPOINT report');
         alerts += raised;
         for (const id of batch.touched) touched.add(id);
@@ -114,13 +125,7 @@ async function pass(client: Queryable, items: readonly IngestItem[], isolated: b
   };
   const own = isolated ? await applyEach() : await applyAll();
   for (const outcome of outcomes) results.push(outcome ?? (own.shift() as IngestResult));
-  await insertRows(client, 'ingest_rejects', ['site_id', 'stream_id', 'seq', 'body', 'reason', 'at'], rejects);
-  const saved = [...marks.values()].sort((a, b) => byKey(a.site_id, b.site_id) || byKey(a.stream_id, b.stream_id));
-  await client.query(
-    `UPDATE streams s SET last_seq = r.last_seq, updated_at = r.updated_at FROM (${rowsOf('streams', ['site_id', 'stream_id', 'last_seq', 'updated_at'])}) r
-     WHERE s.site_id = r.site_id AND s.stream_id = r.stream_id`,
-    [JSON.stringify(saved.map((mark) => ({ ...mark, updated_at: now })))],
-  );
+  await quarantine();
   // Once per scan and batch, however many of its sites started or ended in it (their rows locked in id order first).
   const finished = new Set(await recomputeScans(client, touched, now));
   return { results, finished_scans: [...touched].filter((id) => finished.has(id)), alerts: alerts > 0 };
