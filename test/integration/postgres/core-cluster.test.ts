@@ -234,6 +234,37 @@ describe('PostgreSQL store on several nodes', () => {
     expect(await snapshot(nodes[1], input.scan.id)).toEqual(await snapshot(lite, input.scan.id));
   });
 
+  it('finishes a scan once when one node times its sites out while another ingests their ends, without a deadlock', async () => {
+    const { db, open } = await migratedDb();
+    const nodes = [pgCore(db), pgCore(open())] as const;
+    const siteIds = Array.from({ length: 6 }, (_, i) => `s-${i}`);
+    for (const id of siteIds) await nodes[0].sites.create(site(id));
+    for (let round = 0; round < 6; round++) {
+      const { input, subs } = invokeScan(siteIds);
+      await nodes[0].scans.create(input, at(1));
+      // One batch over every site, as the hub's group commit makes them.
+      const batch = siteIds.flatMap((id, i) => {
+        const runId = newId();
+        const reports = [
+          scanStatus({ runId, scanId: input.scan.id, subScanId: subs.get(id) as string }),
+          finding(runId, `10.0.${i}.1`, macOf(i)),
+          finished(runId, 1),
+        ];
+        return stream(id, `st-${round}`, reports, 2);
+      });
+      const timedOut = [...siteIds].reverse().map((id) => ({ id: subs.get(id) as string, status: 'failed' as const, error: 'timed out' }));
+      const [outcome, finishedByTimeout] = await Promise.all([
+        nodes[1].ingest.ingest(batch),
+        nodes[0].scans.changeSubScans(input.scan.id, timedOut, { level: 'warning', message: 'timed out' }, at(3)),
+      ]);
+      expect(outcome.results.every((r) => r.outcome === 'applied')).toBe(true);
+      expect(outcome.finished_scans.length + (finishedByTimeout ? 1 : 0)).toBe(1);
+      const scan = await nodes[1].scans.get(ORG, input.scan.id);
+      expect(scan?.cve_count).toBe(6);
+      expect(scan?.finished_at).not.toBeNull();
+    }
+  });
+
   it('quarantines a report the database refuses while the rest of its batch applies', async () => {
     const { db } = await migratedDb();
     const node = pgCore(db);
