@@ -107,7 +107,7 @@ export class IngestBatch {
   readonly #cves = new Map<string, Record<string, unknown>>();
   readonly #facts = new Map<string, Record<string, unknown>>();
   readonly #findings: FindingWrite[] = [];
-  readonly #watched: (Omit<WatchedFinding, 'id'> & { id: string })[] = [];
+  readonly #watched: WatchedFinding[] = [];
   readonly #progress = new Map<string, { id: string; progress: number; hosts_done: number; hosts_total: number }>();
   readonly #events: { scan_id: string; site_id: string | null; at: string; level: string; message: string }[] = [];
   readonly #inventories: { site_id: string; run_id: string | null; sub_scan_id: string | null; at: string; body: string }[] = [];

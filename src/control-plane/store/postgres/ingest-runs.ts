@@ -20,8 +20,6 @@ export interface SubRef {
   scan_id: string;
   site_id: string;
   status: SubScanStatus;
-  /** Sub-scans created in this batch have no hosts yet. */
-  fresh?: boolean;
 }
 
 /** Sets a schedule's last_run_at when one of its scans is initiated (never moving it back). */
@@ -117,7 +115,7 @@ export async function resolveRun(client: Queryable, item: IngestItem, m: ScanSta
      ON CONFLICT (scan_id, site_id) DO NOTHING`,
     [id, scanId, site.id, m.run_id, toJson(m.subnets), m.target_ips && toJson(m.target_ips), item.received_at],
   );
-  if (inserted.rowCount === 1) return { id, scan_id: scanId, site_id: site.id, status: 'queued', fresh: true };
+  if (inserted.rowCount === 1) return { id, scan_id: scanId, site_id: site.id, status: 'queued' };
   // The control plane created the site's sub-scan meanwhile (the slot timer on another node).
   const sub = await one<SubRef & { run_id: string | null }>(client, subOfScanSite, [scanId, site.id]);
   if (!sub) throw new Error(`sub-scan of scan ${scanId} for site ${site.id} vanished`);
