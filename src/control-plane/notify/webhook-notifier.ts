@@ -102,7 +102,9 @@ export class WebhookNotifier {
   async #pass(): Promise<void> {
     for (const scan of await this.#deps.store.awaiting()) await this.#deps.store.queue(scan.id, await this.#deliveriesFor(scan));
     for (const alert of await this.#deps.store.pendingAlerts()) await this.#deps.store.queueAlert(alert.id, this.#alertDeliveries(alert));
-    const due = await this.#deps.store.due(this.#deps.clock.now().toISOString(), 50);
+    // Claimed (on a store several nodes share) for longer than an attempt can take: its HTTP timeout, then recording it.
+    const leaseMs = this.#deps.settings.timeout_seconds * 2000 + 30_000;
+    const due = await this.#deps.store.due(this.#deps.clock.now().toISOString(), 50, leaseMs);
     await Promise.all(due.map((delivery) => this.#attempt(delivery)));
   }
 
