@@ -183,7 +183,13 @@ export function world(): { seed: Seed; findings: Row[] } {
     findings,
     inventories: [
       { site_id: 's1', run_id: 'r1', sub_scan_id: 'ss1a', at: T(2), body: '{"router":{"identity":"old"},"hosts":[],"neighbors":[]}' },
-      { site_id: 's1', run_id: 'r2', sub_scan_id: 'ss2a', at: T(21), body: '{"router":{"identity":"new"},"hosts":[{"mac":"AA:00:00:00:00:01"}],"neighbors":[]}' },
+      {
+        site_id: 's1',
+        run_id: 'r2',
+        sub_scan_id: 'ss2a',
+        at: T(21),
+        body: '{"router":{"identity":"new"},"hosts":[{"mac":"AA:00:00:00:00:01"}],"neighbors":[]}',
+      },
       { site_id: 's2', run_id: 'r3', sub_scan_id: 'ss1b', at: T(2), body: '{"router":{"identity":"two"},"hosts":[],"neighbors":[]}' },
     ],
     // m2 and m3 share their millisecond: the one inserted later is the newer (SQLite's rowid order); ids in reverse.

@@ -64,21 +64,19 @@ export function pgConsole(db: PgDb): ConsoleStore {
          WHERE f.org_id = $1 ORDER BY f.id`,
         [orgId, null],
       );
-      return rows.map(
-        (row): FindingFacts => ({
-          id: row.id,
-          scan_id: row.scan_id,
-          site_id: row.site_id,
-          host: { mac: row.mac, ip: row.ip, hostname: row.hostname },
-          cve: { id: row.cve_id, score: row.score, severity: row.severity },
-          cpe: row.cpe,
-          distro_status: row.distro_status,
-          ...(row.kev === null ? {} : { kev: fromJson(row.kev) }),
-          ...(row.epss === null ? {} : { epss: fromJson(row.epss) }),
-          ...(row.exposure === null ? {} : { exposure: fromJson(row.exposure) }),
-          ...(row.why === null ? {} : { why: fromJson(row.why) }),
-        }),
-      );
+      return rows.map((row): FindingFacts => ({
+        id: row.id,
+        scan_id: row.scan_id,
+        site_id: row.site_id,
+        host: { mac: row.mac, ip: row.ip, hostname: row.hostname },
+        cve: { id: row.cve_id, score: row.score, severity: row.severity },
+        cpe: row.cpe,
+        distro_status: row.distro_status,
+        ...(row.kev === null ? {} : { kev: fromJson(row.kev) }),
+        ...(row.epss === null ? {} : { epss: fromJson(row.epss) }),
+        ...(row.exposure === null ? {} : { exposure: fromJson(row.exposure) }),
+        ...(row.why === null ? {} : { why: fromJson(row.why) }),
+      }));
     },
     async currentFindings(orgId, filter = {}) {
       const rows = await db.query<RawFindingView>(

@@ -13,8 +13,7 @@ import type { PgDb, Queryable } from './db.js';
 /** The claim when the caller names none: longer than any attempt's HTTP timeout. */
 export const DEFAULT_DELIVERY_LEASE_MS = 5 * 60_000;
 
-const deliveryColumns =
-  'id, scan_id, group_name, url, event, body, status, attempts, next_attempt_at, last_status, last_error, created_at, delivered_at';
+const deliveryColumns = 'id, scan_id, group_name, url, event, body, status, attempts, next_attempt_at, last_status, last_error, created_at, delivered_at';
 
 /** All of them in one statement, whatever their number. */
 async function insertDeliveries(client: Queryable, deliveries: readonly DeliveryRow[]): Promise<void> {
