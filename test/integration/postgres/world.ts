@@ -56,6 +56,20 @@ const host = (id: string, subId: string, scanId: string, siteId: string, ip: str
   created_at: created,
 });
 
+/** A coverage statement as a run reports it (shared/report/coverage.ts), as stored: JSON. */
+export const coverage = (answered: number): string =>
+  JSON.stringify({
+    addresses: { in_scope: 254, answered },
+    router_known_silent: { count: 1, hosts: [{ ip: '10.0.0.7', mac: null, hostname: null }] },
+    alive_without_open_port: { count: 0, hosts: [] },
+    services_unversioned: { count: 0, services: [] },
+    probes_cut: { count: 0, probes: [] },
+    router: { state: 'read', judged: true, reason: null },
+    devices: [{ role: 'router', ip: '10.0.0.1', identity: 'gw', mac: null, version: '6.40.1', judged: true, reason: null }],
+    cve_data: null,
+    warnings: [],
+  });
+
 let clock = Date.UTC(2026, 0, 5, 9, 0);
 /** Finding ids are UUIDv7: each a millisecond after the one before, as an ingest writes them. */
 const findingId = () => uuidv7(clock++);
@@ -161,9 +175,9 @@ export function world(): { seed: Seed; findings: Row[] } {
       scan('sc5', { schedule_id: null, kind: 'invoke', created_at: T(22), finished_at: T(23), notify_state: 'pending', ignore_offline_sites: true }),
     ],
     sub_scans: [
-      sub('ss1a', 'sc1', 's1', 'completed', T(1), '{"unreachable":["10.0.0.7"]}'),
+      sub('ss1a', 'sc1', 's1', 'completed', T(1), coverage(12)),
       sub('ss1b', 'sc1', 's2', 'completed', T(1)),
-      sub('ss2a', 'sc2', 's1', 'completed', T(20), '{"unreachable":[]}'),
+      sub('ss2a', 'sc2', 's1', 'completed', T(20), coverage(20)),
       sub('ss2b', 'sc2', 's2', 'skipped', T(20)),
       sub('ss2ba', 'sc2b', 's1', 'failed', T(20)),
       sub('ss3a', 'sc3', 's1', 'scanning', T(30)),
