@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebhookNotifier } from '../../../src/control-plane/notify/webhook-notifier.js';
 import { sqliteNotifications } from '../../../src/control-plane/store/sqlite/notifications.js';
 import { pgNotifications } from '../../../src/control-plane/store/postgres/notifications.js';
-import type { DeliveryRow } from '../../../src/control-plane/store/types.js';
+import type { DeliveryRow, NotificationStore } from '../../../src/control-plane/store/types.js';
 import { twoEngines, type Row } from './two-engines.js';
 import { coverage, T, world } from './world.js';
 
@@ -135,9 +135,7 @@ describe('NotificationStore on PostgreSQL', () => {
     const nodes = [pgNotifications(both.pg), pgNotifications(both.node()), pgNotifications(both.node())];
     const scans = ['sc2', 'sc4', 'sc5'];
     await Promise.all(
-      nodes.flatMap((node, n) =>
-        scans.map((scan) => node.queue(scan, [delivery(`${scan}-n${n}-a`, scan, T(30)), delivery(`${scan}-n${n}-b`, scan, T(30))])),
-      ),
+      nodes.flatMap((node, n) => scans.map((scan) => node.queue(scan, [delivery(`${scan}-n${n}-a`, scan, T(30)), delivery(`${scan}-n${n}-b`, scan, T(30))]))),
     );
     for (const scan of scans) {
       const ids = (await nodes[0]!.list(scan)).map((row) => row.id).filter((id) => id.startsWith(scan));
@@ -185,7 +183,7 @@ describe('NotificationStore on PostgreSQL', () => {
     expect((await other.due(T(12), 10, lease)).map((row) => row.id)).toEqual(['d1', 'd3']);
   });
 
-  it("a node whose lease ran out does not undo what another node recorded since", async () => {
+  it('a node whose lease ran out does not undo what another node recorded since', async () => {
     const { both, pg } = await engines();
     const other = pgNotifications(both.node());
     await pg.due(T(11), 1, 1000);
@@ -194,6 +192,44 @@ describe('NotificationStore on PostgreSQL', () => {
     await other.recordAttempt('d1', { status: 'delivered', attempts: 3, next_attempt_at: T(11), last_status: 204, last_error: null, delivered_at: T(12) });
     await pg.recordAttempt('d1', { status: 'pending', attempts: 3, next_attempt_at: T(20), last_status: null, last_error: 'timeout', delivered_at: null });
     expect((await pg.list('sc1')).find((row) => row.id === 'd1')).toMatchObject({ status: 'delivered', last_status: 204 });
+  });
+
+  it('raises the alerts of a KEV catalog update SQLite raises, once even when two nodes apply it at once', async () => {
+    const watch = (device: string, cve: string, kev: boolean): Row => ({ org_id: 'o1', device, cve_id: cve, kev, exposed: false, updated_at: T(1) });
+    const states = {
+      finding_watch: [
+        watch('AA:00:00:00:00:01', 'CVE-2023-30799', false), // open: alerts, from sc2's finding
+        watch('AA:00:00:00:00:01', 'CVE-2018-14847', true), // in KEV already
+        watch('BB:00:00:00:00:02', 'CVE-2018-14847', false), // under a mitigated mark: not open
+        watch('s1 10.0.0.2', 'CVE-2019-3976', false), // a device without a MAC: open, alerts
+        watch('s2 10.0.0.2', 'CVE-2019-3976', false), // patched by its distribution: not open
+      ],
+    };
+    const catalog = new Map(
+      ['CVE-2023-30799', 'CVE-2018-14847', 'CVE-2019-3976'].map((cve) => [cve, { date_added: '2026-01-05', due_date: null, ransomware: false }]),
+    );
+    const alertsOf = async (store: NotificationStore) =>
+      (await store.pendingAlerts()).map(({ id: _id, ...alert }) => alert).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+
+    const { both, sqlite, pg } = await engines();
+    await both.seed(states);
+    // Settle the seeded alerts first: only the update's are compared.
+    for (const store of [sqlite, pg]) for (const alert of await store.pendingAlerts()) await store.queueAlert(alert.id, []);
+    expect(await pg.kevCatalogUpdated(catalog, T(40))).toBe(await sqlite.kevCatalogUpdated(catalog, T(40)));
+    const raised = await alertsOf(pg);
+    expect(raised).toEqual(await alertsOf(sqlite));
+    expect(raised.map((alert) => `${alert.finding.host.id} ${alert.finding.cve.id} ${alert.kind}`).sort()).toEqual([
+      'h2 CVE-2023-30799 kev',
+      'h3 CVE-2019-3976 kev',
+    ]);
+    expect(raised[0]?.finding.kev).toEqual({ date_added: '2026-01-05', due_date: null, ransomware: false });
+    expect(await pg.kevCatalogUpdated(catalog, T(41))).toBe(0);
+
+    const again = await engines();
+    await again.both.seed(states);
+    const nodes = [again.pg, pgNotifications(again.both.node()), pgNotifications(again.both.node())];
+    const counts = await Promise.all(nodes.map((node) => node.kevCatalogUpdated(catalog, T(40))));
+    expect(counts.reduce((a, b) => a + b)).toBe(2);
   });
 
   it('two notifiers on two nodes deliver every webhook of every finished scan once', async () => {

@@ -9,6 +9,7 @@ import type { DeliveryRow, FindingAlert, NotificationStore } from '../types.js';
 import { fromJson } from '../json.js';
 import { findingViewSelect, hydrateFinding, hydrateScan, type RawFindingView, type RawScan } from '../rows.js';
 import type { PgDb, Queryable } from './db.js';
+import { kevCatalogWatch } from './finding-watch.js';
 
 /** The claim when the caller names none: longer than any attempt's HTTP timeout. */
 export const DEFAULT_DELIVERY_LEASE_MS = 5 * 60_000;
@@ -65,8 +66,9 @@ export function pgNotifications(db: PgDb): NotificationStore {
       if (gone.length > 0) await db.query(`UPDATE finding_alerts SET state = 'queued' WHERE id = ANY($1::text[])`, [gone]);
       return answer;
     },
-    async kevCatalogUpdated() {
-      throw new Error('kevCatalogUpdated on PostgreSQL arrives with postgres/finding-watch.ts');
+    async kevCatalogUpdated(catalog, at) {
+      // The watch locks the states it moves: a second node applying the same update raises nothing.
+      return db.tx((client) => kevCatalogWatch(client, catalog, at));
     },
     async queueAlert(alertId, deliveries) {
       await db.tx(async (client) => {
