@@ -227,7 +227,20 @@ export class WebhookNotifier {
       await response.body?.cancel();
       if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (caught) {
-      if (this.#abort.signal.aborted) return; // stopping: the row stays pending and is retried after the restart
+      if (this.#abort.signal.aborted) {
+        // Stopping: the row goes back as it was due, uncounted, so this node after its restart or
+        // another node now retries it (a store several nodes share would hold it for the claim's lease).
+        const { next_attempt_at, last_status, last_error } = delivery;
+        await this.#deps.store.recordAttempt(delivery.id, {
+          status: 'pending',
+          attempts: delivery.attempts,
+          next_attempt_at,
+          last_status,
+          last_error,
+          delivered_at: null,
+        });
+        return;
+      }
       error = caught instanceof Error ? (caught.cause instanceof Error ? `${caught.message}: ${caught.cause.message}` : caught.message) : String(caught);
     }
     const now = this.#deps.clock.now();

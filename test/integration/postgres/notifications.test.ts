@@ -64,6 +64,7 @@ async function engines() {
 
 let receiver: Server | undefined;
 afterEach(async () => {
+  receiver?.closeAllConnections();
   await new Promise((resolve) => (receiver ? receiver.close(resolve) : resolve(undefined)));
   receiver = undefined;
 });
@@ -230,6 +231,32 @@ describe('NotificationStore on PostgreSQL', () => {
     const nodes = [again.pg, pgNotifications(again.both.node()), pgNotifications(again.both.node())];
     const counts = await Promise.all(nodes.map((node) => node.kevCatalogUpdated(catalog, T(40))));
     expect(counts.reduce((a, b) => a + b)).toBe(2);
+  });
+
+  it('a node stopping mid-attempt hands the delivery back at once, as it was due, for another node', async () => {
+    const { both } = await engines();
+    let held = 0;
+    receiver = createServer(() => held++); // never answers
+    await new Promise<void>((resolve) => receiver?.listen(0, HOST, resolve));
+    const url = `http://${HOST}:${(receiver.address() as { port: number }).port}/held`;
+    await both.pg.query("UPDATE scans SET notify_state = 'none'");
+    await both.pg.query("UPDATE finding_alerts SET state = 'queued'");
+    await both.pg.query("UPDATE deliveries SET status = 'failed' WHERE status = 'pending'");
+    await both.seed({ deliveries: [delivery('held', 'sc1', T(11), { url, attempts: 1, last_status: 503, last_error: 'HTTP 503' })] as unknown as Row[] });
+    const node = new WebhookNotifier({
+      store: pgNotifications(both.node()),
+      groups: { ops: { name: 'ops', secret: 's', webhooks: [url] } },
+      settings: { max_attempts: 3, backoff_initial_seconds: 1, backoff_max_seconds: 2, timeout_seconds: 60 },
+      clock: { now: () => new Date() },
+      logger: pino({ level: 'silent' }),
+      baseUrl: () => 'http://control-plane.invalid',
+    });
+    node.start();
+    await expect.poll(() => held, { timeout: 10_000 }).toBe(1);
+    await node.stop();
+    const [row] = (await pgNotifications(both.pg).list('sc1')).filter((item) => item.id === 'held');
+    expect(row).toMatchObject({ status: 'pending', attempts: 1, next_attempt_at: T(11), last_status: 503, last_error: 'HTTP 503' });
+    expect((await pgNotifications(both.pg).due(new Date().toISOString(), 10)).map((item) => item.id)).toEqual(['held']);
   });
 
   it('two notifiers on two nodes deliver every webhook of every finished scan once', async () => {
