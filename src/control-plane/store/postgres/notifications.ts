@@ -16,6 +16,12 @@ export const DEFAULT_DELIVERY_LEASE_MS = 5 * 60_000;
 
 const deliveryColumns = 'id, scan_id, group_name, url, event, body, status, attempts, next_attempt_at, last_status, last_error, created_at, delivered_at';
 
+// What a claim answers: the row as it was due (`claimed` holds the time before the claim moved it).
+const claimedColumns = deliveryColumns
+  .split(', ')
+  .map((column) => (column === 'next_attempt_at' ? 'claimed.next_attempt_at' : `d.${column}`))
+  .join(', ');
+
 /** All of them in one statement, whatever their number. */
 async function insertDeliveries(client: Queryable, deliveries: readonly DeliveryRow[]): Promise<void> {
   if (deliveries.length === 0) return;
@@ -104,10 +110,7 @@ export function pgNotifications(db: PgDb): NotificationStore {
          FROM (SELECT id, next_attempt_at FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1
                ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) AS claimed
          WHERE d.id = claimed.id
-         RETURNING ${deliveryColumns
-           .split(', ')
-           .map((column) => (column === 'next_attempt_at' ? 'claimed.next_attempt_at' : `d.${column}`))
-           .join(', ')}`,
+         RETURNING ${claimedColumns}`,
         [nowIso, limit, leaseUntil],
       );
       return rows.sort((a, b) => compare(a.next_attempt_at, b.next_attempt_at) || compare(a.id, b.id));
