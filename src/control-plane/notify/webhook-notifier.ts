@@ -102,7 +102,9 @@ export class WebhookNotifier {
   async #pass(): Promise<void> {
     for (const scan of await this.#deps.store.awaiting()) await this.#deps.store.queue(scan.id, await this.#deliveriesFor(scan));
     for (const alert of await this.#deps.store.pendingAlerts()) await this.#deps.store.queueAlert(alert.id, this.#alertDeliveries(alert));
-    const due = await this.#deps.store.due(this.#deps.clock.now().toISOString(), 50);
+    // Claimed (on a store several nodes share) for longer than an attempt can take: its HTTP timeout, then recording it.
+    const leaseMs = this.#deps.settings.timeout_seconds * 2000 + 30_000;
+    const due = await this.#deps.store.due(this.#deps.clock.now().toISOString(), 50, leaseMs);
     await Promise.all(due.map((delivery) => this.#attempt(delivery)));
   }
 
@@ -225,7 +227,20 @@ export class WebhookNotifier {
       await response.body?.cancel();
       if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (caught) {
-      if (this.#abort.signal.aborted) return; // stopping: the row stays pending and is retried after the restart
+      if (this.#abort.signal.aborted) {
+        // Stopping: the row goes back as it was due, uncounted, so this node after its restart or
+        // another node now retries it (a store several nodes share would hold it for the claim's lease).
+        const { next_attempt_at, last_status, last_error } = delivery;
+        await this.#deps.store.recordAttempt(delivery.id, {
+          status: 'pending',
+          attempts: delivery.attempts,
+          next_attempt_at,
+          last_status,
+          last_error,
+          delivered_at: null,
+        });
+        return;
+      }
       error = caught instanceof Error ? (caught.cause instanceof Error ? `${caught.message}: ${caught.cause.message}` : caught.message) : String(caught);
     }
     const now = this.#deps.clock.now();

@@ -353,9 +353,14 @@ export interface NotificationStore {
   awaiting(): Promise<ScanRow[]>;
   /** The coverage statement of each site of the scan, as its run reported it (null when it sent none). */
   coverageOf(scanId: string): Promise<{ site_id: string; coverage: Coverage | null }[]>;
-  /** Queues the scan's deliveries and marks it queued, in one transaction. */
+  /** Queues the scan's deliveries and marks it queued, in one transaction; nothing when it is no longer awaiting (another node queued it). */
   queue(scanId: string, deliveries: DeliveryRow[]): Promise<void>;
-  due(nowIso: string, limit: number): Promise<DeliveryRow[]>;
+  /**
+   * Pending deliveries due at `nowIso`, oldest first, as they were due. Where several nodes share
+   * the store they are claimed for `leaseMs` (none of them is due to another node meanwhile; one
+   * whose attempt is not recorded by then is due again), so `leaseMs` must outlast an attempt.
+   */
+  due(nowIso: string, limit: number, leaseMs?: number): Promise<DeliveryRow[]>;
   nextDueAt(): Promise<string | undefined>;
   recordAttempt(
     id: string,
@@ -369,7 +374,7 @@ export interface NotificationStore {
    * in KEV yet and moves that state, in one transaction (finding-watch.ts). Returns the alerts raised.
    */
   kevCatalogUpdated(catalog: ReadonlyMap<string, NonNullable<Finding['kev']>>, at: string): Promise<number>;
-  /** Queues an alert's deliveries and marks it queued, in one transaction. */
+  /** Queues an alert's deliveries and marks it queued, in one transaction; nothing when it is no longer pending (another node queued it). */
   queueAlert(alertId: string, deliveries: DeliveryRow[]): Promise<void>;
 }
 

@@ -462,8 +462,10 @@ export const initialMigration: ControlPlaneMigration = {
       PRIMARY KEY (site_id, seq)
     );
 
+    -- seq: the insertion order SQLite's rowid gives, so of two marks made in the same millisecond the later applies.
     CREATE TABLE cve_marks (
       id              TEXT PRIMARY KEY,
+      seq             BIGINT GENERATED ALWAYS AS IDENTITY,
       org_id          TEXT NOT NULL,
       mac             TEXT NOT NULL,
       cve_id          TEXT NOT NULL,

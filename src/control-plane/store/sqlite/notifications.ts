@@ -6,7 +6,8 @@ import { findingViewSelect, hydrateFinding, hydrateScan, type RawFindingView } f
 
 export function sqliteNotifications(db: Db): NotificationStore {
   const awaiting = db.prepare(`SELECT * FROM scans WHERE notify_state = 'pending' ORDER BY finished_at`);
-  const queued = db.prepare(`UPDATE scans SET notify_state = 'queued' WHERE id = ?`);
+  // Conditional, as on PostgreSQL: a scan queued already (or gone) gets no second set of deliveries.
+  const queued = db.prepare(`UPDATE scans SET notify_state = 'queued' WHERE id = ? AND notify_state = 'pending'`);
   const insert = db.prepare(
     `INSERT INTO deliveries (id, scan_id, group_name, url, event, body, status, attempts, next_attempt_at, last_status, last_error, created_at, delivered_at)
      VALUES (@id, @scan_id, @group_name, @url, @event, @body, @status, @attempts, @next_attempt_at, @last_status, @last_error, @created_at, @delivered_at)`,
@@ -24,18 +25,18 @@ export function sqliteNotifications(db: Db): NotificationStore {
   const all = db.prepare<[], DeliveryRow>('SELECT * FROM deliveries ORDER BY created_at, id');
   const ofScan = db.prepare<[string], DeliveryRow>('SELECT * FROM deliveries WHERE scan_id = ? ORDER BY created_at, id');
   const queue = db.transaction((scanId: string, deliveries: DeliveryRow[]) => {
+    if (queued.run(scanId).changes === 0) return;
     for (const delivery of deliveries) insert.run(delivery);
-    queued.run(scanId);
   });
   const pendingAlerts = db.prepare<[], { id: string; kind: 'kev' | 'exposed'; created_at: string; scan_id: string; finding_id: string; kev: string | null }>(
     `SELECT id, kind, created_at, scan_id, finding_id, kev FROM finding_alerts WHERE state = 'pending' ORDER BY created_at, id`,
   );
   const scanOf = db.prepare('SELECT * FROM scans WHERE id = ?');
   const findingOf = db.prepare<[string], RawFindingView>(`${findingViewSelect} WHERE f.id = ?`);
-  const alertQueued = db.prepare(`UPDATE finding_alerts SET state = 'queued' WHERE id = ?`);
+  const alertQueued = db.prepare(`UPDATE finding_alerts SET state = 'queued' WHERE id = ? AND state = 'pending'`);
   const queueAlert = db.transaction((alertId: string, deliveries: DeliveryRow[]) => {
+    if (alertQueued.run(alertId).changes === 0) return;
     for (const delivery of deliveries) insert.run(delivery);
-    alertQueued.run(alertId);
   });
   const kevUpdate = kevCatalogWatch(db);
   return {
@@ -69,6 +70,7 @@ export function sqliteNotifications(db: Db): NotificationStore {
     async queue(scanId, deliveries) {
       queue.immediate(scanId, deliveries);
     },
+    // One process attempts them (the notifier's passes never overlap): nothing to claim, the lease is not needed.
     async due(nowIso, limit) {
       return due.all(nowIso, limit);
     },
