@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ControlPlaneConfig } from '../control-plane/config/load.js';
 import { createControlPlane, type ControlPlane } from '../control-plane/main.js';
-import { openSqliteStore } from '../control-plane/store/sqlite/index.js';
+import { openStore } from '../control-plane/store/open.js';
 import type { ControlPlaneStore } from '../control-plane/store/types.js';
 import { systemClock } from '../shared/clock.js';
 import { composeParts, runUntilSignalled } from '../shared/lifecycle.js';
@@ -14,7 +14,7 @@ export async function runServe(config: ControlPlaneConfig, logger: Logger, versi
     [
       {
         name: 'store',
-        start: () => void (store = openSqliteStore({ stateDir: config.state_dir, logger })),
+        start: async () => void (store = await openStore(config.store, config.state_dir, logger)),
         stop: () => store?.close(),
       },
       {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -47,6 +47,22 @@ describe('cve-control-plane CLI', () => {
     expect(bad.code).toBe(65);
     expect((await run(['--config', path.join(dir, 'absent.yaml'), 'sites', 'list'])).code).toBe(78);
     expect((await run(['sites', 'list'])).code).toBe(78);
+  });
+
+  it('opens the configured store in every command: store.sqlite.path, refused with 78 when the store section is wrong', async () => {
+    const dir = tempDir();
+    const config = writeConfig(dir, 'store:\n  sqlite:\n    path: db/elsewhere.db\n');
+    const added = await run(['--config', config, '--json', 'sites', 'add', '--org', 'org-a', '--name', 'Branch']);
+    expect(added.code, added.stderr).toBe(0);
+    expect(existsSync(path.join(dir, 'db/elsewhere.db'))).toBe(true);
+    expect(existsSync(path.join(dir, 'state/control-plane.db'))).toBe(false);
+    const listed = await run(['--config', config, 'operators', 'list']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((await run(['--config', config, 'sites', 'list'])).stdout).toContain('Branch');
+    const both = writeConfig(tempDir(), 'store:\n  sqlite: {}\n  postgres:\n    url_env: CP_TEST_UNSET_URL\n');
+    const refused = await run(['--config', both, 'sites', 'list']);
+    expect(refused.code).toBe(78);
+    expect(refused.stderr).toContain('store.postgres: give only one of sqlite, postgres');
   });
 
   it('serves until SIGTERM: the API answers, an agent with its token connects, and it stops cleanly', async () => {
