@@ -38,6 +38,21 @@ const fastifyCodes: Record<string, ApiErrorCode> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_json',
 };
 
+/** A database that hangs is as unready as one that refuses: the balancer's check gets its 503 well within its own timeout. */
+const READY_TIMEOUT_MS = 2000;
+
+async function pingWithin(store: ApiDeps['store'], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the store did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([store.ping(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function errorBody(error: ApiError, baseUrl: string) {
@@ -151,7 +166,17 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   );
 
   app.get('/openapi.json', async () => openApi);
+  // Live: the process serves HTTP. Ready: its store answers with every migration applied (the balancer's check).
   app.get('/healthz', async () => ({ status: 'ok', version: deps.version, agents_connected: deps.hub.connected }));
+  app.get('/readyz', async (request) => {
+    try {
+      await pingWithin(deps.store, READY_TIMEOUT_MS);
+    } catch (error) {
+      request.log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'not ready: the store does not answer');
+      throw new ApiError('not_ready');
+    }
+    return { status: 'ready' };
+  });
   app.get('/docs/errors/:code', async (request, reply) => {
     const { code } = request.params as { code: string };
     if (!Object.hasOwn(apiErrors, code)) throw new ApiError('route_not_found', `No error code ${code}.`);

@@ -72,6 +72,7 @@ const generated: Record<string, z.ZodType> = {
   CveStatusRequest: shapes.cveStatusRequest,
   CveStatusCreated: shapes.cveStatusCreated,
   Health: shapes.health,
+  Readiness: shapes.readiness,
   Site: shapes.site,
   HubCve: shapes.hubCve,
   ...consoleSchemas,
@@ -314,7 +315,8 @@ const extraResponses: Record<string, string> = {
   ConflictError: 'Conflict - the request clashes with the current state (a scan already running, a report not ready).',
   PayloadTooLargeError: 'Payload Too Large - the body exceeds 1 MiB.',
   UnsupportedMediaTypeError: 'Unsupported Media Type - the body must be JSON.',
-  ServiceUnavailableError: 'Service Unavailable - the key set that verifies tokens cannot be fetched.',
+  ServiceUnavailableError:
+    'Service Unavailable - the key set that verifies tokens cannot be fetched, or this node is not ready (its database does not answer).',
 };
 
 function responseOf(code: string, content: string | null): Json {
@@ -393,7 +395,27 @@ export function buildOpenApiDocument(serverUrl: string | undefined): Json {
         responses: { 200: { description: 'The OpenAPI document.', content: { 'application/json': { schema: { type: 'object' } } } } },
       },
     },
-    '/healthz': { get: { summary: 'Health', operationId: 'getHealth', security: [], tags: ['Meta'], responses: { 200: responseOf('200', 'Health') } } },
+    '/healthz': {
+      get: {
+        summary: 'Liveness: the process serves HTTP',
+        description: 'Always 200 while the process answers; not rate limited. A load balancer should route by `/readyz` instead.',
+        operationId: 'getHealth',
+        security: [],
+        tags: ['Meta'],
+        responses: { 200: responseOf('200', 'Health') },
+      },
+    },
+    '/readyz': {
+      get: {
+        summary: 'Readiness: the store answers and its migrations are applied',
+        description:
+          "A load balancer's health check: 200 when this node's database answers (within 2 s) with every migration applied, else 503 `not_ready`. Not authenticated, not rate limited.",
+        operationId: 'getReadiness',
+        security: [],
+        tags: ['Meta'],
+        responses: { 200: responseOf('200', 'Readiness'), 503: responseOf('503', null) },
+      },
+    },
     '/docs/errors/{code}': {
       get: {
         summary: 'What an error code means and how to solve it',
