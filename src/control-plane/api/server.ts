@@ -10,6 +10,7 @@ import { registerConsoleStatic } from '../console/static.js';
 import { ApiError, apiErrors, type ApiErrorCode } from '../errors.js';
 import { baseUrlOf, type ApiDeps } from './context.js';
 import { buildOpenApiDocument } from './openapi/document.js';
+import { registerRateLimits } from './rate-limit.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerOverviewRoutes } from './routes/overview.js';
 import { registerReportRoutes } from './routes/reports.js';
@@ -135,6 +136,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     for (const method of [route.method].flat()) methods.add(method);
     known.set(route.url, methods);
   });
+  if (deps.rateLimit) registerRateLimits(app, deps.rateLimit);
   // JSON only: without this, fastify would hand a text/plain body to the handlers as a string.
   app.removeContentTypeParser('text/plain');
 

@@ -308,6 +308,7 @@ const errorResponses: Record<string, string> = {
   413: 'PayloadTooLargeError',
   415: 'UnsupportedMediaTypeError',
   422: 'ValidationError',
+  429: 'TooManyRequestsError',
   500: 'InternalServerError',
   503: 'ServiceUnavailableError',
 };
@@ -315,6 +316,8 @@ const extraResponses: Record<string, string> = {
   ConflictError: 'Conflict - the request clashes with the current state (a scan already running, a report not ready).',
   PayloadTooLargeError: 'Payload Too Large - the body exceeds 1 MiB.',
   UnsupportedMediaTypeError: 'Unsupported Media Type - the body must be JSON.',
+  TooManyRequestsError:
+    'Too Many Requests - `rate_limited`: this node admits `rate_limit.per_address_per_minute` requests per client address and `rate_limit.per_token_per_minute` per token or console session.',
   ServiceUnavailableError:
     'Service Unavailable - the key set that verifies tokens cannot be fetched, or this node is not ready (its database does not answer).',
 };
@@ -335,7 +338,8 @@ function responseOf(code: string, content: string | null): Json {
 function operationOf(op: Operation): Json {
   // Every authenticated operation may also answer these.
   const responses: Json = {};
-  for (const [code, content] of Object.entries({ ...op.responses, 401: null, 403: null, 500: null, 503: null })) responses[code] = responseOf(code, content);
+  for (const [code, content] of Object.entries({ ...op.responses, 401: null, 403: null, 429: null, 500: null, 503: null }))
+    responses[code] = responseOf(code, content);
   if (op.body) for (const code of ['400', '413', '415']) responses[code] ??= responseOf(code, null);
   return {
     tags: [op.tag],
@@ -381,6 +385,9 @@ export function buildOpenApiDocument(serverUrl: string | undefined): Json {
   for (const [name, description] of Object.entries(extraResponses)) {
     doc.components.responses[name] ??= { description, content: { 'application/json': { schema: schemaRef('ErrorResponse') } } };
   }
+  (doc.components.responses.TooManyRequestsError as Json).headers = {
+    'Retry-After': { description: 'Seconds until this address or token may send again.', schema: { type: 'integer' } },
+  };
   (doc.components.schemas.ErrorResponse as Json).required = ['type', 'code', 'message', 'doc_url'];
   (((doc.components.schemas.ErrorResponse as Json).properties as Json).code as Json).enum = Object.keys(apiErrors);
   for (const op of [...operations, ...consoleOperations, ...consoleAuthOperations]) addOperation(doc.paths, op.path, op.method, operationOf(op));
@@ -392,7 +399,10 @@ export function buildOpenApiDocument(serverUrl: string | undefined): Json {
         operationId: 'getOpenApi',
         security: [],
         tags: ['Meta'],
-        responses: { 200: { description: 'The OpenAPI document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+        responses: {
+          200: { description: 'The OpenAPI document.', content: { 'application/json': { schema: { type: 'object' } } } },
+          429: responseOf('429', null),
+        },
       },
     },
     '/healthz': {
@@ -423,7 +433,11 @@ export function buildOpenApiDocument(serverUrl: string | undefined): Json {
         security: [],
         tags: ['Meta'],
         parameters: [{ name: 'code', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { 200: { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } }, 404: responseOf('404', null) },
+        responses: {
+          200: { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } },
+          404: responseOf('404', null),
+          429: responseOf('429', null),
+        },
       },
     },
   });
