@@ -149,7 +149,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       .send(errorBody(error, baseUrlOf(request, deps.publicUrl)));
   };
 
-  app.setErrorHandler((error: FastifyError | ApiError | Error, request, reply) => {
+  app.setErrorHandler(async (error: FastifyError | ApiError | Error, request, reply) => {
     if (error instanceof ApiError) return send(request, reply, error);
     const mapped = 'code' in error && typeof error.code === 'string' ? fastifyCodes[error.code] : undefined;
     if (mapped !== undefined) {
@@ -161,7 +161,13 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       return send(request, reply, new ApiError(mapped, message));
     }
     request.log.error({ err: error }, 'request failed');
-    return send(request, reply, new ApiError('internal_error'));
+    // A failure while the database is away is this node not being ready: 503, which a balancer's
+    // passive check counts against the node (and retries an idempotent request elsewhere).
+    const ready = await pingWithin(deps.store, READY_TIMEOUT_MS).then(
+      () => true,
+      () => false,
+    );
+    return send(request, reply, new ApiError(ready ? 'internal_error' : 'not_ready'));
   });
   app.setNotFoundHandler((request, reply) =>
     send(request, reply, new ApiError('route_not_found', `No endpoint ${request.method} ${request.url.split('?')[0]}.`)),

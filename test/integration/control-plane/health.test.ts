@@ -23,7 +23,7 @@ describe('health endpoints for a load balancer', () => {
     contract.check('GET', '/readyz', ready);
   });
 
-  it('/readyz answers 503 not_ready with the error object once the store stops answering; /healthz stays 200', async () => {
+  it('/readyz and failing requests answer 503 not_ready with the error object once the store stops answering; /healthz stays 200', async () => {
     h = await startHarness();
     const contract = await loadContract(h.url);
     await h.store.close();
@@ -38,5 +38,9 @@ describe('health endpoints for a load balancer', () => {
     });
     contract.check('GET', '/readyz', refused);
     expect(await h.request('GET', '/healthz', { token: null })).toMatchObject({ status: 200, body: { status: 'ok' } });
+    // A request the store fails is this node not being ready (503, for a balancer's passive check), not a 500.
+    const failed = await h.request('GET', '/scans/cve');
+    expect(failed).toMatchObject({ status: 503, body: { type: 'api_error', code: 'not_ready' } });
+    contract.check('GET', '/scans/cve', failed);
   });
 });
