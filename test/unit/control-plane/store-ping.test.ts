@@ -2,7 +2,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { controlPlaneMigrations } from '../../../src/control-plane/store/sqlite/migrations/index.js';
+import { controlPlaneMigrations } from '../../../src/control-plane/store/migrations/index.js';
 import { DATABASE_FILE, openSqliteStore } from '../../../src/control-plane/store/sqlite/index.js';
 import type { ControlPlaneStore } from '../../../src/control-plane/store/types.js';
 import { tempDir } from '../../helpers/temp.js';

@@ -1,6 +1,6 @@
 import type { Db } from '../../../shared/sqlite.js';
 import type { CommandItem, CommandStore, PendingCommand } from '../types.js';
-import { fromJson, toJson } from './json.js';
+import { fromJson, toJson } from '../json.js';
 
 /** Writes commands with each site's next seq; call it inside the transaction of the rows they go with. */
 export function commandWriter(db: Db): (items: readonly CommandItem[]) => PendingCommand[] {
