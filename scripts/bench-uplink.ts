@@ -14,7 +14,7 @@ import pino from 'pino';
 import { createAgent } from '../src/agent/agent.js';
 import { buildConfig as buildAgentConfig } from '../src/agent/config/load.js';
 import { OutboxRepository, type OutgoingReport } from '../src/agent/store/outbox-repository.js';
-import { createSdNotifier } from '../src/agent/sd-notify.js';
+import { createSdNotifier } from '../src/shared/sd-notify.js';
 import { openStore } from '../src/agent/store/database.js';
 import { buildConfig as buildControlPlaneConfig } from '../src/control-plane/config/load.js';
 import { generateSiteToken, hashSiteToken } from '../src/control-plane/hub/tokens.js';

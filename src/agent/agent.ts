@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { loadConfig, type AgentConfig } from './config/load.js';
 import { reloadableKeys } from './config/schema.js';
 import { AgentError } from './errors.js';
-import { createSdNotifier, type SdNotifier } from './sd-notify.js';
+import { createSdNotifier, type SdNotifier } from '../shared/sd-notify.js';
 import { type Clock, systemClock, utcIso } from '../shared/clock.js';
 import { composeParts } from '../shared/lifecycle.js';
 import type { CveDataStatus } from '../cve/freshness.js';

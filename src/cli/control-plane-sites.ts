@@ -2,11 +2,15 @@
 import type { Logger } from 'pino';
 import { ControlPlaneError } from '../control-plane/errors.js';
 import { generateSiteToken, hashSiteToken } from '../control-plane/hub/tokens.js';
-import { openSqliteStore } from '../control-plane/store/sqlite/index.js';
+import type { StoreSettings } from '../control-plane/config/load.js';
+import { openStore } from '../control-plane/store/open.js';
+import type { ControlPlaneStore } from '../control-plane/store/types.js';
 import { renderTable } from './table.js';
 
 export interface SitesContext {
   stateDir: string;
+  /** The configured engine (SQLite in stateDir when the command was given only --data-dir). */
+  store: StoreSettings;
   logger: Logger;
   json: boolean;
   out: (text: string) => void;
@@ -14,8 +18,8 @@ export interface SitesContext {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
-export async function withStore<T>(ctx: SitesContext, fn: (store: ReturnType<typeof openSqliteStore>) => Promise<T>): Promise<T> {
-  const store = openSqliteStore({ stateDir: ctx.stateDir, logger: ctx.logger });
+export async function withStore<T>(ctx: SitesContext, fn: (store: ControlPlaneStore) => Promise<T>): Promise<T> {
+  const store = await openStore(ctx.store, ctx.stateDir, ctx.logger);
   try {
     return await fn(store);
   } finally {

@@ -209,6 +209,18 @@ export const apiErrors = {
     message: 'The web console is not built on this control plane.',
     howToSolve: 'Run `npm run build` in the project: it bundles the console into `dist/console/`. The REST API works without it.',
   },
+  not_ready: {
+    statuses: [503],
+    message: 'This node cannot serve requests yet: its database does not answer or its migrations are not applied.',
+    howToSolve:
+      'A load balancer should send traffic to another node (`GET /readyz` is its health check). Check the database named under `store:` in the config is up and reachable; a node upgraded ahead of its database applies the migrations at start.',
+  },
+  rate_limited: {
+    statuses: [429],
+    message: 'Too many requests; slow down.',
+    howToSolve:
+      'Wait the number of seconds in the `Retry-After` header. Each node admits `rate_limit.per_token_per_minute` requests per token (or console session) and `rate_limit.per_address_per_minute` per client address; poll less often, or raise the limits in the control plane config.',
+  },
   internal_error: {
     statuses: [500],
     message: 'The control plane failed to handle the request.',

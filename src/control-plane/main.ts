@@ -152,6 +152,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     feedCve: (cveId) => feeds?.store.cve(cveId),
     consoleDir: deps.consoleDir,
     trustProxy: config.listen.trust_proxy,
+    rateLimit: config.rate_limit,
   });
 
   const liveSocket = new LiveSocket({

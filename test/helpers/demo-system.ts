@@ -14,7 +14,7 @@ import pino from 'pino';
 import { createAgent, type Agent } from '../../src/agent/agent.js';
 import { buildConfig as buildAgentConfig } from '../../src/agent/config/load.js';
 import { openCveDatabase } from '../../src/agent/cve/cve-database.js';
-import { createSdNotifier } from '../../src/agent/sd-notify.js';
+import { createSdNotifier } from '../../src/shared/sd-notify.js';
 import { buildConfig as buildControlPlaneConfig } from '../../src/control-plane/config/load.js';
 import { newOperatorSchema, operatorRow } from '../../src/control-plane/console/operators.js';
 import { generateSiteToken, hashSiteToken } from '../../src/control-plane/hub/tokens.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/shared/logger.js';
-import { createSdNotifier } from '../../src/agent/sd-notify.js';
+import { createSdNotifier } from '../../src/shared/sd-notify.js';
 import { startNotifyListener, type Datagram, type NotifyListener as Listener } from '../helpers/notify-listener.js';
 import { tempDir } from '../helpers/temp.js';
 

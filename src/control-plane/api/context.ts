@@ -34,6 +34,8 @@ export interface ApiDeps {
   trustProxy?: readonly string[];
   /** The built web console (index.html + assets/); default `<package root>/dist/console`. */
   consoleDir?: string;
+  /** Requests per minute this node admits per client address and per token or session; none when absent. */
+  rateLimit?: { per_address_per_minute: number; per_token_per_minute: number };
 }
 
 export interface Reply {
@@ -56,6 +58,11 @@ export function baseUrlOf(request: FastifyRequest, publicUrl: string | undefined
 }
 
 const principals = new WeakMap<FastifyRequest, Principal>();
+
+/** Who a request authenticated as, once its route's onRequest hook ran; undefined on open routes. */
+export function principalOf(request: FastifyRequest): Principal | undefined {
+  return principals.get(request);
+}
 
 /**
  * Registers a route that authenticates and checks its scope before anything else, the body

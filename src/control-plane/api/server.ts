@@ -10,6 +10,7 @@ import { registerConsoleStatic } from '../console/static.js';
 import { ApiError, apiErrors, type ApiErrorCode } from '../errors.js';
 import { baseUrlOf, type ApiDeps } from './context.js';
 import { buildOpenApiDocument } from './openapi/document.js';
+import { registerRateLimits } from './rate-limit.js';
 import { registerDeviceRoutes } from './routes/devices.js';
 import { registerOverviewRoutes } from './routes/overview.js';
 import { registerReportRoutes } from './routes/reports.js';
@@ -37,6 +38,21 @@ const fastifyCodes: Record<string, ApiErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'request_too_large',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_json',
 };
+
+/** A database that hangs is as unready as one that refuses: the balancer's check gets its 503 well within its own timeout. */
+const READY_TIMEOUT_MS = 2000;
+
+async function pingWithin(store: ApiDeps['store'], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the store did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    await Promise.race([store.ping(), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -120,6 +136,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     for (const method of [route.method].flat()) methods.add(method);
     known.set(route.url, methods);
   });
+  if (deps.rateLimit) registerRateLimits(app, deps.rateLimit);
   // JSON only: without this, fastify would hand a text/plain body to the handlers as a string.
   app.removeContentTypeParser('text/plain');
 
@@ -132,7 +149,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       .send(errorBody(error, baseUrlOf(request, deps.publicUrl)));
   };
 
-  app.setErrorHandler((error: FastifyError | ApiError | Error, request, reply) => {
+  app.setErrorHandler(async (error: FastifyError | ApiError | Error, request, reply) => {
     if (error instanceof ApiError) return send(request, reply, error);
     const mapped = 'code' in error && typeof error.code === 'string' ? fastifyCodes[error.code] : undefined;
     if (mapped !== undefined) {
@@ -144,14 +161,30 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       return send(request, reply, new ApiError(mapped, message));
     }
     request.log.error({ err: error }, 'request failed');
-    return send(request, reply, new ApiError('internal_error'));
+    // A failure while the database is away is this node not being ready: 503, which a balancer's
+    // passive check counts against the node (and retries an idempotent request elsewhere).
+    const ready = await pingWithin(deps.store, READY_TIMEOUT_MS).then(
+      () => true,
+      () => false,
+    );
+    return send(request, reply, new ApiError(ready ? 'internal_error' : 'not_ready'));
   });
   app.setNotFoundHandler((request, reply) =>
     send(request, reply, new ApiError('route_not_found', `No endpoint ${request.method} ${request.url.split('?')[0]}.`)),
   );
 
   app.get('/openapi.json', async () => openApi);
+  // Live: the process serves HTTP. Ready: its store answers with every migration applied (the balancer's check).
   app.get('/healthz', async () => ({ status: 'ok', version: deps.version, agents_connected: deps.hub.connected }));
+  app.get('/readyz', async (request) => {
+    try {
+      await pingWithin(deps.store, READY_TIMEOUT_MS);
+    } catch (error) {
+      request.log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'not ready: the store does not answer');
+      throw new ApiError('not_ready');
+    }
+    return { status: 'ready' };
+  });
   app.get('/docs/errors/:code', async (request, reply) => {
     const { code } = request.params as { code: string };
     if (!Object.hasOwn(apiErrors, code)) throw new ApiError('route_not_found', `No error code ${code}.`);

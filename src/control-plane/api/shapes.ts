@@ -237,6 +237,7 @@ export const scanReport = z.strictObject({
 });
 
 export const health = z.strictObject({ status: z.literal('ok'), version: z.string(), agents_connected: z.int() });
+export const readiness = z.strictObject({ status: z.literal('ready') });
 
 /** A CVE as the feed hub holds it: the full NVD record (the agents keep only what matching needs), KEV and EPSS. */
 export const hubCve = z.strictObject({

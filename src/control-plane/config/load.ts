@@ -3,6 +3,7 @@ import { deepFreeze, readYamlFile, resolveSecret, secretContext, secretSourceOf 
 import { KernelError } from '../../shared/errors.js';
 import { formatIssues } from '../../shared/zod-issues.js';
 import { ControlPlaneError } from '../errors.js';
+import { DATABASE_FILE } from '../store/sqlite/index.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 
 export interface NotificationGroup {
@@ -15,7 +16,9 @@ export type AuthSettings =
   | { kind: 'hs256'; secret: Uint8Array; issuer?: string; audience?: string; clockToleranceSeconds: number }
   | { kind: 'jwks'; url: string; issuer?: string; audience?: string; clockToleranceSeconds: number };
 
-/** The validated, resolved (secrets read) and frozen configuration the control plane runs on. */
+/** Which engine holds the state: the SQLite file (path resolved), or PostgreSQL (URL read from its secret source). */
+export type StoreSettings = { engine: 'sqlite'; path: string } | { engine: 'postgres'; url: string; pool: { max: number } };
+
 /** The feed hub's settings with the NVD API key resolved ('' when none). */
 export interface FeedHubSettings {
   sources: NonNullable<ParsedConfig['feeds']>['sources'];
@@ -23,12 +26,15 @@ export interface FeedHubSettings {
   nvd_api_key: string;
 }
 
+/** The validated, resolved (secrets read) and frozen configuration the control plane runs on. */
 export interface ControlPlaneConfig {
   config_version: 1;
   log_level: ParsedConfig['log_level'];
   state_dir: string;
   listen: ParsedConfig['listen'];
   public_url: string | undefined;
+  store: StoreSettings;
+  rate_limit: ParsedConfig['rate_limit'];
   auth: AuthSettings;
   hub: ParsedConfig['hub'];
   scans: ParsedConfig['scans'];
@@ -89,14 +95,27 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
           max_delta_lines: value.feeds.max_delta_lines,
           nvd_api_key: resolveSecret('feeds.sources.nvd.api_key', secretSourceOf(value.feeds.sources.nvd, 'api_key'), ctx),
         };
+  const stateDir = path.resolve(dir, options.dataDir ?? value.state_dir ?? defaultStateDir(env));
+  let store: StoreSettings;
+  if (value.store.postgres !== undefined) {
+    const url = resolveSecret('store.postgres.url', secretSourceOf(value.store.postgres, 'url'), ctx, { required: 'a postgres:// URL' });
+    // The URL holds a password: the message names the key, never the value.
+    if (url !== '' && !/^postgres(ql)?:\/\//.test(url)) errors.push('store.postgres.url: expected a postgres:// or postgresql:// URL');
+    store = { engine: 'postgres', url, pool: { max: value.store.postgres.pool.max } };
+  } else {
+    const file = value.store.sqlite?.path;
+    store = { engine: 'sqlite', path: file === undefined ? path.join(stateDir, DATABASE_FILE) : path.resolve(dir, file) };
+  }
   if (errors.length > 0) throw invalid(source, errors);
 
   const config: ControlPlaneConfig = {
     config_version: value.config_version,
     log_level: value.log_level,
-    state_dir: path.resolve(dir, options.dataDir ?? value.state_dir ?? defaultStateDir(env)),
+    state_dir: stateDir,
     listen: value.listen,
     public_url: value.public_url?.replace(/\/+$/, ''),
+    store,
+    rate_limit: value.rate_limit,
     auth,
     hub: value.hub,
     scans: value.scans,

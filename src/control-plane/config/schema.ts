@@ -38,6 +38,42 @@ export const notificationGroupSchema = z
   })
   .superRefine(exactlyOneOf(secretKeyNames('secret'), true));
 
+/**
+ * Where the control plane keeps its state: the embedded SQLite file (the default), or a PostgreSQL
+ * database that several nodes share (docs/deploy-cluster.md). The URL carries a password, so it is
+ * a secret like the others: inline, from a file (a systemd credential) or from the environment.
+ */
+export const storeSchema = z
+  .strictObject({
+    sqlite: z
+      .strictObject({
+        /** Default: control-plane.db in state_dir; relative to the config file's directory. */
+        path: nonEmpty('a file path').optional(),
+      })
+      .optional(),
+    postgres: z
+      .strictObject({
+        ...secretKeys('url'),
+        pool: z
+          .strictObject({
+            /** Connections this node opens at most (each node has its own pool; see docs/deploy-cluster.md). */
+            max: intRange(1, 1000).default(10),
+          })
+          .prefault({}),
+      })
+      .superRefine(exactlyOneOf(secretKeyNames('url'), true))
+      .optional(),
+  })
+  .superRefine(exactlyOneOf(['sqlite', 'postgres'], false));
+
+/** Requests per minute a node admits; each node counts its own (docs/deploy-cluster.md). */
+export const rateLimitSchema = z.strictObject({
+  /** Every request from one client address (X-Forwarded-For from a trusted proxy). */
+  per_address_per_minute: intRange(1, 1_000_000).default(600),
+  /** Every request with one bearer token (its org and subject) or one console session. */
+  per_token_per_minute: intRange(1, 1_000_000).default(1200),
+});
+
 export const configSchema = z.strictObject({
   config_version: z.literal(1, { error: 'expected 1 (the only config version this control plane knows)' }).default(1),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { error: 'expected one of fatal, error, warn, info, debug, trace' }).default('info'),
@@ -57,6 +93,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** How operators and webhook receivers reach this server; doc_url and report_url are built from it. */
   public_url: httpUrl('the address operators use').optional(),
+  store: storeSchema.prefault({}),
+  rate_limit: rateLimitSchema.prefault({}),
   auth: authSchema,
   hub: z
     .strictObject({

@@ -24,6 +24,7 @@ export class SlotTimer {
   readonly #log: Logger;
   #timer: NodeJS.Timeout | undefined;
   #ticking: Promise<void> | undefined;
+  #beatAt: number | undefined;
 
   constructor(deps: SlotTimerDeps) {
     this.#deps = deps;
@@ -31,8 +32,24 @@ export class SlotTimer {
   }
 
   start(): void {
-    this.#timer = setInterval(() => void this.tick(), this.#deps.tickMs ?? 5000);
+    this.#beatAt = Date.now();
+    this.#timer = setInterval(() => {
+      this.#beatAt = Date.now();
+      void this.tick();
+    }, this.tickMs);
     this.#timer.unref();
+  }
+
+  get tickMs(): number {
+    return this.#deps.tickMs ?? 5000;
+  }
+
+  /**
+   * When the timer last fired (Date.now() ms; undefined before start): the systemd watchdog's proof
+   * that the event loop turns. A tick waiting on a slow database still beats; readiness is /readyz's job.
+   */
+  get beatAt(): number | undefined {
+    return this.#beatAt;
   }
 
   async stop(): Promise<void> {

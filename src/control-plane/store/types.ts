@@ -521,7 +521,10 @@ export interface ControlPlaneStore {
   apiTokens: ApiTokenStore;
   loginFailures: LoginFailureStore;
   console: ConsoleStore;
-  /** Resolves when the database answers and its migrations are applied (readiness); rejects otherwise. */
+  /**
+   * Readiness (GET /readyz): resolves when the database answers and every migration this build
+   * knows is applied; throws, with a reason for the log, otherwise. One cheap round trip.
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

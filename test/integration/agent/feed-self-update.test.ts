@@ -6,7 +6,7 @@ import { createAgent } from '../../../src/agent/agent.js';
 import { buildConfig, loadConfig } from '../../../src/agent/config/load.js';
 import { openCveDatabase } from '../../../src/agent/cve/cve-database.js';
 import { readSourceRun } from '../../../src/cve/freshness.js';
-import { createSdNotifier } from '../../../src/agent/sd-notify.js';
+import { createSdNotifier } from '../../../src/shared/sd-notify.js';
 import { captureLogger } from '../../helpers/logger.js';
 import { tempDir } from '../../helpers/temp.js';
 import { realDebianLists, realKevJson, realUctSnapshotGz, startFeedServer, type FeedServer } from '../../simulators/feed-server.js';

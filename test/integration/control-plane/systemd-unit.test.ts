@@ -14,7 +14,7 @@ describe('systemd/cve-control-plane.service', () => {
     expect(Number(match?.[1])).toBeLessThan(2.0);
   });
 
-  it('runs serve as its own user with state and config directories, enough descriptors for 2,000 agents, and no restart loop on config errors', () => {
+  it('runs serve as a notify unit with a watchdog, as its own user with state and config directories, enough descriptors for 2,000 agents, and no restart loop on config errors', () => {
     const lines = readFileSync(unit, 'utf8').split('\n');
     for (const line of [
       'ExecStart=/usr/bin/cve-control-plane serve --config /etc/cve-control-plane/config.yaml',
@@ -23,6 +23,11 @@ describe('systemd/cve-control-plane.service', () => {
       'ConfigurationDirectory=cve-control-plane',
       'LimitNOFILE=65536',
       'CapabilityBoundingSet=',
+      // sd_notify from the node process itself (src/shared/sd-notify.ts), like the agent's unit.
+      'Type=notify',
+      'NotifyAccess=main',
+      'WatchdogSec=30s',
+      'TimeoutStartSec=10min',
     ]) {
       expect(lines).toContain(line);
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createAgent } from '../../../src/agent/agent.js';
 import { buildConfig } from '../../../src/agent/config/load.js';
-import { createSdNotifier } from '../../../src/agent/sd-notify.js';
+import { createSdNotifier } from '../../../src/shared/sd-notify.js';
 import { startApiSimulator } from '../../simulators/index.js';
 import { captureLogger } from '../../helpers/logger.js';
 import { startFakeService } from '../../helpers/fake-services.js';

@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { createAgent } from '../../../src/agent/agent.js';
 import { buildConfig } from '../../../src/agent/config/load.js';
 import { openCveDatabase } from '../../../src/agent/cve/cve-database.js';
-import { createSdNotifier } from '../../../src/agent/sd-notify.js';
+import { createSdNotifier } from '../../../src/shared/sd-notify.js';
 import { scanReport } from '../../../src/control-plane/api/shapes.js';
 import { captureLogger } from '../../helpers/logger.js';
 import { tempDir } from '../../helpers/temp.js';

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createAgent } from '../../../src/agent/agent.js';
 import { loadConfig } from '../../../src/agent/config/load.js';
-import { createSdNotifier } from '../../../src/agent/sd-notify.js';
+import { createSdNotifier } from '../../../src/shared/sd-notify.js';
 import { tempDir } from '../../helpers/temp.js';
 import { startHubSimulator } from './hub-simulator.js';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { onTestFinished } from 'vitest';
 import { createAgent, type Agent } from '../../../src/agent/agent.js';
 import { buildConfig } from '../../../src/agent/config/load.js';
-import { createSdNotifier } from '../../../src/agent/sd-notify.js';
+import { createSdNotifier } from '../../../src/shared/sd-notify.js';
 import { captureLogger } from '../../helpers/logger.js';
 import { startFakeService } from '../../helpers/fake-services.js';
 import { tempDir } from '../../helpers/temp.js';

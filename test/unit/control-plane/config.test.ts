@@ -1,6 +1,8 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { configSchema } from '../../../src/control-plane/config/schema.js';
 import { buildConfig, loadConfig } from '../../../src/control-plane/config/load.js';
 import { ControlPlaneError } from '../../../src/control-plane/errors.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -95,6 +97,55 @@ describe('control plane config', () => {
     expect(problems({ auth: { hs256_secret: secret }, feeds: { sources: { nvd: { api_key_env: 'NVD_KEY' } } } })).toContain(
       'feeds.sources.nvd.api_key_env: environment variable NVD_KEY is not set',
     );
+  });
+
+  it('keeps the state in SQLite by default; store.postgres takes its URL from a file or the environment, never echoing it', () => {
+    const base = { auth: { hs256_secret: secret }, state_dir: '/tmp/cp' };
+    expect(buildConfig(base, undefined, { env: {} }).config.store).toEqual({ engine: 'sqlite', path: '/tmp/cp/control-plane.db' });
+    expect(buildConfig({ ...base, store: { sqlite: {} } }, undefined, { env: {} }).config.store).toEqual({
+      engine: 'sqlite',
+      path: '/tmp/cp/control-plane.db',
+    });
+    const dir = tempDir();
+    const atFile = buildConfig({ ...base, store: { sqlite: { path: 'db/cp.db' } } }, path.join(dir, 'cp.yaml'), { env: {} });
+    expect(atFile.config.store).toEqual({ engine: 'sqlite', path: path.join(dir, 'db/cp.db') });
+    const url = 'postgresql://cve:pw@127.0.0.1:5432/cve';
+    writeFileSync(path.join(dir, 'pg-url'), `${url}\n`, { mode: 0o600 });
+    const fromFile = buildConfig({ ...base, store: { postgres: { url_file: 'pg-url' } } }, path.join(dir, 'cp.yaml'), { env: {} });
+    expect(fromFile.config.store).toEqual({ engine: 'postgres', url, pool: { max: 10 } });
+    const fromEnv = buildConfig({ ...base, store: { postgres: { url_env: 'PG_URL', pool: { max: 40 } } } }, undefined, { env: { PG_URL: url } });
+    expect(fromEnv.config.store).toEqual({ engine: 'postgres', url, pool: { max: 40 } });
+    expect(Object.isFrozen(fromEnv.config.store)).toBe(true);
+
+    expect(problems({ ...base, store: { sqlite: {}, postgres: { url } } })).toContain('store.postgres: give only one of sqlite, postgres');
+    expect(problems({ ...base, store: { postgres: {} } })).toContain('store.postgres: expected one of url, url_file, url_env');
+    expect(problems({ ...base, store: { postgres: { url, url_env: 'PG_URL' } } })).toContain('store.postgres.url_env: give only one of url, url_env');
+    expect(problems({ ...base, store: { postgres: { url, pool: { max: 0 } } } })).toContain('store.postgres.pool.max: expected integer 1..1000');
+    expect(problems({ ...base, store: { mysql: {} } })).toContain('store.mysql: unknown key');
+    const wrong = problems({ ...base, store: { postgres: { url: 'mysql://cve:hunter2@db/cve' } } });
+    expect(wrong).toContain('store.postgres.url: expected a postgres:// or postgresql:// URL');
+    expect(wrong).not.toContain('hunter2');
+  });
+
+  it('control-plane.example.yaml validates, and so does its commented PostgreSQL store once uncommented', () => {
+    const text = readFileSync(new URL('../../../control-plane.example.yaml', import.meta.url), 'utf8');
+    expect(configSchema.safeParse(parse(text)).error).toBeUndefined();
+    const postgres = text.replace('  sqlite: {}', '').replace(/^ {2}# (postgres:| {2})/gm, '  $1');
+    const parsed = configSchema.safeParse(parse(postgres));
+    expect(parsed.error).toBeUndefined();
+    expect(parsed.data?.store).toEqual({ postgres: { url_file: '/etc/cve-control-plane/postgres-url', pool: { max: 10 } } });
+  });
+
+  it('limits requests per address and per token, with defaults above what the console needs', () => {
+    const base = { auth: { hs256_secret: secret } };
+    expect(buildConfig(base, undefined, { env: {} }).config.rate_limit).toEqual({ per_address_per_minute: 600, per_token_per_minute: 1200 });
+    expect(buildConfig({ ...base, rate_limit: { per_address_per_minute: 5 } }, undefined, { env: {} }).config.rate_limit).toEqual({
+      per_address_per_minute: 5,
+      per_token_per_minute: 1200,
+    });
+    const message = problems({ ...base, rate_limit: { per_token_per_minute: 0, per_minute: 3 } });
+    expect(message).toContain('rate_limit.per_token_per_minute: expected integer 1..1000000');
+    expect(message).toContain('rate_limit.per_minute: unknown key');
   });
 
   it('refuses YAML with syntax errors or duplicate keys, and a missing file', () => {

@@ -71,6 +71,7 @@ describe('GET /openapi.json', () => {
         'GET /scans/cve/{scan_id}/report.json',
         'GET /openapi.json',
         'GET /healthz',
+        'GET /readyz',
         'GET /docs/errors/{code}',
         'GET /sites',
         'GET /sites/{site_id}',

@@ -111,7 +111,8 @@ export function signInOperation(responseOf: (code: string, content: string | nul
       413: responseOf('413', null),
       415: responseOf('415', null),
       429: {
-        description: 'Too Many Requests - 5 failed sign-ins within 15 minutes for the email or from the address.',
+        description:
+          'Too Many Requests - `login_throttled`: 5 failed sign-ins within 15 minutes for the email or from the address; or `rate_limited`: too many requests from the address.',
         headers: { 'Retry-After': { description: 'Seconds until sign-in may be tried again.', schema: { type: 'integer' } } },
         content: error,
       },

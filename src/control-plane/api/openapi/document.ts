@@ -72,6 +72,7 @@ const generated: Record<string, z.ZodType> = {
   CveStatusRequest: shapes.cveStatusRequest,
   CveStatusCreated: shapes.cveStatusCreated,
   Health: shapes.health,
+  Readiness: shapes.readiness,
   Site: shapes.site,
   HubCve: shapes.hubCve,
   ...consoleSchemas,
@@ -307,6 +308,7 @@ const errorResponses: Record<string, string> = {
   413: 'PayloadTooLargeError',
   415: 'UnsupportedMediaTypeError',
   422: 'ValidationError',
+  429: 'TooManyRequestsError',
   500: 'InternalServerError',
   503: 'ServiceUnavailableError',
 };
@@ -314,7 +316,10 @@ const extraResponses: Record<string, string> = {
   ConflictError: 'Conflict - the request clashes with the current state (a scan already running, a report not ready).',
   PayloadTooLargeError: 'Payload Too Large - the body exceeds 1 MiB.',
   UnsupportedMediaTypeError: 'Unsupported Media Type - the body must be JSON.',
-  ServiceUnavailableError: 'Service Unavailable - the key set that verifies tokens cannot be fetched.',
+  TooManyRequestsError:
+    'Too Many Requests - `rate_limited`: this node admits `rate_limit.per_address_per_minute` requests per client address and `rate_limit.per_token_per_minute` per token or console session.',
+  ServiceUnavailableError:
+    'Service Unavailable - the key set that verifies tokens cannot be fetched, or this node is not ready (its database does not answer).',
 };
 
 function responseOf(code: string, content: string | null): Json {
@@ -333,7 +338,8 @@ function responseOf(code: string, content: string | null): Json {
 function operationOf(op: Operation): Json {
   // Every authenticated operation may also answer these.
   const responses: Json = {};
-  for (const [code, content] of Object.entries({ ...op.responses, 401: null, 403: null, 500: null, 503: null })) responses[code] = responseOf(code, content);
+  for (const [code, content] of Object.entries({ ...op.responses, 401: null, 403: null, 429: null, 500: null, 503: null }))
+    responses[code] = responseOf(code, content);
   if (op.body) for (const code of ['400', '413', '415']) responses[code] ??= responseOf(code, null);
   return {
     tags: [op.tag],
@@ -379,6 +385,9 @@ export function buildOpenApiDocument(serverUrl: string | undefined): Json {
   for (const [name, description] of Object.entries(extraResponses)) {
     doc.components.responses[name] ??= { description, content: { 'application/json': { schema: schemaRef('ErrorResponse') } } };
   }
+  (doc.components.responses.TooManyRequestsError as Json).headers = {
+    'Retry-After': { description: 'Seconds until this address or token may send again.', schema: { type: 'integer' } },
+  };
   (doc.components.schemas.ErrorResponse as Json).required = ['type', 'code', 'message', 'doc_url'];
   (((doc.components.schemas.ErrorResponse as Json).properties as Json).code as Json).enum = Object.keys(apiErrors);
   for (const op of [...operations, ...consoleOperations, ...consoleAuthOperations]) addOperation(doc.paths, op.path, op.method, operationOf(op));
@@ -390,10 +399,33 @@ export function buildOpenApiDocument(serverUrl: string | undefined): Json {
         operationId: 'getOpenApi',
         security: [],
         tags: ['Meta'],
-        responses: { 200: { description: 'The OpenAPI document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+        responses: {
+          200: { description: 'The OpenAPI document.', content: { 'application/json': { schema: { type: 'object' } } } },
+          429: responseOf('429', null),
+        },
       },
     },
-    '/healthz': { get: { summary: 'Health', operationId: 'getHealth', security: [], tags: ['Meta'], responses: { 200: responseOf('200', 'Health') } } },
+    '/healthz': {
+      get: {
+        summary: 'Liveness: the process serves HTTP',
+        description: 'Always 200 while the process answers; not rate limited. A load balancer should route by `/readyz` instead.',
+        operationId: 'getHealth',
+        security: [],
+        tags: ['Meta'],
+        responses: { 200: responseOf('200', 'Health') },
+      },
+    },
+    '/readyz': {
+      get: {
+        summary: 'Readiness: the store answers and its migrations are applied',
+        description:
+          "A load balancer's health check: 200 when this node's database answers (within 2 s) with every migration applied, else 503 `not_ready`. Not authenticated, not rate limited.",
+        operationId: 'getReadiness',
+        security: [],
+        tags: ['Meta'],
+        responses: { 200: responseOf('200', 'Readiness'), 503: responseOf('503', null) },
+      },
+    },
     '/docs/errors/{code}': {
       get: {
         summary: 'What an error code means and how to solve it',
@@ -401,7 +433,11 @@ export function buildOpenApiDocument(serverUrl: string | undefined): Json {
         security: [],
         tags: ['Meta'],
         parameters: [{ name: 'code', in: 'path', required: true, schema: { type: 'string' } }],
-        responses: { 200: { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } }, 404: responseOf('404', null) },
+        responses: {
+          200: { description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } },
+          404: responseOf('404', null),
+          429: responseOf('429', null),
+        },
       },
     },
   });

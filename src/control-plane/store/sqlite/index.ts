@@ -22,6 +22,7 @@ import { sqliteVulns } from './vulns.js';
 import { workerIngest } from './worker-ingest.js';
 
 export const DATABASE_FILE = 'control-plane.db';
+const LATEST_VERSION = controlPlaneMigrations.at(-1)?.version ?? 0;
 
 /**
  * The embedded store: one SQLite file in the state directory, opened with the same pragmas,
@@ -29,14 +30,17 @@ export const DATABASE_FILE = 'control-plane.db';
  */
 export interface SqliteStoreOptions {
   stateDir: string;
+  /** The database file; default control-plane.db in stateDir (`store.sqlite.path`). */
+  file?: string;
   logger: Logger;
   /** Apply agent reports on a thread of their own (the default); false keeps them on the caller's thread. */
   ingestThread?: boolean;
 }
 
 export function openSqliteStore(options: SqliteStoreOptions): ControlPlaneStore & { file: string } {
+  const file = options.file ?? path.join(options.stateDir, DATABASE_FILE);
   mkdirSync(options.stateDir, { recursive: true, mode: 0o750 });
-  const file = path.join(options.stateDir, DATABASE_FILE);
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
   let db;
   try {
     db = openSqlite({ file, logger: options.logger, migrations: controlPlaneMigrations });
@@ -74,7 +78,10 @@ export function openSqliteStore(options: SqliteStoreOptions): ControlPlaneStore 
     loginFailures: sqliteLoginFailures(db),
     console: sqliteConsole(db),
     async ping() {
+      // Throws once the file is closed; a schema behind this build (a restored old backup) is not ready.
       opened.prepare('SELECT 1').get();
+      const version = opened.pragma('user_version', { simple: true }) as number;
+      if (version < LATEST_VERSION) throw new Error(`the database schema is at version ${version}; this control plane needs ${LATEST_VERSION}`);
     },
     async close() {
       await ingest?.close();

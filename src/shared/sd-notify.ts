@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 // no watchdog support. unix-dgram sends from this process, so the unit keeps
 // NotifyAccess=main.
 
-/** The sd_notify(3) messages the agent sends to systemd. Never throws. */
+/** The sd_notify(3) messages a daemon (the agent, the control plane) sends to systemd. Never throws. */
 export interface SdNotifier {
   /** True while NOTIFY_SOCKET names a socket this process can send to. */
   readonly enabled: boolean;
@@ -115,7 +115,7 @@ export function createSdNotifier({ env = process.env, logger }: SdNotifierDeps):
           send('WATCHDOG=1');
         } else if (!withholding) {
           withholding = true;
-          log.warn({ watchdogIntervalMs }, 'liveness check failed; withholding WATCHDOG=1 so systemd restarts the agent if it stays stuck');
+          log.warn({ watchdogIntervalMs }, 'liveness check failed; withholding WATCHDOG=1 so systemd restarts the daemon if it stays stuck');
         }
       };
       tick();
