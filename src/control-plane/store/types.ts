@@ -503,6 +503,26 @@ export interface ConsoleStore {
   previousScan(scan: ScanRow): Promise<ScanRow | undefined>;
 }
 
+/**
+ * Wake-ups between the nodes sharing one database (on SQLite there is one node: an in-process
+ * emitter). Only small triggers travel here; what they are about is read from the store.
+ */
+export interface ClusterSignals {
+  /**
+   * Called by the store INSIDE the transaction that stored commands for these sites, with that
+   * transaction's handle (SQLite: its Db; PostgreSQL: the tx's PoolClient, and the call must be
+   * awaited). Every node's `onCommands` handlers hear of it once the transaction commits, never if it rolls back.
+   */
+  commandsStored(tx: unknown, siteIds: readonly string[]): void | Promise<void>;
+  /** Commands for these sites were committed (on any node); a handler reads them from `commands.pending`. */
+  onCommands(handler: (siteIds: string[]) => void): () => void;
+  /** Sends a small message (< 7 KB of UTF-8) to every node's subscribers of `channel`, this node's included. Channel: [a-z_][a-z0-9_]*. */
+  publish(channel: string, payload: string): Promise<void>;
+  subscribe(channel: string, handler: (payload: string) => void): () => void;
+  /** Called after the node may have missed messages (PostgreSQL: the LISTEN connection was lost and came back). */
+  onReconnected(handler: () => void): () => void;
+}
+
 export interface ControlPlaneStore {
   sites: SiteStore;
   schedules: ScheduleStore;
@@ -516,5 +536,6 @@ export interface ControlPlaneStore {
   apiTokens: ApiTokenStore;
   loginFailures: LoginFailureStore;
   console: ConsoleStore;
+  signals: ClusterSignals;
   close(): Promise<void>;
 }
