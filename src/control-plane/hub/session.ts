@@ -18,7 +18,7 @@ import {
   type UpFrame,
 } from '../../protocol/index.js';
 import type { Clock } from '../../shared/clock.js';
-import type { ControlPlaneStore, PendingCommand, Site } from '../store/types.js';
+import type { ControlPlaneStore, Site } from '../store/types.js';
 import type { IngestSource, Ingestor } from './ingestor.js';
 
 export interface SessionDeps {
@@ -52,8 +52,14 @@ export class AgentSession implements IngestSource {
   #chain: Promise<void> = Promise.resolve();
   #lastHeardAt: number;
   #helloTimer: NodeJS.Timeout | undefined;
-  #replaying: PendingCommand[] | undefined;
   #storage: AgentStorage | undefined;
+  /** The highest command seq the agent applied (its hello, then its acks): what the store may drop. */
+  #appliedSeq = 0;
+  /** The highest command seq sent on this connection: nothing at or below it goes out again. */
+  #sentSeq = 0;
+  /** A read of pending commands is under way; `#readAgain`: a wake-up came meanwhile. */
+  #reading: Promise<void> | undefined;
+  #readAgain = false;
 
   constructor(ws: WebSocket, site: Site, deps: SessionDeps, helloTimeoutMs: number) {
     this.#ws = ws;
@@ -99,14 +105,37 @@ export class AgentSession implements IngestSource {
     this.#ws.send(JSON.stringify(frame));
   }
 
-  /** Sends a command now, or after the replay of older ones if that is still under way (the agent wants them in seq order). */
-  sendCommand(command: PendingCommand): void {
-    if (this.#replaying !== undefined) this.#replaying.push(command);
-    else this.#sendCommandNow(command);
+  /** The highest command seq sent on this connection. */
+  get sentSeq(): number {
+    return this.#sentSeq;
   }
 
-  #sendCommandNow(command: PendingCommand): void {
-    this.send({ ...command.body, type: command.type, seq: command.seq } as DownFrame);
+  /**
+   * Commands were stored for this site (on any node): reads what is pending and sends, in seq
+   * order, what this connection has not sent yet. One read at a time; wake-ups that come during
+   * a read cause one more read after it, so none is missed and none is sent twice.
+   */
+  deliverPending(): Promise<void> {
+    if (this.#state !== 'ready') return Promise.resolve();
+    if (this.#reading) {
+      this.#readAgain = true;
+      return this.#reading;
+    }
+    this.#reading = this.#readPending().finally(() => (this.#reading = undefined));
+    return this.#reading;
+  }
+
+  async #readPending(): Promise<void> {
+    do {
+      this.#readAgain = false;
+      const commands = await this.#deps.store.commands.pending(this.site.id, this.#appliedSeq, this.#deps.clock.now().toISOString());
+      if (this.#state !== 'ready') return;
+      for (const command of commands) {
+        if (command.seq <= this.#sentSeq) continue;
+        this.send({ ...command.body, type: command.type, seq: command.seq } as DownFrame);
+        this.#sentSeq = command.seq;
+      }
+    } while (this.#readAgain);
   }
 
   /** Sends a fatal protocol error and closes with `closeCode`. */
@@ -194,6 +223,7 @@ export class AgentSession implements IngestSource {
     }
     switch (frame.type) {
       case 'ack':
+        this.#appliedSeq = Math.max(this.#appliedSeq, Math.min(frame.seq, this.#sentSeq));
         this.#deps.onCommandAck(this.site.id, frame.seq);
         return;
       case 'heartbeat':
@@ -238,21 +268,18 @@ export class AgentSession implements IngestSource {
       heartbeat_interval_ms: this.#deps.heartbeatIntervalMs,
       max_frame_bytes: this.#deps.maxFrameBytes,
     });
-    // Registered before the stored commands are read, so a command issued meanwhile is either in
-    // that read or queued live behind it: none is missed, and they go out in seq order.
+    // Registered before the stored commands are read, so a wake-up for a command stored meanwhile
+    // causes one more read after this one: none is missed, and they go out in seq order.
     this.#state = 'ready';
-    this.#replaying = [];
+    this.#appliedSeq = hello.last_command_seq;
+    this.#sentSeq = hello.last_command_seq;
     this.#deps.onReady(this);
     this.#deps.onSeen({ id: this.site.id, at: now, agentVersion: hello.agent_version });
-    const commands = await this.#deps.store.commands.pending(this.site.id, hello.last_command_seq, now);
-    let sent = hello.last_command_seq;
-    for (const command of [...commands, ...this.#replaying]) {
-      if (command.seq <= sent) continue;
-      this.#sendCommandNow(command);
-      sent = command.seq;
-    }
-    this.#replaying = undefined;
-    this.#log.info({ agent_version: hello.agent_version, resume_after_seq: resumeAfter, replayed_commands: commands.length }, 'agent connected');
+    await this.deliverPending();
+    this.#log.info(
+      { agent_version: hello.agent_version, resume_after_seq: resumeAfter, replayed_commands: this.#sentSeq - hello.last_command_seq },
+      'agent connected',
+    );
     // After the replay, so a delta still in flight (its chunks replayed above) is not sent twice.
     if (hello.feed !== undefined) this.#deps.onFeed?.(this.site.id, hello.feed);
   }
