@@ -10,13 +10,14 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'sqlite' } },
+      // Everything, the control plane on SQLite; test/integration/postgres needs the cluster the other project starts.
+      { extends: true, test: { name: 'sqlite', exclude: ['**/node_modules/**', 'test/integration/postgres/**'] } },
       {
         // The control plane's tests again, on the PostgreSQL store (test/global-postgres.ts starts a throwaway cluster).
         extends: true,
         test: {
           name: 'postgres',
-          include: ['test/integration/control-plane/**/*.test.ts', 'test/integration/store/**/*.test.ts'],
+          include: ['test/integration/control-plane/**/*.test.ts', 'test/integration/store/**/*.test.ts', 'test/integration/postgres/**/*.test.ts'],
           globalSetup: ['test/global-postgres.ts'],
           env: { CP_TEST_STORE: 'postgres' },
         },

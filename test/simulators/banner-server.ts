@@ -11,7 +11,8 @@ export interface FakeService {
 /**
  * A loopback TCP server (no test framework needed: benchmarks use it too) that speaks like a real daemon of a given version: it sends its
  * greeting (SSH, FTP) at once, or answers an HTTP request with the given Server header.
- * `tarpit` accepts and never says a word (a scan must not wait on it forever).
+ * `tarpit` accepts and never says a word (a scan must not wait on it forever); `gate` holds the
+ * greeting until it resolves.
  */
 export async function startBannerServer(options: {
   host: string;
@@ -19,6 +20,8 @@ export async function startBannerServer(options: {
   greeting?: string;
   httpServer?: string;
   tarpit?: boolean;
+  /** The greeting waits for this (a test holds a scan open at a known point, then lets it go on). */
+  gate?: Promise<void>;
 }): Promise<FakeService> {
   if (!options.host.startsWith('127.')) throw new Error('fake services listen on loopback only');
   const sockets = new Set<net.Socket>();
@@ -29,7 +32,10 @@ export async function startBannerServer(options: {
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     if (options.tarpit) return;
-    if (options.greeting) socket.write(options.greeting);
+    if (options.greeting && options.gate) {
+      const greeting = options.greeting;
+      void options.gate.then(() => socket.writable && socket.write(greeting));
+    } else if (options.greeting) socket.write(options.greeting);
     if (options.httpServer) {
       socket.once('data', () => {
         const body = '<html><head><title>Welcome</title></head><body>ok</body></html>';

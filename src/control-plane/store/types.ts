@@ -537,5 +537,7 @@ export interface ControlPlaneStore {
   loginFailures: LoginFailureStore;
   console: ConsoleStore;
   signals: ClusterSignals;
+  /** Resolves when the database answers and its migrations are applied (readiness); rejects otherwise. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

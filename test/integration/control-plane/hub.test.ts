@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqlite } from '../../../src/shared/sqlite.js';
-import { controlPlaneMigrations } from '../../../src/control-plane/store/sqlite/migrations/index.js';
+import { controlPlaneMigrations } from '../../../src/control-plane/store/migrations/index.js';
 import { AGENT_PATH, closeCodes } from '../../../src/protocol/index.js';
 import { finding, finished, host, newRunId, scanStatus } from '../../simulators/control-plane/reports.js';
 import { SimulatedAgent } from '../../simulators/control-plane/simulated-agent.js';

@@ -28,12 +28,18 @@ export function uplinkRouter(net: number): RouterData {
   return JSON.parse(JSON.stringify(siteRouter()).replaceAll('127.0.30.', `127.0.${net}.`)) as RouterData;
 }
 
-export async function startServices(net: number): Promise<{ routerPort: number }> {
+/** `ftpGate` holds the FTP greeting of 127.0.<net>.4 until it resolves: the scan cannot end before. */
+export async function startServices(net: number, options: { ftpGate?: Promise<void> } = {}): Promise<{ routerPort: number }> {
   const router = await startApiSimulator({ data: uplinkRouter(net) });
   onTestFinished(() => router.stop());
   await startFakeService({ host: `127.0.${net}.2`, port: 2222, greeting: 'SSH-2.0-OpenSSH_7.4\r\n' });
   await startFakeService({ host: `127.0.${net}.3`, port: 8080, httpServer: 'nginx/1.13.2' });
-  await startFakeService({ host: `127.0.${net}.4`, port: 2121, greeting: `220 ProFTPD 1.3.5 Server (ProFTPD Default Installation) [127.0.${net}.4]\r\n` });
+  await startFakeService({
+    host: `127.0.${net}.4`,
+    port: 2121,
+    greeting: `220 ProFTPD 1.3.5 Server (ProFTPD Default Installation) [127.0.${net}.4]\r\n`,
+    gate: options.ftpGate,
+  });
   return { routerPort: router.port };
 }
 

@@ -1,6 +1,6 @@
 import type { Db } from '../../../shared/sqlite.js';
 import type { CommandItem, CommandStore, PendingCommand } from '../types.js';
-import { fromJson, toJson } from './json.js';
+import { fromJson, toJson } from '../json.js';
 import type { SqliteSignals } from './signals.js';
 
 /**

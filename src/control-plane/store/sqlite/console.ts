@@ -1,8 +1,8 @@
 /** The console pages' read queries (ConsoleStore): sites' routers, devices by MAC, current findings, scan deltas. */
 import type { Db } from '../../../shared/sqlite.js';
 import type { ConsoleStore, FindingFacts, RouterInventoryRow } from '../types.js';
-import { fromJson } from './json.js';
-import { findingViewSelect, hydrateFinding, hydrateHost, hydrateScan, scanFields, type RawFindingView, type RawHost } from './scans.js';
+import { fromJson } from '../json.js';
+import { findingViewSelect, hydrateFinding, hydrateHost, hydrateScan, scanFields, type RawFindingView, type RawHost } from '../rows.js';
 
 const TERMINAL = "('completed', 'partial', 'failed')";
 const hostFields = 'h.id, h.scan_id, h.site_id, h.ip, h.mac, h.hostname, h.manufacturer, h.os, h.sources, h.open_ports, h.cve_count, h.created_at';

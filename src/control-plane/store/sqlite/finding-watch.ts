@@ -11,7 +11,7 @@
 import type { Db } from '../../../shared/sqlite.js';
 import type { Finding } from '../../../protocol/index.js';
 import { deviceKey, markInForce, type MarkStatus } from '../../../shared/marks.js';
-import { uuidv7 } from './uuidv7.js';
+import { uuidv7 } from '../uuidv7.js';
 
 export type AlertKind = 'kev' | 'exposed';
 

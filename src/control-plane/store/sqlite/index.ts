@@ -9,7 +9,7 @@ import { sqliteApiTokens } from './api-tokens.js';
 import { sqliteCommands } from './commands.js';
 import { sqliteConsole } from './console.js';
 import { sqliteIngest } from './ingest.js';
-import { controlPlaneMigrations } from './migrations/index.js';
+import { controlPlaneMigrations } from '../migrations/index.js';
 import { sqliteNotifications } from './notifications.js';
 import { sqliteLoginFailures } from './login-failures.js';
 import { sqliteOperators } from './operators.js';
@@ -76,6 +76,9 @@ export function openSqliteStore(options: SqliteStoreOptions): ControlPlaneStore 
     loginFailures: sqliteLoginFailures(db),
     console: sqliteConsole(db),
     signals,
+    async ping() {
+      opened.prepare('SELECT 1').get();
+    },
     async close() {
       await ingest?.close();
       closeSqlite(opened, options.logger);

@@ -8,11 +8,11 @@ import type { Db } from '../../../shared/sqlite.js';
 import type { Finding, HostReport, Report, ScanStatus as ScanStatusReport } from '../../../protocol/index.js';
 import { scanKeyOf, scanLabelOf } from '../../../shared/scan-label.js';
 import type { IngestItem, IngestResult, IngestStore, SubScanStatus } from '../types.js';
-import { toJson } from './json.js';
+import { toJson } from '../json.js';
 import type { ScanState } from './scan-state.js';
 import { Tallies } from './tallies.js';
 import { scheduleRunMarker } from './scans.js';
-import { uuidv7 } from './uuidv7.js';
+import { uuidv7 } from '../uuidv7.js';
 import { findingWatch } from './finding-watch.js';
 
 /** A report that is well-formed but cannot be applied: it is quarantined, acknowledged and reported back. */

@@ -1,8 +1,8 @@
 import type { Db } from '../../../shared/sqlite.js';
 import type { DeliveryRow, NotificationStore } from '../types.js';
 import { kevCatalogWatch } from './finding-watch.js';
-import { fromJson } from './json.js';
-import { findingViewSelect, hydrateFinding, hydrateScan, type RawFindingView } from './scans.js';
+import { fromJson } from '../json.js';
+import { findingViewSelect, hydrateFinding, hydrateScan, type RawFindingView } from '../rows.js';
 
 export function sqliteNotifications(db: Db): NotificationStore {
   const awaiting = db.prepare(`SELECT * FROM scans WHERE notify_state = 'pending' ORDER BY finished_at`);

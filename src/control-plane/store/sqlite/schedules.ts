@@ -1,7 +1,7 @@
 import type { Db } from '../../../shared/sqlite.js';
 import type { CommandItem, ScheduleStore, StoredSchedule } from '../types.js';
 import { commandWriter } from './commands.js';
-import { fromJson, toJson } from './json.js';
+import { fromJson, toJson } from '../json.js';
 import type { SqliteSignals } from './signals.js';
 
 interface ScheduleRow extends Omit<StoredSchedule, 'sites' | 'ignore_offline_sites'> {
@@ -31,7 +31,7 @@ export function sqliteSchedules(db: Db, signals: SqliteSignals): ScheduleStore {
      WHERE id = @id AND org_id = @org_id`,
   );
   const remove = db.prepare('DELETE FROM schedules WHERE org_id = ? AND id = ?');
-  const due = db.prepare<[string], ScheduleRow>(`SELECT ${fields} FROM schedules WHERE next_scan_at <= ? ORDER BY next_scan_at`);
+  const due = db.prepare<[string], ScheduleRow>(`SELECT ${fields} FROM schedules WHERE next_scan_at <= ? ORDER BY next_scan_at, id`);
   const timing = db.prepare('UPDATE schedules SET next_scan_at = ?, last_run_at = COALESCE(?, last_run_at) WHERE id = ?');
   const writeCommands = commandWriter(db, signals);
   const insertTx = db.transaction((schedule: StoredSchedule, commands: CommandItem[]) => {

@@ -2,8 +2,8 @@ import type { Db } from '../../../shared/sqlite.js';
 import type { CveRecord } from '../../../protocol/index.js';
 import type { CommandItem, CveMarkRow, Occurrence, VulnStore } from '../types.js';
 import { commandWriter } from './commands.js';
-import { fromJson } from './json.js';
-import { findingViewSelect, hydrateFinding, type RawFindingView } from './scans.js';
+import { fromJson } from '../json.js';
+import { findingViewSelect, hydrateFinding, type RawFindingView } from '../rows.js';
 import type { SqliteSignals } from './signals.js';
 
 // MAC lists are bound as one JSON array, so a statement serves any number of them.

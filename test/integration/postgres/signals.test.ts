@@ -6,7 +6,11 @@
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { controlPlaneMigrations } from '../../../src/control-plane/store/migrations/index.js';
+import { pgCommands } from '../../../src/control-plane/store/postgres/commands.js';
 import { openPgDb, type PgDb } from '../../../src/control-plane/store/postgres/db.js';
+import { migratePostgres } from '../../../src/control-plane/store/postgres/migrate.js';
+import { pgSites } from '../../../src/control-plane/store/postgres/sites.js';
 import { notifyCommands, pgSignals } from '../../../src/control-plane/store/postgres/signals.js';
 import type { ClusterSignals } from '../../../src/control-plane/store/types.js';
 import { createDatabase, startPostgres, type PostgresCluster } from '../../helpers/postgres.js';
@@ -53,6 +57,7 @@ beforeAll(async () => {
   cluster = await startPostgres({ host: HOST });
   const url = await createDatabase(cluster.url, 'signals');
   nodes = [node(url), node(url)];
+  await migratePostgres(nodes[0].db, controlPlaneMigrations, logger);
   await nodes[0].db.query('CREATE TABLE commands_probe (site_id text NOT NULL)');
   await Promise.all(nodes.map(listening));
 }, 60_000);
@@ -75,6 +80,36 @@ describe('PostgreSQL ClusterSignals across two nodes', () => {
     // The sender's node hears it too: one code path on every node.
     await vi.waitFor(() => expect(a.heard).toEqual([['site-1', 'site-2']]));
     expect(await readable[0]).toHaveLength(2);
+    off();
+    a.heard.length = 0;
+    b.heard.length = 0;
+  });
+
+  it("the store's command writes wake the other node, with the commands readable there", async () => {
+    const [a, b] = nodes;
+    const at = new Date().toISOString();
+    const site = crypto.randomUUID();
+    await pgSites(a.db).create({
+      id: site,
+      org_id: 'org-a',
+      name: 's',
+      created_at: at,
+      token_rotated_at: at,
+      last_seen_at: null,
+      agent_version: null,
+      token_hash: site,
+    });
+    const seqs: Promise<number[]>[] = [];
+    const off = b.signals.onCommands(([id]) =>
+      seqs.push(
+        pgCommands(b.db)
+          .pending(id as string, 0, at)
+          .then((pending) => pending.map((c) => c.seq)),
+      ),
+    );
+    await pgCommands(a.db).enqueue([1, 2].map(() => ({ siteId: site, build: () => ({ type: 'scan.stop', body: {}, expires_at: null }) })));
+    await vi.waitFor(() => expect(b.heard).toEqual([[site]]));
+    expect(await seqs[0]).toEqual([1, 2]);
     off();
     a.heard.length = 0;
     b.heard.length = 0;

@@ -1,4 +1,4 @@
-import type { Migration } from '../../../../shared/sqlite.js';
+import type { ControlPlaneMigration } from './migration.js';
 import { initialMigration } from './001-initial.js';
 import { markCpeMigration } from './002-mark-cpe.js';
 import { inventorySubScanMigration } from './003-inventory-sub-scan.js';
@@ -11,7 +11,7 @@ import { kevAlertsMigration } from './009-kev-alerts.js';
 import { consoleAuthMigration } from './010-console-auth.js';
 
 /** In order; a released migration is never edited, later features append theirs. */
-export const controlPlaneMigrations: readonly Migration[] = [
+export const controlPlaneMigrations: readonly ControlPlaneMigration[] = [
   initialMigration,
   markCpeMigration,
   inventorySubScanMigration,
