@@ -30,6 +30,8 @@ export interface HubOptions {
 }
 
 export interface HubDeps {
+  /** This process among the nodes sharing the database (default: a new random id). */
+  nodeId?: string;
   store: ControlPlaneStore;
   clock: Clock;
   logger: Logger;
@@ -70,13 +72,14 @@ export class Hub {
   #throttled = 0;
   #stopSignals: (() => void)[] = [];
   /** This process among the nodes sharing the database. */
-  readonly nodeId = randomUUID();
+  readonly nodeId: string;
   readonly presence: ClusterPresence;
   /** The upgrade dispatcher's handler for the agents' path (AGENT_PATH). */
   readonly upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => void this.#upgrade(request, socket, head);
 
   constructor(deps: HubDeps) {
     this.#deps = deps;
+    this.nodeId = deps.nodeId ?? randomUUID();
     this.#log = deps.logger.child({ component: 'hub' });
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: deps.options.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
     this.ingestor = new Ingestor({ store: deps.store.ingest, logger: this.#log, onFinishedScans: deps.onFinishedScans, onApplied: deps.onApplied });

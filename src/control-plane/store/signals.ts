@@ -18,24 +18,38 @@ export function checkSignal(channel: string, payload: string): void {
   if (bytes >= SIGNAL_PAYLOAD_LIMIT) throw new Error(`signal payload on ${channel} is ${bytes} bytes; the limit is ${SIGNAL_PAYLOAD_LIMIT}`);
 }
 
-/** The distinct site ids as JSON arrays of at most `limit` bytes each (a command to 2,000 sites is several wake-ups). */
-export function chunkSiteIds(siteIds: readonly string[], limit = SIGNAL_PAYLOAD_LIMIT - 1): string[] {
+/**
+ * The items as JSON arrays of at most `limit` bytes each, in order; an item too big for any chunk
+ * is handed to `tooBig` and left out.
+ */
+export function chunkJson(items: Iterable<unknown>, limit: number, tooBig: (item: unknown) => void): string[] {
   const chunks: string[] = [];
   let current: string[] = [];
   let size = 2;
-  for (const id of new Set(siteIds)) {
-    const cost = Buffer.byteLength(JSON.stringify(id), 'utf8') + 1;
-    if (cost + 2 > limit) throw new Error(`site id too long for a signal: ${id.slice(0, 80)}`);
+  for (const item of items) {
+    const json = JSON.stringify(item);
+    const cost = Buffer.byteLength(json, 'utf8') + 1;
+    if (cost + 2 > limit) {
+      tooBig(item);
+      continue;
+    }
     if (size + cost > limit && current.length > 0) {
-      chunks.push(JSON.stringify(current));
+      chunks.push(`[${current.join(',')}]`);
       current = [];
       size = 2;
     }
-    current.push(id);
+    current.push(json);
     size += cost;
   }
-  if (current.length > 0) chunks.push(JSON.stringify(current));
+  if (current.length > 0) chunks.push(`[${current.join(',')}]`);
   return chunks;
+}
+
+/** The distinct site ids as JSON arrays of at most `limit` bytes each (a command to 2,000 sites is several wake-ups). */
+export function chunkSiteIds(siteIds: readonly string[], limit = SIGNAL_PAYLOAD_LIMIT - 1): string[] {
+  return chunkJson(new Set(siteIds), limit, (id) => {
+    throw new Error(`site id too long for a signal: ${String(id).slice(0, 80)}`);
+  });
 }
 
 /** The site ids of a commands payload; [] for anything else (a payload is never trusted to be well formed). */
