@@ -519,7 +519,7 @@ export interface ClusterSignals {
   /** Sends a small message (< 7 KB of UTF-8) to every node's subscribers of `channel`, this node's included. Channel: [a-z_][a-z0-9_]*. */
   publish(channel: string, payload: string): Promise<void>;
   subscribe(channel: string, handler: (payload: string) => void): () => void;
-  /** Called after the node may have missed messages (PostgreSQL: the LISTEN connection was lost and came back). */
+  /** Called after the node may have missed messages (PostgreSQL: its LISTEN connection came up, first or again after a loss). */
   onReconnected(handler: () => void): () => void;
 }
 

@@ -54,8 +54,9 @@ export function pgSignals(db: PgDb, logger: Logger): ClusterSignals {
     },
     onReconnected(handler) {
       const safe = guarded(handler);
-      db.events.on('reconnected', safe);
-      return () => db.events.off('reconnected', safe);
+      // 'listening' also comes with the first connection: what was stored before it was not heard either.
+      db.events.on('listening', safe);
+      return () => db.events.off('listening', safe);
     },
   };
 }
