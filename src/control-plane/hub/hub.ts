@@ -71,6 +71,9 @@ export class Hub {
   #resuming = false;
   #throttled = 0;
   #stopSignals: (() => void)[] = [];
+  /** Sites woken by stored commands, read together at the next turn; `#reading`: such a read is under way. */
+  readonly #woken = new Set<string>();
+  #reading = false;
   /** This process among the nodes sharing the database. */
   readonly nodeId: string;
   readonly presence: ClusterPresence;
@@ -194,14 +197,32 @@ export class Hub {
     return stored.map((_pending, i) => this.isOnline((items[i] as OutgoingCommand).siteId));
   }
 
-  /** Commands were stored for these sites: the ones connected here read and send theirs. */
+  /**
+   * Commands were stored for these sites: the ones connected here get theirs. The woken sites of a
+   * turn are read in one query, one read at a time (wake-ups during a read make the next one).
+   */
   #wake(siteIds: readonly string[]): void {
-    for (const siteId of siteIds) {
-      const session = this.#sessions.get(siteId);
-      session?.deliverPending().catch((error: unknown) => {
-        this.#log.warn({ err: error, site_id: siteId }, 'could not read pending commands; the agent gets them at the next wake-up or reconnect');
-      });
+    for (const siteId of siteIds) if (this.#sessions.get(siteId)?.ready) this.#woken.add(siteId);
+    if (this.#woken.size === 0 || this.#reading) return;
+    this.#reading = true;
+    setImmediate(() => void this.#readWoken());
+  }
+
+  async #readWoken(): Promise<void> {
+    while (this.#woken.size > 0) {
+      const sessions = [...this.#woken].flatMap((siteId) => this.#sessions.get(siteId) ?? []);
+      this.#woken.clear();
+      try {
+        const unsent = await this.#deps.store.commands.unsent(
+          sessions.map((session) => ({ siteId: session.site.id, afterSeq: session.sentSeq })),
+          this.#deps.clock.now().toISOString(),
+        );
+        for (const session of sessions) session.sendUnsent(unsent.get(session.site.id) ?? []);
+      } catch (error) {
+        this.#log.warn({ err: error, sites: sessions.length }, 'could not read unsent commands; the agents get them at the next wake-up or reconnect');
+      }
     }
+    this.#reading = false;
   }
 
   /**

@@ -18,7 +18,7 @@ import {
   type UpFrame,
 } from '../../protocol/index.js';
 import type { Clock } from '../../shared/clock.js';
-import type { ControlPlaneStore, Site } from '../store/types.js';
+import type { ControlPlaneStore, PendingCommand, Site } from '../store/types.js';
 import type { IngestSource, Ingestor } from './ingestor.js';
 
 export interface SessionDeps {
@@ -111,9 +111,21 @@ export class AgentSession implements IngestSource {
   }
 
   /**
-   * Commands were stored for this site (on any node): reads what is pending and sends, in seq
-   * order, what this connection has not sent yet. One read at a time; wake-ups that come during
-   * a read cause one more read after it, so none is missed and none is sent twice.
+   * Sends, in seq order, what this connection has not sent yet of `commands` (a read of the
+   * store's unsent or pending commands; reads may resolve in any order, nothing goes out twice).
+   */
+  sendUnsent(commands: readonly PendingCommand[]): void {
+    if (this.#state !== 'ready') return;
+    for (const command of commands) {
+      if (command.seq <= this.#sentSeq) continue;
+      this.send({ ...command.body, type: command.type, seq: command.seq } as DownFrame);
+      this.#sentSeq = command.seq;
+    }
+  }
+
+  /**
+   * Reads what is pending for the site (dropping what the agent applied) and sends what this
+   * connection has not sent yet. One read at a time; a call during a read causes one more after it.
    */
   deliverPending(): Promise<void> {
     if (this.#state !== 'ready') return Promise.resolve();
@@ -128,13 +140,7 @@ export class AgentSession implements IngestSource {
   async #readPending(): Promise<void> {
     do {
       this.#readAgain = false;
-      const commands = await this.#deps.store.commands.pending(this.site.id, this.#appliedSeq, this.#deps.clock.now().toISOString());
-      if (this.#state !== 'ready') return;
-      for (const command of commands) {
-        if (command.seq <= this.#sentSeq) continue;
-        this.send({ ...command.body, type: command.type, seq: command.seq } as DownFrame);
-        this.#sentSeq = command.seq;
-      }
+      this.sendUnsent(await this.#deps.store.commands.pending(this.site.id, this.#appliedSeq, this.#deps.clock.now().toISOString()));
     } while (this.#readAgain);
   }
 

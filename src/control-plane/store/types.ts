@@ -333,6 +333,11 @@ export interface CommandStore {
   pending(siteId: string, appliedSeq: number, nowIso: string): Promise<PendingCommand[]>;
   /** Records what agents applied, many sites in one transaction. */
   ack(entries: { siteId: string; seq: number }[]): Promise<void>;
+  /**
+   * The unexpired commands above each site's `afterSeq`, in seq order per site; a read only, many
+   * sites in one query (a hub woken for thousands of sites makes one round trip, not thousands).
+   */
+  unsent(cursors: readonly { siteId: string; afterSeq: number }[], nowIso: string): Promise<Map<string, PendingCommand[]>>;
 }
 
 export interface VulnStore {

@@ -110,6 +110,9 @@ describe('PostgreSQL ClusterSignals across two nodes', () => {
     await pgCommands(a.db).enqueue([1, 2].map(() => ({ siteId: site, build: () => ({ type: 'scan.stop', body: {}, expires_at: null }) })));
     await vi.waitFor(() => expect(b.heard).toEqual([[site]]));
     expect(await seqs[0]).toEqual([1, 2]);
+    // The batched read a woken hub makes: the same commands, above the cursor.
+    const unsent = await pgCommands(b.db).unsent([{ siteId: site, afterSeq: 1 }], at);
+    expect(unsent.get(site)?.map((c) => c.seq)).toEqual([2]);
     off();
     a.heard.length = 0;
     b.heard.length = 0;

@@ -148,6 +148,28 @@ describe('SQLite ClusterSignals', () => {
     expect(heard).toEqual([[SITE], [OTHER], [SITE], [OTHER], [SITE]]);
   });
 
+  it('reads the unsent commands of many sites at once: above each cursor, in seq order, without the expired', async () => {
+    const opened = await open();
+    const expiring = (expires_at: string | null) => () => ({ type: 'scan.stop', body: { n: 1 }, expires_at });
+    await opened.commands.enqueue([
+      { siteId: SITE, build: expiring(null) },
+      { siteId: SITE, build: expiring('2026-01-05T06:00:00.000Z') },
+      { siteId: SITE, build: expiring('2026-01-05T08:00:00.000Z') },
+      { siteId: OTHER, build: expiring(null) },
+    ]);
+    const unsent = await opened.commands.unsent(
+      [
+        { siteId: SITE, afterSeq: 0 },
+        { siteId: OTHER, afterSeq: 1 },
+      ],
+      at,
+    );
+    expect([...unsent].map(([site, commands]) => [site, commands.map((c) => c.seq)])).toEqual([[SITE, [1, 3]]]);
+    expect(unsent.get(SITE)?.[0]?.body).toEqual({ n: 1 });
+    // A read only: nothing was dropped.
+    expect((await opened.commands.pending(SITE, 0, '2026-01-01T00:00:00.000Z')).map((c) => c.seq)).toEqual([1, 2, 3]);
+  });
+
   it('passes small messages to every subscriber of the channel and refuses oversized ones', async () => {
     const opened = await open();
     const heard: string[] = [];

@@ -1,6 +1,7 @@
 import type { Db } from '../../../shared/sqlite.js';
 import type { CommandItem, CommandStore, PendingCommand } from '../types.js';
 import { fromJson, toJson } from '../json.js';
+import { groupBySite } from '../rows.js';
 import type { SqliteSignals } from './signals.js';
 
 /**
@@ -36,6 +37,13 @@ export function sqliteCommands(db: Db, signals: SqliteSignals): CommandStore {
     'SELECT seq, type, body, expires_at FROM commands WHERE site_id = ? ORDER BY seq',
   );
 
+  // The cursors are bound as one JSON array of [site, seq] pairs, so one statement serves any number.
+  const unsent = db.prepare<[string, string], { site_id: string; seq: number; type: string; body: string; expires_at: string | null }>(
+    `SELECT c.site_id, c.seq, c.type, c.body, c.expires_at
+     FROM json_each(?) AS k JOIN commands c ON c.site_id = k.value ->> '$[0]' AND c.seq > k.value ->> '$[1]'
+     WHERE c.expires_at IS NULL OR c.expires_at > ? ORDER BY c.site_id, c.seq`,
+  );
+
   const enqueue = db.transaction((items: CommandItem[]): PendingCommand[] => write(items));
   const ackOne = (siteId: string, seq: number) => {
     drop.run(siteId, seq);
@@ -59,6 +67,9 @@ export function sqliteCommands(db: Db, signals: SqliteSignals): CommandStore {
     },
     async ack(entries) {
       ack.immediate(entries);
+    },
+    async unsent(cursors, nowIso) {
+      return groupBySite(unsent.all(JSON.stringify(cursors.map((c) => [c.siteId, c.afterSeq])), nowIso));
     },
   };
 }
