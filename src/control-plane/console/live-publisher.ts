@@ -45,8 +45,9 @@ export class LivePublisher {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'live' });
     this.#relay =
-      deps.cluster &&
-      new LiveRelay({ signals: deps.cluster.signals, nodeId: deps.cluster.nodeId, logger: this.#log, received: (items) => this.#received(items) });
+      deps.cluster?.signals.clustered === true
+        ? new LiveRelay({ signals: deps.cluster.signals, nodeId: deps.cluster.nodeId, logger: this.#log, received: (items) => this.#received(items) })
+        : undefined;
   }
 
   /** Starts hearing the other nodes' messages. */

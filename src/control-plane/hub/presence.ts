@@ -50,6 +50,7 @@ export class ClusterPresence {
   }
 
   start(): void {
+    if (!this.#deps.signals.clustered) return;
     this.#unsubscribe = this.#deps.signals.subscribe(PRESENCE_CHANNEL, (payload) => this.#receive(payload));
     void this.#send('sync', []);
     this.#refresh = setInterval(() => {
@@ -75,6 +76,7 @@ export class ClusterPresence {
 
   /** This node's agent of `siteId` came (true) or went (false). */
   changed(siteId: string, online: boolean): void {
+    if (!this.#deps.signals.clustered) return;
     this.#changes.set(siteId, online ? 'up' : 'down');
     this.#batch ??= setTimeout(() => void this.#flush(), BATCH_MS);
   }

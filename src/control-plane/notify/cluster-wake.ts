@@ -20,12 +20,14 @@ export function clusterWake(deps: { signals: ClusterSignals; nodeId: string; wak
   return {
     wake() {
       deps.wake();
+      if (!deps.signals.clustered) return;
       deps.signals.publish(NOTIFIER_CHANNEL, deps.nodeId).catch((error: unknown) => {
         // The other nodes' notifiers find the deliveries at their next poll.
         deps.logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'cannot wake the other nodes’ notifiers');
       });
     },
     start() {
+      if (!deps.signals.clustered) return;
       unsubscribe = deps.signals.subscribe(NOTIFIER_CHANNEL, (from) => {
         if (from !== deps.nodeId) deps.wake();
       });

@@ -513,6 +513,8 @@ export interface ConsoleStore {
  * emitter). Only small triggers travel here; what they are about is read from the store.
  */
 export interface ClusterSignals {
+  /** Other nodes may be listening (PostgreSQL); false on SQLite, where relaying to them is work for nothing. */
+  readonly clustered: boolean;
   /**
    * Called by the store INSIDE the transaction that stored commands for these sites, with that
    * transaction's handle (SQLite: its Db; PostgreSQL: the tx's PoolClient, and the call must be

@@ -11,7 +11,7 @@ import { LivePublisher } from '../../../src/control-plane/console/live-publisher
 import { clusterWake } from '../../../src/control-plane/notify/cluster-wake.js';
 import { openSqliteStore } from '../../../src/control-plane/store/sqlite/index.js';
 import { sqliteSignals } from '../../../src/control-plane/store/sqlite/signals.js';
-import type { ControlPlaneStore } from '../../../src/control-plane/store/types.js';
+import type { ClusterSignals, ControlPlaneStore } from '../../../src/control-plane/store/types.js';
 import { tempDir } from '../../helpers/temp.js';
 
 const logger = pino({ level: 'silent' });
@@ -25,7 +25,7 @@ afterEach(async () => {
   store = undefined;
 });
 
-function node(nodeId: string, shared: ControlPlaneStore, signals = shared.signals) {
+function node(nodeId: string, shared: ControlPlaneStore, signals: ClusterSignals) {
   const bus = new LiveBus();
   const heard: LiveMessage[] = [];
   bus.subscribe('org-a', undefined, (message) => heard.push(message));
@@ -38,8 +38,9 @@ function node(nodeId: string, shared: ControlPlaneStore, signals = shared.signal
 describe('live feed across nodes', () => {
   it("carries presence, events and a scan's state (read from the store on the receiving node) to the other node, once", async () => {
     store = openSqliteStore({ stateDir: tempDir('relay-'), logger, ingestThread: false });
-    const a = node('node-a', store);
-    const b = node('node-b', store);
+    const signals = { ...store.signals, clustered: true };
+    const a = node('node-a', store, signals);
+    const b = node('node-b', store, signals);
     const site = { id: 'site-1', org_id: 'org-a' };
     await store.scans.create(
       {
@@ -78,7 +79,7 @@ describe('live feed across nodes', () => {
   });
 
   it("wakes the other nodes' notifiers, and its own once", () => {
-    const signals = sqliteSignals();
+    const signals = { ...sqliteSignals(), clustered: true };
     const woken = { a: 0, b: 0 };
     const a = clusterWake({ signals, nodeId: 'node-a', wake: () => (woken.a += 1), logger });
     const b = clusterWake({ signals, nodeId: 'node-b', wake: () => (woken.b += 1), logger });

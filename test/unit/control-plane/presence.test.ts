@@ -15,7 +15,7 @@ afterEach(async () => {
 });
 
 // One in-process transport stands for the database every node shares.
-const signals = sqliteSignals();
+const signals = { ...sqliteSignals(), clustered: true };
 function node(nodeId: string, local: string[] = []): ClusterPresence {
   const presence = new ClusterPresence({ signals, nodeId, local: () => local, refreshMs: 60_000, leaseMs: 1000, logger, now: () => clock });
   presence.start();
@@ -53,5 +53,16 @@ describe('ClusterPresence', () => {
     expect(late.isOnline('site-3') && late.isOnline('site-4')).toBe(true);
     clock += 1001;
     expect(late.isOnline('site-3')).toBe(false);
+  });
+
+  it('says nothing on a store that serves one node (SQLite)', async () => {
+    const single = sqliteSignals();
+    const sent: string[] = [];
+    single.subscribe('cp_presence', (payload) => sent.push(payload));
+    const presence = new ClusterPresence({ signals: single, nodeId: 'only', local: () => ['site-5'], refreshMs: 60_000, leaseMs: 1000, logger });
+    presence.start();
+    presence.changed('site-5', true);
+    await presence.stop();
+    expect(sent).toEqual([]);
   });
 });

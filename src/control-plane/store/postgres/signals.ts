@@ -34,6 +34,7 @@ export function pgSignals(db: PgDb, logger: Logger): ClusterSignals {
       }
     };
   return {
+    clustered: true,
     commandsStored(tx, siteIds) {
       return notifyCommands(tx as Queryable, siteIds);
     },

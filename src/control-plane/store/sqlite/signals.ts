@@ -37,6 +37,7 @@ export function sqliteSignals(onHandlerError: (error: unknown) => void = () => u
   };
 
   return {
+    clustered: false,
     committed(transaction) {
       depth += 1;
       let result;
