@@ -28,6 +28,7 @@ export interface NodeOptions {
   host: string;
   databaseUrl: string;
   secret: string;
+  logLevel?: string;
   /** More YAML lines for the config (indented as top-level keys). */
   extra?: string[];
   env?: NodeJS.ProcessEnv;
@@ -43,7 +44,7 @@ export async function startNode(options: NodeOptions): Promise<NodeProcess> {
     config,
     [
       `state_dir: ${stateDir}`,
-      'log_level: info',
+      `log_level: ${options.logLevel ?? 'info'}`,
       `listen: { host: ${options.host}, port: ${port}, trust_proxy: [${options.host}] }`,
       `auth: { hs256_secret: ${options.secret} }`,
       `store: { postgres: { url: '${options.databaseUrl}', pool: { max: 8 } } }`,
@@ -119,7 +120,8 @@ export async function startNginx(options: { dir: string; host: string; upstreams
   writeFileSync(
     config,
     `daemon off; worker_processes 1; pid ${path.join(dir, 'nginx.pid')}; error_log ${path.join(dir, 'error.log')} warn;
-events { worker_connections 4096; }
+worker_rlimit_nofile 30000;
+events { worker_connections 12000; }
 http {
   access_log off; ${temp('client_body_temp_path')} ${temp('proxy_temp_path')} ${temp('fastcgi_temp_path')} ${temp('uwsgi_temp_path')} ${temp('scgi_temp_path')}
   include ${path.join(dir, 'site.conf')};
