@@ -51,7 +51,14 @@ export class ClusterPresence {
 
   start(): void {
     if (!this.#deps.signals.clustered) return;
-    this.#unsubscribe = this.#deps.signals.subscribe(PRESENCE_CHANNEL, (payload) => this.#receive(payload));
+    const { signals } = this.#deps;
+    const unsubscribe = signals.subscribe(PRESENCE_CHANNEL, (payload) => this.#receive(payload));
+    // Asked again once this node listens (PostgreSQL: the answers to a sync sent before would be missed).
+    const offListening = signals.onReconnected(() => void this.#send('sync', []));
+    this.#unsubscribe = () => {
+      unsubscribe();
+      offListening();
+    };
     void this.#send('sync', []);
     this.#refresh = setInterval(() => {
       this.#prune();

@@ -44,7 +44,7 @@ afterEach(async () => {
   for (const db of dbs.splice(0)) await db.close();
 });
 
-async function startNode(db: PgDb): Promise<Node> {
+async function startNode(db: PgDb, heartbeatIntervalMs = 5000): Promise<Node> {
   const store = {
     sites: pgSites(db),
     commands: pgCommands(db),
@@ -56,7 +56,7 @@ async function startNode(db: PgDb): Promise<Node> {
     store,
     clock,
     logger,
-    options: { maxFrameBytes: 1 << 20, helloTimeoutMs: 5000, heartbeatIntervalMs: 5000, deadAfterMs: 30_000, serverVersion: 'test' },
+    options: { maxFrameBytes: 1 << 20, helloTimeoutMs: 5000, heartbeatIntervalMs, deadAfterMs: 30_000, serverVersion: 'test' },
     onFinishedScans: () => undefined,
   });
   const server = createServer((_request, response) => response.writeHead(404).end());
@@ -151,5 +151,14 @@ describe('two hubs on one PostgreSQL database', () => {
     await vi.waitFor(() => expect(listening).toBe(1), { timeout: 20_000, interval: 100 });
     await agent.waitFor(() => seqs().includes(last));
     expect(seqs()).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+  }, 60_000);
+
+  it('a node that starts learns at once which agents the others hold (it asks; it does not wait for their refresh)', async () => {
+    const { open } = await migratedDb();
+    // Refreshes a minute apart: within the test only the answer to the new node's question can tell it.
+    const a = await startNode(open(), 60_000);
+    const { site } = await siteWithAgent(a, { ackCommands: true });
+    const late = await startNode(open(), 60_000);
+    await vi.waitFor(() => expect(late.hub.isOnline(site)).toBe(true), { timeout: 20_000, interval: 100 });
   }, 60_000);
 });
