@@ -27,6 +27,8 @@ export class LiveRelay {
   readonly #deps: LiveRelayDeps;
   #outgoing: RelayItem[] = [];
   #flushing: NodeJS.Immediate | undefined;
+  // One flush at a time: a later batch must not overtake the chunks of an earlier one.
+  #sending: Promise<void> = Promise.resolve();
   #unsubscribe: (() => void) | undefined;
 
   constructor(deps: LiveRelayDeps) {
@@ -40,20 +42,24 @@ export class LiveRelay {
   async stop(): Promise<void> {
     this.#unsubscribe?.();
     clearImmediate(this.#flushing);
-    await this.#flush();
+    this.#queueFlush();
+    await this.#sending;
   }
 
   /** Queues an item for the other nodes; what one turn of the event loop queued goes in as few messages as fit. */
   send(item: RelayItem): void {
     this.#outgoing.push(item);
-    this.#flushing ??= setImmediate(() => void this.#flush());
+    this.#flushing ??= setImmediate(() => this.#queueFlush());
   }
 
-  async #flush(): Promise<void> {
+  #queueFlush(): void {
     this.#flushing = undefined;
     const items = this.#outgoing;
     this.#outgoing = [];
-    if (items.length === 0) return;
+    if (items.length > 0) this.#sending = this.#sending.then(() => this.#flush(items));
+  }
+
+  async #flush(items: RelayItem[]): Promise<void> {
     const { nodeId, signals, logger } = this.#deps;
     const head = `{"n":${JSON.stringify(nodeId)},"m":`;
     const chunks = chunkJson(items, SIGNAL_PAYLOAD_LIMIT - 1 - head.length - 1, () => logger.warn('a live message too big to relay to the other nodes'));

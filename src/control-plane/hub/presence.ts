@@ -41,6 +41,8 @@ export class ClusterPresence {
   readonly #remote = new Map<string, Map<string, number>>();
   readonly #changes = new Map<string, 'up' | 'down'>();
   #batch: NodeJS.Timeout | undefined;
+  // One batch at a time: a later "up" must not overtake an earlier "down" of the same site.
+  #sending: Promise<void> = Promise.resolve();
   #refresh: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
 
@@ -70,7 +72,7 @@ export class ClusterPresence {
   /** Sends what is batched (the agents' goodbyes of a stopping node), then stops listening. */
   async stop(): Promise<void> {
     clearInterval(this.#refresh);
-    await this.#flush();
+    await this.#queueFlush();
     this.#unsubscribe?.();
   }
 
@@ -85,7 +87,12 @@ export class ClusterPresence {
   changed(siteId: string, online: boolean): void {
     if (!this.#deps.signals.clustered) return;
     this.#changes.set(siteId, online ? 'up' : 'down');
-    this.#batch ??= setTimeout(() => void this.#flush(), BATCH_MS);
+    this.#batch ??= setTimeout(() => void this.#queueFlush(), BATCH_MS);
+  }
+
+  #queueFlush(): Promise<void> {
+    this.#sending = this.#sending.then(() => this.#flush());
+    return this.#sending;
   }
 
   async #flush(): Promise<void> {
