@@ -53,13 +53,8 @@ export class AgentSession implements IngestSource {
   #lastHeardAt: number;
   #helloTimer: NodeJS.Timeout | undefined;
   #storage: AgentStorage | undefined;
-  /** The highest command seq the agent applied (its hello, then its acks): what the store may drop. */
-  #appliedSeq = 0;
   /** The highest command seq sent on this connection: nothing at or below it goes out again. */
   #sentSeq = 0;
-  /** A read of pending commands is under way; `#readAgain`: a wake-up came meanwhile. */
-  #reading: Promise<void> | undefined;
-  #readAgain = false;
 
   constructor(ws: WebSocket, site: Site, deps: SessionDeps, helloTimeoutMs: number) {
     this.#ws = ws;
@@ -111,8 +106,9 @@ export class AgentSession implements IngestSource {
   }
 
   /**
-   * Sends, in seq order, what this connection has not sent yet of `commands` (a read of the
-   * store's unsent or pending commands; reads may resolve in any order, nothing goes out twice).
+   * Sends, in seq order, what this connection has not sent yet of `commands`. Every read of the
+   * store holds a site's commands from some seq up to the newest committed when it ran (commands
+   * commit in seq order), so reads resolving in any order leave no gap, and nothing goes out twice.
    */
   sendUnsent(commands: readonly PendingCommand[]): void {
     if (this.#state !== 'ready') return;
@@ -121,27 +117,6 @@ export class AgentSession implements IngestSource {
       this.send({ ...command.body, type: command.type, seq: command.seq } as DownFrame);
       this.#sentSeq = command.seq;
     }
-  }
-
-  /**
-   * Reads what is pending for the site (dropping what the agent applied) and sends what this
-   * connection has not sent yet. One read at a time; a call during a read causes one more after it.
-   */
-  deliverPending(): Promise<void> {
-    if (this.#state !== 'ready') return Promise.resolve();
-    if (this.#reading) {
-      this.#readAgain = true;
-      return this.#reading;
-    }
-    this.#reading = this.#readPending().finally(() => (this.#reading = undefined));
-    return this.#reading;
-  }
-
-  async #readPending(): Promise<void> {
-    do {
-      this.#readAgain = false;
-      this.sendUnsent(await this.#deps.store.commands.pending(this.site.id, this.#appliedSeq, this.#deps.clock.now().toISOString()));
-    } while (this.#readAgain);
   }
 
   /** Sends a fatal protocol error and closes with `closeCode`. */
@@ -229,7 +204,6 @@ export class AgentSession implements IngestSource {
     }
     switch (frame.type) {
       case 'ack':
-        this.#appliedSeq = Math.max(this.#appliedSeq, Math.min(frame.seq, this.#sentSeq));
         this.#deps.onCommandAck(this.site.id, frame.seq);
         return;
       case 'heartbeat':
@@ -275,13 +249,12 @@ export class AgentSession implements IngestSource {
       max_frame_bytes: this.#deps.maxFrameBytes,
     });
     // Registered before the stored commands are read, so a wake-up for a command stored meanwhile
-    // causes one more read after this one: none is missed, and they go out in seq order.
+    // makes the hub read it too: none is missed, and they go out in seq order.
     this.#state = 'ready';
-    this.#appliedSeq = hello.last_command_seq;
     this.#sentSeq = hello.last_command_seq;
     this.#deps.onReady(this);
     this.#deps.onSeen({ id: this.site.id, at: now, agentVersion: hello.agent_version });
-    await this.deliverPending();
+    this.sendUnsent(await this.#deps.store.commands.pending(this.site.id, hello.last_command_seq, now));
     this.#log.info(
       { agent_version: hello.agent_version, resume_after_seq: resumeAfter, replayed_commands: this.#sentSeq - hello.last_command_seq },
       'agent connected',

@@ -44,10 +44,18 @@ afterEach(async () => {
   for (const db of dbs.splice(0)) await db.close();
 });
 
-async function startNode(db: PgDb, heartbeatIntervalMs = 5000): Promise<Node> {
+/** `replayGate`: the hello's read of pending commands waits for it (a slow read, on purpose). */
+async function startNode(db: PgDb, heartbeatIntervalMs = 5000, replayGate?: Promise<void>): Promise<Node> {
+  const commands = pgCommands(db);
   const store = {
     sites: pgSites(db),
-    commands: pgCommands(db),
+    commands: {
+      ...commands,
+      async pending(...args: Parameters<typeof commands.pending>) {
+        await replayGate;
+        return commands.pending(...args);
+      },
+    },
     signals: pgSignals(db, logger),
     // A hello reads where the agent's outbox resumes; these agents report nothing.
     ingest: { streamSeq: async () => 0 },
@@ -160,5 +168,50 @@ describe('two hubs on one PostgreSQL database', () => {
     const { site } = await siteWithAgent(a, { ackCommands: true });
     const late = await startNode(open(), 60_000);
     await vi.waitFor(() => expect(late.hub.isOnline(site)).toBe(true), { timeout: 20_000, interval: 100 });
+  }, 60_000);
+
+  it("never sends a command twice on one connection when the hello's replay ends after a wake-up's read", async () => {
+    const { open } = await migratedDb();
+    let openGate = () => undefined as void;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const a = await startNode(open(), 5000, gate);
+    const b = await startNode(open());
+    // Stored before the agent says hello: its replay holds them, but the read waits for the gate.
+    const { site, agent, seqs } = await (async () => {
+      const token = generateSiteToken();
+      const id = crypto.randomUUID();
+      const at = new Date().toISOString();
+      await b.store.sites.create({
+        id,
+        org_id: 'org-a',
+        name: 's',
+        created_at: at,
+        token_rotated_at: at,
+        last_seen_at: null,
+        agent_version: null,
+        token_hash: hashSiteToken(token),
+      });
+      await b.hub.commands([stop(id, 1), stop(id, 2)]);
+      const simulated = new SimulatedAgent({ url: a.url, token, siteId: id, ackCommands: false });
+      agents.push(simulated);
+      await simulated.connect();
+      return { site: id, agent: simulated, seqs: () => simulated.frames.filter(isCommand).map((c) => c.seq) };
+    })();
+    // Wake-ups from B until A's read of unsent commands sent them (the replay still waits).
+    await vi.waitFor(
+      async () => {
+        await b.hub.commands([stop(site, 3)]);
+        expect(seqs().length).toBeGreaterThan(2);
+      },
+      { timeout: 20_000, interval: 500 },
+    );
+    const sent = seqs().length;
+    openGate();
+    // The replay read now answers every command again; then one more command marks the end.
+    await b.hub.commands([stop(site, 4)]);
+    await agent.waitFor(() => seqs().length > sent);
+    const last = (await b.store.commands.pending(site, 0, new Date().toISOString())).at(-1)?.seq ?? 0;
+    await agent.waitFor(() => seqs().includes(last));
+    expect(seqs()).toEqual(Array.from({ length: last }, (_, i) => i + 1));
   }, 60_000);
 });
