@@ -3,6 +3,7 @@
  * slot timer, the notifier. Constructing does nothing; start() starts the parts in order and
  * stop() stops them in reverse, each in its own try, every one visited.
  */
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -21,6 +22,7 @@ import { storeThrottle } from './console/throttle.js';
 import { ControlPlaneError } from './errors.js';
 import { Hub } from './hub/hub.js';
 import { startFeeds, type Feeds } from './feeds/feeds.js';
+import { clusterWake } from './notify/cluster-wake.js';
 import { WebhookNotifier } from './notify/webhook-notifier.js';
 import { ScanService } from './scans/scan-service.js';
 import { SlotTimer } from './scans/slot-timer.js';
@@ -81,10 +83,15 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     logger,
     baseUrl,
   });
+  // This process among the nodes sharing the database (one on SQLite).
+  const nodeId = randomUUID();
+  const cluster = { signals: store.signals, nodeId };
+  const notifierWake = clusterWake({ ...cluster, wake: () => notifier.wake(), logger });
   const liveBus = new LiveBus({ capacity: deps.live?.ringCapacity });
-  const livePublisher = new LivePublisher({ bus: liveBus, store, clock, logger });
+  const livePublisher = new LivePublisher({ bus: liveBus, store, clock, logger, cluster });
   const intervalMs = config.hub.heartbeat_interval_seconds * 1000;
   const hub = new Hub({
+    nodeId,
     store,
     clock,
     logger,
@@ -96,7 +103,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
       serverVersion: `${version} (protocol ${PROTOCOL_VERSION})`,
       ...deps.hubLimits,
     },
-    onFinishedScans: () => notifier.wake(),
+    onFinishedScans: () => notifierWake.wake(),
     onFeed: (siteId, feed) => void feeds?.pusher.agentReported(siteId, feed),
     onPresence: (site, online) => livePublisher.presence(site, online),
     onApplied: (applied) => livePublisher.applied(applied),
@@ -107,7 +114,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     store.notifications.kevCatalogUpdated(entries, clock.now().toISOString()).then(
       (raised) => {
         logger.info({ kev_entries: entries.size, alerts: raised }, 'KEV catalog update checked against open findings');
-        if (raised > 0) notifier.wake();
+        if (raised > 0) notifierWake.wake();
       },
       (error: unknown) =>
         logger.error({ reason: error instanceof Error ? error.message : String(error) }, 'KEV catalog update alerts failed; the next scan raises them'),
@@ -120,7 +127,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
     logger,
     commandTtlMinutes: config.scans.command_ttl_minutes,
     timeoutMinutes: config.scans.timeout_minutes,
-    onFinished: () => notifier.wake(),
+    onFinished: () => notifierWake.wake(),
     onChanged: (change) => livePublisher.scanChanged(change),
   });
   const slots = new SlotTimer({
@@ -170,7 +177,17 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
   // The ordered parts: stop visits them in reverse (slots, listener, feeds, notifier), each in its own try.
   const parts = composeParts(
     [
-      { name: 'notifier', start: () => notifier.start(), stop: () => notifier.stop() },
+      {
+        name: 'notifier',
+        start: () => {
+          notifierWake.start();
+          notifier.start();
+        },
+        stop: async () => {
+          notifierWake.stop();
+          await notifier.stop();
+        },
+      },
       {
         // Before the listener: an agent's hello may ask for a delta at once.
         name: 'feed hub',
@@ -188,6 +205,7 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
           // One dispatcher by path: the agents' hub and the console's live socket share the port.
           detachUpgrades = dispatchUpgrades(api.server, { [AGENT_PATH]: hub.upgrade, [LIVE_PATH]: liveSocket.upgrade });
           hub.start();
+          livePublisher.start();
           liveSocket.start();
           try {
             await api.listen({ host: config.listen.host, port: config.listen.port, signal });
@@ -203,8 +221,8 @@ export function createControlPlane(deps: ControlPlaneDeps): ControlPlane {
           detachUpgrades?.();
           liveSocket.stop();
           await hub.stop();
-          // The last batches' messages are read from the store: before it closes.
-          await livePublisher.idle();
+          // The last batches' messages are read from the store (and relayed): before it closes.
+          await livePublisher.stop();
           await api.close();
         },
       },

@@ -3,6 +3,7 @@
  * one session per site, notices silent peers, and sends commands (stored first, so an offline
  * agent gets them when it comes back).
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -12,6 +13,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { CommandItem, ControlPlaneStore, PendingCommand, Site } from '../store/types.js';
 import { refuseUpgrade } from '../upgrades.js';
 import { Ingestor, type AppliedReport } from './ingestor.js';
+import { ClusterPresence } from './presence.js';
 import { AgentSession } from './session.js';
 import { bearerToken, hashSiteToken } from './tokens.js';
 
@@ -28,6 +30,8 @@ export interface HubOptions {
 }
 
 export interface HubDeps {
+  /** This process among the nodes sharing the database (default: a new random id). */
+  nodeId?: string;
   store: ControlPlaneStore;
   clock: Clock;
   logger: Logger;
@@ -66,15 +70,33 @@ export class Hub {
   #bookkeeping: NodeJS.Timeout | undefined;
   #resuming = false;
   #throttled = 0;
+  #stopSignals: (() => void)[] = [];
+  /** Sites woken by stored commands, read together at the next turn; `#reading`: such a read is under way. */
+  readonly #woken = new Set<string>();
+  #reading = false;
+  /** This process among the nodes sharing the database. */
+  readonly nodeId: string;
+  readonly presence: ClusterPresence;
   /** The upgrade dispatcher's handler for the agents' path (AGENT_PATH). */
   readonly upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => void this.#upgrade(request, socket, head);
 
   constructor(deps: HubDeps) {
     this.#deps = deps;
+    this.nodeId = deps.nodeId ?? randomUUID();
     this.#log = deps.logger.child({ component: 'hub' });
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: deps.options.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
     this.ingestor = new Ingestor({ store: deps.store.ingest, logger: this.#log, onFinishedScans: deps.onFinishedScans, onApplied: deps.onApplied });
     this.ingestor.onDrain(() => this.#resumeSome());
+    const interval = deps.options.heartbeatIntervalMs;
+    this.presence = new ClusterPresence({
+      signals: deps.store.signals,
+      nodeId: this.nodeId,
+      local: () => this.onlineSites(),
+      refreshMs: interval,
+      // Two refreshes may be lost before a live node's sites count as offline elsewhere.
+      leaseMs: Math.max(interval * 3, deps.options.deadAfterMs),
+      logger: this.#log,
+    });
   }
 
   /** Connected agents that completed hello. */
@@ -92,27 +114,40 @@ export class Hub {
     return this.#throttled;
   }
 
-  /** Sites whose agent is connected and greeted. */
+  /** Sites whose agent is connected and greeted on this node. */
   onlineSites(): string[] {
     return [...this.#sessions.values()].filter((session) => session.ready).map((session) => session.site.id);
   }
 
+  /** The site's agent is connected to this node, or (in a cluster) to another one as it last said. */
   isOnline(siteId: string): boolean {
-    return this.#sessions.get(siteId)?.ready === true;
+    return this.#sessions.get(siteId)?.ready === true || this.presence.isOnline(siteId);
   }
 
-  /** Starts noticing silent peers; upgrades arrive through `upgrade` from the listener's dispatcher. */
+  /**
+   * Starts noticing silent peers and listening for commands stored by any node; upgrades arrive
+   * through `upgrade` from the listener's dispatcher.
+   */
   start(): void {
     this.#heartbeat = setInterval(() => this.#checkPeers(), this.#deps.options.heartbeatIntervalMs);
     this.#heartbeat.unref();
+    const { signals } = this.#deps.store;
+    this.#stopSignals = [
+      signals.onCommands((siteIds) => this.#wake(siteIds)),
+      // Wake-ups sent while this node could not hear them: every local agent gets a fresh read.
+      signals.onReconnected(() => this.#wake([...this.#sessions.keys()])),
+    ];
+    this.presence.start();
   }
 
   /** Closes every session (1001) and waits until what they sent is committed. */
   async stop(): Promise<void> {
     clearInterval(this.#heartbeat);
     clearTimeout(this.#bookkeeping);
+    for (const stop of this.#stopSignals.splice(0)) stop();
     await this.#flushBookkeeping();
     for (const session of this.#all) session.close(closeCodes.goingAway, 'control plane stopping');
+    await this.presence.stop();
     await this.ingestor.drain();
   }
 
@@ -123,8 +158,8 @@ export class Hub {
   }
 
   /**
-   * Stores the commands (one transaction for all of them) and sends each at once to an agent that
-   * is connected. Returns, per command, whether it went out now.
+   * Stores the commands (one transaction for all of them); the store's wake-up sends each to its
+   * agent on whichever node it is connected. Returns, per command, whether its agent is online.
    */
   async commands(items: OutgoingCommand[]): Promise<boolean[]> {
     if (items.length === 0) return [];
@@ -153,14 +188,41 @@ export class Hub {
     }));
   }
 
-  /** Sends stored commands (in the order of `items`) to the agents that are connected; per command, whether it went out now. */
+  /**
+   * Per stored command (in the order of `items`), whether its agent is online. Sending is not done
+   * here: the store's commit woke every node (ClusterSignals.onCommands), and the node the agent is
+   * connected to sends what it has not sent yet, in seq order.
+   */
   deliver(items: readonly Pick<OutgoingCommand, 'siteId'>[], stored: readonly PendingCommand[]): boolean[] {
-    return stored.map((pending, i) => {
-      const session = this.#sessions.get((items[i] as OutgoingCommand).siteId);
-      if (!session?.ready) return false;
-      session.sendCommand(pending);
-      return true;
-    });
+    return stored.map((_pending, i) => this.isOnline((items[i] as OutgoingCommand).siteId));
+  }
+
+  /**
+   * Commands were stored for these sites: the ones connected here get theirs. The woken sites of a
+   * turn are read in one query, one read at a time (wake-ups during a read make the next one).
+   */
+  #wake(siteIds: readonly string[]): void {
+    for (const siteId of siteIds) if (this.#sessions.get(siteId)?.ready) this.#woken.add(siteId);
+    if (this.#woken.size === 0 || this.#reading) return;
+    this.#reading = true;
+    setImmediate(() => void this.#readWoken());
+  }
+
+  async #readWoken(): Promise<void> {
+    while (this.#woken.size > 0) {
+      const sessions = [...this.#woken].flatMap((siteId) => this.#sessions.get(siteId) ?? []);
+      this.#woken.clear();
+      try {
+        const unsent = await this.#deps.store.commands.unsent(
+          sessions.map((session) => ({ siteId: session.site.id, afterSeq: session.sentSeq })),
+          this.#deps.clock.now().toISOString(),
+        );
+        for (const session of sessions) session.sendUnsent(unsent.get(session.site.id) ?? []);
+      } catch (error) {
+        this.#log.warn({ err: error, sites: sessions.length }, 'could not read unsent commands; the agents get them at the next wake-up or reconnect');
+      }
+    }
+    this.#reading = false;
   }
 
   /**
@@ -225,7 +287,10 @@ export class Hub {
   #register(session: AgentSession): void {
     const previous = this.#sessions.get(session.site.id);
     this.#sessions.set(session.site.id, session);
-    if (!previous) this.#deps.onPresence?.(session.site, true);
+    if (!previous) {
+      this.presence.changed(session.site.id, true);
+      this.#deps.onPresence?.(session.site, true);
+    }
     // The newer connection wins: the older one is usually a half-open TCP the agent gave up on.
     if (previous && previous !== session) previous.fail('replaced', 'a newer connection of this site took over', closeCodes.replaced);
   }
@@ -235,6 +300,7 @@ export class Hub {
     this.#paused.delete(session);
     if (this.#sessions.get(session.site.id) !== session) return;
     this.#sessions.delete(session.site.id);
+    this.presence.changed(session.site.id, false);
     this.#deps.onPresence?.(session.site, false);
   }
 

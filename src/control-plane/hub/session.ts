@@ -52,8 +52,9 @@ export class AgentSession implements IngestSource {
   #chain: Promise<void> = Promise.resolve();
   #lastHeardAt: number;
   #helloTimer: NodeJS.Timeout | undefined;
-  #replaying: PendingCommand[] | undefined;
   #storage: AgentStorage | undefined;
+  /** The highest command seq sent on this connection: nothing at or below it goes out again. */
+  #sentSeq = 0;
 
   constructor(ws: WebSocket, site: Site, deps: SessionDeps, helloTimeoutMs: number) {
     this.#ws = ws;
@@ -99,14 +100,23 @@ export class AgentSession implements IngestSource {
     this.#ws.send(JSON.stringify(frame));
   }
 
-  /** Sends a command now, or after the replay of older ones if that is still under way (the agent wants them in seq order). */
-  sendCommand(command: PendingCommand): void {
-    if (this.#replaying !== undefined) this.#replaying.push(command);
-    else this.#sendCommandNow(command);
+  /** The highest command seq sent on this connection. */
+  get sentSeq(): number {
+    return this.#sentSeq;
   }
 
-  #sendCommandNow(command: PendingCommand): void {
-    this.send({ ...command.body, type: command.type, seq: command.seq } as DownFrame);
+  /**
+   * Sends, in seq order, what this connection has not sent yet of `commands`. Every read of the
+   * store holds a site's commands from some seq up to the newest committed when it ran (commands
+   * commit in seq order), so reads resolving in any order leave no gap, and nothing goes out twice.
+   */
+  sendUnsent(commands: readonly PendingCommand[]): void {
+    if (this.#state !== 'ready') return;
+    for (const command of commands) {
+      if (command.seq <= this.#sentSeq) continue;
+      this.send({ ...command.body, type: command.type, seq: command.seq } as DownFrame);
+      this.#sentSeq = command.seq;
+    }
   }
 
   /** Sends a fatal protocol error and closes with `closeCode`. */
@@ -238,21 +248,17 @@ export class AgentSession implements IngestSource {
       heartbeat_interval_ms: this.#deps.heartbeatIntervalMs,
       max_frame_bytes: this.#deps.maxFrameBytes,
     });
-    // Registered before the stored commands are read, so a command issued meanwhile is either in
-    // that read or queued live behind it: none is missed, and they go out in seq order.
+    // Registered before the stored commands are read, so a wake-up for a command stored meanwhile
+    // makes the hub read it too: none is missed, and they go out in seq order.
     this.#state = 'ready';
-    this.#replaying = [];
+    this.#sentSeq = hello.last_command_seq;
     this.#deps.onReady(this);
     this.#deps.onSeen({ id: this.site.id, at: now, agentVersion: hello.agent_version });
-    const commands = await this.#deps.store.commands.pending(this.site.id, hello.last_command_seq, now);
-    let sent = hello.last_command_seq;
-    for (const command of [...commands, ...this.#replaying]) {
-      if (command.seq <= sent) continue;
-      this.#sendCommandNow(command);
-      sent = command.seq;
-    }
-    this.#replaying = undefined;
-    this.#log.info({ agent_version: hello.agent_version, resume_after_seq: resumeAfter, replayed_commands: commands.length }, 'agent connected');
+    this.sendUnsent(await this.#deps.store.commands.pending(this.site.id, hello.last_command_seq, now));
+    this.#log.info(
+      { agent_version: hello.agent_version, resume_after_seq: resumeAfter, replayed_commands: this.#sentSeq - hello.last_command_seq },
+      'agent connected',
+    );
     // After the replay, so a delta still in flight (its chunks replayed above) is not sent twice.
     if (hello.feed !== undefined) this.#deps.onFeed?.(this.site.id, hello.feed);
   }

@@ -3,7 +3,7 @@
  * into the store's types: one place, so SQLite and PostgreSQL answer the same objects.
  */
 import type { CveRecord, OpenPort } from '../../protocol/index.js';
-import type { FindingView, HostRow, ScanRow, SubScanRow } from './types.js';
+import type { FindingView, HostRow, PendingCommand, ScanRow, SubScanRow } from './types.js';
 import { fromJson } from './json.js';
 
 /** SQLite answers 0/1 for a boolean column, PostgreSQL true/false. */
@@ -116,3 +116,19 @@ export const hydrateFinding = (row: RawFindingView): FindingView => ({
   ...(row.exposure === null ? {} : { exposure: fromJson(row.exposure) }),
   ...(row.why === null ? {} : { why: fromJson(row.why) }),
 });
+
+/** Rows of many sites (ordered by site, then seq) as each site's pending commands. */
+export function groupBySite(
+  rows: readonly { site_id: string; seq: number; type: string; body: string; expires_at: string | null }[],
+): Map<string, PendingCommand[]> {
+  const bySite = new Map<string, PendingCommand[]>();
+  for (const { site_id: siteId, body, ...rest } of rows) {
+    let list = bySite.get(siteId);
+    if (!list) {
+      list = [];
+      bySite.set(siteId, list);
+    }
+    list.push({ ...rest, body: fromJson<Record<string, unknown>>(body) });
+  }
+  return bySite;
+}

@@ -333,6 +333,11 @@ export interface CommandStore {
   pending(siteId: string, appliedSeq: number, nowIso: string): Promise<PendingCommand[]>;
   /** Records what agents applied, many sites in one transaction. */
   ack(entries: { siteId: string; seq: number }[]): Promise<void>;
+  /**
+   * The unexpired commands above each site's `afterSeq`, in seq order per site; a read only, many
+   * sites in one query (a hub woken for thousands of sites makes one round trip, not thousands).
+   */
+  unsent(cursors: readonly { siteId: string; afterSeq: number }[], nowIso: string): Promise<Map<string, PendingCommand[]>>;
 }
 
 export interface VulnStore {
@@ -508,6 +513,28 @@ export interface ConsoleStore {
   previousScan(scan: ScanRow): Promise<ScanRow | undefined>;
 }
 
+/**
+ * Wake-ups between the nodes sharing one database (on SQLite there is one node: an in-process
+ * emitter). Only small triggers travel here; what they are about is read from the store.
+ */
+export interface ClusterSignals {
+  /** Other nodes may be listening (PostgreSQL); false on SQLite, where relaying to them is work for nothing. */
+  readonly clustered: boolean;
+  /**
+   * Called by the store INSIDE the transaction that stored commands for these sites, with that
+   * transaction's handle (SQLite: its Db; PostgreSQL: the tx's PoolClient, and the call must be
+   * awaited). Every node's `onCommands` handlers hear of it once the transaction commits, never if it rolls back.
+   */
+  commandsStored(tx: unknown, siteIds: readonly string[]): void | Promise<void>;
+  /** Commands for these sites were committed (on any node); a handler reads them from `commands.pending`. */
+  onCommands(handler: (siteIds: string[]) => void): () => void;
+  /** Sends a small message (< 7 KB of UTF-8) to every node's subscribers of `channel`, this node's included. Channel: [a-z_][a-z0-9_]*. */
+  publish(channel: string, payload: string): Promise<void>;
+  subscribe(channel: string, handler: (payload: string) => void): () => void;
+  /** Called after the node may have missed messages (PostgreSQL: its LISTEN connection came up, first or again after a loss). */
+  onReconnected(handler: () => void): () => void;
+}
+
 export interface ControlPlaneStore {
   sites: SiteStore;
   schedules: ScheduleStore;
@@ -521,6 +548,7 @@ export interface ControlPlaneStore {
   apiTokens: ApiTokenStore;
   loginFailures: LoginFailureStore;
   console: ConsoleStore;
+  signals: ClusterSignals;
   /**
    * Readiness (GET /readyz): resolves when the database answers and every migration this build
    * knows is applied; throws, with a reason for the log, otherwise. One cheap round trip.

@@ -1,10 +1,12 @@
 import type { CommandItem, CommandStore, PendingCommand } from '../types.js';
 import { fromJson, toJson } from '../json.js';
 import type { PgDb, Queryable } from './db.js';
+import { notifyCommands } from './signals.js';
+import { groupBySite } from '../rows.js';
 
 /**
  * Writes commands with each site's next seq; call it inside the transaction of the rows they go
- * with. One UPDATE per site reserves its seqs (the row lock orders concurrent writers; sites are
+ * with: the agents' nodes are woken when it commits (notifyCommands). One UPDATE per site reserves its seqs (the row lock orders concurrent writers; sites are
  * taken in id order so two writers never wait on each other crosswise), one INSERT stores them all.
  */
 export async function commandWriter(client: Queryable, items: readonly CommandItem[]): Promise<PendingCommand[]> {
@@ -37,6 +39,7 @@ export async function commandWriter(client: Queryable, items: readonly CommandIt
       written.map((item) => item.command.expires_at),
     ],
   );
+  await notifyCommands(client, sites);
   return written.map((item) => item.command);
 }
 
@@ -59,6 +62,16 @@ export function pgCommands(db: PgDb): CommandStore {
         );
         return rows.map((row) => ({ ...row, body: fromJson<Record<string, unknown>>(row.body) }));
       });
+    },
+    async unsent(cursors, nowIso) {
+      if (cursors.length === 0) return new Map();
+      const rows = await db.query<{ site_id: string; seq: number; type: string; body: string; expires_at: string | null }>(
+        `SELECT c.site_id, c.seq, c.type, c.body, c.expires_at
+         FROM unnest($1::text[], $2::bigint[]) AS k(site_id, seq) JOIN commands c ON c.site_id = k.site_id AND c.seq > k.seq
+         WHERE c.expires_at IS NULL OR c.expires_at > $3 ORDER BY c.site_id, c.seq`,
+        [cursors.map((c) => c.siteId), cursors.map((c) => c.afterSeq), nowIso],
+      );
+      return groupBySite(rows);
     },
     async ack(entries) {
       if (entries.length === 0) return;

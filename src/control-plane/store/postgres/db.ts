@@ -20,7 +20,10 @@ export interface PgDb {
   tx<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T>;
   /** Calls `handler` with each payload NOTIFYed on `channel` (any node); resubscribes after a lost connection. */
   listen(channel: string, handler: (payload: string) => void): () => void;
-  /** Emits 'reconnected' after the LISTEN connection came back (a node may have missed notifications meanwhile). */
+  /**
+   * Emits 'reconnected' after the LISTEN connection came back (a node may have missed notifications
+   * meanwhile), and 'listening' each time it is up, the first time included (what was stored before it was missed).
+   */
   events: EventEmitter;
   /** One round trip: the database answers. */
   ping(): Promise<void>;
@@ -69,6 +72,7 @@ export function openPgDb(options: { url: string; max?: number; logger: Logger; a
       listener = client;
       wasConnected = true;
       if (reconnected) events.emit('reconnected');
+      events.emit('listening');
     })()
       .catch((error: unknown) => {
         log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'cannot LISTEN; retrying');

@@ -17,6 +17,7 @@ import { sqliteScanState } from './scan-state.js';
 import { sqliteScans } from './scans.js';
 import { sqliteSchedules } from './schedules.js';
 import { sqliteSessions } from './sessions.js';
+import { sqliteSignals } from './signals.js';
 import { sqliteSites } from './sites.js';
 import { sqliteVulns } from './vulns.js';
 import { workerIngest } from './worker-ingest.js';
@@ -63,20 +64,22 @@ export function openSqliteStore(options: SqliteStoreOptions): ControlPlaneStore 
   const opened = db;
   const local = sqliteIngest(db, state);
   const ingest = options.ingestThread === false ? undefined : workerIngest(file, local.streamSeq, options.logger);
+  const signals = sqliteSignals((error) => options.logger.error({ err: error }, 'a cluster signal handler failed'));
   return {
     file,
     sites: sqliteSites(db),
-    schedules: sqliteSchedules(db),
-    scans: sqliteScans(db, state),
+    schedules: sqliteSchedules(db, signals),
+    scans: sqliteScans(db, state, signals),
     ingest: ingest ?? local,
-    commands: sqliteCommands(db),
-    vulns: sqliteVulns(db),
+    commands: sqliteCommands(db, signals),
+    vulns: sqliteVulns(db, signals),
     notifications: sqliteNotifications(db),
     operators: sqliteOperators(db),
     sessions: sqliteSessions(db),
     apiTokens: sqliteApiTokens(db),
     loginFailures: sqliteLoginFailures(db),
     console: sqliteConsole(db),
+    signals,
     async ping() {
       // Throws once the file is closed; a schema behind this build (a restored old backup) is not ready.
       opened.prepare('SELECT 1').get();

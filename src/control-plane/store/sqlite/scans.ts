@@ -3,6 +3,7 @@ import type { CommandItem, NewSubScan, RouterInventoryRow, ScanEventRow, ScanSto
 import { commandWriter } from './commands.js';
 import { fromJson, toJson } from '../json.js';
 import type { ScanState } from './scan-state.js';
+import type { SqliteSignals } from './signals.js';
 import { compareAddresses } from '../../../shared/ipv4.js';
 import {
   hydrateFinding,
@@ -23,7 +24,7 @@ export function scheduleRunMarker(db: Db): (scheduleId: string, at: string) => v
   return (scheduleId, at) => void update.run({ at, id: scheduleId });
 }
 
-export function sqliteScans(db: Db, state: ScanState): ScanStore {
+export function sqliteScans(db: Db, state: ScanState, signals: SqliteSignals): ScanStore {
   const insertScan = db.prepare(
     `INSERT INTO scans (id, org_id, schedule_id, slot_at, kind, label, min_cvss, warning_threshold, ignore_offline_sites, notification_group, status, created_at)
      VALUES (@id, @org_id, @schedule_id, @slot_at, @kind, @label, @min_cvss, @warning_threshold, @ignore_offline_sites, @notification_group, 'queued', @created_at)
@@ -95,7 +96,7 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
     }
   };
 
-  const writeCommands = commandWriter(db);
+  const writeCommands = commandWriter(db, signals);
   const create = db.transaction((input: Parameters<ScanStore['create']>[0], at: string, commands: CommandItem[]) => {
     const { scan } = input;
     const inserted = insertScan.run({ ...scan, ignore_offline_sites: scan.ignore_offline_sites ? 1 : 0 }).changes === 1;
@@ -118,7 +119,7 @@ export function sqliteScans(db: Db, state: ScanState): ScanStore {
 
   return {
     async create(input, at, commands = []) {
-      return create.immediate(input, at, commands);
+      return signals.committed(() => create.immediate(input, at, commands));
     },
     async get(orgId, id) {
       const row = byOrg.get(orgId, id);

@@ -2,6 +2,7 @@ import type { Db } from '../../../shared/sqlite.js';
 import type { CommandItem, ScheduleStore, StoredSchedule } from '../types.js';
 import { commandWriter } from './commands.js';
 import { fromJson, toJson } from '../json.js';
+import type { SqliteSignals } from './signals.js';
 
 interface ScheduleRow extends Omit<StoredSchedule, 'sites' | 'ignore_offline_sites'> {
   sites: string;
@@ -14,7 +15,7 @@ const dehydrate = (schedule: StoredSchedule) => ({ ...schedule, ignore_offline_s
 const fields =
   'id, org_id, description, day_of_week, time_of_day, every_n_weeks, timezone, min_cvss, warning_threshold, ignore_offline_sites, notification_group, sites, anchor_at, next_scan_at, last_run_at, created_at, updated_at';
 
-export function sqliteSchedules(db: Db): ScheduleStore {
+export function sqliteSchedules(db: Db, signals: SqliteSignals): ScheduleStore {
   const list = db.prepare<[string], ScheduleRow>(`SELECT ${fields} FROM schedules WHERE org_id = ? ORDER BY created_at DESC, id`);
   const one = db.prepare<[string, string], ScheduleRow>(`SELECT ${fields} FROM schedules WHERE org_id = ? AND id = ?`);
   const insert = db.prepare(
@@ -32,7 +33,7 @@ export function sqliteSchedules(db: Db): ScheduleStore {
   const remove = db.prepare('DELETE FROM schedules WHERE org_id = ? AND id = ?');
   const due = db.prepare<[string], ScheduleRow>(`SELECT ${fields} FROM schedules WHERE next_scan_at <= ? ORDER BY next_scan_at, id`);
   const timing = db.prepare('UPDATE schedules SET next_scan_at = ?, last_run_at = COALESCE(?, last_run_at) WHERE id = ?');
-  const writeCommands = commandWriter(db);
+  const writeCommands = commandWriter(db, signals);
   const insertTx = db.transaction((schedule: StoredSchedule, commands: CommandItem[]) => {
     insert.run(dehydrate(schedule));
     return writeCommands(commands);
@@ -52,13 +53,13 @@ export function sqliteSchedules(db: Db): ScheduleStore {
       return row && hydrate(row);
     },
     async insert(schedule, commands = []) {
-      return insertTx.immediate(schedule, commands);
+      return signals.committed(() => insertTx.immediate(schedule, commands));
     },
     async replace(schedule, commands = []) {
-      return replaceTx.immediate(schedule, commands);
+      return signals.committed(() => replaceTx.immediate(schedule, commands));
     },
     async delete(orgId, id, commands = []) {
-      return deleteTx.immediate(orgId, id, commands);
+      return signals.committed(() => deleteTx.immediate(orgId, id, commands));
     },
     async due(nowIso) {
       return due.all(nowIso).map(hydrate);

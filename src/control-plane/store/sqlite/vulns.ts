@@ -4,11 +4,12 @@ import type { CommandItem, CveMarkRow, Occurrence, VulnStore } from '../types.js
 import { commandWriter } from './commands.js';
 import { fromJson } from '../json.js';
 import { findingViewSelect, hydrateFinding, type RawFindingView } from '../rows.js';
+import type { SqliteSignals } from './signals.js';
 
 // MAC lists are bound as one JSON array, so a statement serves any number of them.
 const inMacs = `IN (SELECT value FROM json_each(?))`;
 
-export function sqliteVulns(db: Db): VulnStore {
+export function sqliteVulns(db: Db, signals: SqliteSignals): VulnStore {
   const byMacs = db.prepare<[string, string], RawFindingView>(`${findingViewSelect} WHERE f.org_id = ? AND h.mac ${inMacs} ORDER BY f.id DESC`);
   const occurrences = db.prepare<[string, string], Occurrence>(
     `SELECT f.id, f.scan_id, f.host_id, h.mac, h.ip, f.cve_id, f.created_at FROM findings f JOIN hosts h ON h.id = f.host_id WHERE f.org_id = ? AND h.mac ${inMacs} ORDER BY f.id DESC`,
@@ -40,7 +41,7 @@ export function sqliteVulns(db: Db): VulnStore {
     `INSERT INTO cve_marks (id, org_id, mac, cve_id, status, justification, scan_id, product, version, cpe, expiration_date, created_by, updated_by, created_at, updated_at)
      VALUES (@id, @org_id, @mac_address, @cve_id, @status, @justification, @scan_id, @product, @version, @cpe, @expiration_date, @created_by, @updated_by, @created_at, @updated_at)`,
   );
-  const writeCommands = commandWriter(db);
+  const writeCommands = commandWriter(db, signals);
   const insertMarkTx = db.transaction((mark: CveMarkRow, commands: CommandItem[]) => {
     insertMark.run(mark);
     return writeCommands(commands);
@@ -73,7 +74,7 @@ export function sqliteVulns(db: Db): VulnStore {
       return row && hydrateFinding(row);
     },
     async insertMark(mark, commands = []) {
-      return insertMarkTx.immediate(mark, commands);
+      return signals.committed(() => insertMarkTx.immediate(mark, commands));
     },
     async listMarks(orgId, filter) {
       return listMarks.all({ org: orgId, mac: filter.mac_address ?? null, cve: filter.cve_id ?? null, status: filter.status ?? null });
