@@ -129,7 +129,10 @@ describe('exactly once, whatever fails', () => {
     const dir = tempDir('cp-kill-');
     const port = await freePort();
     const file = path.join(dir, 'cp.yaml');
-    writeFileSync(file, `state_dir: ${dir}\nlog_level: info\nlisten: {host: 127.0.0.1, port: ${port}}\nauth: {hs256_secret: ${JWT_SECRET}}\n${await storeConfigLine(dir)}\n`);
+    writeFileSync(
+      file,
+      `state_dir: ${dir}\nlog_level: info\nlisten: {host: 127.0.0.1, port: ${port}}\nauth: {hs256_secret: ${JWT_SECRET}}\n${await storeConfigLine(dir)}\n`,
+    );
     const token = generateSiteToken();
     const siteId = crypto.randomUUID();
     const store = await openEngineStore(dir, pino({ level: 'silent' }), { ingestThread: false });

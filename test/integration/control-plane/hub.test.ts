@@ -6,7 +6,6 @@ import { finding, finished, host, newRunId, scanStatus } from '../../simulators/
 import { SimulatedAgent } from '../../simulators/control-plane/simulated-agent.js';
 import { startHarness, type Harness } from './harness.js';
 import { queryDatabase, queryValue } from '../../helpers/store-engine.js';
-import pino from 'pino';
 
 let h: Harness | undefined;
 const agents: SimulatedAgent[] = [];

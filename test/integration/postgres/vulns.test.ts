@@ -1,3 +1,4 @@
+import { sqliteSignals } from '../../../src/control-plane/store/sqlite/signals.js';
 import { describe, expect, it } from 'vitest';
 import { sqliteVulns } from '../../../src/control-plane/store/sqlite/vulns.js';
 import { pgVulns } from '../../../src/control-plane/store/postgres/vulns.js';
@@ -8,7 +9,14 @@ import { T, world } from './world.js';
 async function engines() {
   const both = await twoEngines();
   await both.seed(world().seed);
-  return { both, sqlite: sqliteVulns(both.sqlite), pg: pgVulns(both.pg) };
+  return {
+    both,
+    sqlite: sqliteVulns(
+      both.sqlite,
+      sqliteSignals(() => undefined),
+    ),
+    pg: pgVulns(both.pg),
+  };
 }
 
 const AA = 'AA:00:00:00:00:01';
