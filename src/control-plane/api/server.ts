@@ -107,6 +107,13 @@ function registerMethodNotAllowed(app: FastifyInstance, known: Map<string, Set<s
   }
 }
 
+function hasNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(hasNul);
+  if (value !== null && typeof value === 'object') return Object.entries(value).some(([key, item]) => key.includes('\u0000') || hasNul(item));
+  return false;
+}
+
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
@@ -137,6 +144,13 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     known.set(route.url, methods);
   });
   if (deps.rateLimit) registerRateLimits(app, deps.rateLimit);
+  // No stored text holds a NUL (PostgreSQL's text cannot, and no name or description needs one):
+  // refused before any route sees it, the same on both engines.
+  app.addHook('preValidation', async (request) => {
+    if (request.body !== undefined && hasNul(request.body)) {
+      throw new ApiError('parameter_invalid', 'A text field contains the NUL character (\\u0000), which is not accepted.', 422);
+    }
+  });
   // JSON only: without this, fastify would hand a text/plain body to the handlers as a string.
   app.removeContentTypeParser('text/plain');
 

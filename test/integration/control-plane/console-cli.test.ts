@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { controlPlaneCli } from '../../helpers/cli.js';
+import { storeConfigLine } from '../../helpers/store-engine.js';
 import { tempDir } from '../../helpers/temp.js';
 import type { Harness } from './harness.js';
 import { JWT_SECRET } from './harness.js';
@@ -27,10 +28,10 @@ function run(args: string[], stdin = ''): Promise<{ code: number | null; stdout:
   });
 }
 
-function setup(auth = `auth:\n  hs256_secret: ${JWT_SECRET}\n`) {
+async function setup(auth = `auth:\n  hs256_secret: ${JWT_SECRET}\n`) {
   const dir = tempDir();
   const config = path.join(dir, 'control-plane.yaml');
-  writeFileSync(config, `state_dir: ${dir}/state\nlisten:\n  host: ${CONSOLE_HOST}\n  port: 0\n${auth}`);
+  writeFileSync(config, `state_dir: ${dir}/state\n${await storeConfigLine(`${dir}/state`)}\nlisten:\n  host: ${CONSOLE_HOST}\n  port: 0\n${auth}`);
   return { dir, config, state: `${dir}/state` };
 }
 
@@ -38,7 +39,7 @@ const consoleOn = (state: string) => startHarness({ dir: state, config: { listen
 
 describe('cve-control-plane operators and tokens', () => {
   it('adds the first admin (password on stdin or in a file, never argv), lists, resets the password and removes', async () => {
-    const { dir, config, state } = setup();
+    const { dir, config, state } = await setup();
     const added = await run(
       ['--config', config, 'operators', 'add', '--org', 'org-a', '--email', 'Ada@Example.net', '--name', 'Ada', '--role', 'admin'],
       `${PASSWORD}\n`,
@@ -89,7 +90,7 @@ describe('cve-control-plane operators and tokens', () => {
   });
 
   it('exits with the documented codes: 65 for a bad argument or short password, 66 for an unknown email, 64 for a missing option', async () => {
-    const { config } = setup();
+    const { config } = await setup();
     const add = (args: string[], stdin = `${PASSWORD}\n`) =>
       run(['--config', config, 'operators', 'add', '--org', 'org-a', '--email', 'ada@example.net', '--name', 'Ada', '--role', 'admin', ...args], stdin);
     const short = await add([], 'short\n');
@@ -110,7 +111,7 @@ describe('cve-control-plane operators and tokens', () => {
   });
 
   it('mints a token that works as a bearer and is revocable in the console; 78 when auth is a JWKS', async () => {
-    const { config, state } = setup();
+    const { config, state } = await setup();
     const minted = await run(['--config', config, 'tokens', 'mint', '--org', 'org-a', '--sub', 'ci', '--scope', 'cve:view cve:create', '--days', '7']);
     expect(minted.code, minted.stderr).toBe(0);
     const token = minted.stdout.trim();
@@ -126,7 +127,7 @@ describe('cve-control-plane operators and tokens', () => {
     await h.request('DELETE', `/console/tokens/${row?.id}`, { token: await h.jwt({ scope: 'cp:admin' }) });
     expect((await h.request('GET', '/scans/cve', { token })).body).toMatchObject({ code: 'token_revoked' });
 
-    const jwks = setup('auth:\n  jwks_url: http://127.0.80.2:9/jwks.json\n');
+    const jwks = await setup('auth:\n  jwks_url: http://127.0.80.2:9/jwks.json\n');
     const refused = await run(['--config', jwks.config, 'tokens', 'mint', '--org', 'org-a', '--sub', 'ci', '--scope', 'cve:view', '--days', '7']);
     expect(refused.code).toBe(78);
     expect(refused.stderr).toContain('identity provider');

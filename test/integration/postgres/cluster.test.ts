@@ -55,7 +55,14 @@ describe('two control-plane nodes behind nginx', () => {
 
     const nodes: NodeProcess[] = [];
     for (const name of ['node-a', 'node-b']) {
-      const node = await startNode({ name, dir, host: HOST, databaseUrl, secret: SECRET, extra: ['hub: { heartbeat_interval_seconds: 2 }'] });
+      const node = await startNode({
+        name,
+        dir,
+        host: HOST,
+        databaseUrl,
+        secret: SECRET,
+        extra: ['hub: { heartbeat_interval_seconds: 2 }', "notification_groups: { security-alerts: { secret: s, webhooks: ['http://127.0.93.1:9/never'] } }"],
+      });
       onTestFinished(() => node.stop());
       nodes.push(node);
     }
@@ -73,7 +80,12 @@ describe('two control-plane nodes behind nginx', () => {
     };
     const connectedTo = async () => {
       const counts = await Promise.all(
-        nodes.map(async (node) => ((await (await fetch(`${node.url}/healthz`)).json()) as { agents_connected: number }).agents_connected),
+        nodes.map(async (node) =>
+          fetch(`${node.url}/healthz`).then(
+            async (response) => ((await response.json()) as { agents_connected: number }).agents_connected,
+            () => 0, // a killed node holds nobody
+          ),
+        ),
       );
       return counts;
     };
@@ -113,7 +125,7 @@ describe('two control-plane nodes behind nginx', () => {
 
     // Schedule and invoke through the balancer: whichever node takes a request, the command reaches the agent.
     const created = await api('POST', '/scans/cve/scheduled', scheduleBody(site.id, net));
-    expect(created.status).toBe(201);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
     await agent.waitForLog('command applied');
     const invoked = await api('POST', `/scans/cve/scheduled/${String(created.body.id)}/invoke`);
     expect(invoked.status).toBe(202);
@@ -128,7 +140,16 @@ describe('two control-plane nodes behind nginx', () => {
 
     // The agent dials the balancer again and lands on the survivor.
     const survivor = holding === 0 ? 1 : 0;
-    await eventually('the agent on the other node', async () => ((await connectedTo().catch(() => [0, 0]))[survivor] === 1 ? true : undefined), 25_000);
+    await eventually('the agent on the other node', async () => ((await connectedTo().catch(() => [0, 0]))[survivor] === 1 ? true : undefined), 25_000).catch(
+      (error: unknown) => {
+        throw new Error(
+          `${String(error)}; agent: ${agent.logs
+            .slice(-8)
+            .map((l) => JSON.stringify(l))
+            .join(' ')}`,
+        );
+      },
+    );
     const status = await eventually(
       'the scan to finish',
       async () => {

@@ -4,12 +4,10 @@
  * counters of a scan whose sites report through both nodes at once lose nothing (the result equals
  * what SQLite holds after the same reports one by one).
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { ReportInput } from '../../simulators/control-plane/simulated-agent.js';
 import { finding, finished, host, macOf, scanStatus } from '../../simulators/control-plane/reports.js';
 import type { IngestItem, IngestOutcome, NewScan } from '../../../src/control-plane/store/types.js';
-import { pgScans } from '../../../src/control-plane/store/postgres/scans.js';
-import type { Queryable } from '../../../src/control-plane/store/postgres/db.js';
 import { migratedDb } from './pg-kit.js';
 import { at, newId, ORG, pgCore, schedule, site, snapshot, sqliteCore, stream, type Core } from './core-kit.js';
 
@@ -163,40 +161,6 @@ describe('PostgreSQL store on several nodes', () => {
       expect(subs).toHaveLength(2);
       expect(await count({ db }, 'scan_events WHERE scan_id = $1', [scans[0]?.id])).toBe(1);
     }
-  });
-
-  it('calls afterCommands in the transaction that stored the commands (a NOTIFY there is sent at commit), and not for a slot it lost', async () => {
-    const { db, open } = await migratedDb();
-    const heard: string[] = [];
-    db.listen('cp_commands', (payload) => heard.push(payload));
-    // The LISTEN connection comes up on its own: wait until it hears a probe.
-    await vi.waitFor(async () => {
-      await db.query("SELECT pg_notify('cp_commands', 'probe')");
-      expect(heard).toContain('probe');
-    });
-    const calls: string[][] = [];
-    const afterCommands = async (client: Queryable, siteIds: string[]) => {
-      calls.push(siteIds);
-      await client.query("SELECT pg_notify('cp_commands', $1)", [JSON.stringify(siteIds)]);
-    };
-    const nodes = [db, open()].map((node) => ({ ...pgCore(node), scans: pgScans(node, { afterCommands }) }));
-    const [first, second] = nodes as [Core, Core];
-    for (const id of ['s-a', 's-b']) await first.sites.create(site(id));
-    const scheduleId = newId();
-    await first.schedules.insert(schedule(scheduleId, ['s-a', 's-b'], at(30)));
-    const build = (seq: number) => ({ type: 'scan.invoke', body: { seq }, expires_at: null });
-    const slotScan = () => {
-      const { input } = invokeScan(['s-a', 's-b'], scheduleId);
-      return { ...input, scan: { ...input.scan, kind: 'scheduled' as const, slot_at: at(30) } };
-    };
-    await first.scans.create(slotScan(), at(31), [
-      { siteId: 's-b', build },
-      { siteId: 's-a', build },
-    ]);
-    await second.scans.create(slotScan(), at(31), [{ siteId: 's-a', build }]);
-    expect(calls).toEqual([['s-b', 's-a']]);
-    await vi.waitFor(() => expect(heard).toContain(JSON.stringify(['s-b', 's-a'])));
-    expect(heard.filter((payload) => payload !== 'probe')).toEqual([JSON.stringify(['s-b', 's-a'])]);
   });
 
   it("loses no count when one scan's sites report through two nodes at once, and equals SQLite fed the same reports in turn", async () => {

@@ -27,14 +27,9 @@ import { commandWriter } from './commands.js';
 import { markScheduleRun } from './ingest-runs.js';
 import { recomputeScans } from './scan-state.js';
 
-export interface PgScansOptions {
-  /** Called in the transaction that stored commands for these sites (the cluster's wake-up, ClusterSignals.commandsStored). */
-  afterCommands?: (client: Queryable, siteIds: string[]) => Promise<void>;
-}
-
 const terminalSub = (status: string) => status === 'failed' || status === 'skipped' || status === 'stopped' || status === 'completed';
 
-export function pgScans(db: PgDb, options: PgScansOptions = {}): ScanStore {
+export function pgScans(db: PgDb): ScanStore {
   const first = async <R extends object>(sql: string, values: unknown[]): Promise<R | undefined> =>
     (await db.query<R & Record<string, unknown>>(sql, values))[0];
   const listSchedule = `SELECT ${scanFields} FROM scans WHERE org_id = $1 AND schedule_id = $2 ORDER BY created_at DESC, id`;
@@ -112,8 +107,8 @@ export function pgScans(db: PgDb, options: PgScansOptions = {}): ScanStore {
         );
         const finished = (await recomputeScans(client, [row.id], at)).length > 0;
         const items = commands.filter((item) => ours(item.siteId));
+        // commandWriter NOTIFYs the sites' nodes in this transaction (sent at commit).
         const stored = await commandWriter(client, items);
-        if (items.length > 0) await options.afterCommands?.(client, [...new Set(items.map((item) => item.siteId))]);
         const current = (await client.query<RawScan>(`SELECT ${scanFields} FROM scans WHERE id = $1`, [row.id])).rows[0] as RawScan;
         return { scan: hydrateScan(current), created: inserted, finished, commands: stored };
       });
