@@ -2,7 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // The CLI tests run the built commands: dist/ is compiled first, only when a source changed.
     globalSetup: ['test/global-setup.ts'],
     // Integration tests start real processes and sockets; two cores are all CI has.
@@ -11,7 +10,12 @@ export default defineConfig({
     pool: 'forks',
     projects: [
       // Everything, the control plane on SQLite; test/integration/postgres needs the cluster the other project starts.
-      { extends: true, test: { name: 'sqlite', exclude: ['**/node_modules/**', 'test/integration/postgres/**'] } },
+      // `include` is set per project, not at the root: a project that extends the root would
+      // merge the root's list with its own and run the whole suite a second time.
+      {
+        extends: true,
+        test: { name: 'sqlite', include: ['test/**/*.test.ts'], exclude: ['**/node_modules/**', 'test/integration/postgres/**'] },
+      },
       {
         // The control plane's tests again, on the PostgreSQL store (test/global-postgres.ts starts a throwaway cluster).
         extends: true,
