@@ -17,7 +17,7 @@ export type KevEntry = NonNullable<Finding['kev']>;
 
 type MarkRow = { org_id: string; mac: string; cve_id: string; status: MarkStatus; cpe: string | null; expires_at: string | null; created_at: string };
 
-/** Each (org, mac, cve)'s marks, newest first; a later-inserted mark of the same instant first (the physical order of an append-only table). */
+/** Each (org, mac, cve)'s marks, newest first; a later-inserted mark of the same instant first (its seq). */
 async function marksOf(client: Queryable, keys: { org_id: string; mac: string; cve_id: string }[]): Promise<Map<string, MarkRow[]>> {
   const marks = new Map<string, MarkRow[]>();
   if (keys.length === 0) return marks;
@@ -25,7 +25,7 @@ async function marksOf(client: Queryable, keys: { org_id: string; mac: string; c
     `SELECT m.org_id, m.mac, m.cve_id, m.status, m.cpe, m.expiration_date AS expires_at, m.created_at
      FROM cve_marks m JOIN unnest($1::text[], $2::text[], $3::text[]) AS k (org_id, mac, cve_id)
        ON m.org_id = k.org_id AND m.mac = k.mac AND m.cve_id = k.cve_id
-     ORDER BY m.created_at DESC, m.ctid DESC`,
+     ORDER BY m.created_at DESC, m.seq DESC`,
     [keys.map((k) => k.org_id), keys.map((k) => k.mac), keys.map((k) => k.cve_id)],
   );
   for (const row of rows.rows) {
