@@ -3,7 +3,7 @@
  * into the store's types: one place, so SQLite and PostgreSQL answer the same objects.
  */
 import type { CveRecord, OpenPort } from '../../protocol/index.js';
-import type { FindingView, HostRow, PendingCommand, ScanRow, SubScanRow } from './types.js';
+import type { FindingFacts, FindingView, HostRow, PendingCommand, ScanRow, SubScanRow } from './types.js';
 import { fromJson } from './json.js';
 
 /** SQLite answers 0/1 for a boolean column, PostgreSQL true/false. */
@@ -111,6 +111,43 @@ export const hydrateFinding = (row: RawFindingView): FindingView => ({
   },
   // Absent for a finding an agent before them sent; kev/epss null: looked up, none known.
   ...(row.distro === null ? {} : { distro: fromJson(row.distro) }),
+  ...(row.kev === null ? {} : { kev: fromJson(row.kev) }),
+  ...(row.epss === null ? {} : { epss: fromJson(row.epss) }),
+  ...(row.exposure === null ? {} : { exposure: fromJson(row.exposure) }),
+  ...(row.why === null ? {} : { why: fromJson(row.why) }),
+});
+
+/** The console's facts of a finding (ConsoleStore.currentFacts): its host, CVE and stored judgements. */
+export interface RawFacts {
+  id: string;
+  scan_id: string;
+  site_id: string;
+  mac: string | null;
+  ip: string;
+  hostname: string | null;
+  cve_id: string;
+  score: number;
+  severity: FindingFacts['cve']['severity'];
+  cpe: string;
+  distro_status: string | null;
+  kev: string | null;
+  epss: string | null;
+  exposure: string | null;
+  why: string | null;
+}
+
+/** The columns of RawFacts, from findings f, hosts h and cves c. */
+export const factsFields =
+  'f.id, f.scan_id, f.site_id, h.mac, h.ip, h.hostname, c.id AS cve_id, c.score, c.severity, f.cpe, f.distro_status, f.kev, f.epss, f.exposure, f.why';
+
+export const hydrateFacts = (row: RawFacts): FindingFacts => ({
+  id: row.id,
+  scan_id: row.scan_id,
+  site_id: row.site_id,
+  host: { mac: row.mac, ip: row.ip, hostname: row.hostname },
+  cve: { id: row.cve_id, score: row.score, severity: row.severity },
+  cpe: row.cpe,
+  distro_status: row.distro_status,
   ...(row.kev === null ? {} : { kev: fromJson(row.kev) }),
   ...(row.epss === null ? {} : { epss: fromJson(row.epss) }),
   ...(row.exposure === null ? {} : { exposure: fromJson(row.exposure) }),

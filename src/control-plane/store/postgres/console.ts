@@ -1,7 +1,19 @@
 /** The console pages' read queries on PostgreSQL (ConsoleStore), answering what store/sqlite/console.ts answers. */
-import type { ConsoleStore, FindingFacts, RouterInventoryRow } from '../types.js';
+import type { ConsoleStore, RouterInventoryRow } from '../types.js';
 import { fromJson } from '../json.js';
-import { findingViewSelect, hydrateFinding, hydrateHost, hydrateScan, scanFields, type RawFindingView, type RawHost, type RawScan } from '../rows.js';
+import {
+  factsFields,
+  findingViewSelect,
+  hydrateFacts,
+  hydrateFinding,
+  hydrateHost,
+  hydrateScan,
+  scanFields,
+  type RawFacts,
+  type RawFindingView,
+  type RawHost,
+  type RawScan,
+} from '../rows.js';
 import type { PgDb } from './db.js';
 
 const TERMINAL = "('completed', 'partial', 'failed')";
@@ -19,24 +31,6 @@ const latestHosts = `
     FROM hosts h JOIN scans s ON s.id = h.scan_id
     WHERE s.org_id = $1 AND s.status IN ${TERMINAL} AND ($2::text IS NULL OR h.mac = $2)
   ) AS ranked WHERE n = 1`;
-
-interface RawFacts {
-  id: string;
-  scan_id: string;
-  site_id: string;
-  mac: string | null;
-  ip: string;
-  hostname: string | null;
-  cve_id: string;
-  score: number;
-  severity: FindingFacts['cve']['severity'];
-  cpe: string;
-  distro_status: string | null;
-  kev: string | null;
-  epss: string | null;
-  exposure: string | null;
-  why: string | null;
-}
 
 export function pgConsole(db: PgDb): ConsoleStore {
   return {
@@ -59,24 +53,12 @@ export function pgConsole(db: PgDb): ConsoleStore {
     async currentFacts(orgId) {
       // SQLite answers these in its plan's order; callers sort them. Here in id order, so two calls agree.
       const rows = await db.query<RawFacts>(
-        `SELECT f.id, f.scan_id, f.site_id, h.mac, h.ip, h.hostname, c.id AS cve_id, c.score, c.severity, f.cpe, f.distro_status, f.kev, f.epss, f.exposure, f.why
+        `SELECT ${factsFields}
          FROM findings f JOIN (${latestHosts}) l ON l.id = f.host_id JOIN hosts h ON h.id = f.host_id JOIN cves c ON c.id = f.cve_id
          WHERE f.org_id = $1 ORDER BY f.id`,
         [orgId, null],
       );
-      return rows.map((row): FindingFacts => ({
-        id: row.id,
-        scan_id: row.scan_id,
-        site_id: row.site_id,
-        host: { mac: row.mac, ip: row.ip, hostname: row.hostname },
-        cve: { id: row.cve_id, score: row.score, severity: row.severity },
-        cpe: row.cpe,
-        distro_status: row.distro_status,
-        ...(row.kev === null ? {} : { kev: fromJson(row.kev) }),
-        ...(row.epss === null ? {} : { epss: fromJson(row.epss) }),
-        ...(row.exposure === null ? {} : { exposure: fromJson(row.exposure) }),
-        ...(row.why === null ? {} : { why: fromJson(row.why) }),
-      }));
+      return rows.map(hydrateFacts);
     },
     async currentFindings(orgId, filter = {}) {
       const rows = await db.query<RawFindingView>(

@@ -1,8 +1,19 @@
 /** The console pages' read queries (ConsoleStore): sites' routers, devices by MAC, current findings, scan deltas. */
 import type { Db } from '../../../shared/sqlite.js';
-import type { ConsoleStore, FindingFacts, RouterInventoryRow } from '../types.js';
+import type { ConsoleStore, RouterInventoryRow } from '../types.js';
 import { fromJson } from '../json.js';
-import { findingViewSelect, hydrateFinding, hydrateHost, hydrateScan, scanFields, type RawFindingView, type RawHost } from '../rows.js';
+import {
+  factsFields,
+  findingViewSelect,
+  hydrateFacts,
+  hydrateFinding,
+  hydrateHost,
+  hydrateScan,
+  scanFields,
+  type RawFacts,
+  type RawFindingView,
+  type RawHost,
+} from '../rows.js';
 
 const TERMINAL = "('completed', 'partial', 'failed')";
 const hostFields = 'h.id, h.scan_id, h.site_id, h.ip, h.mac, h.hostname, h.manufacturer, h.os, h.sources, h.open_ports, h.cve_count, h.created_at';
@@ -20,24 +31,6 @@ const latestHosts = `
     WHERE s.org_id = @org AND s.status IN ${TERMINAL} AND (@mac IS NULL OR h.mac = @mac)
   ) WHERE n = 1`;
 
-interface RawFacts {
-  id: string;
-  scan_id: string;
-  site_id: string;
-  mac: string | null;
-  ip: string;
-  hostname: string | null;
-  cve_id: string;
-  score: number;
-  severity: FindingFacts['cve']['severity'];
-  cpe: string;
-  distro_status: string | null;
-  kev: string | null;
-  epss: string | null;
-  exposure: string | null;
-  why: string | null;
-}
-
 export function sqliteConsole(db: Db): ConsoleStore {
   const inventory = db.prepare<[string], { sub_scan_id: string | null; site_id: string; at: string; body: string }>(
     'SELECT sub_scan_id, site_id, at, body FROM inventories WHERE site_id = ? ORDER BY id DESC LIMIT 1',
@@ -51,7 +44,7 @@ export function sqliteConsole(db: Db): ConsoleStore {
     `${findingViewSelect} JOIN (${latestHosts}) l ON l.id = f.host_id WHERE f.org_id = @org AND (@cve IS NULL OR f.cve_id = @cve) ORDER BY f.id`,
   );
   const facts = db.prepare<{ org: string; mac: null }, RawFacts>(
-    `SELECT f.id, f.scan_id, f.site_id, h.mac, h.ip, h.hostname, c.id AS cve_id, c.score, c.severity, f.cpe, f.distro_status, f.kev, f.epss, f.exposure, f.why
+    `SELECT ${factsFields}
      FROM findings f JOIN (${latestHosts}) l ON l.id = f.host_id JOIN hosts h ON h.id = f.host_id JOIN cves c ON c.id = f.cve_id
      WHERE f.org_id = @org`,
   );
@@ -80,19 +73,7 @@ export function sqliteConsole(db: Db): ConsoleStore {
       return row && hydrateScan(row);
     },
     async currentFacts(orgId) {
-      return facts.all({ org: orgId, mac: null }).map((row): FindingFacts => ({
-        id: row.id,
-        scan_id: row.scan_id,
-        site_id: row.site_id,
-        host: { mac: row.mac, ip: row.ip, hostname: row.hostname },
-        cve: { id: row.cve_id, score: row.score, severity: row.severity },
-        cpe: row.cpe,
-        distro_status: row.distro_status,
-        ...(row.kev === null ? {} : { kev: fromJson(row.kev) }),
-        ...(row.epss === null ? {} : { epss: fromJson(row.epss) }),
-        ...(row.exposure === null ? {} : { exposure: fromJson(row.exposure) }),
-        ...(row.why === null ? {} : { why: fromJson(row.why) }),
-      }));
+      return facts.all({ org: orgId, mac: null }).map(hydrateFacts);
     },
     async currentFindings(orgId, filter = {}) {
       return current.all({ org: orgId, mac: filter.mac ?? null, cve: filter.cveId ?? null }).map(hydrateFinding);
