@@ -1,7 +1,8 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { startAgentProcess } from '../helpers/agent-process.js';
 import { agentCli, controlPlaneCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
@@ -146,6 +147,34 @@ describe('root on a state directory the service user owns', () => {
     const listed = runAsUser(controlPlaneCli, ['--data-dir', state, '--json', 'sites', 'list']);
     expect(listed.code).toBe(0);
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ org_id: 'acme', name: 'closet' })]);
+  });
+
+  it('cve-control-plane serve started by hand as root serves as the service user, reading a root:group 0640 config as the unit does', async () => {
+    const state = stateDir();
+    // As /etc/cve-control-plane/config.yaml: root's, readable by the service user's group.
+    const config = path.join(sharedDir(), 'config.yaml');
+    writeFileSync(
+      config,
+      `state_dir: ${state}\nlog_level: info\nlisten:\n  host: 127.0.125.1\n  port: 0\nauth:\n  hs256_secret: state-owner-test-secret-of-at-least-32-bytes\n`,
+      { mode: 0o640 },
+    );
+    chownSync(config, 0, gid);
+    const child = spawn(process.execPath, [controlPlaneCli, '--config', config, 'serve'], { env: { ...process.env, NOTIFY_SOCKET: '' } });
+    onTestFinished(() => void (child.exitCode === null && child.kill('SIGKILL')));
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const logs: Record<string, unknown>[] = [];
+    createInterface({ input: child.stdout }).on('line', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+    await expect.poll(() => logs.find((l) => l.msg === 'control plane ready') ?? stderr, { timeout: 15_000 }).toMatchObject({ msg: 'control plane ready' });
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    expect(status).toMatch(new RegExp(`^Uid:\\s+${uid}\\s+${uid}\\s+${uid}\\s+${uid}$`, 'm'));
+    expect(status).toMatch(/^CapEff:\s+0+$/m);
+    expect(notOwned(state)).toEqual([]);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(readdirSync(state)).toContain('control-plane.db');
+    expect(notOwned(state)).toEqual([]);
   });
 
   it('root that cannot change its identity refuses with exit 77 and the runuser command, which works as printed', () => {
