@@ -11,6 +11,7 @@ export const agentErrors = {
   AGENT_ERR_DB_CORRUPT: { exitCode: 76, message: 'the database file is corrupt' },
   AGENT_ERR_DB_LOCKED: { exitCode: 75, message: 'the database is in use by another agent' },
   AGENT_ERR_DB_TOO_NEW: { exitCode: 76, message: 'the database was written by a newer agent' },
+  AGENT_ERR_STATE_OWNER: { exitCode: 77, message: "root cannot act as the state directory's owner" },
   AGENT_ERR_SCHEDULE_INVALID: { exitCode: 65, message: 'the schedule breaks a rule' },
   AGENT_ERR_SCHEDULE_NOT_FOUND: { exitCode: 66, message: 'no schedule has that id' },
   AGENT_ERR_SCHEDULE_READ_ONLY: { exitCode: 65, message: 'the schedule comes from the config file' },

@@ -268,6 +268,7 @@ export const controlPlaneErrors = {
   CP_ERR_DB_CORRUPT: { exitCode: 76, message: 'the database file is corrupt' },
   CP_ERR_DB_TOO_NEW: { exitCode: 76, message: 'the database was written by a newer control plane' },
   CP_ERR_DB_UNREACHABLE: { exitCode: 69, message: 'the PostgreSQL database cannot be reached' },
+  CP_ERR_STATE_OWNER: { exitCode: 77, message: "root cannot act as the state directory's owner" },
   CP_ERR_DB_COLLATION: { exitCode: 78, message: 'the PostgreSQL database does not use the C collation' },
   CP_ERR_LISTEN_FAILED: { exitCode: 69, message: 'the control plane cannot listen on its address' },
   CP_ERR_SITE_INVALID: { exitCode: 65, message: 'the site arguments are invalid' },

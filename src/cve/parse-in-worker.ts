@@ -74,7 +74,9 @@ export async function* parseInWorker(options: ParseInWorkerOptions): AsyncGenera
         throw message.error;
       }
       if (message.type === 'error') {
-        throw message.code === undefined ? new Error(message.message) : new CveError(message.code as CveErrorCode, message.message);
+        // The errno goes back on as the cause, so the CLI can tell a permission problem (src/shared/state-owner.ts).
+        const options = message.system ? { cause: Object.assign(new Error(message.system.code), message.system) } : undefined;
+        throw message.code === undefined ? new Error(message.message, options) : new CveError(message.code as CveErrorCode, message.message, options);
       }
       if (message.type === 'records') {
         records.push(...message.records);

@@ -21,7 +21,19 @@ export type ParseWorkerMessage =
   /** The end of a batch: its source and the records that were skipped. */
   | { type: 'batch'; source: string; skipped: { cve: string; reason: string }[] }
   | { type: 'done' }
-  | { type: 'error'; code: string | undefined; message: string };
+  | { type: 'error'; code: string | undefined; message: string; system?: SystemCause };
+
+/** The errno behind an unreadable file (its code and path), which a message cannot carry as an Error cause. */
+export interface SystemCause {
+  code: string;
+  path?: string;
+}
+
+function systemCause(error: unknown): SystemCause | undefined {
+  const cause = (error as { cause?: { code?: unknown; path?: unknown } }).cause;
+  if (typeof cause?.code !== 'string') return undefined;
+  return typeof cause.path === 'string' ? { code: cause.code, path: cause.path } : { code: cause.code };
+}
 
 const messageBytes = 64 * 1024;
 
@@ -69,6 +81,7 @@ if (port) {
     }
     send({ type: 'done' });
   } catch (error) {
-    send({ type: 'error', code: error instanceof CveError ? error.code : undefined, message: (error as Error).message });
+    const system = systemCause(error);
+    send({ type: 'error', code: error instanceof CveError ? error.code : undefined, message: (error as Error).message, ...(system ? { system } : {}) });
   }
 }

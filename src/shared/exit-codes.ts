@@ -32,7 +32,7 @@ export const exitCodeMeanings: Readonly<Record<ExitCode, string>> = {
   70: 'internal error: an uncaught exception stopped the daemon',
   75: 'temporary failure, try again: the state directory is in use, or the router timed out or closed the session',
   76: 'a file or peer broke its format: a corrupt or newer database, a malformed router reply or NVD page',
-  77: 'refused: a login failed, an address lies outside the scope, or the NVD API refused the key',
+  77: "refused: a login failed, an address lies outside the scope, the NVD API refused the key, or root cannot act as the state directory's owner (or that owner may not read a file the command was given)",
   78: 'invalid or unreadable config, or a setting missing from it',
   130: 'interrupted (Ctrl-C) before the work finished',
 };
