@@ -21,6 +21,11 @@ stage_app() {
   (cd "$dest" && npm prune --omit=dev --offline --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
   # prune leaves the emptied @scope directories behind.
   find "$dest/node_modules" -mindepth 1 -maxdepth 1 -name '@*' -type d -empty -delete
+  # The native addons' build leftovers (object files, static libraries, better-sqlite3's copy of
+  # the SQLite sources): about 30 MB that no one loads; the .node files stay.
+  find "$dest/node_modules" -type d -path '*/build/Release/*' \( -name obj -o -name obj.target -o -name .deps \) -prune -exec rm -rf {} +
+  find "$dest/node_modules" -type f -path '*/build/Release/*' -name '*.a' -delete
+  rm -rf "$dest/node_modules/better-sqlite3/deps" "$dest/node_modules/better-sqlite3/src"
   (cd "$dest" && "$node" -e "require('better-sqlite3'); require('unix-dgram')") ||
     die "the native addons do not load with $node: rebuild the checkout with this node"
 }
