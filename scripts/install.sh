@@ -37,7 +37,7 @@ destdir="${DESTDIR:-}"
 destdir="${destdir%/}"
 
 [ -f "$src/dist/cli/$SERVICE_USER.js" ] || die "$src/dist/cli/$SERVICE_USER.js is missing: run 'npm ci && npm run build' first"
-# shellcheck source=lib/stage-app.sh
+# shellcheck source=scripts/lib/stage-app.sh
 . "$src/scripts/lib/stage-app.sh"
 for f in package.json package-lock.json "systemd/$SERVICE_USER.service" "$example"; do
   [ -f "$src/$f" ] || die "$src/$f is missing"

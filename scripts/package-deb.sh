@@ -22,7 +22,7 @@ say() { printf 'package-deb: %s\n' "$*"; }
 die() { printf 'package-deb: error: %s\n' "$*" >&2; exit 1; }
 
 src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# shellcheck source=lib/stage-app.sh
+# shellcheck source=scripts/lib/stage-app.sh
 . "$src/scripts/lib/stage-app.sh"
 
 command -v dpkg-deb >/dev/null || die "dpkg-deb is missing: this builds Debian packages on Debian (or use scripts/install.sh)"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by scripts/install.sh and scripts/package-deb.sh (sourced, not run): stages the built app
 # with its production node_modules, and writes the /usr/bin wrapper. Callers set -euo pipefail
 # and define die().

@@ -87,10 +87,10 @@ function readUnit(name: Name): Unit {
     const key = line.slice(0, eq);
     settings.set(key, [...(settings.get(key) ?? []), line.slice(eq + 1)]);
   }
-  const one = (key: string) => {
-    const values = settings.get(key);
+  const one = (key: string): string => {
+    const values = settings.get(key) ?? [];
     expect(values, `${name}.service: exactly one ${key}=`).toHaveLength(1);
-    return values![0];
+    return values[0] ?? '';
   };
   const execStart = one('ExecStart');
   // Quotes, specifiers and prefixes (-@:+!) would need systemd's own parser.
@@ -102,8 +102,8 @@ function readUnit(name: Name): Unit {
     CONFIGURATION_DIRECTORY: `/etc/${one('ConfigurationDirectory')}`,
   };
   for (const assignment of (settings.get('Environment') ?? []).flatMap((value) => value.split(/\s+/))) {
-    const [key, ...value] = assignment.split('=');
-    env[key] = value.join('=');
+    const eq = assignment.indexOf('=');
+    env[assignment.slice(0, eq)] = assignment.slice(eq + 1);
   }
   return { execStart: execStart.split(/\s+/), user: one('User'), group: one('Group'), workingDirectory: one('WorkingDirectory'), umask: one('UMask'), env };
 }
@@ -199,7 +199,7 @@ describe('the Debian packages', () => {
     'builds cve-agent and cve-control-plane .debs that depend on node >= 20.19 and own their own files',
     () => {
       debs = buildPackages(VERSION);
-      const files: Record<string, string[]> = {};
+      const files = { 'cve-agent': [] as string[], 'cve-control-plane': [] as string[] };
       for (const name of NAMES) {
         expect(existsSync(debs[name]), debs[name]).toBe(true);
         expect(run('dpkg-deb', ['-f', debs[name], 'Package', 'Version', 'Architecture'])).toBe(
