@@ -178,7 +178,7 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'deb-test-'));
   // apt's _apt user reads the .deb files.
   chmodSync(work, 0o755);
-});
+}, LONG);
 
 afterAll(() => {
   const left = NAMES.filter(present);
