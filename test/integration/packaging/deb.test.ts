@@ -125,7 +125,11 @@ function spawnAsUnit(unit: Unit, argv: string[], extraEnv: Record<string, string
 
 /** A CLI command of the package as its service user (how an admin runs one: runuser -u NAME -- ...). */
 function cliAsUser(name: Name, args: string[]): string {
-  return run('runuser', ['-u', name, '--', `/usr/bin/${name}`, ...args, '--config', `/etc/${name}/config.yaml`]);
+  const result = spawnSync('runuser', ['-u', name, '--', `/usr/bin/${name}`, ...args, '--config', `/etc/${name}/config.yaml`], { encoding: 'utf8' });
+  // Who owns what in the state directory, when the command could not write it.
+  const state = result.status === 0 ? '' : spawnSync('ls', ['-la', `/var/lib/${name}`], { encoding: 'utf8' }).stdout;
+  expect(result.status, `${name} ${args.join(' ')}:\n${result.stdout}\n${result.stderr}\n${state}`).toBe(0);
+  return result.stdout;
 }
 
 interface Started {
