@@ -1,40 +1,53 @@
 #!/usr/bin/env bash
-# Installs the cve-agent from this checkout onto a Debian host (or into $DESTDIR for packaging).
+# Installs the cve-agent or the cve-control-plane from this checkout onto a host without dpkg
+# (Debian hosts: prefer the packages of `npm run package`), or into $DESTDIR for packaging.
 #
 # Usage, from a checkout where `npm ci && npm run build` has run:
-#   sudo scripts/install.sh                      # onto this host
+#   sudo scripts/install.sh                      # the agent, onto this host
+#   sudo scripts/install.sh control-plane        # the control plane, onto this host
 #   DESTDIR=/tmp/pkgroot scripts/install.sh      # staged tree; no user, no systemctl
 #
 # Where node_modules comes from: this checkout's, as it is (dev dependencies included), copied
-# to a staging directory and pruned there with `npm prune --omit=dev --offline`. The checkout
-# keeps its dev tools, nothing is fetched, and the native addons (better-sqlite3, unix-dgram)
-# are the ones already built here: so run this with the same node major as the build. The
-# script loads both addons with that node before it replaces anything.
+# to a staging directory and pruned there with `npm prune --omit=dev --offline`
+# (scripts/lib/stage-app.sh, shared with the .deb packager). The checkout keeps its dev tools,
+# nothing is fetched, and the native addons (better-sqlite3, unix-dgram) are the ones already
+# built here: so run this with the same node major as the build. Both addons are loaded with
+# that node before anything is replaced.
 #
 # It never enables or starts the service; it prints the commands that do.
 #
 # Environment: DESTDIR (default: empty, the live system), NODE_BIN (default: node on PATH).
 set -euo pipefail
 
-# Everything under /usr must stay readable by the cve-agent user whatever the caller's umask.
+# Everything under /usr must stay readable by the service user whatever the caller's umask.
 umask 022
-
-readonly SERVICE_USER=cve-agent
-src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-destdir="${DESTDIR:-}"
-destdir="${destdir%/}"
 
 say() { printf 'install.sh: %s\n' "$*"; }
 die() { printf 'install.sh: error: %s\n' "$*" >&2; exit 1; }
 
-[ -f "$src/dist/cli/cve-agent.js" ] || die "$src/dist/cli/cve-agent.js is missing: run 'npm ci && npm run build' first"
-for f in package.json package-lock.json systemd/cve-agent.service config.example.yaml; do
+case "${1:-agent}" in
+  agent) readonly SERVICE_USER=cve-agent example=config.example.yaml comment="edge-cve site agent" ;;
+  control-plane) readonly SERVICE_USER=cve-control-plane example=control-plane.example.yaml comment="edge-cve control plane" ;;
+  *) die "usage: install.sh [agent|control-plane] (got '$1')" ;;
+esac
+[ $# -le 1 ] || die "usage: install.sh [agent|control-plane]"
+
+src="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+destdir="${DESTDIR:-}"
+destdir="${destdir%/}"
+
+[ -f "$src/dist/cli/$SERVICE_USER.js" ] || die "$src/dist/cli/$SERVICE_USER.js is missing: run 'npm ci && npm run build' first"
+# shellcheck source=scripts/lib/stage-app.sh
+. "$src/scripts/lib/stage-app.sh"
+for f in package.json package-lock.json "systemd/$SERVICE_USER.service" "$example"; do
   [ -f "$src/$f" ] || die "$src/$f is missing"
 done
-[ -d "$src/node_modules" ] || die "$src/node_modules is missing: run 'npm ci' first"
-command -v npm >/dev/null || die "npm is needed to prune dev dependencies"
 if [ -z "$destdir" ] && [ "$(id -u)" -ne 0 ]; then
   die "installing onto this host needs root (or set DESTDIR)"
+fi
+# Files a package owns are dpkg's to replace: mixing the two would leave dpkg's list wrong.
+if [ -z "$destdir" ] && dpkg-query -W -f='${Status}' "$SERVICE_USER" 2>/dev/null | grep -q ' installed$'; then
+  die "$SERVICE_USER is installed from its .deb: upgrade it with 'apt-get install ./${SERVICE_USER}_<version>_<arch>.deb'"
 fi
 
 node_bin="$(command -v "${NODE_BIN:-node}" || true)"
@@ -46,7 +59,7 @@ case "$(readlink -f "$node_bin")" in
   /home/* | /root/* | /run/user/*) die "node resolves to $(readlink -f "$node_bin"), which the service cannot see: install node under /usr" ;;
 esac
 
-# Ownership by group cve-agent: on the live system the group exists by then (created below);
+# Ownership by the service user's group: on the live system the group exists by then (created below);
 # a packaging build host usually lacks it, and its postinst must set it.
 set_group() {
   if [ -z "$destdir" ]; then
@@ -59,17 +72,17 @@ set_group() {
 }
 
 if [ -z "$destdir" ] && ! id -u "$SERVICE_USER" >/dev/null 2>&1; then
-  useradd --system --user-group --home-dir /var/lib/cve-agent --no-create-home \
-    --shell /usr/sbin/nologin --comment "edge-cve site agent" "$SERVICE_USER"
+  useradd --system --user-group --home-dir "/var/lib/$SERVICE_USER" --no-create-home \
+    --shell /usr/sbin/nologin --comment "$comment" "$SERVICE_USER"
   say "created system user $SERVICE_USER"
 fi
 
 # The app: staged beside its final place (same filesystem), then swapped in with two renames
 # so that a failed copy or prune leaves the installed release untouched.
 lib_parent="$destdir/usr/lib"
-app="$lib_parent/edge-cve"
+app="$lib_parent/$SERVICE_USER"
 mkdir -p "$lib_parent"
-stage="$(mktemp -d "$lib_parent/.edge-cve.new.XXXXXX")"
+stage="$(mktemp -d "$lib_parent/.$SERVICE_USER.new.XXXXXX")"
 old=""
 cleanup() {
   # Put the previous release back if we stopped between the two renames.
@@ -78,60 +91,43 @@ cleanup() {
 }
 trap cleanup EXIT
 chmod 0755 "$stage"
-
-# data/ holds the starter CVE feed a new site matches against before its first update.
-cp -R "$src/dist" "$src/data" "$src/package.json" "$src/package-lock.json" "$stage/"
-mkdir "$stage/node_modules"
-# "/." copies the contents even when node_modules is a symlink, so prune never reaches the
-# checkout's own tree.
-cp -R "$src/node_modules/." "$stage/node_modules/"
-(cd "$stage" && npm prune --omit=dev --offline --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
-# prune leaves the emptied @scope directories behind.
-find "$stage/node_modules" -mindepth 1 -maxdepth 1 -name '@*' -type d -empty -delete
-(cd "$stage" && "$node_bin" -e "require('better-sqlite3'); require('unix-dgram')") ||
-  die "the native addons do not load with $node_bin: rebuild the checkout with this node"
+stage_app "$src" "$stage" "$node_bin"
 if [ -z "$destdir" ]; then
   chown -R root:root "$stage"
 fi
 
 if [ -e "$app" ]; then
-  old="$lib_parent/.edge-cve.old.$$"
+  old="$lib_parent/.$SERVICE_USER.old.$$"
   mv "$app" "$old"
 fi
 mv "$stage" "$app"
 say "installed the app in $app"
 
-# A wrapper rather than a symlink: it does not depend on dist's shebang or exec bit, pins the
-# node that loaded the addons above, and exec keeps node as the unit's MAINPID (sd_notify with
-# NotifyAccess=main). The path is resolved from the wrapper itself so a DESTDIR tree runs too.
 mkdir -p "$destdir/usr/bin"
-wrapper="$destdir/usr/bin/cve-agent"
-cat >"$wrapper.tmp" <<EOF
-#!/bin/sh
-# Written by edge-cve scripts/install.sh.
-app="\$(dirname "\$(readlink -f "\$0")")/../lib/edge-cve"
-exec "$node_bin" "\$app/dist/cli/cve-agent.js" "\$@"
-EOF
-chmod 0755 "$wrapper.tmp"
-mv "$wrapper.tmp" "$wrapper"
+write_wrapper "$destdir/usr/bin/$SERVICE_USER" "$SERVICE_USER" "$node_bin"
+# Releases before the control plane could be installed put the agent in /usr/lib/edge-cve.
+if [ "$SERVICE_USER" = cve-agent ] && [ -d "$destdir/usr/lib/edge-cve" ]; then
+  rm -rf "$destdir/usr/lib/edge-cve"
+  say "removed the previous release's /usr/lib/edge-cve"
+fi
 
 mkdir -p "$destdir/lib/systemd/system"
-install -m 0644 "$src/systemd/cve-agent.service" "$destdir/lib/systemd/system/cve-agent.service"
+install -m 0644 "$src/systemd/$SERVICE_USER.service" "$destdir/lib/systemd/system/$SERVICE_USER.service"
 
-install -d -m 0750 "$destdir/etc/cve-agent"
-set_group "$destdir/etc/cve-agent"
-config="$destdir/etc/cve-agent/config.yaml"
+install -d -m 0750 "$destdir/etc/$SERVICE_USER"
+set_group "$destdir/etc/$SERVICE_USER"
+config="$destdir/etc/$SERVICE_USER/config.yaml"
 if [ -e "$config" ]; then
   say "kept the existing ${config#"$destdir"}"
 else
-  install -m 0640 "$src/config.example.yaml" "$config"
+  install -m 0640 "$src/$example" "$config"
   set_group "$config"
-  say "installed ${config#"$destdir"} from config.example.yaml: edit it before starting"
+  say "installed ${config#"$destdir"} from $example: edit it before starting"
 fi
 
-install -d -m 0750 "$destdir/var/lib/cve-agent"
+install -d -m 0750 "$destdir/var/lib/$SERVICE_USER"
 if [ -z "$destdir" ]; then
-  chown "$SERVICE_USER:$SERVICE_USER" /var/lib/cve-agent
+  chown "$SERVICE_USER:$SERVICE_USER" "/var/lib/$SERVICE_USER"
 fi
 
 if [ -z "$destdir" ] && [ -d /run/systemd/system ]; then
@@ -139,12 +135,13 @@ if [ -z "$destdir" ] && [ -d /run/systemd/system ]; then
   say "ran systemctl daemon-reload"
 fi
 
-cat <<'EOF'
+if [ "$SERVICE_USER" = cve-agent ]; then check="cve-agent check-config"; else check="cve-control-plane sites list"; fi
+cat <<EOF
 install.sh: done. Next:
-  sudoedit /etc/cve-agent/config.yaml
-  runuser -u cve-agent -- cve-agent check-config --config /etc/cve-agent/config.yaml
-  systemctl enable --now cve-agent
-  systemctl status cve-agent
-  journalctl -u cve-agent -f
-After an upgrade: systemctl restart cve-agent
+  sudoedit /etc/$SERVICE_USER/config.yaml
+  runuser -u $SERVICE_USER -- $check --config /etc/$SERVICE_USER/config.yaml
+  systemctl enable --now $SERVICE_USER
+  systemctl status $SERVICE_USER
+  journalctl -u $SERVICE_USER -f
+After an upgrade: systemctl restart $SERVICE_USER
 EOF

@@ -28,7 +28,17 @@ let calls: string;
 function copyTree(into: string): void {
   mkdirSync(join(into, 'scripts'), { recursive: true });
   mkdirSync(join(into, 'systemd'));
-  for (const f of ['package.json', 'package-lock.json', 'config.example.yaml', 'scripts/install.sh', 'systemd/cve-agent.service']) {
+  mkdirSync(join(into, 'scripts', 'lib'));
+  for (const f of [
+    'package.json',
+    'package-lock.json',
+    'config.example.yaml',
+    'control-plane.example.yaml',
+    'scripts/install.sh',
+    'scripts/lib/stage-app.sh',
+    'systemd/cve-agent.service',
+    'systemd/cve-control-plane.service',
+  ]) {
     cpSync(join(repo, f), join(into, f));
   }
   cpSync(join(repo, 'data'), join(into, 'data'), { recursive: true });
@@ -37,14 +47,15 @@ function copyTree(into: string): void {
   } else {
     mkdirSync(join(into, 'dist', 'cli'), { recursive: true });
     writeFileSync(join(into, 'dist', 'cli', 'cve-agent.js'), FAKE_CLI);
+    writeFileSync(join(into, 'dist', 'cli', 'cve-control-plane.js'), FAKE_CLI.replaceAll('cve-agent', 'cve-control-plane'));
   }
   // cp -R keeps node_modules/.bin symlinks as symlinks and is much faster than cpSync here.
   const cp = spawnSync('cp', ['-R', join(repo, 'node_modules'), join(into, 'node_modules')]);
   expect(cp.status, cp.stderr?.toString()).toBe(0);
 }
 
-function install(destdir: string, root = tree): SpawnSyncReturns<string> {
-  return spawnSync('bash', [join(root, 'scripts', 'install.sh')], {
+function install(destdir: string, root = tree, args: string[] = []): SpawnSyncReturns<string> {
+  return spawnSync('bash', [join(root, 'scripts', 'install.sh'), ...args], {
     encoding: 'utf8',
     env: { ...process.env, DESTDIR: destdir, PATH: `${fakeBin}:${process.env.PATH ?? ''}` },
   });
@@ -67,13 +78,14 @@ beforeAll(() => {
     writeFileSync(join(fakeBin, tool), `#!/bin/sh\necho "${tool} $*" >> '${calls}'\n`);
     chmodSync(join(fakeBin, tool), 0o755);
   }
-});
+}, 180_000);
 
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
-});
+}, 180_000);
 
-describe('scripts/install.sh with DESTDIR', () => {
+// Each install copies and prunes the checkout's node_modules (about 270 MB): tens of seconds on a busy machine.
+describe('scripts/install.sh with DESTDIR', { timeout: 180_000 }, () => {
   let dest: string;
 
   beforeAll(() => {
@@ -81,10 +93,12 @@ describe('scripts/install.sh with DESTDIR', () => {
   });
 
   it('installs the app, wrapper, unit, config and state directory with their modes', () => {
+    // Read before: another test may create the group while this one runs.
+    const hadGroup = groupExists('cve-agent');
     const run = install(dest);
     expect(run.status, run.stderr).toBe(0);
 
-    const app = join(dest, 'usr/lib/edge-cve');
+    const app = join(dest, 'usr/lib/cve-agent');
     for (const f of ['dist/cli/cve-agent.js', 'package.json', 'package-lock.json']) {
       expect(readFileSync(join(app, f), 'utf8')).toBe(readFileSync(join(tree, f), 'utf8'));
     }
@@ -95,7 +109,7 @@ describe('scripts/install.sh with DESTDIR', () => {
     expect(existsSync(join(app, 'node_modules/typescript'))).toBe(false);
     expect(existsSync(join(app, 'node_modules/vitest'))).toBe(false);
     expect(existsSync(join(tree, 'node_modules/typescript'))).toBe(true);
-    expect(readdirSync(join(dest, 'usr/lib'))).toEqual(['edge-cve']);
+    expect(readdirSync(join(dest, 'usr/lib'))).toEqual(['cve-agent']);
     expect(mode(app)).toBe('0755');
 
     const unit = join(dest, 'lib/systemd/system/cve-agent.service');
@@ -106,7 +120,7 @@ describe('scripts/install.sh with DESTDIR', () => {
     expect(readFileSync(config, 'utf8')).toBe(readFileSync(join(tree, 'config.example.yaml'), 'utf8'));
     expect(mode(config)).toBe('0640');
     expect(mode(join(dest, 'etc/cve-agent'))).toBe('0750');
-    if (!groupExists('cve-agent')) {
+    if (!hadGroup) {
       expect(run.stdout).toContain('install.sh: note: left /etc/cve-agent/config.yaml in its current group');
     }
 
@@ -130,19 +144,49 @@ describe('scripts/install.sh with DESTDIR', () => {
     const config = join(dest, 'etc/cve-agent/config.yaml');
     appendFileSync(config, '\n# edited by the operator\n');
     const edited = readFileSync(config, 'utf8');
-    const stale = join(dest, 'usr/lib/edge-cve/dist/stale-from-old-release.js');
+    const stale = join(dest, 'usr/lib/cve-agent/dist/stale-from-old-release.js');
     writeFileSync(stale, '');
+    // Where releases before the control plane's install put the agent.
+    mkdirSync(join(dest, 'usr/lib/edge-cve/dist'), { recursive: true });
 
     const run = install(dest);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain('install.sh: kept the existing /etc/cve-agent/config.yaml');
+    expect(run.stdout).toContain("install.sh: removed the previous release's /usr/lib/edge-cve");
     expect(readFileSync(config, 'utf8')).toBe(edited);
     expect(mode(config)).toBe('0640');
     expect(existsSync(stale)).toBe(false);
-    expect(readdirSync(join(dest, 'usr/lib'))).toEqual(['edge-cve']);
+    expect(readdirSync(join(dest, 'usr/lib'))).toEqual(['cve-agent']);
     const help = spawnSync(join(dest, 'usr/bin/cve-agent'), ['--help'], { encoding: 'utf8' });
     expect(help.status, help.stderr).toBe(0);
     expect(readFileSync(calls, 'utf8')).toBe('');
+  });
+
+  it('installs the control plane beside the agent with its own app, wrapper, unit, config and state', () => {
+    const run = install(dest, tree, ['control-plane']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(readdirSync(join(dest, 'usr/lib')).sort()).toEqual(['cve-agent', 'cve-control-plane']);
+    const app = join(dest, 'usr/lib/cve-control-plane');
+    expect(readFileSync(join(app, 'dist/cli/cve-control-plane.js'), 'utf8')).toBe(readFileSync(join(tree, 'dist/cli/cve-control-plane.js'), 'utf8'));
+    expect(existsSync(join(app, 'node_modules/typescript'))).toBe(false);
+    const unit = join(dest, 'lib/systemd/system/cve-control-plane.service');
+    expect(readFileSync(unit, 'utf8')).toBe(readFileSync(join(tree, 'systemd/cve-control-plane.service'), 'utf8'));
+    const config = join(dest, 'etc/cve-control-plane/config.yaml');
+    expect(readFileSync(config, 'utf8')).toBe(readFileSync(join(tree, 'control-plane.example.yaml'), 'utf8'));
+    expect(mode(config)).toBe('0640');
+    expect(mode(join(dest, 'etc/cve-control-plane'))).toBe('0750');
+    expect(mode(join(dest, 'var/lib/cve-control-plane'))).toBe('0750');
+    expect(run.stdout).toContain('systemctl enable --now cve-control-plane');
+    const help = spawnSync(join(dest, 'usr/bin/cve-control-plane'), ['--help'], { encoding: 'utf8' });
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: cve-control-plane /);
+    expect(readFileSync(calls, 'utf8')).toBe('');
+  });
+
+  it('refuses an unknown component', () => {
+    const run = install(join(work, 'unknown-dest'), tree, ['hub']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe("install.sh: error: usage: install.sh [agent|control-plane] (got 'hub')\n");
   });
 
   it('refuses a checkout without dist/ and installs nothing', () => {
