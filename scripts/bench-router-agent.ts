@@ -2,10 +2,10 @@
 // full inventory `runs` times from the simulator named on the command line and prints one
 // JSON line with each read's wall time and the process's resident memory.
 import pino from 'pino';
-import { createRouterSource, loadOuiRegistry } from '../src/agent/routeros/index.js';
+import { createRouterSource, openOuiTable } from '../src/agent/routeros/index.js';
 
 const [transport, port, runs] = process.argv.slice(2) as ['api' | 'ssh', string, string];
-const vendors = loadOuiRegistry();
+const vendors = openOuiTable();
 const source = createRouterSource({
   settings: {
     host: '127.0.0.1',
