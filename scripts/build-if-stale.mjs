@@ -1,6 +1,7 @@
 // Builds dist/ only when a source is newer than the last build, so `npm start` reaches READY
 // without recompiling an unchanged tree. The stamp is written after a successful build.
-// tsc compiles src/ into dist/, then Vite bundles the web console into dist/console/.
+// tsc compiles src/ into dist/, then Vite bundles the web console into dist/console/, and the
+// agent's vendor table data/oui/oui.db is made from the oui-data package (build-oui-table.mjs).
 // Usage: node scripts/build-if-stale.mjs [--force] [root]   (root defaults to the project; --force always builds)
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
@@ -41,4 +42,13 @@ if (built >= sources && !force) {
   // A source dated in the future (a clock that jumped, an archive) must not make every start rebuild.
   const stampAt = new Date(Math.max(Date.now(), Math.ceil(sources) + 1)); // +1 ms: utimes rounds through float seconds
   utimesSync(stamp, stampAt, stampAt);
+}
+
+// The vendor table has its own inputs (the registry package and its builder), so its own check.
+const { buildOuiTable, ouiSourcePath, ouiTablePath } = await import('./build-oui-table.mjs');
+const table = ouiTablePath(root);
+const tableInputs = Math.max(newestMtime(ouiSourcePath(root)), newestMtime(fileURLToPath(new URL('./build-oui-table.mjs', import.meta.url))));
+if (force || !existsSync(table) || statSync(table).mtimeMs < tableInputs) {
+  const built = await buildOuiTable(root);
+  console.error(`build: ${path.relative(root, built.file)}: ${built.blocks} blocks, ${built.vendors} vendors from ${built.source}`);
 }

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { loadConfig, type AgentConfig, type RouterSettings } from '../agent/config/load.js';
 import { routerOsCpe, serviceCpe } from '../cve/services.js';
 import { AgentError } from '../agent/errors.js';
-import type { Inventory, PresentedIdentity, RouterCheck, RouterPins } from '../agent/routeros/index.js';
+import type { Inventory, OuiTable, PresentedIdentity, RouterCheck, RouterPins } from '../agent/routeros/index.js';
 import { openStore } from '../agent/store/database.js';
 import { parseRouterOsVersion } from '../shared/routeros-version.js';
 import { createCliLogger } from './cli-logger.js';
@@ -157,12 +157,14 @@ export function registerRouterCommands(program: Command): void {
       const logger = createCliLogger('cve-agent');
       const store = openStore({ stateDir: config.state_dir, logger, exclusive: false });
       const run = interruptible();
+      let vendors: OuiTable | undefined;
       try {
-        const { createRouterSource, InventoryRepository, loadOuiRegistry, RouterPinRepository } = await routeros();
+        const { createRouterSource, InventoryRepository, openOuiTable, RouterPinRepository } = await routeros();
+        vendors = openOuiTable();
         const source = createRouterSource({
           settings,
           logger,
-          vendors: loadOuiRegistry(),
+          vendors,
           history: new InventoryRepository(store.db),
           pins: new RouterPinRepository(store.db),
           retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
@@ -172,6 +174,7 @@ export function registerRouterCommands(program: Command): void {
         else printInventory(inventory);
       } finally {
         run.done();
+        vendors?.close();
         store.close();
       }
     });

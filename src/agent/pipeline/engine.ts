@@ -5,7 +5,7 @@ import { createDistroStatusLookup } from '../../cve/distro/status-rows.js';
 import { openCveDatabase } from '../cve/cve-database.js';
 import { cveDataStatus } from '../../cve/freshness.js';
 import { intelLookup } from '../../cve/intel.js';
-import { createRouterSource, InventoryRepository, loadOuiRegistry, RouterPinRepository } from '../routeros/index.js';
+import { createRouterSource, InventoryRepository, openOuiTable, RouterPinRepository } from '../routeros/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/sqlite.js';
 import { createScanRunner, type ScanRunnerDeps } from './runner/run.js';
@@ -17,22 +17,24 @@ export type EngineOverrides = Partial<Pick<ScanRunnerDeps, 'readInventory' | 'cv
 
 /**
  * Wires the runner to the real parts: cve.db (with the starter feed on first use), the router
- * over the API or SSH, the OUI registry. Loaded on the first run, so an idle daemon does not
+ * over the API or SSH, the on-disk OUI table. Loaded on the first run, so an idle daemon does not
  * carry the scanner, the matcher and the OUI table in memory.
  */
 export function openScanEngine(deps: { config: AgentConfig; db: Db; logger: Logger; clock: Clock; overrides?: EngineOverrides }): ScanEngine {
   const { config, logger } = deps;
   const cveDb = openCveDatabase({ stateDir: config.state_dir, logger, loadStarterFeed: true });
   const router = config.router;
-  const readInventory = router
-    ? createRouterSource({
-        settings: router,
-        logger,
-        vendors: loadOuiRegistry(),
-        history: new InventoryRepository(deps.db),
-        pins: new RouterPinRepository(deps.db),
-      }).readInventory
-    : undefined;
+  const vendors = router ? openOuiTable() : undefined;
+  const readInventory =
+    router && vendors
+      ? createRouterSource({
+          settings: router,
+          logger,
+          vendors,
+          history: new InventoryRepository(deps.db),
+          pins: new RouterPinRepository(deps.db),
+        }).readInventory
+      : undefined;
   const runner = createScanRunner({
     scans: new ScanRepository(deps.db),
     clock: deps.clock,
@@ -59,5 +61,11 @@ export function openScanEngine(deps: { config: AgentConfig; db: Db; logger: Logg
     // Only what was given overrides the config: an absent flag leaves the site's setting in force.
     ...Object.fromEntries(Object.entries(deps.overrides ?? {}).filter(([, value]) => value !== undefined)),
   });
-  return { run: runner.run, close: () => cveDb.close() };
+  return {
+    run: runner.run,
+    close: () => {
+      vendors?.close();
+      cveDb.close();
+    },
+  };
 }

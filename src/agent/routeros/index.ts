@@ -2,7 +2,7 @@
  * The router module's public face: what the scan pipeline and the CLI use. Everything else in
  * this directory is an implementation detail.
  *
- *   const source = createRouterSource({ settings: config.router, logger, vendors: loadOuiRegistry(), history });
+ *   const source = createRouterSource({ settings: config.router, logger, vendors: openOuiTable(), history });
  *   const inventory = await source.readInventory(signal); // Inventory, or a typed AGENT_ERR_ROUTER_* error
  */
 export {
@@ -16,7 +16,7 @@ export {
 } from './router-source.js';
 export { inventorySchema, type Inventory, type InventoryHost, type InventoryNeighbor, type HostSource, type SourceTable } from './inventory-schema.js';
 export { InventoryRepository } from './inventory-repository.js';
-export { loadOuiRegistry, type OuiRegistry } from './oui-registry.js';
+export { openOuiTable, type OuiTable } from './oui-table.js';
 export type { VendorLookup } from './mac.js';
 export { isRouterError, type RouterTarget } from './router-errors.js';
 export { memoryRouterPins, type PinKey, type RouterPins, type StoredPin } from './router-identity.js';

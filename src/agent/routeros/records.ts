@@ -165,15 +165,20 @@ export interface ParsedRecords {
   rejected: string[];
 }
 
+/** One row of a menu as its typed record, or undefined with one line in `rejected` (menu, row number, first problem). */
+export function parseRow<K extends MenuName>(name: K, row: Row, index: number, rejected: string[]): RouterRecords[K][number] | undefined {
+  const parsed = schemas[name].safeParse(row);
+  if (parsed.success) return parsed.data as RouterRecords[K][number];
+  const issue = parsed.error.issues[0];
+  rejected.push(`${name} row ${index}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`.replace(/ {2,}/g, ' '));
+  return undefined;
+}
+
 function parseMenu<K extends MenuName>(name: K, rows: readonly Row[], rejected: string[]): RouterRecords[K] {
   const out: RouterRecords[K] = [];
   rows.forEach((row, index) => {
-    const parsed = schemas[name].safeParse(row);
-    if (parsed.success) out.push(parsed.data as RouterRecords[K][number]);
-    else {
-      const issue = parsed.error.issues[0];
-      rejected.push(`${name} row ${index}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`.replace(/ {2,}/g, ' '));
-    }
+    const record = parseRow(name, row, index, rejected);
+    if (record !== undefined) out.push(record);
   });
   return out;
 }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { RouterSettings } from '../config/load.js';
 import { AgentError } from '../errors.js';
 import { createApiReader } from './api/api-reader.js';
-import { buildInventory, type Sighting } from './inventory.js';
+import { createInventoryMerge, type Sighting } from './inventory.js';
 import type { Inventory } from './inventory-schema.js';
 import type { VendorLookup } from './mac.js';
 import { parseRecords } from './records.js';
@@ -13,7 +13,7 @@ import { isRouterError, routerError, type RouterTarget } from './router-errors.j
 import { parseRouterOsVersion } from '../../shared/routeros-version.js';
 import { checkIdentity, memoryRouterPins, type PinKey, type RouterPins } from './router-identity.js';
 import { createSshReader } from './ssh/ssh-reader.js';
-import type { ReadResult, TableReader } from './table-reader.js';
+import type { ReadResult, RowSink, TableReader } from './table-reader.js';
 
 export interface RetryPolicy {
   /** Tries in all, the first included. */
@@ -123,16 +123,22 @@ export function createRouterSource(deps: RouterSourceDeps) {
   const target: RouterTarget = { host: settings.host, port: settings.port, transport: settings.transport };
   const pins = deps.pins ?? memoryRouterPins();
 
-  async function readOnce(signal: AbortSignal): Promise<{ read: ReadResult; transport: TableReader['transport'] }> {
+  /** One try; each reader hands its rows to a fresh merge from `sinkFor` (a retry or the fallback starts over); none: tables. */
+  async function readOnce<S extends { row: RowSink } | undefined>(
+    signal: AbortSignal,
+    sinkFor: () => S,
+  ): Promise<{ read: ReadResult; transport: TableReader['transport']; sink: S }> {
     const { primary, fallback } = readers(deps, pins);
     try {
-      return { read: await primary.read(signal), transport: primary.transport };
+      const sink = sinkFor();
+      return { read: await primary.read(signal, sink?.row), transport: primary.transport, sink };
     } catch (error) {
       if (fallback === undefined || !portClosed(error)) throw error;
       logger.warn({ host: settings.host, port: settings.port, ssh_port: settings.ssh_port }, 'router API port closed; reading over SSH');
       let read: ReadResult;
+      const sink = sinkFor();
       try {
-        read = await fallback.read(signal);
+        read = await fallback.read(signal, sink?.row);
       } catch (fallbackError) {
         // Say both: the API port was closed, and why SSH did not do either.
         if (!isRouterError(fallbackError) || !isRouterError(error)) throw fallbackError;
@@ -140,16 +146,16 @@ export function createRouterSource(deps: RouterSourceDeps) {
         throw routerError(fallbackError.code, target, `${reason(error)}; SSH fallback on ${settings.ssh_port}: ${reason(fallbackError)}`, fallbackError);
       }
       read.warnings.unshift(`API port ${settings.port} closed; read over SSH`);
-      return { read, transport: 'ssh' };
+      return { read, transport: 'ssh', sink };
     }
   }
 
-  async function readTables(signal: AbortSignal, policy: RetryPolicy = retry) {
+  async function readTables<S extends { row: RowSink } | undefined>(signal: AbortSignal, sinkFor: () => S, policy: RetryPolicy = retry) {
     let last: unknown;
     for (let attempt = 1; attempt <= policy.attempts; attempt++) {
       signal.throwIfAborted();
       try {
-        return await readOnce(signal);
+        return await readOnce(signal, sinkFor);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         if (!(isRouterError(error) && retryable.has(error.code))) {
@@ -171,8 +177,9 @@ export function createRouterSource(deps: RouterSourceDeps) {
   return {
     /** The full inventory, merged and (with a history) remembered; throws a typed error or the abort reason. */
     async readInventory(signal: AbortSignal): Promise<Inventory> {
-      const { read, transport } = await readTables(signal);
-      const inventory = buildInventory({
+      // Rows go into the merge as they arrive: no table of raw rows is kept beside it.
+      const { read, transport, sink: merge } = await readTables(signal, createInventoryMerge);
+      const inventory = merge.finish({
         read,
         target: { ...target, transport },
         vendors: deps.vendors,
@@ -188,7 +195,7 @@ export function createRouterSource(deps: RouterSourceDeps) {
 
     /** One try, no retries: what `cve-agent router check` prints, or the exact reason it could not. */
     async check(signal: AbortSignal): Promise<RouterCheck> {
-      const { read, transport } = await readTables(signal, { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 });
+      const { read, transport } = await readTables(signal, () => undefined, { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 });
       const { records, rejected } = parseRecords(read.tables);
       const version = parseRouterOsVersion(records.resource[0]?.version);
       if (version === undefined) throw routerError('AGENT_ERR_ROUTER_PROTOCOL', target, '/system/resource gave no readable version');

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import pino from 'pino';
 import type { RouterSettings } from '../../../src/agent/config/load.js';
-import { loadOuiRegistry } from '../../../src/agent/routeros/oui-registry.js';
+import { openOuiTable } from '../../../src/agent/routeros/oui-table.js';
 import type { VendorLookup } from '../../../src/agent/routeros/mac.js';
 import { createRouterSource, type RouterSourceDeps } from '../../../src/agent/routeros/router-source.js';
 import { agentCli } from '../../helpers/cli.js';
@@ -9,8 +9,8 @@ import { agentCli } from '../../helpers/cli.js';
 export const silentLogger = pino({ level: 'silent' });
 
 let registry: VendorLookup | undefined;
-/** The real IEEE registry, loaded once per test file. */
-export const vendors = (): VendorLookup => (registry ??= loadOuiRegistry());
+/** The real IEEE registry (the on-disk table), opened once per test file. */
+export const vendors = (): VendorLookup => (registry ??= openOuiTable());
 
 export function routerSettings(overrides: Partial<RouterSettings> & { port: number }): RouterSettings {
   return {

@@ -27,7 +27,7 @@ describe('layer rules', () => {
     ['src/agent/scan/planted.ts', "import { UplinkClient } from '../uplink/uplink-client.js';", /knows nothing of the pipeline/],
     ['src/agent/scan/planted.ts', "import { createRouterSource } from '../routeros/index.js';", /knows nothing of the pipeline/],
     ['src/agent/pipeline/planted.ts', "import { parseTerse } from '../routeros/ssh/key-value.js';", /through routeros\/index\.js/],
-    ['src/cli/planted.ts', "import { loadOuiRegistry } from '../agent/routeros/oui-registry.js';", /through routeros\/index\.js/],
+    ['src/cli/planted.ts', "import { openOuiTable } from '../agent/routeros/oui-table.js';", /through routeros\/index\.js/],
     ['src/agent/uplink/planted.ts', "import { ScanRepository } from '../pipeline/scan-repository.js';", /through pipeline\/index\.js/],
     ['src/agent/planted.ts', "import { createScanRunner } from './pipeline/runner/run.js';", /through pipeline\/index\.js/],
     ['src/cli/planted.ts', "import { MarksRepository } from '../agent/pipeline/marks.js';", /through pipeline\/index\.js/],

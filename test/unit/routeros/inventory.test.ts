@@ -3,10 +3,10 @@ import { buildInventory } from '../../../src/agent/routeros/inventory.js';
 import { inventorySchema } from '../../../src/agent/routeros/inventory-schema.js';
 import { parseRecords } from '../../../src/agent/routeros/records.js';
 import { menus, type MenuName, type RouterTables } from '../../../src/agent/routeros/tables.js';
-import { loadOuiRegistry } from '../../../src/agent/routeros/oui-registry.js';
+import { openOuiTable } from '../../../src/agent/routeros/oui-table.js';
 import { apiCaptureFiles, readApiCapture } from '../../simulators/captures.js';
 
-const vendors = loadOuiRegistry();
+const vendors = openOuiTable();
 const target = { host: '127.0.0.1', port: 8728, transport: 'api' as const };
 const readAt = '2026-03-01T12:00:00.000Z';
 

@@ -12,7 +12,11 @@ import { legacyLoginResponse } from './legacy-login.js';
 /** The parts of node-routeros the client uses; tests hand in an unpatched copy to prove the guard. */
 export interface RouterOsLibrary {
   Connector: new (options: { host: string; port: number; timeout: number; tls?: ConnectionOptions }) => Connector;
-  Channel: new (connector: never) => EventEmitter & { write(params: string[]): Promise<Record<string, unknown>[]> };
+  Channel: new (connector: never) => EventEmitter & {
+    write(params: string[]): Promise<Record<string, unknown>[]>;
+    /** returnPromise false: rows come as 'data' events only, and the library keeps none. */
+    write(params: string[], isStream: false, returnPromise: false): undefined;
+  };
   Receiver: { edgeCvePatch?: string };
 }
 
@@ -100,12 +104,18 @@ export class RouterOsApiClient {
     this.#options.logger.debug({ host: target.host, port: target.port, transport: target.transport }, 'router API session open');
   }
 
-  /** `<menu>/print`, optionally limited to some properties; `!empty` and no rows both give []. */
-  async print(menu: string, signal: AbortSignal, proplist?: readonly string[]): Promise<Row[]> {
+  /**
+   * `<menu>/print`, optionally limited to some properties; `!empty` and no rows both give none.
+   * With `onRow`, each row goes to it as its sentence arrives and none is kept (the result is
+   * empty); without, the rows are the result.
+   */
+  async print(menu: string, signal: AbortSignal, proplist?: readonly string[], onRow?: (row: Row) => void): Promise<Row[]> {
     const words = [`${menu}/print`];
     if (proplist !== undefined) words.push(`=.proplist=${proplist.join(',')}`);
+    const rows: Row[] = [];
     // The library's parser gives every value as the string after the second '='.
-    return (await this.#command(words, signal, menu)) as Row[];
+    await this.#command(words, signal, menu, (onRow ?? ((row: Row) => rows.push(row))) as (row: Record<string, unknown>) => void);
+    return rows;
   }
 
   /** Ends the session; pending commands reject with AGENT_ERR_ROUTER_CLOSED. Safe to call twice. */
@@ -150,7 +160,7 @@ export class RouterOsApiClient {
     }
   }
 
-  async #command(words: string[], signal: AbortSignal, what: string): Promise<Record<string, unknown>[]> {
+  async #command(words: string[], signal: AbortSignal, what: string, onRow?: (row: Record<string, unknown>) => void): Promise<Record<string, unknown>[]> {
     const connector = this.#connector;
     if (connector === undefined) throw new Error('connect() first');
     // Only the command word: attributes carry the password on /login.
@@ -161,7 +171,7 @@ export class RouterOsApiClient {
       channel.once('trap', (data: Record<string, unknown>) => {
         trap = data;
       });
-      channel.write([...words]).then(resolve, (error: unknown) => {
+      const failed = (error: unknown) => {
         const { target } = this.#options;
         if (trap !== undefined) {
           const category = trap.category === undefined ? '' : ` (category ${String(trap.category)})`;
@@ -170,7 +180,17 @@ export class RouterOsApiClient {
           // The patched library rejects an unknown reply word instead of throwing.
           reject(this.#steps.fail(routerError('AGENT_ERR_ROUTER_PROTOCOL', target, (error as Error).message, error)));
         }
-      });
+      };
+      if (onRow === undefined) {
+        channel.write([...words]).then(resolve, failed);
+        return;
+      }
+      // Streamed: the library's promise form would keep every row until !done; this hands each one on.
+      channel.on('data', onRow);
+      channel.once('done', () => resolve([]));
+      channel.once('trap', (data: Record<string, unknown>) => failed(new Error(String(data.message ?? 'trap'))));
+      channel.once('unknown', (reply: unknown) => failed(new Error(`unknown reply: ${String(reply)}`)));
+      channel.write([...words], false, false);
     });
   }
 }

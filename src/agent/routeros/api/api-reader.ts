@@ -1,8 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { AgentError } from '../../errors.js';
-import { menus, optionalMenus, type MenuName, type Row, type RouterTables } from '../tables.js';
-import type { ReadResult, TableReader } from '../table-reader.js';
+import { menus, optionalMenus, type MenuName } from '../tables.js';
+import { tablesAndSink, type ReadResult, type RowSink, type TableReader } from '../table-reader.js';
 import { RouterOsApiClient, type ApiClientOptions } from './api-client.js';
 
 /** Only what the inventory uses travels: on a site with 5,000 leases this halves the bytes. */
@@ -49,32 +49,32 @@ export function createApiReader(deps: ApiReaderDeps): TableReader {
   const open = deps.openSession ?? ((options) => new RouterOsApiClient(options));
   return {
     transport: deps.client.target.transport,
-    async read(callerSignal: AbortSignal): Promise<ReadResult> {
+    async read(callerSignal: AbortSignal, sink?: RowSink): Promise<ReadResult> {
       // The read's own signal: each concurrent print listens on it (more than Node's default of
       // 10), and the caller's limit (0, unlimited, in a scan) is left as it is.
       const signal = AbortSignal.any([callerSignal]);
       const client = open({ ...deps.client, logger: deps.logger });
       const warnings: string[] = [];
       const missingMenus: MenuName[] = [];
+      const { tables, put } = tablesAndSink(sink);
       try {
         await client.connect(signal);
         const names = Object.keys(menus) as MenuName[];
         setMaxListeners(names.length + 4, signal);
-        const results = await Promise.all(
-          names.map(async (name): Promise<Row[]> => {
+        await Promise.all(
+          names.map(async (name): Promise<void> => {
             try {
-              return await client.print(menus[name], signal, proplists[name]);
+              await client.print(menus[name], signal, proplists[name], (row) => put(name, row));
             } catch (error) {
               if (optionalMenus.has(name) && error instanceof AgentError && error.code === 'AGENT_ERR_ROUTER_TRAP') {
                 warnings.push(`${menus[name]}: ${error.details[0] ?? error.message}; table left empty`);
                 missingMenus.push(name);
-                return [];
+                return;
               }
               throw error;
             }
           }),
         );
-        const tables = Object.fromEntries(names.map((name, i) => [name, results[i] ?? []])) as RouterTables;
         return { tables, warnings, missingMenus, readAt: new Date().toISOString() };
       } finally {
         client.close();

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { routerError } from '../router-errors.js';
-import { menus, optionalMenus, type MenuName, type RouterTables } from '../tables.js';
-import type { ReadResult, TableReader } from '../table-reader.js';
+import { menus, optionalMenus, type MenuName } from '../tables.js';
+import { tablesAndSink, type ReadResult, type RowSink, type TableReader } from '../table-reader.js';
 import { consoleError, consoleLines } from './console-text.js';
 import { consoleCommands, rowsFromConsole } from './console-menus.js';
 import { RouterOsSshClient, type SshClientOptions } from './ssh-client.js';
@@ -15,10 +15,10 @@ export interface SshReaderDeps {
 export function createSshReader(deps: SshReaderDeps): TableReader {
   return {
     transport: 'ssh',
-    async read(signal: AbortSignal): Promise<ReadResult> {
+    async read(signal: AbortSignal, sink?: RowSink): Promise<ReadResult> {
       const client = new RouterOsSshClient({ ...deps.client, logger: deps.logger });
       const warnings: string[] = [];
-      const tables = {} as RouterTables;
+      const { tables, put } = tablesAndSink(sink);
       const missingMenus: MenuName[] = [];
       try {
         await client.connect(signal);
@@ -30,10 +30,10 @@ export function createSshReader(deps: SshReaderDeps): TableReader {
             if (!optionalMenus.has(name)) throw routerError('AGENT_ERR_ROUTER_TRAP', deps.client.target, `${command}: ${failure}`);
             warnings.push(`${command}: ${failure}; table left empty`);
             missingMenus.push(name);
-            tables[name] = [];
             continue;
           }
-          tables[name] = rowsFromConsole(name, text);
+          // One command's text at a time: its rows go on, and the text is dropped before the next.
+          for (const row of rowsFromConsole(name, text)) put(name, row);
         }
         return { tables, warnings, missingMenus, readAt: new Date().toISOString() };
       } finally {

@@ -1,12 +1,16 @@
 // The agent's side of bench:router, in its own process so its memory is its own: reads the
-// full inventory `runs` times from the simulator named on the command line and prints one
-// JSON line with each read's wall time and the process's resident memory.
-import pino from 'pino';
-import { createRouterSource, loadOuiRegistry } from '../src/agent/routeros/index.js';
+// full inventory `runs` times from the simulator named on the command line, with the built
+// agent of the checkout at `root` (dist/, as it ships), and prints one JSON line with each
+// read's wall time and the process's resident memory. A checkout from before the on-disk OUI
+// table (loadOuiRegistry) is measured too, so a baseline tree can run beside this one.
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
-const [transport, port, runs] = process.argv.slice(2) as ['api' | 'ssh', string, string];
-const vendors = loadOuiRegistry();
-const source = createRouterSource({
+const [root, transport, port, runs] = process.argv.slice(2);
+const routeros = await import(pathToFileURL(path.join(root, 'dist/agent/routeros/index.js')).href);
+const { default: pino } = await import(pathToFileURL(path.join(root, 'node_modules/pino/pino.js')).href);
+const vendors = routeros.openOuiTable ? routeros.openOuiTable() : routeros.loadOuiRegistry();
+const source = routeros.createRouterSource({
   settings: {
     host: '127.0.0.1',
     transport,
@@ -23,7 +27,7 @@ const source = createRouterSource({
   retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 },
 });
 const rssBeforeMb = process.memoryUsage().rss / 1048576;
-const times: number[] = [];
+const times = [];
 let hosts = 0;
 let neighbors = 0;
 for (let i = 0; i < Number(runs); i++) {
