@@ -1,10 +1,24 @@
-/** A counting semaphore whose waiters give up when the scan is aborted. */
+/**
+ * A counting semaphore whose waiters give up when the scan is aborted. Waiters on the scan's own
+ * signal (given at construction) share one abort listener: an EventTarget checks every listener
+ * for duplicates on add and remove, so a listener per waiter made each wait cost O(waiters).
+ */
 export class Semaphore {
   #free: number;
-  readonly #waiting: (() => void)[] = [];
+  readonly #waiting: { grant: () => void; fail: (reason: unknown) => void }[] = [];
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    private readonly scanSignal?: AbortSignal,
+  ) {
     this.#free = capacity;
+    scanSignal?.addEventListener(
+      'abort',
+      () => {
+        for (const waiter of this.#waiting.splice(0)) waiter.fail(scanSignal.reason);
+      },
+      { once: true },
+    );
   }
 
   /** Takes a slot at once if one is free (no promise: the port scan's hot path). */
@@ -17,24 +31,29 @@ export class Semaphore {
   async acquire(signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     if (this.tryAcquire()) return;
+    const own = signal !== this.scanSignal;
     await new Promise<void>((resolve, reject) => {
-      const grant = () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
+      const fail = (reason: unknown) => reject(reason instanceof Error ? reason : new Error('aborted'));
+      const waiter = {
+        grant: () => {
+          if (own) signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        fail,
       };
       const onAbort = () => {
-        const index = this.#waiting.indexOf(grant);
+        const index = this.#waiting.indexOf(waiter);
         if (index >= 0) this.#waiting.splice(index, 1);
-        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        fail(signal.reason);
       };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#waiting.push(grant);
+      if (own) signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(waiter);
     });
   }
 
   release(): void {
     const next = this.#waiting.shift();
-    if (next) next();
+    if (next) next.grant();
     else this.#free += 1;
   }
 

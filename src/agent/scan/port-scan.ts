@@ -1,5 +1,6 @@
 import type { DiscoveryDeps } from './discovery.js';
 import type { RttEstimator } from './rtt.js';
+import type { ProbeState } from './tcp-probe.js';
 
 export interface PortScanDeps extends DiscoveryDeps {
   perHost: number;
@@ -34,13 +35,19 @@ export async function scanHostPorts(
         next += 1;
         // Fast paths: a free slot and no rate limit cost no promise of their own.
         if (!deps.global.tryAcquire()) await deps.global.acquire(signal);
-        let state: 'open' | 'closed' | 'silent';
+        let state: ProbeState;
         try {
           if (!deps.rate.unlimited) await deps.rate.take(signal);
           // A retry backs off: a port silent once gets twice the time, in case the first try met a busy peer.
-          const outcome = await deps.net.connectTcp(address, port, { timeoutMs: hostRtt.timeoutMs() * 2 ** attempt, signal });
-          state = outcome.state;
-          if (outcome.state !== 'silent') hostRtt.observe(outcome.rttMs);
+          const timeoutMs = hostRtt.timeoutMs() * 2 ** attempt;
+          state = await new Promise<ProbeState>((resolve) =>
+            deps.net.probeTcp(address, port, timeoutMs, (result, rttMs) => {
+              if (result !== 'silent') hostRtt.observe(rttMs);
+              resolve(result);
+            }),
+          );
+          // A stopped scan ends its attempts in flight as silent: that is no verdict.
+          signal.throwIfAborted();
         } finally {
           deps.global.release();
         }

@@ -60,7 +60,7 @@ export function createScanSession(request: ScanRequest, { settings, signal, emit
         : parsePortList(request.ports.join(','));
   const guard = new ScopeGuard(targets);
   const guardedNet = new GuardedNet(guard, signal);
-  const global = new Semaphore(settings.globalConcurrency);
+  const global = new Semaphore(settings.globalConcurrency, signal);
   const rate = new RateLimiter(settings.connectsPerSecond);
   const rtt = new RttEstimator(settings.rtt);
   const pingDeps = { net: guardedNet, global, rate, rtt };
