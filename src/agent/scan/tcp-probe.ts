@@ -22,12 +22,16 @@ const SWEEP_MS = 10;
 const refusedCodes = new Set(['ECONNREFUSED', 'ECONNRESET']);
 
 interface TcpHandle {
-  connect(req: object, address: string, port: number): number;
+  connect(req: ConnectRequest, address: string, port: number): number;
   close(): void;
+}
+interface ConnectRequest {
+  oncomplete: ((this: ConnectRequest, status: number) => void) | null;
+  attempt: Attempt | null;
 }
 interface TcpBinding {
   TCP: new (type: number) => TcpHandle;
-  TCPConnectWrap: new () => { oncomplete?: (status: number) => void };
+  TCPConnectWrap: new () => ConnectRequest;
   constants: { SOCKET: number };
 }
 
@@ -45,13 +49,23 @@ function loadTcpBinding(): TcpBinding | null {
 
 const rawBinding = loadTcpBinding();
 
+/** One connect in flight; exactly one of handle (raw) or socket is set. */
 interface Attempt {
+  prober: TcpProber;
   started: number;
   dueAt: number;
   timeoutMs: number;
   extensions: number;
-  close: () => void;
+  handle: TcpHandle | null;
+  request: ConnectRequest | null;
+  socket: net.Socket | null;
   done: ProbeDone;
+}
+
+/** Shared by every raw connect (libuv calls it with the request as `this`): no closure per attempt. */
+function onRawComplete(this: ConnectRequest, status: number): void {
+  const attempt = this.attempt;
+  if (attempt) attempt.prober.settle(attempt, status === 0 ? null : errorName(status));
 }
 
 export interface TcpProberOptions {
@@ -82,41 +96,58 @@ export class TcpProber {
   /** Connects and closes at once; `done` is called exactly once, never synchronously. */
   probe(address: string, port: number, timeoutMs: number, done: ProbeDone): void {
     const started = performance.now();
-    const attempt: Attempt = { started, dueAt: started + timeoutMs, timeoutMs, extensions: 0, close: () => undefined, done };
-    const onStatus = (code: string | null) => {
-      if (!this.#pending.delete(attempt)) return;
-      attempt.close();
-      const rttMs = performance.now() - started;
-      if (code === null) done('open', rttMs);
-      else if (refusedCodes.has(code)) done('closed', rttMs);
-      else done('silent', rttMs);
-    };
+    const attempt: Attempt = { prober: this, started, dueAt: started + timeoutMs, timeoutMs, extensions: 0, handle: null, request: null, socket: null, done };
     this.#pending.add(attempt);
     this.#arm();
     if (this.#binding) {
       const handle = new this.#binding.TCP(this.#binding.constants.SOCKET);
       const request = new this.#binding.TCPConnectWrap();
-      request.oncomplete = (status) => onStatus(status === 0 ? null : errorName(status));
-      attempt.close = () => handle.close();
+      request.oncomplete = onRawComplete;
+      request.attempt = attempt;
+      attempt.handle = handle;
+      attempt.request = request;
       const status = handle.connect(request, address, port);
       // An error at once (no fd left, say) is reported on the next turn, as libuv's are.
-      if (status !== 0) setImmediate(() => onStatus(errorName(status)));
+      if (status !== 0) setImmediate(() => this.settle(attempt, errorName(status)));
     } else {
       const socket = new net.Socket();
-      attempt.close = () => socket.destroy();
-      socket.once('connect', () => onStatus(null));
-      socket.once('error', (error: NodeJS.ErrnoException) => onStatus(error.code ?? 'EUNKNOWN'));
+      attempt.socket = socket;
+      socket.once('connect', () => this.settle(attempt, null));
+      socket.once('error', (error: NodeJS.ErrnoException) => this.settle(attempt, error.code ?? 'EUNKNOWN'));
       socket.connect({ host: address, port, family: 4, autoSelectFamily: false });
     }
   }
 
+  /** The verdict: `code` null is a connect, else the error's code; a timeout passes 'ETIMEDOUT'. */
+  settle(attempt: Attempt, code: string | null): void {
+    if (!this.#pending.delete(attempt)) return;
+    this.#release(attempt);
+    const rttMs = performance.now() - attempt.started;
+    if (code === null) attempt.done('open', rttMs);
+    else if (refusedCodes.has(code)) attempt.done('closed', rttMs);
+    else attempt.done('silent', rttMs);
+  }
+
+  /**
+   * Closes the socket and cuts every link from Node's handle objects back to ours: a closed
+   * handle's wrapper lives until a full GC, and whatever it still pointed to (the attempt, its
+   * callback, the port scan's promise) would live as long, which was tens of MB over a /22.
+   */
+  #release(attempt: Attempt): void {
+    if (attempt.request) {
+      attempt.request.oncomplete = null;
+      attempt.request.attempt = null;
+    }
+    attempt.handle?.close();
+    attempt.socket?.destroy();
+    attempt.handle = null;
+    attempt.request = null;
+    attempt.socket = null;
+  }
+
   /** Ends every attempt in flight as silent (the scan was stopped; its caller checks the signal). */
   cancelAll(): void {
-    for (const attempt of [...this.#pending]) {
-      this.#pending.delete(attempt);
-      attempt.close();
-      attempt.done('silent', performance.now() - attempt.started);
-    }
+    for (const attempt of [...this.#pending]) this.settle(attempt, 'ECANCELED');
     this.#disarm();
   }
 
@@ -153,11 +184,7 @@ export class TcpProber {
     // Timers run before I/O in each turn of the loop, so an answer that arrived while the loop
     // was busy is still waiting: let it be read first. An attempt that connected is open.
     setImmediate(() => {
-      for (const attempt of expired) {
-        if (!this.#pending.delete(attempt)) continue;
-        attempt.close();
-        attempt.done('silent', performance.now() - attempt.started);
-      }
+      for (const attempt of expired) this.settle(attempt, 'ETIMEDOUT');
     });
   }
 }
