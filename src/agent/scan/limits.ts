@@ -28,6 +28,18 @@ export class Semaphore {
     return true;
   }
 
+  /**
+   * acquire() without a promise, for the port scan's hot path: `grant` runs once a slot is
+   * taken (at once if one is free), `fail` if the scan's signal aborts first. Only for waiters
+   * on the signal given at construction, the one whose abort fails every parked waiter.
+   */
+  wait(grant: () => void, fail: (reason: unknown) => void): void {
+    if (this.scanSignal === undefined) throw new Error('Semaphore.wait needs the scan signal at construction');
+    if (this.scanSignal.aborted) fail(this.scanSignal.reason);
+    else if (this.tryAcquire()) grant();
+    else this.#waiting.push({ grant, fail });
+  }
+
   async acquire(signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     if (this.tryAcquire()) return;

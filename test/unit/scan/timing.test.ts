@@ -84,6 +84,34 @@ describe('Semaphore', () => {
     const outcomes = await Promise.allSettled(waiting.slice(1));
     expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
   });
+  it('wait(): grants at once when a slot is free, parks otherwise (no promise), fails the parked on abort', () => {
+    const controller = new AbortController();
+    const semaphore = new Semaphore(1, controller.signal);
+    const log: string[] = [];
+    semaphore.wait(
+      () => log.push('first granted'),
+      () => log.push('first failed'),
+    );
+    semaphore.wait(
+      () => log.push('second granted'),
+      () => log.push('second failed'),
+    );
+    semaphore.wait(
+      () => log.push('third granted'),
+      (reason) => log.push(`third failed: ${(reason as Error).message}`),
+    );
+    expect(log).toEqual(['first granted']);
+    semaphore.release();
+    expect(log).toEqual(['first granted', 'second granted']);
+    controller.abort(new Error('stop'));
+    expect(log).toEqual(['first granted', 'second granted', 'third failed: stop']);
+    expect(() =>
+      new Semaphore(1).wait(
+        () => undefined,
+        () => undefined,
+      ),
+    ).toThrow('scan signal');
+  });
 });
 
 describe('RateLimiter', () => {
