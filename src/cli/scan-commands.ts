@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { loadConfig } from '../agent/config/load.js';
-import { serviceCpe } from '../cve/services.js';
 import { AgentError } from '../agent/errors.js';
 import type { ScanResult } from '../agent/scan/engine.js';
 import type { ScanEvent } from '../agent/scan/events.js';
@@ -58,7 +56,8 @@ async function progressBar(enabled: boolean) {
   };
 }
 
-function printTable(result: ScanResult): void {
+async function printTable(result: ScanResult): Promise<void> {
+  const { serviceCpe } = await import('../cve/services.js');
   const rows = result.hosts.flatMap((host) =>
     host.services.length === 0
       ? [[host.address, '-', '-', '-', '-', '-', host.foundBy, '']]
@@ -115,6 +114,8 @@ export function registerScanCommands(program: Command): void {
         throw new AgentError('AGENT_ERR_SCAN_TARGET_INVALID', '--ip needs --schedule (use --subnet a.b.c.d/32 to scan an address alone)');
       let subnets: readonly string[] = flags.subnet ?? [];
       if (subnets.length === 0) {
+        // Loaded here: a scan given its subnets starts without the config modules (zod, yaml, luxon).
+        const { loadConfig } = await import('../agent/config/load.js');
         const loaded = loadConfig(options.config, { dataDir: options.dataDir });
         subnets = loaded.config.subnets;
       }
@@ -146,7 +147,7 @@ export function registerScanCommands(program: Command): void {
         );
         bar.stop();
         if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-        else printTable(result);
+        else await printTable(result);
         if (result.aborted) process.exitCode = exitCodes.interrupted;
       } finally {
         bar.stop();

@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { ScopeGuard } from './scope-guard.js';
+import { MAX_STALL_EXTENSIONS, STALL_MS, TcpProber, type ProbeDone, type TcpProberOptions } from './tcp-probe.js';
 
 export type TcpOutcome =
   | { state: 'open'; socket: net.Socket; rttMs: number }
@@ -24,11 +25,6 @@ export interface UdpExchangeOptions {
 
 const refusedCodes = new Set(['ECONNREFUSED', 'ECONNRESET']);
 
-/** A timer this late means the agent's event loop stalled, not that the peer was slow. */
-const STALL_MS = 25;
-/** How many times a stall may restart a connect's timeout (a wedged loop must still end the scan). */
-const MAX_STALL_EXTENSIONS = 3;
-
 /**
  * Sockets that can only be opened through the scope guard. The engine and every probe get one
  * of these and nothing else that opens sockets. One listener on the scan's signal destroys every
@@ -36,15 +32,19 @@ const MAX_STALL_EXTENSIONS = 3;
  */
 export class GuardedNet {
   readonly #connecting = new Set<() => void>();
+  readonly #prober: TcpProber;
 
   constructor(
     readonly guard: ScopeGuard,
     private readonly scanSignal: AbortSignal,
+    proberOptions: TcpProberOptions = {},
   ) {
+    this.#prober = new TcpProber(proberOptions);
     scanSignal.addEventListener(
       'abort',
       () => {
         for (const cancel of [...this.#connecting]) cancel();
+        this.#prober.cancelAll();
       },
       { once: true },
     );
@@ -52,7 +52,18 @@ export class GuardedNet {
 
   /** Connects in flight right now (for tests and the fd budget). */
   get connecting(): number {
-    return this.#connecting.size;
+    return this.#connecting.size + this.#prober.pending;
+  }
+
+  /**
+   * The port scan's connect: open, closed or silent, through a callback (no promise, no timer,
+   * no abort listener of its own). Throws when the guard refuses the address or the scan was
+   * stopped; once stopped, attempts in flight end as silent and the caller checks the signal.
+   */
+  probeTcp(address: string, port: number, timeoutMs: number, done: ProbeDone): void {
+    this.guard.check(address);
+    this.scanSignal.throwIfAborted();
+    this.#prober.probe(address, port, timeoutMs, done);
   }
 
   /** Rejects (never throws) when the guard refuses the address or the scan was stopped. */

@@ -1,10 +1,24 @@
-/** A counting semaphore whose waiters give up when the scan is aborted. */
+/**
+ * A counting semaphore whose waiters give up when the scan is aborted. Waiters on the scan's own
+ * signal (given at construction) share one abort listener: an EventTarget checks every listener
+ * for duplicates on add and remove, so a listener per waiter made each wait cost O(waiters).
+ */
 export class Semaphore {
   #free: number;
-  readonly #waiting: (() => void)[] = [];
+  readonly #waiting: { grant: () => void; fail: (reason: unknown) => void }[] = [];
 
-  constructor(readonly capacity: number) {
+  constructor(
+    readonly capacity: number,
+    private readonly scanSignal?: AbortSignal,
+  ) {
     this.#free = capacity;
+    scanSignal?.addEventListener(
+      'abort',
+      () => {
+        for (const waiter of this.#waiting.splice(0)) waiter.fail(scanSignal.reason);
+      },
+      { once: true },
+    );
   }
 
   /** Takes a slot at once if one is free (no promise: the port scan's hot path). */
@@ -14,27 +28,44 @@ export class Semaphore {
     return true;
   }
 
+  /**
+   * acquire() without a promise, for the port scan's hot path: `grant` runs once a slot is
+   * taken (at once if one is free), `fail` if the scan's signal aborts first. Only for waiters
+   * on the signal given at construction, the one whose abort fails every parked waiter.
+   */
+  wait(grant: () => void, fail: (reason: unknown) => void): void {
+    if (this.scanSignal === undefined) throw new Error('Semaphore.wait needs the scan signal at construction');
+    if (this.scanSignal.aborted) fail(this.scanSignal.reason);
+    else if (this.tryAcquire()) grant();
+    else this.#waiting.push({ grant, fail });
+  }
+
   async acquire(signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     if (this.tryAcquire()) return;
+    const own = signal !== this.scanSignal;
     await new Promise<void>((resolve, reject) => {
-      const grant = () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
+      const fail = (reason: unknown) => reject(reason instanceof Error ? reason : new Error('aborted'));
+      const waiter = {
+        grant: () => {
+          if (own) signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        fail,
       };
       const onAbort = () => {
-        const index = this.#waiting.indexOf(grant);
+        const index = this.#waiting.indexOf(waiter);
         if (index >= 0) this.#waiting.splice(index, 1);
-        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        fail(signal.reason);
       };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#waiting.push(grant);
+      if (own) signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(waiter);
     });
   }
 
   release(): void {
     const next = this.#waiting.shift();
-    if (next) next();
+    if (next) next.grant();
     else this.#free += 1;
   }
 

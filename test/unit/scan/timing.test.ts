@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { progressPercent } from '../../../src/agent/scan/events.js';
 import { RateLimiter, Semaphore } from '../../../src/agent/scan/limits.js';
@@ -68,6 +69,48 @@ describe('Semaphore', () => {
     await expect(waiting).rejects.toThrow('stop');
     semaphore.release();
     await semaphore.acquire(new AbortController().signal);
+  });
+
+  it("parks waiters on the scan's own signal under one abort listener, and rejects them all on abort", async () => {
+    const controller = new AbortController();
+    const semaphore = new Semaphore(1, controller.signal);
+    await semaphore.acquire(controller.signal);
+    const waiting = Array.from({ length: 50 }, () => semaphore.acquire(controller.signal));
+    // A listener per waiter made every wait scan all the others (EventTarget's duplicate check).
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    semaphore.release();
+    await waiting[0];
+    controller.abort(new Error('stop'));
+    const outcomes = await Promise.allSettled(waiting.slice(1));
+    expect(outcomes.every((outcome) => outcome.status === 'rejected')).toBe(true);
+  });
+  it('wait(): grants at once when a slot is free, parks otherwise (no promise), fails the parked on abort', () => {
+    const controller = new AbortController();
+    const semaphore = new Semaphore(1, controller.signal);
+    const log: string[] = [];
+    semaphore.wait(
+      () => log.push('first granted'),
+      () => log.push('first failed'),
+    );
+    semaphore.wait(
+      () => log.push('second granted'),
+      () => log.push('second failed'),
+    );
+    semaphore.wait(
+      () => log.push('third granted'),
+      (reason) => log.push(`third failed: ${(reason as Error).message}`),
+    );
+    expect(log).toEqual(['first granted']);
+    semaphore.release();
+    expect(log).toEqual(['first granted', 'second granted']);
+    controller.abort(new Error('stop'));
+    expect(log).toEqual(['first granted', 'second granted', 'third failed: stop']);
+    expect(() =>
+      new Semaphore(1).wait(
+        () => undefined,
+        () => undefined,
+      ),
+    ).toThrow('scan signal');
   });
 });
 
