@@ -20,6 +20,8 @@ export interface InitOptions {
   listen: { host: string; port: number };
   publicUrl?: string;
   force: boolean;
+  /** Who owns the file when root runs init (default SERVICE_USER, the packages' system user). */
+  user: string;
 }
 
 /** `--listen`: `host:port`, `[v6]:port`. */
@@ -34,7 +36,7 @@ export function listenAddress(value: string): { host: string; port: number } {
 const scalar = (value: string) => stringify(value).trimEnd();
 
 /** The config text: every value the control plane needs, the rest left to control-plane.example.yaml's defaults. */
-function configText(options: InitOptions, secret: string): string {
+function configText(options: InitOptions, secret: string, webhookSecret: string): string {
   const lines = [
     '# Written by `cve-control-plane init`. Every key is explained in control-plane.example.yaml',
     '# (/usr/share/doc/cve-control-plane/ in the package); the file holds the signing key: keep it 0600.',
@@ -52,15 +54,21 @@ function configText(options: InitOptions, secret: string): string {
     'auth:',
     '  # Signs and checks the API tokens (`tokens mint`, the console). A new one invalidates every token.',
     `  hs256_secret: ${scalar(secret)}`,
+    "# A schedule names one of these groups; a finished scan is POSTed to each of the group's webhooks,",
+    '# signed with its secret (X-Signature). Add your receivers to `default` (none yet: no one is told).',
+    'notification_groups:',
+    '  default:',
+    `    secret: ${scalar(webhookSecret)}`,
+    '    webhooks: []',
     '',
   ];
   return lines.join('\n');
 }
 
-/** The service user's uid and gid, when this host has it. */
-function serviceUser(): { uid: number; gid: number } | undefined {
+/** A user's uid and gid, when this host has it. */
+function lookUpUser(name: string): { uid: number; gid: number } | undefined {
   try {
-    const [, , uid, gid] = execFileSync('getent', ['passwd', SERVICE_USER], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(':');
+    const [, , uid, gid] = execFileSync('getent', ['passwd', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(':');
     return { uid: Number(uid), gid: Number(gid) };
   } catch {
     return undefined;
@@ -71,11 +79,12 @@ export function initConfig(options: InitOptions, out: (text: string) => void): v
   const file = path.resolve(options.config);
   if (!options.force && existsSync(file))
     throw new ControlPlaneError('CP_ERR_CONFIG_EXISTS', `${file} exists already; give --force to replace it (its signing key too: every token stops working)`);
-  const text = configText(options, randomBytes(48).toString('base64'));
+  const text = configText(options, randomBytes(48).toString('base64'), randomBytes(32).toString('base64'));
   // What serve will load: a bad --listen host or --public-url is refused before anything is written.
   buildConfig(parse(text), file, { env: {} });
 
-  const owner = process.getuid?.() === 0 ? serviceUser() : undefined;
+  const root = process.getuid?.() === 0;
+  const owner = root ? lookUpUser(options.user) : undefined;
   const dir = path.dirname(file);
   if (!existsSync(dir)) {
     mkdirSync(dir, { recursive: true, mode: 0o750 });
@@ -93,13 +102,15 @@ export function initConfig(options: InitOptions, out: (text: string) => void): v
   if (owner) chownSync(temporary, owner.uid, owner.gid);
   renameSync(temporary, file);
 
-  const cli = `${owner ? `sudo -u ${SERVICE_USER} ` : ''}cve-control-plane --config ${file}`;
+  // Root runs the commands as the service user, so the files they create in the state directory stay the service's.
+  const cli = `${owner ? `runuser -u ${options.user} -- ` : ''}cve-control-plane --config ${file}`;
+  const ownerNote = owner ? `, owner ${options.user}` : root ? `, owner root: this host has no user ${options.user}, so chown it before starting the service` : '';
   const host = isIPv6(options.listen.host) ? `[${options.listen.host}]` : options.listen.host;
   out(
     [
-      `wrote ${file} (mode 0600${owner ? `, owner ${SERVICE_USER}` : ''}) with a new signing key; the control plane will listen on ${host}:${options.listen.port}`,
+      `wrote ${file} (mode 0600${ownerNote}) with a new signing key; the control plane will listen on ${host}:${options.listen.port}`,
       'next:',
-      `  start it:            sudo systemctl enable --now cve-control-plane`,
+      '  start it:            systemctl enable --now cve-control-plane',
       `  register a site:     ${cli} sites add --org <org> --name <site name>`,
       '                       (prints the lines for that site agent\'s /etc/cve-agent/config.yaml)',
       `  mint an API token:   ${cli} tokens mint --org <org> --scopes "cve:view cve:create" --ttl 90d`,
