@@ -104,7 +104,11 @@ export function initConfig(options: InitOptions, out: (text: string) => void): v
 
   // Root runs the commands as the service user, so the files they create in the state directory stay the service's.
   const cli = `${owner ? `runuser -u ${options.user} -- ` : ''}cve-control-plane --config ${file}`;
-  const ownerNote = owner ? `, owner ${options.user}` : root ? `, owner root: this host has no user ${options.user}, so chown it before starting the service` : '';
+  const ownerNote = owner
+    ? `, owner ${options.user}`
+    : root
+      ? `, owner root: this host has no user ${options.user}, so chown it before starting the service`
+      : '';
   const host = isIPv6(options.listen.host) ? `[${options.listen.host}]` : options.listen.host;
   out(
     [
@@ -112,7 +116,7 @@ export function initConfig(options: InitOptions, out: (text: string) => void): v
       'next:',
       '  start it:            systemctl enable --now cve-control-plane',
       `  register a site:     ${cli} sites add --org <org> --name <site name>`,
-      '                       (prints the lines for that site agent\'s /etc/cve-agent/config.yaml)',
+      "                       (prints the lines for that site agent's /etc/cve-agent/config.yaml)",
       `  mint an API token:   ${cli} tokens mint --org <org> --scopes "cve:view cve:create" --ttl 90d`,
       '',
     ].join('\n'),

@@ -2,7 +2,8 @@
  * The README's "From two fresh Debian hosts to a first scan", followed as written: every fenced
  * block marked `<!-- walk: <host>[, output: name][, paste: name] -->` runs in bash, in order, on
  * its host, with nothing added between them. What differs from two real hosts, and only that:
- * - each host is a directory: `/etc/` and `/var/lib/` in the commands point into it, and its
+ * - each host is a directory: `/etc/` and `/var/lib/` in the commands point into it, so does the
+ *   state directory its CLI opens by default (/var/lib/<package>, given as STATE_DIRECTORY), and its
  *   packages are "installed" as the Debian packages section leaves them (the config
  *   directories, the agent's example config as its conffile, 0640);
  * - the walk's two values (the `vars` block) are this file's loopback ones;
@@ -59,8 +60,8 @@ systemctl() {
   local unit="$3" command state i
   command=$(sed -n 's/^ExecStart=//p' "$UNITS/$unit.service")
   state=$(sed -n 's/^StateDirectory=//p' "$UNITS/$unit.service")
-  command=${"${"}command//\/etc\//$HOST_ROOT/etc/}
-  command=${"${"}command/#\/usr\/bin\/$unit/$NODE $DIST/$unit.js}
+  command=${'${'}command//\/etc\//$HOST_ROOT/etc/}
+  command=${'${'}command/#\/usr\/bin\/$unit/$NODE $DIST/$unit.js}
   mkdir -p "$HOST_ROOT/var/lib/$state"
   (cd "$HOST_ROOT/var/lib/$state" && STATE_DIRECTORY="$HOST_ROOT/var/lib/$state" exec $command) </dev/null >"$HOST_ROOT/$unit.log" 2>&1 &
   echo $! >"$HOST_ROOT/$unit.pid"
@@ -76,6 +77,8 @@ systemctl() {
 
 interface Host {
   root: string;
+  /** The package's state directory under `root`: what its CLI opens by default, as /var/lib/<package> on a real host. */
+  state: string;
   /** Shell variables carried between its blocks. */
   vars: string;
 }
@@ -86,7 +89,7 @@ function runBlock(host: Host, code: string, names: string[]): Promise<{ code: nu
   return new Promise((resolve) => {
     const child = spawn('bash', ['-c', script], {
       cwd: path.join(host.root, 'root'),
-      env: { ...env, HOST_ROOT: host.root, NODE: process.execPath, DIST, UNITS: path.join(ROOT, 'systemd') },
+      env: { ...env, STATE_DIRECTORY: host.state, HOST_ROOT: host.root, NODE: process.execPath, DIST, UNITS: path.join(ROOT, 'systemd') },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -94,7 +97,7 @@ function runBlock(host: Host, code: string, names: string[]): Promise<{ code: nu
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     // A block that hangs (a wait loop whose condition never comes) fails the test instead of holding it.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
     child.on('exit', (exitCode) => {
       clearTimeout(timer);
       resolve({ code: exitCode, stdout, stderr });
@@ -109,29 +112,42 @@ function installHost(root: string, name: string): Host {
     copyFileSync(path.join(ROOT, 'config.example.yaml'), path.join(root, 'etc/cve-agent/config.yaml'));
     chmodSync(path.join(root, 'etc/cve-agent/config.yaml'), 0o640);
   }
-  return { root, vars: path.join(root, '.walk-vars') };
+  return { root, state: path.join(root, 'var/lib', name), vars: path.join(root, '.walk-vars') };
+}
+
+/** The daemons the walk started (their pid files), read at once: the temp directory is gone by the time the test has finished. */
+function daemonsOf(roots: string[]): number[] {
+  return roots.flatMap((root) =>
+    ['cve-agent', 'cve-control-plane']
+      .map((unit) => path.join(root, `${unit}.pid`))
+      .filter(existsSync)
+      .map((file) => Number(readFileSync(file, 'utf8'))),
+  );
+}
+
+/** The tail of each daemon's log, for a failure's message. */
+function daemonLogs(roots: string[]): string {
+  return roots
+    .flatMap((root) => ['cve-agent', 'cve-control-plane'].map((unit) => path.join(root, `${unit}.log`)))
+    .filter(existsSync)
+    .map((file) => `${file}:\n${readFileSync(file, 'utf8').split('\n').slice(-15).join('\n')}`)
+    .join('\n');
 }
 
 /** SIGTERM to each daemon the walk started, as `systemctl stop` would; SIGKILL if one lingers. */
-async function stopDaemons(roots: string[]): Promise<void> {
-  for (const root of roots) {
-    for (const unit of ['cve-agent', 'cve-control-plane']) {
-      const file = path.join(root, `${unit}.pid`);
-      if (!existsSync(file)) continue;
-      const pid = Number(readFileSync(file, 'utf8'));
-      const alive = () => {
-        try {
-          process.kill(pid, 0);
-          return true;
-        } catch {
-          return false;
-        }
-      };
-      if (!alive()) continue;
-      process.kill(pid, 'SIGTERM');
-      for (let i = 0; i < 150 && alive(); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
-      if (alive()) process.kill(pid, 'SIGKILL');
+async function stopDaemons(pids: number[]): Promise<void> {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
     }
+  };
+  for (const pid of pids.filter(alive)) {
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 150 && alive(pid); i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
   }
 }
 
@@ -149,7 +165,9 @@ describe("the README's two-host walk", () => {
       'control-plane': installHost(path.join(dir, 'control-plane-host'), 'cve-control-plane'),
       agent: installHost(path.join(dir, 'agent-host'), 'cve-agent'),
     };
-    onTestFinished(() => stopDaemons(Object.values(hosts).map((h) => h.root)));
+    const roots = Object.values(hosts).map((h) => h.root);
+    const daemons = new Set<number>();
+    onTestFinished(() => stopDaemons([...daemons]));
 
     const outputs = new Map<string, string>();
     let last = '';
@@ -173,12 +191,17 @@ describe("the README's two-host walk", () => {
         const shown = /^# cve-agent config for site[^\n]*\n(?:.*\n)*?\s*token: .*$/m.exec(code)?.[0];
         if (shown === undefined) throw new Error('the agent block does not show the lines of sites add');
         // The README shows the same lines as `sites add` prints: only the values differ.
-        const shape = (text: string) => text.trim().split('\n').map((line) => line.replace(/: .*$/, ':'));
+        const shape = (text: string) =>
+          text
+            .trim()
+            .split('\n')
+            .map((line) => line.replace(/: .*$/, ':'));
         expect(shape(shown)).toEqual(shape(printed));
         code = code.replace(shown, printed.trimEnd());
       }
       const result = await runBlock(host, code, names);
-      expect(result.code, `${block.host} block:\n${block.code}\nstderr: ${result.stderr}`).toBe(0);
+      for (const pid of daemonsOf(roots)) daemons.add(pid);
+      expect(result.code, `${block.host} block:\n${block.code}\nstderr: ${result.stderr}\n${daemonLogs(roots)}`).toBe(0);
       if (block.output !== undefined) outputs.set(block.output, result.stdout);
       last = result.stdout;
     }

@@ -119,7 +119,9 @@ describe('cve-control-plane operators and tokens', () => {
     expect(token.split('.')).toHaveLength(3);
     const bad = await mint('--sub', 'ci', '--scopes', 'cve:everything', '--ttl', '7d');
     expect(bad.code).toBe(65);
-    expect(bad.stderr).toBe('cve-control-plane: --scopes: expected scopes among cve:view, cve:create, cve:update, cve:delete, cp:admin (space- or comma-separated), got cve:everything\n');
+    expect(bad.stderr).toBe(
+      'cve-control-plane: --scopes: expected scopes among cve:view, cve:create, cve:update, cve:delete, cp:admin (space- or comma-separated), got cve:everything\n',
+    );
     for (const ttl of ['366d', '0m', '12']) {
       const refused = await mint('--scopes', 'cve:view', '--ttl', ttl);
       expect(refused.code, ttl).toBe(64);

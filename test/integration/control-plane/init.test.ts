@@ -70,9 +70,7 @@ describe('cve-control-plane init', () => {
     const first = secretOf(config);
     const again = await run(['init', '--config', config]);
     expect(again.code).toBe(73);
-    expect(again.stderr).toBe(
-      `cve-control-plane: ${config} exists already; give --force to replace it (its signing key too: every token stops working)\n`,
-    );
+    expect(again.stderr).toBe(`cve-control-plane: ${config} exists already; give --force to replace it (its signing key too: every token stops working)\n`);
     expect(secretOf(config)).toBe(first);
     const forced = await run(['init', '--config', config, '--force']);
     expect(forced.code, forced.stderr).toBe(0);
