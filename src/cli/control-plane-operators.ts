@@ -71,23 +71,29 @@ export async function resetPassword(ctx: SitesContext, options: { email: string;
   ctx.out(ctx.json ? `${JSON.stringify({ email, reset: true })}\n` : `password of ${email} changed; their sessions have ended\n`);
 }
 
-export async function mintToken(
-  ctx: SitesContext & { auth: AuthSettings },
-  options: { org: string; sub: string; scope: string; days: number; name?: string },
-): Promise<void> {
-  const org = check('CP_ERR_TOKEN_INVALID', '--org', orgField, options.org);
-  const sub = check('CP_ERR_TOKEN_INVALID', '--sub', z.string().trim().min(1, { error: 'expected the subject the token acts as' }), options.sub);
-  const scopes = [...new Set(options.scope.split(/\s+/).filter(Boolean))];
+/** `--scopes`: space- or comma-separated, each one of ALL_SCOPES. */
+export function parseScopes(text: string): string[] {
+  const scopes = [...new Set(text.split(/[\s,]+/).filter(Boolean))];
   const unknown = scopes.find((scope) => !(ALL_SCOPES as readonly string[]).includes(scope));
   if (scopes.length === 0 || unknown !== undefined)
     throw new ControlPlaneError(
       'CP_ERR_TOKEN_INVALID',
-      `--scope: expected space-separated scopes among ${ALL_SCOPES.join(', ')}${unknown ? `, got ${unknown}` : ''}`,
+      `--scopes: expected scopes among ${ALL_SCOPES.join(', ')} (space- or comma-separated)${unknown ? `, got ${unknown}` : ''}`,
     );
+  return scopes;
+}
+
+export async function mintToken(
+  ctx: SitesContext & { auth: AuthSettings },
+  options: { org: string; sub: string; scopes: string; ttl: number; name?: string },
+): Promise<void> {
+  const org = check('CP_ERR_TOKEN_INVALID', '--org', orgField, options.org);
+  const sub = check('CP_ERR_TOKEN_INVALID', '--sub', z.string().trim().min(1, { error: 'expected the subject the token acts as' }), options.sub);
+  const scopes = parseScopes(options.scopes);
   if (ctx.auth.kind !== 'hs256')
     throw new ControlPlaneError('CP_ERR_TOKEN_MINTING_UNAVAILABLE', 'auth.jwks_url is set: issue tokens from your identity provider');
   const minted = await withStore(ctx, (store) =>
-    tokenMinter(ctx.auth, store.apiTokens)({ org, sub, name: options.name ?? sub, scopes, days: options.days, createdBy: 'cli', now: new Date() }),
+    tokenMinter(ctx.auth, store.apiTokens)({ org, sub, name: options.name ?? sub, scopes, ttlSeconds: options.ttl, createdBy: 'cli', now: new Date() }),
   );
   if (minted === undefined) throw new ControlPlaneError('CP_ERR_TOKEN_MINTING_UNAVAILABLE');
   if (ctx.json) ctx.out(`${JSON.stringify({ id: minted.row.id, scopes, expires_at: minted.row.expires_at, token: minted.token })}\n`);

@@ -1,4 +1,6 @@
 /** `cve-control-plane sites add|list|rotate-token`: sites and their agent tokens (only the hash is stored). */
+import { isIPv6 } from 'node:net';
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { ControlPlaneError } from '../control-plane/errors.js';
 import { generateSiteToken, hashSiteToken } from '../control-plane/hub/tokens.js';
@@ -14,6 +16,31 @@ export interface SitesContext {
   logger: Logger;
   json: boolean;
   out: (text: string) => void;
+  /** How agents dial this control plane (ws:// or wss://), when the config says. */
+  agentUrl?: string;
+}
+
+/**
+ * The agents' URL from the config: public_url with ws(s) for http(s), else the listen address
+ * (a wildcard one named by this host's name). The agent adds the hub's path itself.
+ */
+export function agentUrlOf(config: { public_url: string | undefined; listen: { host: string; port: number } }): string {
+  if (config.public_url !== undefined) return config.public_url.replace(/^http/, 'ws');
+  const { host, port } = config.listen;
+  const name = ['0.0.0.0', '::', ''].includes(host) ? hostname() : isIPv6(host) ? `[${host}]` : host;
+  return `ws://${name}:${port}`;
+}
+
+/** The lines `sites add` prints for the agent's config.yaml (its control_plane section, src/agent/config/schema.ts). */
+export function agentConfigLines(site: { id: string; name: string; token: string }, url: string | undefined): string {
+  return [
+    `# cve-agent config for site ${JSON.stringify(site.name)}: paste into /etc/cve-agent/config.yaml (the token is shown once)`,
+    `site_id: ${site.id}`,
+    'control_plane:',
+    url === undefined ? '  url: wss://CONTROL-PLANE-HOST   # not known here: give sites add --url, or run it with --config' : `  url: ${url}`,
+    `  token: ${site.token}`,
+    '',
+  ].join('\n');
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
@@ -27,11 +54,13 @@ export async function withStore<T>(ctx: SitesContext, fn: (store: ControlPlaneSt
   }
 }
 
-export async function addSite(ctx: SitesContext, options: { org: string; name: string; id?: string }): Promise<void> {
+export async function addSite(ctx: SitesContext, options: { org: string; name: string; id?: string; url?: string }): Promise<void> {
   const problems: string[] = [];
   if (options.org.trim() === '') problems.push('--org: expected the organization id your JWTs carry in their org claim');
   if (options.name.trim() === '') problems.push('--name: expected a name');
   if (options.id !== undefined && !UUID.test(options.id)) problems.push(`--id: expected a UUID, got ${JSON.stringify(options.id)}`);
+  if (options.url !== undefined && !(URL.canParse(options.url) && /^wss?:$/.test(new URL(options.url).protocol)))
+    problems.push(`--url: expected a ws:// or wss:// URL, got ${JSON.stringify(options.url)}`);
   if (problems.length > 0) throw new ControlPlaneError('CP_ERR_SITE_INVALID', problems.join('; '));
   const token = generateSiteToken();
   const id = (options.id ?? crypto.randomUUID()).toLowerCase();
@@ -49,8 +78,9 @@ export async function addSite(ctx: SitesContext, options: { org: string; name: s
       token_hash: hashSiteToken(token),
     });
   });
-  if (ctx.json) ctx.out(`${JSON.stringify({ id, org_id: options.org.trim(), name: options.name.trim(), token })}\n`);
-  else ctx.out(`site ${id} added to organization ${options.org.trim()}\ntoken (shown once; put it in the agent's control_plane.token_file): ${token}\n`);
+  const url = options.url ?? ctx.agentUrl;
+  if (ctx.json) ctx.out(`${JSON.stringify({ id, org_id: options.org.trim(), name: options.name.trim(), token, url: url ?? null })}\n`);
+  else ctx.out(agentConfigLines({ id, name: options.name.trim(), token }, url));
 }
 
 export async function listSites(ctx: SitesContext, options: { org?: string }): Promise<void> {

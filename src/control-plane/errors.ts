@@ -265,6 +265,7 @@ export class ApiError extends Error {
 export const controlPlaneErrors = {
   CP_ERR_CONFIG_INVALID: { exitCode: 78, message: 'the configuration is invalid' },
   CP_ERR_CONFIG_UNREADABLE: { exitCode: 78, message: 'the configuration file cannot be read' },
+  CP_ERR_CONFIG_EXISTS: { exitCode: 73, message: 'a configuration file exists already' },
   CP_ERR_DB_CORRUPT: { exitCode: 76, message: 'the database file is corrupt' },
   CP_ERR_DB_TOO_NEW: { exitCode: 76, message: 'the database was written by a newer control plane' },
   CP_ERR_DB_UNREACHABLE: { exitCode: 69, message: 'the PostgreSQL database cannot be reached' },

@@ -34,7 +34,8 @@ export const notificationGroupSchema = z
   .strictObject({
     /** The HMAC key of the X-Signature header; each receiver checks it with the same key. */
     ...secretKeys('secret'),
-    webhooks: z.array(httpUrl('a webhook receiver'), { error: 'expected a list of URLs' }).min(1, { error: 'expected at least one webhook URL' }),
+    /** Empty: the group's schedules notify no one yet (a new control plane's `default` group, until receivers are added). */
+    webhooks: z.array(httpUrl('a webhook receiver'), { error: 'expected a list of URLs' }),
   })
   .superRefine(exactlyOneOf(secretKeyNames('secret'), true));
 

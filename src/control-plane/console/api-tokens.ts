@@ -29,7 +29,8 @@ export interface MintRequest {
   sub: string;
   name: string;
   scopes: string[];
-  days: number;
+  /** Seconds until it expires (the console counts in days, the CLI in minutes, hours or days). */
+  ttlSeconds: number;
   createdBy: string;
   now: Date;
 }
@@ -41,7 +42,7 @@ export function tokenMinter(settings: AuthSettings, store: ApiTokenStore): MintT
   return async (request) => {
     if (settings.kind !== 'hs256') return undefined;
     const id = crypto.randomUUID();
-    const expires = new Date(request.now.getTime() + request.days * 86_400_000);
+    const expires = new Date(request.now.getTime() + request.ttlSeconds * 1000);
     let jwt = new SignJWT({ org: request.org, scope: request.scopes.join(' ') })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(request.sub)

@@ -112,24 +112,41 @@ describe('cve-control-plane operators and tokens', () => {
 
   it('mints a token that works as a bearer and is revocable in the console; 78 when auth is a JWKS', async () => {
     const { config, state } = await setup();
-    const minted = await run(['--config', config, 'tokens', 'mint', '--org', 'org-a', '--sub', 'ci', '--scope', 'cve:view cve:create', '--days', '7']);
+    const mint = (...args: string[]) => run(['--config', config, 'tokens', 'mint', '--org', 'org-a', ...args]);
+    const minted = await mint('--sub', 'ci', '--scopes', 'cve:view cve:create', '--ttl', '7d');
     expect(minted.code, minted.stderr).toBe(0);
     const token = minted.stdout.trim();
     expect(token.split('.')).toHaveLength(3);
-    const bad = await run(['--config', config, 'tokens', 'mint', '--org', 'org-a', '--sub', 'ci', '--scope', 'cve:everything', '--days', '7']);
+    const bad = await mint('--sub', 'ci', '--scopes', 'cve:everything', '--ttl', '7d');
     expect(bad.code).toBe(65);
-    expect((await run(['--config', config, 'tokens', 'mint', '--org', 'org-a', '--sub', 'ci', '--scope', 'cve:view', '--days', '400'])).code).toBe(64);
+    expect(bad.stderr).toBe(
+      'cve-control-plane: --scopes: expected scopes among cve:view, cve:create, cve:update, cve:delete, cp:admin (space- or comma-separated), got cve:everything\n',
+    );
+    for (const ttl of ['366d', '0m', '12']) {
+      const refused = await mint('--scopes', 'cve:view', '--ttl', ttl);
+      expect(refused.code, ttl).toBe(64);
+      expect(refused.stderr, ttl).toContain("option '--ttl <lifetime>' argument");
+    }
+    // Comma-separated scopes, a lifetime in hours, and the sub defaulted to cli.
+    const hours = await run(['--config', config, '--json', 'tokens', 'mint', '--org', 'org-a', '--scopes', 'cve:view,cve:update', '--ttl', '12h']);
+    expect(hours.code, hours.stderr).toBe(0);
+    const short = JSON.parse(hours.stdout) as { scopes: string[]; expires_at: string; token: string };
+    expect(short.scopes).toEqual(['cve:view', 'cve:update']);
+    const claims = JSON.parse(Buffer.from(short.token.split('.')[1] ?? '', 'base64url').toString()) as { exp: number; iat: number };
+    expect(claims).toMatchObject({ sub: 'cli', org: 'org-a', scope: 'cve:view cve:update' });
+    expect(claims.exp - claims.iat).toBe(12 * 3600);
+    expect(Math.floor(Date.parse(short.expires_at) / 1000)).toBe(claims.exp);
 
     h = await consoleOn(state);
     expect((await h.request('GET', '/scans/cve', { token })).status).toBe(200);
-    const [row] = await h.store.apiTokens.list('org-a');
+    const row = (await h.store.apiTokens.list('org-a')).find((r) => r.name === 'ci');
     expect(row).toMatchObject({ name: 'ci', scopes: ['cve:view', 'cve:create'], created_by: 'cli', revoked_at: null });
     await h.request('DELETE', `/console/tokens/${row?.id}`, { token: await h.jwt({ scope: 'cp:admin' }) });
     expect((await h.request('GET', '/scans/cve', { token })).body).toMatchObject({ code: 'token_revoked' });
 
     const jwks = await setup('auth:\n  jwks_url: http://127.0.80.2:9/jwks.json\n');
-    const refused = await run(['--config', jwks.config, 'tokens', 'mint', '--org', 'org-a', '--sub', 'ci', '--scope', 'cve:view', '--days', '7']);
+    const refused = await run(['--config', jwks.config, 'tokens', 'mint', '--org', 'org-a', '--scopes', 'cve:view', '--ttl', '7d']);
     expect(refused.code).toBe(78);
     expect(refused.stderr).toContain('identity provider');
-  });
+  }, 120_000);
 });

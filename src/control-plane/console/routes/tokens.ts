@@ -43,7 +43,7 @@ export function registerTokenRoutes(app: FastifyInstance, deps: ApiDeps): void {
         sub: `token:${input.name}`,
         name: input.name,
         scopes: input.scopes,
-        days: input.expires_in_days,
+        ttlSeconds: input.expires_in_days * 86_400,
         createdBy: principal.sub,
         now: clock.now(),
       });
