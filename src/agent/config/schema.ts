@@ -1,8 +1,8 @@
-import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { exactlyOneOf, intRange, nonEmpty, secretKeyNames, secretKeys } from '../../shared/config/fields.js';
 import { subnetProblem } from '../../shared/ipv4.js';
 import { sourcesSettingsSchema } from '../../cve/sources/config.js';
+import { isIanaZoneName } from '../../shared/schedule/time-zone.js';
 
 const DAY_MS = 86_400_000;
 
@@ -86,7 +86,7 @@ const durationSchema = z
 
 export const timezoneSchema = z
   .string({ error: 'expected an IANA time zone like Europe/London' })
-  .refine((zone) => IANAZone.isValidZone(zone), { error: 'expected an IANA time zone like Europe/London' });
+  .refine(isIanaZoneName, { error: 'expected an IANA time zone like Europe/London' });
 
 export const configSchema = z.strictObject({
   config_version: z.literal(1, { error: 'expected 1 (the only config version this agent knows)' }).default(1),

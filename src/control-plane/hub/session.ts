@@ -65,7 +65,13 @@ export class AgentSession implements IngestSource {
     ws.on('message', (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
     ws.on('pong', () => (this.#lastHeardAt = Date.now()));
     ws.on('close', (code, reason) => this.#onClose(code, reason.toString()));
-    ws.on('error', (error) => this.#log.warn({ err: error }, 'agent connection error'));
+    // ws emits 'error' when it refuses a frame itself (1009 too large, 1007 bad UTF-8, 1002 bad
+    // framing), right after queueing that close frame: the session ends here, as with fail(), not
+    // when the TCP close comes back, which may be after the agent has already seen the close.
+    ws.on('error', (error) => {
+      this.#log.warn({ err: error }, 'agent connection error; closing it');
+      this.#markClosed();
+    });
     this.#helloTimer = setTimeout(() => this.fail('hello_required', 'no hello within the time allowed', closeCodes.policy), helloTimeoutMs);
   }
 

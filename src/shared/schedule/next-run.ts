@@ -6,6 +6,7 @@
  * because the daemon recomputes this for every schedule on every tick.
  */
 import { DateTime, IANAZone } from 'luxon';
+import { isIanaZoneName } from './time-zone.js';
 
 export interface Recurrence {
   day_of_week: number;
@@ -24,9 +25,8 @@ const MINUTE = 60_000;
 const DAY = 86_400_000;
 
 function zoneOf(name: string): IANAZone {
-  const zone = IANAZone.create(name);
-  if (!zone.isValid) throw new RangeError(`not an IANA time zone: ${name}`);
-  return zone;
+  if (!isIanaZoneName(name)) throw new RangeError(`not an IANA time zone: ${name}`);
+  return IANAZone.create(name);
 }
 
 function minutesOfDay(timeOfDay: string): number {

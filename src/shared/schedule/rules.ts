@@ -2,10 +2,10 @@
  * The rules of `ScanScheduleWrite` (seed-openapi.yaml and the API README), as one zod schema shared
  * by the agent, the control plane's REST bodies and (its bounds) the protocol.
  */
-import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { subnetProblem } from '../ipv4.js';
 import { toFieldErrors, type FieldError } from '../zod-issues.js';
+import { zoneNameProblem } from './time-zone.js';
 
 /**
  * The one bound of each free-form field of a schedule: the REST schema below, the control plane's
@@ -60,8 +60,9 @@ export const scanScheduleWriteSchema = z
     timezone: z
       .string()
       .max(SCHEDULE_LIMITS.timezone, atMost(SCHEDULE_LIMITS.timezone))
-      .refine((tz) => IANAZone.isValidZone(tz), {
-        error: (iss) => `${JSON.stringify(iss.input)} is not an IANA time zone such as America/New_York or UTC`,
+      .superRefine((tz, ctx) => {
+        const problem = zoneNameProblem(tz);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
       }),
     min_cvss: cvss,
     warning_threshold: cvss,

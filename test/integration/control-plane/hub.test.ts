@@ -1,5 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import WebSocket from 'ws';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { request } from 'node:http';
+import type { Socket } from 'node:net';
+import WebSocket, * as wsPackage from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AGENT_PATH, closeCodes } from '../../../src/protocol/index.js';
 import { finding, finished, host, newRunId, scanStatus } from '../../simulators/control-plane/reports.js';
@@ -49,6 +51,48 @@ function rawSocket(harness: Harness, token: string): Promise<{ ws: WebSocket; fr
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve({ ws, frames, closed }));
     ws.once('error', reject);
+  });
+}
+
+// ws's own frame codec (exported by the package, not by its type declarations).
+const { Receiver, Sender } = wsPackage as unknown as {
+  Receiver: new (options: { isServer: boolean }) => NodeJS.EventEmitter & { write(chunk: Buffer): void };
+  Sender: { frame(data: Buffer, options: { fin: boolean; opcode: number; mask: boolean; readOnly: boolean; rsv1: boolean }): Buffer[] };
+};
+
+/**
+ * An agent below ws: it reads the hub's frames but never answers a close nor ends its side of
+ * the TCP connection, so the hub learns nothing from the network after its own close frame.
+ */
+function halfOpenAgent(
+  harness: Harness,
+  token: string,
+): Promise<{ socket: Socket; send(text: string): void; frames: Record<string, unknown>[]; closeCode: Promise<number> }> {
+  const upgrade = request(`${harness.url}${AGENT_PATH}`, {
+    headers: {
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-version': '13',
+      'sec-websocket-key': randomBytes(16).toString('base64'),
+      authorization: `Bearer ${token}`,
+    },
+  });
+  upgrade.end();
+  return new Promise((resolve, reject) => {
+    upgrade.once('error', reject);
+    upgrade.once('response', (res) => reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)));
+    upgrade.once('upgrade', (_res, socket: Socket, head: Buffer) => {
+      const receiver = new Receiver({ isServer: false });
+      const frames: Record<string, unknown>[] = [];
+      receiver.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString()) as Record<string, unknown>));
+      const closeCode = new Promise<number>((done) => receiver.on('conclude', (code: number) => done(code)));
+      if (head.length > 0) receiver.write(head);
+      socket.on('data', (chunk: Buffer) => receiver.write(chunk));
+      const send = (text: string) => {
+        for (const part of Sender.frame(Buffer.from(text), { fin: true, opcode: 1, mask: true, readOnly: false, rsv1: false })) socket.write(part);
+      };
+      resolve({ socket, send, frames, closeCode });
+    });
   });
 }
 
@@ -247,6 +291,25 @@ describe('the hub: bad frames never crash it', () => {
     await agent.waitFor(() => agent.closes.length > 0);
     expect(agent.closes[0]?.code).toBe(closeCodes.tooLarge);
     expect(harness.cp.hub.isOnline(agent.siteId)).toBe(false);
+  });
+
+  // Its offline state must not wait for the TCP close: on Node 24 that comes after the agent has
+  // seen the 1009 (on Node 20 before), and an agent that never answers the close holds it for 30 s.
+  it('counts the site offline as soon as it closes 1009, before the agent answers the close', async () => {
+    const harness = await setup({ hub: { max_frame_bytes: 16 * 1024 } });
+    const site = await harness.addSite();
+    const agent = await halfOpenAgent(harness, site.token);
+    try {
+      agent.send(
+        JSON.stringify({ type: 'hello', protocol: 1, agent_version: 'x', site_id: site.id, stream_id: randomUUID(), last_acked_seq: 0, last_command_seq: 0 }),
+      );
+      await expect.poll(() => agent.frames.some((f) => f.type === 'welcome') && harness.cp.hub.isOnline(site.id)).toBe(true);
+      agent.send(JSON.stringify({ type: 'heartbeat', at: new Date().toISOString(), pad: 'x'.repeat(20_000) }));
+      expect(await agent.closeCode).toBe(closeCodes.tooLarge);
+      expect(harness.cp.hub.isOnline(site.id)).toBe(false);
+    } finally {
+      agent.socket.destroy();
+    }
   });
 
   it('lets a newer connection of the same site replace the older one (close 4000)', async () => {

@@ -64,6 +64,15 @@ describe('config validation', () => {
     expect(errors).toHaveLength(5);
   });
 
+  it('takes scheduler.timezone only as an IANA name, whatever the runtime ICU would take', () => {
+    expect(buildConfig({ ...base, scheduler: { timezone: 'Europe/London' } }, undefined, { env: {} }).config.scheduler.timezone).toBe('Europe/London');
+    for (const zone of ['+05:00', 'UTC+5', 'GMT+5', 'Mars/Olympus', 'europe/london']) {
+      expect(errorsOf({ ...base, scheduler: { timezone: zone } })).toEqual([
+        `scheduler.timezone: expected an IANA time zone like Europe/London, got "${zone}"`,
+      ]);
+    }
+  });
+
   it('follows the transport for the default port and rejects a bad transport', () => {
     expect(buildConfig({ router: { host: 'r', user: 'u', transport: 'api-ssl' } }, undefined, { env: {} }).config.router?.port).toBe(8729);
     expect(buildConfig({ router: { host: 'r', user: 'u', transport: 'ssh' } }, undefined, { env: {} }).config.router?.port).toBe(22);

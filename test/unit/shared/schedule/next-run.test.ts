@@ -197,6 +197,7 @@ describe('nextScanAt, previousScanAt and upcomingScans at the edges', () => {
 
   it.each<[string, Partial<Recurrence>]>([
     ['an unknown zone', { timezone: 'Mars/Base' }],
+    ['an offset, which ICU 78 takes as a zone', { timezone: '+05:00' }],
     ['a malformed time', { time_of_day: '25:00' }],
     ['a day of week out of range', { day_of_week: 7 }],
   ])('throws on %s', (_name, patch) => {

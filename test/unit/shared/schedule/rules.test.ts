@@ -43,6 +43,9 @@ describe('validateScheduleWrite: a valid body', () => {
     ['the other boundaries', { day_of_week: 0, every_n_weeks: 2, min_cvss: 9.9, warning_threshold: 10, time_of_day: '0:00' }],
     ['UTC', { timezone: 'UTC' }],
     ['a zone with a 45-minute offset', { timezone: 'Asia/Kathmandu' }],
+    ['Europe/London', { timezone: 'Europe/London' }],
+    ['a fixed-offset zone of the database', { timezone: 'Etc/GMT+5' }],
+    ['a link kept for old names', { timezone: 'Asia/Calcutta' }],
     [
       'a /22 and a /32',
       {
@@ -85,7 +88,12 @@ describe('validateScheduleWrite: each broken rule gives exactly one error naming
     ['every_n_weeks 53', { every_n_weeks: 53 }, 'every_n_weeks'],
     ['timezone unknown', { timezone: 'Mars/Olympus_Mons' }, 'timezone', /not an IANA time zone/],
     ['timezone empty', { timezone: '' }, 'timezone'],
-    ['timezone as an offset', { timezone: '+05:00' }, 'timezone'],
+    ['timezone as an offset', { timezone: '+05:00' }, 'timezone', /^timezone: "\+05:00" is not an IANA time zone such as/],
+    ['timezone as a negative offset', { timezone: '-03:30' }, 'timezone'],
+    ['timezone as UTC+5', { timezone: 'UTC+5' }, 'timezone'],
+    ['timezone as GMT+5 (the database has Etc/GMT+5)', { timezone: 'GMT+5' }, 'timezone'],
+    ['timezone Mars/Olympus', { timezone: 'Mars/Olympus' }, 'timezone'],
+    ['timezone spelled in lower case', { timezone: 'europe/london' }, 'timezone', /it is spelled Europe\/London$/],
     ['min_cvss below 0', { min_cvss: -0.1 }, 'min_cvss'],
     ['warning_threshold above 10', { warning_threshold: 10.5 }, 'warning_threshold'],
     ['min_cvss equal to warning_threshold', { min_cvss: 7, warning_threshold: 7 }, 'warning_threshold', /greater than min_cvss \(7\)/],
