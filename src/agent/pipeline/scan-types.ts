@@ -85,6 +85,27 @@ export interface RunNotes {
   devices?: DeviceJudgement[];
   /** Said about the router and its neighbors: what could not be judged, and why. */
   warnings?: string[];
+  /** The polite scanner: how the connect rate followed the router's CPU load; absent when the load was not watched. */
+  connect_rate?: ConnectRateNotes;
+}
+
+/** One change of the scan's connect rate (connects per second, 0 = no limit). */
+export interface ConnectRateChange {
+  at: string;
+  /** The router's CPU load that caused it, percent. */
+  cpu_load: number;
+  /** With no limit set, the rate measured since the reading before. */
+  rate_before: number;
+  rate_after: number;
+}
+
+export interface ConnectRateNotes {
+  /** config scan.connects_per_second (0 = no limit). */
+  configured: number;
+  ceiling_percent: number;
+  changes: ConnectRateChange[];
+  /** Why the router's load could not be read, the first time it could not; null when it always could. */
+  unreadable: string | null;
 }
 
 export interface StoredFinding {

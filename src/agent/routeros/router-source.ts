@@ -4,7 +4,9 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { RouterSettings } from '../config/load.js';
 import { AgentError } from '../errors.js';
+import type { ApiClientOptions } from './api/api-client.js';
 import { createApiReader } from './api/api-reader.js';
+import { apiLoadSession, createCpuLoadReader, sshLoadSession, type CpuLoadReader } from './cpu-load.js';
 import { createInventoryMerge, type Sighting } from './inventory.js';
 import type { Inventory } from './inventory-schema.js';
 import type { VendorLookup } from './mac.js';
@@ -12,6 +14,7 @@ import { parseRecords } from './records.js';
 import { isRouterError, routerError, type RouterTarget } from './router-errors.js';
 import { parseRouterOsVersion } from '../../shared/routeros-version.js';
 import { checkIdentity, memoryRouterPins, type PinKey, type RouterPins } from './router-identity.js';
+import type { SshClientOptions } from './ssh/ssh-client.js';
 import { createSshReader } from './ssh/ssh-reader.js';
 import type { ReadResult, RowSink, TableReader } from './table-reader.js';
 
@@ -90,22 +93,35 @@ export function pinnedEndpoints(settings: RouterSettings): PinKey[] {
 export const configuredPin = (settings: RouterSettings, key: PinKey): string | undefined =>
   key.transport === 'ssh' ? settings.ssh_host_key_fingerprint : settings.tls_fingerprint;
 
-/** The configured reader, and the SSH reader the fallback uses when the API port is closed. */
-function readers(deps: RouterSourceDeps, pins: RouterPins): { primary: TableReader; fallback: TableReader | undefined } {
+/** Options of the configured transport's client, and of the SSH client the fallback uses when the API port is closed. */
+function clientOptions(
+  deps: RouterSourceDeps,
+  pins: RouterPins,
+): { primary: { kind: 'api'; options: ApiClientOptions } | { kind: 'ssh'; options: SshClientOptions }; fallback: SshClientOptions | undefined } {
   const { settings, logger } = deps;
   const timeoutMs = settings.timeout_seconds * 1000;
-  const credentials = { user: settings.user, password: settings.password, timeoutMs };
+  const credentials = { user: settings.user, password: settings.password, timeoutMs, logger };
   const judge = (key: PinKey) => (fingerprint: string | undefined) =>
     checkIdentity({ key, configured: configuredPin(settings, key), pins, logger }, fingerprint);
-  const ssh = (port: number) => {
+  const ssh = (port: number): SshClientOptions => {
     const key: PinKey = { host: settings.host, port, transport: 'ssh' };
-    return createSshReader({ client: { ...credentials, target: key, verifyHostKey: judge(key) }, logger });
+    return { ...credentials, target: key, verifyHostKey: judge(key) };
   };
-  if (settings.transport === 'ssh') return { primary: ssh(settings.port), fallback: undefined };
+  if (settings.transport === 'ssh') return { primary: { kind: 'ssh', options: ssh(settings.port) }, fallback: undefined };
   const target: RouterTarget = { host: settings.host, port: settings.port, transport: settings.transport };
   const tls = settings.transport === 'api-ssl' ? { options: tlsOptions(settings), verifyPeer: judge({ ...target, transport: 'api-ssl' }) } : undefined;
-  const primary = createApiReader({ client: { ...credentials, target, tls }, logger });
-  return { primary, fallback: settings.ssh_fallback ? ssh(settings.ssh_port) : undefined };
+  return { primary: { kind: 'api', options: { ...credentials, target, tls } }, fallback: settings.ssh_fallback ? ssh(settings.ssh_port) : undefined };
+}
+
+/** The configured reader, and the SSH reader the fallback uses when the API port is closed. */
+function readers(deps: RouterSourceDeps, pins: RouterPins): { primary: TableReader; fallback: TableReader | undefined } {
+  const { logger } = deps;
+  const { primary, fallback } = clientOptions(deps, pins);
+  const ssh = (options: SshClientOptions) => createSshReader({ client: options, logger });
+  return {
+    primary: primary.kind === 'ssh' ? ssh(primary.options) : createApiReader({ client: primary.options, logger }),
+    fallback: fallback === undefined ? undefined : ssh(fallback),
+  };
 }
 
 const portClosed = (error: unknown) => error instanceof AgentError && error.code === 'AGENT_ERR_ROUTER_UNREACHABLE' && /connection refused/.test(error.message);
@@ -191,6 +207,16 @@ export function createRouterSource(deps: RouterSourceDeps) {
         'router inventory read',
       );
       return inventory;
+    },
+
+    /**
+     * The router's CPU load, read on one kept session while a scan runs (the polite scanner);
+     * the SSH fallback takes over when the API port is closed. Close it when the scan ends.
+     */
+    openLoadReader(): CpuLoadReader {
+      const { primary, fallback } = clientOptions(deps, pins);
+      const open = () => (primary.kind === 'ssh' ? sshLoadSession(primary.options) : apiLoadSession(primary.options));
+      return createCpuLoadReader(open, fallback === undefined ? undefined : { open: () => sshLoadSession(fallback), when: portClosed });
     },
 
     /** One try, no retries: what `cve-agent router check` prints, or the exact reason it could not. */

@@ -1,14 +1,17 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../../shared/clock.js';
 import { isStorageFailure } from '../../../shared/system-errors.js';
+import type { CpuLoadReader } from '../../routeros/index.js';
+import type { RateClock, RateLimiter } from '../../scan/limits.js';
 import { createScanSession } from '../../scan/session.js';
 import { defaultScanSettings, type ScanSettings } from '../../scan/settings.js';
 import type { CveLookup } from '../cve-findings.js';
 import { beginRun, openRunContext } from './context.js';
 import { classifyEnd, completeRun, settleRun } from './outcome.js';
-import { discoveryStage } from './stage-discovery.js';
+import { discoveryStage, type HostWork } from './stage-discovery.js';
 import { hostsStage } from './stage-hosts.js';
 import { inventoryStage, type InventoryReader } from './stage-inventory.js';
+import { startPolite, type PoliteSettings } from './polite.js';
 import { routerStage } from './stage-router.js';
 import type { ScanRepository } from '../scan-repository.js';
 import type { RunNotes, ScanRow } from '../scan-types.js';
@@ -30,6 +33,15 @@ export interface ScanRunnerDeps {
   routerHost?: string;
   /** The CVE data's size and age (cve/freshness.ts), noted by each run for its coverage statement. */
   cveData?: () => RunNotes['cve_data'];
+  /**
+   * The polite scanner: a reader of the site router's CPU load (opened per run, closed at its end)
+   * and when to slow down. Absent: the connect rate stays as configured.
+   */
+  routerLoad?: { open: () => CpuLoadReader; settings: PoliteSettings };
+  /** The connect rate's clock (and the load readings'); tests drive it by hand. */
+  rateClock?: RateClock;
+  /** Handed each run's connect-rate limiter: tests and bench:polite count its connects. */
+  watchRate?: (rate: RateLimiter) => void;
 }
 
 /**
@@ -53,10 +65,18 @@ export function createScanRunner(deps: ScanRunnerDeps) {
       const router = await inventoryStage(ctx, deps.readInventory, targets);
       const session = createScanSession(
         { subnets: targets, knownAlive: router.knownAlive, ports: deps.ports, udp: deps.udp },
-        { settings, signal: ctx.signal, emit: () => undefined, logger: ctx.log },
+        { settings, signal: ctx.signal, emit: () => undefined, logger: ctx.log, rateClock: deps.rateClock },
       );
-      const work = await discoveryStage(ctx, session, router);
-      await hostsStage(ctx, session, router, work, { cve: deps.cve, hostGroup: settings.hostGroup }, writes);
+      deps.watchRate?.(session.rate);
+      // The router's load slows the connects of discovery and the hosts; its reader closes with them.
+      const polite = deps.routerLoad && startPolite(ctx, { rate: session.rate, reader: deps.routerLoad.open(), settings: deps.routerLoad.settings, clock: deps.rateClock });
+      let work: HostWork;
+      try {
+        work = await discoveryStage(ctx, session, router);
+        await hostsStage(ctx, session, router, work, { cve: deps.cve, hostGroup: settings.hostGroup }, writes);
+      } finally {
+        await polite?.stop();
+      }
       routerStage(ctx, router, work, { cve: deps.cve, routerHost: deps.routerHost }, siteWide || scan.with_router);
       completeRun(ctx);
     } catch (error) {
