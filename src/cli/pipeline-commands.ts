@@ -113,6 +113,14 @@ export function printReport(report: ScanReport): void {
       .map((line) => `  ${line}\n`)
       .join('')}`,
   );
+  // The polite scanner: only when the router's load changed the connect rate (the rest is in --json and the events).
+  const slowed = report.connect_rate;
+  if (slowed && slowed.changes.length > 0) {
+    const rate = (value: number) => (value <= 0 ? 'no limit' : `${value}/s`);
+    process.stdout.write(`\nconnect rate (router CPU ceiling ${slowed.ceiling_percent} %, configured ${rate(slowed.configured)}):\n`);
+    for (const change of slowed.changes)
+      process.stdout.write(`  ${change.at}  CPU ${change.cpu_load} %  ${rate(change.rate_before)} -> ${rate(change.rate_after)}\n`);
+  }
 }
 
 /** `cve-agent scan --schedule <id> [--ip ...]`: the whole pipeline by hand, Ctrl-C is a stop request. */
