@@ -276,8 +276,6 @@ export function generateRouterData(size: GeneratedSize): RouterData {
  */
 export function withCpuLoad(data: RouterData, percent: number): RouterData {
   const resource = data.menus['/system/resource'] ?? [{}];
-  const console = Object.fromEntries(
-    Object.entries(data.console).map(([command, text]) => [command, text.replace(/^(\s*cpu-load: )\d+%/m, `$1${percent}%`)]),
-  );
+  const console = Object.fromEntries(Object.entries(data.console).map(([command, text]) => [command, text.replace(/^(\s*cpu-load: )\d+%/m, `$1${percent}%`)]));
   return { ...data, console, menus: { ...data.menus, '/system/resource': resource.map((row) => ({ ...row, 'cpu-load': String(percent) })) } };
 }

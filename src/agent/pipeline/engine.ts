@@ -13,7 +13,9 @@ import { ScanRepository } from './scan-repository.js';
 import type { ScanEngine } from './scans.js';
 
 /** What a test or the CLI may set in place of the config's: the router reader, CVE lookup, ports and scanner settings. */
-export type EngineOverrides = Partial<Pick<ScanRunnerDeps, 'readInventory' | 'cve' | 'scanSettings' | 'ports' | 'udp' | 'routerLoad' | 'rateClock' | 'watchRate'>>;
+export type EngineOverrides = Partial<
+  Pick<ScanRunnerDeps, 'readInventory' | 'cve' | 'scanSettings' | 'ports' | 'udp' | 'routerLoad' | 'rateClock' | 'watchRate'>
+>;
 
 /**
  * Wires the runner to the real parts: cve.db (with the starter feed on first use), the router

@@ -28,7 +28,8 @@ export interface LoadSession {
 export function parseCpuLoad(value: string | undefined, target: RouterTarget): number {
   const match = /^\s*(\d{1,3})\s*%?\s*$/.exec(value ?? '');
   const load = match ? Number(match[1]) : Number.NaN;
-  if (!(load >= 0 && load <= 100)) throw routerError('AGENT_ERR_ROUTER_PROTOCOL', target, `/system/resource gave no readable cpu-load (${JSON.stringify(value ?? null)})`);
+  if (!(load >= 0 && load <= 100))
+    throw routerError('AGENT_ERR_ROUTER_PROTOCOL', target, `/system/resource gave no readable cpu-load (${JSON.stringify(value ?? null)})`);
   return load;
 }
 

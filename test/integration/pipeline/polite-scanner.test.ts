@@ -69,7 +69,7 @@ async function startRun(sim: RunningApiSimulator) {
 
   /** Until the scanner is parked on the limiter again: every token the clock gave out is spent. */
   const settle = async () => {
-    for (let stable = 0, last = -1; stable < 3; ) {
+    for (let stable = 0, last = -1; stable < 3;) {
       await new Promise((resolve) => setTimeout(resolve, 2));
       if (rate.passed === last && rate.waiting > 0) stable += 1;
       else stable = 0;

@@ -73,6 +73,9 @@ describe("the router's CPU load", () => {
     onTestFinished(() => sim.stop());
     const reader = oneTrySource(routerSettings({ host, port: sim.port })).openLoadReader();
     onTestFinished(() => reader.close());
-    await expect(reader.read(signal)).rejects.toMatchObject({ code: 'AGENT_ERR_ROUTER_PROTOCOL', message: expect.stringContaining('no readable cpu-load ("busy")') });
+    await expect(reader.read(signal)).rejects.toMatchObject({
+      code: 'AGENT_ERR_ROUTER_PROTOCOL',
+      message: expect.stringContaining('no readable cpu-load ("busy")'),
+    });
   });
 });

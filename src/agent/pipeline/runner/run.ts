@@ -69,7 +69,8 @@ export function createScanRunner(deps: ScanRunnerDeps) {
       );
       deps.watchRate?.(session.rate);
       // The router's load slows the connects of discovery and the hosts; its reader closes with them.
-      const polite = deps.routerLoad && startPolite(ctx, { rate: session.rate, reader: deps.routerLoad.open(), settings: deps.routerLoad.settings, clock: deps.rateClock });
+      const polite =
+        deps.routerLoad && startPolite(ctx, { rate: session.rate, reader: deps.routerLoad.open(), settings: deps.routerLoad.settings, clock: deps.rateClock });
       let work: HostWork;
       try {
         work = await discoveryStage(ctx, session, router);
