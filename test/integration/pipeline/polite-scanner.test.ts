@@ -5,7 +5,7 @@ import { createScanRunner } from '../../../src/agent/pipeline/runner/run.js';
 import { ScanRepository } from '../../../src/agent/pipeline/scan-repository.js';
 import type { RateLimiter } from '../../../src/agent/scan/limits.js';
 import { openStore } from '../../../src/agent/store/database.js';
-import { generateRouterData, startApiSimulator, type RunningApiSimulator } from '../../simulators/index.js';
+import { generateRouterData, startApiSimulator, startSshSimulator } from '../../simulators/index.js';
 import { captureLogger } from '../../helpers/logger.js';
 import { ManualClock } from '../../helpers/manual-clock.js';
 import { tempDir } from '../../helpers/temp.js';
@@ -24,7 +24,7 @@ const configured = 400;
 const intervalMs = 2000;
 const stepMs = 100;
 
-async function startRun(sim: RunningApiSimulator) {
+async function startRun(sim: { port: number }, transport: 'api' | 'ssh' = 'api') {
   const { logger } = captureLogger('warn');
   const store = openStore({ stateDir: tempDir(), logger, exclusive: false });
   onTestFinished(() => store.close());
@@ -48,7 +48,7 @@ async function startRun(sim: RunningApiSimulator) {
     new Date().toISOString(),
   );
   const clock = new ManualClock();
-  const source = oneTrySource(routerSettings({ host: routerHost, port: sim.port }));
+  const source = oneTrySource(routerSettings({ host: routerHost, port: sim.port, transport }));
   let limiter: RateLimiter | undefined;
   const runner = createScanRunner({
     scans: repo,
@@ -103,55 +103,59 @@ async function startRun(sim: RunningApiSimulator) {
 }
 
 describe('the polite scanner', () => {
-  it("slows the connect rate while the router's CPU load is over the ceiling, recovers after, and the report says when and how much", async () => {
-    const sim = await startApiSimulator({ host: routerHost, data: generateRouterData({ arp: 0, leases: 0, neighbors: 0 }) });
-    onTestFinished(() => sim.stop());
-    const run = await startRun(sim);
-    await run.settle();
-    // The first second spends the bucket's burst; the next is the configured rate.
-    await run.count(1000);
-    const before = await run.count(1000);
+  it.each(['api', 'ssh'] as const)(
+    "slows the connect rate while the router's CPU load is over the ceiling, recovers after, and the report says when and how much (%s)",
+    async (transport) => {
+      const data = generateRouterData({ arp: 0, leases: 0, neighbors: 0 });
+      const sim = transport === 'api' ? await startApiSimulator({ host: routerHost, data }) : await startSshSimulator({ host: routerHost, data });
+      onTestFinished(() => sim.stop());
+      const run = await startRun(sim, transport);
+      await run.settle();
+      // The first second spends the bucket's burst; the next is the configured rate.
+      await run.count(1000);
+      const before = await run.count(1000);
 
-    sim.setCpuLoad(85);
-    await run.untilRate(200);
-    await run.untilRate(100);
-    await run.untilRate(50);
-    const during = await run.count(1000);
+      sim.setCpuLoad(85);
+      await run.untilRate(200);
+      await run.untilRate(100);
+      await run.untilRate(50);
+      const during = await run.count(1000);
 
-    sim.setCpuLoad(20);
-    await run.untilRate(100);
-    await run.untilRate(200);
-    await run.untilRate(configured);
-    const after = await run.count(1000);
+      sim.setCpuLoad(20);
+      await run.untilRate(100);
+      await run.untilRate(200);
+      await run.untilRate(configured);
+      const after = await run.count(1000);
 
-    expect(before).toBeGreaterThan(configured * 0.8);
-    expect(during / before).toBeLessThan(0.25);
-    expect(after / before).toBeGreaterThan(0.8);
+      expect(before).toBeGreaterThan(configured * 0.8);
+      expect(during / before).toBeLessThan(0.25);
+      expect(after / before).toBeGreaterThan(0.8);
 
-    // Stopped before its one host was done: nothing kept, so failed, as any stopped run.
-    const row = await run.stop();
-    expect(row).toMatchObject({ status: 'failed', error: 'stopped on request' });
-    const notes = run.repo.notes(run.scan.id).connect_rate;
-    expect(notes).toMatchObject({ configured, ceiling_percent: 70, unreadable: null });
-    expect(notes?.changes.map(({ cpu_load, rate_before, rate_after }) => [cpu_load, rate_before, rate_after])).toEqual([
-      [85, 400, 200],
-      [85, 200, 100],
-      [85, 100, 50],
-      [20, 50, 100],
-      [20, 100, 200],
-      [20, 200, 400],
-    ]);
-    // Stamped by the run's clock: in order, after the run began.
-    const stamps = notes?.changes.map((change) => Date.parse(change.at)) ?? [];
-    expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
-    expect(stamps[0]).toBeGreaterThan(run.clock.now().getTime() - 60_000);
-    const events = run.repo.events(run.scan.id).map((event) => event.message);
-    expect(events).toContain('Router CPU 85 % > 70 %: connect rate 400/s → 200/s');
-    expect(events).toContain('Router CPU 20 % < 70 %: connect rate 50/s → 100/s (recovering)');
-    expect(events).toContain('Router CPU 20 % < 70 %: connect rate 200/s → 400/s, as configured');
-    // The load was read on one kept session: the inventory's and the readings' logins only.
-    expect(sim.logins.length).toBeLessThanOrEqual(3);
-  });
+      // Stopped before its one host was done: nothing kept, so failed, as any stopped run.
+      const row = await run.stop();
+      expect(row).toMatchObject({ status: 'failed', error: 'stopped on request' });
+      const notes = run.repo.notes(run.scan.id).connect_rate;
+      expect(notes).toMatchObject({ configured, ceiling_percent: 70, unreadable: null });
+      expect(notes?.changes.map(({ cpu_load, rate_before, rate_after }) => [cpu_load, rate_before, rate_after])).toEqual([
+        [85, 400, 200],
+        [85, 200, 100],
+        [85, 100, 50],
+        [20, 50, 100],
+        [20, 100, 200],
+        [20, 200, 400],
+      ]);
+      // Stamped by the run's clock: in order, after the run began.
+      const stamps = notes?.changes.map((change) => Date.parse(change.at)) ?? [];
+      expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
+      expect(stamps[0]).toBeGreaterThan(run.clock.now().getTime() - 60_000);
+      const events = run.repo.events(run.scan.id).map((event) => event.message);
+      expect(events).toContain('Router CPU 85 % > 70 %: connect rate 400/s → 200/s');
+      expect(events).toContain('Router CPU 20 % < 70 %: connect rate 50/s → 100/s (recovering)');
+      expect(events).toContain('Router CPU 20 % < 70 %: connect rate 200/s → 400/s, as configured');
+      // The load was read on one kept session: the inventory's and the readings' logins only.
+      expect(sim.logins.length).toBeLessThanOrEqual(3);
+    },
+  );
 
   it('leaves the rate as configured when the router cannot be read, and says so once', async () => {
     const sim = await startApiSimulator({ host: routerHost, data: generateRouterData({ arp: 0, leases: 0, neighbors: 0 }) });
