@@ -69,7 +69,8 @@ async function startRun(sim: { port: number }, transport: 'api' | 'ssh' = 'api')
 
   /** Until the scanner is parked on the limiter again: every token the clock gave out is spent. */
   const settle = async () => {
-    for (let stable = 0, last = -1; stable < 3;) {
+    for (let stable = 0, last = -1, tries = 0; stable < 3; tries += 1) {
+      if (tries > 5000) throw new Error(`the scanner never parked on the limiter (${rate.waiting} waiting, ${rate.passed} passed)`);
       await new Promise((resolve) => setTimeout(resolve, 2));
       if (rate.passed === last && rate.waiting > 0) stable += 1;
       else stable = 0;
