@@ -77,24 +77,38 @@ export function createCpuLoadReader(open: () => LoadSession, fallback?: { open: 
       throw error;
     }
   };
+  const drop = () => {
+    session?.close();
+    session = undefined;
+  };
+  const readOnce = async (signal: AbortSignal): Promise<number> => {
+    try {
+      if (session === undefined) {
+        try {
+          session = await connect(signal);
+        } catch (error) {
+          if (fallback === undefined || opener === fallback.open || !fallback.when(error)) throw error;
+          opener = fallback.open;
+          session = await connect(signal);
+        }
+      }
+      return await session.cpuLoad(signal);
+    } catch (error) {
+      // A failed session is never reused: the next read opens another.
+      drop();
+      throw error;
+    }
+  };
   return {
     async read(signal) {
+      const kept = session !== undefined;
       try {
-        if (session === undefined) {
-          try {
-            session = await connect(signal);
-          } catch (error) {
-            if (fallback === undefined || opener === fallback.open || !fallback.when(error)) throw error;
-            opener = fallback.open;
-            session = await connect(signal);
-          }
-        }
-        return await session.cpuLoad(signal);
+        return await readOnce(signal);
       } catch (error) {
-        // A failed session is never reused: the next read opens another.
-        session?.close();
-        session = undefined;
-        throw error;
+        // A kept session may have died while idle (a socket idle timeout, the router restarting its
+        // API service): that is no unreadable router until a fresh session fails too.
+        if (!kept || signal.aborted) throw error;
+        return readOnce(signal);
       }
     },
     close() {

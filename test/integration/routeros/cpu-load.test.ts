@@ -66,6 +66,19 @@ describe("the router's CPU load", () => {
     expect(sim.logins).toEqual(['admin:ok', 'admin:ok']);
   });
 
+  it('opens a fresh session when the kept one died between two reads (the router restarted its API service)', async () => {
+    const first = await startApiSimulator({ host, data: routerFromCaptures() });
+    const reader = oneTrySource(routerSettings({ host, port: first.port })).openLoadReader();
+    onTestFinished(() => reader.close());
+    expect(await reader.read(signal)).toBe(0);
+    await first.stop();
+    const second = await startApiSimulator({ host, port: first.port, data: routerFromCaptures() });
+    onTestFinished(() => second.stop());
+    second.setCpuLoad(55);
+    expect(await reader.read(signal)).toBe(55);
+    expect(second.logins).toEqual(['admin:ok']);
+  });
+
   it('refuses a cpu-load that is not a percent', async () => {
     const data = routerFromCaptures();
     data.menus['/system/resource'] = [{ version: '7.4 (stable)', 'cpu-load': 'busy' }];
