@@ -101,29 +101,32 @@ export function startPolite(ctx: RunContext, deps: PoliteDeps): { stop(): Promis
     );
   };
 
+  /** Said once: a router that cannot be read every few seconds would otherwise fill the run's events. */
+  const unreadable = (error: unknown) => {
+    if (said) return;
+    said = true;
+    const reason = error instanceof Error ? error.message : String(error);
+    notes.unreadable = reason;
+    ctx.scans.addNotes(ctx.scan.id, { connect_rate: notes });
+    ctx.event(`Router CPU load could not be read (${reason}): connect rate left at ${rateText(rate.perSecond)}`, 'warning');
+  };
+
   const loop = (async () => {
     while (!signal.aborted) {
       await clock.sleep(settings.intervalMs, signal);
       if (signal.aborted) break;
-      let load: number;
       try {
-        load = await reader.read(signal);
-      } catch (error) {
-        if (signal.aborted) break;
-        if (!said) {
-          // Said once: a router that cannot be read every 5 s would otherwise fill the run's events.
-          said = true;
-          const reason = error instanceof Error ? error.message : String(error);
-          notes.unreadable = reason;
-          ctx.scans.addNotes(ctx.scan.id, { connect_rate: notes });
-          ctx.event(`Router CPU load could not be read (${reason}): connect rate left at ${rateText(rate.perSecond)}`, 'warning');
+        let load: number;
+        try {
+          load = await reader.read(signal);
+        } catch (error) {
+          if (signal.aborted) break;
+          unreadable(error);
+          continue;
         }
-        continue;
-      }
-      try {
         apply(load);
       } catch (error) {
-        // A write that failed (a full disk) ends the run elsewhere; the loop must not throw unheard.
+        // A write that failed (a full disk) ends the run elsewhere; the loop must not reject unheard.
         ctx.log.warn({ err: error }, 'connect rate change not recorded');
       }
     }
