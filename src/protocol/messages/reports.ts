@@ -19,7 +19,10 @@ const report = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
  */
 export const scanStatusSchema = report('scan.status', {
   run_id: uuid,
-  status: z.enum(['queued', 'scanning', 'stopping']),
+  /** 'paused': the schedule's scan window closed (or the slot fired while closed); it goes on at `resumes_at`. */
+  status: z.enum(['queued', 'scanning', 'stopping', 'paused']),
+  /** Sent with 'paused' only: the window's next opening. Optional, so a control plane before it still takes the report. */
+  resumes_at: utcTime.optional(),
   schedule_id: uuid.nullable(),
   slot_at: utcTime.nullable(),
   scan_id: uuid.nullable(),
@@ -31,7 +34,8 @@ export const scanStatusSchema = report('scan.status', {
   warning_threshold: cvssScore,
 })
   .refine((m) => (m.scan_id === null) === (m.sub_scan_id === null), { error: 'scan_id and sub_scan_id come together', path: ['sub_scan_id'] })
-  .refine((m) => m.slot_at === null || m.schedule_id !== null, { error: 'slot_at needs schedule_id', path: ['schedule_id'] });
+  .refine((m) => m.slot_at === null || m.schedule_id !== null, { error: 'slot_at needs schedule_id', path: ['schedule_id'] })
+  .refine((m) => m.resumes_at === undefined || m.status === 'paused', { error: 'resumes_at comes only with paused', path: ['resumes_at'] });
 
 export const scanProgressSchema = report('scan.progress', {
   run_id: uuid,
