@@ -19,7 +19,17 @@ import { createScans, type ScansModule } from './scans.js';
 import type { StorageGate } from '../storage-health.js';
 import { SchedulesRepository } from '../store/schedules-repository.js';
 
-export { createScans, type RunWindow, type ScanEngine, type ScanFilter, type Scans, type ScansDeps, type ScansModule, type StartedScan, type StartOptions } from './scans.js';
+export {
+  createScans,
+  type RunWindow,
+  type ScanEngine,
+  type ScanFilter,
+  type Scans,
+  type ScansDeps,
+  type ScansModule,
+  type StartedScan,
+  type StartOptions,
+} from './scans.js';
 export { kindOf, scopeProblem, thresholdsOf, toNewScan, type ScanOrigin, type ScanScope, type ScanSpec, type ScanThresholds } from './spec.js';
 export { slotJob, slotSpec } from './adapters/slot.js';
 export { commandSpec } from './adapters/command.js';

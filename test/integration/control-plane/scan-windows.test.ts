@@ -108,16 +108,24 @@ describe('scan windows over REST', () => {
 
   it("shows a site's paused run as a paused scan with the agent's event, then scanning, then completed", async () => {
     const agent = await onlineSite();
-    const scheduleId = ((await call('POST', '/scans/cve/scheduled', { body: body(agent.siteId, { window: { start: '22:00', end: '06:00' } }) })).body as {
-      id: string;
-    }).id;
+    const scheduleId = (
+      (await call('POST', '/scans/cve/scheduled', { body: body(agent.siteId, { window: { start: '22:00', end: '06:00' } }) })).body as {
+        id: string;
+      }
+    ).id;
     const runId = newRunId();
     const target = { runId, scheduleId, slotAt: '2026-03-04T22:00:00.000Z' };
     agent.report(scanStatus(target, 'scanning'));
     agent.report(host(runId, '192.168.88.20', '4C:5E:0C:00:00:20'));
     agent.report({ type: 'scan.progress', at: new Date().toISOString(), run_id: runId, percent: 40, hosts_done: 4, hosts_total: 10 });
     agent.report({ ...(scanStatus(target) as Extract<ReportInput, { type: 'scan.status' }>), status: 'paused', resumes_at: '2026-03-05T21:00:00.000Z' });
-    agent.report({ type: 'scan.event', at: new Date().toISOString(), run_id: runId, level: 'info', message: 'paused: window closed, resumes at 2026-03-05T22:00:00+01:00' });
+    agent.report({
+      type: 'scan.event',
+      at: new Date().toISOString(),
+      run_id: runId,
+      level: 'info',
+      message: 'paused: window closed, resumes at 2026-03-05T22:00:00+01:00',
+    });
     await agent.drained();
     const [summary] = (await call('GET', `/scans/cve?scan_schedule_id=${scheduleId}`)).body as { id: string; status: string }[];
     expect(summary?.status).toBe('paused');

@@ -98,9 +98,7 @@ describe('scan windows on the agent', () => {
     // The host in flight finished; those after it wait, pending.
     const doneAtPause = repo.hostsByState(scan.id, 'done').map((host) => host.ip);
     expect(doneAtPause).toContain(sshd);
-    expect(repo.hostsByState(scan.id, 'pending').map((host) => host.ip)).toEqual(
-      ['3', '4', '5', '6', '7', '8', '9'].map((last) => `127.0.150.${last}`),
-    );
+    expect(repo.hostsByState(scan.id, 'pending').map((host) => host.ip)).toEqual(['3', '4', '5', '6', '7', '8', '9'].map((last) => `127.0.150.${last}`));
     expect(repo.events(scan.id).map((event) => event.message)).toContain('paused: window closed, resumes at 2026-03-03T22:00:00+01:00');
     const statuses = () =>
       outbox

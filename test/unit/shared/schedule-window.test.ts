@@ -81,7 +81,10 @@ describe('the window field of a schedule write', () => {
   it('is optional, nullable, and normalized to HH:mm', () => {
     expect(validateScheduleWrite(base)).toMatchObject({ ok: true });
     expect(validateScheduleWrite({ ...base, window: null })).toMatchObject({ ok: true, value: { window: null } });
-    expect(validateScheduleWrite({ ...base, window: { start: '7:00', end: '19:30' } })).toMatchObject({ ok: true, value: { window: { start: '07:00', end: '19:30' } } });
+    expect(validateScheduleWrite({ ...base, window: { start: '7:00', end: '19:30' } })).toMatchObject({
+      ok: true,
+      value: { window: { start: '07:00', end: '19:30' } },
+    });
   });
 
   it('names each broken rule with its path', () => {

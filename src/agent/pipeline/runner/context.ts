@@ -118,8 +118,8 @@ export function beginRun(ctx: RunContext, reopened = false): { siteWide: boolean
     reopened && resumed
       ? `Window open: resuming scan (${done()} hosts already done)`
       : resumed
-      ? `Resuming scan after a restart (${done()} hosts already done)`
-      : `Scan started: ${scan.target_ips ? scan.target_ips.join(', ') : scan.subnets.join(', ')}`,
+        ? `Resuming scan after a restart (${done()} hosts already done)`
+        : `Scan started: ${scan.target_ips ? scan.target_ips.join(', ') : scan.subnets.join(', ')}`,
   );
   return { siteWide: scan.target_ips === null, targets: scan.target_ips ? scan.target_ips.map((ip) => `${ip}/32`) : scan.subnets };
 }
