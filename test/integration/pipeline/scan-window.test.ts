@@ -142,6 +142,36 @@ describe('scan windows on the agent', () => {
     expect(repo.events(scan.id).map((event) => event.message)).toContain('Window open: resuming scan (7 hosts already done)');
   });
 
+  it('starts a slot fired in closed hours paused, sends nothing until the opening, then runs whole', async () => {
+    const ssh = await startFakeService({ host: sshd, port: 2222, greeting: 'SSH-2.0-OpenSSH_7.4\r\n' });
+    const config = site(tempDir());
+    // Monday 12:00 in Berlin: closed until 22:00.
+    const clock = new FakeClock(new Date('2026-03-02T11:00:00Z'));
+    const { logger } = captureLogger('warn');
+    const store = openStore({ stateDir: config.state_dir, logger, exclusive: false });
+    onTestFinished(() => store.close());
+    const repo = new ScanRepository(store.db);
+    const { scans, schedule } = openPipeline(config, clock, store);
+    const { scan, done } = scans.start(slotSpec(schedule(), '2026-03-02T11:00:00.000Z', siteId));
+    expect(repo.get(scan.id)).toMatchObject({ status: 'paused', paused_until: '2026-03-02T21:00:00.000Z' });
+    clock.set('2026-03-02T20:59:59Z');
+    scans.checkWindows();
+    expect(repo.get(scan.id)?.status).toBe('paused');
+    expect(ssh.connections()).toBe(0);
+    clock.set('2026-03-02T21:00:00Z');
+    scans.checkWindows();
+    const final = await done;
+    expect(final.status, final.error ?? '').toBe('completed');
+    expect(repo.hostsByState(scan.id, 'done')).toHaveLength(14);
+    expect(ssh.connections()).toBeGreaterThan(0);
+    expect(
+      repo
+        .events(scan.id)
+        .map((event) => event.message)
+        .slice(0, 2),
+    ).toEqual(['paused: window closed, resumes at 2026-03-02T22:00:00+01:00', 'Scan started: 127.0.150.0/28']);
+  });
+
   it('starts a slot fired in closed hours paused, and a stop ends it without a packet sent', async () => {
     const ssh = await startFakeService({ host: sshd, port: 2222, greeting: 'SSH-2.0-OpenSSH_7.4\r\n' });
     const config = site(tempDir());
