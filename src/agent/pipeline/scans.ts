@@ -231,7 +231,8 @@ export function createScans(deps: ScansDeps): ScansModule {
         reopened = true;
         continue;
       }
-      const drain = windowNow(scan) === undefined ? undefined : new AbortController();
+      // Every run gets one: a window added to its schedule while it runs applies at the next check.
+      const drain = new AbortController();
       entry.drain = drain;
       let opened: ScanEngine;
       try {
@@ -245,7 +246,7 @@ export function createScans(deps: ScansDeps): ScansModule {
         repo.finish(scanId, 'failed', message, now());
         return repo.get(scanId) as ScanRow;
       }
-      const result = await opened.run(scanId, controller.signal, { drain: drain?.signal, reopened });
+      const result = await opened.run(scanId, controller.signal, { drain: drain.signal, reopened });
       entry.drain = undefined;
       if (result.status !== 'paused' || controller.signal.aborted) return result;
     }
