@@ -61,7 +61,8 @@ async function openPipeline(config: AgentConfig, overrides: ScanOverrides) {
 
 export function printReport(report: ScanReport): void {
   const s = report.summary;
-  process.stdout.write(`scan ${report.label} (${report.id}) ${report.status}${report.error ? `: ${report.error}` : ''}\n`);
+  const until = report.paused_until !== null ? ` until ${report.paused_until} (its scan window is closed)` : '';
+  process.stdout.write(`scan ${report.label} (${report.id}) ${report.status}${until}${report.error ? `: ${report.error}` : ''}\n`);
   process.stdout.write(
     `hosts ${s.hosts_scanned}, with CVEs ${s.hosts_with_cves}; CVEs ${s.cve_count} (${s.unique_cves} unique, repeat ${s.cve_repeat_ratio}); highest ${s.highest_score ?? '-'}, average ${s.average_score ?? '-'}; warnings ${s.warnings}; open ports ${s.open_ports} (${s.unique_ports} unique)\n\n`,
   );

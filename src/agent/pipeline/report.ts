@@ -82,7 +82,10 @@ export interface ScanReport {
   scan_schedule_id: string | null;
   site_id: string;
   kind: string;
+  /** 'paused' while its schedule's scan window is closed (see paused_until). */
   status: string;
+  /** While paused: the window's opening it resumes at (UTC). */
+  paused_until: string | null;
   progress: number;
   error: string | null;
   subnets: string[];
@@ -247,6 +250,7 @@ export class ReportBuilder {
       site_id: scan.site_id,
       kind: scan.kind,
       status: scan.status,
+      paused_until: scan.paused_until,
       progress: scan.progress,
       error: scan.error,
       subnets: scan.subnets,

@@ -8,7 +8,8 @@ import type { Exposure } from '../../cve/priority.js';
 export type ScanKind = 'schedule' | 'invoke' | 'single_ip' | 'multiple_ips';
 /** A scan no schedule made (src/agent/pipeline/spec.ts): null for the others. */
 export type ScanOriginTag = 'watch' | 're-match';
-export type ScanStatus = 'queued' | 'scanning' | 'completed' | 'partial' | 'failed';
+/** 'paused': stored as queued or scanning with `paused_until` set (its scan window is closed). */
+export type ScanStatus = 'queued' | 'scanning' | 'paused' | 'completed' | 'partial' | 'failed';
 export type HostSourceTag = 'arp' | 'dhcp' | 'bridge' | 'neighbor' | 'sweep';
 
 export interface ScanRow {
@@ -42,6 +43,8 @@ export interface ScanRow {
   started_at: string | null;
   finished_at: string | null;
   checkpoint_at: string | null;
+  /** Set while the run waits for its schedule's window to open again: the opening it resumes at. */
+  paused_until: string | null;
 }
 
 export interface ServiceRecord {

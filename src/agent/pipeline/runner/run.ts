@@ -18,6 +18,14 @@ import type { RunNotes, ScanRow } from '../scan-types.js';
 
 export type { InventoryReader } from './stage-inventory.js';
 
+/** How the scans module runs a stored scan beyond its signal. */
+export interface RunOptions {
+  /** Aborted with a WindowClosed when the schedule's window closes: the run pauses at a host boundary. */
+  drain?: AbortSignal;
+  /** The run goes on because its window opened again (for its event). */
+  reopened?: boolean;
+}
+
 export interface ScanRunnerDeps {
   scans: ScanRepository;
   clock: Clock;
@@ -54,15 +62,21 @@ export function createScanRunner(deps: ScanRunnerDeps) {
   const { scans } = deps;
   const settings: ScanSettings = { ...defaultScanSettings, ...deps.scanSettings };
 
-  async function run(scanId: string, callerSignal: AbortSignal): Promise<ScanRow> {
+  async function run(scanId: string, callerSignal: AbortSignal, options: RunOptions = {}): Promise<ScanRow> {
     const scan = scans.get(scanId);
     if (!scan) throw new Error(`no scan ${scanId}`);
-    const ctx = openRunContext(scan, deps, callerSignal);
+    const ctx = openRunContext(scan, deps, callerSignal, options.drain);
     const writes = { flush: () => undefined as void };
-    const { siteWide, targets } = beginRun(ctx);
+    const { siteWide, targets } = beginRun(ctx, options.reopened === true);
+    // A window that closes before the hosts are probed pauses the run at that stage's end (the
+    // router read and the sweep's checkpoint are kept); during the hosts, at a host boundary.
+    const checkDrain = () => {
+      if (ctx.drain.aborted) throw ctx.drain.reason;
+    };
     try {
       scans.addNotes(scan.id, { cve_data: deps.cve ? deps.cveData?.() : null });
       const router = await inventoryStage(ctx, deps.readInventory, targets);
+      checkDrain();
       const session = createScanSession(
         { subnets: targets, knownAlive: router.knownAlive, ports: deps.ports, udp: deps.udp },
         { settings, signal: ctx.signal, emit: () => undefined, logger: ctx.log, rateClock: deps.rateClock },
@@ -74,6 +88,7 @@ export function createScanRunner(deps: ScanRunnerDeps) {
       let work: HostWork;
       try {
         work = await discoveryStage(ctx, session, router);
+        if (work.pending.length > 0) checkDrain();
         await hostsStage(ctx, session, router, work, { cve: deps.cve, hostGroup: settings.hostGroup }, writes);
       } finally {
         await polite?.stop();
