@@ -7,7 +7,7 @@
  */
 import type { DeliveryRow, FindingAlert, NotificationStore } from '../types.js';
 import { fromJson } from '../json.js';
-import { findingViewSelect, hydrateFinding, hydrateScan, type RawFindingView, type RawScan } from '../rows.js';
+import { changeAlertOf, findingViewSelect, hydrateFinding, hydrateScan, type RawChange, type RawFindingView, type RawScan } from '../rows.js';
 import type { PgDb, Queryable } from './db.js';
 import { kevCatalogWatch } from './finding-watch.js';
 
@@ -71,6 +71,28 @@ export function pgNotifications(db: PgDb): NotificationStore {
       });
       if (gone.length > 0) await db.query(`UPDATE finding_alerts SET state = 'queued' WHERE id = ANY($1::text[])`, [gone]);
       return answer;
+    },
+    async pendingChanges() {
+      const changes = await db.query<RawChange>(
+        `SELECT id, event, site_id, scan_id, data, created_at FROM change_alerts WHERE state = 'pending' ORDER BY created_at, id`,
+      );
+      if (changes.length === 0) return [];
+      const scans = await db.query<RawScan>('SELECT * FROM scans WHERE id = ANY($1::text[])', [[...new Set(changes.map((change) => change.scan_id))]]);
+      const scanOf = new Map(scans.map((row) => [row.id, hydrateScan(row)]));
+      // Its scan was deleted since: nothing to tell, and it must not stay pending forever.
+      const gone = changes.filter((change) => !scanOf.has(change.scan_id)).map((change) => change.id);
+      if (gone.length > 0) await db.query(`UPDATE change_alerts SET state = 'queued' WHERE id = ANY($1::text[])`, [gone]);
+      return changes.flatMap((change) => {
+        const scan = scanOf.get(change.scan_id);
+        return scan === undefined ? [] : [changeAlertOf(change, scan)];
+      });
+    },
+    async queueChange(changeId, deliveries) {
+      await db.tx(async (client) => {
+        // Another node queued it first: its deliveries are the change's.
+        const { rowCount } = await client.query(`UPDATE change_alerts SET state = 'queued' WHERE id = $1 AND state = 'pending'`, [changeId]);
+        if (rowCount === 1) await insertDeliveries(client, deliveries);
+      });
     },
     async kevCatalogUpdated(catalog, at) {
       // The watch locks the states it moves: a second node applying the same update raises nothing.
