@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { backoffDelay } from '../../shared/backoff.js';
 import type { Clock } from '../../shared/clock.js';
 import type { NotificationGroup } from '../config/load.js';
-import type { DeliveryRow, FindingAlert, NotificationStore, ScanRow } from '../store/types.js';
+import type { ChangeAlert, DeliveryRow, FindingAlert, NotificationStore, ScanRow } from '../store/types.js';
 import { signBody } from './sign.js';
 import { coverageSummary } from '../../shared/report/coverage.js';
 
@@ -29,6 +29,12 @@ export interface NotifierDeps {
   /** Where report_url points: the public URL of this control plane. */
   baseUrl: () => string;
   random?: () => number;
+}
+
+/** Where a scan's run came from, as the scan summary names it: the agent's own origin (watch, re-match) where it said one. */
+export function scanOrigin(scan: ScanRow & { origin?: string | null }): string {
+  if (typeof scan.origin === 'string') return scan.origin;
+  return scan.kind === 'scheduled' ? 'schedule' : scan.kind === 'local' ? 'local' : 'on-demand';
 }
 
 /** The delay before attempt `attempt + 1`: the shared backoff, doubling from the initial wait. */
@@ -102,6 +108,7 @@ export class WebhookNotifier {
   async #pass(): Promise<void> {
     for (const scan of await this.#deps.store.awaiting()) await this.#deps.store.queue(scan.id, await this.#deliveriesFor(scan));
     for (const alert of await this.#deps.store.pendingAlerts()) await this.#deps.store.queueAlert(alert.id, this.#alertDeliveries(alert));
+    for (const change of await this.#deps.store.pendingChanges()) await this.#deps.store.queueChange(change.id, this.#changeDeliveries(change));
     // Claimed (on a store several nodes share) for longer than an attempt can take: its HTTP timeout, then recording it.
     const leaseMs = this.#deps.settings.timeout_seconds * 2000 + 30_000;
     const due = await this.#deps.store.due(this.#deps.clock.now().toISOString(), 50, leaseMs);
@@ -193,6 +200,44 @@ export class WebhookNotifier {
       group_name: group.name,
       url,
       event,
+      body,
+      status: 'pending',
+      attempts: 0,
+      next_attempt_at: at,
+      last_status: null,
+      last_error: null,
+      created_at: at,
+      delivered_at: null,
+    }));
+  }
+
+  /**
+   * `device.new`, `finding.new`, `finding.closed`, `finding.resurfaced`, `router.version_changed`
+   * (store/change-watch.ts): to the group of the scan whose run caused it, as a finding alert.
+   */
+  #changeDeliveries(change: ChangeAlert): DeliveryRow[] {
+    const group = this.#groupOf(change.scan);
+    if (!group) return [];
+    const at = this.#deps.clock.now().toISOString();
+    const { scan } = change;
+    const body = JSON.stringify({
+      event: change.event,
+      timestamp: at,
+      data: {
+        site_id: change.site_id,
+        scan_id: scan.id,
+        scan_schedule_id: scan.schedule_id,
+        origin: scanOrigin(scan),
+        ...change.data,
+        report_url: `${this.#deps.baseUrl()}/scans/cve/${scan.id}/report.json`,
+      },
+    });
+    return group.webhooks.map((url) => ({
+      id: randomUUID(),
+      scan_id: scan.id,
+      group_name: group.name,
+      url,
+      event: change.event,
       body,
       status: 'pending',
       attempts: 0,

@@ -28,26 +28,26 @@ export function changeWatch(db: Db) {
     'INSERT INTO site_devices (org_id, site_id, device, first_seen_at, scan_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (org_id, site_id, device) DO NOTHING',
   );
   // Answers a row only when the state moved: inserted (opened 1) or reopened (opened > 1); an open one stays as it is.
-  const open = db.prepare<[string, string, string, string, string, string], { opened: number }>(
+  const open = db.prepare<[{ org: string; site: string; device: string; cve: string; at: string; scan: string }], { opened: number }>(
     `INSERT INTO finding_states (org_id, site_id, device, cve_id, state, opened, first_seen_at, opened_at, closed_at, scan_id)
-     VALUES (?1, ?2, ?3, ?4, 'open', 1, ?5, ?5, NULL, ?6)
+     VALUES (@org, @site, @device, @cve, 'open', 1, @at, @at, NULL, @scan)
      ON CONFLICT (org_id, site_id, device, cve_id) DO UPDATE SET state = 'open', opened = finding_states.opened + 1, opened_at = excluded.opened_at,
        closed_at = NULL, scan_id = excluded.scan_id
      WHERE finding_states.state = 'closed'
      RETURNING opened`,
   );
-  const close = db.prepare<[string, string, string, string, string, string], { cve_id: string }>(
-    `UPDATE finding_states SET state = 'closed', closed_at = ?1, scan_id = ?2
-     WHERE org_id = ?3 AND site_id = ?4 AND device = ?5 AND state = 'open' AND cve_id NOT IN (SELECT value FROM json_each(?6))
+  const close = db.prepare<[{ at: string; scan: string; org: string; site: string; device: string; cves: string }], { cve_id: string }>(
+    `UPDATE finding_states SET state = 'closed', closed_at = @at, scan_id = @scan
+     WHERE org_id = @org AND site_id = @site AND device = @device AND state = 'open' AND cve_id NOT IN (SELECT value FROM json_each(@cves))
      RETURNING cve_id`,
   );
   const cveOf = db.prepare<[string], ChangeCve>('SELECT id, score, severity FROM cves WHERE id = ?');
   const firstRouter = db.prepare(
     'INSERT INTO site_routers (site_id, org_id, routeros_version, previous_version, updated_at) VALUES (?, ?, ?, NULL, ?) ON CONFLICT (site_id) DO NOTHING',
   );
-  const routerChanged = db.prepare<[string, string, string], { previous_version: string }>(
-    `UPDATE site_routers SET previous_version = routeros_version, routeros_version = ?1, updated_at = ?2
-     WHERE site_id = ?3 AND routeros_version <> ?1 RETURNING previous_version`,
+  const routerChanged = db.prepare<[{ version: string; at: string; site: string }], { previous_version: string }>(
+    `UPDATE site_routers SET previous_version = routeros_version, routeros_version = @version, updated_at = @at
+     WHERE site_id = @site AND routeros_version <> @version RETURNING previous_version`,
   );
   const alert = db.prepare('INSERT INTO change_alerts (id, org_id, site_id, scan_id, event, data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
 
@@ -66,13 +66,20 @@ export function changeWatch(db: Db) {
           raised++;
         }
         for (const cve of [...seen.cves.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) {
-          const moved = open.get(run.org_id, run.site_id, seen.key, cve.id, run.at, run.scan_id);
+          const moved = open.get({ org: run.org_id, site: run.site_id, device: seen.key, cve: cve.id, at: run.at, scan: run.scan_id });
           if (moved === undefined) continue;
           raise(run, run.scan_id, moved.opened === 1 ? 'finding.new' : 'finding.resurfaced', findingData(seen.device, cve));
           raised++;
         }
         if (!mayClose) continue;
-        for (const { cve_id } of close.all(run.at, run.scan_id, run.org_id, run.site_id, seen.key, JSON.stringify([...seen.cves.keys()]))) {
+        for (const { cve_id } of close.all({
+          at: run.at,
+          scan: run.scan_id,
+          org: run.org_id,
+          site: run.site_id,
+          device: seen.key,
+          cves: JSON.stringify([...seen.cves.keys()]),
+        })) {
           const cve = cveOf.get(cve_id) ?? { id: cve_id, score: 0, severity: 'NONE' as const };
           raise(run, run.scan_id, 'finding.closed', findingData(seen.device, cve));
           raised++;
@@ -86,7 +93,7 @@ export function changeWatch(db: Db) {
       // A version the router did not tell is no change.
       if (version === '') return 0;
       if (firstRouter.run(seen.site_id, seen.org_id, version, seen.at).changes === 1) return 0;
-      const moved = routerChanged.get(version, seen.at, seen.site_id);
+      const moved = routerChanged.get({ version, at: seen.at, site: seen.site_id });
       if (moved === undefined || seen.scan_id === null) return 0;
       raise(seen, seen.scan_id, 'router.version_changed', routerData(seen, moved.previous_version));
       return 1;
