@@ -8,6 +8,7 @@ import type { ControlPlaneMigration } from './migration.js';
 // - site_routers: the RouterOS version of the site's router its last inventory said, and the one before.
 // - change_alerts: the changes, queued by the notifier as deliveries to the scan's notification
 //   group (state pending -> queued); `data` is the JSON the webhook's data carries about it.
+// An upgraded installation's state is filled from the runs it holds (the INSERTs at the end).
 export const changeAlertsMigration: ControlPlaneMigration = {
   version: 13,
   name: 'control plane: alerts on change (new devices and findings, closed and resurfaced findings, router versions)',
@@ -54,6 +55,29 @@ export const changeAlertsMigration: ControlPlaneMigration = {
       created_at TEXT NOT NULL
     ) STRICT;
     CREATE INDEX change_alerts_pending ON change_alerts (created_at) WHERE state = 'pending';
+
+    -- An installation upgraded to this starts from what its runs reported so far, so its next run
+    -- tells only what changed since (not every device and finding it already knew): each device
+    -- seen, the CVEs of its latest completed or stopped run (patched ones left out), the router
+    -- version of each site's latest inventory.
+    INSERT INTO site_devices (org_id, site_id, device, first_seen_at, scan_id)
+      SELECT c.org_id, h.site_id, COALESCE(h.mac, h.ip), MIN(h.created_at), MIN(h.scan_id)
+      FROM hosts h JOIN scans c ON c.id = h.scan_id
+      GROUP BY c.org_id, h.site_id, COALESCE(h.mac, h.ip);
+    WITH latest AS (
+      SELECT c.org_id, h.site_id, COALESCE(h.mac, h.ip) AS device, h.id AS host_id, h.scan_id,
+             ROW_NUMBER() OVER (PARTITION BY c.org_id, h.site_id, COALESCE(h.mac, h.ip) ORDER BY u.finished_at DESC, u.id DESC, h.id) AS n
+      FROM hosts h JOIN sub_scans u ON u.id = h.sub_scan_id JOIN scans c ON c.id = h.scan_id
+      WHERE u.status IN ('completed', 'stopped'))
+    INSERT INTO finding_states (org_id, site_id, device, cve_id, state, opened, first_seen_at, opened_at, closed_at, scan_id)
+      SELECT l.org_id, l.site_id, l.device, f.cve_id, 'open', 1, MIN(f.created_at), MIN(f.created_at), NULL, MIN(l.scan_id)
+      FROM latest l JOIN findings f ON f.host_id = l.host_id
+      WHERE l.n = 1 AND (f.distro_status IS NULL OR f.distro_status NOT IN ('fixed', 'not-affected'))
+      GROUP BY l.org_id, l.site_id, l.device, f.cve_id;
+    INSERT INTO site_routers (site_id, org_id, routeros_version, previous_version, updated_at)
+      SELECT i.site_id, t.org_id, json_extract(i.body, '$.router.routeros_version'), NULL, i.at
+      FROM inventories i JOIN sites t ON t.id = i.site_id
+      WHERE i.id = (SELECT MAX(j.id) FROM inventories j WHERE j.site_id = i.site_id) AND json_extract(i.body, '$.router.routeros_version') <> '';
   `,
   postgres: `
     CREATE TABLE site_devices (
@@ -98,5 +122,28 @@ export const changeAlertsMigration: ControlPlaneMigration = {
       created_at TEXT NOT NULL
     );
     CREATE INDEX change_alerts_pending ON change_alerts (created_at) WHERE state = 'pending';
+
+    -- An installation upgraded to this starts from what its runs reported so far, so its next run
+    -- tells only what changed since (not every device and finding it already knew): each device
+    -- seen, the CVEs of its latest completed or stopped run (patched ones left out), the router
+    -- version of each site's latest inventory.
+    INSERT INTO site_devices (org_id, site_id, device, first_seen_at, scan_id)
+      SELECT c.org_id, h.site_id, COALESCE(h.mac, h.ip), MIN(h.created_at), MIN(h.scan_id)
+      FROM hosts h JOIN scans c ON c.id = h.scan_id
+      GROUP BY c.org_id, h.site_id, COALESCE(h.mac, h.ip);
+    WITH latest AS (
+      SELECT c.org_id, h.site_id, COALESCE(h.mac, h.ip) AS device, h.id AS host_id, h.scan_id,
+             ROW_NUMBER() OVER (PARTITION BY c.org_id, h.site_id, COALESCE(h.mac, h.ip) ORDER BY u.finished_at DESC, u.id DESC, h.id) AS n
+      FROM hosts h JOIN sub_scans u ON u.id = h.sub_scan_id JOIN scans c ON c.id = h.scan_id
+      WHERE u.status IN ('completed', 'stopped'))
+    INSERT INTO finding_states (org_id, site_id, device, cve_id, state, opened, first_seen_at, opened_at, closed_at, scan_id)
+      SELECT l.org_id, l.site_id, l.device, f.cve_id, 'open', 1, MIN(f.created_at), MIN(f.created_at), NULL, MIN(l.scan_id)
+      FROM latest l JOIN findings f ON f.host_id = l.host_id
+      WHERE l.n = 1 AND (f.distro_status IS NULL OR f.distro_status NOT IN ('fixed', 'not-affected'))
+      GROUP BY l.org_id, l.site_id, l.device, f.cve_id;
+    INSERT INTO site_routers (site_id, org_id, routeros_version, previous_version, updated_at)
+      SELECT i.site_id, t.org_id, (i.body::jsonb #>> '{router,routeros_version}'), NULL, i.at
+      FROM inventories i JOIN sites t ON t.id = i.site_id
+      WHERE i.id = (SELECT MAX(j.id) FROM inventories j WHERE j.site_id = i.site_id) AND (i.body::jsonb #>> '{router,routeros_version}') <> '';
   `,
 };
