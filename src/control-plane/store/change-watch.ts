@@ -103,7 +103,10 @@ export const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1
 /** The `data` of a change alert as stored (the notifier adds the site, scan, origin and report URL). */
 const deviceOf = (d: ChangeDevice): ChangeDevice => ({ mac: d.mac, ip: d.ip, hostname: d.hostname });
 export const deviceData = (device: ChangeDevice) => ({ device: deviceOf(device) });
-export const findingData = (device: ChangeDevice, cve: ChangeCve) => ({ device: deviceOf(device), cve: { id: cve.id, score: cve.score, severity: cve.severity } });
+export const findingData = (device: ChangeDevice, cve: ChangeCve) => ({
+  device: deviceOf(device),
+  cve: { id: cve.id, score: cve.score, severity: cve.severity },
+});
 export const routerData = (seen: RouterSeen, previous: string) => ({
   router: { identity: seen.router.identity, board: seen.router.board },
   previous_version: previous,

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Report } from '../../../src/protocol/index.js';
 import { verifySignature } from '../../../src/control-plane/notify/sign.js';
 import { finding, finished, host, newRunId, sampleCoverage, scanStatus } from '../../simulators/control-plane/reports.js';
-import { SimulatedAgent, type ReportInput } from '../../simulators/control-plane/simulated-agent.js';
+import type { ReportInput, SimulatedAgent } from '../../simulators/control-plane/simulated-agent.js';
 import { queryDatabase } from '../../helpers/store-engine.js';
 import { alertSite, startHookReceiver, type HookReceiver } from './alert-site.js';
 import { startHarness, WEBHOOK_SECRET, type Harness } from './harness.js';
@@ -120,7 +120,15 @@ describe('alerts on change, not on noise', () => {
     };
 
     // A new device with two CVEs: device.new and finding.new for each, with what the run said.
-    const first = await run(harness, agent, site.scheduleId, [{ ...camera, cves: [[OLD, 9.1], [GONE, 8.8]] }]);
+    const first = await run(harness, agent, site.scheduleId, [
+      {
+        ...camera,
+        cves: [
+          [OLD, 9.1],
+          [GONE, 8.8],
+        ],
+      },
+    ]);
     expect(await settle(4)).toEqual([`device.new ${camera.ip}`, `finding.new ${camera.ip} ${OLD}`, `finding.new ${camera.ip} ${GONE}`]);
     const news = changes(receiver).filter((c) => c.event === 'finding.new');
     expect(news.find((c) => (c.data.cve as { id: string }).id === OLD)?.data).toEqual({
@@ -139,7 +147,15 @@ describe('alerts on change, not on noise', () => {
     for (const report of first.sent) agent.sendRaw(JSON.stringify(report));
 
     // The same findings again: nothing. Then one CVE gone from the device: finding.closed, once.
-    await run(harness, agent, site.scheduleId, [{ ...camera, cves: [[OLD, 9.1], [GONE, 8.8]] }]);
+    await run(harness, agent, site.scheduleId, [
+      {
+        ...camera,
+        cves: [
+          [OLD, 9.1],
+          [GONE, 8.8],
+        ],
+      },
+    ]);
     expect(await settle(5)).toHaveLength(3);
     await run(harness, agent, site.scheduleId, [{ ...camera, cves: [[OLD, 9.1]] }]);
     expect((await settle(7)).filter((c) => c.startsWith('finding.closed'))).toEqual([`finding.closed ${camera.ip} ${GONE}`]);
@@ -160,14 +176,36 @@ describe('alerts on change, not on noise', () => {
     ]);
 
     // Seen again by a stopped run (the hosts it reported were scanned whole): finding.resurfaced, once.
-    const again = await run(harness, agent, site.scheduleId, [{ ...camera, cves: [[OLD, 9.1], [GONE, 8.8]] }], { status: 'stopped' });
+    const again = await run(
+      harness,
+      agent,
+      site.scheduleId,
+      [
+        {
+          ...camera,
+          cves: [
+            [OLD, 9.1],
+            [GONE, 8.8],
+          ],
+        },
+      ],
+      { status: 'stopped' },
+    );
     expect((await settle(14)).filter((c) => c.startsWith('finding.resurfaced'))).toEqual([`finding.resurfaced ${camera.ip} ${GONE}`]);
     expect(changes(receiver).find((c) => c.event === 'finding.resurfaced')?.data).toMatchObject({
       scan_id: again.scanId,
       cve: { id: GONE, score: 8.8, severity: 'HIGH' },
       device: { mac: camera.mac, ip: camera.ip },
     });
-    await run(harness, agent, site.scheduleId, [{ ...camera, cves: [[OLD, 9.1], [GONE, 8.8]] }]);
+    await run(harness, agent, site.scheduleId, [
+      {
+        ...camera,
+        cves: [
+          [OLD, 9.1],
+          [GONE, 8.8],
+        ],
+      },
+    ]);
     expect(await settle(15)).toHaveLength(6);
 
     // What the store kept: one row per device and CVE, the resurfaced one opened twice; each change delivered.

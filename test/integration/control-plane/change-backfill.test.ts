@@ -74,6 +74,8 @@ describe('migration 013 on an installation with runs', () => {
     expect(await queryDatabase(dir, 'SELECT event, data FROM change_alerts')).toEqual([
       { event: 'finding.closed', data: JSON.stringify({ device: { mac, ip, hostname: 'host-2' }, cve: { id: FIXED, score: 9.1, severity: 'CRITICAL' } }) },
     ]);
-    expect(await queryDatabase(dir, 'SELECT routeros_version, previous_version FROM site_routers')).toEqual([{ routeros_version: '6.49.8', previous_version: null }]);
+    expect(await queryDatabase(dir, 'SELECT routeros_version, previous_version FROM site_routers')).toEqual([
+      { routeros_version: '6.49.8', previous_version: null },
+    ]);
   });
 });

@@ -13,7 +13,6 @@ const exposed = {
   reasons: [{ kind: 'router-service' as const, detail: 'router service winbox (tcp/8291) open to WAN: no address restriction, no input rule drops it' }],
 };
 
-
 /** The requests this test is about: the scans' own notifications and the finding alerts (change alerts are change-alerts.test.ts's). */
 const own = /^\{"event":"(scan\.|finding\.(kev|exposed)")/;
 let h: Harness | undefined;
@@ -44,7 +43,9 @@ describe('finding alerts: an open finding entering KEV or becoming exposed', () 
     const scheduleId = site.scheduleId;
     // The scans' own notifications and the finding alerts; change alerts (new devices, new findings) are another test's.
     const events = async () =>
-      (await h!.store.notifications.list()).map((delivery) => delivery.event).filter((event) => event.startsWith('scan.') || /^finding\.(kev|exposed)$/.test(event));
+      (await h!.store.notifications.list())
+        .map((delivery) => delivery.event)
+        .filter((event) => event.startsWith('scan.') || /^finding\.(kev|exposed)$/.test(event));
 
     // First sighting: the state is recorded, nothing but the scan's own notification goes out.
     const quiet = { kev: null, epss: null, exposure: { state: 'no', reasons: [] } };

@@ -23,7 +23,6 @@ const catalog = JSON.parse(realKevJson().toString('utf8')) as { vulnerabilities:
 const before = JSON.stringify({ ...catalog, vulnerabilities: catalog.vulnerabilities.filter((v) => ![OPEN, PATCHED, MARKED].includes(v.cveID)) });
 const entry = catalog.vulnerabilities.find((v) => v.cveID === OPEN)!;
 
-
 /** The requests this test is about: the scans' own notifications and the finding alerts (change alerts are change-alerts.test.ts's). */
 const own = /^\{"event":"(scan\.|finding\.(kev|exposed)")/;
 let h: Harness | undefined;
@@ -91,7 +90,9 @@ describe('finding alerts: a KEV catalog update between scans', () => {
     const scheduleId = site.scheduleId;
     // The scans' own notifications and the finding alerts; change alerts (new devices, new findings) are another test's.
     const events = async () =>
-      (await h!.store.notifications.list()).map((delivery) => delivery.event).filter((event) => event.startsWith('scan.') || /^finding\.(kev|exposed)$/.test(event));
+      (await h!.store.notifications.list())
+        .map((delivery) => delivery.event)
+        .filter((event) => event.startsWith('scan.') || /^finding\.(kev|exposed)$/.test(event));
 
     // The three findings are ingested while none of their CVEs is in KEV: no alert. Then Debian
     // patches one (its state stays "not in KEV": a finding that is not open does not move it).

@@ -36,10 +36,14 @@ async function race<T>(a: PgDb, b: PgDb, first: (client: pg.PoolClient) => Promi
   const ownResult = await judged;
   const other = b.tx(second);
   await expect
-    .poll(async () => (await a.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))[0]?.n, {
-      timeout: 10_000,
-      interval: 20,
-    })
+    .poll(
+      async () =>
+        (await a.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))[0]?.n,
+      {
+        timeout: 10_000,
+        interval: 20,
+      },
+    )
     .toBe(1);
   release();
   await holder;
@@ -60,10 +64,24 @@ describe('change alerts with two nodes on PostgreSQL', () => {
       const runId = newRunId();
       const slotAt = new Date(Date.UTC(2026, 2, 2 + index, 1)).toISOString();
       await core.ingest.ingest(
-        stream('s-a', `st${index}`, [scanStatus({ runId, scheduleId: 'sch', slotAt }), host(runId, ip, mac), ...cves.map((cve) => finding(runId, ip, mac, cve, 9.1))], 1),
+        stream(
+          's-a',
+          `st${index}`,
+          [scanStatus({ runId, scheduleId: 'sch', slotAt }), host(runId, ip, mac), ...cves.map((cve) => finding(runId, ip, mac, cve, 9.1))],
+          1,
+        ),
       );
       const [sub] = await db.query<{ id: string; scan_id: string }>('SELECT id, scan_id FROM sub_scans WHERE run_id = $1', [runId]);
-      runs.push({ org_id: ORG, site_id: 's-a', scan_id: sub!.scan_id, sub_scan_id: sub!.id, status: 'completed', coverage: undefined, complete: true, at: at(10 + index) });
+      runs.push({
+        org_id: ORG,
+        site_id: 's-a',
+        scan_id: sub!.scan_id,
+        sub_scan_id: sub!.id,
+        status: 'completed',
+        coverage: undefined,
+        complete: true,
+        at: at(10 + index),
+      });
     }
     const judge = (judged: ({ run: FinishedRun } | { router: RouterSeen })[]) => (client: pg.PoolClient) => watchChanges(client, judged);
     const router = (version: string, second: number): { router: RouterSeen } => ({

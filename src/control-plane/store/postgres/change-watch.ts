@@ -48,13 +48,12 @@ const alertOf = (scope: { org_id: string; site_id: string; at: string }, scanId:
 async function judgeRun(client: Queryable, run: FinishedRun): Promise<Alert[]> {
   const { judge, close: mayClose } = runJudgement(run);
   if (!judge) return [];
-  const [hosts, findings] = await Promise.all([
-    client.query<ChangeDevice>('SELECT ip, mac, hostname FROM hosts WHERE sub_scan_id = $1 ORDER BY ip', [run.sub_scan_id]),
-    client.query<{ ip: string; cve_id: string; score: number; severity: CveRecord['severity']; distro_status: string | null }>(
-      'SELECT h.ip, f.cve_id, f.score, c.severity, f.distro_status FROM findings f JOIN hosts h ON h.id = f.host_id JOIN cves c ON c.id = f.cve_id WHERE f.sub_scan_id = $1',
-      [run.sub_scan_id],
-    ),
-  ]);
+  // One connection answers one query at a time: in turn.
+  const hosts = await client.query<ChangeDevice>('SELECT ip, mac, hostname FROM hosts WHERE sub_scan_id = $1 ORDER BY ip', [run.sub_scan_id]);
+  const findings = await client.query<{ ip: string; cve_id: string; score: number; severity: CveRecord['severity']; distro_status: string | null }>(
+    'SELECT h.ip, f.cve_id, f.score, c.severity, f.distro_status FROM findings f JOIN hosts h ON h.id = f.host_id JOIN cves c ON c.id = f.cve_id WHERE f.sub_scan_id = $1',
+    [run.sub_scan_id],
+  );
   const seen = observe(hosts.rows, findings.rows);
   if (seen.length === 0) return [];
   const byKey = new Map(seen.map((s) => [s.key, s]));
@@ -81,7 +80,9 @@ async function judgeRun(client: Queryable, run: FinishedRun): Promise<Alert[]> {
       );
       for (const row of closed.rows) {
         const cve: ChangeCve = { id: row.cve_id, score: row.score ?? 0, severity: row.severity ?? 'NONE' };
-        alerts.push(alertOf({ ...scope, at: run.at }, run.scan_id, 'finding.closed', findingData((byKey.get(row.device) as (typeof seen)[number]).device, cve)));
+        alerts.push(
+          alertOf({ ...scope, at: run.at }, run.scan_id, 'finding.closed', findingData((byKey.get(row.device) as (typeof seen)[number]).device, cve)),
+        );
       }
     }
   }
@@ -94,9 +95,17 @@ async function judgeRun(client: Queryable, run: FinishedRun): Promise<Alert[]> {
     'ON CONFLICT (org_id, site_id, device) DO NOTHING RETURNING device',
   );
   const opens = seen.flatMap((s) =>
-    [...s.cves.keys()]
-      .sort(compare)
-      .map((cve_id) => ({ ...scope, device: s.key, cve_id, state: 'open', opened: 1, first_seen_at: run.at, opened_at: run.at, closed_at: null, scan_id: run.scan_id })),
+    [...s.cves.keys()].sort(compare).map((cve_id) => ({
+      ...scope,
+      device: s.key,
+      cve_id,
+      state: 'open',
+      opened: 1,
+      first_seen_at: run.at,
+      opened_at: run.at,
+      closed_at: null,
+      scan_id: run.scan_id,
+    })),
   );
   const opened = await insertRows<{ device: string; cve_id: string; opened: number }>(
     client,
