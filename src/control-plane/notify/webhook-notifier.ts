@@ -11,6 +11,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { NotificationGroup } from '../config/load.js';
 import type { ChangeAlert, DeliveryRow, FindingAlert, NotificationStore, ScanRow } from '../store/types.js';
 import { signBody } from './sign.js';
+import { scanOrigin } from '../api/render.js';
 import { coverageSummary } from '../../shared/report/coverage.js';
 
 export interface NotifierSettings {
@@ -29,12 +30,6 @@ export interface NotifierDeps {
   /** Where report_url points: the public URL of this control plane. */
   baseUrl: () => string;
   random?: () => number;
-}
-
-/** Where a scan's run came from, as the scan summary names it: the agent's own origin (watch, re-match) where it said one. */
-export function scanOrigin(scan: ScanRow & { origin?: string | null }): string {
-  if (typeof scan.origin === 'string') return scan.origin;
-  return scan.kind === 'scheduled' ? 'schedule' : scan.kind === 'local' ? 'local' : 'on-demand';
 }
 
 /** The delay before attempt `attempt + 1`: the shared backoff, doubling from the initial wait. */
