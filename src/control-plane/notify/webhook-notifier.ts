@@ -208,11 +208,16 @@ export class WebhookNotifier {
 
   /**
    * `device.new`, `finding.new`, `finding.closed`, `finding.resurfaced`, `router.version_changed`
-   * (store/change-watch.ts): to the group of the scan whose run caused it, as a finding alert.
+   * (store/change-watch.ts): to the group of the scan whose run caused it, as a finding alert; for
+   * a run no schedule made (watch, re-match), to the groups of the schedules covering its site.
    */
   #changeDeliveries(change: ChangeAlert): DeliveryRow[] {
-    const group = this.#groupOf(change.scan);
-    if (!group) return [];
+    const groups = change.groups.flatMap((name) => {
+      const group = this.#deps.groups[name];
+      if (!group) this.#log.warn({ scan_id: change.scan.id, group: name }, 'notification group not configured; nobody is notified');
+      return group ? [group] : [];
+    });
+    if (groups.length === 0) return [];
     const at = this.#deps.clock.now().toISOString();
     const { scan } = change;
     const body = JSON.stringify({
@@ -227,21 +232,23 @@ export class WebhookNotifier {
         report_url: `${this.#deps.baseUrl()}/scans/cve/${scan.id}/report.json`,
       },
     });
-    return group.webhooks.map((url) => ({
-      id: randomUUID(),
-      scan_id: scan.id,
-      group_name: group.name,
-      url,
-      event: change.event,
-      body,
-      status: 'pending',
-      attempts: 0,
-      next_attempt_at: at,
-      last_status: null,
-      last_error: null,
-      created_at: at,
-      delivered_at: null,
-    }));
+    return groups.flatMap((group) =>
+      group.webhooks.map((url) => ({
+        id: randomUUID(),
+        scan_id: scan.id,
+        group_name: group.name,
+        url,
+        event: change.event,
+        body,
+        status: 'pending' as const,
+        attempts: 0,
+        next_attempt_at: at,
+        last_status: null,
+        last_error: null,
+        created_at: at,
+        delivered_at: null,
+      })),
+    );
   }
 
   async #attempt(delivery: DeliveryRow): Promise<void> {

@@ -180,11 +180,12 @@ export interface RawChange {
   created_at: string;
 }
 
-export const changeAlertOf = (row: RawChange, scan: ScanRow): ChangeAlert => ({
+export const changeAlertOf = (row: RawChange, scan: ScanRow, groups: string[]): ChangeAlert => ({
   id: row.id,
   event: row.event,
   site_id: row.site_id,
   created_at: row.created_at,
   scan,
+  groups,
   data: fromJson(row.data),
 });

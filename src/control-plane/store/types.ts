@@ -403,8 +403,14 @@ export interface ChangeAlert {
   event: ChangeEvent;
   site_id: string;
   created_at: string;
-  /** The scan of the run that caused it: its notification group is told. */
+  /** The scan of the run that caused it. */
   scan: ScanRow;
+  /**
+   * The notification groups told: the scan's own, as a finding alert's; for a run no schedule
+   * made (an agent's watch, re-match or CLI scan: no group), those of the organization's
+   * schedules that cover the site, the people who watch it. Sorted, none when no schedule covers it.
+   */
+  groups: string[];
   data: Record<string, unknown>;
 }
 

@@ -253,4 +253,22 @@ describe('alerts on change, not on noise', () => {
     await run(harness, agent, site.scheduleId, [], { extra: (runId) => [inventory(runId, '7.13')] });
     expect(await settle(7)).toEqual(['router.version_changed 6.40.5 -> 6.49.8', 'router.version_changed 7.12 -> 7.13']);
   });
+
+  it("tells a watch run's changes, which no schedule made, to the groups of the schedules covering the site", async () => {
+    const receiver = (hook = await startHookReceiver(address));
+    h = await startHarness({ webhooks: [receiver.url], config: { listen: { host: address, port: 0 } } });
+    const site = await alertSite(h, 'watched site');
+    agent = site.agent;
+    const runId = newRunId();
+    agent.report(scanStatus({ runId, origin: { origin: 'watch', trigger: 'DHCP lease 192.168.88.2 added' }, targetIps: [camera.ip] }));
+    agent.report(host(runId, camera.ip, camera.mac));
+    agent.report(finding(runId, camera.ip, camera.mac, OLD, 9.1));
+    agent.report(finished(runId, 1));
+    await agent.drained();
+    await expect.poll(() => receiver.received.length, { timeout: 5000, interval: 50 }).toBe(2);
+    const told = changes(receiver);
+    expect(short(told)).toEqual([`device.new ${camera.ip}`, `finding.new ${camera.ip} ${OLD}`]);
+    for (const change of told) expect(change.data).toMatchObject({ site_id: agent.siteId, origin: 'watch', scan_schedule_id: null });
+    expect((await h.store.notifications.list()).map((d) => d.group_name)).toEqual(['security-alerts', 'security-alerts']);
+  });
 });

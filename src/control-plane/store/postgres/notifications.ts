@@ -82,9 +82,28 @@ export function pgNotifications(db: PgDb): NotificationStore {
       // Its scan was deleted since: nothing to tell, and it must not stay pending forever.
       const gone = changes.filter((change) => !scanOf.has(change.scan_id)).map((change) => change.id);
       if (gone.length > 0) await db.query(`UPDATE change_alerts SET state = 'queued' WHERE id = ANY($1::text[])`, [gone]);
+      // A run no schedule made: the groups of the organization's schedules that cover its site (a schedule's sites: [{id, subnet}]).
+      const orphans = changes.flatMap((change) => {
+        const scan = scanOf.get(change.scan_id);
+        return scan !== undefined && scan.notification_group === null ? [{ org: scan.org_id, site: change.site_id }] : [];
+      });
+      const watchers = new Map<string, string[]>();
+      if (orphans.length > 0) {
+        const rows = await db.query<{ org_id: string; site_id: string; notification_group: string }>(
+          `SELECT DISTINCT k.org_id, k.site_id, s.notification_group
+           FROM unnest($1::text[], $2::text[]) AS k (org_id, site_id)
+             JOIN schedules s ON s.org_id = k.org_id
+             CROSS JOIN LATERAL jsonb_array_elements(s.sites::jsonb) AS j (site)
+           WHERE j.site ->> 'id' = k.site_id ORDER BY s.notification_group`,
+          [orphans.map((o) => o.org), orphans.map((o) => o.site)],
+        );
+        for (const row of rows) watchers.set(`${row.org_id} ${row.site_id}`, [...(watchers.get(`${row.org_id} ${row.site_id}`) ?? []), row.notification_group]);
+      }
       return changes.flatMap((change) => {
         const scan = scanOf.get(change.scan_id);
-        return scan === undefined ? [] : [changeAlertOf(change, scan)];
+        if (scan === undefined) return [];
+        const groups = scan.notification_group === null ? (watchers.get(`${scan.org_id} ${change.site_id}`) ?? []) : [scan.notification_group];
+        return [changeAlertOf(change, scan, groups)];
       });
     },
     async queueChange(changeId, deliveries) {

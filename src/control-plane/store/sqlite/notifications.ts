@@ -42,6 +42,12 @@ export function sqliteNotifications(db: Db): NotificationStore {
   const pendingChanges = db.prepare<[], RawChange>(
     `SELECT id, event, site_id, scan_id, data, created_at FROM change_alerts WHERE state = 'pending' ORDER BY created_at, id`,
   );
+  // The groups of the organization's schedules that cover the site (a schedule's sites: [{id, subnet}]).
+  const siteGroups = db
+    .prepare<[string, string], string>(
+      `SELECT DISTINCT s.notification_group FROM schedules s, json_each(s.sites) j WHERE s.org_id = ? AND json_extract(j.value, '$.id') = ? ORDER BY 1`,
+    )
+    .pluck();
   const changeQueued = db.prepare(`UPDATE change_alerts SET state = 'queued' WHERE id = ? AND state = 'pending'`);
   const queueChange = db.transaction((changeId: string, deliveries: DeliveryRow[]) => {
     if (changeQueued.run(changeId).changes === 0) return;
@@ -56,7 +62,14 @@ export function sqliteNotifications(db: Db): NotificationStore {
           changeQueued.run(change.id);
           return [];
         }
-        return [changeAlertOf(change, hydrateScan(scan))];
+        const hydrated = hydrateScan(scan);
+        return [
+          changeAlertOf(
+            change,
+            hydrated,
+            hydrated.notification_group === null ? siteGroups.all(hydrated.org_id, change.site_id) : [hydrated.notification_group],
+          ),
+        ];
       });
     },
     async queueChange(changeId, deliveries) {
