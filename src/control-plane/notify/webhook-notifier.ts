@@ -2,7 +2,9 @@
  * Scan notifications: when a scan finishes, every webhook of its schedule's notification group
  * gets a signed POST. Deliveries are rows first (queued in one transaction with the scan's
  * state), so a restart resumes them; failures are retried with capped, jittered exponential
- * backoff, and every attempt's outcome is recorded.
+ * backoff, and every attempt's outcome is recorded. Finding alerts (`finding.kev`/`exposed`) and
+ * change alerts (`device.new`, `finding.new|closed|resurfaced`, `router.version_changed`) raised
+ * at ingest go out the same way.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';

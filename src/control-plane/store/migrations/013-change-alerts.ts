@@ -7,7 +7,8 @@ import type { ControlPlaneMigration } from './migration.js';
 //   more: it resurfaced). Moved only by conditional writes, so two nodes never both move it.
 // - site_routers: the RouterOS version of the site's router its last inventory said, and the one before.
 // - change_alerts: the changes, queued by the notifier as deliveries to the scan's notification
-//   group (state pending -> queued); `data` is the JSON the webhook's data carries about it.
+//   group, or for a run of no group to those of the schedules covering the site (state pending ->
+//   queued); `data` is the JSON the webhook's data carries about it.
 // An upgraded installation's state is filled from the runs it holds (the INSERTs at the end).
 export const changeAlertsMigration: ControlPlaneMigration = {
   version: 13,
