@@ -2,15 +2,18 @@
  * Scan notifications: when a scan finishes, every webhook of its schedule's notification group
  * gets a signed POST. Deliveries are rows first (queued in one transaction with the scan's
  * state), so a restart resumes them; failures are retried with capped, jittered exponential
- * backoff, and every attempt's outcome is recorded.
+ * backoff, and every attempt's outcome is recorded. Finding alerts (`finding.kev`/`exposed`) and
+ * change alerts (`device.new`, `finding.new|closed|resurfaced`, `router.version_changed`) raised
+ * at ingest go out the same way.
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { backoffDelay } from '../../shared/backoff.js';
 import type { Clock } from '../../shared/clock.js';
 import type { NotificationGroup } from '../config/load.js';
-import type { DeliveryRow, FindingAlert, NotificationStore, ScanRow } from '../store/types.js';
+import type { ChangeAlert, DeliveryRow, FindingAlert, NotificationStore, ScanRow } from '../store/types.js';
 import { signBody } from './sign.js';
+import { scanOrigin } from '../api/render.js';
 import { coverageSummary } from '../../shared/report/coverage.js';
 
 export interface NotifierSettings {
@@ -102,6 +105,7 @@ export class WebhookNotifier {
   async #pass(): Promise<void> {
     for (const scan of await this.#deps.store.awaiting()) await this.#deps.store.queue(scan.id, await this.#deliveriesFor(scan));
     for (const alert of await this.#deps.store.pendingAlerts()) await this.#deps.store.queueAlert(alert.id, this.#alertDeliveries(alert));
+    for (const change of await this.#deps.store.pendingChanges()) await this.#deps.store.queueChange(change.id, this.#changeDeliveries(change));
     // Claimed (on a store several nodes share) for longer than an attempt can take: its HTTP timeout, then recording it.
     const leaseMs = this.#deps.settings.timeout_seconds * 2000 + 30_000;
     const due = await this.#deps.store.due(this.#deps.clock.now().toISOString(), 50, leaseMs);
@@ -202,6 +206,51 @@ export class WebhookNotifier {
       created_at: at,
       delivered_at: null,
     }));
+  }
+
+  /**
+   * `device.new`, `finding.new`, `finding.closed`, `finding.resurfaced`, `router.version_changed`
+   * (store/change-watch.ts): to the group of the scan whose run caused it, as a finding alert; for
+   * a run no schedule made (watch, re-match), to the groups of the schedules covering its site.
+   */
+  #changeDeliveries(change: ChangeAlert): DeliveryRow[] {
+    const groups = change.groups.flatMap((name) => {
+      const group = this.#deps.groups[name];
+      if (!group) this.#log.warn({ scan_id: change.scan.id, group: name }, 'notification group not configured; nobody is notified');
+      return group ? [group] : [];
+    });
+    if (groups.length === 0) return [];
+    const at = this.#deps.clock.now().toISOString();
+    const { scan } = change;
+    const body = JSON.stringify({
+      event: change.event,
+      timestamp: at,
+      data: {
+        site_id: change.site_id,
+        scan_id: scan.id,
+        scan_schedule_id: scan.schedule_id,
+        origin: scanOrigin(scan),
+        ...change.data,
+        report_url: `${this.#deps.baseUrl()}/scans/cve/${scan.id}/report.json`,
+      },
+    });
+    return groups.flatMap((group) =>
+      group.webhooks.map((url) => ({
+        id: randomUUID(),
+        scan_id: scan.id,
+        group_name: group.name,
+        url,
+        event: change.event,
+        body,
+        status: 'pending' as const,
+        attempts: 0,
+        next_attempt_at: at,
+        last_status: null,
+        last_error: null,
+        created_at: at,
+        delivered_at: null,
+      })),
+    );
   }
 
   async #attempt(delivery: DeliveryRow): Promise<void> {

@@ -3,7 +3,7 @@
  * into the store's types: one place, so SQLite and PostgreSQL answer the same objects.
  */
 import type { CveRecord, OpenPort } from '../../protocol/index.js';
-import type { FindingFacts, FindingView, HostRow, PendingCommand, ScanRow, SubScanRow } from './types.js';
+import type { ChangeAlert, FindingFacts, FindingView, HostRow, PendingCommand, ScanRow, SubScanRow } from './types.js';
 import { fromJson } from './json.js';
 
 /** SQLite answers 0/1 for a boolean column, PostgreSQL true/false. */
@@ -169,3 +169,23 @@ export function groupBySite(
   }
   return bySite;
 }
+
+/** A change_alerts row as both engines answer it. */
+export interface RawChange {
+  id: string;
+  event: ChangeAlert['event'];
+  site_id: string;
+  scan_id: string;
+  data: string;
+  created_at: string;
+}
+
+export const changeAlertOf = (row: RawChange, scan: ScanRow, groups: string[]): ChangeAlert => ({
+  id: row.id,
+  event: row.event,
+  site_id: row.site_id,
+  created_at: row.created_at,
+  scan,
+  groups,
+  data: fromJson(row.data),
+});

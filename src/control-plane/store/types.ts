@@ -6,6 +6,7 @@
 import type { ScanScheduleWrite } from '../../shared/schedule/rules.js';
 import type { CveRecord, DistroVerdictReport, ExposureReport, Finding, OpenPort, Report } from '../../protocol/index.js';
 import type { Coverage } from '../../shared/report/coverage.js';
+import type { ChangeEvent } from './change-watch.js';
 
 export interface Site {
   id: string;
@@ -394,6 +395,27 @@ export interface NotificationStore {
   kevCatalogUpdated(catalog: ReadonlyMap<string, NonNullable<Finding['kev']>>, at: string): Promise<number>;
   /** Queues an alert's deliveries and marks it queued, in one transaction; nothing when it is no longer pending (another node queued it). */
   queueAlert(alertId: string, deliveries: DeliveryRow[]): Promise<void>;
+  /** Changes (a new device, a finding new, closed or resurfaced, a router version changed) whose deliveries are not queued yet (change-watch.ts). */
+  pendingChanges(): Promise<ChangeAlert[]>;
+  /** Queues a change's deliveries and marks it queued, in one transaction; nothing when it is no longer pending (another node queued it). */
+  queueChange(changeId: string, deliveries: DeliveryRow[]): Promise<void>;
+}
+
+/** One change a run brought to its site, with what its webhook says (the `data` change-watch.ts stored). */
+export interface ChangeAlert {
+  id: string;
+  event: ChangeEvent;
+  site_id: string;
+  created_at: string;
+  /** The scan of the run that caused it. */
+  scan: ScanRow;
+  /**
+   * The notification groups told: the scan's own, as a finding alert's; for a run no schedule
+   * made (an agent's watch, re-match or CLI scan: no group), those of the organization's
+   * schedules that cover the site, the people who watch it. Sorted, none when no schedule covers it.
+   */
+  groups: string[];
+  data: Record<string, unknown>;
 }
 
 /** One change of a finding into KEV or exposure, with what its webhook says. */

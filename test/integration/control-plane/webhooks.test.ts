@@ -23,13 +23,22 @@ afterEach(async () => {
   agent = undefined;
 });
 
-/** A webhook receiver on loopback that answers with the given statuses in turn (the last one repeats). */
+/**
+ * A webhook receiver on loopback that answers the scan notifications with the given statuses in
+ * turn (the last one repeats). The change alerts the scan's findings raise (a new device, new
+ * findings: store/change-watch.ts) are answered 204 and left out of `received`.
+ */
 async function startReceiver(statuses: number[]): Promise<{ url: string; received: Received[] }> {
   const received: Received[] = [];
   receiver = createServer((request: IncomingMessage, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
+      if (!body.startsWith('{"event":"scan.')) {
+        response.statusCode = 204;
+        response.end();
+        return;
+      }
       received.push({
         body,
         signature: request.headers['x-signature'] as string | undefined,

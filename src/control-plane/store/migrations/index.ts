@@ -11,6 +11,7 @@ import { kevAlertsMigration } from './009-kev-alerts.js';
 import { consoleAuthMigration } from './010-console-auth.js';
 import { scanOriginMigration } from './011-scan-origin.js';
 import { scanWindowsMigration } from './012-scan-windows.js';
+import { changeAlertsMigration } from './013-change-alerts.js';
 
 /** In order; a released migration is never edited, later features append theirs. */
 export const controlPlaneMigrations: readonly ControlPlaneMigration[] = [
@@ -26,4 +27,5 @@ export const controlPlaneMigrations: readonly ControlPlaneMigration[] = [
   consoleAuthMigration,
   scanOriginMigration,
   scanWindowsMigration,
+  changeAlertsMigration,
 ];

@@ -14,6 +14,8 @@ import type { Queryable } from './db.js';
 import { byKey, insertRows, rowsOf } from './bulk.js';
 import { writeCves } from './cves.js';
 import { watchFindings, type WatchedFinding } from './finding-watch.js';
+import { watchChanges } from './change-watch.js';
+import type { FinishedRun, RouterSeen } from '../change-watch.js';
 import { IngestRejection, resolveRun, type SubRef } from './ingest-runs.js';
 import { lockScans, PgTallies } from './tallies.js';
 
@@ -112,6 +114,8 @@ export class IngestBatch {
   readonly #events: { scan_id: string; site_id: string | null; at: string; level: string; message: string }[] = [];
   readonly #inventories: { site_id: string; run_id: string | null; sub_scan_id: string | null; at: string; body: string }[] = [];
   readonly #tallies = new PgTallies();
+  /** Runs finished and routers reported in this batch, in order: compared with their sites' state once the rows are written. */
+  readonly #judged: ({ run: FinishedRun } | { router: RouterSeen })[] = [];
   /** Scans whose status may have moved. */
   readonly touched = new Set<string>();
 
@@ -237,6 +241,18 @@ export class IngestBatch {
             level: 'warning',
             message: `the agent sent ${m.findings_sent} findings, the control plane holds ${held}`,
           });
+        this.#judged.push({
+          run: {
+            org_id: item.site.org_id,
+            site_id: sub.site_id,
+            scan_id: sub.scan_id,
+            sub_scan_id: sub.id,
+            status: m.status,
+            coverage: m.coverage,
+            complete: held === m.findings_sent,
+            at,
+          },
+        });
         this.touched.add(sub.scan_id);
         return sub.scan_id;
       }
@@ -250,6 +266,7 @@ export class IngestBatch {
           at: m.at,
           body: toJson({ router: m.router, hosts: m.hosts, neighbors: m.neighbors }),
         });
+        this.#judged.push({ router: { org_id: item.site.org_id, site_id: item.site.id, scan_id: sub?.scan_id ?? null, router: m.router, at } });
         return sub?.scan_id;
       }
     }
@@ -334,7 +351,7 @@ export class IngestBatch {
     );
   }
 
-  /** Writes the batch's rows (not yet the scans' counters); answers the number of finding alerts raised. */
+  /** Writes the batch's rows (not yet the scans' counters); answers the number of finding and change alerts raised. */
   async writeRows(): Promise<number> {
     const client = this.#client;
     const hosts = [...this.#hosts.values()].sort((a, b) => byKey(a.sub_scan_id, b.sub_scan_id) || byKey(a.ip, b.ip));
@@ -361,7 +378,8 @@ export class IngestBatch {
     if (this.#progress.size > 0) await this.#writeProgress([...this.#progress.values()].sort((a, b) => byKey(a.id, b.id)));
     await insertRows(client, 'scan_events', ['scan_id', 'site_id', 'at', 'level', 'message'], this.#events);
     await insertRows(client, 'inventories', ['site_id', 'run_id', 'sub_scan_id', 'at', 'body'], this.#inventories);
-    return watchFindings(client, this.#watched);
+    const alerts = await watchFindings(client, this.#watched);
+    return alerts + (await watchChanges(client, this.#judged));
   }
 
   /**

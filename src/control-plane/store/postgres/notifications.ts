@@ -7,7 +7,7 @@
  */
 import type { DeliveryRow, FindingAlert, NotificationStore } from '../types.js';
 import { fromJson } from '../json.js';
-import { findingViewSelect, hydrateFinding, hydrateScan, type RawFindingView, type RawScan } from '../rows.js';
+import { changeAlertOf, findingViewSelect, hydrateFinding, hydrateScan, type RawChange, type RawFindingView, type RawScan } from '../rows.js';
 import type { PgDb, Queryable } from './db.js';
 import { kevCatalogWatch } from './finding-watch.js';
 
@@ -71,6 +71,47 @@ export function pgNotifications(db: PgDb): NotificationStore {
       });
       if (gone.length > 0) await db.query(`UPDATE finding_alerts SET state = 'queued' WHERE id = ANY($1::text[])`, [gone]);
       return answer;
+    },
+    async pendingChanges() {
+      const changes = await db.query<RawChange>(
+        `SELECT id, event, site_id, scan_id, data, created_at FROM change_alerts WHERE state = 'pending' ORDER BY created_at, id`,
+      );
+      if (changes.length === 0) return [];
+      const scans = await db.query<RawScan>('SELECT * FROM scans WHERE id = ANY($1::text[])', [[...new Set(changes.map((change) => change.scan_id))]]);
+      const scanOf = new Map(scans.map((row) => [row.id, hydrateScan(row)]));
+      // Its scan was deleted since: nothing to tell, and it must not stay pending forever.
+      const gone = changes.filter((change) => !scanOf.has(change.scan_id)).map((change) => change.id);
+      if (gone.length > 0) await db.query(`UPDATE change_alerts SET state = 'queued' WHERE id = ANY($1::text[])`, [gone]);
+      // A run no schedule made: the groups of the organization's schedules that cover its site (a schedule's sites: [{id, subnet}]).
+      const orphans = changes.flatMap((change) => {
+        const scan = scanOf.get(change.scan_id);
+        return scan !== undefined && scan.notification_group === null ? [{ org: scan.org_id, site: change.site_id }] : [];
+      });
+      const watchers = new Map<string, string[]>();
+      if (orphans.length > 0) {
+        const rows = await db.query<{ org_id: string; site_id: string; notification_group: string }>(
+          `SELECT DISTINCT k.org_id, k.site_id, s.notification_group
+           FROM unnest($1::text[], $2::text[]) AS k (org_id, site_id)
+             JOIN schedules s ON s.org_id = k.org_id
+             CROSS JOIN LATERAL jsonb_array_elements(s.sites::jsonb) AS j (site)
+           WHERE j.site ->> 'id' = k.site_id ORDER BY s.notification_group`,
+          [orphans.map((o) => o.org), orphans.map((o) => o.site)],
+        );
+        for (const row of rows) watchers.set(`${row.org_id} ${row.site_id}`, [...(watchers.get(`${row.org_id} ${row.site_id}`) ?? []), row.notification_group]);
+      }
+      return changes.flatMap((change) => {
+        const scan = scanOf.get(change.scan_id);
+        if (scan === undefined) return [];
+        const groups = scan.notification_group === null ? (watchers.get(`${scan.org_id} ${change.site_id}`) ?? []) : [scan.notification_group];
+        return [changeAlertOf(change, scan, groups)];
+      });
+    },
+    async queueChange(changeId, deliveries) {
+      await db.tx(async (client) => {
+        // Another node queued it first: its deliveries are the change's.
+        const { rowCount } = await client.query(`UPDATE change_alerts SET state = 'queued' WHERE id = $1 AND state = 'pending'`, [changeId]);
+        if (rowCount === 1) await insertDeliveries(client, deliveries);
+      });
     },
     async kevCatalogUpdated(catalog, at) {
       // The watch locks the states it moves: a second node applying the same update raises nothing.

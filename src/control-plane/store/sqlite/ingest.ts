@@ -14,6 +14,7 @@ import { Tallies } from './tallies.js';
 import { scheduleRunMarker } from './scans.js';
 import { uuidv7 } from '../uuidv7.js';
 import { findingWatch } from './finding-watch.js';
+import { changeWatch } from './change-watch.js';
 
 /** A report that is well-formed but cannot be applied: it is quarantined, acknowledged and reported back. */
 export class IngestRejection extends Error {}
@@ -90,6 +91,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
        @distro, @distro_status, @kev, @epss, @exposure, @why)`,
   );
   const watch = findingWatch(db);
+  const changes = changeWatch(db);
   const finish = db.prepare(
     'UPDATE sub_scans SET status = ?, error = ?, findings_expected = ?, hosts_done = MAX(hosts_done, ?), progress = 100, finished_at = ?, coverage = ?, paused_until = NULL WHERE id = ?',
   );
@@ -186,7 +188,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
     /** CVE ids whose public record, and `<org> <cve>` keys whose organization's facts, this batch wrote. */
     cvesSeen: Set<string>;
     tallies: Tallies;
-    /** A finding of this pass entered KEV or became exposed (finding-watch.ts): the notifier has work. */
+    /** A finding of this pass entered KEV or became exposed (finding-watch.ts), or a run changed what its site had (change-watch.ts): the notifier has work. */
     alerts?: boolean;
   }
 
@@ -289,12 +291,15 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
         const held = (received.get(sub.id) ?? 0) + ctx.tallies.pendingFor(sub.id);
         if (held !== m.findings_sent)
           event.run(sub.scan_id, sub.site_id, at, 'warning', `the agent sent ${m.findings_sent} findings, the control plane holds ${held}`);
+        const run = { org_id: item.site.org_id, site_id: sub.site_id, scan_id: sub.scan_id, sub_scan_id: sub.id, status: m.status, coverage: m.coverage };
+        if (changes.run({ ...run, complete: held === m.findings_sent, at }) > 0) ctx.alerts = true;
         return { scan: sub.scan_id, recompute: true };
       }
       case 'inventory': {
         // A run's inventory belongs to its sub-scan; an unknown or foreign run is quarantined like any other report.
         const sub = m.run_id === null ? undefined : subOf(item, m.run_id);
         inventory.run(item.site.id, m.run_id, sub?.id ?? null, m.at, toJson({ router: m.router, hosts: m.hosts, neighbors: m.neighbors }));
+        if (changes.router({ org_id: item.site.org_id, site_id: item.site.id, scan_id: sub?.scan_id ?? null, router: m.router, at }) > 0) ctx.alerts = true;
         return { scan: sub?.scan_id, recompute: false };
       }
     }

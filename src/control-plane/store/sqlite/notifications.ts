@@ -2,7 +2,7 @@ import type { Db } from '../../../shared/sqlite.js';
 import type { DeliveryRow, NotificationStore } from '../types.js';
 import { kevCatalogWatch } from './finding-watch.js';
 import { fromJson } from '../json.js';
-import { findingViewSelect, hydrateFinding, hydrateScan, type RawFindingView } from '../rows.js';
+import { changeAlertOf, findingViewSelect, hydrateFinding, hydrateScan, type RawChange, type RawFindingView } from '../rows.js';
 
 export function sqliteNotifications(db: Db): NotificationStore {
   const awaiting = db.prepare(`SELECT * FROM scans WHERE notify_state = 'pending' ORDER BY finished_at`);
@@ -39,7 +39,42 @@ export function sqliteNotifications(db: Db): NotificationStore {
     for (const delivery of deliveries) insert.run(delivery);
   });
   const kevUpdate = kevCatalogWatch(db);
+  const pendingChanges = db.prepare<[], RawChange>(
+    `SELECT id, event, site_id, scan_id, data, created_at FROM change_alerts WHERE state = 'pending' ORDER BY created_at, id`,
+  );
+  // The groups of the organization's schedules that cover the site (a schedule's sites: [{id, subnet}]).
+  const siteGroups = db
+    .prepare<[string, string], string>(
+      `SELECT DISTINCT s.notification_group FROM schedules s, json_each(s.sites) j WHERE s.org_id = ? AND json_extract(j.value, '$.id') = ? ORDER BY 1`,
+    )
+    .pluck();
+  const changeQueued = db.prepare(`UPDATE change_alerts SET state = 'queued' WHERE id = ? AND state = 'pending'`);
+  const queueChange = db.transaction((changeId: string, deliveries: DeliveryRow[]) => {
+    if (changeQueued.run(changeId).changes === 0) return;
+    for (const delivery of deliveries) insert.run(delivery);
+  });
   return {
+    async pendingChanges() {
+      return pendingChanges.all().flatMap((change) => {
+        const scan = scanOf.get(change.scan_id) as Parameters<typeof hydrateScan>[0] | undefined;
+        // Its scan was deleted since: nothing to tell, and it must not stay pending forever.
+        if (scan === undefined) {
+          changeQueued.run(change.id);
+          return [];
+        }
+        const hydrated = hydrateScan(scan);
+        return [
+          changeAlertOf(
+            change,
+            hydrated,
+            hydrated.notification_group === null ? siteGroups.all(hydrated.org_id, change.site_id) : [hydrated.notification_group],
+          ),
+        ];
+      });
+    },
+    async queueChange(changeId, deliveries) {
+      queueChange.immediate(changeId, deliveries);
+    },
     async pendingAlerts() {
       return pendingAlerts.all().flatMap((alert) => {
         const scan = scanOf.get(alert.scan_id) as Parameters<typeof hydrateScan>[0] | undefined;
