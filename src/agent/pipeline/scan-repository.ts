@@ -564,6 +564,20 @@ export class ScanRepository {
       .all(scanId);
   }
 
+  /**
+   * For a re-match run, the stored host rows it re-judged (the base of each device's delta) and
+   * the newest run among them; none for a run that probed.
+   */
+  rematchBases(scanId: string): { hosts: DoneHostRow[]; newestScanId: string | null } {
+    const rows = this.#db
+      .prepare<[string], DoneHostRow & { scan_id: string }>(
+        `SELECT b.id, b.ip, b.mac, b.hostname, b.manufacturer, b.role, b.randomized_mac, b.sources, b.scan_id
+         FROM scan_hosts h JOIN scan_hosts b ON b.id = h.rematch_of WHERE h.scan_id = ? AND h.state = 'done' ORDER BY b.done_at DESC`,
+      )
+      .all(scanId);
+    return { hosts: rows.map(({ scan_id: _scan, ...host }) => host), newestScanId: rows[0]?.scan_id ?? null };
+  }
+
   servicesOfHost<Row>(hostId: string): Row[] {
     return this.#db
       .prepare<[string], Row>(
