@@ -141,7 +141,10 @@ export const isDeltaFileName = (name: string): boolean => /^feed-delta-\d+-\d+\.
 
 export const feedVersionKey = 'feed_version';
 export const feedDataAsOfKey = 'feed_data_as_of';
-/** What the last delta applied changed (JSON: from, to, CVE records added, updated and removed, intelligence rows): the agent's re-match says it. */
+/**
+ * What the last deltas applied changed, newest last (JSON list of at most 20: from, to, CVE records
+ * added, updated and removed, intelligence rows): the agent's re-match names its trigger from it.
+ */
 export const lastDeltaKey = 'last_delta';
 
 export interface AppliedDelta {
@@ -253,7 +256,9 @@ function createApplier(db: Db, header: DeltaHeader, logger: Logger) {
       flush();
       store.setMeta(feedVersionKey, String(header.to));
       store.setMeta(feedDataAsOfKey, JSON.stringify(header.data_as_of));
-      store.setMeta(lastDeltaKey, JSON.stringify({ from: header.from, to: header.to, ...cves, rows }));
+      const earlier = store.getMeta(lastDeltaKey);
+      const kept = (earlier === undefined ? [] : (JSON.parse(earlier) as unknown[])).slice(-19);
+      store.setMeta(lastDeltaKey, JSON.stringify([...kept, { from: header.from, to: header.to, ...cves, rows }]));
       // The hub's NVD date is this data's too: `feed status` ages it from there, and a later
       // `feed update` of a standalone agent starts its window there.
       const hubNvd = header.data_as_of.nvd;

@@ -52,14 +52,21 @@ export function describeCveDataChange(before: CveDataMarks, after: CveDataMarks)
   const said: string[] = [];
   const changed = (key: string) => after[key] !== undefined && after[key] !== before[key];
   if (changed(lastDeltaKey)) {
-    const delta = parse(after[lastDeltaKey]) ?? {};
-    const parts = [
-      count(delta.added) > 0 ? `${count(delta.added)} CVEs added` : '',
-      count(delta.updated) > 0 ? `${count(delta.updated)} updated` : '',
-      count(delta.removed) > 0 ? `${count(delta.removed)} rejected` : '',
-      count(delta.rows) > 0 ? `${count(delta.rows)} KEV/EPSS/tracker rows` : '',
-    ].filter(Boolean);
-    if (parts.length > 0) said.push(`feed delta ${String(delta.from)}→${String(delta.to)}: ${parts.join(', ')}`);
+    const list = (text: string | undefined): Record<string, unknown>[] => {
+      const parsed = text === undefined ? undefined : (JSON.parse(text) as unknown);
+      return Array.isArray(parsed) ? (parsed as Record<string, unknown>[]) : [];
+    };
+    // Each delta applied since the last look, in order (several may land between two looks).
+    const seen = Math.max(0, ...list(before[lastDeltaKey]).map((delta) => count(delta.to)));
+    for (const delta of list(after[lastDeltaKey]).filter((entry) => count(entry.to) > seen)) {
+      const parts = [
+        count(delta.added) > 0 ? `${count(delta.added)} CVEs added` : '',
+        count(delta.updated) > 0 ? `${count(delta.updated)} updated` : '',
+        count(delta.removed) > 0 ? `${count(delta.removed)} rejected` : '',
+        count(delta.rows) > 0 ? `${count(delta.rows)} KEV/EPSS/tracker rows` : '',
+      ].filter(Boolean);
+      if (parts.length > 0) said.push(`feed delta ${count(delta.from)}→${count(delta.to)}: ${parts.join(', ')}`);
+    }
   }
   for (const [key, label] of [
     ['last_import', 'feed import'],

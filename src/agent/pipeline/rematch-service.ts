@@ -24,7 +24,11 @@ export interface RematchServiceDeps {
   scans: () => Scans;
   logger: Logger;
   timers: UplinkTimers;
-  /** How often cve.db is looked at; quiet time and longest wait of a burst (ms). Together well under the minute promised. */
+  /**
+   * How often cve.db is looked at (5 s), the quiet time that ends a burst (10 s) and the longest an
+   * arrival waits for its run (30 s): a run starts at most 35 s after the data arrived, inside the
+   * minute promised, leaving the rest for the run itself (bench:rematch).
+   */
   intervalMs?: number;
   quietMs?: number;
   maxWaitMs?: number;
@@ -46,8 +50,8 @@ export function createRematchService(deps: RematchServiceDeps): RematchService {
   const trigger = createRematchTrigger({
     timers: deps.timers,
     logger: deps.logger,
-    quietMs: deps.quietMs ?? 5_000,
-    maxWaitMs: deps.maxWaitMs ?? 20_000,
+    quietMs: deps.quietMs ?? 10_000,
+    maxWaitMs: deps.maxWaitMs ?? 30_000,
     start(text) {
       const spec = rematchSpec(repo.latestDevices(), deps.siteId, text);
       if (spec === undefined) {
@@ -63,7 +67,7 @@ export function createRematchService(deps: RematchServiceDeps): RematchService {
     stateDir: deps.stateDir,
     logger: deps.logger,
     timers: deps.timers,
-    intervalMs: deps.intervalMs ?? 10_000,
+    intervalMs: deps.intervalMs ?? 5_000,
     baseline: { get: () => meta.get(rematchBaselineKey), set: (value) => meta.set(rematchBaselineKey, value) },
     onChange: (what) => trigger.notify(what),
   });

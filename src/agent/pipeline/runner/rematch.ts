@@ -94,7 +94,7 @@ export function createRematchRunner(deps: RematchRunnerDeps) {
       ctx.event(
         resumed
           ? `Resuming re-match after a restart (${done.size} of ${total} devices already done)`
-          : `Re-match started: ${total} devices from stored scans against the CVE data as it is now; no packet is sent`,
+          : `Re-match started (${scan.trigger ?? 'new CVE data'}): ${total} devices from stored scans against the CVE data as it is now; no packet is sent`,
       );
       if (!deps.cve) throw new Error('no CVE data is loaded: nothing to re-match against');
       const lookup = deps.cve;
