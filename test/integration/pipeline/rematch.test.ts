@@ -50,7 +50,12 @@ function packetCounter() {
  */
 async function scannedSite() {
   const ssh = await startFakeService({ host: '127.0.145.2', port: 2222, greeting: 'SSH-2.0-OpenSSH_7.4\r\n' });
-  onTestFinished(() => ssh.close());
+  // A Debian bookworm build: the tracker decides whether CVE-2023-51385 is patched on it.
+  const debian = await startFakeService({ host: '127.0.145.3', port: 2222, greeting: 'SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u2\r\n' });
+  onTestFinished(async () => {
+    await ssh.close();
+    await debian.close();
+  });
   const dataDir = tempDir();
   const { config } = buildConfig(
     {
@@ -130,7 +135,12 @@ describe('re-match: new CVE data judged against stored services, without a packe
     expect(report.delta.new).toEqual([expect.objectContaining({ ip: '127.0.145.2', cve_id: arriving })]);
     expect(report.delta.fixed).toEqual([]);
     // Every finding the device had is still there, judged again.
-    expect(report.delta.still_open.map((entry) => entry.cve_id).sort()).toEqual(box.findings.map((finding) => finding.cve_id).sort());
+    expect(
+      report.delta.still_open
+        .filter((entry) => entry.ip === '127.0.145.2')
+        .map((entry) => entry.cve_id)
+        .sort(),
+    ).toEqual(box.findings.map((finding) => finding.cve_id).sort());
     expect(report.hosts.find((host) => host.ip === '127.0.145.2')?.services).toEqual(box.services);
 
     // Upstream, as any scan: queued, scanning, the device with its findings (the new one once), finished.
@@ -147,7 +157,9 @@ describe('re-match: new CVE data judged against stored services, without a packe
         .map((row) => String(row.payload.ip))
         .sort(),
     ).toEqual(devices);
-    expect(sent.filter((row) => row.type === 'finding' && (row.payload.cve as { id: string }).id === arriving)).toHaveLength(1);
+    expect(
+      sent.filter((row) => row.type === 'finding' && row.payload.ip === '127.0.145.2' && (row.payload.cve as { id: string }).id === arriving),
+    ).toHaveLength(1);
     expect(sent.at(-1)).toMatchObject({ type: 'scan.finished', payload: { status: 'completed', hosts_scanned: devices.length } });
     expect(run).toMatchObject({ hosts_total: devices.length, hosts_done: devices.length, progress: 100 });
     expect(report.events.map((event) => event.message)).toEqual(
@@ -180,28 +192,32 @@ describe('re-match: new CVE data judged against stored services, without a packe
     expect(report.events.map((event) => event.message)).toContain(`127.0.145.2: closed ${arriving}`);
   });
 
-  it('a tracker verdict "fixed" for the build moves the finding out of the vulnerabilities', async () => {
+  it('a tracker verdict changed to "fixed" for the build closes the finding', async () => {
     const site = await scannedSite();
-    site.delta([{ t: 'nvd', record: realRecord(arriving) }]);
-    await site.rematch('feed delta 0→1');
-    // The banner names no distribution build: a tracker row cannot apply, and the finding stays open.
-    site.delta([
-      {
-        t: 'distro_status',
-        row: {
-          distro: 'debian',
-          release: 'bookworm',
-          package: 'openssh',
-          cve_id: arriving,
-          status: 'fixed',
-          fixed_version: '1:9.2p1-2+deb12u2',
-          ref: 'DSA-1',
-          note: null,
-        },
+    const verdict = (status: 'vulnerable' | 'fixed') => ({
+      t: 'distro_status' as const,
+      row: {
+        distro: 'debian',
+        release: 'bookworm',
+        package: 'openssh',
+        cve_id: arriving,
+        status,
+        fixed_version: status === 'fixed' ? '1:9.2p1-2+deb12u2' : null,
+        ref: 'DSA-5586-1',
+        note: null,
       },
-    ]);
-    const after = await site.rematch('feed delta 1→2: 1 tracker rows');
-    expect(site.scans.report(after.id)!.delta.still_open.map((entry) => entry.cve_id)).toContain(arriving);
+    });
+    site.delta([{ t: 'nvd', record: realRecord(arriving) }, verdict('vulnerable')]);
+    const opened = await site.rematch('feed delta 0→1');
+    expect(site.scans.report(opened.id)!.delta.new).toContainEqual(expect.objectContaining({ ip: '127.0.145.3', cve_id: arriving }));
+
+    site.delta([verdict('fixed')]);
+    const closed = await site.rematch('feed delta 1→2: 1 KEV/EPSS/tracker rows');
+    const report = site.scans.report(closed.id)!;
+    expect(site.packets.count()).toBe(0);
+    expect(report.delta.fixed).toEqual([expect.objectContaining({ ip: '127.0.145.3', cve_id: arriving })]);
+    // Listed as patched by Debian, no longer counted.
+    expect(report.hosts.find((host) => host.ip === '127.0.145.3')?.patched.map((finding) => finding.cve_id)).toContain(arriving);
   });
 
   it('several deltas in a burst make one re-match, within a minute of the data arriving', async () => {
