@@ -16,6 +16,7 @@ import { SchedulesRepository } from './store/schedules-repository.js';
 import { StorageHealth, storageStatusLine, type StorageGate } from './storage-health.js';
 import type { Uplink, UplinkDeps } from './uplink/uplink.js';
 import type { FeedUpdater } from './cve/feed-updater.js';
+import type { RematchService } from './pipeline/rematch-service.js';
 
 export interface AgentDeps {
   config: AgentConfig;
@@ -81,6 +82,7 @@ export function createAgent(deps: AgentDeps): Agent {
   let uplinkChange: Promise<void> = Promise.resolve();
   let feeds: FeedUpdater | undefined;
   let feedsChange: Promise<void> = Promise.resolve();
+  let rematch: RematchService | undefined;
   // Aborted when the agent stops: running scans pause and resume at the next start.
   const lifetime = new AbortController();
 
@@ -230,6 +232,23 @@ export function createAgent(deps: AgentDeps): Agent {
           if (deps.job === undefined) scans.resumeUnfinished();
         },
         stop: () => scans?.close(),
+      },
+      {
+        name: 're-match',
+        // New CVE data (a delta, a feed source, `feed import` by hand) re-judges the stored services, without a packet.
+        start: async () => {
+          const [{ createRematchService }, { systemTimers }] = await Promise.all([import('./pipeline/rematch-service.js'), import('./uplink/timers.js')]);
+          rematch = createRematchService({
+            db: (store as OpenedStore).db,
+            stateDir: config.state_dir,
+            siteId: siteId as string,
+            scans: startedScans,
+            logger: deps.logger,
+            timers: systemTimers,
+          });
+          rematch.start();
+        },
+        stop: () => rematch?.stop(),
       },
       {
         name: 'scheduler',

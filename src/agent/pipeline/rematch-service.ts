@@ -59,7 +59,7 @@ export function createRematchService(deps: RematchServiceDeps): RematchService {
         return undefined;
       }
       const { scan, done } = deps.scans().start(spec);
-      log.info({ scan_id: scan.id, label: scan.label, devices: spec.scope.targetIps?.length, trigger: text }, `re-match started: ${text}`);
+      log.info({ scan_id: scan.id, label: scan.label, trigger: text }, `re-match started: ${text}`);
       return done;
     },
   });

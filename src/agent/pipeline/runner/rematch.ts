@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../../shared/clock.js';
+import { inScope } from '../../../shared/ipv4.js';
 import { findingsForHost, type CveLookup } from '../cve-findings.js';
 import type { ExposureLookup } from '../exposure-facts.js';
 import type { ScanRepository, StoredDevice, StoredFindingRef } from '../scan-repository.js';
@@ -63,7 +64,7 @@ const openCves = (findings: readonly { cve_id: string; distro_status: string | n
   new Set(findings.filter((finding) => finding.distro_status !== 'fixed' && finding.distro_status !== 'not-affected').map((finding) => finding.cve_id));
 
 /**
- * Runs a stored scan of origin 're-match': every device the run lists (its target addresses)
+ * Runs a stored scan of origin 're-match': every stored device within the run's subnets (or targets)
  * judged again, from its latest stored record, against the CVE data as it is now, with the same
  * matcher, distribution verdicts and thresholds as a scan. No scanner, no router read: nothing
  * is sent on the network. Each device is written with its current findings (none included), so
@@ -82,8 +83,7 @@ export function createRematchRunner(deps: RematchRunnerDeps) {
       const done = new Set(scans.hostsByState(scan.id, 'done').map((host) => host.ip));
       const resumed = scan.status === 'scanning';
       scans.start(scan.id, ctx.now());
-      const wanted = new Set(scan.target_ips ?? []);
-      const devices = scans.latestDevices().filter((device) => wanted.has(device.ip));
+      const devices = scans.latestDevices().filter((device) => inScope(device.ip, scan.target_ips ?? scan.subnets));
       const total = devices.length;
       scans.addNotes(scan.id, {
         cve_data: deps.cve ? deps.cveData?.() : null,
