@@ -16,10 +16,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { buildConfig } from '../src/agent/config/load.js';
 import { openCveDatabase } from '../src/agent/cve/cve-database.js';
-import { rematchSpec } from '../src/agent/pipeline/adapters/rematch.js';
-import { openScans } from '../src/agent/pipeline/index.js';
-import { ScanRepository } from '../src/agent/pipeline/scan-repository.js';
-import type { HostRecord, ServiceRecord } from '../src/agent/pipeline/scan-types.js';
+import { openScans, rematchSpec, ScanRepository, type HostRecord, type ServiceRecord } from '../src/agent/pipeline/index.js';
 import { openStore } from '../src/agent/store/database.js';
 import { applyDelta } from '../src/cve/delta.js';
 import { importBatch } from '../src/cve/import.js';
@@ -155,7 +152,7 @@ try {
     [
       `re-match of ${devices * servicesPerDevice} stored services (${devices} devices, ${records.length - 1}+1 real NVD records): ${seconds.toFixed(2)} s`,
       `  reference: within ${referenceSeconds} s of the data arriving (issue 16); the trigger gathers a burst for at most ${triggerSeconds} s, leaving ${referenceSeconds - triggerSeconds} s for the run`,
-      `  ${report.hosts.length} devices re-judged, ${report.hosts.reduce((sum, host) => sum + host.findings.length, 0)} findings written with their outbox reports, ${newFindings} new in the delta (the stored scan was written without findings, so every finding is new: the worst case); no packet sent`,
+      `  ${report.hosts.length} devices re-judged, ${report.hosts.reduce((sum, host) => sum + host.findings.length, 0)} findings written with their outbox reports; delta: ${newFindings} new, ${report.delta.still_open.length} still open, ${report.delta.fixed.length} closed; no packet sent`,
     ].join('\n'),
   );
 } finally {

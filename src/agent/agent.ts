@@ -8,7 +8,7 @@ import { composeParts } from '../shared/lifecycle.js';
 import type { CveDataStatus } from '../cve/freshness.js';
 import { ScheduleService } from './schedule/schedule-service.js';
 import { Scheduler, type ScheduledJob } from './schedule/scheduler.js';
-import { openScans, slotJob, type Scans, type ScansModule } from './pipeline/index.js';
+import { createRematchService, openScans, slotJob, type RematchService, type Scans, type ScansModule } from './pipeline/index.js';
 import { openStore, type OpenedStore } from './store/database.js';
 import { MetaRepository } from './store/meta-repository.js';
 import { RunsRepository } from './store/runs-repository.js';
@@ -16,7 +16,6 @@ import { SchedulesRepository } from './store/schedules-repository.js';
 import { StorageHealth, storageStatusLine, type StorageGate } from './storage-health.js';
 import type { Uplink, UplinkDeps } from './uplink/uplink.js';
 import type { FeedUpdater } from './cve/feed-updater.js';
-import type { RematchService } from './pipeline/rematch-service.js';
 
 export interface AgentDeps {
   config: AgentConfig;
@@ -237,7 +236,7 @@ export function createAgent(deps: AgentDeps): Agent {
         name: 're-match',
         // New CVE data (a delta, a feed source, `feed import` by hand) re-judges the stored services, without a packet.
         start: async () => {
-          const [{ createRematchService }, { systemTimers }] = await Promise.all([import('./pipeline/rematch-service.js'), import('./uplink/timers.js')]);
+          const { systemTimers } = await import('./uplink/timers.js');
           rematch = createRematchService({
             db: (store as OpenedStore).db,
             stateDir: config.state_dir,
