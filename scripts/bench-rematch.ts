@@ -136,8 +136,6 @@ try {
   );
 
   const scans = openScans({ config: () => config, db: store.db, logger, clock: systemClock, siteId });
-  // The engine (cve.db, matcher) is loaded once per daemon: warm it so the figure is the run's.
-  await scans.start(rematchSpec(repo.latestDevices().slice(0, 1), siteId, 'warm-up')!).done;
   const started = performance.now();
   const spec = rematchSpec(repo.latestDevices(), siteId, 'feed delta 0→1: 1 CVEs added')!;
   const run = await scans.start(spec).done;
@@ -148,6 +146,15 @@ try {
   cveDb.close();
   if (run.status !== 'completed') throw new Error(`re-match ended ${run.status}: ${run.error ?? ''}`);
   const newFindings = report.delta.new.length;
+  if (process.env.BENCH_DEBUG)
+    console.log(
+      report.events
+        .map((event) => event.message)
+        .filter((m) => !m.startsWith('10.'))
+        .join('\n'),
+      report.delta.previous_scan_id,
+      scan.id,
+    );
   console.log(
     [
       `re-match of ${devices * servicesPerDevice} stored services (${devices} devices, ${records.length - 1}+1 real NVD records): ${seconds.toFixed(2)} s`,

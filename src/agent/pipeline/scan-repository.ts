@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../shared/sqlite.js';
 import type { ScanRef } from '../../shared/scan-label.js';
 import { OutboxRepository, type OutgoingReport } from '../store/outbox-repository.js';
@@ -124,6 +125,18 @@ export class ScanRepository {
   constructor(db: Db) {
     this.#db = db;
     this.outbox = new OutboxRepository(db);
+  }
+
+  readonly #statements = new Map<string, Statement>();
+
+  /** The host writes' statements, prepared once: a site-wide run or a re-match writes thousands of hosts. */
+  #statement(name: string, prepare: () => Statement): Statement {
+    let statement = this.#statements.get(name);
+    if (statement === undefined) {
+      statement = prepare();
+      this.#statements.set(name, statement);
+    }
+    return statement;
   }
 
   /** `id`: the run id, when the caller derived something from it (the label). */
@@ -397,10 +410,12 @@ export class ScanRepository {
         probe_cuts: JSON.stringify(host.probe_cuts ?? ([] as ProbeCut[])),
         now,
       });
-    const insertService = this.#db.prepare(
-      `INSERT INTO scan_services (id, host_id, port, protocol, service, product, vendor, version, version_update, distro, channel, cpe, confidence, evidence)
+    const insertService = this.#statement('insertService', () =>
+      this.#db.prepare(
+        `INSERT INTO scan_services (id, host_id, port, protocol, service, product, vendor, version, version_update, distro, channel, cpe, confidence, evidence)
        VALUES (@id, @host_id, @port, @protocol, @service, @product, @vendor, @version, @update, @distro, @channel, @cpe, @confidence, @evidence)
        ON CONFLICT (host_id, port, protocol) DO NOTHING`,
+      ),
     );
     for (const service of host.services) insertService.run({ ...service, id: randomUUID(), host_id: hostId });
     this.outbox.append({
@@ -424,8 +439,9 @@ export class ScanRepository {
         })),
       os: null,
     });
-    const insertFinding = this.#db.prepare(
-      `INSERT INTO findings (id, scan_id, host_id, cve_id, score, severity, vector, cvss_version, cpe, product, version_used, port, protocol,
+    const insertFinding = this.#statement('insertFinding', () =>
+      this.#db.prepare(
+        `INSERT INTO findings (id, scan_id, host_id, cve_id, score, severity, vector, cvss_version, cpe, product, version_used, port, protocol,
          confidence, confidence_level, evidence, fixed_in, possibly_backported, assumptions, warning, advice, description, published_at, created_at,
          distro_status, distro_name, distro_release, distro_package, distro_installed_version, distro_fixed_version, distro_ref, distro_url, distro_reason,
          kev_date_added, kev_due_date, kev_ransomware, epss_score, epss_percentile, epss_date, exposure, exposure_reasons, exposure_unknown, why)
@@ -434,6 +450,7 @@ export class ScanRepository {
          @distro_status, @distro_name, @distro_release, @distro_package, @distro_installed_version, @distro_fixed_version, @distro_ref, @distro_url, @distro_reason,
          @kev_date_added, @kev_due_date, @kev_ransomware, @epss_score, @epss_percentile, @epss_date, @exposure_state, @exposure_reasons, @exposure_unknown, @why_json)
        ON CONFLICT DO NOTHING`,
+      ),
     );
     for (const finding of findings) {
       const { distro, kev, epss, exposure, why, ...plain } = finding;

@@ -23,6 +23,9 @@ export interface RematchRunnerDeps {
 export const rematchNote =
   'a re-match sends no packet and does not read the router: each device is judged on the services, RouterOS version and exposure the scan that last saw it recorded';
 
+/** Devices whose findings changed that get an event of their own; the rest are counted in one. */
+const deviceEventsMax = 100;
+
 const noExposure = 'the scan that last saw this device recorded no exposure for this port';
 
 /**
@@ -64,6 +67,24 @@ const openCves = (findings: readonly { cve_id: string; distro_status: string | n
   new Set(findings.filter((finding) => finding.distro_status !== 'fixed' && finding.distro_status !== 'not-affected').map((finding) => finding.cve_id));
 
 /**
+ * The lookup with its matcher's answers kept for the run: a site's devices share their services
+ * (the same camera firmware on forty cameras), and the CVE data does not change within a run.
+ */
+function memoized(lookup: CveLookup): CveLookup {
+  const answers = new Map<string, ReturnType<CveLookup['matcher']['matchCpe']>>();
+  const matchCpe: CveLookup['matcher']['matchCpe'] = (cpe, context = {}) => {
+    const key = `${cpe}\n${JSON.stringify(context)}`;
+    let found = answers.get(key);
+    if (found === undefined) {
+      found = lookup.matcher.matchCpe(cpe, context);
+      answers.set(key, found);
+    }
+    return found;
+  };
+  return { ...lookup, matcher: { ...lookup.matcher, matchCpe } };
+}
+
+/**
  * Runs a stored scan of origin 're-match': every stored device within the run's subnets (or targets)
  * judged again, from its latest stored record, against the CVE data as it is now, with the same
  * matcher, distribution verdicts and thresholds as a scan. No scanner, no router read: nothing
@@ -97,8 +118,8 @@ export function createRematchRunner(deps: RematchRunnerDeps) {
           : `Re-match started (${scan.trigger ?? 'new CVE data'}): ${total} devices from stored scans against the CVE data as it is now; no packet is sent`,
       );
       if (!deps.cve) throw new Error('no CVE data is loaded: nothing to re-match against');
-      const lookup = deps.cve;
-      const tally = { done: done.size, added: 0, closed: 0 };
+      const lookup = memoized(deps.cve);
+      const tally = { done: done.size, added: 0, closed: 0, changed: 0 };
       ctx.progress('rematch', tally.done / Math.max(1, total), total, tally.done);
       const pending = devices.filter((device) => !done.has(device.ip));
       for (let at = 0; at < pending.length; at += groupSize) {
@@ -112,8 +133,10 @@ export function createRematchRunner(deps: RematchRunnerDeps) {
       }
       ctx.signal.throwIfAborted();
       ctx.lap('rematch');
+      if (tally.changed > deviceEventsMax)
+        ctx.event(`${tally.changed - deviceEventsMax} more devices changed (the report's delta lists every one)`, tally.added > 0 ? 'warning' : 'info');
       ctx.event(
-        `Re-match completed: ${total} devices re-judged in ${Math.round(ctx.timings.rematch)} ms (CVE matching ${Math.round(ctx.timings.cve)} ms): ${tally.added} new findings, ${tally.closed} closed`,
+        `Re-match completed: ${total} devices re-judged in ${Math.round(ctx.timings.rematch)} ms (CVE matching ${Math.round(ctx.timings.cve)} ms, storage ${Math.round(ctx.timings.storage)} ms): ${tally.changed} changed, ${tally.added} new findings, ${tally.closed} closed`,
       );
       scans.finish(scan.id, 'completed', null, ctx.now());
     } catch (error) {
@@ -125,7 +148,7 @@ export function createRematchRunner(deps: RematchRunnerDeps) {
   }
 
   /** One device: its findings now, and an event when they differ from those it was stored with. */
-  function judge(ctx: RunContext, device: StoredDevice, lookup: CveLookup, tally: { added: number; closed: number }) {
+  function judge(ctx: RunContext, device: StoredDevice, lookup: CveLookup, tally: { added: number; closed: number; changed: number }) {
     const host = rematchRecord(device, scans);
     const before = scans.storedFindings(device.id);
     const findings = ctx.timed('cve', () =>
@@ -142,7 +165,9 @@ export function createRematchRunner(deps: RematchRunnerDeps) {
     const closed = [...was].filter((cve) => !now.has(cve));
     tally.added += added.length;
     tally.closed += closed.length;
-    if (added.length > 0 || closed.length > 0) {
+    if (added.length > 0 || closed.length > 0) tally.changed += 1;
+    // Each event is its own fsync: a new CVE on every device of a large site is said per device for the first ones, then counted.
+    if ((added.length > 0 || closed.length > 0) && tally.changed <= deviceEventsMax) {
       const list = (cves: string[]) => `${cves.slice(0, 10).join(', ')}${cves.length > 10 ? ` and ${cves.length - 10} more` : ''}`;
       ctx.event(
         `${device.ip}${device.mac ? ` (${device.mac})` : ''}: ${[added.length > 0 ? `new ${list(added)}` : '', closed.length > 0 ? `closed ${list(closed)}` : ''].filter(Boolean).join('; ')}`,
