@@ -6,11 +6,11 @@
 // fires: list the stored devices, start the run of origin 're-match' through the scans module,
 // judge every service again and store every device with its findings and their outbox reports.
 // Nothing is sent on the network. Prints the time beside the issue's reference: the re-match
-// within a minute of the data arriving, of which the trigger spends at most 35 s gathering a
-// burst (5 s look at cve.db + 30 s longest wait), leaving 25 s for the run.
+// within a minute of the data arriving, of which the trigger spends at most 20 s gathering a
+// burst (5 s look at cve.db + 15 s longest wait), leaving 40 s for the run.
 // Run: npm run bench:rematch   (BENCH_REMATCH_SERVICES=20000 for a larger site)
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
@@ -30,7 +30,8 @@ const servicesPerDevice = 4;
 const totalServices = Number(process.env.BENCH_REMATCH_SERVICES ?? 10_000);
 const devices = Math.ceil(totalServices / servicesPerDevice);
 const referenceSeconds = 60;
-const triggerSeconds = 35;
+/** rematch-service.ts: a 5 s look at cve.db, then at most 15 s gathering a burst. */
+const triggerSeconds = 20;
 const siteId = '7c2e9a41-3b5d-4f68-8a1c-9d0e2f4b6a35';
 // /22 is the largest subnet a site names: 2,500 devices take three.
 const subnets = ['10.20.0.0/22', '10.20.4.0/22', '10.20.8.0/22'];
@@ -146,19 +147,13 @@ try {
   cveDb.close();
   if (run.status !== 'completed') throw new Error(`re-match ended ${run.status}: ${run.error ?? ''}`);
   const newFindings = report.delta.new.length;
-  if (process.env.BENCH_DEBUG)
-    console.log(
-      report.events
-        .map((event) => event.message)
-        .filter((m) => !m.startsWith('10.'))
-        .join('\n'),
-      report.delta.previous_scan_id,
-      scan.id,
-    );
+  // The run's own account: matching and storage times.
+  const completed = report.events.find((event) => event.message.startsWith('Re-match completed'))?.message;
   console.log(
     [
       `re-match of ${devices * servicesPerDevice} stored services (${devices} devices, ${records.length - 1}+1 real NVD records): ${seconds.toFixed(2)} s`,
-      `  reference: within ${referenceSeconds} s of the data arriving (issue 16); the trigger gathers a burst for at most ${triggerSeconds} s, leaving ${referenceSeconds - triggerSeconds} s for the run`,
+      `  reference: within ${referenceSeconds} s of the data arriving (issue 16); the trigger gathers a burst for at most ${triggerSeconds} s, leaving ${referenceSeconds - triggerSeconds} s for the run: ${seconds <= referenceSeconds - triggerSeconds ? 'within' : 'OVER'} (load average ${loadavg()[0]?.toFixed(2)} on ${cpus().length} cores)`,
+      `  ${completed ?? ''}`,
       `  ${report.hosts.length} devices re-judged, ${report.hosts.reduce((sum, host) => sum + host.findings.length, 0)} findings written with their outbox reports; delta: ${newFindings} new, ${report.delta.still_open.length} still open, ${report.delta.fixed.length} closed; no packet sent`,
     ].join('\n'),
   );

@@ -25,9 +25,9 @@ export interface RematchServiceDeps {
   logger: Logger;
   timers: UplinkTimers;
   /**
-   * How often cve.db is looked at (5 s), the quiet time that ends a burst (10 s) and the longest an
-   * arrival waits for its run (30 s): a run starts at most 35 s after the data arrived, inside the
-   * minute promised, leaving the rest for the run itself (bench:rematch).
+   * How often cve.db is looked at (5 s), the quiet time that ends a burst (5 s) and the longest an
+   * arrival waits for its run once seen (15 s): a run starts at most 20 s after the data arrived,
+   * leaving 40 s of the minute promised for the run itself (npm run bench:rematch).
    */
   intervalMs?: number;
   quietMs?: number;
@@ -50,8 +50,8 @@ export function createRematchService(deps: RematchServiceDeps): RematchService {
   const trigger = createRematchTrigger({
     timers: deps.timers,
     logger: deps.logger,
-    quietMs: deps.quietMs ?? 10_000,
-    maxWaitMs: deps.maxWaitMs ?? 30_000,
+    quietMs: deps.quietMs ?? 5_000,
+    maxWaitMs: deps.maxWaitMs ?? 15_000,
     start(text) {
       const spec = rematchSpec(repo.latestDevices(), deps.siteId, text);
       if (spec === undefined) {

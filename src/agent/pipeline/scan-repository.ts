@@ -385,10 +385,11 @@ export class ScanRepository {
 
   #writeHost(scan: ScanRow, host: HostRecord, findings: readonly StoredFinding[], now: string): number {
     let findingsAdded = 0;
-    const existing = this.#db.prepare<[string, string], { id: string }>('SELECT id FROM scan_hosts WHERE scan_id = ? AND ip = ?').get(scan.id, host.ip);
+    const existing = this.#statement('existingHost', () => this.#db.prepare('SELECT id FROM scan_hosts WHERE scan_id = ? AND ip = ?')).get(scan.id, host.ip) as
+      { id: string } | undefined;
     const hostId = existing?.id ?? randomUUID();
-    this.#db
-      .prepare(
+    this.#statement('upsertHost', () =>
+      this.#db.prepare(
         `INSERT INTO scan_hosts (id, scan_id, ip, mac, hostname, manufacturer, randomized_mac, role, sources, found_by, state, done_at, probe_cuts,
            rematch_of, min_cvss, warning_threshold)
          VALUES (@id, @scan_id, @ip, @mac, @hostname, @manufacturer, @randomized, @role, @sources, @found_by, 'done', @now, @probe_cuts,
@@ -397,19 +398,19 @@ export class ScanRepository {
            randomized_mac = excluded.randomized_mac, role = excluded.role, sources = excluded.sources, state = 'done', done_at = excluded.done_at,
            probe_cuts = CASE WHEN excluded.probe_cuts = '[]' THEN probe_cuts ELSE excluded.probe_cuts END,
            rematch_of = excluded.rematch_of, min_cvss = excluded.min_cvss, warning_threshold = excluded.warning_threshold`,
-      )
-      .run({
-        ...host,
-        rematch_of: host.rematch?.of ?? null,
-        rematch_min_cvss: host.rematch?.min_cvss ?? null,
-        rematch_warning_threshold: host.rematch?.warning_threshold ?? null,
-        id: hostId,
-        scan_id: scan.id,
-        randomized: host.randomized_mac ? 1 : 0,
-        sources: JSON.stringify(host.sources),
-        probe_cuts: JSON.stringify(host.probe_cuts ?? ([] as ProbeCut[])),
-        now,
-      });
+      ),
+    ).run({
+      ...host,
+      rematch_of: host.rematch?.of ?? null,
+      rematch_min_cvss: host.rematch?.min_cvss ?? null,
+      rematch_warning_threshold: host.rematch?.warning_threshold ?? null,
+      id: hostId,
+      scan_id: scan.id,
+      randomized: host.randomized_mac ? 1 : 0,
+      sources: JSON.stringify(host.sources),
+      probe_cuts: JSON.stringify(host.probe_cuts ?? ([] as ProbeCut[])),
+      now,
+    });
     const insertService = this.#statement('insertService', () =>
       this.#db.prepare(
         `INSERT INTO scan_services (id, host_id, port, protocol, service, product, vendor, version, version_update, distro, channel, cpe, confidence, evidence)
