@@ -8,7 +8,7 @@ import { composeParts } from '../shared/lifecycle.js';
 import type { CveDataStatus } from '../cve/freshness.js';
 import { ScheduleService } from './schedule/schedule-service.js';
 import { Scheduler, type ScheduledJob } from './schedule/scheduler.js';
-import { openScans, slotJob, type Scans, type ScansModule } from './pipeline/index.js';
+import { createRematchService, openScans, slotJob, type RematchService, type Scans, type ScansModule } from './pipeline/index.js';
 import { openStore, type OpenedStore } from './store/database.js';
 import { MetaRepository } from './store/meta-repository.js';
 import { RunsRepository } from './store/runs-repository.js';
@@ -81,6 +81,7 @@ export function createAgent(deps: AgentDeps): Agent {
   let uplinkChange: Promise<void> = Promise.resolve();
   let feeds: FeedUpdater | undefined;
   let feedsChange: Promise<void> = Promise.resolve();
+  let rematch: RematchService | undefined;
   // Aborted when the agent stops: running scans pause and resume at the next start.
   const lifetime = new AbortController();
 
@@ -230,6 +231,23 @@ export function createAgent(deps: AgentDeps): Agent {
           if (deps.job === undefined) scans.resumeUnfinished();
         },
         stop: () => scans?.close(),
+      },
+      {
+        name: 're-match',
+        // New CVE data (a delta, a feed source, `feed import` by hand) re-judges the stored services, without a packet.
+        start: async () => {
+          const { systemTimers } = await import('./uplink/timers.js');
+          rematch = createRematchService({
+            db: (store as OpenedStore).db,
+            stateDir: config.state_dir,
+            siteId: siteId as string,
+            scans: startedScans,
+            logger: deps.logger,
+            timers: systemTimers,
+          });
+          rematch.start();
+        },
+        stop: () => rematch?.stop(),
       },
       {
         name: 'scheduler',

@@ -141,6 +141,11 @@ export const isDeltaFileName = (name: string): boolean => /^feed-delta-\d+-\d+\.
 
 export const feedVersionKey = 'feed_version';
 export const feedDataAsOfKey = 'feed_data_as_of';
+/**
+ * What the last deltas applied changed, newest last (JSON list of at most 20: from, to, CVE records
+ * added, updated and removed, intelligence rows): the agent's re-match names its trigger from it.
+ */
+export const lastDeltaKey = 'last_delta';
 
 export interface AppliedDelta {
   version: number;
@@ -199,8 +204,13 @@ function createApplier(db: Db, header: DeltaHeader, logger: Logger) {
   let rows = 0;
   let records = 0;
   let skipped = false;
+  const cves = { added: 0, updated: 0, removed: 0 };
   const flush = () => {
-    if (pending.length > 0) importBatch(store, pending.splice(0), { source: `feed delta ${header.from}→${header.to}`, logger });
+    if (pending.length === 0) return;
+    const counts = importBatch(store, pending.splice(0), { source: `feed delta ${header.from}→${header.to}`, logger });
+    cves.added += counts.inserted;
+    cves.updated += counts.updated;
+    cves.removed += counts.removed;
   };
   return {
     /** False when the cve.db already holds `to` (nothing to write). */
@@ -246,6 +256,9 @@ function createApplier(db: Db, header: DeltaHeader, logger: Logger) {
       flush();
       store.setMeta(feedVersionKey, String(header.to));
       store.setMeta(feedDataAsOfKey, JSON.stringify(header.data_as_of));
+      const earlier = store.getMeta(lastDeltaKey);
+      const kept = (earlier === undefined ? [] : (JSON.parse(earlier) as unknown[])).slice(-19);
+      store.setMeta(lastDeltaKey, JSON.stringify([...kept, { from: header.from, to: header.to, ...cves, rows }]));
       // The hub's NVD date is this data's too: `feed status` ages it from there, and a later
       // `feed update` of a standalone agent starts its window there.
       const hubNvd = header.data_as_of.nvd;

@@ -8,6 +8,7 @@ import { intelLookup } from '../../cve/intel.js';
 import { createRouterSource, InventoryRepository, openOuiTable, RouterPinRepository } from '../routeros/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Db } from '../../shared/sqlite.js';
+import { createRematchRunner } from './runner/rematch.js';
 import { createScanRunner, type ScanRunnerDeps } from './runner/run.js';
 import { ScanRepository } from './scan-repository.js';
 import type { ScanEngine } from './scans.js';
@@ -38,8 +39,19 @@ export function openScanEngine(deps: { config: AgentConfig; db: Db; logger: Logg
         })
       : undefined;
   const load = config.scan.router_load;
+  const scans = new ScanRepository(deps.db);
+  const cve = {
+    matcher: createCveMatcher(cveDb.store, createDistroStatusLookup(cveDb.db)),
+    vendorsOfProduct: cveDb.store.vendorsOfProduct,
+    // KEV and EPSS as cve.db holds them at match time (loaded by the feed, or by hand).
+    intel: intelLookup(cveDb.db),
+  };
+  const cveData = () => {
+    const { newest_record, data_as_of, age_days, stale, max_age_days, cves, warning } = cveDataStatus(cveDb.store, deps.clock.now(), config.feed.stale_after);
+    return { cves, newest_record, data_as_of, age_days, stale, max_age_days, warning };
+  };
   const runner = createScanRunner({
-    scans: new ScanRepository(deps.db),
+    scans,
     clock: deps.clock,
     logger,
     readInventory: source?.readInventory,
@@ -50,17 +62,9 @@ export function openScanEngine(deps: { config: AgentConfig; db: Db; logger: Logg
             settings: { ceilingPercent: load.ceiling_percent, intervalMs: load.check_every, minConnectsPerSecond: load.min_connects_per_second },
           }
         : undefined,
-    cve: {
-      matcher: createCveMatcher(cveDb.store, createDistroStatusLookup(cveDb.db)),
-      vendorsOfProduct: cveDb.store.vendorsOfProduct,
-      // KEV and EPSS as cve.db holds them at match time (loaded by the feed, or by hand).
-      intel: intelLookup(cveDb.db),
-    },
+    cve,
     routerHost: router?.host,
-    cveData: () => {
-      const { newest_record, data_as_of, age_days, stale, max_age_days, cves, warning } = cveDataStatus(cveDb.store, deps.clock.now(), config.feed.stale_after);
-      return { cves, newest_record, data_as_of, age_days, stale, max_age_days, warning };
-    },
+    cveData,
     ports: config.scan.ports,
     udp: config.scan.udp,
     scanSettings: {
@@ -71,8 +75,11 @@ export function openScanEngine(deps: { config: AgentConfig; db: Db; logger: Logg
     // Only what was given overrides the config: an absent flag leaves the site's setting in force.
     ...Object.fromEntries(Object.entries(deps.overrides ?? {}).filter(([, value]) => value !== undefined)),
   });
+  // A re-match judges stored services again: it never reaches the scanner or the router.
+  const rematch = createRematchRunner({ scans, clock: deps.clock, logger, cve: deps.overrides?.cve ?? cve, cveData });
   return {
-    run: runner.run,
+    // A re-match sends nothing, so a scan window does not pause it: only the scanner gets the run options.
+    run: (scanId, signal, options) => (scans.get(scanId)?.origin === 're-match' ? rematch.run(scanId, signal) : runner.run(scanId, signal, options)),
     close: () => {
       vendors?.close();
       cveDb.close();

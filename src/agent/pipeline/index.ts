@@ -34,11 +34,14 @@ export { kindOf, scopeProblem, thresholdsOf, toNewScan, type ScanOrigin, type Sc
 export { slotJob, slotSpec } from './adapters/slot.js';
 export { commandSpec } from './adapters/command.js';
 export { cliSpec } from './adapters/cli.js';
+export { rematchSpec } from './adapters/rematch.js';
+export { createRematchService, type RematchService } from './rematch-service.js';
+export { ScanRepository, type StoredDevice } from './scan-repository.js';
 export type { EngineOverrides } from './engine.js';
 export { MarksRepository, type VulnMark, type AppliedMark, type MarkStatus } from './marks.js';
 export { parseMarkInput } from './mark-input.js';
 export { reportCsv, type ScanReport } from './report.js';
-export type { ScanKind, ScanRow, ScanStatus } from './scan-types.js';
+export type { HostRecord, ScanKind, ScanRow, ScanStatus, ServiceRecord } from './scan-types.js';
 
 /** The scans of this site wired to the real engine, built from the config current when the first run needs it. */
 export function openScans(deps: {

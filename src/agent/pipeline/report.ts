@@ -1,5 +1,5 @@
 import type { AppliedMark, MarksRepository } from './marks.js';
-import type { ScanRepository } from './scan-repository.js';
+import type { DoneHostRow, ScanRepository } from './scan-repository.js';
 import type { ConnectRateNotes, ScanRow, StoredFinding } from './scan-types.js';
 import { scanCoverage } from './coverage.js';
 import { compareAddresses } from '../../shared/ipv4.js';
@@ -194,7 +194,10 @@ export class ReportBuilder {
   }
 
   #hosts(scan: ScanRow, now: string): ReportHost[] {
-    const hosts = this.#scans.doneHosts(scan.id);
+    return this.#hostsOf(this.#scans.doneHosts(scan.id), now);
+  }
+
+  #hostsOf(hosts: readonly DoneHostRow[], now: string): ReportHost[] {
     const services = (hostId: string) => this.#scans.servicesOfHost<ReportHost['services'][number]>(hostId);
     const findings = (hostId: string) => this.#scans.findingsOfHost<FindingRow>(hostId);
     return hosts
@@ -242,7 +245,10 @@ export class ReportBuilder {
     if (!scan) return undefined;
     const hosts = this.#hosts(scan, now);
     const fixFirst = rankFixFirst(hosts);
-    const previous = this.#scans.previous(scan);
+    // A re-match compares each device with the record it re-judged; a scan, with the schedule's run before it.
+    const bases = this.#scans.rematchBases(scan.id);
+    const previous = bases.newestScanId === null ? this.#scans.previous(scan) : undefined;
+    const before = bases.newestScanId === null ? (previous ? this.#hosts(previous, now) : undefined) : this.#hostsOf(bases.hosts, now);
     return {
       id: scan.id,
       label: scan.label,
@@ -267,7 +273,7 @@ export class ReportBuilder {
       hosts,
       fix_first: fixFirst,
       patched_count: hosts.reduce((sum, host) => sum + host.patched.length, 0),
-      delta: delta(hosts, previous ? this.#hosts(previous, now) : undefined, previous?.id ?? null),
+      delta: delta(hosts, before, bases.newestScanId ?? previous?.id ?? null),
       events: this.#scans.events(scan.id).map(({ time, message }) => ({ time, message })),
       coverage: scanCoverage(this.#scans, scan),
       connect_rate: this.#scans.notes(scan.id).connect_rate ?? null,

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from '../../shared/sqlite.js';
 import type { ScanRef } from '../../shared/scan-label.js';
 import { OutboxRepository, type OutgoingReport } from '../store/outbox-repository.js';
 import type { Coverage } from '../../shared/report/coverage.js';
 import { scanCoverage } from './coverage.js';
 import type { DistroVerdict } from '../../cve/distro/verdict.js';
-import type { HostRecord, ProbeCut, RunNotes, ScanRow, ScanStatus, StoredFinding } from './scan-types.js';
+import type { HostRecord, ProbeCut, RunNotes, ScanRow, ScanStatus, ServiceRecord, StoredFinding } from './scan-types.js';
 
 export type NewScan = Pick<
   ScanRow,
@@ -53,6 +54,43 @@ const toScan = ({ run_notes: _notes, ...row }: ScanDbRow): ScanRow => ({
   with_router: row.with_router === 1,
 });
 
+interface StoredDeviceRow {
+  id: string;
+  scan_id: string;
+  ip: string;
+  mac: string | null;
+  hostname: string | null;
+  manufacturer: string | null;
+  randomized_mac: number;
+  role: string;
+  sources: string;
+  found_by: string;
+  done_at: string;
+  min_cvss: number;
+  warning_threshold: number;
+  subnets: string;
+}
+
+/** A device's latest stored record (its host row `id` in run `scan_id`), as a re-match reads it. */
+export interface StoredDevice extends Omit<StoredDeviceRow, 'randomized_mac' | 'role' | 'sources' | 'subnets'> {
+  randomized_mac: boolean;
+  role: HostRecord['role'];
+  sources: HostRecord['sources'];
+  /** The subnets of the run that saw it. */
+  subnets: string[];
+}
+
+/** A stored finding as a re-match compares against it. */
+export interface StoredFindingRef {
+  cve_id: string;
+  port: number | null;
+  protocol: 'tcp' | 'udp' | null;
+  distro_status: string | null;
+  exposure: 'yes' | 'no' | 'unknown';
+  exposure_reasons: string;
+  exposure_unknown: string | null;
+}
+
 /** A host as the coverage statement counts it. */
 export interface CoverageHostRow {
   ip: string;
@@ -89,6 +127,18 @@ export class ScanRepository {
   constructor(db: Db) {
     this.#db = db;
     this.outbox = new OutboxRepository(db);
+  }
+
+  readonly #statements = new Map<string, Statement>();
+
+  /** The host writes' statements, prepared once: a site-wide run or a re-match writes thousands of hosts. */
+  #statement(name: string, prepare: () => Statement): Statement {
+    let statement = this.#statements.get(name);
+    if (statement === undefined) {
+      statement = prepare();
+      this.#statements.set(name, statement);
+    }
+    return statement;
   }
 
   /** `id`: the run id, when the caller derived something from it (the label). */
@@ -353,29 +403,38 @@ export class ScanRepository {
 
   #writeHost(scan: ScanRow, host: HostRecord, findings: readonly StoredFinding[], now: string): number {
     let findingsAdded = 0;
-    const existing = this.#db.prepare<[string, string], { id: string }>('SELECT id FROM scan_hosts WHERE scan_id = ? AND ip = ?').get(scan.id, host.ip);
+    const existing = this.#statement('existingHost', () => this.#db.prepare('SELECT id FROM scan_hosts WHERE scan_id = ? AND ip = ?')).get(scan.id, host.ip) as
+      { id: string } | undefined;
     const hostId = existing?.id ?? randomUUID();
-    this.#db
-      .prepare(
-        `INSERT INTO scan_hosts (id, scan_id, ip, mac, hostname, manufacturer, randomized_mac, role, sources, found_by, state, done_at, probe_cuts)
-         VALUES (@id, @scan_id, @ip, @mac, @hostname, @manufacturer, @randomized, @role, @sources, @found_by, 'done', @now, @probe_cuts)
+    this.#statement('upsertHost', () =>
+      this.#db.prepare(
+        `INSERT INTO scan_hosts (id, scan_id, ip, mac, hostname, manufacturer, randomized_mac, role, sources, found_by, state, done_at, probe_cuts,
+           rematch_of, min_cvss, warning_threshold)
+         VALUES (@id, @scan_id, @ip, @mac, @hostname, @manufacturer, @randomized, @role, @sources, @found_by, 'done', @now, @probe_cuts,
+           @rematch_of, @rematch_min_cvss, @rematch_warning_threshold)
          ON CONFLICT (scan_id, ip) DO UPDATE SET mac = excluded.mac, hostname = excluded.hostname, manufacturer = excluded.manufacturer,
            randomized_mac = excluded.randomized_mac, role = excluded.role, sources = excluded.sources, state = 'done', done_at = excluded.done_at,
-           probe_cuts = CASE WHEN excluded.probe_cuts = '[]' THEN probe_cuts ELSE excluded.probe_cuts END`,
-      )
-      .run({
-        ...host,
-        id: hostId,
-        scan_id: scan.id,
-        randomized: host.randomized_mac ? 1 : 0,
-        sources: JSON.stringify(host.sources),
-        probe_cuts: JSON.stringify(host.probe_cuts ?? ([] as ProbeCut[])),
-        now,
-      });
-    const insertService = this.#db.prepare(
-      `INSERT INTO scan_services (id, host_id, port, protocol, service, product, vendor, version, version_update, distro, cpe, confidence, evidence)
-       VALUES (@id, @host_id, @port, @protocol, @service, @product, @vendor, @version, @update, @distro, @cpe, @confidence, @evidence)
+           probe_cuts = CASE WHEN excluded.probe_cuts = '[]' THEN probe_cuts ELSE excluded.probe_cuts END,
+           rematch_of = excluded.rematch_of, min_cvss = excluded.min_cvss, warning_threshold = excluded.warning_threshold`,
+      ),
+    ).run({
+      ...host,
+      rematch_of: host.rematch?.of ?? null,
+      rematch_min_cvss: host.rematch?.min_cvss ?? null,
+      rematch_warning_threshold: host.rematch?.warning_threshold ?? null,
+      id: hostId,
+      scan_id: scan.id,
+      randomized: host.randomized_mac ? 1 : 0,
+      sources: JSON.stringify(host.sources),
+      probe_cuts: JSON.stringify(host.probe_cuts ?? ([] as ProbeCut[])),
+      now,
+    });
+    const insertService = this.#statement('insertService', () =>
+      this.#db.prepare(
+        `INSERT INTO scan_services (id, host_id, port, protocol, service, product, vendor, version, version_update, distro, channel, cpe, confidence, evidence)
+       VALUES (@id, @host_id, @port, @protocol, @service, @product, @vendor, @version, @update, @distro, @channel, @cpe, @confidence, @evidence)
        ON CONFLICT (host_id, port, protocol) DO NOTHING`,
+      ),
     );
     for (const service of host.services) insertService.run({ ...service, id: randomUUID(), host_id: hostId });
     this.outbox.append({
@@ -399,8 +458,9 @@ export class ScanRepository {
         })),
       os: null,
     });
-    const insertFinding = this.#db.prepare(
-      `INSERT INTO findings (id, scan_id, host_id, cve_id, score, severity, vector, cvss_version, cpe, product, version_used, port, protocol,
+    const insertFinding = this.#statement('insertFinding', () =>
+      this.#db.prepare(
+        `INSERT INTO findings (id, scan_id, host_id, cve_id, score, severity, vector, cvss_version, cpe, product, version_used, port, protocol,
          confidence, confidence_level, evidence, fixed_in, possibly_backported, assumptions, warning, advice, description, published_at, created_at,
          distro_status, distro_name, distro_release, distro_package, distro_installed_version, distro_fixed_version, distro_ref, distro_url, distro_reason,
          kev_date_added, kev_due_date, kev_ransomware, epss_score, epss_percentile, epss_date, exposure, exposure_reasons, exposure_unknown, why)
@@ -409,6 +469,7 @@ export class ScanRepository {
          @distro_status, @distro_name, @distro_release, @distro_package, @distro_installed_version, @distro_fixed_version, @distro_ref, @distro_url, @distro_reason,
          @kev_date_added, @kev_due_date, @kev_ransomware, @epss_score, @epss_percentile, @epss_date, @exposure_state, @exposure_reasons, @exposure_unknown, @why_json)
        ON CONFLICT DO NOTHING`,
+      ),
     );
     for (const finding of findings) {
       const { distro, kev, epss, exposure, why, ...plain } = finding;
@@ -482,6 +543,57 @@ export class ScanRepository {
     return findingsAdded;
   }
 
+  /**
+   * The latest stored record of every device (by MAC, or by IP where no MAC was known) across the
+   * completed and partial runs, newest first, with the thresholds it was judged by and the subnets
+   * of the run that saw it: what a re-match judges again. An address two devices held (a lease
+   * reused) goes to the one seen last: the other no longer holds it.
+   */
+  latestDevices(): StoredDevice[] {
+    const rows = this.#db
+      .prepare<[], StoredDeviceRow>(
+        `SELECT id, scan_id, ip, mac, hostname, manufacturer, randomized_mac, role, sources, found_by, done_at, min_cvss, warning_threshold, subnets FROM (
+           SELECT h.id, h.scan_id, h.ip, h.mac, h.hostname, h.manufacturer, h.randomized_mac, h.role, h.sources, h.found_by, h.done_at,
+             COALESCE(h.min_cvss, s.min_cvss) AS min_cvss, COALESCE(h.warning_threshold, s.warning_threshold) AS warning_threshold, s.subnets,
+             row_number() OVER (PARTITION BY COALESCE(h.mac, h.ip) ORDER BY h.done_at DESC, h.rowid DESC) AS newest
+           FROM scan_hosts h JOIN scans s ON s.id = h.scan_id
+           WHERE h.state = 'done' AND s.status IN ('completed', 'partial')
+         ) WHERE newest = 1 ORDER BY done_at DESC, id`,
+      )
+      .all();
+    const byIp = new Map<string, StoredDevice>();
+    for (const row of rows) {
+      if (byIp.has(row.ip)) continue;
+      byIp.set(row.ip, {
+        ...row,
+        randomized_mac: row.randomized_mac === 1,
+        role: row.role as HostRecord['role'],
+        sources: JSON.parse(row.sources) as HostRecord['sources'],
+        subnets: JSON.parse(row.subnets) as string[],
+      });
+    }
+    return [...byIp.values()];
+  }
+
+  /** A stored host's services as the matcher takes them. */
+  storedServices(hostId: string): ServiceRecord[] {
+    return this.#db
+      .prepare<[string], ServiceRecord>(
+        `SELECT port, protocol, service, product, vendor, version, version_update AS "update", channel, distro, cpe, confidence, evidence
+         FROM scan_services WHERE host_id = ? ORDER BY protocol, port`,
+      )
+      .all(hostId);
+  }
+
+  /** A stored host's findings: the CVE, where it sits, whether the distribution patched it, and the exposure recorded there. */
+  storedFindings(hostId: string): StoredFindingRef[] {
+    return this.#db
+      .prepare<[string], StoredFindingRef>(
+        'SELECT cve_id, port, protocol, distro_status, exposure, exposure_reasons, exposure_unknown FROM findings WHERE host_id = ? ORDER BY cve_id',
+      )
+      .all(hostId);
+  }
+
   /** The hosts a report shows: those done. */
   doneHosts(scanId: string): DoneHostRow[] {
     return this.#db
@@ -489,6 +601,20 @@ export class ScanRepository {
         "SELECT id, ip, mac, hostname, manufacturer, role, randomized_mac, sources FROM scan_hosts WHERE scan_id = ? AND state = 'done'",
       )
       .all(scanId);
+  }
+
+  /**
+   * For a re-match run, the stored host rows it re-judged (the base of each device's delta) and
+   * the newest run among them; none for a run that probed.
+   */
+  rematchBases(scanId: string): { hosts: DoneHostRow[]; newestScanId: string | null } {
+    const rows = this.#db
+      .prepare<[string], DoneHostRow & { scan_id: string }>(
+        `SELECT b.id, b.ip, b.mac, b.hostname, b.manufacturer, b.role, b.randomized_mac, b.sources, b.scan_id
+         FROM scan_hosts h JOIN scan_hosts b ON b.id = h.rematch_of WHERE h.scan_id = ? AND h.state = 'done' ORDER BY b.done_at DESC`,
+      )
+      .all(scanId);
+    return { hosts: rows.map(({ scan_id: _scan, ...host }) => host), newestScanId: rows[0]?.scan_id ?? null };
   }
 
   servicesOfHost<Row>(hostId: string): Row[] {

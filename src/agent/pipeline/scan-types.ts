@@ -77,6 +77,8 @@ export interface HostRecord {
   services: ServiceRecord[];
   /** Probes on this host cut by a deadline or a limit before they named the service. */
   probe_cuts?: ProbeCut[];
+  /** Set by a re-match: the stored host row it re-judged, and the thresholds it was judged by (those of the scan that saw it). */
+  rematch?: { of: string; min_cvss: number; warning_threshold: number };
 }
 
 export interface ProbeCut {

@@ -5,7 +5,8 @@ import { linkedSignal } from '../../scan/session.js';
 import type { ScanRepository } from '../scan-repository.js';
 import type { ScanRow } from '../scan-types.js';
 
-export type Stage = 'inventory' | 'discovery' | 'hosts' | 'router';
+/** `rematch`: a run that re-judges stored services (runner/rematch.ts), the only stage of such a run. */
+export type Stage = 'inventory' | 'discovery' | 'hosts' | 'router' | 'rematch';
 
 /** Milliseconds per stage; cve and storage are the parts of `hosts` spent matching and writing. */
 export interface StageTimings {
@@ -15,12 +16,13 @@ export interface StageTimings {
   cve: number;
   storage: number;
   router: number;
+  rematch: number;
   total: number;
   findings: number;
 }
 
 /** Progress bands of the stages, so the percent only moves forward. */
-const bands = { inventory: [0, 5], discovery: [5, 15], hosts: [15, 95], router: [95, 99] } as const;
+const bands = { inventory: [0, 5], discovery: [5, 15], hosts: [15, 95], router: [95, 99], rematch: [0, 99] } as const;
 const band = (stage: Stage, share: number) => bands[stage][0] + (bands[stage][1] - bands[stage][0]) * Math.min(1, Math.max(0, share));
 
 /** What every stage of one run shares: the row, its log, its signal, and how it tells of itself. */
@@ -64,7 +66,7 @@ export function openRunContext(
   // A resumed run (after a restart or a pause) goes on from where it was: its percent never goes back.
   let highest = scan.progress;
   let lastReported = scan.progress > 0 ? scan.progress : -10;
-  const timings: StageTimings = { inventory: 0, discovery: 0, hosts: 0, cve: 0, storage: 0, router: 0, total: 0, findings: 0 };
+  const timings: StageTimings = { inventory: 0, discovery: 0, hosts: 0, cve: 0, storage: 0, router: 0, rematch: 0, total: 0, findings: 0 };
   const startedAt = performance.now();
   let stageAt = startedAt;
   return {

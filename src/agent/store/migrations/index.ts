@@ -6,6 +6,7 @@ import { scanCoverageMigration } from './005-scan-coverage.js';
 import { findingPriorityMigration } from './006-finding-priority.js';
 import { scanOriginMigration } from './007-scan-origin.js';
 import { scanWindowsMigration } from './008-scan-windows.js';
+import { rematchMigration } from './010-rematch.js';
 
 import type { Migration } from '../../../shared/sqlite.js';
 
@@ -19,6 +20,7 @@ export const migrations: readonly Migration[] = [
   findingPriorityMigration,
   scanOriginMigration,
   scanWindowsMigration,
+  rematchMigration,
 ];
 
 export const latestSchemaVersion = migrations.at(-1)?.version ?? 0;
