@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import type { RouterSettings } from '../config/load.js';
 import { AgentError } from '../errors.js';
 import { createApiReader } from './api/api-reader.js';
+import type { ApiClientOptions } from './api/api-client.js';
+import type { SshClientOptions } from './ssh/ssh-client.js';
 import { createInventoryMerge, type Sighting } from './inventory.js';
 import type { Inventory } from './inventory-schema.js';
 import type { VendorLookup } from './mac.js';
@@ -90,8 +92,14 @@ export function pinnedEndpoints(settings: RouterSettings): PinKey[] {
 export const configuredPin = (settings: RouterSettings, key: PinKey): string | undefined =>
   key.transport === 'ssh' ? settings.ssh_host_key_fingerprint : settings.tls_fingerprint;
 
-/** The configured reader, and the SSH reader the fallback uses when the API port is closed. */
-function readers(deps: RouterSourceDeps, pins: RouterPins): { primary: TableReader; fallback: TableReader | undefined } {
+/**
+ * How to open a session with the configured router: the API client's options (none when the
+ * transport is ssh) and the SSH client's for a port, each judging the router's identity by its pins.
+ */
+export function sessionOptions(
+  deps: Pick<RouterSourceDeps, 'settings' | 'logger'>,
+  pins: RouterPins,
+): { api: Omit<ApiClientOptions, 'logger'> | undefined; ssh: (port: number) => Omit<SshClientOptions, 'logger'> } {
   const { settings, logger } = deps;
   const timeoutMs = settings.timeout_seconds * 1000;
   const credentials = { user: settings.user, password: settings.password, timeoutMs };
@@ -99,12 +107,21 @@ function readers(deps: RouterSourceDeps, pins: RouterPins): { primary: TableRead
     checkIdentity({ key, configured: configuredPin(settings, key), pins, logger }, fingerprint);
   const ssh = (port: number) => {
     const key: PinKey = { host: settings.host, port, transport: 'ssh' };
-    return createSshReader({ client: { ...credentials, target: key, verifyHostKey: judge(key) }, logger });
+    return { ...credentials, target: key, verifyHostKey: judge(key) };
   };
-  if (settings.transport === 'ssh') return { primary: ssh(settings.port), fallback: undefined };
+  if (settings.transport === 'ssh') return { api: undefined, ssh };
   const target: RouterTarget = { host: settings.host, port: settings.port, transport: settings.transport };
   const tls = settings.transport === 'api-ssl' ? { options: tlsOptions(settings), verifyPeer: judge({ ...target, transport: 'api-ssl' }) } : undefined;
-  const primary = createApiReader({ client: { ...credentials, target, tls }, logger });
+  return { api: { ...credentials, target, tls }, ssh };
+}
+
+/** The configured reader, and the SSH reader the fallback uses when the API port is closed. */
+function readers(deps: RouterSourceDeps, pins: RouterPins): { primary: TableReader; fallback: TableReader | undefined } {
+  const { settings, logger } = deps;
+  const options = sessionOptions(deps, pins);
+  const ssh = (port: number) => createSshReader({ client: options.ssh(port), logger });
+  if (options.api === undefined) return { primary: ssh(settings.port), fallback: undefined };
+  const primary = createApiReader({ client: options.api, logger });
   return { primary, fallback: settings.ssh_fallback ? ssh(settings.ssh_port) : undefined };
 }
 
