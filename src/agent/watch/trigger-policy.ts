@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../shared/clock.js';
 import { inScope } from '../../shared/ipv4.js';
-import type { WatchChange } from '../routeros/watch/change-detector.js';
+import type { WatchChange } from '../routeros/index.js';
 
 /** A micro-scan the policy asks for: these addresses (all inside the scope), and the router's judgement too when `withRouter`. */
 export interface WatchScanRequest {

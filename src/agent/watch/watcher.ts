@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { ChangeDetector, type WatchChange } from '../routeros/watch/change-detector.js';
-import type { FeedEvent, RouterFeed } from '../routeros/watch/router-feed.js';
+import { ChangeDetector, type FeedEvent, type RouterFeed, type WatchChange } from '../routeros/index.js';
 
 export interface WatcherDeps {
   feed: RouterFeed;

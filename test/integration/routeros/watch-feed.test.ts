@@ -9,7 +9,7 @@ import { eventually, routerSettings, silentLogger } from './helpers.js';
 
 const host = '127.0.140.1';
 const lease = (mac: string, ip: string) => ({ address: ip, 'mac-address': mac, 'active-address': ip, 'active-mac-address': mac, status: 'bound', dynamic: 'true' });
-let stops: (() => Promise<unknown>)[] = [];
+const stops: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const stop of stops.splice(0).reverse()) await stop();
 });

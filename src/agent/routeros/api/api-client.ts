@@ -172,7 +172,14 @@ export class RouterOsApiClient {
         await this.#steps.track<void>(`cancel ${menu}/listen`, cancelSignal, (resolve, reject) => {
           current.stop().then(resolve, (error: unknown) => reject(routerError('AGENT_ERR_ROUTER_PROTOCOL', target, `/cancel failed: ${String(error)}`, error)));
         });
-        await ended;
+        // The listen's own !trap "interrupted" and !done; a router that never sends them does not hold the caller.
+        await Promise.race([
+          ended,
+          new Promise<never>((_resolve, reject) => {
+            cancelSignal.throwIfAborted();
+            cancelSignal.addEventListener('abort', () => reject(cancelSignal.reason as Error), { once: true });
+          }),
+        ]);
       },
     };
   }
