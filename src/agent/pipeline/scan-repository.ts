@@ -22,7 +22,7 @@ export type NewScan = Pick<
   | 'warning_threshold'
   | 'ignore_offline_sites'
 > &
-  Partial<Pick<ScanRow, 'with_router'>>;
+  Partial<Pick<ScanRow, 'with_router' | 'origin' | 'trigger'>>;
 
 export interface DoneHostRow {
   id: string;
@@ -96,9 +96,9 @@ export class ScanRepository {
       this.#db
         .prepare(
           `INSERT INTO scans (id, label, kind, schedule_id, slot_at, cp_scan_id, cp_sub_scan_id, site_id, subnets, target_ips,
-             min_cvss, warning_threshold, ignore_offline_sites, with_router, status, created_at)
+             min_cvss, warning_threshold, ignore_offline_sites, with_router, origin, trigger, status, created_at)
            VALUES (@id, @label, @kind, @schedule_id, @slot_at, @cp_scan_id, @cp_sub_scan_id, @site_id, @subnets, @target_ips,
-             @min_cvss, @warning_threshold, @ignore, @with_router, 'queued', @now)`,
+             @min_cvss, @warning_threshold, @ignore, @with_router, @origin, @trigger, 'queued', @now)`,
         )
         .run({
           ...scan,
@@ -108,6 +108,8 @@ export class ScanRepository {
           target_ips: scan.target_ips ? JSON.stringify(scan.target_ips) : null,
           ignore: scan.ignore_offline_sites ? 1 : 0,
           with_router: scan.with_router ? 1 : 0,
+          origin: scan.origin ?? null,
+          trigger: scan.trigger ?? null,
         });
       this.#status(id, 'queued', now);
     })();
@@ -138,6 +140,7 @@ export class ScanRepository {
       target_ips: scan.target_ips,
       min_cvss: scan.min_cvss,
       warning_threshold: scan.warning_threshold,
+      ...(scan.origin === null ? {} : { origin: scan.origin, trigger: (scan.trigger ?? scan.origin).slice(0, 300) }),
     });
   }
 

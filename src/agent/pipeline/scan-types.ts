@@ -6,6 +6,8 @@ import type { EpssScore, KevEntry } from '../../cve/intel.js';
 import type { Exposure } from '../../cve/priority.js';
 
 export type ScanKind = 'schedule' | 'invoke' | 'single_ip' | 'multiple_ips';
+/** A scan no schedule made (src/agent/pipeline/spec.ts): null for the others. */
+export type ScanOriginTag = 'watch' | 're-match';
 export type ScanStatus = 'queued' | 'scanning' | 'completed' | 'partial' | 'failed';
 export type HostSourceTag = 'arp' | 'dhcp' | 'bridge' | 'neighbor' | 'sweep';
 
@@ -13,6 +15,9 @@ export interface ScanRow {
   id: string;
   label: string;
   kind: ScanKind;
+  origin: ScanOriginTag | null;
+  /** What started a scan of origin watch or re-match, in words. */
+  trigger: string | null;
   schedule_id: string | null;
   slot_at: string | null;
   cp_scan_id: string | null;

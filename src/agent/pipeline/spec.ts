@@ -14,7 +14,14 @@ export type ScanOrigin =
   /** scan.invoke or scan.ips from the control plane. */
   | { kind: 'command'; scheduleId: string; cpScanId: string; cpSubScanId: string }
   /** cve-agent scan --schedule. */
-  | { kind: 'cli'; scheduleId: string };
+  | { kind: 'cli'; scheduleId: string }
+  /** The router told of a change (a new device, a new version): no schedule; `trigger` says what changed. */
+  | { kind: 'watch'; trigger: string }
+  /** New CVE data judged against the services already stored, without a packet: `trigger` names the data. */
+  | { kind: 're-match'; trigger: string };
+
+/** The origins no schedule made, as stored and reported. */
+const unscheduled = (origin: ScanOrigin): origin is Extract<ScanOrigin, { trigger: string }> => origin.kind === 'watch' || origin.kind === 're-match';
 
 export interface ScanScope {
   siteId: string;
@@ -65,7 +72,9 @@ export function toNewScan(spec: ScanSpec): Omit<NewScan, 'label'> {
   const { origin, scope, thresholds } = spec;
   return {
     kind: kindOf(spec),
-    schedule_id: origin.scheduleId,
+    schedule_id: unscheduled(origin) ? null : origin.scheduleId,
+    origin: unscheduled(origin) ? origin.kind : null,
+    trigger: unscheduled(origin) ? origin.trigger : null,
     slot_at: origin.kind === 'slot' ? origin.slotAt : null,
     cp_scan_id: origin.kind === 'command' ? origin.cpScanId : null,
     cp_sub_scan_id: origin.kind === 'command' ? origin.cpSubScanId : null,

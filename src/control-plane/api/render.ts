@@ -13,7 +13,7 @@ import type {
   StoredSchedule,
   SubScanRow,
 } from '../store/types.js';
-import type { cveInstance, cveStatus, scanDetail, scanSummary } from './shapes.js';
+import type { cveInstance, cveStatus, scanDetail, scanSummary, ScanOriginName } from './shapes.js';
 import { scheduleView } from '../../shared/schedule/view.js';
 import { averageScore, repeatRatio } from '../../shared/report/summary.js';
 import { deviceKey, markInForce } from '../../shared/marks.js';
@@ -55,6 +55,11 @@ export function eventMessage(event: Pick<ScanEventRow, 'site_id' | 'message'>, m
   return multiSite && event.site_id !== null && !event.message.includes(event.site_id) ? `site ${event.site_id}: ${event.message}` : event.message;
 }
 
+const originOfKind = { scheduled: 'schedule', invoke: 'on-demand', single_ip: 'on-demand', multiple_ips: 'on-demand', local: 'local' } as const;
+
+/** The summary's `origin`: a local run's own (watch, re-match), else what its kind says. */
+export const scanOrigin = (scan: Pick<ScanRow, 'kind' | 'origin'>): ScanOriginName => scan.origin ?? originOfKind[scan.kind];
+
 export function renderSummary(scan: ScanRow, sites: SiteTotals, agg: ScanAggregates, baseUrl: string, now: Date): z.infer<typeof scanSummary> {
   const terminal = isTerminalScan(scan.status);
   const { targets } = sites;
@@ -87,6 +92,8 @@ export function renderSummary(scan: ScanRow, sites: SiteTotals, agg: ScanAggrega
     status: scan.status,
     progress: scanProgress(scan, sites),
     error: scan.error,
+    origin: scanOrigin(scan),
+    trigger: scan.trigger,
   };
 }
 

@@ -51,6 +51,10 @@ export const scheduleStatus = z.strictObject({
   storage_failing: z.array(z.strictObject({ site_id: uuid, reason: z.string().nullable(), since: time })),
 });
 
+/** What started a scan: a schedule's slot, an on-demand request (invoke, single or multiple IPs), an agent's own local scan, the router watch, or a re-match of new CVE data. */
+export const SCAN_ORIGINS = ['schedule', 'on-demand', 'local', 'watch', 're-match'] as const;
+export type ScanOriginName = (typeof SCAN_ORIGINS)[number];
+
 export const scanSummary = z.strictObject({
   id: uuid,
   scan_schedule_id: uuid.nullable(),
@@ -77,6 +81,9 @@ export const scanSummary = z.strictObject({
   status: z.enum(['queued', 'scanning', 'completed', 'partial', 'failed']),
   progress: z.number().min(0).max(100),
   error: z.string().nullable(),
+  /** Ours, additive: what started the scan (SCAN_ORIGINS); `trigger` says what changed, for watch and re-match. */
+  origin: z.enum(SCAN_ORIGINS),
+  trigger: z.string().nullable(),
 });
 
 export const scanEvent = z.strictObject({ time: time, message: z.string() });

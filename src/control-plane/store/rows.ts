@@ -34,7 +34,7 @@ export const hydrateSubScan = (row: RawSubScan): SubScanRow => ({
 });
 
 export const scanFields =
-  'id, org_id, schedule_id, slot_at, kind, label, min_cvss, warning_threshold, ignore_offline_sites, notification_group, status, stop_requested, error, created_at, started_at, finished_at, cve_count, score_sum, highest_score, warning_count';
+  'id, org_id, schedule_id, slot_at, kind, origin, trigger, label, min_cvss, warning_threshold, ignore_offline_sites, notification_group, status, stop_requested, error, created_at, started_at, finished_at, cve_count, score_sum, highest_score, warning_count';
 
 export const hydrateHost = (row: RawHost): HostRow => ({ ...row, sources: fromJson(row.sources), open_ports: fromJson<OpenPort[]>(row.open_ports) });
 

@@ -29,6 +29,8 @@ export interface StoredSchedule extends ScanScheduleWrite {
 }
 
 export type ScanKind = 'scheduled' | 'invoke' | 'single_ip' | 'multiple_ips' | 'local';
+/** Why a local run happened, when no schedule made it (the agent's scan.status `origin`). */
+export type ScanOrigin = 'watch' | 're-match';
 export type ScanStatus = 'queued' | 'scanning' | 'completed' | 'partial' | 'failed';
 export type SubScanStatus = 'pending' | 'queued' | 'scanning' | 'stopping' | 'completed' | 'failed' | 'stopped' | 'skipped';
 
@@ -38,6 +40,9 @@ export interface ScanRow {
   schedule_id: string | null;
   slot_at: string | null;
   kind: ScanKind;
+  /** Null unless a local run says why: see ScanOrigin. */
+  origin: ScanOrigin | null;
+  trigger: string | null;
   label: string;
   min_cvss: number;
   warning_threshold: number;
@@ -124,7 +129,11 @@ export interface NewSubScan {
 }
 
 export interface NewScan {
-  scan: Omit<ScanRow, 'status' | 'stop_requested' | 'error' | 'started_at' | 'finished_at' | 'cve_count' | 'score_sum' | 'highest_score' | 'warning_count'>;
+  // origin and trigger: only an agent's local run carries them (ingest sets them).
+  scan: Omit<
+    ScanRow,
+    'status' | 'stop_requested' | 'error' | 'started_at' | 'finished_at' | 'cve_count' | 'score_sum' | 'highest_score' | 'warning_count' | 'origin' | 'trigger'
+  >;
   subScans: NewSubScan[];
   events: { site_id: string | null; level: string; message: string }[];
 }

@@ -15,7 +15,10 @@ const report = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
 
 /**
  * Where a run comes from: a schedule's slot fired by the agent (`schedule_id` + `slot_at`), a
- * command of the control plane (`scan_id` + `sub_scan_id`), or a local scan (neither).
+ * command of the control plane (`scan_id` + `sub_scan_id`), or a local scan (neither). A local
+ * scan no schedule made says why in `origin`: 'watch' (the router told of a change) or
+ * 're-match' (new CVE data judged against stored services), with `trigger` in words. Optional:
+ * an agent before them sends neither.
  */
 export const scanStatusSchema = report('scan.status', {
   run_id: uuid,
@@ -29,9 +32,15 @@ export const scanStatusSchema = report('scan.status', {
   target_ips: z.array(ipv4).min(1).max(1024).nullable(),
   min_cvss: cvssScore,
   warning_threshold: cvssScore,
+  origin: z.enum(['watch', 're-match']).optional(),
+  trigger: text(300).optional(),
 })
   .refine((m) => (m.scan_id === null) === (m.sub_scan_id === null), { error: 'scan_id and sub_scan_id come together', path: ['sub_scan_id'] })
-  .refine((m) => m.slot_at === null || m.schedule_id !== null, { error: 'slot_at needs schedule_id', path: ['schedule_id'] });
+  .refine((m) => m.slot_at === null || m.schedule_id !== null, { error: 'slot_at needs schedule_id', path: ['schedule_id'] })
+  .refine((m) => m.origin === undefined || (m.schedule_id === null && m.scan_id === null), {
+    error: 'a watch or re-match run has no schedule and no command',
+    path: ['origin'],
+  });
 
 export const scanProgressSchema = report('scan.progress', {
   run_id: uuid,

@@ -285,6 +285,40 @@ describe('scheduled slots', () => {
   });
 });
 
+describe('scans no schedule made (watch, re-match)', () => {
+  it('lists an agent-local run under its origin with its trigger, filters by origin, and refuses an unknown origin', async () => {
+    await start();
+    const agent = await onlineSite();
+    const runs = [
+      { origin: 'watch', trigger: 'new device 4C:5E:0C:00:00:40 on 192.168.88.40' },
+      { origin: 're-match', trigger: 'feed delta: 3 CVEs added' },
+    ] as const;
+    for (const origin of runs) {
+      const runId = newRunId();
+      agent.report(scanStatus({ runId, targetIps: origin.origin === 'watch' ? ['192.168.88.40'] : null, origin }));
+      agent.report(host(runId, '192.168.88.40', '4C:5E:0C:00:00:40'));
+      agent.report(finding(runId, '192.168.88.40', '4C:5E:0C:00:00:40'));
+      agent.report(finished(runId, 1));
+      await agent.drained();
+    }
+    // A local run without an origin (cve-agent scan) stays 'local'.
+    const local = newRunId();
+    agent.report(scanStatus({ runId: local }));
+    agent.report(finished(local, 0));
+    await agent.drained();
+
+    const all = (await call('GET', '/scans/cve')).body as { origin: string; trigger: string | null; scan_schedule_id: string | null; status: string }[];
+    expect(all.map((scan) => scan.origin).sort()).toEqual(['local', 're-match', 'watch']);
+    const watch = (await call('GET', '/scans/cve?origin=watch')).body as typeof all;
+    expect(watch).toEqual([expect.objectContaining({ origin: 'watch', trigger: runs[0].trigger, scan_schedule_id: null, status: 'completed' })]);
+    expect((await call('GET', '/scans/cve?origin=re-match')).body).toEqual([expect.objectContaining({ origin: 're-match', trigger: runs[1].trigger })]);
+    expect((await call('GET', '/scans/cve?origin=schedule')).body).toEqual([]);
+    const bad = await call('GET', '/scans/cve?origin=cron');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'parameter_invalid', message: expect.stringContaining('origin') });
+  });
+});
+
 describe('sites that never answer', () => {
   it('fails a site whose agent never starts within the command TTL, and one that never finishes within the scan timeout', async () => {
     let now = new Date();

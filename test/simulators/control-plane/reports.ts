@@ -13,6 +13,8 @@ export interface RunTarget {
   subScanId?: string | null;
   subnets?: string[];
   targetIps?: string[] | null;
+  /** A local run no schedule made: the router watch or a re-match. */
+  origin?: { origin: 'watch' | 're-match'; trigger: string };
 }
 
 export function scanStatus(target: RunTarget & { runId: string }, status: 'queued' | 'scanning' | 'stopping' = 'scanning'): ReportInput {
@@ -29,6 +31,7 @@ export function scanStatus(target: RunTarget & { runId: string }, status: 'queue
     target_ips: target.targetIps ?? null,
     min_cvss: 4,
     warning_threshold: 7,
+    ...target.origin,
   };
 }
 

@@ -74,6 +74,8 @@ function reportOf(n: number, hostname = (i: number) => `host-${i}`): ScanReportB
     status: 'completed' as const,
     progress: 100,
     error: null,
+    origin: 'schedule' as const,
+    trigger: null,
     events: [],
   };
   const sites = [

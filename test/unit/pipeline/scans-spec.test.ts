@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { commandSpec, createScans, kindOf, scopeProblem, toNewScan, type ScanSpec } from '../../../src/agent/pipeline/index.js';
 import { openStore } from '../../../src/agent/store/database.js';
-import { scanIpsSchema, type ScanIps } from '../../../src/protocol/index.js';
+import { scanIpsSchema, scanStatusSchema, type ScanIps } from '../../../src/protocol/index.js';
 import { OutboxRepository } from '../../../src/agent/store/outbox-repository.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { captureLogger } from '../../helpers/logger.js';
@@ -116,6 +116,27 @@ describe('refusing a scan', () => {
     ]);
     expect(() => scans.start(spec)).toThrow(/127\.0\.35\.9 is outside the schedule's subnets/);
     expect(loads.count).toBe(0);
+  });
+
+  it('stores a watch or re-match run with no schedule, and reports its origin and trigger in scan.status', () => {
+    const { scans, outbox } = openModule();
+    const watch = scans.refuse({ origin: { kind: 'watch', trigger: 'new device on 127.0.30.9' }, scope: scope(['127.0.30.9']), thresholds }, 'test');
+    expect(watch).toMatchObject({ kind: 'single_ip', origin: 'watch', trigger: 'new device on 127.0.30.9', schedule_id: null, cp_scan_id: null });
+    const rematch = scans.refuse({ origin: { kind: 're-match', trigger: 'x'.repeat(400) }, scope: scope(null), thresholds }, 'test');
+    expect(rematch).toMatchObject({ kind: 'invoke', origin: 're-match', schedule_id: null });
+    const statuses = outbox
+      .pending(0, 100)
+      .map((row) => JSON.parse(row.payload) as Record<string, unknown>)
+      .filter((report) => report.type === 'scan.status');
+    expect(statuses).toMatchObject([
+      { run_id: watch.id, origin: 'watch', trigger: 'new device on 127.0.30.9', schedule_id: null },
+      { run_id: rematch.id, origin: 're-match', trigger: 'x'.repeat(300), schedule_id: null },
+    ]);
+    // The outbox numbers a report when it sends it.
+    for (const status of statuses) expect(scanStatusSchema.safeParse({ ...status, seq: 1 }).error).toBeUndefined();
+    // A slot's run carries no origin: the kind says where it came from.
+    const slot = scans.refuse({ origin: { kind: 'slot', scheduleId, slotAt: '2027-01-17T02:00:00.000Z' }, scope: scope(null), thresholds }, 'test');
+    expect(slot.origin).toBeNull();
   });
 
   it('is idempotent for one control-plane sub-scan', () => {

@@ -4,6 +4,7 @@ import { routerHostsMigration } from './003-router-hosts.js';
 import { routerPinsMigration } from './004-router-pins.js';
 import { scanCoverageMigration } from './005-scan-coverage.js';
 import { findingPriorityMigration } from './006-finding-priority.js';
+import { scanOriginMigration } from './007-scan-origin.js';
 
 import type { Migration } from '../../../shared/sqlite.js';
 
@@ -15,6 +16,7 @@ export const migrations: readonly Migration[] = [
   routerPinsMigration,
   scanCoverageMigration,
   findingPriorityMigration,
+  scanOriginMigration,
 ];
 
 export const latestSchemaVersion = migrations.at(-1)?.version ?? 0;

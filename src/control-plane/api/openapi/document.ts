@@ -185,6 +185,13 @@ const operations: Operation[] = [
         description: "Only the scan with this label (the summary's scan_id, e.g. ABC-DEF-GHJ; any case, dashes optional) or this scan UUID.",
         schema: { type: 'string' },
       },
+      {
+        name: 'origin',
+        in: 'query',
+        required: false,
+        description: 'Only the scans of this origin: a schedule, on-demand, an agent-local scan, the router watch, or a re-match of new CVE data.',
+        schema: { type: 'string', enum: [...shapes.SCAN_ORIGINS] },
+      },
       ...pageParams,
     ],
     responses: { 200: 'ScanSummary[]', 400: null, 422: null },

@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../../errors.js';
 import type { ScanRow } from '../../store/types.js';
 import { addRoute, baseUrlOf, type ApiDeps } from '../context.js';
-import { renderDetail, siteCounts } from '../render.js';
+import { renderDetail, scanOrigin, siteCounts } from '../render.js';
+import { SCAN_ORIGINS } from '../shapes.js';
 import { buildReport, requireTerminal, scanOf as scanOfOrg, summaryOf } from '../report-data.js';
 import { isUuid, pathId } from '../validate.js';
 import { nextHeaders, pageOf, pageRequest } from '../paging.js';
@@ -23,15 +24,22 @@ export function registerScanRoutes(app: FastifyInstance, deps: ApiDeps): void {
     url: '/scans/cve',
     scope: 'cve:view',
     handler: async (request, principal) => {
-      const { scan_schedule_id: scheduleId, scan_id: scanRef } = request.query as { scan_schedule_id?: string | string[]; scan_id?: string | string[] };
+      const {
+        scan_schedule_id: scheduleId,
+        scan_id: scanRef,
+        origin,
+      } = request.query as { scan_schedule_id?: string | string[]; scan_id?: string | string[]; origin?: string | string[] };
       if (scheduleId !== undefined && (typeof scheduleId !== 'string' || !isUuid(scheduleId)))
         throw new ApiError('parameter_invalid', 'scan_schedule_id: must be a UUID', 400);
       const ref = typeof scanRef === 'string' ? parseScanRef(scanRef) : undefined;
       if (scanRef !== undefined && ref === undefined)
         throw new ApiError('parameter_invalid', 'scan_id: must be a scan label such as ABC-DEF-GHJ or a scan UUID', 400);
+      if (origin !== undefined && (typeof origin !== 'string' || !(SCAN_ORIGINS as readonly string[]).includes(origin)))
+        throw new ApiError('parameter_invalid', `origin: must be one of ${SCAN_ORIGINS.join(', ')}`, 400);
       const page = pageRequest(request);
       const scans = (await store.scans.list(principal.org, scheduleId?.toLowerCase())).filter(
-        (scan) => ref === undefined || (ref.kind === 'uuid' ? scan.id === ref.id : scan.label === ref.label),
+        (scan) =>
+          (ref === undefined || (ref.kind === 'uuid' ? scan.id === ref.id : scan.label === ref.label)) && (origin === undefined || scanOrigin(scan) === origin),
       );
       const { data, next } = pageOf(scans, (scan) => [scan.created_at, scan.id], ['desc', 'asc'], page);
       return {

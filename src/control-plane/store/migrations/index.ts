@@ -9,6 +9,7 @@ import { findingPriorityMigration } from './007-finding-priority.js';
 import { siteFeedMigration } from './008-site-feed.js';
 import { kevAlertsMigration } from './009-kev-alerts.js';
 import { consoleAuthMigration } from './010-console-auth.js';
+import { scanOriginMigration } from './011-scan-origin.js';
 
 /** In order; a released migration is never edited, later features append theirs. */
 export const controlPlaneMigrations: readonly ControlPlaneMigration[] = [
@@ -22,4 +23,5 @@ export const controlPlaneMigrations: readonly ControlPlaneMigration[] = [
   siteFeedMigration,
   kevAlertsMigration,
   consoleAuthMigration,
+  scanOriginMigration,
 ];

@@ -98,6 +98,7 @@ export async function resolveRun(client: Queryable, item: IngestItem, m: ScanSta
     scanId = randomUUID();
     created = true;
     await client.query(insertScan, [scanId, site.org_id, m.schedule_id, null, 'local', label, m.min_cvss, m.warning_threshold, false, null, item.received_at]);
+    if (m.origin !== undefined) await client.query('UPDATE scans SET origin = $1, trigger = $2 WHERE id = $3', [m.origin, m.trigger ?? null, scanId]);
   }
   if (scanId === undefined) throw new Error('no scan for the run');
   const subOfScanSite = 'SELECT id, scan_id, site_id, status, run_id FROM sub_scans WHERE scan_id = $1 AND site_id = $2 FOR NO KEY UPDATE';

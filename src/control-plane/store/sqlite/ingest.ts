@@ -49,6 +49,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
     `INSERT INTO scans (id, org_id, schedule_id, slot_at, kind, label, min_cvss, warning_threshold, ignore_offline_sites, notification_group, status, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
   );
+  const setOrigin = db.prepare('UPDATE scans SET origin = ?, trigger = ? WHERE id = ?');
   const insertSub = db.prepare(
     `INSERT INTO sub_scans (id, scan_id, site_id, run_id, subnets, target_ips, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)`,
   );
@@ -135,6 +136,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
     } else {
       scanId = randomUUID();
       insertScan.run(scanId, site.org_id, m.schedule_id, null, 'local', label, m.min_cvss, m.warning_threshold, 0, null, item.received_at);
+      if (m.origin !== undefined) setOrigin.run(m.origin, m.trigger ?? null, scanId);
     }
     const sub = subOfScanSite.get(scanId, site.id);
     if (sub) {
