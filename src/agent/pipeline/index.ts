@@ -19,10 +19,11 @@ import { createScans, type ScansModule } from './scans.js';
 import type { StorageGate } from '../storage-health.js';
 
 export { createScans, type ScanEngine, type ScanFilter, type Scans, type ScansDeps, type ScansModule, type StartedScan, type StartOptions } from './scans.js';
-export { kindOf, scopeProblem, thresholdsOf, toNewScan, type ScanOrigin, type ScanScope, type ScanSpec, type ScanThresholds } from './spec.js';
+export { kindOf, scopeProblem, subnetsOfSite, thresholdsOf, toNewScan, type ScanOrigin, type ScanScope, type ScanSpec, type ScanThresholds } from './spec.js';
 export { slotJob, slotSpec } from './adapters/slot.js';
 export { commandSpec } from './adapters/command.js';
 export { cliSpec } from './adapters/cli.js';
+export { watchSpec } from './adapters/watch.js';
 export type { EngineOverrides } from './engine.js';
 export { MarksRepository, type VulnMark, type AppliedMark, type MarkStatus } from './marks.js';
 export { parseMarkInput } from './mark-input.js';

@@ -7,6 +7,9 @@ import { encodeSentence, SentenceReader, type LengthWidth } from './wire.js';
 
 export type { ApiFaults } from './commands.js';
 
+/** A row by its `.id`, or by what it holds (rows of the captures have no `.id`). */
+export type RowRef = string | ((row: Record<string, string>) => boolean);
+
 export interface ApiSimulatorOptions {
   /** 0 (the default) picks a free port. The simulator only ever binds loopback. */
   port?: number;
@@ -33,10 +36,10 @@ export interface RunningApiSimulator {
   setCertificate(pem: { key: string; cert: string }): void;
   /** Adds a row to a menu as the router would (a new `.id`), streaming it to every `listen` on that menu; returns its id. */
   addRow(menu: string, row: Record<string, string>): string;
-  /** Changes some properties of the row with this `.id`, streaming the whole row to the listens. */
-  setRow(menu: string, id: string, patch: Record<string, string>): void;
-  /** Removes the row with this `.id`; the listens get `=.id=<id>`, `=.dead=yes`. */
-  removeRow(menu: string, id: string): void;
+  /** Changes some properties of the row with this `.id` (or the first the predicate picks), streaming the whole row to the listens. */
+  setRow(menu: string, id: RowRef, patch: Record<string, string>): void;
+  /** Removes the row with this `.id` (or the first the predicate picks); the listens get `=.id=<id>`, `=.dead=yes`. */
+  removeRow(menu: string, id: RowRef): void;
   /** `listen` commands streaming right now (not cancelled, session open). */
   listens(): { menu: string; tag: string }[];
   /** Resets every open session (the server keeps listening): what a router reboot looks like to a client. */
@@ -239,18 +242,19 @@ export async function startApiSimulator(options: ApiSimulatorOptions): Promise<R
       stream(menu, added);
       return id;
     },
-    setRow(menu, id, patch) {
-      const row = rowsOf(menu).find((candidate) => candidate['.id'] === id);
-      if (row === undefined) throw new Error(`no row ${id} in ${menu}`);
+    setRow(menu, ref, patch) {
+      const row = rowsOf(menu).find(matches(ref));
+      if (row === undefined) throw new Error(`no row ${String(ref)} in ${menu}`);
+      row['.id'] ??= `*${(nextId++).toString(16).toUpperCase()}`;
       Object.assign(row, patch);
       stream(menu, row);
     },
-    removeRow(menu, id) {
+    removeRow(menu, ref) {
       const rows = rowsOf(menu);
-      const at = rows.findIndex((candidate) => candidate['.id'] === id);
-      if (at < 0) throw new Error(`no row ${id} in ${menu}`);
-      rows.splice(at, 1);
-      stream(menu, { '.id': id, '.dead': 'yes' });
+      const at = rows.findIndex(matches(ref));
+      if (at < 0) throw new Error(`no row ${String(ref)} in ${menu}`);
+      const [removed] = rows.splice(at, 1);
+      stream(menu, { '.id': removed?.['.id'] ?? '*0', '.dead': 'yes' });
     },
     listens: () => [...listens].map(({ menu, tag }) => ({ menu, tag })),
     dropSessions() {
@@ -262,6 +266,8 @@ export async function startApiSimulator(options: ApiSimulatorOptions): Promise<R
     },
   };
 }
+
+const matches = (ref: RowRef) => (row: Record<string, string>) => (typeof ref === 'string' ? row['.id'] === ref : ref(row));
 
 interface Listen {
   menu: string;
