@@ -22,7 +22,7 @@ interface ScanSummary {
   status: string;
 }
 interface Report {
-  cves: { cve_id: string; host: { ip_address: string } }[];
+  cves: { cve_id: string; cpe: string; host: { ip_address: string } }[];
 }
 
 const lease = (mac: string, ip: string) => ({
@@ -116,7 +116,9 @@ describe('the agent watching its router', () => {
     const scan = await watchScanAtControlPlane('6.42.1 (long-term)');
     const report = await system.api<Report>('GET', `/scans/cve/${scan.id}/report.json`);
     const neighbor = report.cves.filter((instance) => instance.host.ip_address === `${net}.9`);
+    // Judged as the version it reports now (the CPE names it), not the one of the last scheduled scan.
     expect(neighbor.length).toBeGreaterThan(0);
+    expect(neighbor.every((instance) => instance.cpe.startsWith('cpe:2.3:o:mikrotik:routeros:6.42.1:'))).toBe(true);
   });
 
   it("the router's version changed: the router re-judged", async () => {
@@ -129,6 +131,7 @@ describe('the agent watching its router', () => {
     const report = await system.api<Report>('GET', `/scans/cve/${scan.id}/report.json`);
     const router = report.cves.filter((instance) => instance.host.ip_address === `${net}.1`);
     expect(router.length).toBeGreaterThan(0);
+    expect(router.every((instance) => instance.cpe.startsWith('cpe:2.3:o:mikrotik:routeros:6.42.1:'))).toBe(true);
   });
 
   it('a flood of 1,000 lease changes in a minute: micro-scans capped as configured, none outside the scope', async () => {
