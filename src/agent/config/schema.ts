@@ -143,9 +143,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       enabled: z.boolean({ error: 'expected true or false' }).default(false),
       // Quiet time after a host's first change before its micro-scan; at most 25 s, so a host is scanned within 30 s.
-      debounce: durationSchema
-        .refine((ms) => ms <= 25_000, { error: 'expected at most 25s (a changed host is scanned within 30 s)' })
-        .default(5000),
+      debounce: durationSchema.refine((ms) => ms <= 25_000, { error: 'expected at most 25s (a changed host is scanned within 30 s)' }).default(5000),
       max_scans_per_minute: intRange(1, 600).default(10),
       // SSH has no listen: the tables are read this often and diffed.
       poll_interval: durationSchema.refine((ms) => ms <= 3_600_000, { error: 'expected at most 1h' }).default(30_000),

@@ -65,8 +65,7 @@ export function createSiteWatch(deps: SiteWatchDeps): SiteWatch {
     },
   });
   const feed =
-    deps.feed ??
-    createRouterFeed({ settings: deps.router, logger, pins: deps.pins, pollMs: settings.poll_interval, versionPollMs: settings.version_poll });
+    deps.feed ?? createRouterFeed({ settings: deps.router, logger, pins: deps.pins, pollMs: settings.poll_interval, versionPollMs: settings.version_poll });
   const watcher = createWatcher({ feed, logger, onChange: (change) => policy.offer(change) });
   return {
     start: () => watcher.start(),

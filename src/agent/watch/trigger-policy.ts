@@ -121,7 +121,10 @@ export class TriggerPolicy {
     const ip = candidates.find((candidate): candidate is string => candidate !== null && candidate !== undefined && inScope(candidate, subnets));
     if (ip === undefined) {
       this.#stats.unaddressed += 1;
-      this.#deps.logger.warn({ trigger }, 'watch: no address of the router or the neighbor lies in the site scope; not re-judged until the next scheduled scan');
+      this.#deps.logger.warn(
+        { trigger },
+        'watch: no address of the router or the neighbor lies in the site scope; not re-judged until the next scheduled scan',
+      );
       return;
     }
     this.#add(ip, true, trigger);

@@ -8,7 +8,14 @@ import { siteRouter } from '../pipeline/site-router.js';
 import { eventually, routerSettings, silentLogger } from './helpers.js';
 
 const host = '127.0.140.1';
-const lease = (mac: string, ip: string) => ({ address: ip, 'mac-address': mac, 'active-address': ip, 'active-mac-address': mac, status: 'bound', dynamic: 'true' });
+const lease = (mac: string, ip: string) => ({
+  address: ip,
+  'mac-address': mac,
+  'active-address': ip,
+  'active-mac-address': mac,
+  status: 'bound',
+  dynamic: 'true',
+});
 const stops: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const stop of stops.splice(0).reverse()) await stop();
@@ -99,12 +106,18 @@ describe('watching the router over the API', () => {
     const sim = await apiSim(data);
     const { changes, watcher } = watch(sim.port);
     expect(await eventually(() => watcher.baselines === 1, 5000)).toBe(true);
-    const neighbor = sim.addRow('/ip/neighbor', { 'mac-address': '48:A9:8A:0F:0F:0F', address: '127.0.30.40', identity: 'ap', platform: 'MikroTik', version: '6.45.1' });
+    const neighbor = sim.addRow('/ip/neighbor', {
+      'mac-address': '48:A9:8A:0F:0F:0F',
+      address: '127.0.30.40',
+      identity: 'ap',
+      platform: 'MikroTik',
+      version: '6.45.1',
+    });
     sim.setRow('/ip/neighbor', neighbor, { version: '6.49.7 (long-term)' });
     (data.menus['/system/resource']?.[0] as Record<string, string>).version = '6.49.7 (long-term)';
-    expect(await eventually(() => changes.some((change) => change.kind === 'neighbor-version') && changes.some((change) => change.kind === 'router-version'))).toBe(
-      true,
-    );
+    expect(
+      await eventually(() => changes.some((change) => change.kind === 'neighbor-version') && changes.some((change) => change.kind === 'router-version')),
+    ).toBe(true);
     expect(changes).toContainEqual({ kind: 'router-version', from: '6.40.5 (stable)', to: '6.49.7 (long-term)' });
     expect(changes.find((change) => change.kind === 'neighbor-version')).toEqual({
       kind: 'neighbor-version',

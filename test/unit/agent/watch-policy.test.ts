@@ -57,7 +57,12 @@ describe('the watch trigger policy', () => {
     const { subject, timers, started, asked } = policy();
     // 1,000 changes over one minute: half inside the scope (10.0.0-1.x), half outside (10.0.2-3.x).
     for (let i = 0; i < 1000; i += 1) {
-      subject.offer(hostChange(`10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`, `02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`));
+      subject.offer(
+        hostChange(
+          `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`,
+          `02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+        ),
+      );
       timers.advance(60);
     }
     expect(subject.stats.outOfScope).toBe(500);
