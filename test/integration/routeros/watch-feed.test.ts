@@ -28,10 +28,18 @@ async function apiSim(data = siteRouter()): Promise<RunningApiSimulator> {
 }
 
 /** A watcher on the simulator, collecting every change. */
-function watch(port: number, transport: 'api' | 'ssh' = 'api') {
+function watch(port: number, transport: 'api' | 'ssh' = 'api', sshPort?: number) {
   const changes: WatchChange[] = [];
   const feed = createRouterFeed({
-    settings: routerSettings({ host, port, transport, user: 'edge-cve', password: 'router-secret' }),
+    settings: routerSettings({
+      host,
+      port,
+      transport,
+      user: 'edge-cve',
+      password: 'router-secret',
+      ssh_fallback: sshPort !== undefined,
+      ssh_port: sshPort ?? 22,
+    }),
     logger: silentLogger,
     pollMs: 50,
     versionPollMs: 50,
@@ -167,6 +175,23 @@ describe('watching the router over SSH (no listen: polled and diffed)', () => {
     expect(await eventually(() => changes.length === 2, 5000)).toBe(true);
     expect(changes).toContainEqual({ kind: 'host', reason: 'new-mac', mac: '02:00:00:00:00:0F', ip: '127.0.30.16', table: 'leases' });
     expect(changes).toContainEqual({ kind: 'router-version', from: '6.40.5 (stable)', to: '6.49.7 (long-term)' });
+  });
+});
+
+describe('a closed API port with ssh_fallback', () => {
+  it('watches over SSH instead (polling), as a read falls back', async () => {
+    const data = siteRouter();
+    // A port nothing listens on: a simulator started and stopped.
+    const closed = await startApiSimulator({ host, data });
+    await closed.stop();
+    const ssh = await startSshSimulator({ host, data });
+    stops.push(() => ssh.stop());
+    const { changes, watcher } = watch(closed.port, 'api', ssh.port);
+    expect(await eventually(() => watcher.baselines === 1, 5000)).toBe(true);
+    data.menus['/ip/arp']?.push({ address: '127.0.30.17', 'mac-address': '02:00:00:00:00:11', interface: 'bridge-lan', complete: 'true' });
+    expect(await eventually(() => changes.length === 1, 5000)).toBe(true);
+    expect(changes[0]).toEqual({ kind: 'host', reason: 'new-mac', mac: '02:00:00:00:00:11', ip: '127.0.30.17', table: 'arp' });
+    expect(watcher.reconnects).toBe(0);
   });
 });
 

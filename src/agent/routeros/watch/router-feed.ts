@@ -5,7 +5,7 @@ import { AgentError } from '../../errors.js';
 import { RouterOsApiClient, type ApiClientOptions, type ApiListen } from '../api/api-client.js';
 import { proplists } from '../api/api-reader.js';
 import { memoryRouterPins, type RouterPins } from '../router-identity.js';
-import { sessionOptions } from '../router-source.js';
+import { portClosed, sessionOptions } from '../router-source.js';
 import { consoleCommands, rowsFromConsole } from '../ssh/console-menus.js';
 import { consoleError, consoleLines } from '../ssh/console-text.js';
 import { RouterOsSshClient } from '../ssh/ssh-client.js';
@@ -57,68 +57,84 @@ export function createRouterFeed(deps: RouterFeedDeps): RouterFeed {
   const api = options.api;
   if (api === undefined) return pollFeed(deps, log, options.ssh(deps.settings.port));
   const open = deps.openApi ?? ((client) => new RouterOsApiClient(client));
+  // As a read does: a closed API port is tried over SSH at once (polling, as SSH has no listen).
+  const fallback = deps.settings.ssh_fallback ? pollFeed(deps, log, options.ssh(deps.settings.ssh_port)) : undefined;
 
   return {
     mode: 'listen',
     async run(callerSignal, onEvent) {
-      // The listens end with the session, not with the caller: on a stop they are cancelled first.
-      const controller = new AbortController();
-      const signal = callerSignal;
-      const client = open({ ...api, logger: log });
-      const listens: ApiListen[] = [];
       try {
-        await client.connect(signal);
-        // Listen first, then print: a change between the two is not lost. Streamed rows wait until their table's print is handed on.
-        const held = new Map<WatchTable, Row[]>(watchTables.map((table) => [table, []]));
-        const lost = new Promise<never>((_resolve, reject) => {
-          for (const table of watchTables) {
-            const listen = client.listen(
-              menus[table],
-              controller.signal,
-              (row) => {
-                const waiting = held.get(table);
-                if (waiting) waiting.push(row);
-                else onEvent({ kind: 'row', table, row });
-              },
-              [...proplists[table], '.id', '.dead'],
-            );
-            listens.push(listen);
-            listen.ended.catch((error: unknown) => {
-              if (isTrap(error)) log.warn({ menu: menus[table] }, `${menus[table]}/listen refused; that table is not watched: ${(error as Error).message}`);
-              else reject(error);
-            });
-          }
-        });
-        lost.catch(() => undefined);
-        for (const table of watchTables) {
-          let rows: Row[] = [];
-          try {
-            rows = await client.print(menus[table], signal, proplists[table]);
-          } catch (error) {
-            if (!isTrap(error)) throw error;
-            log.warn({ menu: menus[table] }, `${menus[table]} refused; that table is not watched`);
-          }
-          onEvent({ kind: 'snapshot', table, rows });
-          for (const row of held.get(table) ?? []) onEvent({ kind: 'row', table, row });
-          held.delete(table);
-        }
-        for (;;) {
-          const [resource] = await client.print(menus.resource, signal, ['version', 'board-name']);
-          const update = await client.print(packageUpdateMenu, signal, ['channel', 'installed-version', 'latest-version']).catch((error: unknown) => {
-            if (isTrap(error)) return [];
-            throw error;
-          });
-          onEvent({ kind: 'router', resource, update: update[0] });
-          await Promise.race([sleep(deps.versionPollMs, undefined, { signal }), lost]);
-        }
-      } finally {
-        // A polite end where the session still stands: each listen cancelled (the router frees it), then the socket closed.
-        await Promise.allSettled(listens.map((listen) => listen.cancel(AbortSignal.timeout(2000))));
-        controller.abort(new Error('watch session over'));
-        client.close();
+        return await listenOnce(callerSignal, onEvent);
+      } catch (error) {
+        if (fallback === undefined || !portClosed(error) || callerSignal.aborted) throw error;
+        log.warn(
+          { host: deps.settings.host, port: deps.settings.port, ssh_port: deps.settings.ssh_port },
+          'router API port closed; watching over SSH (polling)',
+        );
+        return await fallback.run(callerSignal, onEvent);
       }
     },
   };
+
+  async function listenOnce(callerSignal: AbortSignal, onEvent: (event: FeedEvent) => void): Promise<never> {
+    const apiOptions = api as NonNullable<typeof api>;
+    // The listens end with the session, not with the caller: on a stop they are cancelled first.
+    const controller = new AbortController();
+    const signal = callerSignal;
+    const client = open({ ...apiOptions, logger: log });
+    const listens: ApiListen[] = [];
+    try {
+      await client.connect(signal);
+      // Listen first, then print: a change between the two is not lost. Streamed rows wait until their table's print is handed on.
+      const held = new Map<WatchTable, Row[]>(watchTables.map((table) => [table, []]));
+      const lost = new Promise<never>((_resolve, reject) => {
+        for (const table of watchTables) {
+          const listen = client.listen(
+            menus[table],
+            controller.signal,
+            (row) => {
+              const waiting = held.get(table);
+              if (waiting) waiting.push(row);
+              else onEvent({ kind: 'row', table, row });
+            },
+            [...proplists[table], '.id', '.dead'],
+          );
+          listens.push(listen);
+          listen.ended.catch((error: unknown) => {
+            if (isTrap(error)) log.warn({ menu: menus[table] }, `${menus[table]}/listen refused; that table is not watched: ${(error as Error).message}`);
+            else reject(error);
+          });
+        }
+      });
+      lost.catch(() => undefined);
+      for (const table of watchTables) {
+        let rows: Row[] = [];
+        try {
+          rows = await client.print(menus[table], signal, proplists[table]);
+        } catch (error) {
+          if (!isTrap(error)) throw error;
+          log.warn({ menu: menus[table] }, `${menus[table]} refused; that table is not watched`);
+        }
+        onEvent({ kind: 'snapshot', table, rows });
+        for (const row of held.get(table) ?? []) onEvent({ kind: 'row', table, row });
+        held.delete(table);
+      }
+      for (;;) {
+        const [resource] = await client.print(menus.resource, signal, ['version', 'board-name']);
+        const update = await client.print(packageUpdateMenu, signal, ['channel', 'installed-version', 'latest-version']).catch((error: unknown) => {
+          if (isTrap(error)) return [];
+          throw error;
+        });
+        onEvent({ kind: 'router', resource, update: update[0] });
+        await Promise.race([sleep(deps.versionPollMs, undefined, { signal }), lost]);
+      }
+    } finally {
+      // A polite end where the session still stands: each listen cancelled (the router frees it), then the socket closed.
+      await Promise.allSettled(listens.map((listen) => listen.cancel(AbortSignal.timeout(2000))));
+      controller.abort(new Error('watch session over'));
+      client.close();
+    }
+  }
 }
 
 /** SSH has no listen: read the same tables every `pollMs`, one session per read. */
