@@ -88,6 +88,9 @@ export interface ScanSummary {
   status: ScanStatus;
   progress: number;
   error: string | null;
+  /** What started it; `trigger` says what changed for a watch or re-match scan. */
+  origin: 'schedule' | 'on-demand' | 'local' | 'watch' | 're-match';
+  trigger: string | null;
 }
 
 export interface ScanEvent {

@@ -46,6 +46,7 @@ export function ScansPage() {
                 <thead>
                   <tr>
                     <th scope="col">Scan</th>
+                    <th scope="col">Origin</th>
                     <th scope="col">Status</th>
                     <th scope="col">Progress</th>
                     <th scope="col">Started</th>
@@ -70,6 +71,7 @@ export function ScansPage() {
                           {s.scan_id}
                         </Link>
                       </td>
+                      <td title={s.trigger ?? undefined}>{s.origin}</td>
                       <td>
                         <StatusBadge status={s.status} />
                       </td>
