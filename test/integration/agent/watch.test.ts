@@ -163,4 +163,13 @@ describe('the agent watching its router', () => {
     expect(watchRuns.length).toBe(started.length);
     expect(watchRuns.every((run) => (run.target_ips ?? []).every((ip) => inScope(ip, [scope])))).toBe(true);
   });
+
+  it("the agent's stop cancels every listen on the router by its tag before closing the session", async () => {
+    expect(system.router.listens()).toHaveLength(4);
+    await system.agent.stop();
+    expect(system.router.listens()).toEqual([]);
+    const cancelled = system.router.received.filter((words) => words[0] === '/cancel').map((words) => words.find((word) => word.startsWith('=tag='))?.slice(5));
+    expect(cancelled).toHaveLength(4);
+    expect(await eventually(() => system.router.connections() === 0, 5000)).toBe(true);
+  });
 });

@@ -78,20 +78,21 @@ export function createRouterFeed(deps: RouterFeedDeps): RouterFeed {
 
   async function listenOnce(callerSignal: AbortSignal, onEvent: (event: FeedEvent) => void): Promise<never> {
     const apiOptions = api as NonNullable<typeof api>;
-    // The listens end with the session, not with the caller: on a stop they are cancelled first.
+    // The session's commands end with the session, not with the caller: a stop lets the command
+    // in flight finish (within its deadline), then cancels each listen, then closes the socket.
     const controller = new AbortController();
-    const signal = callerSignal;
+    const signal = controller.signal;
     const client = open({ ...apiOptions, logger: log });
     const listens: ApiListen[] = [];
     try {
-      await client.connect(signal);
+      await client.connect(callerSignal);
       // Listen first, then print: a change between the two is not lost. Streamed rows wait until their table's print is handed on.
       const held = new Map<WatchTable, Row[]>(watchTables.map((table) => [table, []]));
       const lost = new Promise<never>((_resolve, reject) => {
         for (const table of watchTables) {
           const listen = client.listen(
             menus[table],
-            controller.signal,
+            signal,
             (row) => {
               const waiting = held.get(table);
               if (waiting) waiting.push(row);
@@ -110,6 +111,7 @@ export function createRouterFeed(deps: RouterFeedDeps): RouterFeed {
       for (const table of watchTables) {
         let rows: Row[] = [];
         try {
+          callerSignal.throwIfAborted();
           rows = await client.print(menus[table], signal, proplists[table]);
         } catch (error) {
           if (!isTrap(error)) throw error;
@@ -120,13 +122,14 @@ export function createRouterFeed(deps: RouterFeedDeps): RouterFeed {
         held.delete(table);
       }
       for (;;) {
+        callerSignal.throwIfAborted();
         const [resource] = await client.print(menus.resource, signal, ['version', 'board-name']);
         const update = await client.print(packageUpdateMenu, signal, ['channel', 'installed-version', 'latest-version']).catch((error: unknown) => {
           if (isTrap(error)) return [];
           throw error;
         });
         onEvent({ kind: 'router', resource, update: update[0] });
-        await Promise.race([sleep(deps.versionPollMs, undefined, { signal }), lost]);
+        await Promise.race([sleep(deps.versionPollMs, undefined, { signal: callerSignal }), lost]);
       }
     } finally {
       // A polite end where the session still stands: each listen cancelled (the router frees it), then the socket closed.
