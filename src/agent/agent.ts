@@ -163,7 +163,9 @@ export function createAgent(deps: AgentDeps): Agent {
   async function startWatch(): Promise<void> {
     const router = config.router;
     if (!config.watch.enabled || router === undefined || !store) return;
-    const [{ createSiteWatch }, { RouterPinRepository }] = await Promise.all([import('./watch/index.js'), import('./routeros/index.js')]);
+    const [{ createSiteWatch }, { InventoryRepository, RouterPinRepository }] = await Promise.all([import('./watch/index.js'), import('./routeros/index.js')]);
+    // What the last full read knew: a device that came while the agent was down is news at start too (none before the first read).
+    const history = new InventoryRepository(store.db);
     watch = createSiteWatch({
       settings: config.watch,
       router,
@@ -174,6 +176,7 @@ export function createAgent(deps: AgentDeps): Agent {
       scope: siteScope,
       mayScanNow: deps.mayScanNow ?? (() => true),
       pins: new RouterPinRepository(store.db),
+      known: history.count() > 0 ? history : undefined,
       ...deps.watch,
     });
     watch.start();

@@ -125,7 +125,8 @@ function readers(deps: RouterSourceDeps, pins: RouterPins): { primary: TableRead
   return { primary, fallback: settings.ssh_fallback ? ssh(settings.ssh_port) : undefined };
 }
 
-export const portClosed = (error: unknown): boolean => error instanceof AgentError && error.code === 'AGENT_ERR_ROUTER_UNREACHABLE' && /connection refused/.test(error.message);
+export const portClosed = (error: unknown): boolean =>
+  error instanceof AgentError && error.code === 'AGENT_ERR_ROUTER_UNREACHABLE' && /connection refused/.test(error.message);
 
 /**
  * Reads the router with the configured transport, falls back to SSH when the API port is

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { AgentConfig, RouterSettings } from '../config/load.js';
 import type { Clock } from '../../shared/clock.js';
 import { inScope, isCanonicalIPv4 } from '../../shared/ipv4.js';
-import { createRouterFeed, type RouterFeed, type RouterPins } from '../routeros/index.js';
+import { createRouterFeed, type KnownHosts, type RouterFeed, type RouterPins } from '../routeros/index.js';
 import { watchSpec, type Scans } from '../pipeline/index.js';
 import { TriggerPolicy, type PolicyStats, type Timers, type WatchScanRequest } from './trigger-policy.js';
 import { createWatcher, type Watcher } from './watcher.js';
@@ -29,6 +29,8 @@ export interface SiteWatchDeps {
   /** Scan windows: whether a micro-scan of `ip` may start at `at`. */
   mayScanNow: (ip: string, at: Date) => boolean;
   pins?: RouterPins;
+  /** The site's MACs as the last full read left them (agent.db), when there was one. */
+  known?: KnownHosts;
   /** Tests: their own clock and timers for the policy, a feed of their own, or to see each micro-scan the moment it starts. */
   timers?: Timers;
   feed?: RouterFeed;
@@ -66,7 +68,7 @@ export function createSiteWatch(deps: SiteWatchDeps): SiteWatch {
   });
   const feed =
     deps.feed ?? createRouterFeed({ settings: deps.router, logger, pins: deps.pins, pollMs: settings.poll_interval, versionPollMs: settings.version_poll });
-  const watcher = createWatcher({ feed, logger, onChange: (change) => policy.offer(change) });
+  const watcher = createWatcher({ feed, logger, known: deps.known, onChange: (change) => policy.offer(change) });
   return {
     start: () => watcher.start(),
     async stop() {

@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { ChangeDetector, type FeedEvent, type RouterFeed, type WatchChange } from '../routeros/index.js';
+import { ChangeDetector, type FeedEvent, type KnownHosts, type RouterFeed, type WatchChange } from '../routeros/index.js';
 
 export interface WatcherDeps {
   feed: RouterFeed;
   logger: Logger;
+  /** What the agent knew of the site's MACs before this start: what changed while it was down is a change too. */
+  known?: KnownHosts;
   /** Where each change goes (the trigger policy). */
   onChange: (change: WatchChange) => void;
   /** Reconnect backoff after a lost session: doubles from `baseMs` to `maxMs`, back to `baseMs` after a session that got its baseline. */
@@ -34,7 +36,7 @@ export function createWatcher(deps: WatcherDeps): Watcher {
   const log = deps.logger.child({ component: 'watch' });
   const backoff = deps.backoff ?? { baseMs: 2000, maxMs: 60_000 };
   const wait = deps.sleep ?? ((ms, signal) => sleep(ms, undefined, { signal }));
-  const detector = new ChangeDetector();
+  const detector = new ChangeDetector(deps.known);
   let controller: AbortController | undefined;
   let running: Promise<void> | undefined;
   let rejectedRows = 0;

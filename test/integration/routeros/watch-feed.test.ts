@@ -211,4 +211,24 @@ describe('the change detector', () => {
       { kind: 'router-version', from: '7.4 (stable)', to: '7.4 (long-term)' },
     ]);
   });
+
+  it('with what the last full read knew, reports at start what came while the agent was down, and only that', () => {
+    const lastRead = new Map([
+      ['02:00:00:00:00:01', ['10.0.0.1']],
+      ['02:00:00:00:00:02', ['10.0.0.2']],
+    ]);
+    const detector = new ChangeDetector({ lastIps: (mac) => lastRead.get(mac) });
+    expect(
+      detector.take({
+        kind: 'snapshot',
+        table: 'leases',
+        rows: [lease('02:00:00:00:00:01', '10.0.0.1'), lease('02:00:00:00:00:02', '10.0.0.22'), lease('02:00:00:00:00:03', '10.0.0.3')],
+      }).changes,
+    ).toEqual([
+      { kind: 'host', reason: 'new-ip', mac: '02:00:00:00:00:02', ip: '10.0.0.22', table: 'leases' },
+      { kind: 'host', reason: 'new-mac', mac: '02:00:00:00:00:03', ip: '10.0.0.3', table: 'leases' },
+    ]);
+    // The same hosts in the next table's first read are not news twice.
+    expect(detector.take({ kind: 'snapshot', table: 'arp', rows: [{ address: '10.0.0.3', 'mac-address': '02:00:00:00:00:03' }] }).changes).toEqual([]);
+  });
 });

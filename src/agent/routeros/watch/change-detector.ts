@@ -59,17 +59,30 @@ function routerVersionOf(resource: Row | undefined, update: Row | undefined): st
   return channel === undefined ? release.display : `${release.display} (${channel})`;
 }
 
+/** What the agent knew of the site's MACs before this start (agent.db's router_hosts, from the last full read). */
+export interface KnownHosts {
+  /** The MAC's addresses at the last read; undefined: never seen. */
+  lastIps(mac: string): readonly string[] | undefined;
+}
+
 /**
- * Turns the router's rows into changes. The first full read of each table is the baseline
- * (nothing in it is a change: the schedule's scans cover what was there); after that, a MAC never
- * seen, a MAC on an address it never had, and a neighbor's new version are. A MAC seen once is
- * remembered even when its row goes away, so a lease that comes back as it was is not news.
+ * Turns the router's rows into changes. The first full read of each table is the baseline:
+ * without `known`, nothing in it is a change (the schedule's scans cover what was there); with
+ * it, what appeared while the agent was down is (a MAC it never saw, or on an address it did not
+ * have). After that, a MAC never seen, a MAC on an address it never had, and a neighbor's new
+ * version are. A MAC seen once is remembered even when its row goes away, so a lease that comes
+ * back as it was is not news.
  */
 export class ChangeDetector {
+  readonly #known: KnownHosts | undefined;
   readonly #addresses = new Map<string, Set<string>>();
   readonly #neighborVersions = new Map<string, string>();
   readonly #baselined = new Set<WatchTable>();
   #routerVersion: string | undefined;
+
+  constructor(known?: KnownHosts) {
+    this.#known = known;
+  }
 
   /** Feeds one event from the router feed; returns what changed. */
   take(event: FeedEvent): Detected {
@@ -98,10 +111,13 @@ export class ChangeDetector {
       const known = this.#addresses.get(mac);
       if (known === undefined) {
         this.#addresses.set(mac, new Set(ip === null ? [] : [ip]));
-        if (report) changes.push({ kind: 'host', reason: 'new-mac', mac, ip, table });
+        const before = report ? undefined : this.#known?.lastIps(mac);
+        if (report || (this.#known !== undefined && before === undefined)) changes.push({ kind: 'host', reason: 'new-mac', mac, ip, table });
+        else if (ip !== null && before !== undefined && !before.includes(ip)) changes.push({ kind: 'host', reason: 'new-ip', mac, ip, table });
       } else if (ip !== null && !known.has(ip)) {
         known.add(ip);
-        if (report) changes.push({ kind: 'host', reason: 'new-ip', mac, ip, table });
+        const before = report ? undefined : this.#known?.lastIps(mac);
+        if (report || (before !== undefined && !before.includes(ip))) changes.push({ kind: 'host', reason: 'new-ip', mac, ip, table });
       }
     }
     const neighbor = facts.neighbor;
