@@ -61,7 +61,8 @@ async function openPipeline(config: AgentConfig, overrides: ScanOverrides) {
 
 export function printReport(report: ScanReport): void {
   const s = report.summary;
-  process.stdout.write(`scan ${report.label} (${report.id}) ${report.status}${report.error ? `: ${report.error}` : ''}\n`);
+  const until = report.paused_until !== null ? ` until ${report.paused_until} (its scan window is closed)` : '';
+  process.stdout.write(`scan ${report.label} (${report.id}) ${report.status}${until}${report.error ? `: ${report.error}` : ''}\n`);
   process.stdout.write(
     `hosts ${s.hosts_scanned}, with CVEs ${s.hosts_with_cves}; CVEs ${s.cve_count} (${s.unique_cves} unique, repeat ${s.cve_repeat_ratio}); highest ${s.highest_score ?? '-'}, average ${s.average_score ?? '-'}; warnings ${s.warnings}; open ports ${s.open_ports} (${s.unique_ports} unique)\n\n`,
   );
@@ -113,6 +114,14 @@ export function printReport(report: ScanReport): void {
       .map((line) => `  ${line}\n`)
       .join('')}`,
   );
+  // The polite scanner: only when the router's load changed the connect rate (the rest is in --json and the events).
+  const slowed = report.connect_rate;
+  if (slowed && slowed.changes.length > 0) {
+    const rate = (value: number) => (value <= 0 ? 'no limit' : `${value}/s`);
+    process.stdout.write(`\nconnect rate (router CPU ceiling ${slowed.ceiling_percent} %, configured ${rate(slowed.configured)}):\n`);
+    for (const change of slowed.changes)
+      process.stdout.write(`  ${change.at}  CPU ${change.cpu_load} %  ${rate(change.rate_before)} -> ${rate(change.rate_after)}\n`);
+  }
 }
 
 /** `cve-agent scan --schedule <id> [--ip ...]`: the whole pipeline by hand, Ctrl-C is a stop request. */

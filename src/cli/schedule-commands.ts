@@ -55,7 +55,7 @@ export function listSchedules(config: AgentConfig, options: OutputOptions): void
       list.map((s) => [
         s.id,
         s.origin,
-        `${days[s.day_of_week]} ${s.time_of_day} every ${s.every_n_weeks} wk`,
+        `${days[s.day_of_week]} ${s.time_of_day} every ${s.every_n_weeks} wk${s.window ? `, scans ${s.window.start}-${s.window.end}` : ''}`,
         s.timezone,
         `>=${s.min_cvss} warn>=${s.warning_threshold}`,
         String(s.sites.length),

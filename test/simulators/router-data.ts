@@ -269,3 +269,13 @@ export function generateRouterData(size: GeneratedSize): RouterData {
     console: {},
   };
 }
+
+/**
+ * The data with the router's CPU load set (percent): in `/system/resource` (`cpu-load`, a bare
+ * number as the API gives it) and in every verbatim console output of it (`cpu-load: 85%`).
+ */
+export function withCpuLoad(data: RouterData, percent: number): RouterData {
+  const resource = data.menus['/system/resource'] ?? [{}];
+  const console = Object.fromEntries(Object.entries(data.console).map(([command, text]) => [command, text.replace(/^(\s*cpu-load: )\d+%/m, `$1${percent}%`)]));
+  return { ...data, console, menus: { ...data.menus, '/system/resource': resource.map((row) => ({ ...row, 'cpu-load': String(percent) })) } };
+}

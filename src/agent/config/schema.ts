@@ -113,6 +113,15 @@ export const configSchema = z.strictObject({
       max_connections: intRange(1, 4096).default(256),
       connects_per_second: intRange(0, 100000).default(0),
       resume_within: durationSchema.default(6 * 3600 * 1000),
+      // The polite scanner: the router's CPU load, read during a scan, slows the connect rate past a ceiling.
+      router_load: z
+        .strictObject({
+          enabled: z.boolean({ error: 'expected true or false' }).default(true),
+          ceiling_percent: intRange(1, 100).default(70),
+          check_every: durationSchema.default(5000).refine((ms) => ms >= 1000 && ms <= 600_000, { error: 'expected a duration from 1s to 10m' }),
+          min_connects_per_second: intRange(1, 100000).default(10),
+        })
+        .prefault({}),
     })
     .prefault({}),
   feed: z

@@ -13,7 +13,9 @@ import { ScanRepository } from './scan-repository.js';
 import type { ScanEngine } from './scans.js';
 
 /** What a test or the CLI may set in place of the config's: the router reader, CVE lookup, ports and scanner settings. */
-export type EngineOverrides = Partial<Pick<ScanRunnerDeps, 'readInventory' | 'cve' | 'scanSettings' | 'ports' | 'udp'>>;
+export type EngineOverrides = Partial<
+  Pick<ScanRunnerDeps, 'readInventory' | 'cve' | 'scanSettings' | 'ports' | 'udp' | 'routerLoad' | 'rateClock' | 'watchRate'>
+>;
 
 /**
  * Wires the runner to the real parts: cve.db (with the starter feed on first use), the router
@@ -25,7 +27,7 @@ export function openScanEngine(deps: { config: AgentConfig; db: Db; logger: Logg
   const cveDb = openCveDatabase({ stateDir: config.state_dir, logger, loadStarterFeed: true });
   const router = config.router;
   const vendors = router ? openOuiTable() : undefined;
-  const readInventory =
+  const source =
     router && vendors
       ? createRouterSource({
           settings: router,
@@ -33,13 +35,21 @@ export function openScanEngine(deps: { config: AgentConfig; db: Db; logger: Logg
           vendors,
           history: new InventoryRepository(deps.db),
           pins: new RouterPinRepository(deps.db),
-        }).readInventory
+        })
       : undefined;
+  const load = config.scan.router_load;
   const runner = createScanRunner({
     scans: new ScanRepository(deps.db),
     clock: deps.clock,
     logger,
-    readInventory,
+    readInventory: source?.readInventory,
+    routerLoad:
+      source && load.enabled
+        ? {
+            open: () => source.openLoadReader(),
+            settings: { ceilingPercent: load.ceiling_percent, intervalMs: load.check_every, minConnectsPerSecond: load.min_connects_per_second },
+          }
+        : undefined,
     cve: {
       matcher: createCveMatcher(cveDb.store, createDistroStatusLookup(cveDb.db)),
       vendorsOfProduct: cveDb.store.vendorsOfProduct,

@@ -17,8 +17,19 @@ import type { Db } from '../../shared/sqlite.js';
 import type { EngineOverrides } from './engine.js';
 import { createScans, type ScansModule } from './scans.js';
 import type { StorageGate } from '../storage-health.js';
+import { SchedulesRepository } from '../store/schedules-repository.js';
 
-export { createScans, type ScanEngine, type ScanFilter, type Scans, type ScansDeps, type ScansModule, type StartedScan, type StartOptions } from './scans.js';
+export {
+  createScans,
+  type RunWindow,
+  type ScanEngine,
+  type ScanFilter,
+  type Scans,
+  type ScansDeps,
+  type ScansModule,
+  type StartedScan,
+  type StartOptions,
+} from './scans.js';
 export { kindOf, scopeProblem, subnetsOfSite, thresholdsOf, toNewScan, type ScanOrigin, type ScanScope, type ScanSpec, type ScanThresholds } from './spec.js';
 export { slotJob, slotSpec } from './adapters/slot.js';
 export { commandSpec } from './adapters/command.js';
@@ -40,7 +51,9 @@ export function openScans(deps: {
   shutdown?: AbortSignal;
   overrides?: EngineOverrides;
   storage?: StorageGate;
+  windowTickMs?: number;
 }): ScansModule {
+  const schedules = new SchedulesRepository(deps.db);
   return createScans({
     db: deps.db,
     clock: deps.clock,
@@ -49,6 +62,13 @@ export function openScans(deps: {
     shutdown: deps.shutdown,
     resumeWithinMs: deps.config().scan.resume_within,
     storage: deps.storage,
+    // A slot run keeps to its schedule's window, as the schedule says now (an edit applies at the next check).
+    windowOf: (scan) => {
+      if (scan.kind !== 'schedule' || scan.schedule_id === null) return null;
+      const schedule = schedules.get(scan.schedule_id);
+      return schedule?.window ? { window: schedule.window, zone: schedule.timezone } : null;
+    },
+    windowTickMs: deps.windowTickMs,
     engine: async () => {
       const { openScanEngine } = await import('./engine.js');
       return openScanEngine({ config: deps.config(), db: deps.db, logger: deps.logger, clock: deps.clock, overrides: deps.overrides });

@@ -1,6 +1,6 @@
 import type { AppliedMark, MarksRepository } from './marks.js';
 import type { ScanRepository } from './scan-repository.js';
-import type { ScanRow, StoredFinding } from './scan-types.js';
+import type { ConnectRateNotes, ScanRow, StoredFinding } from './scan-types.js';
 import { scanCoverage } from './coverage.js';
 import { compareAddresses } from '../../shared/ipv4.js';
 import { deviceKey } from '../../shared/marks.js';
@@ -82,7 +82,10 @@ export interface ScanReport {
   scan_schedule_id: string | null;
   site_id: string;
   kind: string;
+  /** 'paused' while its schedule's scan window is closed (see paused_until). */
   status: string;
+  /** While paused: the window's opening it resumes at (UTC). */
+  paused_until: string | null;
   progress: number;
   error: string | null;
   subnets: string[];
@@ -103,6 +106,8 @@ export interface ScanReport {
   events: { time: string; message: string }[];
   /** What the run could not see: docs/reports.md. */
   coverage: Coverage;
+  /** The polite scanner: when and how much the router's CPU load slowed the connects; null when it was not watched. */
+  connect_rate: ConnectRateNotes | null;
 }
 
 interface FindingRow extends Omit<
@@ -245,6 +250,7 @@ export class ReportBuilder {
       site_id: scan.site_id,
       kind: scan.kind,
       status: scan.status,
+      paused_until: scan.paused_until,
       progress: scan.progress,
       error: scan.error,
       subnets: scan.subnets,
@@ -264,6 +270,7 @@ export class ReportBuilder {
       delta: delta(hosts, previous ? this.#hosts(previous, now) : undefined, previous?.id ?? null),
       events: this.#scans.events(scan.id).map(({ time, message }) => ({ time, message })),
       coverage: scanCoverage(this.#scans, scan),
+      connect_rate: this.#scans.notes(scan.id).connect_rate ?? null,
     };
   }
 }

@@ -45,6 +45,8 @@ interface ScanDbRow extends Omit<ScanRow, 'subnets' | 'target_ips' | 'ignore_off
 
 const toScan = ({ run_notes: _notes, ...row }: ScanDbRow): ScanRow => ({
   ...row,
+  // Paused is not a stored status (no table rebuild): a run still going whose window is closed.
+  status: row.paused_until !== null && (row.status === 'queued' || row.status === 'scanning') ? 'paused' : row.status,
   subnets: JSON.parse(row.subnets) as string[],
   target_ips: row.target_ips === null ? null : (JSON.parse(row.target_ips) as string[]),
   ignore_offline_sites: row.ignore_offline_sites === 1,
@@ -125,13 +127,14 @@ export class ScanRepository {
     })();
   }
 
-  #status(id: string, status: 'queued' | 'scanning' | 'stopping', now: string): void {
+  #status(id: string, status: 'queued' | 'scanning' | 'stopping' | 'paused', now: string, resumesAt?: string): void {
     const scan = this.get(id) as ScanRow;
     this.outbox.append({
       type: 'scan.status',
       at: now,
       run_id: id,
       status,
+      ...(resumesAt !== undefined ? { resumes_at: resumesAt } : {}),
       schedule_id: scan.schedule_id,
       slot_at: scan.slot_at,
       scan_id: scan.cp_scan_id,
@@ -190,6 +193,7 @@ export class ScanRepository {
 
   /** Whether a killed process left any scan going (cheap: the scans module loads nothing else for it). */
   hasUnfinished(): boolean {
+    // A paused run is stored queued or scanning, so it counts: it resumes at its window.
     return this.#db.prepare("SELECT 1 FROM scans WHERE status IN ('queued', 'scanning') LIMIT 1").pluck().get() !== undefined;
   }
 
@@ -198,9 +202,23 @@ export class ScanRepository {
     return this.#db.prepare<[], ScanDbRow>("SELECT * FROM scans WHERE status IN ('queued', 'scanning') ORDER BY created_at").all().map(toScan);
   }
 
+  /**
+   * The run waits for its window (`until`, UTC ISO): it keeps its stored status and hosts (pending
+   * ones stay pending, the resume checkpoint), shows 'paused', and the control plane hears why.
+   */
+  pause(id: string, until: string, event: string, now: string): void {
+    this.#db.transaction(() => {
+      this.#db.prepare('UPDATE scans SET paused_until = ?, checkpoint_at = ? WHERE id = ?').run(until, now, id);
+      this.#status(id, 'paused', now, until);
+      this.event(id, 'info', event, now);
+    })();
+  }
+
   start(id: string, now: string): void {
     this.#db.transaction(() => {
-      this.#db.prepare("UPDATE scans SET status = 'scanning', started_at = COALESCE(started_at, ?), checkpoint_at = ? WHERE id = ?").run(now, now, id);
+      this.#db
+        .prepare("UPDATE scans SET status = 'scanning', paused_until = NULL, started_at = COALESCE(started_at, ?), checkpoint_at = ? WHERE id = ?")
+        .run(now, now, id);
       this.#status(id, 'scanning', now);
     })();
   }
@@ -486,10 +504,12 @@ export class ScanRepository {
     return this.#db.prepare<[string], Row>('SELECT * FROM findings WHERE host_id = ? ORDER BY score DESC, cve_id').all(hostId);
   }
 
-  finish(id: string, status: Exclude<ScanStatus, 'queued' | 'scanning'>, error: string | null, now: string): void {
+  finish(id: string, status: Exclude<ScanStatus, 'queued' | 'scanning' | 'paused'>, error: string | null, now: string): void {
     this.#db.transaction(() => {
       this.#db
-        .prepare("UPDATE scans SET status = ?, error = ?, finished_at = ?, progress = CASE WHEN ? = 'completed' THEN 100 ELSE progress END WHERE id = ?")
+        .prepare(
+          "UPDATE scans SET status = ?, error = ?, finished_at = ?, paused_until = NULL, progress = CASE WHEN ? = 'completed' THEN 100 ELSE progress END WHERE id = ?",
+        )
         .run(status, error, now, status, id);
       const counts = this.#db
         .prepare<[string, string], { hosts: number; findings: number }>(

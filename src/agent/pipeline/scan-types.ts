@@ -8,7 +8,8 @@ import type { Exposure } from '../../cve/priority.js';
 export type ScanKind = 'schedule' | 'invoke' | 'single_ip' | 'multiple_ips';
 /** A scan no schedule made (src/agent/pipeline/spec.ts): null for the others. */
 export type ScanOriginTag = 'watch' | 're-match';
-export type ScanStatus = 'queued' | 'scanning' | 'completed' | 'partial' | 'failed';
+/** 'paused': stored as queued or scanning with `paused_until` set (its scan window is closed). */
+export type ScanStatus = 'queued' | 'scanning' | 'paused' | 'completed' | 'partial' | 'failed';
 export type HostSourceTag = 'arp' | 'dhcp' | 'bridge' | 'neighbor' | 'sweep';
 
 export interface ScanRow {
@@ -42,6 +43,8 @@ export interface ScanRow {
   started_at: string | null;
   finished_at: string | null;
   checkpoint_at: string | null;
+  /** Set while the run waits for its schedule's window to open again: the opening it resumes at. */
+  paused_until: string | null;
 }
 
 export interface ServiceRecord {
@@ -90,6 +93,27 @@ export interface RunNotes {
   devices?: DeviceJudgement[];
   /** Said about the router and its neighbors: what could not be judged, and why. */
   warnings?: string[];
+  /** The polite scanner: how the connect rate followed the router's CPU load; absent when the load was not watched. */
+  connect_rate?: ConnectRateNotes;
+}
+
+/** One change of the scan's connect rate (connects per second, 0 = no limit). */
+export interface ConnectRateChange {
+  at: string;
+  /** The router's CPU load that caused it, percent. */
+  cpu_load: number;
+  /** With no limit set, the rate measured since the reading before. */
+  rate_before: number;
+  rate_after: number;
+}
+
+export interface ConnectRateNotes {
+  /** config scan.connects_per_second (0 = no limit). */
+  configured: number;
+  ceiling_percent: number;
+  changes: ConnectRateChange[];
+  /** Why the router's load could not be read, the first time it could not; null when it always could. */
+  unreadable: string | null;
 }
 
 export interface StoredFinding {

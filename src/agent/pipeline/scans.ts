@@ -6,7 +6,10 @@ import { utcIso } from '../../shared/clock.js';
 import type { Db } from '../../shared/sqlite.js';
 import { MarksRepository } from './marks.js';
 import { ReportBuilder, type ScanReport } from './report.js';
-import { StopRequest } from './runner/outcome.js';
+import { StopRequest, WindowClosed } from './runner/outcome.js';
+import type { RunOptions } from './runner/run.js';
+import { windowState, type ScanWindow } from '../../shared/schedule/window.js';
+import { renderInZone } from '../../shared/schedule/zone-time.js';
 import { ScanRepository, type NewScan } from './scan-repository.js';
 import { scanKeyOf, scanLabelOf, type ScanRef } from '../../shared/scan-label.js';
 import type { ScanRow } from './scan-types.js';
@@ -32,7 +35,7 @@ export interface Scans {
   refuse(spec: ScanSpec, reason: string, options?: Pick<StartOptions, 'commit'>): ScanRow;
   /** A stop request: the run ends partial (hosts kept) or failed. False if it does not run here. */
   stop(scanId: string): boolean;
-  /** At start: resumes what a kill left running, closes what is too old to resume. */
+  /** At start: resumes what a kill left running, closes what is too old to resume; a paused run waits for its window. */
   resumeUnfinished(): ScanRow[];
   get(scanId: string): ScanRow | undefined;
   /** Newest first. */
@@ -58,14 +61,14 @@ export interface StartedScan {
 
 export interface ScanFilter {
   scheduleId?: string;
-  /** Only those queued or scanning. */
+  /** Only those queued, scanning or paused. */
   active?: boolean;
   limit?: number;
 }
 
 /** What runs a stored scan: the scanner, the router, the CVE matcher. Loaded on the first run. */
 export interface ScanEngine {
-  run(scanId: string, signal: AbortSignal): Promise<ScanRow>;
+  run(scanId: string, signal: AbortSignal, options?: RunOptions): Promise<ScanRow>;
   close(): void;
 }
 
@@ -77,6 +80,18 @@ export interface ScansModule extends Scans {
   refreshEngine(): void;
   /** Waits for the runs, then closes the engine. */
   close(): Promise<void>;
+  /**
+   * Compares every windowed run with its window at the clock's now: a running one whose window
+   * closed pauses at a host boundary, a paused one whose window opened resumes. A timer calls it
+   * every `windowTickMs`; tests call it after moving their clock.
+   */
+  checkWindows(): void;
+}
+
+/** A schedule's window and zone, for the runs it governs. */
+export interface RunWindow {
+  window: ScanWindow;
+  zone: string;
 }
 
 export interface ScansDeps {
@@ -95,6 +110,13 @@ export interface ScansDeps {
    * recovers.
    */
   storage?: StorageGate;
+  /**
+   * The window a run keeps to, or null (always open). The slot runs of a windowed schedule keep to
+   * it; scans asked for (invoke, single IP, CLI) run when asked.
+   */
+  windowOf?: (scan: ScanRow) => RunWindow | null;
+  /** How often the windows are checked against the clock (default 5 s). */
+  windowTickMs?: number;
 }
 
 /** A new row with its id and the label both sides derive from the scan's key (src/shared/scan-label.ts). */
@@ -106,7 +128,6 @@ function labelled(scan: Omit<NewScan, 'label'>): NewScan & { id: string } {
 export function createScans(deps: ScansDeps): ScansModule {
   const repo = new ScanRepository(deps.db);
   const reports = new ReportBuilder({ scans: repo, marks: new MarksRepository(deps.db) });
-  const active = new Map<string, { controller: AbortController; done: Promise<ScanRow> }>();
   const log = deps.logger.child({ component: 'scans' });
   const now = () => utcIso(deps.clock.now());
   let engine: Promise<ScanEngine> | undefined;
@@ -127,7 +148,110 @@ export function createScans(deps: ScansDeps): ScansModule {
     return engine;
   }
 
-  /** Runs a stored scan; the shutdown or `signal` pauses it, stop() ends it. */
+  /** A run going now: its controller (stop, shutdown), and while probing the drain its window closes. */
+  interface ActiveRun {
+    controller: AbortController;
+    done: Promise<ScanRow>;
+    drain?: AbortController;
+    /** Set while it waits, paused, for its window: wakes it. */
+    wake?: () => void;
+  }
+  const active = new Map<string, ActiveRun>();
+  let windowTimer: NodeJS.Timeout | undefined;
+
+  /** The window's state for a run now, or undefined when the run keeps to no window. */
+  function windowNow(scan: ScanRow): (ReturnType<typeof windowState> & RunWindow) | undefined {
+    const governing = deps.windowOf?.(scan) ?? null;
+    if (governing === null) return undefined;
+    return { ...governing, ...windowState(governing.window, governing.zone, deps.clock.now()) };
+  }
+
+  function closedUntil(scan: ScanRow): WindowClosed | undefined {
+    const state = windowNow(scan);
+    if (state === undefined || state.open) return undefined;
+    const opens = state.nextOpen as Date;
+    return new WindowClosed(opens, renderInZone(opens, state.zone));
+  }
+
+  /** The timer runs only while some run keeps to a window. */
+  function armWindowTimer(): void {
+    if (windowTimer !== undefined || deps.windowOf === undefined) return;
+    windowTimer = setInterval(() => {
+      try {
+        module.checkWindows();
+      } catch (error) {
+        log.error({ err: error }, 'scan windows not checked');
+      }
+    }, deps.windowTickMs ?? 5000);
+    windowTimer.unref();
+  }
+
+  /** Resolves once the run's window opens (checkWindows wakes it); rejects when its controller aborts. */
+  function opening(entry: ActiveRun): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const { signal } = entry.controller;
+      const onAbort = () => {
+        entry.wake = undefined;
+        reject(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      entry.wake = () => {
+        entry.wake = undefined;
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+    });
+  }
+
+  /**
+   * Runs a stored scan until it ends; the shutdown or `signal` pauses it (it resumes at the next
+   * start), stop() ends it. A run that keeps to a closed window waits, paused, for the opening,
+   * and goes on from its stored hosts; `done` resolves only at its end (or the shutdown).
+   */
+  async function runThroughWindows(scanId: string, entry: ActiveRun): Promise<ScanRow> {
+    const { controller } = entry;
+    let reopened = false;
+    for (;;) {
+      const scan = repo.get(scanId) as ScanRow;
+      const closed = closedUntil(scan);
+      if (closed !== undefined) {
+        if (scan.paused_until !== closed.resumesAt.toISOString()) repo.pause(scanId, closed.resumesAt.toISOString(), closed.message, now());
+        log.info({ scan_id: scanId, resumes_at: closed.resumesAt.toISOString() }, 'scan paused until its window opens');
+        try {
+          await opening(entry);
+        } catch {
+          if (!(controller.signal.reason instanceof StopRequest)) return repo.get(scanId) as ScanRow;
+          // Stopped while paused: ends like any stopped run, with the hosts it kept.
+          const kept = repo.hostsByState(scanId, 'done').length;
+          repo.event(scanId, 'warning', `Scan stopped on request while paused; ${kept} hosts done were kept`, now());
+          repo.finish(scanId, kept > 0 ? 'partial' : 'failed', 'stopped on request', now());
+          return repo.get(scanId) as ScanRow;
+        }
+        reopened = true;
+        continue;
+      }
+      // Every run gets one: a window added to its schedule while it runs applies at the next check.
+      const drain = new AbortController();
+      entry.drain = drain;
+      let opened: ScanEngine;
+      try {
+        opened = await currentEngine();
+      } catch (error) {
+        // Without an engine nothing was sent: the run ends failed, and says why; the next run tries again.
+        engine = undefined;
+        const message = `the scanner could not be loaded: ${error instanceof Error ? error.message : String(error)}`;
+        log.error({ err: error, scan_id: scanId }, message);
+        repo.event(scanId, 'error', message, now());
+        repo.finish(scanId, 'failed', message, now());
+        return repo.get(scanId) as ScanRow;
+      }
+      const result = await opened.run(scanId, controller.signal, { drain: drain.signal, reopened });
+      entry.drain = undefined;
+      if (result.status !== 'paused' || controller.signal.aborted) return result;
+    }
+  }
+
   function launch(scanId: string, signal?: AbortSignal): Promise<ScanRow> {
     const existing = active.get(scanId);
     if (existing) return existing.done;
@@ -139,19 +263,9 @@ export function createScans(deps: ScansDeps): ScansModule {
       else s.addEventListener('abort', onAbort, { once: true });
       return () => s.removeEventListener('abort', onAbort);
     });
-    const done = currentEngine()
-      .then(
-        (opened) => opened.run(scanId, controller.signal),
-        (error: unknown) => {
-          // Without an engine nothing was sent: the run ends failed, and says why; the next run tries again.
-          engine = undefined;
-          const message = `the scanner could not be loaded: ${error instanceof Error ? error.message : String(error)}`;
-          log.error({ err: error, scan_id: scanId }, message);
-          repo.event(scanId, 'error', message, now());
-          repo.finish(scanId, 'failed', message, now());
-          return repo.get(scanId) as ScanRow;
-        },
-      )
+    const entry: ActiveRun = { controller, done: Promise.resolve(undefined as unknown as ScanRow) };
+    if (deps.windowOf) armWindowTimer();
+    entry.done = runThroughWindows(scanId, entry)
       .catch((error: unknown) => {
         if (deps.storage?.failed(error, `scan ${scanId}`) === true) {
           log.warn({ scan_id: scanId }, 'scan paused: storage is failing; it resumes when storage recovers');
@@ -162,9 +276,13 @@ export function createScans(deps: ScansDeps): ScansModule {
       .finally(() => {
         for (const remove of listeners) remove();
         active.delete(scanId);
+        if (active.size === 0 && windowTimer !== undefined) {
+          clearInterval(windowTimer);
+          windowTimer = undefined;
+        }
       });
-    active.set(scanId, { controller, done });
-    return done;
+    active.set(scanId, entry);
+    return entry.done;
   }
 
   // Storage is back: the runs a full disk cut short (still scanning) go on from their stored hosts.
@@ -218,13 +336,14 @@ export function createScans(deps: ScansDeps): ScansModule {
       for (const scan of repo.unfinished()) {
         if (active.has(scan.id)) continue;
         const last = Date.parse(scan.checkpoint_at ?? scan.created_at);
-        if (deps.clock.now().getTime() - last > maxAge) {
+        // A paused run waits for its window however long ago it paused.
+        if (scan.paused_until === null && deps.clock.now().getTime() - last > maxAge) {
           repo.event(scan.id, 'error', `Agent was down since ${scan.checkpoint_at ?? scan.created_at}: too long ago to resume`, now());
           repo.finish(scan.id, repo.hostsByState(scan.id, 'done').length > 0 ? 'partial' : 'failed', 'agent restarted; scan too old to resume', now());
           log.warn({ scan_id: scan.id }, 'unfinished scan too old to resume; closed');
           continue;
         }
-        log.info({ scan_id: scan.id }, 'resuming unfinished scan');
+        log.info({ scan_id: scan.id, paused_until: scan.paused_until }, 'resuming unfinished scan');
         resumed.push(scan);
         void launch(scan.id).catch((error: unknown) => log.error({ err: error, scan_id: scan.id }, 'resumed scan failed'));
       }
@@ -239,10 +358,26 @@ export function createScans(deps: ScansDeps): ScansModule {
 
     list(filter = {}) {
       const rows = repo.list({ scheduleId: filter.scheduleId, limit: filter.limit });
-      return filter.active ? rows.filter((scan) => scan.status === 'queued' || scan.status === 'scanning') : rows;
+      return filter.active ? rows.filter((scan) => scan.status === 'queued' || scan.status === 'scanning' || scan.status === 'paused') : rows;
     },
 
     report: (scanId) => reports.build(scanId, now()),
+
+    checkWindows() {
+      for (const [scanId, entry] of active) {
+        const scan = repo.get(scanId);
+        if (scan === undefined) continue;
+        if (entry.wake !== undefined) {
+          if (closedUntil(scan) === undefined) entry.wake();
+        } else if (entry.drain !== undefined && !entry.drain.signal.aborted) {
+          const closed = closedUntil(scan);
+          if (closed !== undefined) {
+            log.info({ scan_id: scanId, resumes_at: closed.resumesAt.toISOString() }, 'window closed: the scan pauses once its hosts in flight finish');
+            entry.drain.abort(closed);
+          }
+        }
+      }
+    },
 
     async idle() {
       await Promise.allSettled([...active.values()].map((scan) => scan.done));

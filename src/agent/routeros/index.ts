@@ -14,6 +14,7 @@ export {
   type RouterSource,
   type RouterSourceDeps,
 } from './router-source.js';
+export type { CpuLoadReader } from './cpu-load.js';
 export { inventorySchema, type Inventory, type InventoryHost, type InventoryNeighbor, type HostSource, type SourceTable } from './inventory-schema.js';
 export { InventoryRepository } from './inventory-repository.js';
 export { openOuiTable, type OuiTable } from './oui-table.js';

@@ -4,9 +4,9 @@ import { setTimeout as sleepFor } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { RouterSettings } from '../config/load.js';
 import { AgentError } from '../errors.js';
-import { createApiReader } from './api/api-reader.js';
 import type { ApiClientOptions } from './api/api-client.js';
-import type { SshClientOptions } from './ssh/ssh-client.js';
+import { createApiReader } from './api/api-reader.js';
+import { apiLoadSession, createCpuLoadReader, sshLoadSession, type CpuLoadReader } from './cpu-load.js';
 import { createInventoryMerge, type Sighting } from './inventory.js';
 import type { Inventory } from './inventory-schema.js';
 import type { VendorLookup } from './mac.js';
@@ -14,6 +14,7 @@ import { parseRecords } from './records.js';
 import { isRouterError, routerError, type RouterTarget } from './router-errors.js';
 import { parseRouterOsVersion } from '../../shared/routeros-version.js';
 import { checkIdentity, memoryRouterPins, type PinKey, type RouterPins } from './router-identity.js';
+import type { SshClientOptions } from './ssh/ssh-client.js';
 import { createSshReader } from './ssh/ssh-reader.js';
 import type { ReadResult, RowSink, TableReader } from './table-reader.js';
 
@@ -92,37 +93,51 @@ export function pinnedEndpoints(settings: RouterSettings): PinKey[] {
 export const configuredPin = (settings: RouterSettings, key: PinKey): string | undefined =>
   key.transport === 'ssh' ? settings.ssh_host_key_fingerprint : settings.tls_fingerprint;
 
+/** Options of the configured transport's client, and of the SSH client the fallback uses when the API port is closed. */
+function clientOptions(
+  deps: Pick<RouterSourceDeps, 'settings' | 'logger'>,
+  pins: RouterPins,
+): { primary: { kind: 'api'; options: ApiClientOptions } | { kind: 'ssh'; options: SshClientOptions }; fallback: SshClientOptions | undefined } {
+  const { settings, logger } = deps;
+  const timeoutMs = settings.timeout_seconds * 1000;
+  const credentials = { user: settings.user, password: settings.password, timeoutMs, logger };
+  const judge = (key: PinKey) => (fingerprint: string | undefined) =>
+    checkIdentity({ key, configured: configuredPin(settings, key), pins, logger }, fingerprint);
+  const ssh = (port: number): SshClientOptions => {
+    const key: PinKey = { host: settings.host, port, transport: 'ssh' };
+    return { ...credentials, target: key, verifyHostKey: judge(key) };
+  };
+  if (settings.transport === 'ssh') return { primary: { kind: 'ssh', options: ssh(settings.port) }, fallback: undefined };
+  const target: RouterTarget = { host: settings.host, port: settings.port, transport: settings.transport };
+  const tls = settings.transport === 'api-ssl' ? { options: tlsOptions(settings), verifyPeer: judge({ ...target, transport: 'api-ssl' }) } : undefined;
+  return { primary: { kind: 'api', options: { ...credentials, target, tls } }, fallback: settings.ssh_fallback ? ssh(settings.ssh_port) : undefined };
+}
+
 /**
- * How to open a session with the configured router: the API client's options (none when the
- * transport is ssh) and the SSH client's for a port, each judging the router's identity by its pins.
+ * How to open a session with the configured router, for the watch: the API client's options (none
+ * when the transport is ssh) and the SSH client's for a port, each judging the router's identity by its pins.
  */
 export function sessionOptions(
   deps: Pick<RouterSourceDeps, 'settings' | 'logger'>,
   pins: RouterPins,
-): { api: Omit<ApiClientOptions, 'logger'> | undefined; ssh: (port: number) => Omit<SshClientOptions, 'logger'> } {
-  const { settings, logger } = deps;
-  const timeoutMs = settings.timeout_seconds * 1000;
-  const credentials = { user: settings.user, password: settings.password, timeoutMs };
-  const judge = (key: PinKey) => (fingerprint: string | undefined) =>
-    checkIdentity({ key, configured: configuredPin(settings, key), pins, logger }, fingerprint);
-  const ssh = (port: number) => {
-    const key: PinKey = { host: settings.host, port, transport: 'ssh' };
-    return { ...credentials, target: key, verifyHostKey: judge(key) };
+): { api: ApiClientOptions | undefined; ssh: (port: number) => SshClientOptions } {
+  const { primary } = clientOptions(deps, pins);
+  const ssh = (port: number): SshClientOptions => {
+    const over = clientOptions({ ...deps, settings: { ...deps.settings, transport: 'ssh', port } }, pins).primary;
+    return over.options as SshClientOptions;
   };
-  if (settings.transport === 'ssh') return { api: undefined, ssh };
-  const target: RouterTarget = { host: settings.host, port: settings.port, transport: settings.transport };
-  const tls = settings.transport === 'api-ssl' ? { options: tlsOptions(settings), verifyPeer: judge({ ...target, transport: 'api-ssl' }) } : undefined;
-  return { api: { ...credentials, target, tls }, ssh };
+  return { api: primary.kind === 'api' ? primary.options : undefined, ssh };
 }
 
 /** The configured reader, and the SSH reader the fallback uses when the API port is closed. */
 function readers(deps: RouterSourceDeps, pins: RouterPins): { primary: TableReader; fallback: TableReader | undefined } {
-  const { settings, logger } = deps;
-  const options = sessionOptions(deps, pins);
-  const ssh = (port: number) => createSshReader({ client: options.ssh(port), logger });
-  if (options.api === undefined) return { primary: ssh(settings.port), fallback: undefined };
-  const primary = createApiReader({ client: options.api, logger });
-  return { primary, fallback: settings.ssh_fallback ? ssh(settings.ssh_port) : undefined };
+  const { logger } = deps;
+  const { primary, fallback } = clientOptions(deps, pins);
+  const ssh = (options: SshClientOptions) => createSshReader({ client: options, logger });
+  return {
+    primary: primary.kind === 'ssh' ? ssh(primary.options) : createApiReader({ client: primary.options, logger }),
+    fallback: fallback === undefined ? undefined : ssh(fallback),
+  };
 }
 
 export const portClosed = (error: unknown): boolean =>
@@ -209,6 +224,16 @@ export function createRouterSource(deps: RouterSourceDeps) {
         'router inventory read',
       );
       return inventory;
+    },
+
+    /**
+     * The router's CPU load, read on one kept session while a scan runs (the polite scanner);
+     * the SSH fallback takes over when the API port is closed. Close it when the scan ends.
+     */
+    openLoadReader(): CpuLoadReader {
+      const { primary, fallback } = clientOptions(deps, pins);
+      const open = () => (primary.kind === 'ssh' ? sshLoadSession(primary.options) : apiLoadSession(primary.options));
+      return createCpuLoadReader(open, fallback === undefined ? undefined : { open: () => sshLoadSession(fallback), when: portClosed });
     },
 
     /** One try, no retries: what `cve-agent router check` prints, or the exact reason it could not. */

@@ -79,35 +79,95 @@ export class Semaphore {
   }
 }
 
+/** Time for the rate limiter: milliseconds, and a wait; tests drive both by hand. */
+export interface RateClock {
+  nowMs(): number;
+  /** Resolves after `ms` (or at once when `signal` aborts: the limiter checks it). */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export const realRateClock: RateClock = {
+  nowMs: () => performance.now(),
+  // No abort listener per waiter (a scan parks hundreds here): the limiter checks the signal on waking.
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 /**
  * Connection attempts per second, as a token bucket (burst of one second's worth). Zero means
- * no limit: on a LAN the concurrency caps are what protect the hosts.
+ * no limit: on a LAN the concurrency caps are what protect the hosts. The rate may change while
+ * the scan runs (the polite scanner slows it when the site router is busy); `passed` counts every
+ * attempt let through, limited or not, so the actual connect rate can be measured.
  */
 export class RateLimiter {
+  #perSecond: number;
   #tokens: number;
-  #last = performance.now();
+  #last: number;
+  #passed = 0;
+  #waiting = 0;
 
-  constructor(readonly perSecond: number) {
+  constructor(
+    perSecond: number,
+    private readonly clock: RateClock = realRateClock,
+  ) {
+    this.#perSecond = perSecond;
     this.#tokens = perSecond;
+    this.#last = clock.nowMs();
+  }
+
+  get perSecond(): number {
+    return this.#perSecond;
   }
 
   get unlimited(): boolean {
-    return this.perSecond <= 0;
+    return this.#perSecond <= 0;
+  }
+
+  /** Attempts let through since the start. */
+  get passed(): number {
+    return this.#passed;
+  }
+
+  /** Attempts waiting for a token right now. */
+  get waiting(): number {
+    return this.#waiting;
+  }
+
+  /** A new rate from now on (0 = no limit). The bucket never holds more than a second of the new rate. */
+  setRate(perSecond: number): void {
+    this.#refill();
+    // From no limit to a limit: start with an empty bucket, so the slowdown is felt at once.
+    this.#tokens = this.#perSecond <= 0 ? 0 : Math.min(this.#tokens, perSecond);
+    this.#perSecond = perSecond;
+  }
+
+  /** Takes a token if one is there, without a promise (the port scan's hot path); always true without a limit. */
+  tryTake(): boolean {
+    if (this.#perSecond > 0) {
+      this.#refill();
+      if (this.#tokens < 1) return false;
+      this.#tokens -= 1;
+    }
+    this.#passed += 1;
+    return true;
   }
 
   async take(signal: AbortSignal): Promise<void> {
-    if (this.perSecond <= 0) return;
     for (;;) {
       signal.throwIfAborted();
-      const now = performance.now();
-      this.#tokens = Math.min(this.perSecond, this.#tokens + ((now - this.#last) / 1000) * this.perSecond);
-      this.#last = now;
-      if (this.#tokens >= 1) {
-        this.#tokens -= 1;
-        return;
+      if (this.tryTake()) return;
+      this.#waiting += 1;
+      try {
+        await this.clock.sleep(Math.max(1, Math.ceil(((1 - this.#tokens) / this.#perSecond) * 1000)), signal);
+      } finally {
+        this.#waiting -= 1;
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.ceil(((1 - this.#tokens) / this.perSecond) * 1000)));
     }
+  }
+
+  #refill(): void {
+    const now = this.clock.nowMs();
+    if (this.#perSecond > 0) this.#tokens = Math.min(this.#perSecond, this.#tokens + ((now - this.#last) / 1000) * this.#perSecond);
+    this.#last = now;
   }
 }
 

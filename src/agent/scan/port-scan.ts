@@ -73,7 +73,8 @@ export function scanHostPorts(
       }
     };
     const granted = (port: number) => {
-      if (deps.rate.unlimited || stopped) launch(port);
+      // A token at hand (always, with no limit) launches at once: no promise per connect.
+      if (stopped || deps.rate.tryTake()) launch(port);
       else
         deps.rate.take(signal).then(
           () => launch(port),

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { pingHost } from './discovery.js';
 import type { AliveEvidence, ScanEvent } from './events.js';
 import { GuardedNet } from './guarded-net.js';
-import { forEachLimited, RateLimiter, Semaphore } from './limits.js';
+import { forEachLimited, RateLimiter, Semaphore, type RateClock } from './limits.js';
 import { scanHostPorts } from './port-scan.js';
 import { DEFAULT_TCP_PORTS, DISCOVERY_TCP_PORTS, parsePortList } from './ports.js';
 import { RttEstimator } from './rtt.js';
@@ -40,6 +40,8 @@ export interface SessionOptions {
   signal: AbortSignal;
   emit: (event: ScanEvent) => void;
   logger?: Logger;
+  /** The connect rate's clock; tests drive it by hand. */
+  rateClock?: RateClock;
 }
 
 /**
@@ -48,7 +50,7 @@ export interface SessionOptions {
  * per host are the steps; the engine runs them phase by phase over the whole subnet, the scan
  * pipeline host by host so each host's results can be stored (and checkpointed) when it is done.
  */
-export function createScanSession(request: ScanRequest, { settings, signal, emit }: SessionOptions) {
+export function createScanSession(request: ScanRequest, { settings, signal, emit, rateClock }: SessionOptions) {
   const targets = expandTargets(request.subnets, request.excludes);
   const ports =
     request.ports === undefined
@@ -59,7 +61,7 @@ export function createScanSession(request: ScanRequest, { settings, signal, emit
   const guard = new ScopeGuard(targets);
   const guardedNet = new GuardedNet(guard, signal);
   const global = new Semaphore(settings.globalConcurrency, signal);
-  const rate = new RateLimiter(settings.connectsPerSecond);
+  const rate = new RateLimiter(settings.connectsPerSecond, rateClock);
   const rtt = new RttEstimator(settings.rtt);
   const pingDeps = { net: guardedNet, global, rate, rtt };
   const portDeps = { ...pingDeps, perHost: settings.perHostConcurrency, retries: settings.retries };
@@ -144,7 +146,8 @@ export function createScanSession(request: ScanRequest, { settings, signal, emit
     return host;
   }
 
-  return { targets, ports, guard, discover, scanPorts, identify, scanHost };
+  // `rate` is the scan's connect rate: the runner may slow it while the scan runs.
+  return { targets, ports, guard, rate, discover, scanPorts, identify, scanHost };
 }
 
 export type ScanSession = ReturnType<typeof createScanSession>;

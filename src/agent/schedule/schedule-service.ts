@@ -55,6 +55,7 @@ export class ScheduleService {
     const anchorAt = existing?.anchor_at ?? nowIso;
     const schedule: StoredSchedule = {
       ...write,
+      window: write.window ?? null,
       id,
       origin,
       anchor_at: anchorAt,
@@ -112,5 +113,6 @@ function pickWrite(s: ScanScheduleWrite): ScanScheduleWrite {
     ignore_offline_sites: s.ignore_offline_sites,
     notification_group: s.notification_group,
     sites: s.sites.map((site) => ({ id: site.id, subnet: site.subnet })),
+    window: s.window ?? null,
   };
 }

@@ -15,8 +15,10 @@ export interface StoredSchedule extends ScanScheduleWrite {
   updated_at: string;
 }
 
-interface ScheduleRow extends Omit<StoredSchedule, 'sites' | 'ignore_offline_sites'> {
+interface ScheduleRow extends Omit<StoredSchedule, 'sites' | 'ignore_offline_sites' | 'window'> {
   ignore_offline_sites: number;
+  window_start: string | null;
+  window_end: string | null;
 }
 
 export class SchedulesRepository {
@@ -38,7 +40,8 @@ export class SchedulesRepository {
 
   #hydrate(row: ScheduleRow): StoredSchedule {
     const sites = this.#selectSites.all(row.id).map((site) => ({ id: site.site_id, subnet: site.subnet }));
-    return { ...row, ignore_offline_sites: row.ignore_offline_sites === 1, sites };
+    const { window_start: start, window_end: end, ...rest } = row;
+    return { ...rest, ignore_offline_sites: row.ignore_offline_sites === 1, sites, window: start !== null && end !== null ? { start, end } : null };
   }
 
   list(): StoredSchedule[] {
@@ -61,18 +64,26 @@ export class SchedulesRepository {
         .prepare(
           `INSERT INTO schedules (id, origin, description, day_of_week, time_of_day, every_n_weeks, timezone, min_cvss,
              warning_threshold, ignore_offline_sites, notification_group, anchor_at, next_scan_at, last_run_at, last_slot_at,
-             created_at, updated_at)
+             created_at, updated_at, window_start, window_end)
            VALUES (@id, @origin, @description, @day_of_week, @time_of_day, @every_n_weeks, @timezone, @min_cvss,
              @warning_threshold, @ignore, @notification_group, @anchor_at, @next_scan_at, @last_run_at, @last_slot_at,
-             @created_at, @updated_at)
+             @created_at, @updated_at, @window_start, @window_end)
            ON CONFLICT (id) DO UPDATE SET origin = excluded.origin, description = excluded.description,
              day_of_week = excluded.day_of_week, time_of_day = excluded.time_of_day, every_n_weeks = excluded.every_n_weeks,
              timezone = excluded.timezone, min_cvss = excluded.min_cvss, warning_threshold = excluded.warning_threshold,
              ignore_offline_sites = excluded.ignore_offline_sites, notification_group = excluded.notification_group,
              anchor_at = excluded.anchor_at, next_scan_at = excluded.next_scan_at, last_run_at = excluded.last_run_at,
-             last_slot_at = excluded.last_slot_at, updated_at = excluded.updated_at`,
+             last_slot_at = excluded.last_slot_at, updated_at = excluded.updated_at, window_start = excluded.window_start,
+             window_end = excluded.window_end`,
         )
-        .run({ ...schedule, description: schedule.description ?? '', ignore: schedule.ignore_offline_sites ? 1 : 0 });
+        .run({
+          ...schedule,
+          window: undefined,
+          description: schedule.description ?? '',
+          ignore: schedule.ignore_offline_sites ? 1 : 0,
+          window_start: schedule.window?.start ?? null,
+          window_end: schedule.window?.end ?? null,
+        });
       this.#db.prepare('DELETE FROM schedule_sites WHERE schedule_id = ?').run(schedule.id);
       const insertSite = this.#db.prepare('INSERT INTO schedule_sites (schedule_id, position, site_id, subnet) VALUES (?, ?, ?, ?)');
       schedule.sites.forEach((site, position) => insertSite.run(schedule.id, position, site.id, site.subnet));

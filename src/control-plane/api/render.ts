@@ -89,7 +89,8 @@ export function renderSummary(scan: ScanRow, sites: SiteTotals, agg: ScanAggrega
     json_url: `${baseUrl}/scans/cve/${scan.id}/report.json`,
     // The PDF is rendered on request from the finished scan's report: there is none before.
     pdf_url: terminal ? `${baseUrl}/scans/cve/${scan.id}/report.pdf` : null,
-    status: scan.status,
+    // Paused: every site still open waits for its schedule's scan window (not a stored status).
+    status: !terminal && sites.paused > 0 && sites.paused === targets - sites.scanned ? 'paused' : scan.status,
     progress: scanProgress(scan, sites),
     error: scan.error,
     origin: scanOrigin(scan),

@@ -78,7 +78,8 @@ export const scanSummary = z.strictObject({
   running: z.boolean(),
   json_url: z.string(),
   pdf_url: z.string().nullable(),
-  status: z.enum(['queued', 'scanning', 'completed', 'partial', 'failed']),
+  /** 'paused': every site still open waits for its schedule's scan window to open. */
+  status: z.enum(['queued', 'scanning', 'paused', 'completed', 'partial', 'failed']),
   progress: z.number().min(0).max(100),
   error: z.string().nullable(),
   /** Ours, additive: what started the scan (SCAN_ORIGINS); `trigger` says what changed, for watch and re-match. */

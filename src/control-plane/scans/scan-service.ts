@@ -220,7 +220,8 @@ export class ScanService {
     const ttlBefore = new Date(now - this.#deps.commandTtlMinutes * 60_000).toISOString();
     const overdue = await this.#deps.store.scans.overdueSubScans(ttlBefore);
     const timeoutBefore = new Date(now - this.#deps.timeoutMinutes * 60_000).toISOString();
-    const expired = overdue.filter((sub) => (sub.status === 'pending' && sub.run_id === null) || sub.created_at <= timeoutBefore);
+    // A site paused for its scan window is timed from the opening it said it resumes at, not from its start.
+    const expired = overdue.filter((sub) => (sub.status === 'pending' && sub.run_id === null) || (sub.paused_until ?? sub.created_at) <= timeoutBefore);
     const byScan = new Map<string, typeof expired>();
     for (const sub of expired) byScan.set(sub.scan_id, [...(byScan.get(sub.scan_id) ?? []), sub]);
     const at = new Date(now).toISOString();

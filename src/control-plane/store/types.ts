@@ -79,6 +79,8 @@ export interface SubScanRow {
   findings_received: number;
   /** What the site's run could not see, as its scan.finished said; null when it sent none. */
   coverage: Coverage | null;
+  /** Set while the site's run waits for its schedule's scan window: the opening it resumes at. */
+  paused_until: string | null;
 }
 
 /** The router inventory a site's run reported last (its JSON body as the agent sent it). */
@@ -117,6 +119,8 @@ export interface SiteTotals {
   failed: number;
   /** Sum of the progress (0..100) of the targets, finished ones counting 100. */
   progress: number;
+  /** Of the targets not finished, those paused for their scan window. */
+  paused: number;
 }
 
 export interface NewSubScan {

@@ -32,6 +32,15 @@ export const pushedScheduleSchema = z.strictObject({
    */
   anchor_at: utcTime,
   updated_at: utcTime,
+  /**
+   * The local hours its scans may run (src/shared/schedule/window.ts). Optional, and left out when
+   * the schedule has none, so an agent before it still takes the schedule.
+   */
+  window: z
+    .strictObject({ start: z.string().regex(TIME_OF_DAY_PATTERN), end: z.string().regex(TIME_OF_DAY_PATTERN) })
+    .refine((w) => w.start !== w.end, { error: 'must not end when it starts', path: ['end'] })
+    .nullable()
+    .optional(),
 });
 
 export const scheduleUpsertSchema = command('schedule.upsert', { schedule: pushedScheduleSchema });

@@ -22,7 +22,10 @@ const report = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) =>
  */
 export const scanStatusSchema = report('scan.status', {
   run_id: uuid,
-  status: z.enum(['queued', 'scanning', 'stopping']),
+  /** 'paused': the schedule's scan window closed (or the slot fired while closed); it goes on at `resumes_at`. */
+  status: z.enum(['queued', 'scanning', 'stopping', 'paused']),
+  /** Sent with 'paused' only: the window's next opening. Optional, so a control plane before it still takes the report. */
+  resumes_at: utcTime.optional(),
   schedule_id: uuid.nullable(),
   slot_at: utcTime.nullable(),
   scan_id: uuid.nullable(),
@@ -40,7 +43,8 @@ export const scanStatusSchema = report('scan.status', {
   .refine((m) => m.origin === undefined || (m.schedule_id === null && m.scan_id === null), {
     error: 'a watch or re-match run has no schedule and no command',
     path: ['origin'],
-  });
+  })
+  .refine((m) => m.resumes_at === undefined || m.status === 'paused', { error: 'resumes_at comes only with paused', path: ['resumes_at'] });
 
 export const scanProgressSchema = report('scan.progress', {
   run_id: uuid,

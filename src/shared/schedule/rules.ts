@@ -43,6 +43,19 @@ const site = z.strictObject({
   subnet: z.string().superRefine(checkSubnet),
 });
 
+const timeOfDay = z
+  .string()
+  .regex(TIME_OF_DAY_PATTERN, 'must be a 24-hour time HH:mm, such as 02:00')
+  .overwrite((t) => (TIME_OF_DAY_PATTERN.test(t) ? normalizeTimeOfDay(t) : t));
+
+/**
+ * The local hours a schedule's scans may run (src/shared/schedule/window.ts): `end` before `start`
+ * spans midnight. Optional: absent means always open; `null` on a write clears it.
+ */
+export const scanWindowSchema = z
+  .strictObject({ start: timeOfDay, end: timeOfDay })
+  .refine((w) => w.start !== w.end, { error: 'must not end when it starts: a window needs some hours', path: ['end'] });
+
 const cvss = z.number().min(0, 'must be from 0 to 10').max(10, 'must be from 0 to 10');
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -52,10 +65,7 @@ export const scanScheduleWriteSchema = z
   .strictObject({
     description: z.string().max(SCHEDULE_LIMITS.description, atMost(SCHEDULE_LIMITS.description)),
     day_of_week: z.int().min(0, 'must be 0 (Sunday) to 6 (Saturday)').max(6, 'must be 0 (Sunday) to 6 (Saturday)'),
-    time_of_day: z
-      .string()
-      .regex(TIME_OF_DAY_PATTERN, 'must be a 24-hour time HH:mm, such as 02:00')
-      .overwrite((t) => (TIME_OF_DAY_PATTERN.test(t) ? normalizeTimeOfDay(t) : t)),
+    time_of_day: timeOfDay,
     every_n_weeks: z.int().min(2, 'must be from 2 to 52').max(52, 'must be from 2 to 52'),
     timezone: z
       .string()
@@ -84,6 +94,7 @@ export const scanScheduleWriteSchema = z
       .string()
       .max(SCHEDULE_LIMITS.notification_group, atMost(SCHEDULE_LIMITS.notification_group))
       .refine((g) => g.trim() !== '', 'must not be empty'),
+    window: scanWindowSchema.nullable().optional(),
   })
   .superRefine(
     (body, ctx) => {

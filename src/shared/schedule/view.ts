@@ -33,5 +33,7 @@ export function scheduleView(schedule: StoredScheduleFields) {
     updated_at: schedule.updated_at,
     last_run_at: renderOptionalInZone(schedule.last_run_at, schedule.timezone),
     notification_group: schedule.notification_group,
+    /** The scan window, null when always open (additive to the seed's shape). */
+    window: schedule.window ?? null,
   };
 }

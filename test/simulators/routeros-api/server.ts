@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { RouterData } from '../router-data.js';
+import { withCpuLoad, type RouterData } from '../router-data.js';
 import { answerCommand, type ApiFaults } from './commands.js';
 import { encodeSentence, SentenceReader, type LengthWidth } from './wire.js';
 
@@ -32,6 +32,8 @@ export interface RunningApiSimulator {
   received: string[][];
   logins: string[];
   setFaults(faults: ApiFaults): void;
+  /** The router's CPU load from now on (percent), as `/system/resource` gives it; tests raise it mid-scan. */
+  setCpuLoad(percent: number): void;
   /** API-SSL with a certificate: presents another key and certificate from the next connection on. */
   setCertificate(pem: { key: string; cert: string }): void;
   /** Adds a row to a menu as the router would (a new `.id`), streaming it to every `listen` on that menu; returns its id. */
@@ -62,6 +64,7 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function startApiSimulator(options: ApiSimulatorOptions): Promise<RunningApiSimulator> {
   let faults: ApiFaults = options.faults ?? {};
+  let data = options.data;
   const sockets = new Set<net.Socket>();
   const received: string[][] = [];
   const logins: string[] = [];
@@ -191,7 +194,7 @@ export async function startApiSimulator(options: ApiSimulatorOptions): Promise<R
             ['!done', ...tag],
           ]);
         } else {
-          const answer = answerCommand(command, attributes(words), tag, options.data, faults);
+          const answer = answerCommand(command, attributes(words), tag, data, faults);
           if (answer.kind === 'silent') continue;
           if (answer.kind === 'sentences') void send(answer.sentences);
           else {
@@ -230,6 +233,9 @@ export async function startApiSimulator(options: ApiSimulatorOptions): Promise<R
     logins,
     setFaults(next) {
       faults = next;
+    },
+    setCpuLoad(percent) {
+      data = withCpuLoad(options.data, percent);
     },
     setCertificate(pem) {
       if (!(server instanceof tls.Server) || options.tls === 'anonymous') throw new Error('setCertificate needs a simulator started with a certificate');

@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
-import type { RouterData } from '../router-data.js';
+import { withCpuLoad, type RouterData } from '../router-data.js';
 import { hostKey } from './host-keys.js';
 import { badCommand, renderCommand } from './render.js';
 
@@ -39,6 +39,8 @@ export interface RunningSshSimulator {
   /** Every authentication request, accepted or not, with its method: a refused host key must leave this empty. */
   authAttempts: { username: string; method: string; password?: string }[];
   setFaults(faults: SshFaults): void;
+  /** The router's CPU load from now on (percent), as `/system resource print` shows it; tests raise it mid-scan. */
+  setCpuLoad(percent: number): void;
   /** Presents another host key from the next connection on, as a re-keyed router (or an impostor) would. */
   setHostKey(privateKey: string): void;
   stop(): Promise<void>;
@@ -58,6 +60,7 @@ function withLogEcho(text: string): string {
  */
 export async function startSshSimulator(options: SshSimulatorOptions): Promise<RunningSshSimulator> {
   let faults: SshFaults = options.faults ?? {};
+  let data = options.data;
   const sockets = new Set<Socket>();
   const logins: string[] = [];
   const commands: string[] = [];
@@ -89,7 +92,7 @@ export async function startSshSimulator(options: SshSimulatorOptions): Promise<R
               const stream = acceptExec();
               commands.push(info.command);
               if (faults.noReplyTo?.includes(info.command) || faults.noReplyTo?.includes('*')) return;
-              const rendered = renderCommand(info.command, options.data);
+              const rendered = renderCommand(info.command, data);
               let text = rendered ?? badCommand(info.command);
               if (faults.logEcho) text = withLogEcho(text);
               const bytes = Buffer.from(text.replace(/\r?\n/g, '\r\n'), 'utf8');
@@ -129,6 +132,9 @@ export async function startSshSimulator(options: SshSimulatorOptions): Promise<R
     authAttempts,
     setFaults(next) {
       faults = next;
+    },
+    setCpuLoad(percent) {
+      data = withCpuLoad(options.data, percent);
     },
     setHostKey(privateKey) {
       server = makeServer(privateKey);

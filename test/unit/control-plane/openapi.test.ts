@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { buildOpenApiDocument } from '../../../src/control-plane/api/openapi/document.js';
+import { buildOpenApiDocument, scanWindowProperty } from '../../../src/control-plane/api/openapi/document.js';
 import seedCopy from '../../../src/control-plane/api/openapi/seed-openapi.json' with { type: 'json' };
 
 type Json = Record<string, unknown>;
@@ -39,6 +39,12 @@ describe('GET /openapi.json', () => {
       if (name === 'ScanSchedule') {
         expect(((ours.properties as Json).last_run_at as Json).nullable).toBe(true);
         delete ((ours.properties as Json).last_run_at as Json).nullable;
+      }
+      if (name === 'ScanSchedule' || name === 'ScanScheduleWrite') {
+        // Additive: an optional window, never required.
+        expect((ours.properties as Json).window, name).toEqual(scanWindowProperty);
+        expect((ours.required as string[] | undefined) ?? []).not.toContain('window');
+        delete (ours.properties as Json).window;
       }
       if (name === 'ErrorResponse') {
         delete ours.required;

@@ -32,6 +32,11 @@ export interface RunContext {
   readonly signal: AbortSignal;
   /** The caller's: its reason tells a stop request from a shutdown. */
   readonly callerSignal: AbortSignal;
+  /**
+   * Aborted (with a WindowClosed) when the schedule's scan window closes: no new host starts, the
+   * ones in flight finish, and the run pauses. Never aborted for a scan without a window.
+   */
+  readonly drain: AbortSignal;
   readonly timings: StageTimings;
   /** Ends the run from inside (a write that failed on a full disk, from a timer): `signal` aborts with `reason`. */
   halt(reason: unknown): void;
@@ -45,13 +50,20 @@ export interface RunContext {
   close(): void;
 }
 
-export function openRunContext(scan: ScanRow, deps: { scans: ScanRepository; clock: Clock; logger: Logger }, callerSignal: AbortSignal): RunContext {
+export function openRunContext(
+  scan: ScanRow,
+  deps: { scans: ScanRepository; clock: Clock; logger: Logger },
+  callerSignal: AbortSignal,
+  drain: AbortSignal = new AbortController().signal,
+): RunContext {
   const { scans } = deps;
   const now = () => utcIso(deps.clock.now());
   const log = deps.logger.child({ component: 'pipeline', scan_id: scan.id, label: scan.label });
   const halted = new AbortController();
   const { signal, unlink } = linkedSignal(AbortSignal.any([callerSignal, halted.signal]));
-  let lastReported = -10;
+  // A resumed run (after a restart or a pause) goes on from where it was: its percent never goes back.
+  let highest = scan.progress;
+  let lastReported = scan.progress > 0 ? scan.progress : -10;
   const timings: StageTimings = { inventory: 0, discovery: 0, hosts: 0, cve: 0, storage: 0, router: 0, total: 0, findings: 0 };
   const startedAt = performance.now();
   let stageAt = startedAt;
@@ -61,6 +73,7 @@ export function openRunContext(scan: ScanRow, deps: { scans: ScanRepository; clo
     log,
     signal,
     callerSignal,
+    drain,
     timings,
     halt: (reason) => halted.abort(reason),
     now,
@@ -69,7 +82,8 @@ export function openRunContext(scan: ScanRow, deps: { scans: ScanRepository; clo
       log[level === 'error' ? 'error' : level === 'warning' ? 'warn' : 'info']({ event: message }, 'scan event');
     },
     progress(stage, share, hostsTotal, hostsDone) {
-      const percent = Math.floor(band(stage, share));
+      const percent = Math.max(highest, Math.floor(band(stage, share)));
+      highest = percent;
       // Every percent is stored; the control plane hears of every fifth, so a /22 does not flood the outbox.
       const report = percent - lastReported >= 5;
       if (report) lastReported = percent;
@@ -93,15 +107,19 @@ export function openRunContext(scan: ScanRow, deps: { scans: ScanRepository; clo
   };
 }
 
-/** Marks the run scanning (a row already scanning is a resume after a kill) and says what it covers. */
-export function beginRun(ctx: RunContext): { siteWide: boolean; targets: string[] } {
+/** Marks the run scanning (a row already scanning is a resume after a kill or a pause) and says what it covers. */
+export function beginRun(ctx: RunContext, reopened = false): { siteWide: boolean; targets: string[] } {
   const { scan, scans } = ctx;
-  const resumed = scan.status === 'scanning';
+  // A paused run that had begun is stored scanning too; one paused before it began (its slot fired in closed hours) is queued.
+  const resumed = scan.status === 'scanning' || (scan.status === 'paused' && scan.started_at !== null);
   scans.start(scan.id, ctx.now());
+  const done = () => scans.hostsByState(scan.id, 'done').length;
   ctx.event(
-    resumed
-      ? `Resuming scan after a restart (${scans.hostsByState(scan.id, 'done').length} hosts already done)`
-      : `Scan started: ${scan.target_ips ? scan.target_ips.join(', ') : scan.subnets.join(', ')}`,
+    reopened && resumed
+      ? `Window open: resuming scan (${done()} hosts already done)`
+      : resumed
+        ? `Resuming scan after a restart (${done()} hosts already done)`
+        : `Scan started: ${scan.target_ips ? scan.target_ips.join(', ') : scan.subnets.join(', ')}`,
   );
   return { siteWide: scan.target_ips === null, targets: scan.target_ips ? scan.target_ips.map((ip) => `${ip}/32`) : scan.subnets };
 }

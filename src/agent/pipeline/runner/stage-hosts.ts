@@ -78,6 +78,8 @@ export async function hostsStage(
   );
   writes.flush = () => writer.flush();
   await forEachLimited(work.pending, deps.hostGroup, ctx.signal, async (pendingHost) => {
+    // The window closed: start no new host (it stays pending); the ones in flight finish.
+    if (ctx.drain.aborted) return;
     const result = await session.scanHost({ address: pendingHost.ip, foundBy: pendingHost.found_by as HostResult['foundBy'], openPorts: [], services: [] });
     const record = hostRecord(pendingHost, result, router.byIp.get(pendingHost.ip));
     const cve = deps.cve;
@@ -98,6 +100,7 @@ export async function hostsStage(
   });
   writer.flush();
   ctx.signal.throwIfAborted();
+  if (ctx.drain.aborted && work.done < work.total) throw ctx.drain.reason;
   ctx.lap('hosts');
 }
 

@@ -5,6 +5,7 @@ import { routerPinsMigration } from './004-router-pins.js';
 import { scanCoverageMigration } from './005-scan-coverage.js';
 import { findingPriorityMigration } from './006-finding-priority.js';
 import { scanOriginMigration } from './007-scan-origin.js';
+import { scanWindowsMigration } from './008-scan-windows.js';
 
 import type { Migration } from '../../../shared/sqlite.js';
 
@@ -17,6 +18,7 @@ export const migrations: readonly Migration[] = [
   scanCoverageMigration,
   findingPriorityMigration,
   scanOriginMigration,
+  scanWindowsMigration,
 ];
 
 export const latestSchemaVersion = migrations.at(-1)?.version ?? 0;

@@ -54,6 +54,22 @@ const nextPageHeaders: Json = {
   Link: { description: 'The next page as `<path?cursor=...&limit=...>; rel="next"`; absent on the last page.', schema: { type: 'string' } },
 };
 
+/** A schedule's scan window (src/shared/schedule/window.ts), added to the seed's two schedule schemas. */
+export const scanWindowProperty: Json = {
+  type: 'object',
+  nullable: true,
+  description:
+    "The local hours (in the schedule's timezone) during which its scans may run. `end` before `start` spans midnight; `start` equal to `end` is refused. " +
+    'A scheduled scan still running when the window closes pauses once its hosts in flight finish (status `paused`) and resumes at the next opening; ' +
+    'a slot that comes while it is closed starts paused. Absent or null: always open. On PUT, absent keeps the current window and null clears it.',
+  required: ['start', 'end'],
+  additionalProperties: false,
+  properties: {
+    start: { type: 'string', pattern: '^([0-1]?[0-9]|2[0-3]):[0-5][0-9]$', description: 'Local time it opens, HH:mm.', example: '22:00' },
+    end: { type: 'string', pattern: '^([0-1]?[0-9]|2[0-3]):[0-5][0-9]$', description: 'Local time it closes, HH:mm.', example: '06:00' },
+  },
+};
+
 /** The generated component schemas, by name. */
 const generated: Record<string, z.ZodType> = {
   InvokeResponse: shapes.invokeResponse,
@@ -385,6 +401,9 @@ export function buildOpenApiDocument(serverUrl: string | undefined): Json {
   const doc = structuredClone(seed) as unknown as Json & { paths: Json; components: { schemas: Json; responses: Json } };
   if (serverUrl !== undefined) doc.servers = [{ url: serverUrl, description: 'This control plane' }];
   (((doc.components.schemas.ScanSchedule as Json).properties as Json).last_run_at as Json).nullable = true;
+  // Additive: the seed's schedule without `window` stays valid and means always open.
+  ((doc.components.schemas.ScanScheduleWrite as Json).properties as Json).window = scanWindowProperty;
+  ((doc.components.schemas.ScanSchedule as Json).properties as Json).window = scanWindowProperty;
   for (const [name, schema] of Object.entries({ ...generated, ...consoleAuthSchemas })) {
     const { $schema: _, ...json } = z.toJSONSchema(schema, { target: 'openapi-3.0', io: name.endsWith('Request') ? 'input' : 'output' }) as Json;
     doc.components.schemas[name] = json;

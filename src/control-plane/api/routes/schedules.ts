@@ -37,12 +37,14 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
 
   /** Each site's part of the schedule, and a delete for the sites it no longer names. */
   function pushes(schedule: StoredSchedule, removedSites: string[]): OutgoingCommand[] {
-    const { org_id: _org, next_scan_at: _next, last_run_at: _last, created_at: _created, ...rest } = schedule;
+    const { org_id: _org, next_scan_at: _next, last_run_at: _last, created_at: _created, window, ...rest } = schedule;
+    // Left out when there is none, so an agent before scan windows still takes the schedule.
+    const windowed = window ? { ...rest, window } : rest;
     return [
       ...[...sitesOf(schedule)].map(([siteId, subnets]) => ({
         siteId,
         type: 'schedule.upsert' as const,
-        body: { schedule: { ...rest, sites: subnets.map((subnet) => ({ id: siteId, subnet })) } },
+        body: { schedule: { ...windowed, sites: subnets.map((subnet) => ({ id: siteId, subnet })) } },
       })),
       ...removedSites.map((siteId) => ({ siteId, type: 'schedule.delete' as const, body: { schedule_id: schedule.id } })),
     ];
@@ -80,6 +82,7 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const at = now.toISOString();
       const schedule: StoredSchedule = {
         ...body,
+        window: body.window ?? null,
         id: randomUUID(),
         org_id: principal.org,
         anchor_at: at,
@@ -114,6 +117,8 @@ export function registerScheduleRoutes(app: FastifyInstance, deps: ApiDeps): voi
       const schedule: StoredSchedule = {
         ...before,
         ...body,
+        // A body without `window` (the seed's shape) keeps the window; `window: null` clears it.
+        window: body.window === undefined ? (before.window ?? null) : body.window,
         next_scan_at: nextScanAt(body, new Date(before.anchor_at), now).toUTC().toISO() as string,
         updated_at: now.toISOString(),
       };

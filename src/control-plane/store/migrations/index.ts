@@ -10,6 +10,7 @@ import { siteFeedMigration } from './008-site-feed.js';
 import { kevAlertsMigration } from './009-kev-alerts.js';
 import { consoleAuthMigration } from './010-console-auth.js';
 import { scanOriginMigration } from './011-scan-origin.js';
+import { scanWindowsMigration } from './012-scan-windows.js';
 
 /** In order; a released migration is never edited, later features append theirs. */
 export const controlPlaneMigrations: readonly ControlPlaneMigration[] = [
@@ -24,4 +25,5 @@ export const controlPlaneMigrations: readonly ControlPlaneMigration[] = [
   kevAlertsMigration,
   consoleAuthMigration,
   scanOriginMigration,
+  scanWindowsMigration,
 ];

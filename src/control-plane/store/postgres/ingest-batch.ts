@@ -179,12 +179,16 @@ export class IngestBatch {
           this.#runs.set(m.run_id, sub);
         }
         if (sub.site_id !== item.site.id) throw new IngestRejection(`run ${m.run_id} belongs to another site`);
-        if (!finalStatuses.includes(sub.status)) {
-          await this.#client.query('UPDATE sub_scans SET status = $1, started_at = COALESCE(started_at, $2), finished_at = NULL WHERE id = $3', [
-            m.status,
-            m.status === 'scanning' ? m.at : null,
-            sub.id,
-          ]);
+        if (finalStatuses.includes(sub.status)) {
+          // Final: later statuses change nothing.
+        } else if (m.status === 'paused') {
+          // A run waiting for its window keeps its status; paused_until says until when (the agent's resumes_at).
+          await this.#client.query('UPDATE sub_scans SET paused_until = $1 WHERE id = $2', [m.resumes_at ?? m.at, sub.id]);
+        } else {
+          await this.#client.query(
+            'UPDATE sub_scans SET status = $1, started_at = COALESCE(started_at, $2), finished_at = NULL, paused_until = NULL WHERE id = $3',
+            [m.status, m.status === 'scanning' ? m.at : null, sub.id],
+          );
           sub.status = m.status;
         }
         this.touched.add(sub.scan_id);
@@ -220,7 +224,7 @@ export class IngestBatch {
         }
         const finished = await this.#client.query<{ findings_received: number }>(
           `UPDATE sub_scans SET status = $1, error = $2, findings_expected = $3, hosts_done = GREATEST(hosts_done, $4), progress = 100, finished_at = $5,
-             coverage = $6 WHERE id = $7 RETURNING findings_received`,
+             coverage = $6, paused_until = NULL WHERE id = $7 RETURNING findings_received`,
           [m.status, m.error, m.findings_sent, m.hosts_scanned, m.at, m.coverage === undefined ? null : toJson(m.coverage), sub.id],
         );
         sub.status = m.status;

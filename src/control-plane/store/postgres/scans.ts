@@ -148,18 +148,19 @@ export function pgScans(db: PgDb): ScanStore {
       return rows.map(({ body, ...row }): RouterInventoryRow => ({ ...row, ...fromJson<Omit<RouterInventoryRow, 'sub_scan_id' | 'site_id' | 'at'>>(body) }));
     },
     async siteTotals(scanId) {
-      const result: SiteTotals = { targets: 0, scanned: 0, failed: 0, progress: 0 };
-      const rows = await db.query<{ status: string; n: number; progress: number }>(
-        'SELECT status, COUNT(*) AS n, SUM(progress) AS progress FROM sub_scans WHERE scan_id = $1 GROUP BY status ORDER BY status',
+      const result: SiteTotals = { targets: 0, scanned: 0, failed: 0, progress: 0, paused: 0 };
+      const rows = await db.query<{ status: string; n: number; progress: number; paused: number }>(
+        'SELECT status, COUNT(*) AS n, SUM(progress) AS progress, COUNT(paused_until) AS paused FROM sub_scans WHERE scan_id = $1 GROUP BY status ORDER BY status',
         [scanId],
       );
-      for (const { status, n, progress } of rows) {
+      for (const { status, n, progress, paused } of rows) {
         if (status === 'skipped') continue;
         const done = status === 'completed' || status === 'failed' || status === 'stopped';
         result.targets += n;
         if (done) result.scanned += n;
         if (status === 'failed') result.failed += n;
         result.progress += done ? 100 * n : progress;
+        if (!done) result.paused += paused;
       }
       return result;
     },

@@ -3,11 +3,17 @@ import { fromJson, toJson } from '../json.js';
 import { commandWriter } from './commands.js';
 import type { PgDb } from './db.js';
 
-interface ScheduleRow extends Omit<StoredSchedule, 'sites'> {
+interface ScheduleRow extends Omit<StoredSchedule, 'sites' | 'window'> {
   sites: string;
+  window_start: string | null;
+  window_end: string | null;
 }
 
-const hydrate = (row: ScheduleRow): StoredSchedule => ({ ...row, sites: fromJson(row.sites) });
+const hydrate = ({ window_start: start, window_end: end, ...row }: ScheduleRow): StoredSchedule => ({
+  ...row,
+  sites: fromJson(row.sites),
+  window: start !== null && end !== null ? { start, end } : null,
+});
 
 const fieldList = [
   'id',
@@ -27,9 +33,20 @@ const fieldList = [
   'last_run_at',
   'created_at',
   'updated_at',
+  'window_start',
+  'window_end',
 ] as const;
 const fields = fieldList.join(', ');
-const values = (schedule: StoredSchedule) => fieldList.map((field) => (field === 'sites' ? toJson(schedule.sites) : schedule[field]));
+const values = (schedule: StoredSchedule) =>
+  fieldList.map((field) =>
+    field === 'sites'
+      ? toJson(schedule.sites)
+      : field === 'window_start'
+        ? (schedule.window?.start ?? null)
+        : field === 'window_end'
+          ? (schedule.window?.end ?? null)
+          : schedule[field],
+  );
 
 export function pgSchedules(db: PgDb): ScheduleStore {
   const writeIf = (changed: (client: Parameters<Parameters<PgDb['tx']>[0]>[0]) => Promise<boolean>, commands: CommandItem[]) =>
@@ -53,7 +70,7 @@ export function pgSchedules(db: PgDb): ScheduleStore {
         const { rowCount } = await client.query(
           `UPDATE schedules SET description = $3, day_of_week = $4, time_of_day = $5, every_n_weeks = $6, timezone = $7, min_cvss = $8,
              warning_threshold = $9, ignore_offline_sites = $10, notification_group = $11, sites = $12, anchor_at = $13, next_scan_at = $14,
-             updated_at = $15
+             updated_at = $15, window_start = $16, window_end = $17
            WHERE id = $1 AND org_id = $2`,
           [
             schedule.id,
@@ -71,6 +88,8 @@ export function pgSchedules(db: PgDb): ScheduleStore {
             schedule.anchor_at,
             schedule.next_scan_at,
             schedule.updated_at,
+            schedule.window?.start ?? null,
+            schedule.window?.end ?? null,
           ],
         );
         return rowCount === 1;

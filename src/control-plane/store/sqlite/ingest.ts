@@ -54,7 +54,11 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
     `INSERT INTO sub_scans (id, scan_id, site_id, run_id, subnets, target_ips, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)`,
   );
   const attachRun = db.prepare('UPDATE sub_scans SET run_id = ?, subnets = ?, target_ips = COALESCE(?, target_ips) WHERE id = ?');
-  const setSubStatus = db.prepare('UPDATE sub_scans SET status = ?, started_at = COALESCE(started_at, ?), finished_at = NULL WHERE id = ?');
+  const setSubStatus = db.prepare(
+    'UPDATE sub_scans SET status = ?, started_at = COALESCE(started_at, ?), finished_at = NULL, paused_until = NULL WHERE id = ?',
+  );
+  // A run waiting for its window keeps its status; paused_until says until when (the agent's resumes_at).
+  const pauseSub = db.prepare('UPDATE sub_scans SET paused_until = ? WHERE id = ?');
   const progress = db.prepare('UPDATE sub_scans SET progress = ?, hosts_done = ?, hosts_total = ? WHERE id = ?');
   const event = db.prepare('INSERT INTO scan_events (scan_id, site_id, at, level, message) VALUES (?, ?, ?, ?, ?)');
   const upsertHost = db.prepare(
@@ -87,7 +91,7 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
   );
   const watch = findingWatch(db);
   const finish = db.prepare(
-    'UPDATE sub_scans SET status = ?, error = ?, findings_expected = ?, hosts_done = MAX(hosts_done, ?), progress = 100, finished_at = ?, coverage = ? WHERE id = ?',
+    'UPDATE sub_scans SET status = ?, error = ?, findings_expected = ?, hosts_done = MAX(hosts_done, ?), progress = 100, finished_at = ?, coverage = ?, paused_until = NULL WHERE id = ?',
   );
   const received = db.prepare<[string], number>('SELECT findings_received FROM sub_scans WHERE id = ?').pluck();
   const markRun = scheduleRunMarker(db);
@@ -194,7 +198,9 @@ export function sqliteIngest(db: Db, state: ScanState): IngestStore {
       case 'scan.status': {
         const sub = subByRun.get(m.run_id) ?? resolveRun(item, m);
         if (sub.site_id !== item.site.id) throw new IngestRejection(`run ${m.run_id} belongs to another site`);
-        if (!finalStatuses.includes(sub.status)) setSubStatus.run(m.status, m.status === 'scanning' ? m.at : null, sub.id);
+        if (finalStatuses.includes(sub.status)) return { scan: sub.scan_id, recompute: true };
+        if (m.status === 'paused') pauseSub.run(m.resumes_at ?? m.at, sub.id);
+        else setSubStatus.run(m.status, m.status === 'scanning' ? m.at : null, sub.id);
         return { scan: sub.scan_id, recompute: true };
       }
       case 'scan.progress': {

@@ -50,8 +50,8 @@ export function sqliteScans(db: Db, state: ScanState, signals: SqliteSignals): S
        JOIN inventories i ON i.id = (SELECT max(id) FROM inventories WHERE sub_scan_id = s.id)
      WHERE s.scan_id = ?`,
   );
-  const totals = db.prepare<[string], { status: string; n: number; progress: number }>(
-    'SELECT status, COUNT(*) AS n, SUM(progress) AS progress FROM sub_scans WHERE scan_id = ? GROUP BY status',
+  const totals = db.prepare<[string], { status: string; n: number; progress: number; paused: number }>(
+    'SELECT status, COUNT(*) AS n, SUM(progress) AS progress, SUM(paused_until IS NOT NULL) AS paused FROM sub_scans WHERE scan_id = ? GROUP BY status',
   );
   const insertEvent = db.prepare('INSERT INTO scan_events (scan_id, site_id, at, level, message) VALUES (?, ?, ?, ?, ?)');
   const events = db.prepare<[string, number], ScanEventRow>(
@@ -145,14 +145,15 @@ export function sqliteScans(db: Db, state: ScanState, signals: SqliteSignals): S
         .map(({ body, ...row }): RouterInventoryRow => ({ ...row, ...fromJson<Omit<RouterInventoryRow, 'sub_scan_id' | 'site_id' | 'at'>>(body) }));
     },
     async siteTotals(scanId) {
-      const result = { targets: 0, scanned: 0, failed: 0, progress: 0 };
-      for (const { status, n, progress } of totals.all(scanId)) {
+      const result = { targets: 0, scanned: 0, failed: 0, progress: 0, paused: 0 };
+      for (const { status, n, progress, paused } of totals.all(scanId)) {
         if (status === 'skipped') continue;
         const done = status === 'completed' || status === 'failed' || status === 'stopped';
         result.targets += n;
         if (done) result.scanned += n;
         if (status === 'failed') result.failed += n;
         result.progress += done ? 100 * n : progress;
+        if (!done) result.paused += paused;
       }
       return result;
     },

@@ -4,16 +4,29 @@ import { commandWriter } from './commands.js';
 import { fromJson, toJson } from '../json.js';
 import type { SqliteSignals } from './signals.js';
 
-interface ScheduleRow extends Omit<StoredSchedule, 'sites' | 'ignore_offline_sites'> {
+interface ScheduleRow extends Omit<StoredSchedule, 'sites' | 'ignore_offline_sites' | 'window'> {
   sites: string;
   ignore_offline_sites: number;
+  window_start: string | null;
+  window_end: string | null;
 }
 
-const hydrate = (row: ScheduleRow): StoredSchedule => ({ ...row, ignore_offline_sites: row.ignore_offline_sites === 1, sites: fromJson(row.sites) });
-const dehydrate = (schedule: StoredSchedule) => ({ ...schedule, ignore_offline_sites: schedule.ignore_offline_sites ? 1 : 0, sites: toJson(schedule.sites) });
+const hydrate = ({ window_start: start, window_end: end, ...row }: ScheduleRow): StoredSchedule => ({
+  ...row,
+  ignore_offline_sites: row.ignore_offline_sites === 1,
+  sites: fromJson(row.sites),
+  window: start !== null && end !== null ? { start, end } : null,
+});
+const dehydrate = ({ window, ...schedule }: StoredSchedule) => ({
+  ...schedule,
+  ignore_offline_sites: schedule.ignore_offline_sites ? 1 : 0,
+  sites: toJson(schedule.sites),
+  window_start: window?.start ?? null,
+  window_end: window?.end ?? null,
+});
 
 const fields =
-  'id, org_id, description, day_of_week, time_of_day, every_n_weeks, timezone, min_cvss, warning_threshold, ignore_offline_sites, notification_group, sites, anchor_at, next_scan_at, last_run_at, created_at, updated_at';
+  'id, org_id, description, day_of_week, time_of_day, every_n_weeks, timezone, min_cvss, warning_threshold, ignore_offline_sites, notification_group, sites, anchor_at, next_scan_at, last_run_at, created_at, updated_at, window_start, window_end';
 
 export function sqliteSchedules(db: Db, signals: SqliteSignals): ScheduleStore {
   const list = db.prepare<[string], ScheduleRow>(`SELECT ${fields} FROM schedules WHERE org_id = ? ORDER BY created_at DESC, id`);
@@ -27,7 +40,8 @@ export function sqliteSchedules(db: Db, signals: SqliteSignals): ScheduleStore {
   const replace = db.prepare(
     `UPDATE schedules SET description = @description, day_of_week = @day_of_week, time_of_day = @time_of_day, every_n_weeks = @every_n_weeks,
        timezone = @timezone, min_cvss = @min_cvss, warning_threshold = @warning_threshold, ignore_offline_sites = @ignore_offline_sites,
-       notification_group = @notification_group, sites = @sites, anchor_at = @anchor_at, next_scan_at = @next_scan_at, updated_at = @updated_at
+       notification_group = @notification_group, sites = @sites, anchor_at = @anchor_at, next_scan_at = @next_scan_at, updated_at = @updated_at,
+       window_start = @window_start, window_end = @window_end
      WHERE id = @id AND org_id = @org_id`,
   );
   const remove = db.prepare('DELETE FROM schedules WHERE org_id = ? AND id = ?');
