@@ -16,6 +16,8 @@ import { SchedulesRepository } from './store/schedules-repository.js';
 import { StorageHealth, storageStatusLine, type StorageGate } from './storage-health.js';
 import type { Uplink, UplinkDeps } from './uplink/uplink.js';
 import type { FeedUpdater } from './cve/feed-updater.js';
+import type { SiteWatch, SiteWatchDeps } from './watch/index.js';
+import { subnetsOfSite } from './pipeline/index.js';
 
 export interface AgentDeps {
   config: AgentConfig;
@@ -31,6 +33,10 @@ export interface AgentDeps {
   dataDir?: string;
   /** Overrides for the uplink (timers, window, backoff), e.g. in tests. */
   uplink?: Partial<Pick<UplinkDeps, 'timers' | 'random' | 'backoff' | 'window' | 'pollMs' | 'agentVersion'>>;
+  /** Scan windows: whether a watch micro-scan of `ip` may start at `at` (default: always). */
+  mayScanNow?: (ip: string, at: Date) => boolean;
+  /** Overrides for the router watch, e.g. to see each micro-scan start in tests. */
+  watch?: Partial<Pick<SiteWatchDeps, 'clock' | 'timers' | 'feed' | 'onStarted'>>;
 }
 
 export interface ReloadResult {
@@ -49,6 +55,8 @@ export interface Agent extends AsyncDisposable {
   readonly feeds: FeedUpdater | undefined;
   /** Whether the state directory's disk takes writes (failing: no scan starts until it does again). */
   readonly storage: StorageGate | undefined;
+  /** The router watch, when `watch.enabled` (and a router) is configured. */
+  readonly watch: SiteWatch | undefined;
   /** This site's scans, once started. */
   scans(): Scans;
   start(signal?: AbortSignal): Promise<void>;
@@ -80,6 +88,7 @@ export function createAgent(deps: AgentDeps): Agent {
   // Uplink restarts (SIGHUP with a new control_plane) run one after another.
   let uplinkChange: Promise<void> = Promise.resolve();
   let feeds: FeedUpdater | undefined;
+  let watch: SiteWatch | undefined;
   let feedsChange: Promise<void> = Promise.resolve();
   let rematch: RematchService | undefined;
   // Aborted when the agent stops: running scans pause and resume at the next start.
@@ -143,6 +152,35 @@ export function createAgent(deps: AgentDeps): Agent {
       },
     });
     feeds.start();
+  }
+
+  /** This site's scope: its subnets in every schedule it holds, and `subnets` of the config. */
+  function siteScope(): string[] {
+    const fromSchedules = (schedulesRepo?.list() ?? []).flatMap((schedule) => subnetsOfSite(schedule, siteId as string));
+    return [...new Set([...config.subnets, ...fromSchedules])];
+  }
+
+  /** Follows the router's tables and starts micro-scans of what changed; only with watch.enabled and a router. */
+  async function startWatch(): Promise<void> {
+    const router = config.router;
+    if (!config.watch.enabled || router === undefined || !store) return;
+    const [{ createSiteWatch }, { InventoryRepository, RouterPinRepository }] = await Promise.all([import('./watch/index.js'), import('./routeros/index.js')]);
+    // What the last full read knew: a device that came while the agent was down is news at start too (none before the first read).
+    const history = new InventoryRepository(store.db);
+    watch = createSiteWatch({
+      settings: config.watch,
+      router,
+      logger: deps.logger,
+      clock,
+      siteId: siteId as string,
+      scans: startedScans,
+      scope: siteScope,
+      mayScanNow: deps.mayScanNow ?? (() => true),
+      pins: new RouterPinRepository(store.db),
+      known: history.count() > 0 ? history : undefined,
+      ...deps.watch,
+    });
+    watch.start();
   }
 
   function restartFeeds(): void {
@@ -269,6 +307,11 @@ export function createAgent(deps: AgentDeps): Agent {
         stop: () => scheduler?.stop(),
       },
       {
+        name: 'watch',
+        start: () => startWatch(),
+        stop: () => watch?.stop(),
+      },
+      {
         name: 'uplink',
         start: () => startUplink(),
         stop: async () => {
@@ -378,6 +421,9 @@ export function createAgent(deps: AgentDeps): Agent {
     },
     get storage() {
       return storage;
+    },
+    get watch() {
+      return watch;
     },
     scans: startedScans,
     start,

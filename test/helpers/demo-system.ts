@@ -23,7 +23,7 @@ import { openSqliteStore } from '../../src/control-plane/store/sqlite/index.js';
 import type { ControlPlaneStore, OperatorRole } from '../../src/control-plane/store/types.js';
 import { loadEpssCsv, loadKevCatalog } from '../../src/cve/intel.js';
 import { startBannerServer, type FakeService } from '../simulators/banner-server.js';
-import { readApiCapture, startApiSimulator } from '../simulators/index.js';
+import { readApiCapture, startApiSimulator, type RunningApiSimulator } from '../simulators/index.js';
 import { siteRouter } from '../integration/pipeline/site-router.js';
 import { startDemoFeeds } from './demo-feeds.js';
 
@@ -44,6 +44,10 @@ export interface DemoSystemOptions {
   say?: (line: string) => void;
   /** Extra control-plane settings (merged over the demo's). */
   config?: Record<string, unknown>;
+  /** Extra agent settings (merged over the demo's), e.g. `watch`. */
+  agentConfig?: Record<string, unknown>;
+  /** Extra agent dependencies, e.g. the watch's hooks. */
+  agentDeps?: Partial<Parameters<typeof createAgent>[0]>;
 }
 
 export interface DemoSystem {
@@ -57,6 +61,8 @@ export interface DemoSystem {
   dir: string;
   webhook: { url: string; received: string[] };
   agent: Agent;
+  /** The site's router (the RouterOS API simulator): tests change its tables. */
+  router: RunningApiSimulator;
   /** A JWT for the control plane's HS256 secret (default: the demo org with every operator scope). */
   jwt(claims?: { org?: string; scope?: string; sub?: string }): Promise<string>;
   /** A REST call with a bearer JWT; throws on a non-2xx answer. */
@@ -212,12 +218,13 @@ export async function startDemoSystem(options: DemoSystemOptions): Promise<DemoS
         router: { host: bindHost, port: router.port, user: 'edge-cve', password: 'router-secret' },
         scan: { ports: '2222,8080,2121', udp: false },
         control_plane: { url: cp.url().replace(/^http/, 'ws'), token: site.token },
+        ...options.agentConfig,
       },
       undefined,
       { env: {}, dataDir: path.join(dir, 'agent') },
     );
     say(loadIntel(agentConfig.state_dir, logger));
-    const agent = createAgent({ config: agentConfig, logger, notifier: createSdNotifier({ env: {}, logger }) });
+    const agent = createAgent({ config: agentConfig, logger, notifier: createSdNotifier({ env: {}, logger }), ...options.agentDeps });
     await agent.start();
     cleanups.unshift(['agent', () => agent.stop()]);
     for (let i = 0; i < 100 && !agent.uplink?.connected; i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
@@ -251,6 +258,7 @@ export async function startDemoSystem(options: DemoSystemOptions): Promise<DemoS
       dir,
       webhook,
       agent,
+      router,
       jwt,
       api,
       addSite: async (siteOrg, name) => (await registerSite(store, siteOrg, name)).id,

@@ -29,6 +29,7 @@ export interface AgentConfig {
   scheduler: ParsedConfig['scheduler'];
   scan: ParsedConfig['scan'];
   feed: ParsedConfig['feed'];
+  watch: ParsedConfig['watch'];
   schedules: readonly LocalSchedule[];
   /** The file it came from, or undefined for embedded defaults. */
   source: string | undefined;
@@ -79,6 +80,7 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
 
   const schedules = parseLocalSchedules(value.schedules, { subnets: value.subnets, siteId: value.site_id, defaultTimezone: value.scheduler.timezone });
   errors.push(...schedules.errors);
+  if (value.watch.enabled && value.router === undefined) errors.push("watch.enabled: true needs a router block (the watch follows the router's tables)");
   if (errors.length > 0) throw invalid(source, errors);
 
   const stateDir = options.dataDir ?? value.state_dir ?? defaultStateDir(env);
@@ -93,6 +95,7 @@ export function buildConfig(raw: unknown, file: string | undefined, options: Loa
     scheduler: value.scheduler,
     scan: value.scan,
     feed: value.feed,
+    watch: value.watch,
     schedules: schedules.schedules,
     source: file,
   };

@@ -147,6 +147,25 @@ export const configSchema = z.strictObject({
       return { ...rest, stale_after: staleAfter, max_age_days: staleAfter / DAY_MS };
     })
     .prefault({}),
+  // Change-triggered micro-scans: the agent follows the router's device tables (API listen, or SSH polling).
+  watch: z
+    .strictObject({
+      enabled: z.boolean({ error: 'expected true or false' }).default(false),
+      // Quiet time after a host's first change before its micro-scan; at most 25 s, so a host is scanned within 30 s.
+      debounce: durationSchema.refine((ms) => ms <= 25_000, { error: 'expected at most 25s (a changed host is scanned within 30 s)' }).default(5000),
+      max_scans_per_minute: intRange(1, 600).default(10),
+      // SSH has no listen: the tables are read this often and diffed.
+      poll_interval: durationSchema.refine((ms) => ms <= 3_600_000, { error: 'expected at most 1h' }).default(30_000),
+      // Over the API, how often the router's own version and channel are read (nothing streams them).
+      version_poll: durationSchema.refine((ms) => ms <= 3_600_000, { error: 'expected at most 1h' }).default(60_000),
+      min_cvss: z.number({ error: 'expected a CVSS score from 0 to 10' }).min(0).max(10).default(0),
+      warning_threshold: z.number({ error: 'expected a CVSS score from 0 to 10' }).min(0).max(10).default(7),
+    })
+    .superRefine((watch, ctx) => {
+      if (watch.min_cvss >= watch.warning_threshold)
+        ctx.addIssue({ code: 'custom', path: ['warning_threshold'], message: `must be greater than min_cvss (${watch.min_cvss})` });
+    })
+    .prefault({}),
   // Local schedules for a site without a control plane; validated by the API's schedule rules (see load.ts).
   schedules: z.array(z.record(z.string(), z.unknown()), { error: 'expected a list of schedules' }).default([]),
 });

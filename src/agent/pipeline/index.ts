@@ -30,13 +30,14 @@ export {
   type StartedScan,
   type StartOptions,
 } from './scans.js';
-export { kindOf, scopeProblem, thresholdsOf, toNewScan, type ScanOrigin, type ScanScope, type ScanSpec, type ScanThresholds } from './spec.js';
+export { kindOf, scopeProblem, subnetsOfSite, thresholdsOf, toNewScan, type ScanOrigin, type ScanScope, type ScanSpec, type ScanThresholds } from './spec.js';
 export { slotJob, slotSpec } from './adapters/slot.js';
 export { commandSpec } from './adapters/command.js';
 export { cliSpec } from './adapters/cli.js';
 export { rematchSpec } from './adapters/rematch.js';
 export { createRematchService, type RematchService } from './rematch-service.js';
 export { ScanRepository, type StoredDevice } from './scan-repository.js';
+export { watchSpec } from './adapters/watch.js';
 export type { EngineOverrides } from './engine.js';
 export { MarksRepository, type VulnMark, type AppliedMark, type MarkStatus } from './marks.js';
 export { parseMarkInput } from './mark-input.js';

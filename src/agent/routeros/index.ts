@@ -24,3 +24,5 @@ export { memoryRouterPins, type PinKey, type RouterPins, type StoredPin } from '
 export { RouterPinRepository } from './pin-repository.js';
 export { presentedIdentities, type PresentedIdentity } from './router-trust.js';
 export { exposureOf, type ExposureConfig, type ExposureTarget, type ExposureVerdict } from './exposure.js';
+export { createRouterFeed, watchTables, type FeedEvent, type RouterFeed, type RouterFeedDeps, type WatchTable } from './watch/router-feed.js';
+export { ChangeDetector, type Detected, type KnownHosts, type WatchChange } from './watch/change-detector.js';

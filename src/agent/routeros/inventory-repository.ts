@@ -43,6 +43,12 @@ export class InventoryRepository implements InventoryHistory {
     })();
   }
 
+  /** The addresses the last full read gave the MAC; undefined: never seen. */
+  lastIps(mac: string): string[] | undefined {
+    const row = this.#db.prepare<[string], { last_ips: string }>('SELECT last_ips FROM router_hosts WHERE mac = ?').get(mac);
+    return row === undefined ? undefined : (JSON.parse(row.last_ips) as string[]);
+  }
+
   count(): number {
     return this.#db.prepare<[], { n: number }>('SELECT count(*) AS n FROM router_hosts').get()?.n ?? 0;
   }

@@ -95,7 +95,7 @@ export const configuredPin = (settings: RouterSettings, key: PinKey): string | u
 
 /** Options of the configured transport's client, and of the SSH client the fallback uses when the API port is closed. */
 function clientOptions(
-  deps: RouterSourceDeps,
+  deps: Pick<RouterSourceDeps, 'settings' | 'logger'>,
   pins: RouterPins,
 ): { primary: { kind: 'api'; options: ApiClientOptions } | { kind: 'ssh'; options: SshClientOptions }; fallback: SshClientOptions | undefined } {
   const { settings, logger } = deps;
@@ -113,6 +113,22 @@ function clientOptions(
   return { primary: { kind: 'api', options: { ...credentials, target, tls } }, fallback: settings.ssh_fallback ? ssh(settings.ssh_port) : undefined };
 }
 
+/**
+ * How to open a session with the configured router, for the watch: the API client's options (none
+ * when the transport is ssh) and the SSH client's for a port, each judging the router's identity by its pins.
+ */
+export function sessionOptions(
+  deps: Pick<RouterSourceDeps, 'settings' | 'logger'>,
+  pins: RouterPins,
+): { api: ApiClientOptions | undefined; ssh: (port: number) => SshClientOptions } {
+  const { primary } = clientOptions(deps, pins);
+  const ssh = (port: number): SshClientOptions => {
+    const over = clientOptions({ ...deps, settings: { ...deps.settings, transport: 'ssh', port } }, pins).primary;
+    return over.options as SshClientOptions;
+  };
+  return { api: primary.kind === 'api' ? primary.options : undefined, ssh };
+}
+
 /** The configured reader, and the SSH reader the fallback uses when the API port is closed. */
 function readers(deps: RouterSourceDeps, pins: RouterPins): { primary: TableReader; fallback: TableReader | undefined } {
   const { logger } = deps;
@@ -124,7 +140,8 @@ function readers(deps: RouterSourceDeps, pins: RouterPins): { primary: TableRead
   };
 }
 
-const portClosed = (error: unknown) => error instanceof AgentError && error.code === 'AGENT_ERR_ROUTER_UNREACHABLE' && /connection refused/.test(error.message);
+export const portClosed = (error: unknown): boolean =>
+  error instanceof AgentError && error.code === 'AGENT_ERR_ROUTER_UNREACHABLE' && /connection refused/.test(error.message);
 
 /**
  * Reads the router with the configured transport, falls back to SSH when the API port is

@@ -13,14 +13,23 @@ export class SessionSteps {
 
   constructor(private readonly options: { target: RouterTarget; timeoutMs: number; logger: Logger; name: string; release: () => void }) {}
 
-  /** Runs one step; `start` settles it, a timeout or an abort fails the whole session. */
-  track<T>(what: string, signal: AbortSignal, start: (resolve: (value: T) => void, reject: (error: unknown) => void) => void): Promise<T> {
+  /**
+   * Runs one step; `start` settles it, a timeout or an abort fails the whole session. A step
+   * without a deadline (`deadline: false`, a `listen` that streams until cancelled) still ends
+   * with the session.
+   */
+  track<T>(
+    what: string,
+    signal: AbortSignal,
+    start: (resolve: (value: T) => void, reject: (error: unknown) => void) => void,
+    { deadline = true }: { deadline?: boolean } = {},
+  ): Promise<T> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     if (this.#closed) return Promise.reject(routerError('AGENT_ERR_ROUTER_CLOSED', this.options.target, 'session closed by the agent'));
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const onAbort = () => this.fail(abortReason(signal));
-      const timer = setTimeout(() => this.fail(timeoutError(this.options.target, this.options.timeoutMs, what)), this.options.timeoutMs);
+      const timer = deadline ? setTimeout(() => this.fail(timeoutError(this.options.target, this.options.timeoutMs, what)), this.options.timeoutMs) : undefined;
       const finish = (settle: () => void) => {
         if (settled) return;
         settled = true;

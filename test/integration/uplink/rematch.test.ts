@@ -9,7 +9,9 @@ import { startFakeService } from '../../helpers/fake-services.js';
 import { captureLogger } from '../../helpers/logger.js';
 import { tempDir } from '../../helpers/temp.js';
 import { allRealRecords, realRecord } from '../../unit/cve/fixtures.js';
-import { startHarness } from '../control-plane/harness.js';
+import { verifySignature } from '../../../src/control-plane/notify/sign.js';
+import { startHookReceiver } from '../control-plane/alert-site.js';
+import { startHarness, WEBHOOK_SECRET } from '../control-plane/harness.js';
 import { createSchedule, eventually } from './site.js';
 
 const net = 146;
@@ -23,9 +25,18 @@ interface Summary {
 }
 
 describe('re-match through a real control plane', () => {
-  it("a delta applied to the agent's cve.db reaches the control plane as a re-match run with the new finding, once", async () => {
-    const cp = await startHarness({ config: { listen: { host: `127.0.${net}.1`, port: 0 } } });
+  it("a delta applied to the agent's cve.db reaches the control plane as a re-match run with the new finding, once, and finding.new goes out with no packet sent", async () => {
+    const hook = await startHookReceiver(`127.0.${net}.3`);
+    onTestFinished(() => hook.close());
+    const cp = await startHarness({ webhooks: [hook.url], config: { listen: { host: `127.0.${net}.1`, port: 0 } } });
     onTestFinished(() => cp.stop());
+    /** The signed change alerts the receiver got about `cve`. */
+    const alertsOf = (cve: string) =>
+      hook.received.flatMap((r) => {
+        expect(verifySignature(r.body, WEBHOOK_SECRET, r.signature)).toBe(true);
+        const alert = JSON.parse(r.body) as { event: string; data: { cve?: { id: string }; origin?: string; device?: { ip: string } } };
+        return alert.data.cve?.id === cve ? [alert] : [];
+      });
     const site = await cp.addSite();
     const ssh = await startFakeService({ host: `127.0.${net}.2`, port: 2222, greeting: 'SSH-2.0-OpenSSH_7.4\r\n' });
     onTestFinished(() => ssh.close());
@@ -69,6 +80,10 @@ describe('re-match through a real control plane', () => {
       return body.status === 'completed' ? body : undefined;
     });
 
+    // From here on the scanned host must hear nothing: the re-match judges what is stored.
+    const connectionsBefore = ssh.connections();
+    expect(connectionsBefore).toBeGreaterThan(0);
+
     // The data arrives as the uplink applies a pushed delta: in cve.db, in one transaction.
     const cveDb = openCveDatabase({ stateDir, logger });
     applyDelta(
@@ -97,5 +112,11 @@ describe('re-match through a real control plane', () => {
     const before = (await cp.request('GET', `/scans/cve/${scanId}/report.json`)).body as typeof report;
     expect(before.cves.map((cve) => cve.cve_id)).not.toContain(arriving);
     expect(((await cp.request('GET', '/scans/cve?origin=re-match')).body as Summary[]).length).toBe(1);
+
+    // The operator hears of it once, as a new finding on that device, from the re-match.
+    await cp.cp.notifier.idle();
+    await expect.poll(() => alertsOf(arriving).length, { timeout: 10_000, interval: 100 }).toBe(1);
+    expect(alertsOf(arriving)[0]).toMatchObject({ event: 'finding.new', data: { origin: 're-match', device: { ip: `127.0.${net}.2` } } });
+    expect(ssh.connections()).toBe(connectionsBefore);
   }, 90_000);
 });

@@ -7,6 +7,9 @@ import { encodeSentence, SentenceReader, type LengthWidth } from './wire.js';
 
 export type { ApiFaults } from './commands.js';
 
+/** A row by its `.id`, or by what it holds (rows of the captures have no `.id`). */
+export type RowRef = string | ((row: Record<string, string>) => boolean);
+
 export interface ApiSimulatorOptions {
   /** 0 (the default) picks a free port. The simulator only ever binds loopback. */
   port?: number;
@@ -33,6 +36,16 @@ export interface RunningApiSimulator {
   setCpuLoad(percent: number): void;
   /** API-SSL with a certificate: presents another key and certificate from the next connection on. */
   setCertificate(pem: { key: string; cert: string }): void;
+  /** Adds a row to a menu as the router would (a new `.id`), streaming it to every `listen` on that menu; returns its id. */
+  addRow(menu: string, row: Record<string, string>): string;
+  /** Changes some properties of the row with this `.id` (or the first the predicate picks), streaming the whole row to the listens. */
+  setRow(menu: string, id: RowRef, patch: Record<string, string>): void;
+  /** Removes the row with this `.id` (or the first the predicate picks); the listens get `=.id=<id>`, `=.dead=yes`. */
+  removeRow(menu: string, id: RowRef): void;
+  /** `listen` commands streaming right now (not cancelled, session open). */
+  listens(): { menu: string; tag: string }[];
+  /** Resets every open session (the server keeps listening): what a router reboot looks like to a client. */
+  dropSessions(): void;
   stop(): Promise<void>;
 }
 
@@ -55,6 +68,13 @@ export async function startApiSimulator(options: ApiSimulatorOptions): Promise<R
   const sockets = new Set<net.Socket>();
   const received: string[][] = [];
   const logins: string[] = [];
+  // Every `listen` going on, over all sessions: a table change is streamed to each one on its menu.
+  const listens = new Set<Listen>();
+  let nextId = 0x1000;
+  const rowsOf = (menu: string): Record<string, string>[] => (options.data.menus[menu] ??= []);
+  const stream = (menu: string, row: Record<string, string>) => {
+    for (const listen of listens) if (listen.menu === menu) listen.send(row);
+  };
 
   // A TLS socket cannot send a TCP reset itself: find the TCP socket under it by its peer port.
   const rawSocket = (socket: net.Socket): net.Socket => [...sockets].find((raw) => raw !== socket && raw.remotePort === socket.remotePort) ?? socket;
@@ -62,6 +82,9 @@ export async function startApiSimulator(options: ApiSimulatorOptions): Promise<R
   const serve = (socket: net.Socket) => {
     socket.setNoDelay(true);
     socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      for (const listen of listens) if (listen.socket === socket) listens.delete(listen);
+    });
     const reader = new SentenceReader();
     let loggedIn = false;
     let challenge: string | undefined;
@@ -142,7 +165,26 @@ export async function startApiSimulator(options: ApiSimulatorOptions): Promise<R
         const tagWord = words.find((word) => word.startsWith('.tag='));
         const tag = tagWord === undefined ? [] : [tagWord];
         const command = words[0] ?? '';
-        if (command === '/login') {
+        if (loggedIn && command.endsWith('/listen') && options.data.menus[command.slice(0, -'/listen'.length)] !== undefined) {
+          // A tagged listen: nothing now, a !re per change until /cancel names its tag.
+          const menu = command.slice(0, -'/listen'.length);
+          const proplist = attributes(words)['.proplist'];
+          listens.add({
+            menu,
+            tag: tagWord?.slice('.tag='.length) ?? '',
+            socket,
+            send: (row) => void send([['!re', ...tag, ...listenWords(row, proplist)]]),
+          });
+        } else if (loggedIn && command === '/cancel' && [...listens].some((listen) => listen.socket === socket && listen.tag === attributes(words).tag)) {
+          // As RouterOS does: the cancelled command ends with !trap "interrupted" and its !done, then the cancel's own !done.
+          const cancelled = attributes(words).tag;
+          for (const listen of listens) if (listen.socket === socket && listen.tag === cancelled) listens.delete(listen);
+          void send([
+            ['!trap', `.tag=${cancelled}`, '=category=2', '=message=interrupted'],
+            ['!done', `.tag=${cancelled}`],
+            ['!done', ...tag],
+          ]);
+        } else if (command === '/login') {
           login(words, tag);
         } else if (command === '/quit') {
           sendRaw(encodeSentence(['!fatal', 'session terminated on request']), 'end');
@@ -199,11 +241,53 @@ export async function startApiSimulator(options: ApiSimulatorOptions): Promise<R
       if (!(server instanceof tls.Server) || options.tls === 'anonymous') throw new Error('setCertificate needs a simulator started with a certificate');
       server.setSecureContext({ key: pem.key, cert: pem.cert });
     },
+    addRow(menu, row) {
+      const id = row['.id'] ?? `*${(nextId++).toString(16).toUpperCase()}`;
+      const added = { '.id': id, ...row };
+      rowsOf(menu).push(added);
+      stream(menu, added);
+      return id;
+    },
+    setRow(menu, ref, patch) {
+      const row = rowsOf(menu).find(matches(ref));
+      if (row === undefined) throw new Error(`no row ${String(ref)} in ${menu}`);
+      row['.id'] ??= `*${(nextId++).toString(16).toUpperCase()}`;
+      Object.assign(row, patch);
+      stream(menu, row);
+    },
+    removeRow(menu, ref) {
+      const rows = rowsOf(menu);
+      const at = rows.findIndex(matches(ref));
+      if (at < 0) throw new Error(`no row ${String(ref)} in ${menu}`);
+      const [removed] = rows.splice(at, 1);
+      stream(menu, { '.id': removed?.['.id'] ?? '*0', '.dead': 'yes' });
+    },
+    listens: () => [...listens].map(({ menu, tag }) => ({ menu, tag })),
+    dropSessions() {
+      for (const socket of sockets) socket.resetAndDestroy();
+    },
     async stop() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+const matches = (ref: RowRef) => (row: Record<string, string>) => (typeof ref === 'string' ? row['.id'] === ref : ref(row));
+
+interface Listen {
+  menu: string;
+  tag: string;
+  socket: net.Socket;
+  send(row: Record<string, string>): void;
+}
+
+/** A listen's row: `.id` (and `.dead`) always, the rest as `=.proplist=` asks. */
+function listenWords(row: Record<string, string>, proplist: string | undefined): string[] {
+  const wanted = proplist === undefined ? undefined : new Set(proplist.split(','));
+  return Object.entries(row)
+    .filter(([key]) => key === '.id' || key === '.dead' || wanted === undefined || wanted.has(key))
+    .map(([key, value]) => `=${key}=${value}`);
 }
 
 /** `=key=value` words as a map; the first `=` after the leading one splits key from value. */

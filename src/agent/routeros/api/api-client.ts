@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import nodeRouteros from 'node-routeros';
 import type { Logger } from 'pino';
@@ -18,6 +19,18 @@ export interface RouterOsLibrary {
     write(params: string[], isStream: false, returnPromise: false): undefined;
   };
   Receiver: { edgeCvePatch?: string };
+  /** The library's stream of a `listen` (tagged, `/cancel` to stop); absent: the installed library's. */
+  RStream?: new (channel: never, params: string[], callback: (error: Error | null, row?: Record<string, unknown>) => void) => LibraryStream;
+}
+
+type LibraryStream = EventEmitter & { start(): void; stop(): Promise<void> };
+
+/** A `listen` going on: every change to the menu comes to `onRow` (a removed row as `.id` and `.dead: 'yes'`). */
+export interface ApiListen {
+  /** Settles when the listen ends: fulfilled after cancel(), rejected with the session's failure or the router's `!trap`. */
+  readonly ended: Promise<void>;
+  /** Sends `/cancel` for the listen's tag; the router answers `!trap` "interrupted" and `!done`. */
+  cancel(signal: AbortSignal): Promise<void>;
 }
 
 type Connector = EventEmitter & { connect(): unknown; destroy(): void; socket?: unknown };
@@ -116,6 +129,59 @@ export class RouterOsApiClient {
     // The library's parser gives every value as the string after the second '='.
     await this.#command(words, signal, menu, (onRow ?? ((row: Row) => rows.push(row))) as (row: Record<string, unknown>) => void);
     return rows;
+  }
+
+  /**
+   * `<menu>/listen`: a tagged command the router never finishes on its own; it sends a `!re` per
+   * change (`=.dead=yes` for a removal) until `/cancel`. Streamed by node-routeros's RStream. The
+   * socket's idle timeout is lifted for it (a quiet network sends nothing for hours); a dead
+   * session is found by the next command's deadline instead.
+   */
+  listen(menu: string, signal: AbortSignal, onRow: (row: Row) => void, proplist?: readonly string[]): ApiListen {
+    const connector = this.#connector;
+    if (connector === undefined) throw new Error('connect() first');
+    (connector.socket as Socket | undefined)?.setTimeout(0);
+    const words = [`${menu}/listen`];
+    if (proplist !== undefined) words.push(`=.proplist=${proplist.join(',')}`);
+    const { target } = this.#options;
+    const Stream = this.#library.RStream ?? (defaultLibrary.RStream as NonNullable<RouterOsLibrary['RStream']>);
+    let stream: LibraryStream | undefined;
+    let cancelled = false;
+    this.#options.logger.trace({ command: words[0] }, 'router API listen');
+    const ended = this.#steps.track<void>(
+      `listen ${menu}`,
+      signal,
+      (resolve, reject) => {
+        stream = new Stream(new this.#library.Channel(connector as never) as never, words, (error, row) => {
+          // A trap other than "interrupted" ends the listen (a menu the router lacks, no permission).
+          if (error !== null) reject(routerError('AGENT_ERR_ROUTER_TRAP', target, `!trap: ${error.message} (${menu}/listen)`, error));
+          else if (row !== undefined) onRow(row as Row);
+        });
+        // 'done' comes when the cancelled command's !done arrives (after its !trap "interrupted").
+        stream.once('done', () => (cancelled ? resolve() : reject(routerError('AGENT_ERR_ROUTER_CLOSED', target, `${menu}/listen ended by the router`))));
+        stream.start();
+      },
+      { deadline: false },
+    );
+    return {
+      ended,
+      cancel: async (cancelSignal) => {
+        cancelled = true;
+        const current = stream;
+        if (current === undefined) return;
+        await this.#steps.track<void>(`cancel ${menu}/listen`, cancelSignal, (resolve, reject) => {
+          current.stop().then(resolve, (error: unknown) => reject(routerError('AGENT_ERR_ROUTER_PROTOCOL', target, `/cancel failed: ${String(error)}`, error)));
+        });
+        // The listen's own !trap "interrupted" and !done; a router that never sends them does not hold the caller.
+        await Promise.race([
+          ended,
+          new Promise<never>((_resolve, reject) => {
+            cancelSignal.throwIfAborted();
+            cancelSignal.addEventListener('abort', () => reject(cancelSignal.reason as Error), { once: true });
+          }),
+        ]);
+      },
+    };
   }
 
   /** Ends the session; pending commands reject with AGENT_ERR_ROUTER_CLOSED. Safe to call twice. */
