@@ -8,11 +8,12 @@ import { composeParts } from '../shared/lifecycle.js';
 import type { CveDataStatus } from '../cve/freshness.js';
 import { ScheduleService } from './schedule/schedule-service.js';
 import { Scheduler, type ScheduledJob } from './schedule/scheduler.js';
+import { hostInOpenWindows } from './schedule/watch-hours.js';
 import { createRematchService, openScans, slotJob, type RematchService, type Scans, type ScansModule } from './pipeline/index.js';
 import { openStore, type OpenedStore } from './store/database.js';
 import { MetaRepository } from './store/meta-repository.js';
 import { RunsRepository } from './store/runs-repository.js';
-import { SchedulesRepository } from './store/schedules-repository.js';
+import { SchedulesRepository, type StoredSchedule } from './store/schedules-repository.js';
 import { StorageHealth, storageStatusLine, type StorageGate } from './storage-health.js';
 import type { Uplink, UplinkDeps } from './uplink/uplink.js';
 import type { FeedUpdater } from './cve/feed-updater.js';
@@ -59,6 +60,8 @@ export interface Agent extends AsyncDisposable {
   readonly watch: SiteWatch | undefined;
   /** This site's scans, once started. */
   scans(): Scans;
+  /** The schedules the agent holds (from the control plane and config.yaml); none before start. */
+  schedules(): StoredSchedule[];
   start(signal?: AbortSignal): Promise<void>;
   /** Stops every part in reverse order, each even if another failed; resolves to the exit code. */
   stop(): Promise<number>;
@@ -175,7 +178,7 @@ export function createAgent(deps: AgentDeps): Agent {
       siteId: siteId as string,
       scans: startedScans,
       scope: siteScope,
-      mayScanNow: deps.mayScanNow ?? (() => true),
+      mayScanNow: deps.mayScanNow ?? ((ip, at) => hostInOpenWindows(schedulesRepo?.list() ?? [], siteId as string, ip, at)),
       pins: new RouterPinRepository(store.db),
       known: history.count() > 0 ? history : undefined,
       ...deps.watch,
@@ -426,6 +429,7 @@ export function createAgent(deps: AgentDeps): Agent {
       return watch;
     },
     scans: startedScans,
+    schedules: () => schedulesRepo?.list() ?? [],
     start,
     stop() {
       stopping ??= doStop();

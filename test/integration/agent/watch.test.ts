@@ -134,6 +134,37 @@ describe('the agent watching its router', () => {
     expect(router.every((instance) => instance.cpe.startsWith('cpe:2.3:o:mikrotik:routeros:6.42.1:'))).toBe(true);
   });
 
+  it("a new device in a schedule's closed window hours: no micro-scan until the window allows it", async () => {
+    // 09:00-17:00 UTC: closed at the injected 03:00.
+    const schedule = await system.api<{ id: string }>('POST', '/scans/cve/scheduled', {
+      description: 'office hours only',
+      day_of_week: 3,
+      time_of_day: '10:00',
+      every_n_weeks: 2,
+      timezone: 'UTC',
+      min_cvss: 4,
+      warning_threshold: 7,
+      ignore_offline_sites: false,
+      sites: [{ id: system.siteId, subnet: scope }],
+      notification_group: 'security-alerts',
+      window: { start: '09:00', end: '17:00' },
+    });
+    const held = () => system.agent.schedules().some((stored) => stored.id === schedule.id);
+    expect(await eventually(held, 20_000)).toBe(true);
+    const before = started.length;
+    system.router.addRow('/ip/dhcp-server/lease', lease('02:00:00:00:00:06', `${net}.6`));
+    expect(await eventually(() => system.agent.watch?.waiting === 1, 10_000)).toBe(true);
+    // Five minutes of injected time: the host waits, nothing is sent.
+    for (let second = 0; second < 300; second += 1) timers.advance(1000);
+    expect(started.length).toBe(before);
+    expect(system.agent.watch?.waiting).toBe(1);
+    // The schedule (and its window) goes: the host is scanned at the next ask.
+    await system.api('DELETE', `/scans/cve/scheduled/${schedule.id}`);
+    expect(await eventually(() => !held(), 20_000)).toBe(true);
+    advanceUntilStarted(before + 1, 1000, 120_000);
+    expect(started[before]?.request).toMatchObject({ ips: [`${net}.6`] });
+  });
+
   it('a flood of 1,000 lease changes in a minute: micro-scans capped as configured, none outside the scope', async () => {
     const watch = system.agent.watch;
     if (watch === undefined) throw new Error('no watch');
