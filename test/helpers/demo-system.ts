@@ -59,7 +59,8 @@ export interface DemoSystem {
   siteId: string;
   net: string;
   dir: string;
-  webhook: { url: string; received: string[] };
+  /** `received`: the scan.* lines the demo prints; `events`: every delivery, change alerts too. */
+  webhook: { url: string; received: string[]; events: { event: string; data: Record<string, unknown> }[] };
   agent: Agent;
   /** The site's router (the RouterOS API simulator): tests change its tables. */
   router: RunningApiSimulator;
@@ -112,13 +113,16 @@ function loadIntel(stateDir: string, logger: pino.Logger): string {
  * Records the scan-finished webhook, so the demo shows the notification too. The change alerts of
  * the demo's first scan (a device.new and a finding.new for everything it found) are answered and left out.
  */
-async function startWebhookReceiver(host: string): Promise<{ url: string; received: string[]; close(): Promise<void> }> {
+async function startWebhookReceiver(host: string): Promise<DemoSystem['webhook'] & { close(): Promise<void> }> {
   const received: string[] = [];
+  const events: DemoSystem['webhook']['events'] = [];
   const server = http.createServer((request, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
-      const event = String((JSON.parse(body) as { event?: string }).event);
+      const delivery = JSON.parse(body) as { event?: string; data?: Record<string, unknown> };
+      const event = String(delivery.event);
+      events.push({ event, data: delivery.data ?? {} });
       if (event.startsWith('scan.')) received.push(`${event} (X-Signature ${String(request.headers['x-signature']).slice(0, 20)}...)`);
       response.end();
     });
@@ -127,6 +131,7 @@ async function startWebhookReceiver(host: string): Promise<{ url: string; receiv
   return {
     url: `http://${host}:${(server.address() as { port: number }).port}/hook`,
     received,
+    events,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -121,7 +121,20 @@ describe('the agent watching its router', () => {
     expect(neighbor.every((instance) => instance.cpe.startsWith('cpe:2.3:o:mikrotik:routeros:6.42.1:'))).toBe(true);
   });
 
-  it("the router's version changed: the router re-judged", async () => {
+  it("the router's version changed: the router re-judged, and router.version_changed sent once", async () => {
+    // A schedule that covers the site: its group hears the site's change alerts.
+    await system.api('POST', '/scans/cve/scheduled', {
+      description: 'fortnightly',
+      day_of_week: 3,
+      time_of_day: '10:00',
+      every_n_weeks: 2,
+      timezone: 'UTC',
+      min_cvss: 4,
+      warning_threshold: 7,
+      ignore_offline_sites: false,
+      sites: [{ id: system.siteId, subnet: scope }],
+      notification_group: 'security-alerts',
+    });
     const before = started.length;
     system.router.setRow('/system/resource', () => true, { version: '6.42.1 (long-term)' });
     expect(await eventually(() => system.agent.watch?.waiting === 1, 10_000)).toBe(true);
@@ -132,6 +145,11 @@ describe('the agent watching its router', () => {
     const router = report.cves.filter((instance) => instance.host.ip_address === `${net}.1`);
     expect(router.length).toBeGreaterThan(0);
     expect(router.every((instance) => instance.cpe.startsWith('cpe:2.3:o:mikrotik:routeros:6.42.1:'))).toBe(true);
+    const changed = () => system.webhook.events.filter((delivery) => delivery.event === 'router.version_changed');
+    expect(await eventually(() => changed().length > 0, 10_000)).toBe(true);
+    expect(changed()).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ previous_version: '6.40.5', new_version: '6.42.1', origin: 'watch' }) }),
+    ]);
   });
 
   it("a new device in a schedule's closed window hours: no micro-scan until the window allows it", async () => {
