@@ -6,7 +6,7 @@ import { scanCoverageMigration } from './005-scan-coverage.js';
 import { findingPriorityMigration } from './006-finding-priority.js';
 import { scanOriginMigration } from './007-scan-origin.js';
 import { scanWindowsMigration } from './008-scan-windows.js';
-import { rematchMigration } from './010-rematch.js';
+import { rematchMigration } from './009-rematch.js';
 
 import type { Migration } from '../../../shared/sqlite.js';
 

@@ -8,7 +8,7 @@ import type { Migration } from '../../../shared/sqlite.js';
 // scan_services.channel: the RouterOS release channel as seen, so a re-match judges a router the
 //   way the scan that read it did (null for rows written before, read as "derive it from the version").
 export const rematchMigration: Migration = {
-  version: 10,
+  version: 9,
   name: 'rematch',
   sql: `
     ALTER TABLE scan_hosts ADD COLUMN rematch_of TEXT;
