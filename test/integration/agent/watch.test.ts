@@ -34,6 +34,21 @@ const lease = (mac: string, ip: string) => ({
   dynamic: 'true',
 });
 
+/** A schedule of the whole site (Wednesdays 10:00 UTC, far from the injected 03:00), with a scan window if given. */
+const siteSchedule = (description: string, window?: { start: string; end: string }) => ({
+  description,
+  day_of_week: 3,
+  time_of_day: '10:00',
+  every_n_weeks: 2,
+  timezone: 'UTC',
+  min_cvss: 4,
+  warning_threshold: 7,
+  ignore_offline_sites: false,
+  sites: [{ id: system.siteId, subnet: scope }],
+  notification_group: 'security-alerts',
+  ...(window ? { window } : {}),
+});
+
 /** The control plane's watch scan whose trigger says `text`, once it has ended. */
 async function watchScanAtControlPlane(text: string): Promise<ScanSummary> {
   let found: ScanSummary | undefined;
@@ -123,18 +138,7 @@ describe('the agent watching its router', () => {
 
   it("the router's version changed: the router re-judged, and router.version_changed sent once", async () => {
     // A schedule that covers the site: its group hears the site's change alerts.
-    await system.api('POST', '/scans/cve/scheduled', {
-      description: 'fortnightly',
-      day_of_week: 3,
-      time_of_day: '10:00',
-      every_n_weeks: 2,
-      timezone: 'UTC',
-      min_cvss: 4,
-      warning_threshold: 7,
-      ignore_offline_sites: false,
-      sites: [{ id: system.siteId, subnet: scope }],
-      notification_group: 'security-alerts',
-    });
+    await system.api('POST', '/scans/cve/scheduled', siteSchedule('fortnightly'));
     const before = started.length;
     system.router.setRow('/system/resource', () => true, { version: '6.42.1 (long-term)' });
     expect(await eventually(() => system.agent.watch?.waiting === 1, 10_000)).toBe(true);
@@ -154,19 +158,7 @@ describe('the agent watching its router', () => {
 
   it("a new device in a schedule's closed window hours: no micro-scan until the window allows it", async () => {
     // 09:00-17:00 UTC: closed at the injected 03:00.
-    const schedule = await system.api<{ id: string }>('POST', '/scans/cve/scheduled', {
-      description: 'office hours only',
-      day_of_week: 3,
-      time_of_day: '10:00',
-      every_n_weeks: 2,
-      timezone: 'UTC',
-      min_cvss: 4,
-      warning_threshold: 7,
-      ignore_offline_sites: false,
-      sites: [{ id: system.siteId, subnet: scope }],
-      notification_group: 'security-alerts',
-      window: { start: '09:00', end: '17:00' },
-    });
+    const schedule = await system.api<{ id: string }>('POST', '/scans/cve/scheduled', siteSchedule('office hours only', { start: '09:00', end: '17:00' }));
     const held = () => system.agent.schedules().some((stored) => stored.id === schedule.id);
     expect(await eventually(held, 20_000)).toBe(true);
     const before = started.length;
