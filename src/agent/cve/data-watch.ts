@@ -97,10 +97,15 @@ export interface CveDataWatchDeps {
   timers: UplinkTimers;
   /** How often cve.db is looked at (ms). */
   intervalMs: number;
-  /** Where the state last acted on is kept (agent.db), so a restart notices what arrived meanwhile. */
+  /**
+   * Where the state last acted on is kept (agent.db), so a restart notices what arrived meanwhile.
+   * The watch sets it only on a first start and when nothing that could change a finding arrived;
+   * otherwise whoever acts on `onChange` sets it to `marks` once the work is recorded, so a crash
+   * before that leaves the change to be noticed again at the next start.
+   */
   baseline: { get(): string | undefined; set(value: string): void };
-  /** New data: `what` says what changed. */
-  onChange(what: string): void;
+  /** New data: `what` says what changed; `marks` is the state that includes it (for `baseline.set`). */
+  onChange(what: string, marks: string): void;
 }
 
 export interface CveDataWatch {
@@ -114,6 +119,8 @@ export interface CveDataWatch {
 export function createCveDataWatch(deps: CveDataWatchDeps): CveDataWatch {
   const log = deps.logger.child({ component: 'cve-data-watch' });
   let interval: unknown;
+  // What this process has seen: a change is told once, even before it is acted on.
+  let seen: string | undefined;
 
   function check(): boolean {
     let after: CveDataMarks;
@@ -125,15 +132,21 @@ export function createCveDataWatch(deps: CveDataWatchDeps): CveDataWatch {
       return false;
     }
     const text = JSON.stringify(after);
-    const stored = deps.baseline.get();
-    if (stored === text) return false;
-    deps.baseline.set(text);
+    const last = seen ?? deps.baseline.get();
+    if (last === text) return false;
+    seen = text;
     // A first start has nothing to compare with: what is held now is the baseline.
-    if (stored === undefined) return false;
-    const what = describeCveDataChange(parse(stored) as CveDataMarks, after);
-    if (what === undefined) return false;
+    if (last === undefined) {
+      deps.baseline.set(text);
+      return false;
+    }
+    const what = describeCveDataChange(parse(last) as CveDataMarks, after);
+    if (what === undefined) {
+      deps.baseline.set(text);
+      return false;
+    }
     log.info({ change: what }, `new CVE data: ${what}`);
-    deps.onChange(what);
+    deps.onChange(what, text);
     return true;
   }
 

@@ -47,18 +47,30 @@ export function createRematchService(deps: RematchServiceDeps): RematchService {
   const log = deps.logger.child({ component: 'rematch' });
   const meta = new MetaRepository(deps.db);
   const repo = new ScanRepository(deps.db);
+  /** cve.db's state as last noticed: stored as the baseline when the re-match that covers it is recorded. */
+  let latestMarks: string | undefined;
   const trigger = createRematchTrigger({
     timers: deps.timers,
     logger: deps.logger,
     quietMs: deps.quietMs ?? 5_000,
     maxWaitMs: deps.maxWaitMs ?? 15_000,
     start(text) {
+      const noticed = latestMarks;
       const spec = rematchSpec(repo.latestDevices(), deps.siteId, text);
       if (spec === undefined) {
+        if (noticed !== undefined) meta.set(rematchBaselineKey, noticed);
         log.info({ trigger: text }, 'new CVE data, but no stored scan holds a device to re-match');
         return undefined;
       }
-      const { scan, done } = deps.scans().start(spec);
+      // The data counts as acted on in the transaction that records the run: a crash before it
+      // leaves the change to be noticed again at the next start, and one after resumes the run.
+      const commit = <T>(write: () => T): T =>
+        deps.db.transaction(() => {
+          const written = write();
+          if (noticed !== undefined) meta.set(rematchBaselineKey, noticed);
+          return written;
+        })();
+      const { scan, done } = deps.scans().start(spec, { commit });
       log.info({ scan_id: scan.id, label: scan.label, trigger: text }, `re-match started: ${text}`);
       return done;
     },
@@ -69,7 +81,10 @@ export function createRematchService(deps: RematchServiceDeps): RematchService {
     timers: deps.timers,
     intervalMs: deps.intervalMs ?? 5_000,
     baseline: { get: () => meta.get(rematchBaselineKey), set: (value) => meta.set(rematchBaselineKey, value) },
-    onChange: (what) => trigger.notify(what),
+    onChange: (what, marks) => {
+      latestMarks = marks;
+      trigger.notify(what);
+    },
   });
   return {
     start: () => watch.start(),

@@ -262,4 +262,46 @@ describe('re-match: new CVE data judged against stored services, without a packe
     timers.advance(60_000);
     expect(rematches()).toHaveLength(1);
   });
+
+  it('data noticed but not yet re-matched when the agent stops is re-matched at its next start', async () => {
+    const site = await scannedSite();
+    const service = (timers: ManualTimers) =>
+      createRematchService({
+        db: site.store.db,
+        stateDir: site.dataDir,
+        siteId: site.site,
+        scans: () => site.scans,
+        logger: site.logger,
+        timers,
+        intervalMs: 5_000,
+        quietMs: 10_000,
+        maxWaitMs: 30_000,
+      });
+    const rematches = () => site.scans.list().filter((scan) => scan.origin === 're-match');
+    const before = new ManualTimers();
+    const first = service(before);
+    first.start();
+    site.delta([{ t: 'nvd', record: realRecord(arriving) }]);
+    // Seen at 5 s; the run would start after 10 s of quiet: the agent stops (or dies) first.
+    before.advance(5_000);
+    first.stop();
+    expect(rematches()).toHaveLength(0);
+
+    const after = new ManualTimers();
+    const second = service(after);
+    second.start();
+    onTestFinished(() => second.stop());
+    after.advance(10_000);
+    expect(rematches()).toHaveLength(1);
+    await second.idle();
+    expect(site.scans.report(rematches()[0]!.id)!.delta.new.map((entry) => entry.cve_id)).toEqual([arriving]);
+    // Recorded now: a third start finds nothing to do.
+    second.stop();
+    const again = new ManualTimers();
+    const third = service(again);
+    third.start();
+    onTestFinished(() => third.stop());
+    again.advance(60_000);
+    expect(rematches()).toHaveLength(1);
+  });
 });
