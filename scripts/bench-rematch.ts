@@ -1,5 +1,5 @@
 // bench:rematch — a re-match of 10,000 stored services after a feed delta, as the daemon runs it.
-// cve.db holds the real NVD records of /work/shared/data/nvd but one (CVE-2023-51385, OpenSSH
+// cve.db holds the real NVD records of ../shared/data/nvd (beside the repository) but one (CVE-2023-51385, OpenSSH
 // before 9.6); agent.db holds one completed scan of 2,500 devices with four versioned services
 // each (OpenSSH, nginx, ProFTPD, dnsmasq, Apache httpd, Debian OpenSSH builds, in rotation). A
 // delta brings the missing record; the timed part is what the daemon does after the trigger

@@ -111,6 +111,20 @@ async function scannedSite() {
   return { store, scans, repo, packets, delta, rematch, firstScan: first, site, dataDir: config.state_dir, logger };
 }
 
+/** The daemon's re-match service on the site's stores: looks every 5 s, runs after 10 s of quiet, 30 s at most. */
+const rematchService = (site: Awaited<ReturnType<typeof scannedSite>>, timers: ManualTimers) =>
+  createRematchService({
+    db: site.store.db,
+    stateDir: site.dataDir,
+    siteId: site.site,
+    scans: () => site.scans,
+    logger: site.logger,
+    timers,
+    intervalMs: 5_000,
+    quietMs: 10_000,
+    maxWaitMs: 30_000,
+  });
+
 const outboxOf = (store: { db: ConstructorParameters<typeof OutboxRepository>[0] }, runId: string) =>
   new OutboxRepository(store.db)
     .pending(0, 100_000)
@@ -223,17 +237,7 @@ describe('re-match: new CVE data judged against stored services, without a packe
   it('several deltas in a burst make one re-match, within a minute of the data arriving', async () => {
     const site = await scannedSite();
     const timers = new ManualTimers();
-    const service = createRematchService({
-      db: site.store.db,
-      stateDir: site.dataDir,
-      siteId: site.site,
-      scans: () => site.scans,
-      logger: site.logger,
-      timers,
-      intervalMs: 5_000,
-      quietMs: 10_000,
-      maxWaitMs: 30_000,
-    });
+    const service = rematchService(site, timers);
     service.start();
     onTestFinished(() => service.stop());
     const rematches = () => site.scans.list().filter((scan) => scan.origin === 're-match');
@@ -265,18 +269,7 @@ describe('re-match: new CVE data judged against stored services, without a packe
 
   it('data noticed but not yet re-matched when the agent stops is re-matched at its next start', async () => {
     const site = await scannedSite();
-    const service = (timers: ManualTimers) =>
-      createRematchService({
-        db: site.store.db,
-        stateDir: site.dataDir,
-        siteId: site.site,
-        scans: () => site.scans,
-        logger: site.logger,
-        timers,
-        intervalMs: 5_000,
-        quietMs: 10_000,
-        maxWaitMs: 30_000,
-      });
+    const service = (timers: ManualTimers) => rematchService(site, timers);
     const rematches = () => site.scans.list().filter((scan) => scan.origin === 're-match');
     const before = new ManualTimers();
     const first = service(before);
